@@ -1,0 +1,438 @@
+#include "backend/upstream.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "backend/sse.h"
+#include "util/buf.h"
+#include "util/util.h"
+#include "agon_version.h"
+
+#define MAX_SSE_LINE (4u << 20)
+#define MAX_ERROR_BODY 4096
+#define MAX_JSON_BODY (8u << 20)
+
+struct transfer {
+  struct transfer *next;         /* pending queue, or running list */
+  struct transfer *prev;         /* running list */
+  CURL *easy;
+  struct curl_slist *headers;
+  char *body;
+  char *model_name;              /* for the server log only */
+  struct sse_parser sse;
+  struct buf raw;                /* error body, or a non-streamed answer */
+  size_t answer_bytes;
+  size_t max_bytes;
+  long status;
+  int checked_status;
+  int streaming;                 /* content type is text/event-stream */
+  int saw_done;
+  int saw_finish;
+  int failed;
+  char public_msg[128];
+  char detail[512];
+  char errbuf[CURL_ERROR_SIZE];
+  atomic_int *cancel;
+  struct upstream_callbacks cb;
+};
+
+struct upstream {
+  CURLM *multi;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  struct transfer *pending;      /* submitted, not yet added */
+  struct transfer *running;      /* added to the multi handle; only the
+                                    upstream thread touches this list */
+  int stop;
+  atomic_size_t active;
+};
+
+static void transfer_free(struct transfer *t) {
+  if (!t)
+    return;
+  if (t->easy)
+    curl_easy_cleanup(t->easy);
+  curl_slist_free_all(t->headers);
+  free(t->body);
+  free(t->model_name);
+  sse_parser_release(&t->sse);
+  buf_release(&t->raw);
+  free(t);
+}
+
+/* Record the first failure of a transfer. */
+static void transfer_fail(struct transfer *t, const char *public_msg,
+                          const char *detail) {
+  if (t->failed)
+    return;
+  t->failed = 1;
+  snprintf(t->public_msg, sizeof t->public_msg, "%s", public_msg);
+  snprintf(t->detail, sizeof t->detail, "%s", detail);
+}
+
+static int deliver_text(struct transfer *t, const char *text, size_t len) {
+  if (len > t->max_bytes - t->answer_bytes) {
+    transfer_fail(t, "the answer was longer than this arena allows",
+                  "answer over max_answer_bytes");
+    return -1;
+  }
+  t->answer_bytes += len;
+  if (len)
+    t->cb.on_text(t->cb.cls, text, len);
+  return 0;
+}
+
+/* One "data:" payload of the stream. */
+static int on_sse_event(void *cls, const char *event, const char *data,
+                        size_t len) {
+  struct transfer *t = cls;
+  if (t->saw_done)
+    return 0;
+  if (len == 6 && !memcmp(data, "[DONE]", 6)) {
+    t->saw_done = 1;
+    return 0;
+  }
+  json_error_t jerr;
+  json_t *root = json_loadb(data, len, 0, &jerr);
+  if (!root || !json_is_object(root)) {
+    char d[256];
+    snprintf(d, sizeof d, "malformed data line: %s", root ? "not an object" : jerr.text);
+    json_decref(root);
+    transfer_fail(t, "the model sent a malformed answer stream", d);
+    return -1;
+  }
+  json_t *err = json_object_get(root, "error");
+  if (err && !json_is_null(err)) {
+    const char *m = json_string_value(json_object_get(err, "message"));
+    char d[400];
+    snprintf(d, sizeof d, "error object in stream: %.300s",
+             m ? m : (json_is_string(err) ? json_string_value(err) : "?"));
+    json_decref(root);
+    transfer_fail(t, "the model's service reported an error", d);
+    return -1;
+  }
+  int rc = 0;
+  json_t *choices = json_object_get(root, "choices");
+  json_t *c0 = json_array_get(choices, 0); /* NULL for usage-only chunks */
+  if (c0) {
+    json_t *delta = json_object_get(c0, "delta");
+    json_t *content = json_object_get(delta, "content");
+    if (json_is_string(content))
+      rc = deliver_text(t, json_string_value(content),
+                        json_string_length(content));
+    json_t *fr = json_object_get(c0, "finish_reason");
+    if (json_is_string(fr))
+      t->saw_finish = 1;
+  }
+  (void)event;
+  json_decref(root);
+  return rc;
+}
+
+static void check_status(struct transfer *t) {
+  if (t->checked_status)
+    return;
+  t->checked_status = 1;
+  curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+  const char *ct = NULL;
+  curl_easy_getinfo(t->easy, CURLINFO_CONTENT_TYPE, &ct);
+  t->streaming = ct && !strncasecmp(ct, "text/event-stream", 17);
+  buf_init(&t->raw, t->status >= 400 ? MAX_ERROR_BODY
+                    : t->streaming   ? 0
+                                     : MAX_JSON_BODY);
+}
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *cls) {
+  struct transfer *t = cls;
+  size_t n = size * nmemb;
+  check_status(t);
+  if (t->status >= 400 || !t->streaming) {
+    /* keep what fits: an error body is only for the log */
+    size_t room = t->raw.max - t->raw.len;
+    if (buf_append(&t->raw, ptr, n < room ? n : room))
+      return 0;
+    if (t->status < 400 && n > room) {
+      transfer_fail(t, "the answer was longer than this arena allows",
+                    "non-streamed answer too large");
+      return 0;
+    }
+    return n;
+  }
+  int rc = sse_parser_feed(&t->sse, ptr, n);
+  if (rc == SSE_ERR_LINE_TOO_LONG)
+    transfer_fail(t, "the answer was longer than this arena allows",
+                  "stream line over limit");
+  return rc ? 0 : n;
+}
+
+static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow) {
+  struct transfer *t = cls;
+  if (t->cancel && atomic_load(t->cancel)) {
+    transfer_fail(t, "the battle was abandoned", "cancelled");
+    return 1;
+  }
+  return 0;
+}
+
+/* A server that ignored "stream": a whole chat.completion object. */
+static void finish_non_streamed(struct transfer *t) {
+  json_error_t jerr;
+  json_t *root = json_loadb(t->raw.data ? t->raw.data : "", t->raw.len, 0, &jerr);
+  json_t *content = json_object_get(
+      json_object_get(json_array_get(json_object_get(root, "choices"), 0),
+                      "message"),
+      "content");
+  if (!json_is_string(content))
+    transfer_fail(t, "the model sent a malformed answer",
+                  "non-streamed answer without choices[0].message.content");
+  else
+    deliver_text(t, json_string_value(content), json_string_length(content));
+  json_decref(root);
+}
+
+static void transfer_done(struct transfer *t, CURLcode res) {
+  check_status(t);
+  if (t->failed) {
+    /* already explained */
+  } else if (res == CURLE_OPERATION_TIMEDOUT) {
+    transfer_fail(t, "the model did not finish its answer in time", t->errbuf);
+  } else if (res == CURLE_COULDNT_CONNECT || res == CURLE_COULDNT_RESOLVE_HOST ||
+             res == CURLE_SSL_CONNECT_ERROR || res == CURLE_COULDNT_RESOLVE_PROXY) {
+    transfer_fail(t, "the model could not be reached", t->errbuf);
+  } else if (t->status >= 400) {
+    char pub[128], d[512];
+    snprintf(pub, sizeof pub, "the model's service answered with HTTP %ld",
+             t->status);
+    snprintf(d, sizeof d, "HTTP %ld: %.400s", t->status,
+             t->raw.data ? t->raw.data : "");
+    transfer_fail(t, pub, d);
+  } else if (res != CURLE_OK) {
+    char d[512];
+    snprintf(d, sizeof d, "%s: %s", curl_easy_strerror(res), t->errbuf);
+    transfer_fail(t, "the answer stream broke off", d);
+  } else if (!t->streaming) {
+    finish_non_streamed(t);
+  } else if (!t->saw_done && !t->saw_finish) {
+    transfer_fail(t, "the answer stream broke off",
+                  "stream ended without [DONE] or finish_reason");
+  }
+  if (t->failed)
+    log_warn("msg=\"upstream failed\" model=\"%s\" detail=\"%s\"",
+             t->model_name, t->detail);
+  t->cb.on_finish(t->cb.cls, !t->failed, t->failed ? t->public_msg : NULL,
+                  t->failed ? t->detail : NULL);
+}
+
+static void link_running(struct upstream *up, struct transfer *t) {
+  t->prev = NULL;
+  t->next = up->running;
+  if (up->running)
+    up->running->prev = t;
+  up->running = t;
+}
+
+static void unlink_running(struct upstream *up, struct transfer *t) {
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    up->running = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
+  t->next = t->prev = NULL;
+}
+
+static void *upstream_main(void *arg) {
+  struct upstream *up = arg;
+  for (;;) {
+    pthread_mutex_lock(&up->lock);
+    int stop = up->stop;
+    struct transfer *q = up->pending;
+    up->pending = NULL;
+    pthread_mutex_unlock(&up->lock);
+    while (q) {
+      struct transfer *next = q->next;
+      q->next = NULL;
+      if (curl_multi_add_handle(up->multi, q->easy) == CURLM_OK) {
+        link_running(up, q);
+      } else {
+        transfer_fail(q, "the model could not be reached", "curl_multi_add_handle");
+        q->cb.on_finish(q->cb.cls, 0, q->public_msg, q->detail);
+        transfer_free(q);
+        atomic_fetch_sub(&up->active, 1);
+      }
+      q = next;
+    }
+    if (stop)
+      break;
+    int running = 0;
+    curl_multi_perform(up->multi, &running);
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(up->multi, &left))) {
+      if (msg->msg != CURLMSG_DONE)
+        continue;
+      struct transfer *t = NULL;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+      CURLcode res = msg->data.result;
+      curl_multi_remove_handle(up->multi, msg->easy_handle);
+      unlink_running(up, t);
+      transfer_done(t, res);
+      transfer_free(t);
+      atomic_fetch_sub(&up->active, 1);
+    }
+    curl_multi_poll(up->multi, NULL, 0, 1000, NULL);
+  }
+  /* abort what is left */
+  while (up->running) {
+    struct transfer *t = up->running;
+    unlink_running(up, t);
+    curl_multi_remove_handle(up->multi, t->easy);
+    transfer_fail(t, "the server is shutting down", "shutdown");
+    t->cb.on_finish(t->cb.cls, 0, t->public_msg, t->detail);
+    transfer_free(t);
+    atomic_fetch_sub(&up->active, 1);
+  }
+  return NULL;
+}
+
+struct upstream *upstream_new(void) {
+  struct upstream *up = calloc(1, sizeof *up);
+  if (!up)
+    return NULL;
+  pthread_mutex_init(&up->lock, NULL);
+  atomic_init(&up->active, 0);
+  up->multi = curl_multi_init();
+  if (!up->multi)
+    goto fail;
+  curl_multi_setopt(up->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+  if (pthread_create(&up->thread, NULL, upstream_main, up))
+    goto fail;
+  return up;
+fail:
+  if (up->multi)
+    curl_multi_cleanup(up->multi);
+  pthread_mutex_destroy(&up->lock);
+  free(up);
+  return NULL;
+}
+
+void upstream_stop(struct upstream *up) {
+  pthread_mutex_lock(&up->lock);
+  int was = up->stop;
+  up->stop = 1;
+  pthread_mutex_unlock(&up->lock);
+  if (was)
+    return;
+  curl_multi_wakeup(up->multi);
+  pthread_join(up->thread, NULL);
+}
+
+void upstream_free(struct upstream *up) {
+  if (!up)
+    return;
+  upstream_stop(up);
+  curl_multi_cleanup(up->multi);
+  pthread_mutex_destroy(&up->lock);
+  free(up);
+}
+
+size_t upstream_active(struct upstream *up) { return atomic_load(&up->active); }
+
+/* The JSON body of a streamed chat completion request. */
+static char *request_body(const struct model_config *m,
+                          const struct chat_message *msgs, size_t n) {
+  json_t *root = json_object();
+  json_t *arr = json_array();
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(arr, json_pack("{s:s, s:s}", "role", msgs[i].role,
+                                         "content", msgs[i].content));
+  json_object_set_new(root, "model", json_string(m->upstream));
+  json_object_set_new(root, "messages", arr);
+  json_object_set_new(root, "stream", json_true());
+  if (m->temperature >= 0)
+    json_object_set_new(root, "temperature", json_real(m->temperature));
+  if (m->max_tokens > 0)
+    json_object_set_new(root, "max_tokens", json_integer(m->max_tokens));
+  char *body = json_dumps(root, JSON_COMPACT);
+  json_decref(root);
+  return body;
+}
+
+int upstream_chat(struct upstream *up, const struct model_config *m,
+                  const struct chat_message *msgs, size_t n, size_t max_bytes,
+                  atomic_int *cancel, const struct upstream_callbacks *cb) {
+  struct transfer *t = calloc(1, sizeof *t);
+  if (!t)
+    return -1;
+  t->cb = *cb;
+  t->cancel = cancel;
+  t->max_bytes = max_bytes;
+  buf_init(&t->raw, 0);
+  sse_parser_init(&t->sse, MAX_SSE_LINE, MAX_SSE_LINE, on_sse_event, t);
+  t->model_name = strdup(m->name);
+  t->body = request_body(m, msgs, n);
+  t->easy = curl_easy_init();
+  if (!t->model_name || !t->body || !t->easy)
+    goto fail;
+
+  char url[2048];
+  if ((size_t)snprintf(url, sizeof url, "%s/chat/completions", m->base_url) >=
+      sizeof url)
+    goto fail;
+  t->headers = curl_slist_append(NULL, "Content-Type: application/json");
+  t->headers = curl_slist_append(t->headers, "Accept: text/event-stream");
+  if (m->api_key) {
+    struct buf auth;
+    buf_init(&auth, 8192);
+    if (buf_append_str(&auth, "Authorization: Bearer ") ||
+        buf_append_str(&auth, m->api_key)) {
+      buf_release(&auth);
+      goto fail;
+    }
+    t->headers = curl_slist_append(t->headers, auth.data);
+    memset(auth.data, 0, auth.len);
+    buf_release(&auth);
+  }
+  if (!t->headers)
+    goto fail;
+  CURL *e = t->easy;
+  curl_easy_setopt(e, CURLOPT_URL, url);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+  curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(e, CURLOPT_XFERINFODATA, t);
+  curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, m->timeout_s * 1000L);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+                   m->timeout_s * 1000L < 10000L ? m->timeout_s * 1000L : 10000L);
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_USERAGENT, "agon/" AGON_VERSION);
+  curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+
+  pthread_mutex_lock(&up->lock);
+  if (up->stop) {
+    pthread_mutex_unlock(&up->lock);
+    goto fail;
+  }
+  atomic_fetch_add(&up->active, 1);
+  t->next = up->pending;
+  up->pending = t;
+  pthread_mutex_unlock(&up->lock);
+  curl_multi_wakeup(up->multi);
+  return 0;
+fail:
+  transfer_free(t);
+  return -1;
+}

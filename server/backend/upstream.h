@@ -1,0 +1,54 @@
+/* Streaming chat completions from OpenAI-compatible endpoints.
+ *
+ * One thread runs one libcurl multi loop for every transfer in the
+ * process: no thread per request. Requests are submitted from any thread;
+ * their callbacks run on the upstream thread. */
+#ifndef AGON_BACKEND_UPSTREAM_H
+#define AGON_BACKEND_UPSTREAM_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "config.h"
+
+struct upstream;
+
+/* One chat message of a conversation. */
+struct chat_message {
+  const char *role;     /* "user" or "assistant" */
+  const char *content;
+};
+
+struct upstream_callbacks {
+  /* A piece of the answer (valid UTF-8, len bytes, not NUL-terminated). */
+  void (*on_text)(void *cls, const char *text, size_t len);
+  /* Called exactly once at the end. ok != 0 for a complete answer; else
+   * public_msg is safe to show anyone (it never names the model, the
+   * endpoint or the provider's words) and detail is for the server log. */
+  void (*on_finish)(void *cls, int ok, const char *public_msg,
+                    const char *detail);
+  void *cls;
+};
+
+/* Start the upstream thread. NULL on failure. */
+struct upstream *upstream_new(void);
+
+/* Stop the thread and abort every transfer (their on_finish runs with
+ * ok == 0); later upstream_chat calls fail. Idempotent. */
+void upstream_stop(struct upstream *up);
+
+/* Stop if needed, and free everything. Accepts NULL. */
+void upstream_free(struct upstream *up);
+
+/* Ask model m for the answer to the conversation (msgs, n). The answer
+ * may be at most max_bytes; when *cancel becomes non-zero the transfer is
+ * aborted. cancel must outlive the request (until on_finish). Returns 0,
+ * or -1 when the request could not be queued (no callback then). */
+int upstream_chat(struct upstream *up, const struct model_config *m,
+                  const struct chat_message *msgs, size_t n, size_t max_bytes,
+                  atomic_int *cancel, const struct upstream_callbacks *cb);
+
+/* Number of transfers in flight. */
+size_t upstream_active(struct upstream *up);
+
+#endif

@@ -1,0 +1,381 @@
+#include "battle/arena.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "util/util.h"
+
+#define SWEEP_EVERY_MS 60000
+#define IDLE_BATTLE_MS (10 * 60000)
+
+/* What an upstream request reports back to: one side of one turn. */
+struct side_ctx {
+  struct arena *a;
+  struct battle *b;   /* a reference */
+  int turn;
+  int side;
+};
+
+int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
+  memset(a, 0, sizeof *a);
+  a->cfg = *cfg;
+  memset(cfg, 0, sizeof *cfg);
+  registry_init(&a->battles);
+  pthread_mutex_init(&a->ratings_lock, NULL);
+  atomic_init(&a->last_sweep, mono_ms());
+  atomic_init(&a->ratings_updated, now_ms());
+  if (store_open(&a->store, a->cfg.database, err, errlen))
+    goto fail_store;
+  /* Turns that were streaming when the last process ended can never finish. */
+  if (sqlite3_exec(a->store.db,
+                   "UPDATE battles SET status = 'failed' WHERE status = "
+                   "'streaming'",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      store_ratings_load(&a->store, &a->ratings)) {
+    snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg.database,
+             sqlite3_errmsg(a->store.db));
+    goto fail;
+  }
+  a->up = upstream_new();
+  if (!a->up) {
+    snprintf(err, errlen, "cannot start the upstream loop");
+    goto fail;
+  }
+  return 0;
+fail:
+  store_close(&a->store);
+fail_store:
+  rating_table_release(&a->ratings);
+  registry_release(&a->battles);
+  pthread_mutex_destroy(&a->ratings_lock);
+  config_release(&a->cfg);
+  return -1;
+}
+
+void arena_release(struct arena *a) {
+  upstream_free(a->up);  /* finishes every transfer first */
+  registry_release(&a->battles);
+  store_close(&a->store);
+  rating_table_release(&a->ratings);
+  pthread_mutex_destroy(&a->ratings_lock);
+  config_release(&a->cfg);
+}
+
+static uint64_t random_u64(void) {
+  uint64_t x = 0;
+  if (getrandom(&x, sizeof x, 0) != sizeof x)
+    x = (uint64_t)mono_ms() * 6364136223846793005ull;
+  return x;
+}
+
+/* ---- upstream callbacks: run on the upstream thread ---- */
+
+static void side_on_text(void *cls, const char *text, size_t len) {
+  struct side_ctx *sc = cls;
+  struct battle *b = sc->b;
+  pthread_mutex_lock(&b->lock);
+  struct battle_side *s = &b->turns[sc->turn].side[sc->side];
+  if (buf_append(&s->text, text, len) == 0) {
+    b->touched = mono_ms();
+    battle_wake_locked(b);
+  }
+  pthread_mutex_unlock(&b->lock);
+}
+
+static void side_on_finish(void *cls, int ok, const char *public_msg,
+                           const char *detail) {
+  struct side_ctx *sc = cls;
+  struct arena *a = sc->a;
+  struct battle *b = sc->b;
+  int complete;
+
+  pthread_mutex_lock(&b->lock);
+  struct battle_turn *t = &b->turns[sc->turn];
+  struct battle_side *s = &t->side[sc->side];
+  s->finished = 1;
+  if (!ok) {
+    s->failed = 1;
+    if (atomic_load(&b->cancel))
+      public_msg = "stopped because the other answer failed";
+    snprintf(s->public_error, sizeof s->public_error, "%s", public_msg);
+    s->detail = strdup(detail ? detail : "");
+    atomic_store(&b->cancel, 1);  /* a failed battle needs no other side */
+  }
+  complete = t->side[0].finished && t->side[1].finished;
+  if (!complete)
+    battle_wake_locked(b);
+  pthread_mutex_unlock(&b->lock);
+
+  if (complete) {
+    /* Both sides are final: their texts no longer change, and no new turn
+     * can start before the status below leaves STREAMING. */
+    int failed = t->side[0].failed || t->side[1].failed;
+    if (store_turn_finish(&a->store, b->id, sc->turn + 1, t->side[0].text.data,
+                          t->side[1].text.data,
+                          t->side[0].failed ? t->side[0].detail : NULL,
+                          t->side[1].failed ? t->side[1].detail : NULL,
+                          now_ms(), failed ? "failed" : "ready")) {
+      log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
+      failed = 1;
+    }
+    pthread_mutex_lock(&b->lock);
+    b->status = failed ? BATTLE_FAILED : BATTLE_READY;
+    atomic_store(&b->cancel, 0);
+    b->touched = mono_ms();
+    battle_wake_locked(b);
+    pthread_mutex_unlock(&b->lock);
+    log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
+             sc->turn + 1, failed ? "failed" : "ready");
+  }
+  battle_unref(b);
+  free(sc);
+}
+
+/* The conversation side `side` has seen up to turn `turn` (0-based),
+ * ending with that turn's prompt. Caller holds the battle lock. */
+static struct chat_message *conversation(struct battle *b, int turn, int side,
+                                         size_t *n) {
+  struct chat_message *m = calloc((size_t)turn * 2 + 1, sizeof *m);
+  if (!m)
+    return NULL;
+  size_t k = 0;
+  for (int i = 0; i < turn; i++) {
+    m[k].role = "user";
+    m[k++].content = b->turns[i].prompt;
+    m[k].role = "assistant";
+    m[k++].content = b->turns[i].side[side].text.data
+                         ? b->turns[i].side[side].text.data
+                         : "";
+  }
+  m[k].role = "user";
+  m[k++].content = b->turns[turn].prompt;
+  *n = k;
+  return m;
+}
+
+/* Send turn `turn` of b to both models. Caller holds the battle lock. On
+ * failure to queue a side, that side is finished as failed. */
+static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
+  for (int side = 0; side < 2; side++) {
+    size_t n = 0;
+    struct chat_message *msgs = conversation(b, turn, side, &n);
+    struct side_ctx *sc = calloc(1, sizeof *sc);
+    struct upstream_callbacks cb = {side_on_text, side_on_finish, sc};
+    int rc = -1;
+    if (msgs && sc) {
+      sc->a = a;
+      sc->b = b;
+      sc->turn = turn;
+      sc->side = side;
+      battle_ref(b);
+      rc = upstream_chat(a->up, &b->model[side], msgs, n,
+                         (size_t)a->cfg.max_answer_bytes, &b->cancel, &cb);
+      if (rc)
+        battle_unref(b);
+    }
+    free(msgs);
+    if (rc) {
+      free(sc);
+      struct battle_side *s = &b->turns[turn].side[side];
+      s->finished = s->failed = 1;
+      snprintf(s->public_error, sizeof s->public_error,
+               "the model could not be asked");
+      log_error("msg=\"cannot queue upstream request\" battle=%s", b->id);
+      /* the other side will see this one finished and complete the turn;
+       * if both failed to queue, complete it here */
+      if (b->turns[turn].side[0].finished && b->turns[turn].side[1].finished)
+        b->status = BATTLE_FAILED;
+    }
+  }
+}
+
+static void maybe_sweep(struct arena *a) {
+  long long now = mono_ms();
+  long long last = atomic_load(&a->last_sweep);
+  if (now - last < SWEEP_EVERY_MS ||
+      !atomic_compare_exchange_strong(&a->last_sweep, &last, now))
+    return;
+  size_t n = registry_sweep(&a->battles, IDLE_BATTLE_MS);
+  if (n)
+    log_info("msg=\"idle battles dropped from memory\" count=%zu", n);
+}
+
+enum arena_rc arena_battle_start(struct arena *a, const char *session,
+                                 const char *prompt, struct battle **out) {
+  *out = NULL;
+  maybe_sweep(a);
+  size_t enabled[512];
+  size_t n = 0;
+  for (size_t i = 0; i < a->cfg.n_models && n < 512; i++)
+    if (a->cfg.models[i].enabled)
+      enabled[n++] = i;
+  if (n < 2)
+    return ARENA_UNAVAILABLE;
+  size_t i = (size_t)(random_u64() % n);
+  size_t j = (size_t)(random_u64() % (n - 1));
+  if (j >= i)
+    j++;
+  const struct model_config *ma = &a->cfg.models[enabled[i]];
+  const struct model_config *mb = &a->cfg.models[enabled[j]];
+
+  char id[40];
+  if (random_hex(id, 16))
+    return ARENA_ERROR;
+  int64_t created = now_ms();
+  struct battle *b = battle_new(id, session, created, ma, mb);
+  if (!b)
+    return ARENA_ERROR;
+  pthread_mutex_lock(&b->lock);
+  int turn = battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes);
+  pthread_mutex_unlock(&b->lock);
+  if (turn < 0 ||
+      store_battle_create(&a->store, id, created, ma->name, mb->name, session,
+                          prompt)) {
+    battle_unref(b);
+    return ARENA_ERROR;
+  }
+  struct battle *have = registry_put(&a->battles, b);
+  battle_unref(b);  /* registry_put gave us our own reference */
+  pthread_mutex_lock(&have->lock);
+  ask_both_locked(a, have, 0);
+  pthread_mutex_unlock(&have->lock);
+  log_info("msg=\"battle started\" battle=%s model_a=\"%s\" model_b=\"%s\"",
+           id, ma->name, mb->name);
+  *out = have;
+  return ARENA_OK;
+}
+
+static enum battle_status status_from(const char *s) {
+  if (!strcmp(s, "ready"))
+    return BATTLE_READY;
+  if (!strcmp(s, "voted"))
+    return BATTLE_VOTED;
+  if (!strcmp(s, "streaming"))
+    return BATTLE_STREAMING;
+  return BATTLE_FAILED;
+}
+
+/* A battle object for a stored battle: finished turns only. */
+static struct battle *battle_from_record(struct arena *a,
+                                         struct battle_record *r) {
+  struct model_config m[2];
+  for (int s = 0; s < 2; s++) {
+    const struct model_config *c = config_find_model(&a->cfg, r->model[s]);
+    if (c) {
+      m[s] = *c;
+    } else {
+      memset(&m[s], 0, sizeof m[s]);
+      m[s].name = r->model[s];
+    }
+  }
+  struct battle *b = battle_new(r->id, r->session, r->created_at, &m[0], &m[1]);
+  if (!b)
+    return NULL;
+  if (!config_find_model(&a->cfg, r->model[0]) ||
+      !config_find_model(&a->cfg, r->model[1]))
+    b->model[0].enabled = b->model[1].enabled = 0;
+  b->status = status_from(r->status);
+  b->winner = r->winner;
+  for (size_t i = 0; i < r->n_turns; i++) {
+    struct turn_record *tr = &r->turns[i];
+    int t = battle_add_turn_locked(b, tr->prompt, (size_t)a->cfg.max_answer_bytes);
+    if (t < 0)
+      goto fail;
+    for (int s = 0; s < 2; s++) {
+      struct battle_side *side = &b->turns[t].side[s];
+      side->finished = 1;
+      side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */
+      if (tr->answer[s] && buf_append_str(&side->text, tr->answer[s]))
+        goto fail;
+      if (tr->error[s]) {
+        side->failed = 1;
+        snprintf(side->public_error, sizeof side->public_error,
+                 "this answer failed");
+      }
+    }
+  }
+  if (b->status == BATTLE_STREAMING)
+    b->status = BATTLE_FAILED;  /* a turn that can no longer finish */
+  return b;
+fail:
+  battle_unref(b);
+  return NULL;
+}
+
+struct battle *arena_battle_find(struct arena *a, const char *id) {
+  struct battle *b = registry_get(&a->battles, id);
+  if (b)
+    return b;
+  struct battle_record r;
+  if (store_battle_load(&a->store, id, &r))
+    return NULL;
+  b = battle_from_record(a, &r);
+  battle_record_release(&r);
+  if (!b)
+    return NULL;
+  struct battle *have = registry_put(&a->battles, b);
+  battle_unref(b);
+  return have;
+}
+
+enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
+                               const char *session, const char *prompt) {
+  enum arena_rc rc = ARENA_OK;
+  pthread_mutex_lock(&b->lock);
+  if (strcmp(b->session, session)) {
+    rc = ARENA_FORBIDDEN;
+    goto out;
+  }
+  if (b->status != BATTLE_READY) {
+    rc = ARENA_CONFLICT;
+    goto out;
+  }
+  if (b->n_turns >= (size_t)a->cfg.max_turns) {
+    rc = ARENA_TOO_MANY_TURNS;
+    goto out;
+  }
+  if (!b->model[0].base_url || !b->model[1].base_url) {
+    rc = ARENA_UNAVAILABLE;
+    goto out;
+  }
+  int turn = (int)b->n_turns;
+  if (store_turn_add(&a->store, b->id, turn + 1, prompt, now_ms())) {
+    rc = ARENA_CONFLICT;  /* voted meanwhile, or a database failure */
+    goto out;
+  }
+  if (battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes) < 0) {
+    rc = ARENA_ERROR;
+    goto out;
+  }
+  b->status = BATTLE_STREAMING;
+  b->touched = mono_ms();
+  atomic_store(&b->cancel, 0);
+  ask_both_locked(a, b, turn);
+out:
+  pthread_mutex_unlock(&b->lock);
+  return rc;
+}
+
+enum vote_status arena_vote(struct arena *a, const char *id,
+                            const char *session, enum winner w,
+                            struct vote_outcome *out) {
+  enum vote_status vs = store_vote(&a->store, id, session, w, a->cfg.elo_k,
+                                   &a->ratings, &a->ratings_lock, out);
+  if (vs != VOTE_OK)
+    return vs;
+  atomic_store(&a->ratings_updated, now_ms());
+  struct battle *b = registry_get(&a->battles, id);
+  if (b) {
+    pthread_mutex_lock(&b->lock);
+    b->status = BATTLE_VOTED;
+    b->winner = (int)w;
+    b->touched = mono_ms();
+    pthread_mutex_unlock(&b->lock);
+    battle_unref(b);
+  }
+  log_info("msg=\"vote\" battle=%s winner=%s counted=%d", id, winner_name(w),
+           out->counted);
+  return vs;
+}

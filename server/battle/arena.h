@@ -1,0 +1,60 @@
+/* The arena: configuration, database, upstream loop, battles in memory
+ * and live ratings, and the operations on battles that handlers call. */
+#ifndef AGON_BATTLE_ARENA_H
+#define AGON_BATTLE_ARENA_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "backend/upstream.h"
+#include "battle/battle.h"
+#include "battle/registry.h"
+#include "config.h"
+#include "rating/elo.h"
+#include "storage/store.h"
+
+struct arena {
+  struct config cfg;
+  struct store store;
+  struct upstream *up;
+  struct registry battles;
+  struct rating_table ratings;    /* live Elo; see store_vote for locking */
+  pthread_mutex_t ratings_lock;
+  atomic_llong last_sweep;        /* monotonic ms */
+  atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
+};
+
+enum arena_rc {
+  ARENA_OK,
+  ARENA_NOT_FOUND,
+  ARENA_FORBIDDEN,      /* another session's battle */
+  ARENA_CONFLICT,       /* wrong state for this */
+  ARENA_UNAVAILABLE,    /* not enough models */
+  ARENA_TOO_MANY_TURNS,
+  ARENA_ERROR,
+};
+
+/* Take over cfg (steals its contents), open the database, load the live
+ * ratings and start the upstream loop. Returns 0, or -1 with err set. */
+int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen);
+void arena_release(struct arena *a);
+
+/* Start a battle for session between two random distinct enabled models.
+ * On ARENA_OK, *out is the battle with a reference for the caller. */
+enum arena_rc arena_battle_start(struct arena *a, const char *session,
+                                 const char *prompt, struct battle **out);
+
+/* The battle with this id (a new reference), from memory or the
+ * database; NULL when unknown or on error. */
+struct battle *arena_battle_find(struct arena *a, const char *id);
+
+/* Ask both sides a follow-up prompt; only the owner, only while ready. */
+enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
+                               const char *session, const char *prompt);
+
+/* Vote on battle id: see store_vote. Also updates the battle in memory. */
+enum vote_status arena_vote(struct arena *a, const char *id,
+                            const char *session, enum winner w,
+                            struct vote_outcome *out);
+
+#endif

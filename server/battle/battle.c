@@ -1,0 +1,95 @@
+#include "battle/battle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static const char *const status_names[] = {"streaming", "ready", "failed",
+                                           "voted"};
+
+const char *battle_status_name(enum battle_status s) { return status_names[s]; }
+
+struct battle *battle_new(const char *id, const char *session,
+                          int64_t created_at, const struct model_config *a,
+                          const struct model_config *b) {
+  struct battle *bt = calloc(1, sizeof *bt);
+  if (!bt)
+    return NULL;
+  snprintf(bt->id, sizeof bt->id, "%s", id);
+  snprintf(bt->session, sizeof bt->session, "%s", session);
+  bt->created_at = created_at;
+  atomic_init(&bt->refs, 1);
+  atomic_init(&bt->cancel, 0);
+  pthread_mutex_init(&bt->lock, NULL);
+  model_config_copy(&bt->model[0], a);
+  model_config_copy(&bt->model[1], b);
+  bt->status = BATTLE_STREAMING;
+  bt->winner = -1;
+  bt->touched = mono_ms();
+  return bt;
+}
+
+void battle_ref(struct battle *b) { atomic_fetch_add(&b->refs, 1); }
+
+void battle_unref(struct battle *b) {
+  if (!b || atomic_fetch_sub(&b->refs, 1) != 1)
+    return;
+  for (size_t i = 0; i < b->n_turns; i++) {
+    struct battle_turn *t = &b->turns[i];
+    free(t->prompt);
+    for (int s = 0; s < 2; s++) {
+      buf_release(&t->side[s].text);
+      free(t->side[s].detail);
+    }
+  }
+  free(b->turns);
+  model_config_release(&b->model[0]);
+  model_config_release(&b->model[1]);
+  pthread_mutex_destroy(&b->lock);
+  free(b);
+}
+
+int battle_add_turn_locked(struct battle *b, const char *prompt,
+                           size_t max_answer) {
+  struct battle_turn *turns =
+      realloc(b->turns, (b->n_turns + 1) * sizeof *turns);
+  if (!turns)
+    return -1;
+  b->turns = turns;
+  struct battle_turn *t = &turns[b->n_turns];
+  memset(t, 0, sizeof *t);
+  t->prompt = strdup(prompt);
+  if (!t->prompt)
+    return -1;
+  buf_init(&t->side[0].text, max_answer);
+  buf_init(&t->side[1].text, max_answer);
+  return (int)b->n_turns++;
+}
+
+void battle_wake_locked(struct battle *b) {
+  struct battle_watcher *w = b->watchers;
+  b->watchers = NULL;
+  while (w) {
+    struct battle_watcher *next = w->next;
+    w->next = NULL;
+    w->wake(w);
+    w = next;
+  }
+}
+
+void battle_watch_locked(struct battle *b, struct battle_watcher *w) {
+  w->next = b->watchers;
+  b->watchers = w;
+}
+
+void battle_unwatch_locked(struct battle *b, struct battle_watcher *w) {
+  for (struct battle_watcher **p = &b->watchers; *p; p = &(*p)->next) {
+    if (*p == w) {
+      *p = w->next;
+      w->next = NULL;
+      return;
+    }
+  }
+}

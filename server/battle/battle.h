@@ -1,0 +1,82 @@
+/* A battle in memory: two anonymous sides answering the same prompts.
+ *
+ * The upstream thread appends text and finishes sides; HTTP threads read
+ * and watch. Every field below `lock` is protected by it. */
+#ifndef AGON_BATTLE_BATTLE_H
+#define AGON_BATTLE_BATTLE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "util/buf.h"
+
+enum battle_status { BATTLE_STREAMING, BATTLE_READY, BATTLE_FAILED, BATTLE_VOTED };
+
+const char *battle_status_name(enum battle_status s);
+
+struct battle_side {
+  struct buf text;        /* the answer so far */
+  int finished;           /* done or failed */
+  int failed;
+  char public_error[128]; /* safe to show before the vote */
+  char *detail;           /* server-side error detail, owned */
+};
+
+struct battle_turn {
+  char *prompt;
+  struct battle_side side[2];
+};
+
+/* Someone waiting for news of a battle (an event stream). wake is called
+ * with the battle lock held, once, after which the watcher is unlinked. */
+struct battle_watcher {
+  void (*wake)(struct battle_watcher *w);
+  struct battle_watcher *next;
+};
+
+struct battle {
+  char id[40];
+  char session[40];
+  int64_t created_at;
+  atomic_int refs;
+  atomic_int cancel;           /* set to abandon the current turn */
+  struct battle *hash_next;    /* registry chain */
+
+  pthread_mutex_t lock;
+  struct model_config model[2];  /* the settings it started with */
+  struct battle_turn *turns;
+  size_t n_turns;
+  enum battle_status status;
+  int winner;                    /* enum winner once voted, else -1 */
+  struct battle_watcher *watchers;
+  int64_t touched;               /* monotonic ms of the last activity */
+};
+
+/* A new battle with one reference, no turns, status STREAMING. The model
+ * settings are copied. NULL when out of memory. */
+struct battle *battle_new(const char *id, const char *session,
+                          int64_t created_at, const struct model_config *a,
+                          const struct model_config *b);
+
+void battle_ref(struct battle *b);
+/* Drop a reference; the last one frees the battle. Accepts NULL. */
+void battle_unref(struct battle *b);
+
+/* Append a turn with the prompt (copied); caller holds the lock. Each
+ * side's answer may grow up to max_answer bytes. Returns the new turn's
+ * index, or -1 when out of memory. */
+int battle_add_turn_locked(struct battle *b, const char *prompt,
+                           size_t max_answer);
+
+/* Wake and unlink every watcher; caller holds the lock. */
+void battle_wake_locked(struct battle *b);
+
+/* Add a watcher; caller holds the lock. */
+void battle_watch_locked(struct battle *b, struct battle_watcher *w);
+
+/* Remove a watcher if it is still linked; caller holds the lock. */
+void battle_unwatch_locked(struct battle *b, struct battle_watcher *w);
+
+#endif

@@ -1,0 +1,369 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+void config_init(struct config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->listen = strdup("127.0.0.1:8080");
+  cfg->database = strdup("agon.db");
+  cfg->elo_k = 4.0;
+  cfg->max_prompt_chars = 30000;
+  cfg->max_answer_bytes = 1024 * 1024;
+  cfg->max_turns = 20;
+  cfg->max_body_bytes = 256 * 1024;
+}
+
+/* Parser state: libinih does not report line numbers to the handler, so
+ * our reader counts the lines it hands over, and remembers where the
+ * latest section header was. */
+struct load_ctx {
+  struct config *cfg;
+  FILE *f;
+  const char *file;
+  int line;            /* line number of the line last read */
+  int section_line;    /* line of the latest "[...]" */
+  char section[128];   /* section the current model was created for */
+  struct model_config *model; /* model being filled, NULL elsewhere */
+  char *err;
+  size_t errlen;
+  int failed;
+};
+
+static char *reader(char *str, int num, void *stream) {
+  struct load_ctx *ctx = stream;
+  char *r = fgets(str, num, ctx->f);
+  if (r) {
+    ctx->line++;
+    const char *p = r;
+    while (*p == ' ' || *p == '\t')
+      p++;
+    if (*p == '[')
+      ctx->section_line = ctx->line;
+  }
+  return r;
+}
+
+static int fail(struct load_ctx *ctx, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Record the first error (always returns 0, inih's "stop" value). */
+static int fail(struct load_ctx *ctx, int line, const char *fmt, ...) {
+  if (!ctx->failed) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(ctx->err, ctx->errlen, "%s:%d: %s", ctx->file, line, msg);
+    ctx->failed = 1;
+  }
+  return 0;
+}
+
+static int parse_long(const char *v, long min, long max, long *out) {
+  char *end;
+  errno = 0;
+  long x = strtol(v, &end, 10);
+  if (errno || end == v || *end || x < min || x > max)
+    return -1;
+  *out = x;
+  return 0;
+}
+
+static int parse_double(const char *v, double min, double max, double *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(v, &end);
+  if (errno || end == v || *end || !isfinite(x) || x < min || x > max)
+    return -1;
+  *out = x;
+  return 0;
+}
+
+static int parse_bool(const char *v, int *out) {
+  if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") ||
+      !strcasecmp(v, "on") || !strcmp(v, "1"))
+    *out = 1;
+  else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") ||
+           !strcasecmp(v, "off") || !strcmp(v, "0"))
+    *out = 0;
+  else
+    return -1;
+  return 0;
+}
+
+static int valid_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > AGON_MAX_MODEL_NAME)
+    return 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+      return 0;
+  return 1;
+}
+
+static int set_string(char **dst, const char *v) {
+  char *s = strdup(v);
+  if (!s)
+    return -1;
+  free(*dst);
+  *dst = s;
+  return 0;
+}
+
+static int handle_server(struct load_ctx *ctx, const char *name,
+                         const char *value) {
+  struct config *cfg = ctx->cfg;
+  if (!strcmp(name, "listen")) {
+    if (!strrchr(value, ':'))
+      return fail(ctx, ctx->line, "listen: expected HOST:PORT, got '%s'%s",
+                  value, "");
+    return set_string(&cfg->listen, value) == 0;
+  }
+  if (!strcmp(name, "database")) {
+    if (!*value)
+      return fail(ctx, ctx->line, "database: empty path%s%s", "", "");
+    return set_string(&cfg->database, value) == 0;
+  }
+  return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "server");
+}
+
+static int handle_ratings(struct load_ctx *ctx, const char *name,
+                          const char *value) {
+  if (!strcmp(name, "k")) {
+    if (parse_double(value, 0.0, 1000.0, &ctx->cfg->elo_k))
+      return fail(ctx, ctx->line, "k: expected a number from 0 to 1000, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "ratings");
+}
+
+static int handle_limits(struct load_ctx *ctx, const char *name,
+                         const char *value) {
+  struct {
+    const char *key;
+    long *dst;
+    long min, max;
+  } keys[] = {
+      {"max_prompt_chars", &ctx->cfg->max_prompt_chars, 1, 10000000},
+      {"max_answer_bytes", &ctx->cfg->max_answer_bytes, 1024, 1L << 30},
+      {"max_turns", &ctx->cfg->max_turns, 1, 1000},
+      {"max_body_bytes", &ctx->cfg->max_body_bytes, 1024, 1L << 30},
+  };
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    if (strcmp(name, keys[i].key))
+      continue;
+    if (parse_long(value, keys[i].min, keys[i].max, keys[i].dst))
+      return fail(ctx, ctx->line, "%s: expected a whole number in range, got '%s'",
+                  name, value);
+    return 1;
+  }
+  return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "limits");
+}
+
+static int handle_model(struct load_ctx *ctx, const char *section,
+                        const char *name, const char *value) {
+  struct config *cfg = ctx->cfg;
+  if (!ctx->model || strcmp(ctx->section, section)) {
+    const char *mname = section + 6; /* after "model " */
+    while (*mname == ' ')
+      mname++;
+    if (!valid_name(mname))
+      return fail(ctx, ctx->section_line,
+                  "[%s]: a model name is 1 to 100 printable characters%s",
+                  section, "");
+    if (config_find_model(cfg, mname))
+      return fail(ctx, ctx->section_line, "model '%s' is defined twice%s",
+                  mname, "");
+    struct model_config m = {0};
+    m.name = (char *)mname;
+    m.temperature = -1;
+    m.timeout_s = 120;
+    m.enabled = 1;
+    m.line = ctx->section_line;
+    if (config_add_model(cfg, &m))
+      return 0;
+    ctx->model = &cfg->models[cfg->n_models - 1];
+    snprintf(ctx->section, sizeof ctx->section, "%s", section);
+  }
+  struct model_config *m = ctx->model;
+  if (!strcmp(name, "base_url")) {
+    if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
+      return fail(ctx, ctx->line,
+                  "base_url: expected an http:// or https:// URL, got '%s'%s",
+                  value, "");
+    if (set_string(&m->base_url, value))
+      return 0;
+    size_t n = strlen(m->base_url);
+    while (n > 0 && m->base_url[n - 1] == '/')
+      m->base_url[--n] = '\0';
+    return 1;
+  }
+  if (!strcmp(name, "model")) {
+    if (!*value)
+      return fail(ctx, ctx->line, "model: empty upstream model id%s%s", "", "");
+    return set_string(&m->upstream, value) == 0;
+  }
+  if (!strcmp(name, "api_key_env")) {
+    if (!*value)
+      return fail(ctx, ctx->line, "api_key_env: empty variable name%s%s", "",
+                  "");
+    const char *key = getenv(value);
+    if (!key || !*key)
+      return fail(ctx, ctx->line,
+                  "api_key_env: environment variable '%s' is not set%s", value,
+                  "");
+    return set_string(&m->api_key_env, value) == 0 &&
+           set_string(&m->api_key, key) == 0;
+  }
+  if (!strcmp(name, "temperature")) {
+    if (parse_double(value, 0.0, 2.0, &m->temperature))
+      return fail(ctx, ctx->line,
+                  "temperature: expected a number from 0 to 2, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "max_tokens")) {
+    if (parse_long(value, 1, 10000000, &m->max_tokens))
+      return fail(ctx, ctx->line,
+                  "max_tokens: expected a positive whole number, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "timeout")) {
+    if (parse_long(value, 1, 86400, &m->timeout_s))
+      return fail(ctx, ctx->line,
+                  "timeout: expected seconds from 1 to 86400, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "enabled")) {
+    if (parse_bool(value, &m->enabled))
+      return fail(ctx, ctx->line, "enabled: expected true or false, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, section);
+}
+
+static int handler(void *user, const char *section, const char *name,
+                   const char *value) {
+  struct load_ctx *ctx = user;
+  if (ctx->failed)
+    return 0;
+  if (strncmp(section, "model ", 6))
+    ctx->model = NULL;
+  if (!strcmp(section, "server"))
+    return handle_server(ctx, name, value);
+  if (!strcmp(section, "ratings"))
+    return handle_ratings(ctx, name, value);
+  if (!strcmp(section, "limits"))
+    return handle_limits(ctx, name, value);
+  if (!strncmp(section, "model ", 6))
+    return handle_model(ctx, section, name, value);
+  if (!*section)
+    return fail(ctx, ctx->line, "key '%s' outside of any section%s", name, "");
+  return fail(ctx, ctx->section_line, "unknown section [%s]%s", section, "");
+}
+
+int config_load(struct config *cfg, const char *file, char *err,
+                size_t errlen) {
+  struct load_ctx ctx = {0};
+  ctx.cfg = cfg;
+  ctx.file = file;
+  ctx.err = err;
+  ctx.errlen = errlen;
+  ctx.f = fopen(file, "r");
+  if (!ctx.f) {
+    snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
+    return -1;
+  }
+  int rc = ini_parse_stream(reader, &ctx, handler, &ctx);
+  fclose(ctx.f);
+  if (rc != 0) {
+    if (!ctx.failed)
+      snprintf(err, errlen, "%s:%d: syntax error", file, rc > 0 ? rc : ctx.line);
+    return -1;
+  }
+  set_string(&cfg->path, file);
+  for (size_t i = 0; i < cfg->n_models; i++) {
+    struct model_config *m = &cfg->models[i];
+    if (!m->base_url) {
+      snprintf(err, errlen, "%s:%d: model '%s' has no base_url", file, m->line,
+               m->name);
+      return -1;
+    }
+    if (!m->upstream && set_string(&m->upstream, m->name))
+      return -1;
+  }
+  return 0;
+}
+
+int config_add_model(struct config *cfg, const struct model_config *m) {
+  if (config_find_model(cfg, m->name))
+    return -1;
+  struct model_config *p =
+      realloc(cfg->models, (cfg->n_models + 1) * sizeof *p);
+  if (!p)
+    return -1;
+  cfg->models = p;
+  model_config_copy(&cfg->models[cfg->n_models++], m);
+  return 0;
+}
+
+const struct model_config *config_find_model(const struct config *cfg,
+                                             const char *name) {
+  for (size_t i = 0; i < cfg->n_models; i++)
+    if (!strcmp(cfg->models[i].name, name))
+      return &cfg->models[i];
+  return NULL;
+}
+
+size_t config_enabled_models(const struct config *cfg) {
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_models; i++)
+    n += cfg->models[i].enabled != 0;
+  return n;
+}
+
+void model_config_copy(struct model_config *dst,
+                       const struct model_config *src) {
+  *dst = *src;
+  dst->name = dup_or_null(src->name);
+  dst->base_url = dup_or_null(src->base_url);
+  dst->upstream = dup_or_null(src->upstream);
+  dst->api_key_env = dup_or_null(src->api_key_env);
+  dst->api_key = dup_or_null(src->api_key);
+}
+
+void model_config_release(struct model_config *m) {
+  free(m->name);
+  free(m->base_url);
+  free(m->upstream);
+  free(m->api_key_env);
+  if (m->api_key) {
+    memset(m->api_key, 0, strlen(m->api_key));
+    free(m->api_key);
+  }
+  memset(m, 0, sizeof *m);
+}
+
+void config_release(struct config *cfg) {
+  for (size_t i = 0; i < cfg->n_models; i++)
+    model_config_release(&cfg->models[i]);
+  free(cfg->models);
+  free(cfg->path);
+  free(cfg->listen);
+  free(cfg->database);
+  memset(cfg, 0, sizeof *cfg);
+}

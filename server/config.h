@@ -1,0 +1,63 @@
+/* The configuration file (INI, read with libinih) and its defaults. */
+#ifndef AGON_CONFIG_H
+#define AGON_CONFIG_H
+
+#include <stddef.h>
+
+#define AGON_MAX_MODEL_NAME 100
+
+/* One [model NAME] section. */
+struct model_config {
+  char *name;         /* public name */
+  char *base_url;     /* without the trailing "/chat/completions" */
+  char *upstream;     /* upstream model id */
+  char *api_key_env;  /* NULL when no key */
+  char *api_key;      /* read from the environment; never logged or sent
+                         anywhere but the model's own base_url */
+  double temperature; /* < 0: not sent */
+  long max_tokens;    /* 0: not sent */
+  long timeout_s;     /* seconds for one whole answer */
+  int enabled;
+  int line;           /* line of its section header, for messages */
+};
+
+struct config {
+  char *path;                  /* file it came from, NULL for built-ins */
+  char *listen;                /* HOST:PORT */
+  char *database;
+  double elo_k;                /* [ratings] k */
+  long max_prompt_chars;       /* [limits] */
+  long max_answer_bytes;
+  long max_turns;
+  long max_body_bytes;
+  struct model_config *models;
+  size_t n_models;
+};
+
+/* Fill cfg with the defaults. Never fails. */
+void config_init(struct config *cfg);
+
+/* Read FILE into cfg (which config_init prepared). On error returns -1 and
+ * writes "FILE:LINE: what is wrong" into err (errlen bytes). */
+int config_load(struct config *cfg, const char *file, char *err,
+                size_t errlen);
+
+/* Add a model with the given settings (copied). Returns 0, or -1 when the
+ * name is already taken. */
+int config_add_model(struct config *cfg, const struct model_config *m);
+
+/* The model named name, or NULL. */
+const struct model_config *config_find_model(const struct config *cfg,
+                                             const char *name);
+
+/* Number of enabled models. */
+size_t config_enabled_models(const struct config *cfg);
+
+/* Deep copies and release of one model's settings. */
+void model_config_copy(struct model_config *dst,
+                       const struct model_config *src);
+void model_config_release(struct model_config *m);
+
+void config_release(struct config *cfg);
+
+#endif

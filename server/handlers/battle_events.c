@@ -1,0 +1,166 @@
+/* GET /api/battles/ID/events: the latest turn as Server-Sent Events.
+ *
+ * First the text so far, then live deltas, each side's done or error, and
+ * `end`; then the stream closes. While there is nothing to send the
+ * connection is suspended (no thread, no polling) and the battle wakes it
+ * when something changes. */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+#include "util/util.h"
+
+struct event_stream {
+  struct battle_watcher watcher;   /* first: see stream_of */
+  struct MHD_Connection *conn;
+  struct battle *b;                /* a reference */
+  int turn;                        /* 0-based */
+  size_t sent[2];                  /* bytes of each answer sent */
+  int side_closed[2];              /* done or error sent */
+  int ended;                       /* end sent */
+  struct buf out;                  /* bytes built, not yet handed over */
+  size_t out_pos;
+};
+
+static struct event_stream *stream_of(struct battle_watcher *w) {
+  return (struct event_stream *)((char *)w -
+                                 offsetof(struct event_stream, watcher));
+}
+
+/* Called by the battle (lock held) when something changed. */
+static void stream_wake(struct battle_watcher *w) {
+  MHD_resume_connection(stream_of(w)->conn);
+}
+
+static int add_event(struct event_stream *es, const char *name, json_t *data) {
+  char *text = json_dumps(data, JSON_COMPACT);
+  json_decref(data);
+  if (!text)
+    return -1;
+  int rc = buf_append_str(&es->out, "event: ") ||
+           buf_append_str(&es->out, name) ||
+           buf_append_str(&es->out, "\ndata: ") ||
+           buf_append_str(&es->out, text) ||
+           buf_append_str(&es->out, "\n\n");
+  free(text);
+  return rc ? -1 : 0;
+}
+
+/* Build every event that is due; battle lock held. */
+static void build_events_locked(struct event_stream *es) {
+  struct battle *b = es->b;
+  struct battle_turn *t = &b->turns[es->turn];
+  static const char *const names[2] = {"a", "b"};
+  int turn = es->turn + 1;
+  for (int s = 0; s < 2; s++) {
+    struct battle_side *side = &t->side[s];
+    if (side->text.len > es->sent[s]) {
+      json_t *d = json_pack("{s:s, s:i, s:s%}", "side", names[s], "turn", turn,
+                            "text", side->text.data + es->sent[s],
+                            side->text.len - es->sent[s]);
+      if (add_event(es, "delta", d))
+        return;
+      es->sent[s] = side->text.len;
+    }
+    if (side->finished && !es->side_closed[s]) {
+      if (side->failed)
+        add_event(es, "error",
+                  json_pack("{s:s, s:i, s:s}", "side", names[s], "turn", turn,
+                            "message", side->public_error));
+      else
+        add_event(es, "done",
+                  json_pack("{s:s, s:i}", "side", names[s], "turn", turn));
+      es->side_closed[s] = 1;
+    }
+  }
+  int turn_over = b->status != BATTLE_STREAMING || (size_t)turn < b->n_turns;
+  if (es->side_closed[0] && es->side_closed[1] && turn_over && !es->ended) {
+    int failed = t->side[0].failed || t->side[1].failed;
+    add_event(es, "end",
+              json_pack("{s:i, s:s}", "turn", turn, "status",
+                        failed ? "failed" : "ready"));
+    es->ended = 1;
+  }
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+  struct event_stream *es = cls;
+  if (es->out_pos >= es->out.len) {
+    buf_reset(&es->out);
+    es->out_pos = 0;
+    struct battle *b = es->b;
+    pthread_mutex_lock(&b->lock);
+    build_events_locked(es);
+    if (es->out.len == 0) {
+      if (es->ended) {
+        pthread_mutex_unlock(&b->lock);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+      }
+      /* nothing yet: sleep until the battle changes */
+      battle_watch_locked(b, &es->watcher);
+      MHD_suspend_connection(es->conn);
+      pthread_mutex_unlock(&b->lock);
+      return 0;
+    }
+    pthread_mutex_unlock(&b->lock);
+  }
+  size_t n = es->out.len - es->out_pos;
+  if (n > max)
+    n = max;
+  memcpy(out, es->out.data + es->out_pos, n);
+  es->out_pos += n;
+  return (ssize_t)n;
+}
+
+static void stream_free(void *cls) {
+  struct event_stream *es = cls;
+  pthread_mutex_lock(&es->b->lock);
+  battle_unwatch_locked(es->b, &es->watcher);
+  pthread_mutex_unlock(&es->b->lock);
+  battle_unref(es->b);
+  buf_release(&es->out);
+  free(es);
+}
+
+enum MHD_Result handle_battle_events(struct request *rq) {
+  struct battle *b = arena_battle_find(rq->arena, rq->param);
+  if (!b)
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  struct event_stream *es = calloc(1, sizeof *es);
+  if (!es) {
+    battle_unref(b);
+    return MHD_NO;
+  }
+  es->watcher.wake = stream_wake;
+  es->conn = rq->conn;
+  es->b = b;
+  /* an answer of max bytes may be escaped up to 6x in one delta */
+  buf_init(&es->out, (size_t)rq->arena->cfg.max_answer_bytes * 12 + 65536);
+  pthread_mutex_lock(&b->lock);
+  es->turn = b->n_turns ? (int)b->n_turns - 1 : 0;
+  int empty = b->n_turns == 0;
+  pthread_mutex_unlock(&b->lock);
+  if (empty) {
+    stream_free(es);
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  }
+  struct MHD_Response *resp = MHD_create_response_from_callback(
+      MHD_SIZE_UNKNOWN, 16 * 1024, &stream_read, es, &stream_free);
+  if (!resp) {
+    stream_free(es);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          "text/event-stream; charset=utf-8");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+  reply_add_common_headers(resp);
+  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}

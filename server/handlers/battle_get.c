@@ -1,0 +1,47 @@
+/* GET /api/battles/ID: the battle so far. Model names only once voted. */
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+
+enum MHD_Result handle_battle_get(struct request *rq) {
+  struct battle *b = arena_battle_find(rq->arena, rq->param);
+  if (!b)
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  json_t *turns = json_array();
+  pthread_mutex_lock(&b->lock);
+  for (size_t i = 0; i < b->n_turns; i++) {
+    struct battle_turn *t = &b->turns[i];
+    json_t *turn = json_object();
+    json_object_set_new(turn, "prompt", json_string(t->prompt));
+    const char *names[2] = {"a", "b"};
+    for (int s = 0; s < 2; s++) {
+      struct buf *tx = &t->side[s].text;
+      json_object_set_new(turn, names[s],
+                          json_stringn(tx->data ? tx->data : "", tx->len));
+    }
+    json_t *errors = json_null();
+    if (t->side[0].failed || t->side[1].failed)
+      errors = json_pack("{s:s?, s:s?}", "a",
+                         t->side[0].failed ? t->side[0].public_error : NULL,
+                         "b",
+                         t->side[1].failed ? t->side[1].public_error : NULL);
+    json_object_set_new(turn, "errors", errors);
+    json_array_append_new(turns, turn);
+  }
+  json_t *body = json_pack("{s:s, s:s, s:o}", "id", b->id, "status",
+                           battle_status_name(b->status), "turns", turns);
+  if (b->status == BATTLE_VOTED && b->winner >= 0) {
+    json_object_set_new(body, "winner",
+                        json_string(winner_name((enum winner)b->winner)));
+    json_object_set_new(body, "models",
+                        json_pack("{s:s, s:s}", "a", b->model[0].name, "b",
+                                  b->model[1].name));
+  } else {
+    json_object_set_new(body, "winner", json_null());
+    json_object_set_new(body, "models", json_null());
+  }
+  pthread_mutex_unlock(&b->lock);
+  battle_unref(b);
+  return reply_json(rq, MHD_HTTP_OK, body);
+}

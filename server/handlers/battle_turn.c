@@ -1,0 +1,44 @@
+/* POST /api/battles/ID/turns {"prompt"}: a follow-up question to both
+ * sides, while the battle is ready and not voted. */
+#include "battle/arena.h"
+#include "handlers/common.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+
+enum MHD_Result handle_battle_turn(struct request *rq) {
+  enum MHD_Result res;
+  const char *prompt = body_prompt(rq, &res);
+  if (!prompt)
+    return res;
+  const char *session = request_session(rq, 0);
+  struct battle *b = arena_battle_find(rq->arena, rq->param);
+  if (!b)
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  enum arena_rc rc = session ? arena_turn_start(rq->arena, b, session, prompt)
+                             : ARENA_FORBIDDEN;
+  int turn = (int)b->n_turns;
+  char events[128];
+  snprintf(events, sizeof events, "/api/battles/%s/events", b->id);
+  battle_unref(b);
+  switch (rc) {
+  case ARENA_OK:
+    return reply_json(rq, MHD_HTTP_ACCEPTED,
+                      json_pack("{s:i, s:s}", "turn", turn, "events", events));
+  case ARENA_FORBIDDEN:
+    return reply_error(rq, MHD_HTTP_FORBIDDEN, "not_your_battle",
+                       "this battle belongs to another session");
+  case ARENA_CONFLICT:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "battle_not_ready",
+                       "a follow-up needs a battle that is ready and not voted");
+  case ARENA_TOO_MANY_TURNS:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "too_many_turns",
+                       "this battle has reached its turn limit");
+  case ARENA_UNAVAILABLE:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "models_unavailable",
+                       "this battle's models are no longer available");
+  default:
+    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                       "cannot start the turn");
+  }
+}

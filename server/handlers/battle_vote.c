@@ -1,0 +1,48 @@
+/* POST /api/battles/ID/vote {"winner"}: the visitor's verdict; reveals
+ * the names and moves the live Elo. */
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+
+enum MHD_Result handle_battle_vote(struct request *rq) {
+  enum winner w;
+  const char *ws = json_string_value(json_object_get(rq->json, "winner"));
+  if (!ws || winner_parse(ws, &w))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_winner",
+                       "\"winner\" must be one of \"a\", \"b\", \"tie\", "
+                       "\"bothbad\"");
+  const char *session = request_session(rq, 0);
+  struct vote_outcome out;
+  enum vote_status vs =
+      arena_vote(rq->arena, rq->param, session ? session : "", w, &out);
+  switch (vs) {
+  case VOTE_OK:
+    break;
+  case VOTE_NOT_FOUND:
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  case VOTE_FORBIDDEN:
+    return reply_error(rq, MHD_HTTP_FORBIDDEN, "not_your_battle",
+                       "this battle belongs to another session");
+  case VOTE_ALREADY_VOTED:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "already_voted",
+                       "this battle has already been voted on");
+  case VOTE_STREAMING:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "still_streaming",
+                       "the answers are not complete yet");
+  case VOTE_FAILED_BATTLE:
+    return reply_error(rq, MHD_HTTP_CONFLICT, "battle_failed",
+                       "a failed battle cannot be voted on");
+  default:
+    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                       "the vote could not be stored");
+  }
+  json_t *elo = json_object();
+  json_object_set_new(elo, out.model[0], json_real(out.elo[0]));
+  json_object_set_new(elo, out.model[1], json_real(out.elo[1]));
+  json_t *body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:b}", "winner",
+                           winner_name(w), "models", "a", out.model[0], "b",
+                           out.model[1], "elo", elo, "counted", out.counted);
+  vote_outcome_release(&out);
+  return reply_json(rq, MHD_HTTP_OK, body);
+}

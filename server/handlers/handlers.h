@@ -1,0 +1,24 @@
+/* Every endpoint, one file each under server/handlers/. */
+#ifndef AGON_HANDLERS_HANDLERS_H
+#define AGON_HANDLERS_HANDLERS_H
+
+#include <microhttpd.h>
+
+#include "http/request.h"
+
+enum MHD_Result handle_battle_create(struct request *rq); /* battle_create.c */
+enum MHD_Result handle_battle_get(struct request *rq);    /* battle_get.c */
+enum MHD_Result handle_battle_events(struct request *rq); /* battle_events.c */
+enum MHD_Result handle_battle_turn(struct request *rq);   /* battle_turn.c */
+enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */
+enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
+enum MHD_Result handle_models(struct request *rq);        /* models.c */
+enum MHD_Result handle_health(struct request *rq);        /* health.c */
+enum MHD_Result handle_static(struct request *rq);        /* static.c */
+
+/* Load the embedded assets into persistent responses (static.c).
+ * Returns 0 or -1. */
+int static_init(void);
+void static_release(void);
+
+#endif

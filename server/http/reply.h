@@ -1,0 +1,28 @@
+/* Queueing replies. Every function returns what libmicrohttpd's access
+ * handler must return (MHD_NO: close the connection). */
+#ifndef AGON_HTTP_REPLY_H
+#define AGON_HTTP_REPLY_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "http/request.h"
+
+/* Reply with JSON; steals body. */
+enum MHD_Result reply_json(struct request *rq, unsigned int status,
+                           json_t *body);
+
+/* Reply {"error": {"code": code, "message": message}}. The message must
+ * never name a model before its battle is voted. */
+enum MHD_Result reply_error(struct request *rq, unsigned int status,
+                            const char *code, const char *message);
+
+/* Queue an already built response, adding the common headers (security
+ * headers, the session cookie when new). Does not destroy it. */
+enum MHD_Result reply_queue(struct request *rq, unsigned int status,
+                            struct MHD_Response *resp);
+
+/* Headers every response carries. */
+void reply_add_common_headers(struct MHD_Response *resp);
+
+#endif

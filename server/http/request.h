@@ -1,0 +1,37 @@
+/* One HTTP request's context: everything a request allocates hangs off
+ * this struct, freed in one place (http_request_free) when libmicrohttpd
+ * reports the request complete. */
+#ifndef AGON_HTTP_REQUEST_H
+#define AGON_HTTP_REQUEST_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "util/buf.h"
+
+struct arena;
+struct route;
+
+#define SESSION_COOKIE "agon_session"
+#define SESSION_HEX 32
+
+struct request {
+  struct MHD_Connection *conn;
+  struct arena *arena;
+  const char *method;
+  const char *url;
+  const struct route *route;
+  char param[72];             /* the ":id" segment of the route, if any */
+  struct buf body;
+  int body_too_large;
+  json_t *json;               /* the parsed body of a POST */
+  char session[SESSION_HEX + 1];
+  int new_session;            /* set the cookie on the reply */
+  int replied;
+};
+
+/* The client's session token, or NULL. With create != 0, a new one is
+ * made when the client has none (and sent with the reply). */
+const char *request_session(struct request *rq, int create);
+
+#endif

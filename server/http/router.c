@@ -1,0 +1,63 @@
+#include "http/router.h"
+
+#include <string.h>
+
+#include "handlers/handlers.h"
+
+const struct route agon_routes[] = {
+    {.method = "POST", .pattern = "/api/battles", .handler = &handle_battle_create, .json_body = 1},
+    {.method = "GET", .pattern = "/api/battles/:id", .handler = &handle_battle_get},
+    {.method = "GET", .pattern = "/api/battles/:id/events", .handler = &handle_battle_events},
+    {.method = "POST", .pattern = "/api/battles/:id/turns", .handler = &handle_battle_turn, .json_body = 1},
+    {.method = "POST", .pattern = "/api/battles/:id/vote", .handler = &handle_battle_vote, .json_body = 1},
+    {.method = "GET", .pattern = "/api/leaderboard", .handler = &handle_leaderboard},
+    {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
+    {.method = "GET", .pattern = "/healthz", .handler = &handle_health},
+    {.method = "GET", .pattern = "/", .handler = &handle_static},
+    {.method = "GET", .pattern = "/leaderboard", .handler = &handle_static},
+    {.method = "GET", .pattern = "/:id", .handler = &handle_static},
+    {.method = NULL},
+};
+
+/* Match one pattern against a path; capture ":id". */
+static int match(const char *pattern, const char *url, char *param,
+                 size_t paramlen) {
+  const char *p = pattern, *u = url;
+  while (*p && *u) {
+    if (p[0] == ':' ) {
+      const char *end = strchr(u, '/');
+      size_t n = end ? (size_t)(end - u) : strlen(u);
+      if (n == 0 || n >= paramlen)
+        return 0;
+      memcpy(param, u, n);
+      param[n] = '\0';
+      u += n;
+      while (*p && *p != '/')
+        p++;
+      continue;
+    }
+    if (*p != *u)
+      return 0;
+    p++;
+    u++;
+  }
+  return *p == '\0' && *u == '\0';
+}
+
+enum route_match router_find(const char *method, const char *url,
+                             const struct route **out, char *param,
+                             size_t paramlen) {
+  int path_seen = 0;
+  int is_head = !strcmp(method, "HEAD");
+  for (const struct route *r = agon_routes; r->method; r++) {
+    if (!match(r->pattern, url, param, paramlen))
+      continue;
+    path_seen = 1;
+    if (!strcmp(r->method, method) || (is_head && !strcmp(r->method, "GET"))) {
+      *out = r;
+      return ROUTE_FOUND;
+    }
+  }
+  param[0] = '\0';
+  return path_seen ? ROUTE_BAD_METHOD : ROUTE_NO_PATH;
+}

@@ -1,0 +1,235 @@
+/* Battles and their turns in the database. */
+#include "storage/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static char *column_dup(sqlite3_stmt *s, int i) {
+  const unsigned char *t = sqlite3_column_text(s, i);
+  return t ? strdup((const char *)t) : NULL;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t) {
+  if (t)
+    sqlite3_bind_text(s, i, t, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(s, i);
+}
+
+/* Run one prepared statement to completion; 0 on success. */
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what) {
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) {
+    log_error("msg=\"database write failed\" op=%s err=\"%s\"", what,
+              sqlite3_errmsg(st->db));
+    return -1;
+  }
+  return 0;
+}
+
+int store_battle_create(struct store *st, const char *id, int64_t created_at,
+                        const char *model_a, const char *model_b,
+                        const char *session, const char *prompt) {
+  int rc = -1;
+  sqlite3_stmt *b = NULL, *t = NULL;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO battles (id, created_at, model_a, "
+                         "model_b, session, status) VALUES (?, ?, ?, ?, ?, "
+                         "'streaming')",
+                         -1, &b, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "INSERT INTO turns (battle_id, turn, prompt, "
+                         "started_at) VALUES (?, 1, ?, ?)",
+                         -1, &t, NULL) != SQLITE_OK)
+    goto rollback;
+  sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(b, 2, created_at);
+  sqlite3_bind_text(b, 3, model_a, -1, SQLITE_STATIC);
+  sqlite3_bind_text(b, 4, model_b, -1, SQLITE_STATIC);
+  sqlite3_bind_text(b, 5, session, -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 2, prompt, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(t, 3, created_at);
+  if (step_done(st, b, "battle_create") || step_done(st, t, "turn_create"))
+    goto rollback;
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto rollback;
+  rc = 0;
+  goto out;
+rollback:
+  log_error("msg=\"cannot create battle\" err=\"%s\"", sqlite3_errmsg(st->db));
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  sqlite3_finalize(b);
+  sqlite3_finalize(t);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_turn_add(struct store *st, const char *id, int turn,
+                   const char *prompt, int64_t started_at) {
+  int rc = -1;
+  sqlite3_stmt *t = NULL, *b = NULL;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO turns (battle_id, turn, prompt, "
+                         "started_at) VALUES (?, ?, ?, ?)",
+                         -1, &t, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "UPDATE battles SET status = 'streaming' WHERE id = ? "
+                         "AND status = 'ready'",
+                         -1, &b, NULL) != SQLITE_OK)
+    goto rollback;
+  sqlite3_bind_text(t, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(t, 2, turn);
+  sqlite3_bind_text(t, 3, prompt, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(t, 4, started_at);
+  sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
+  if (step_done(st, t, "turn_add") || step_done(st, b, "turn_status"))
+    goto rollback;
+  if (sqlite3_changes(st->db) != 1)
+    goto rollback;
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto rollback;
+  rc = 0;
+  goto out;
+rollback:
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  sqlite3_finalize(t);
+  sqlite3_finalize(b);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_turn_finish(struct store *st, const char *id, int turn,
+                      const char *answer_a, const char *answer_b,
+                      const char *error_a, const char *error_b,
+                      int64_t finished_at, const char *status) {
+  int rc = -1;
+  sqlite3_stmt *t = NULL, *b = NULL;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_prepare_v2(st->db,
+                         "UPDATE turns SET answer_a = ?, answer_b = ?, "
+                         "error_a = ?, error_b = ?, finished_at = ? "
+                         "WHERE battle_id = ? AND turn = ?",
+                         -1, &t, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "UPDATE battles SET status = ? WHERE id = ? AND "
+                         "status = 'streaming'",
+                         -1, &b, NULL) != SQLITE_OK)
+    goto rollback;
+  sqlite3_bind_text(t, 1, answer_a ? answer_a : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 2, answer_b ? answer_b : "", -1, SQLITE_STATIC);
+  bind_text_or_null(t, 3, error_a);
+  bind_text_or_null(t, 4, error_b);
+  sqlite3_bind_int64(t, 5, finished_at);
+  sqlite3_bind_text(t, 6, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(t, 7, turn);
+  sqlite3_bind_text(b, 1, status, -1, SQLITE_STATIC);
+  sqlite3_bind_text(b, 2, id, -1, SQLITE_STATIC);
+  if (step_done(st, t, "turn_finish") || step_done(st, b, "battle_status"))
+    goto rollback;
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto rollback;
+  rc = 0;
+  goto out;
+rollback:
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  sqlite3_finalize(t);
+  sqlite3_finalize(b);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_battle_load(struct store *st, const char *id,
+                      struct battle_record *out) {
+  int rc = -1;
+  sqlite3_stmt *b = NULL, *t = NULL;
+  memset(out, 0, sizeof *out);
+  out->winner = -1;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT b.id, b.created_at, b.model_a, b.model_b, "
+                         "b.session, b.status, v.winner FROM battles b LEFT "
+                         "JOIN votes v ON v.battle_id = b.id WHERE b.id = ?",
+                         -1, &b, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "SELECT prompt, answer_a, answer_b, error_a, error_b "
+                         "FROM turns WHERE battle_id = ? ORDER BY turn",
+                         -1, &t, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
+  int s = sqlite3_step(b);
+  if (s == SQLITE_DONE) {
+    rc = 1;
+    goto out;
+  }
+  if (s != SQLITE_ROW)
+    goto out;
+  snprintf(out->id, sizeof out->id, "%s", sqlite3_column_text(b, 0));
+  out->created_at = sqlite3_column_int64(b, 1);
+  out->model[0] = column_dup(b, 2);
+  out->model[1] = column_dup(b, 3);
+  snprintf(out->session, sizeof out->session, "%s", sqlite3_column_text(b, 4));
+  snprintf(out->status, sizeof out->status, "%s", sqlite3_column_text(b, 5));
+  if (sqlite3_column_type(b, 6) != SQLITE_NULL) {
+    enum winner w;
+    if (winner_parse((const char *)sqlite3_column_text(b, 6), &w) == 0)
+      out->winner = (int)w;
+  }
+  sqlite3_bind_text(t, 1, id, -1, SQLITE_STATIC);
+  while ((s = sqlite3_step(t)) == SQLITE_ROW) {
+    struct turn_record *turns =
+        realloc(out->turns, (out->n_turns + 1) * sizeof *turns);
+    if (!turns)
+      goto out;
+    out->turns = turns;
+    struct turn_record *tr = &turns[out->n_turns++];
+    tr->prompt = column_dup(t, 0);
+    tr->answer[0] = column_dup(t, 1);
+    tr->answer[1] = column_dup(t, 2);
+    tr->error[0] = column_dup(t, 3);
+    tr->error[1] = column_dup(t, 4);
+  }
+  if (s != SQLITE_DONE)
+    goto out;
+  rc = 0;
+out:
+  if (rc < 0)
+    log_error("msg=\"cannot load battle\" err=\"%s\"", sqlite3_errmsg(st->db));
+  sqlite3_finalize(b);
+  sqlite3_finalize(t);
+  pthread_mutex_unlock(&st->lock);
+  if (rc != 0)
+    battle_record_release(out);
+  return rc;
+}
+
+void battle_record_release(struct battle_record *r) {
+  free(r->model[0]);
+  free(r->model[1]);
+  for (size_t i = 0; i < r->n_turns; i++) {
+    struct turn_record *t = &r->turns[i];
+    free(t->prompt);
+    for (int s = 0; s < 2; s++) {
+      free(t->answer[s]);
+      free(t->error[s]);
+    }
+  }
+  free(r->turns);
+  r->turns = NULL;
+  r->n_turns = 0;
+  r->model[0] = r->model[1] = NULL;
+}

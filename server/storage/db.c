@@ -1,0 +1,108 @@
+/* Opening the database and applying the schema. */
+#include "storage/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/embedded.h"
+
+static int exec(struct store *st, const char *sql, char *err, size_t errlen) {
+  char *msg = NULL;
+  if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(st->db));
+    sqlite3_free(msg);
+    return -1;
+  }
+  return 0;
+}
+
+int store_schema_version(struct store *st) {
+  sqlite3_stmt *s = NULL;
+  int v = -1;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
+          SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    v = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+/* Apply every embedded schema file whose number is above user_version,
+ * each in its own transaction together with the version bump. */
+static int migrate(struct store *st, char *err, size_t errlen) {
+  int current = store_schema_version(st);
+  if (current < 0) {
+    snprintf(err, errlen, "cannot read schema version: %s",
+             sqlite3_errmsg(st->db));
+    return -1;
+  }
+  int latest = 0;
+  for (const struct agon_embedded *f = agon_schema_files; f->name; f++) {
+    int n = atoi(f->name);
+    if (n > latest)
+      latest = n;
+    if (n <= current)
+      continue;
+    char bump[64];
+    snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", n);
+    if (exec(st, "BEGIN IMMEDIATE", err, errlen))
+      return -1;
+    if (exec(st, (const char *)f->data, err, errlen) ||
+        exec(st, bump, err, errlen) || exec(st, "COMMIT", err, errlen)) {
+      char tmp[512];
+      snprintf(tmp, sizeof tmp, "schema %s: ", f->name);
+      size_t used = strlen(tmp);
+      snprintf(tmp + used, sizeof tmp - used, "%.400s", err);
+      snprintf(err, errlen, "%s", tmp);
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+      return -1;
+    }
+  }
+  if (current > latest) {
+    snprintf(err, errlen,
+             "database schema version %d is newer than this agon (%d)",
+             current, latest);
+    return -1;
+  }
+  return 0;
+}
+
+int store_open(struct store *st, const char *path, char *err, size_t errlen) {
+  memset(st, 0, sizeof *st);
+  pthread_mutex_init(&st->lock, NULL);
+  int rc = sqlite3_open_v2(path, &st->db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                               SQLITE_OPEN_FULLMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open '%s': %s", path,
+             st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->db, 5000);
+  char msg[512];
+  if (exec(st,
+           "PRAGMA journal_mode = WAL;"
+           "PRAGMA synchronous = FULL;"
+           "PRAGMA foreign_keys = ON;",
+           msg, sizeof msg)) {
+    snprintf(err, errlen, "cannot set up '%s': %s", path, msg);
+    goto fail;
+  }
+  if (migrate(st, msg, sizeof msg)) {
+    snprintf(err, errlen, "'%s': %s", path, msg);
+    goto fail;
+  }
+  return 0;
+fail:
+  store_close(st);
+  return -1;
+}
+
+void store_close(struct store *st) {
+  if (st->db)
+    sqlite3_close(st->db);
+  st->db = NULL;
+  pthread_mutex_destroy(&st->lock);
+}

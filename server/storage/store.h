@@ -1,0 +1,110 @@
+/* Everything Agon keeps: one SQLite database in WAL mode, one connection
+ * serialised by a mutex. Schema files from schema/ are applied at open. */
+#ifndef AGON_STORAGE_STORE_H
+#define AGON_STORAGE_STORE_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rating/elo.h"
+
+struct store {
+  sqlite3 *db;
+  pthread_mutex_t lock;
+};
+
+/* Open (creating if needed) the database at path and bring its schema up
+ * to date. Durability: WAL with synchronous=FULL, so a committed
+ * transaction survives a crash of the process and of the machine. On
+ * error returns -1 with a message in err. */
+int store_open(struct store *st, const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Current schema version (PRAGMA user_version). */
+int store_schema_version(struct store *st);
+
+/* ---- battles (storage/battles.c) ---- */
+
+/* A battle as stored. Strings are owned by the record. */
+struct turn_record {
+  char *prompt;
+  char *answer[2];   /* NULL while streaming */
+  char *error[2];    /* server-side detail, NULL when fine */
+};
+
+struct battle_record {
+  char id[40];
+  int64_t created_at;
+  char *model[2];
+  char session[40];
+  char status[16];
+  int winner;        /* enum winner, or -1 when not voted */
+  struct turn_record *turns;
+  size_t n_turns;
+};
+
+/* Insert a new battle in status 'streaming' with its first turn. */
+int store_battle_create(struct store *st, const char *id, int64_t created_at,
+                        const char *model_a, const char *model_b,
+                        const char *session, const char *prompt);
+
+/* Add turn number `turn` (1-based) and set the battle to 'streaming'. */
+int store_turn_add(struct store *st, const char *id, int turn,
+                   const char *prompt, int64_t started_at);
+
+/* Store a finished turn's answers and errors and set the battle status
+ * ("ready" or "failed") in one transaction. */
+int store_turn_finish(struct store *st, const char *id, int turn,
+                      const char *answer_a, const char *answer_b,
+                      const char *error_a, const char *error_b,
+                      int64_t finished_at, const char *status);
+
+/* Load a battle. Returns 0, 1 when there is no such battle, -1 on error. */
+int store_battle_load(struct store *st, const char *id,
+                      struct battle_record *out);
+void battle_record_release(struct battle_record *r);
+
+/* ---- votes and ratings (storage/votes.c) ---- */
+
+enum vote_status {
+  VOTE_OK,
+  VOTE_NOT_FOUND,
+  VOTE_FORBIDDEN,      /* another session's battle */
+  VOTE_ALREADY_VOTED,
+  VOTE_STREAMING,
+  VOTE_FAILED_BATTLE,
+  VOTE_ERROR,          /* database failure */
+};
+
+struct vote_outcome {
+  char *model[2];      /* owned; set when VOTE_OK */
+  double elo[2];       /* new ratings */
+  int counted;
+};
+
+/* Record a vote on battle id from session, and update the live ratings in
+ * the same transaction. `live` is the in-memory table; the caller must
+ * ensure that only vote paths (which all hold st->lock) modify it, and
+ * passes ratings_lock, taken here only around the in-memory update after
+ * the commit. */
+enum vote_status store_vote(struct store *st, const char *id,
+                            const char *session, enum winner w, double k,
+                            struct rating_table *live,
+                            pthread_mutex_t *ratings_lock,
+                            struct vote_outcome *out);
+void vote_outcome_release(struct vote_outcome *o);
+
+/* Load the ratings table as stored (no replay). */
+int store_ratings_load(struct store *st, struct rating_table *t);
+
+/* Replay every counted vote in commit order into t (which starts empty).
+ * *n_votes gets the number replayed. */
+int store_ratings_replay(struct store *st, double k, struct rating_table *t,
+                         long *n_votes);
+
+/* Number of counted votes. */
+long store_votes_counted(struct store *st);
+
+#endif

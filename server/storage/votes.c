@@ -1,0 +1,248 @@
+/* Where a vote goes: one transaction stores it and moves the live Elo. */
+#include "storage/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+static int upsert_rating(sqlite3 *db, const struct rating_row *r) {
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db,
+                         "INSERT INTO ratings (model, elo, battles, wins, "
+                         "losses, ties) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
+                         "(model) DO UPDATE SET elo = excluded.elo, battles = "
+                         "excluded.battles, wins = excluded.wins, losses = "
+                         "excluded.losses, ties = excluded.ties",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(s, 1, r->model, -1, SQLITE_STATIC);
+  sqlite3_bind_double(s, 2, r->elo);
+  sqlite3_bind_int64(s, 3, r->battles);
+  sqlite3_bind_int64(s, 4, r->wins);
+  sqlite3_bind_int64(s, 5, r->losses);
+  sqlite3_bind_int64(s, 6, r->ties);
+  if (sqlite3_step(s) == SQLITE_DONE)
+    rc = 0;
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* The row for model as it stands, or a fresh one (not inserted). */
+static struct rating_row current_row(const struct rating_table *t,
+                                     const char *model) {
+  const struct rating_row *r = rating_table_find(t, model);
+  if (r)
+    return *r;
+  struct rating_row fresh = {.model = (char *)model, .elo = ELO_INITIAL};
+  return fresh;
+}
+
+static void count_result(struct rating_row *ra, struct rating_row *rb,
+                         enum winner w) {
+  ra->battles++;
+  rb->battles++;
+  if (w == WINNER_A) {
+    ra->wins++;
+    rb->losses++;
+  } else if (w == WINNER_B) {
+    rb->wins++;
+    ra->losses++;
+  } else {
+    ra->ties++;
+    rb->ties++;
+  }
+}
+
+enum vote_status store_vote(struct store *st, const char *id,
+                            const char *session, enum winner w, double k,
+                            struct rating_table *live,
+                            pthread_mutex_t *ratings_lock,
+                            struct vote_outcome *out) {
+  enum vote_status vs = VOTE_ERROR;
+  sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
+  memset(out, 0, sizeof *out);
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    goto out;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT model_a, model_b, session, status FROM "
+                         "battles WHERE id = ?",
+                         -1, &sel, NULL) != SQLITE_OK)
+    goto rollback;
+  sqlite3_bind_text(sel, 1, id, -1, SQLITE_STATIC);
+  int s = sqlite3_step(sel);
+  if (s == SQLITE_DONE) {
+    vs = VOTE_NOT_FOUND;
+    goto rollback;
+  }
+  if (s != SQLITE_ROW)
+    goto rollback;
+  const char *status = (const char *)sqlite3_column_text(sel, 3);
+  if (strcmp((const char *)sqlite3_column_text(sel, 2), session)) {
+    vs = VOTE_FORBIDDEN;
+    goto rollback;
+  }
+  if (!strcmp(status, "voted")) {
+    vs = VOTE_ALREADY_VOTED;
+    goto rollback;
+  }
+  if (!strcmp(status, "streaming")) {
+    vs = VOTE_STREAMING;
+    goto rollback;
+  }
+  if (!strcmp(status, "failed")) {
+    vs = VOTE_FAILED_BATTLE;
+    goto rollback;
+  }
+  out->model[0] = strdup((const char *)sqlite3_column_text(sel, 0));
+  out->model[1] = strdup((const char *)sqlite3_column_text(sel, 1));
+  if (!out->model[0] || !out->model[1])
+    goto rollback;
+  out->counted = 1;
+
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO votes (battle_id, winner, created_at, "
+                         "counted) VALUES (?, ?, ?, ?)",
+                         -1, &ins, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "UPDATE battles SET status = 'voted' WHERE id = ?", -1,
+                         &upd, NULL) != SQLITE_OK)
+    goto rollback;
+  sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(ins, 3, now_ms());
+  sqlite3_bind_int(ins, 4, out->counted);
+  sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
+  if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(upd) != SQLITE_DONE)
+    goto rollback;
+
+  /* Only vote paths change `live`, and they all hold st->lock: reading it
+   * here without ratings_lock is safe. */
+  struct rating_row ra = current_row(live, out->model[0]);
+  struct rating_row rb = current_row(live, out->model[1]);
+  if (out->counted) {
+    elo_update(&ra.elo, &rb.elo, w, k);
+    count_result(&ra, &rb, w);
+    if (upsert_rating(st->db, &ra) || upsert_rating(st->db, &rb))
+      goto rollback;
+  }
+  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    goto rollback;
+
+  out->elo[0] = ra.elo;
+  out->elo[1] = rb.elo;
+  vs = VOTE_OK;
+  if (out->counted) {
+    pthread_mutex_lock(ratings_lock);
+    struct rating_row *la = rating_table_get(live, out->model[0]);
+    struct rating_row *lb = la ? rating_table_get(live, out->model[1]) : NULL;
+    la = lb ? rating_table_get(live, out->model[0]) : NULL;
+    if (la && lb) {
+      la->elo = ra.elo;
+      la->battles = ra.battles;
+      la->wins = ra.wins;
+      la->losses = ra.losses;
+      la->ties = ra.ties;
+      lb->elo = rb.elo;
+      lb->battles = rb.battles;
+      lb->wins = rb.wins;
+      lb->losses = rb.losses;
+      lb->ties = rb.ties;
+    } else {
+      log_error("msg=\"out of memory updating live ratings\"");
+    }
+    pthread_mutex_unlock(ratings_lock);
+  }
+  goto out;
+rollback:
+  if (vs == VOTE_ERROR)
+    log_error("msg=\"vote failed\" err=\"%s\"", sqlite3_errmsg(st->db));
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  sqlite3_finalize(sel);
+  sqlite3_finalize(ins);
+  sqlite3_finalize(upd);
+  pthread_mutex_unlock(&st->lock);
+  if (vs != VOTE_OK)
+    vote_outcome_release(out);
+  return vs;
+}
+
+void vote_outcome_release(struct vote_outcome *o) {
+  free(o->model[0]);
+  free(o->model[1]);
+  o->model[0] = o->model[1] = NULL;
+}
+
+int store_ratings_load(struct store *st, struct rating_table *t) {
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT model, elo, battles, wins, losses, ties FROM "
+                         "ratings",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    struct rating_row *row =
+        rating_table_get(t, (const char *)sqlite3_column_text(s, 0));
+    if (!row)
+      goto out;
+    row->elo = sqlite3_column_double(s, 1);
+    row->battles = sqlite3_column_int64(s, 2);
+    row->wins = sqlite3_column_int64(s, 3);
+    row->losses = sqlite3_column_int64(s, 4);
+    row->ties = sqlite3_column_int64(s, 5);
+  }
+  rc = r == SQLITE_DONE ? 0 : -1;
+out:
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_ratings_replay(struct store *st, double k, struct rating_table *t,
+                         long *n_votes) {
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  *n_votes = 0;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT b.model_a, b.model_b, v.winner FROM votes v "
+                         "JOIN battles b ON b.id = v.battle_id WHERE "
+                         "v.counted = 1 ORDER BY v.seq",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    enum winner w;
+    if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
+      goto out;
+    if (rating_table_apply(t, (const char *)sqlite3_column_text(s, 0),
+                           (const char *)sqlite3_column_text(s, 1), w, k))
+      goto out;
+    (*n_votes)++;
+  }
+  rc = r == SQLITE_DONE ? 0 : -1;
+out:
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+long store_votes_counted(struct store *st) {
+  sqlite3_stmt *s = NULL;
+  long n = -1;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM votes WHERE counted = 1",
+                         -1, &s, NULL) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->lock);
+  return n;
+}

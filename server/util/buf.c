@@ -1,0 +1,58 @@
+#include "util/buf.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void buf_init(struct buf *b, size_t max) {
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  b->max = max;
+}
+
+int buf_append(struct buf *b, const void *data, size_t n) {
+  if (n > b->max - b->len)
+    return -1;
+  if (b->len + n + 1 > b->cap) {
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + n + 1)
+      cap *= 2;
+    if (cap > b->max + 1)
+      cap = b->max + 1;
+    char *p = realloc(b->data, cap);
+    if (!p)
+      return -1;
+    b->data = p;
+    b->cap = cap;
+  }
+  if (n)
+    memcpy(b->data + b->len, data, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+int buf_append_str(struct buf *b, const char *s) {
+  return buf_append(b, s, strlen(s));
+}
+
+void buf_reset(struct buf *b) {
+  b->len = 0;
+  if (b->data)
+    b->data[0] = '\0';
+}
+
+char *buf_steal(struct buf *b) {
+  char *p = b->data;
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  return p;
+}
+
+void buf_release(struct buf *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+}

@@ -1,0 +1,568 @@
+#!/usr/bin/env python3
+"""A fake OpenAI-compatible chat backend for Agon's tests (Python 3 stdlib only).
+
+It speaks the real protocol: ``POST .../chat/completions`` with ``"stream": true``
+answers ``text/event-stream`` the way OpenAI does (a role-only first chunk, content
+chunks, a ``finish_reason`` chunk, a usage-only chunk with empty ``choices``, then
+``data: [DONE]``), with ``: keep-alive`` comments, a mix of LF and CRLF line
+endings and writes split at odd byte boundaries (inside JSON, inside UTF-8
+sequences, between CR and LF), flushed one by one, so that the client's SSE
+parser is exercised.
+
+The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
+
+  echo...      deterministic answer ``"[TAG] turn N (M messages): you said: LAST"``
+               where TAG is ``answer_tag(model)`` (a hash: the answer never contains
+               the model id itself), N the number of user messages, M the number
+               of messages and LAST the last user message. Chunked transfer.
+  slow...      the same, 0.2 s between content chunks (``slowNNN...``: NNN ms),
+               delimited by closing the connection instead of chunked encoding.
+  multiline... the same, but every JSON payload is split over two ``data:`` lines.
+  failNNN...   HTTP status NNN (e.g. fail500, fail429, fail401) with an OpenAI-style
+               JSON error body containing PROVIDER_SECRET.
+  nostream...  ignores "stream": answers one plain chat.completion JSON object.
+  failturn2... like echo for the first turn (one user message), HTTP 500 from the
+               second turn on.
+  cut...       a few chunks, then the TCP connection is reset (no [DONE]).
+  malformed... a few chunks, then ``data: {not json``, then more chunks and [DONE].
+  hang...      200 and headers, then nothing until the client goes away.
+  noanswer...  reads the request and never answers at all.
+  stall...     a few chunks, then nothing until the client goes away.
+  nodone...    a complete answer with finish_reason and usage, but the stream ends
+               (cleanly, terminating chunk, connection closed) without [DONE].
+  errorobj...  a 200 stream with a chunk, then ``data: {"error": {...}}`` (with
+               PROVIDER_SECRET), then [DONE].
+  big...       a very large answer, 3,000,000 bytes of content (``big-N...``: N bytes).
+  badutf8...   content with raw invalid UTF-8 bytes inside a JSON string.
+
+Any other model id behaves like ``echo``. Non-streaming requests get a plain
+chat.completion JSON object for the echo answer.
+
+Every request is recorded (method, path, Authorization header, parsed body) and
+exposed at ``GET /requests`` (JSON array); ``DELETE /requests`` clears the list.
+
+Run:    python3 tests/fake_backend.py [--port 0] [--host 127.0.0.1]
+        prints exactly ``fake: listening on http://127.0.0.1:PORT/`` and flushes.
+Import: ``server, base_url = start_fake()`` runs it in a background thread;
+        base_url is ``http://127.0.0.1:PORT`` (no trailing slash; the OpenAI base
+        URL is ``base_url + "/v1"``, also in ``server.api_base``). Stop it with
+        ``server.stop()``. ``server.requests()`` returns the recorded requests.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import re
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+PROVIDER_SECRET = "provider-secret-XYZ"
+
+# Byte sizes used, in turn, to split a stream into separate writes.
+SPLIT_PATTERN = (1, 7, 3, 13, 2, 29, 5, 64, 11, 2, 1, 17, 4, 97, 6)
+# Sizes (in characters) of the content pieces of an answer.
+CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
+
+BEHAVIOURS = (
+    "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
+    "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
+)
+
+BIG_DEFAULT = 3_000_000
+
+
+def answer_tag(model):
+    """The tag an echo-like model puts at the start of its answers."""
+    return "[" + hashlib.sha256(model.encode("utf-8")).hexdigest()[:10] + "]"
+
+
+def content_text(content):
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # content parts
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return "" if content is None else str(content)
+
+
+def echo_answer(model, messages):
+    """The deterministic answer of an echo-like model for these messages."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    last = content_text(users[-1].get("content")) if users else ""
+    return "%s turn %d (%d messages): you said: %s" % (
+        answer_tag(model), len(users), len(messages), last)
+
+
+def behaviour_of(model):
+    m = (model or "").lower()
+    for b in sorted(BEHAVIOURS, key=len, reverse=True):
+        if m.startswith(b):
+            return b
+    return "echo"
+
+
+def split_content(text):
+    """Split text into small pieces (by code point) following CONTENT_PATTERN."""
+    pieces, i, k = [], 0, 0
+    while i < len(text):
+        n = CONTENT_PATTERN[k % len(CONTENT_PATTERN)]
+        pieces.append(text[i:i + n])
+        i += n
+        k += 1
+    return pieces
+
+
+class _Cut(Exception):
+    """Raised to end a handler after the connection was deliberately reset."""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeOpenAI/1.0"
+
+    # --- plumbing ---------------------------------------------------------
+
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    def log_message(self, fmt, *args):  # keep test output quiet
+        if self.server.verbose:
+            sys.stderr.write("fake: " + (fmt % args) + "\n")
+
+    def _read_body(self):
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            out = bytearray()
+            while True:
+                line = self.rfile.readline()
+                if not line:
+                    break
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                out += self.rfile.read(size)
+                self.rfile.readline()
+            return bytes(out)
+        n = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(n) if n > 0 else b""
+
+    def _send_json(self, status, obj, extra_headers=()):
+        body = json.dumps(obj).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra_headers:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def _start_stream(self, chunked=True):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Upstream-Model", self._model)  # headers the client must not forward
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.flush()
+        self._chunked = chunked
+
+    def _write(self, data):
+        if not data:
+            return
+        if self._chunked:
+            self.wfile.write(b"%x\r\n" % len(data) + data + b"\r\n")
+        else:
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    def _write_split(self, data, pause=0.0005):
+        """Write data in pieces of odd sizes, each flushed on its own."""
+        i, k = 0, 0
+        while i < len(data):
+            n = SPLIT_PATTERN[(k + self._split_phase) % len(SPLIT_PATTERN)]
+            self._write(data[i:i + n])
+            i += n
+            k += 1
+            if pause and k % 2 == 0:
+                time.sleep(pause)
+        self._split_phase += k
+
+    def _end_stream(self):
+        if self._chunked:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+    def _reset(self):
+        """Abort the TCP connection with a RST."""
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        try:
+            self.connection.close()
+        except OSError:
+            pass
+        self.close_connection = True
+        raise _Cut()
+
+    def _wait_client_gone(self, limit=120.0):
+        """Block until the client closes the connection, the server stops, or limit."""
+        import select
+        deadline = time.monotonic() + limit
+        while not self.server.stopping.is_set() and time.monotonic() < deadline:
+            try:
+                r, _, _ = select.select([self.connection], [], [], 0.1)
+            except (OSError, ValueError):
+                return
+            if r:
+                try:
+                    if not self.connection.recv(4096):
+                        return
+                except OSError:
+                    return
+        self.close_connection = True
+
+    # --- SSE building -----------------------------------------------------
+
+    def _event(self, obj, eol=None, multiline=False):
+        if self._ascii_toggle:
+            payload = json.dumps(obj, ensure_ascii=True)
+        else:
+            payload = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        self._ascii_toggle = not self._ascii_toggle
+        return self._raw_event(payload, eol=eol, multiline=multiline)
+
+    def _raw_event(self, payload, eol=None, multiline=False):
+        if eol is None:
+            eol = "\r\n" if self._event_no % 3 == 1 else "\n"
+        self._event_no += 1
+        if multiline:
+            # Split the JSON between two tokens: after the first '{' (JSON allows
+            # whitespace there, and SSE joins data lines with "\n").
+            head, tail = payload[:1], payload[1:]
+            text = "data: " + head + eol + "data: " + tail + eol + eol
+        else:
+            text = "data: " + payload + eol + eol
+        return text.encode("utf-8")
+
+    def _chunk(self, delta, finish_reason=None):
+        return {
+            "id": self._cid,
+            "object": "chat.completion.chunk",
+            "created": self._created,
+            "model": self._model,
+            "system_fingerprint": "fp_" + self._model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None,
+                         "finish_reason": finish_reason}],
+        }
+
+    def _usage_chunk(self, completion_tokens):
+        return {
+            "id": self._cid, "object": "chat.completion.chunk", "created": self._created,
+            "model": self._model, "choices": [],
+            "usage": {"prompt_tokens": 11, "completion_tokens": completion_tokens,
+                      "total_tokens": 11 + completion_tokens},
+        }
+
+    def _answer_events(self, text, multiline=False):
+        """Role chunk, keep-alives, content chunks, finish chunk, usage chunk."""
+        evs = [b": keep-alive\n\n",
+               self._event(self._chunk({"role": "assistant", "content": ""}),
+                           multiline=multiline),
+               b": keep-alive\r\n"]  # a comment line directly followed by data
+        pieces = split_content(text)
+        for p in pieces:
+            evs.append(self._event(self._chunk({"content": p}), multiline=multiline))
+        evs.append(self._event(self._chunk({}, "stop"), multiline=multiline))
+        evs.append(self._event(self._usage_chunk(len(pieces)), multiline=multiline))
+        return evs
+
+    DONE = b"data: [DONE]\n\n"
+
+    # --- request handling -------------------------------------------------
+
+    def do_GET(self):
+        if self.path.split("?")[0] == "/requests":
+            self._send_json(200, self.server.requests())
+        elif self.path.split("?")[0].endswith("/models"):
+            self._send_json(200, {"object": "list", "data": []})
+        elif self.path == "/healthz":
+            self._send_json(200, {"ok": True})
+        else:
+            self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def do_DELETE(self):
+        if self.path.split("?")[0] == "/requests":
+            self.server.clear_requests()
+            self._send_json(200, {"cleared": True})
+        else:
+            self._send_json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self):
+        raw = self._read_body()
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        rec = {
+            "method": "POST",
+            "path": self.path,
+            "authorization": self.headers.get("Authorization"),
+            "content_type": self.headers.get("Content-Type"),
+            "accept": self.headers.get("Accept"),
+            "body": body if body is not None else raw.decode("utf-8", "replace"),
+            "time": time.time(),
+        }
+        self.server.record(rec)
+        if not self.path.split("?")[0].endswith("/chat/completions"):
+            self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+            return
+        if not isinstance(body, dict):
+            self._send_json(400, {"error": {"message": "bad json", "type": "invalid_request_error"}})
+            return
+
+        self._model = str(body.get("model") or "")
+        self._cid = "chatcmpl-" + hashlib.sha1(raw).hexdigest()[:24]
+        self._created = int(time.time())
+        self._event_no = 0
+        self._ascii_toggle = False
+        self._split_phase = 0
+        self._chunked = True
+        messages = body.get("messages") if isinstance(body.get("messages"), list) else []
+        beh = behaviour_of(self._model)
+        try:
+            users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+            if beh == "fail" or (beh == "failturn2" and len(users) >= 2):
+                self._fail()
+            elif not body.get("stream") or beh == "nostream":
+                self._non_stream(messages)
+            else:
+                getattr(self, "_b_" + beh)(messages)
+        except _Cut:
+            pass
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+            self.close_connection = True
+
+    def _non_stream(self, messages):
+        text = echo_answer(self._model, messages)
+        self._send_json(200, {
+            "id": self._cid, "object": "chat.completion", "created": self._created,
+            "model": self._model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                         "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        })
+
+    # --- behaviours -------------------------------------------------------
+
+    def _fail(self):
+        m = re.match(r"fail(\d{3})", self._model.lower())
+        status = int(m.group(1)) if m else 500
+        types = {401: "invalid_api_key", 429: "rate_limit_exceeded"}
+        err = {"error": {
+            "message": "%s: upstream %s refused the request (status %d) at %s" % (
+                PROVIDER_SECRET, self._model, status, self.server.root_url),
+            "type": types.get(status, "server_error"),
+            "param": None,
+            "code": types.get(status, "internal_error"),
+        }}
+        extra = [("Retry-After", "1")] if status == 429 else []
+        extra.append(("X-Provider-Secret", PROVIDER_SECRET))
+        self._send_json(status, err, extra)
+
+    def _b_echo(self, messages):
+        self._start_stream(chunked=True)
+        data = b"".join(self._answer_events(echo_answer(self._model, messages)))
+        self._write_split(data + self.DONE)
+        self._end_stream()
+
+    _b_failturn2 = _b_echo
+
+    def _b_multiline(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages), multiline=True)
+        self._write_split(b"".join(evs) + self.DONE)
+        self._end_stream()
+
+    def _b_slow(self, messages):
+        m = re.match(r"slow(\d+)", self._model.lower())
+        delay = int(m.group(1)) / 1000.0 if m else 0.2
+        self._start_stream(chunked=False)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        for i, ev in enumerate(evs):
+            if i >= 3:  # after the role chunk and keep-alives
+                time.sleep(delay)
+            self._write_split(ev)
+        self._write_split(self.DONE)
+        self.close_connection = True
+
+    def _b_cut(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        self._write_split(b"".join(evs[:5]))
+        time.sleep(0.05)
+        # Half an event, then a reset.
+        self._write(b'data: {"choices":[{"index":0,"delta":{"content":"tr')
+        time.sleep(0.05)
+        self._reset()
+
+    def _b_malformed(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        out = b"".join(evs[:5]) + b"data: {not json\n\n" + b"".join(evs[5:]) + self.DONE
+        self._write_split(out)
+        self._end_stream()
+
+    def _b_hang(self, messages):
+        self._start_stream(chunked=True)
+        self._wait_client_gone()
+
+    def _b_noanswer(self, messages):
+        self._wait_client_gone()
+
+    def _b_stall(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        self._write_split(b"".join(evs[:6]))
+        self._wait_client_gone()
+
+    def _b_nodone(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        self._write_split(b"".join(evs))
+        self._end_stream()
+        self.close_connection = True
+
+    def _b_errorobj(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events(echo_answer(self._model, messages))
+        err = {"error": {"message": "%s: the model %s is overloaded" % (PROVIDER_SECRET, self._model),
+                         "type": "server_error", "param": None, "code": "overloaded"}}
+        out = b"".join(evs[:4]) + self._event(err) + self.DONE
+        self._write_split(out)
+        self._end_stream()
+
+    def _b_big(self, messages):
+        m = re.match(r"big-?(\d+)", self._model.lower())
+        total = int(m.group(1)) if m else BIG_DEFAULT
+        self._start_stream(chunked=True)
+        self._write(self._event(self._chunk({"role": "assistant", "content": ""})))
+        unit = "The quick brown fox jumps over the lazy dog. "  # 45 bytes
+        piece = (unit * 100)[:4000]
+        sent, buf = 0, bytearray()
+        while sent < total:
+            p = piece[: min(len(piece), total - sent)]
+            sent += len(p)
+            buf += self._raw_event(json.dumps(self._chunk({"content": p})), eol="\n")
+            if len(buf) >= 65521:
+                self._write(bytes(buf[:65521]))
+                del buf[:65521]
+        buf += self._event(self._chunk({}, "stop")) + self._event(self._usage_chunk(sent // 4))
+        buf += self.DONE
+        self._write(bytes(buf))
+        self._end_stream()
+
+    def _b_badutf8(self, messages):
+        self._start_stream(chunked=True)
+        evs = self._answer_events("before the bad bytes ")
+        head = evs[:3]
+        tail = evs[3:]
+        bad = (b'data: {"id":"x","object":"chat.completion.chunk","choices":[{"index":0,'
+               b'"delta":{"content":"bad \xff\xfe bytes \xc0\xaf and a cut \xe2\x82"},'
+               b'"finish_reason":null}]}\n\n')
+        self._write_split(b"".join(head) + bad + b"".join(tail) + self.DONE)
+        self._end_stream()
+
+
+class FakeServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, addr, verbose=False):
+        super().__init__(addr, Handler)
+        self.verbose = verbose
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._requests = []
+        host, port = self.server_address[:2]
+        self.port = port
+        self.root_url = "http://%s:%d" % (host, port)
+        self.api_base = self.root_url + "/v1"
+
+    def record(self, rec):
+        with self._lock:
+            self._requests.append(rec)
+
+    def requests(self):
+        with self._lock:
+            return list(self._requests)
+
+    def clear_requests(self):
+        with self._lock:
+            self._requests.clear()
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+    def stop(self):
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+
+
+def start_fake(host="127.0.0.1", port=0, verbose=False):
+    """Start the fake in a background thread. Returns (server, base_url)."""
+    srv = FakeServer((host, port), verbose=verbose)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                         name="fake-backend", daemon=True)
+    t.start()
+    srv.thread = t
+    return srv, srv.root_url
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Fake OpenAI-compatible backend for Agon tests")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args(argv)
+    srv = FakeServer((args.host, args.port), verbose=args.verbose)
+
+    def on_term(signum, frame):
+        threading.Thread(target=srv.stop, daemon=True).start()
+    signal.signal(signal.SIGTERM, on_term)
+    print("fake: listening on %s/" % srv.root_url, flush=True)
+    try:
+        srv.serve_forever(poll_interval=0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.stopping.set()
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The command line: --version, --help, check-config, serve with a bad config."""
+
+import re
+
+import pytest
+
+from conftest import run_agon
+
+GOOD = """\
+[server]
+listen = 127.0.0.1:0
+database = {db}
+
+[ratings]
+k = 4
+
+[model alpha]
+base_url = http://127.0.0.1:9/v1
+model = echo-alpha
+timeout = 5
+temperature = 0.7
+max_tokens = 256
+enabled = true
+
+[model beta]            ; a comment
+base_url = http://127.0.0.1:9/v1
+"""
+
+
+def test_version(agon_bin):
+    r = run_agon(agon_bin, "--version")
+    assert r.returncode == 0, r
+    assert re.search(r"\d+\.\d+", r.stdout), r.stdout
+    assert "agon" in (r.stdout + r.stderr).lower()
+
+
+def test_help(agon_bin):
+    r = run_agon(agon_bin, "--help")
+    assert r.returncode == 0, r
+    out = r.stdout
+    for word in ("serve", "check-config", "recompute", "--config", "--listen", "--demo",
+                 "--db", "--version"):
+        assert word in out, "--help does not mention %s:\n%s" % (word, out)
+
+
+def test_unknown_command_fails(agon_bin):
+    r = run_agon(agon_bin, "frobnicate")
+    assert r.returncode != 0
+    assert (r.stdout + r.stderr).strip()
+
+
+def test_check_config_good(agon_bin, tmp_path):
+    p = tmp_path / "good.ini"
+    p.write_text(GOOD.format(db=tmp_path / "x.db"))
+    r = run_agon(agon_bin, "check-config", str(p))
+    assert r.returncode == 0, r
+
+
+def _bad(tmp_path, text, name="bad.ini"):
+    p = tmp_path / name
+    p.write_text(text)
+    return str(p)
+
+
+def line_of(text, needle):
+    for i, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return i
+    raise KeyError(needle)
+
+
+BAD_CASES = {
+    # name: (config text, the text of the line the error must name)
+    "unknown_key_model": (GOOD + "colour = blue\n", "colour = blue"),
+    "unknown_key_server": (GOOD.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:0\nthreads = 4"),
+                           "threads = 4"),
+    "bad_timeout": (GOOD.replace("timeout = 5", "timeout = five"), "timeout = five"),
+    "negative_timeout": (GOOD.replace("timeout = 5", "timeout = -3"), "timeout = -3"),
+    "bad_temperature": (GOOD.replace("temperature = 0.7", "temperature = hot"), "temperature = hot"),
+    "bad_max_tokens": (GOOD.replace("max_tokens = 256", "max_tokens = 12x"), "max_tokens = 12x"),
+    "bad_bool": (GOOD.replace("enabled = true", "enabled = maybe"), "enabled = maybe"),
+    "bad_k": (GOOD.replace("k = 4", "k = banana"), "k = banana"),
+    "missing_base_url": (GOOD + "\n[model gamma]\nmodel = echo-gamma\ntimeout = 3\n", "[model gamma]"),
+    "unknown_section": (GOOD + "\n[modle delta]\nbase_url = http://127.0.0.1:9/v1\n", "[modle delta]"),
+    "duplicate_model": (GOOD + "\n[model alpha]\nbase_url = http://127.0.0.1:9/v1\n",
+                        "[model alpha]\nbase_url = http://127.0.0.1:9/v1\n"),
+    "unset_key_env": (GOOD + "api_key_env = AGON_TEST_SURELY_UNSET_VAR\n",
+                      "api_key_env = AGON_TEST_SURELY_UNSET_VAR"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_CASES))
+def test_check_config_bad(agon_bin, tmp_path, case):
+    text, needle = BAD_CASES[case]
+    text = text.format(db=tmp_path / "x.db")
+    if case == "duplicate_model":
+        # the second [model alpha] header
+        line = [i for i, l in enumerate(text.splitlines(), 1) if l == "[model alpha]"][1]
+    else:
+        line = line_of(text, needle)
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p, env={"AGON_TEST_SURELY_UNSET_VAR": ""})
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, "check-config accepted %s:\n%s" % (case, out)
+    assert "%s:%d" % (p, line) in out, "message does not name %s:%d:\n%s" % (p, line, out)
+
+
+def test_check_config_empty_model_section(agon_bin, tmp_path):
+    """A model section with no keys at all still lacks its base_url."""
+    text = GOOD.format(db=tmp_path / "x.db") + "\n[model ghost]\n"
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0, "an empty [model ghost] section was accepted:\n%s" % out
+    assert "%s:%d" % (p, line_of(text, "[model ghost]")) in out, out
+
+
+def test_check_config_missing_file(agon_bin, tmp_path):
+    p = str(tmp_path / "nope.ini")
+    r = run_agon(agon_bin, "check-config", p)
+    assert r.returncode != 0
+    assert p in r.stdout + r.stderr
+
+
+def test_check_config_does_not_print_key(agon_bin, tmp_path):
+    secret = "sk-check-config-SECRET-4471"
+    text = GOOD.format(db=tmp_path / "x.db").replace(
+        "model = echo-alpha", "model = echo-alpha\napi_key_env = AGON_TEST_KEY") + "oops = 1\n"
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p, env={"AGON_TEST_KEY": secret})
+    assert r.returncode != 0
+    assert secret not in r.stdout + r.stderr
+
+
+def test_serve_refuses_bad_config(agon_bin, tmp_path):
+    text = GOOD.format(db=tmp_path / "x.db") + "colour = blue\n"
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "serve", "--config", p, "--listen", "127.0.0.1:0", timeout=15)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0
+    assert "listening" not in r.stdout
+    assert "%s:%d" % (p, line_of(text, "colour = blue")) in out, out

@@ -1,0 +1,47 @@
+"""`agon serve --demo`: built-in demo models through the real client code."""
+
+import re
+import time
+
+from conftest import Agon
+
+
+def test_demo_arena(agon_bin, fake, tmp_path):
+    agon = Agon(agon_bin, tmp_path / "demo", fake)
+    agon.start(["serve", "--demo", "--listen", "127.0.0.1:0"])
+    try:
+        c = agon.client()
+        models = [m["name"] for m in c.get("/api/models").json()["models"]]
+        assert len(models) >= 4, models
+        assert all("demo" in m.lower() for m in models) or \
+            "demo" in c.get("/").body.decode().lower(), "demo models are not labelled as demo"
+        lb = c.get("/api/leaderboard").json()
+        assert len(lb["models"]) >= 4
+
+        t0 = time.monotonic()
+        bid, es = c.battle("Explain what an arena for language models is.", timeout=90)
+        took = time.monotonic() - t0
+        assert es.end == {"turn": 1, "status": "ready"}, es.end
+        a, b = es.text("a"), es.text("b")
+        assert len(a.split()) >= 5 and len(b.split()) >= 5, (a, b)
+        # Streamed at a visible pace, in many pieces.
+        assert len(es.of("delta")) >= 10
+        assert took >= 0.3, "demo answers arrived at once (%.2fs)" % took
+        v = c.post("/api/battles/%s/vote" % bid, {"winner": "a"})
+        assert v.status == 200
+        names = v.json()["models"]
+        assert names["a"] in models and names["b"] in models and names["a"] != names["b"]
+        lb = c.get("/api/leaderboard").json()
+        assert lb["votes"] == 1 and lb["models"][0]["model"] == names["a"]
+
+        # Deterministic: the same prompt to the same model gives the same answer.
+        first = {names["a"]: a, names["b"]: b}
+        for i in range(6):
+            bid2, es2 = c.battle("Explain what an arena for language models is.", timeout=90)
+            v2 = c.post("/api/battles/%s/vote" % bid2, {"winner": "tie"}).json()["models"]
+            for side in ("a", "b"):
+                if v2[side] in first:
+                    assert es2.text(side) == first[v2[side]], v2[side]
+                    return
+    finally:
+        agon.stop()

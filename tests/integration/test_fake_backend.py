@@ -1,0 +1,165 @@
+"""Self-test of tests/fake_backend.py: it must speak the protocol it claims to,
+so that failures in the other tests point at agon, not at the fake."""
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, fake_backend
+
+
+def post(fake, model, messages, stream=True, auth=None, timeout=5):
+    c = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=timeout)
+    body = json.dumps({"model": model, "stream": stream, "messages": messages})
+    hdrs = {"Content-Type": "application/json"}
+    if auth:
+        hdrs["Authorization"] = "Bearer " + auth
+    c.request("POST", "/v1/chat/completions", body=body, headers=hdrs)
+    r = c.getresponse()
+    try:
+        data = r.read()
+        err = None
+    except (http.client.IncompleteRead, ConnectionError) as e:
+        data, err = getattr(e, "partial", b""), e
+    c.close()
+    return r, data, err
+
+
+def reference_parse(raw):
+    """A straightforward SSE + OpenAI chunk parser: (content, saw_done, finish)."""
+    text = raw.decode("utf-8")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    content, done, finish, data = [], False, None, []
+    for line in lines + [""]:
+        if line == "":
+            if data:
+                payload = "\n".join(data)
+                data = []
+                if payload == "[DONE]":
+                    done = True
+                    continue
+                obj = json.loads(payload)
+                for ch in obj.get("choices", []):
+                    c = ch.get("delta", {}).get("content")
+                    if c:
+                        content.append(c)
+                    if ch.get("finish_reason"):
+                        finish = ch["finish_reason"]
+            continue
+        if line.startswith(":"):
+            continue
+        f, _, v = line.partition(":")
+        if f == "data":
+            data.append(v[1:] if v.startswith(" ") else v)
+    return "".join(content), done, finish
+
+
+@pytest.fixture
+def fake():
+    srv, _ = fake_backend.start_fake()
+    yield srv
+    srv.stop()
+
+
+MSGS = [{"role": "user", "content": "héllo 😀 \"quoted\" \\ back"}]
+
+
+@pytest.mark.parametrize("model", ["echo-x", "multiline-x", "slow10-x", "nodone-x"])
+def test_echo_like_streams_parse(fake, model):
+    r, raw, err = post(fake, model, MSGS)
+    assert r.status == 200 and err is None
+    assert r.getheader("Content-Type").startswith("text/event-stream")
+    content, done, finish = reference_parse(raw)
+    assert content == fake_backend.echo_answer(model, MSGS)
+    assert finish == "stop"
+    assert done == (not model.startswith("nodone"))
+    assert b"\r\n" in raw and b": keep-alive" in raw
+    assert model not in content  # answers never name the model
+
+
+def test_echo_answer_counts_turns():
+    msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "p1"},
+            {"role": "assistant", "content": "a1"}, {"role": "user", "content": "p2"}]
+    a = fake_backend.echo_answer("echo-q", msgs)
+    assert a.endswith("turn 2 (4 messages): you said: p2")
+    assert a.startswith(fake_backend.answer_tag("echo-q"))
+
+
+@pytest.mark.parametrize("status", [500, 429, 401])
+def test_fail_statuses(fake, status):
+    r, raw, _ = post(fake, "fail%d-x" % status, MSGS)
+    assert r.status == status
+    assert fake_backend.PROVIDER_SECRET in json.loads(raw)["error"]["message"]
+
+
+def test_cut_resets(fake):
+    r, raw, err = post(fake, "cut-x", MSGS)
+    assert r.status == 200
+    assert err is not None
+    assert b"[DONE]" not in raw
+
+
+def test_malformed_errorobj_badutf8(fake):
+    _, raw, _ = post(fake, "malformed-x", MSGS)
+    assert b"data: {not json" in raw
+    _, raw, _ = post(fake, "errorobj-x", MSGS)
+    assert b'"error"' in raw and fake_backend.PROVIDER_SECRET.encode() in raw
+    _, raw, _ = post(fake, "badutf8-x", MSGS)
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+
+
+def test_big(fake):
+    r, raw, err = post(fake, "big-200000-x", MSGS)
+    assert err is None
+    content, done, _ = reference_parse(raw)
+    assert len(content) == 200000 and done
+
+
+@pytest.mark.parametrize("model", ["hang-x", "stall-x", "noanswer-x"])
+def test_hang_and_stall_time_out(fake, model):
+    t0 = time.monotonic()
+    with pytest.raises((socket.timeout, TimeoutError)):
+        post(fake, model, MSGS, timeout=0.5)
+    assert time.monotonic() - t0 < 3
+
+
+def test_records_requests(fake):
+    post(fake, "echo-r", MSGS, auth="sk-test")
+    reqs = fake.requests()
+    assert reqs[-1]["authorization"] == "Bearer sk-test"
+    assert reqs[-1]["body"]["model"] == "echo-r"
+    c = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=5)
+    c.request("GET", "/requests")
+    assert json.loads(c.getresponse().read())[-1]["body"]["messages"] == MSGS
+    c.request("DELETE", "/requests")
+    c.getresponse().read()
+    assert fake.requests() == []
+    c.close()
+
+
+def test_non_stream(fake):
+    r, raw, _ = post(fake, "echo-n", MSGS, stream=False)
+    j = json.loads(raw)
+    assert j["choices"][0]["message"]["content"] == fake_backend.echo_answer("echo-n", MSGS)
+
+
+def test_command_line_prints_listening_line():
+    p = subprocess.Popen([sys.executable, str(REPO / "tests" / "fake_backend.py"), "--port", "0"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().rstrip("\n")
+        assert line.startswith("fake: listening on http://127.0.0.1:") and line.endswith("/")
+        port = int(line.rsplit(":", 1)[1].rstrip("/"))
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        c.request("GET", "/requests")
+        assert json.loads(c.getresponse().read()) == []
+        c.close()
+    finally:
+        p.terminate()
+        p.wait(5)

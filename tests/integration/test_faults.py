@@ -1,0 +1,154 @@
+"""Upstream faults, one side of a battle each: the battle fails cleanly (or is
+ready where the stream was valid), nothing identifies the models, the vote is
+refused, and the server stays healthy."""
+
+import time
+
+import pytest
+
+from conftest import (Model, assert_error, assert_no_leak, closed_port,
+                      fake_backend, forbidden_strings)
+
+# upstream id of the faulty model -> (acceptable end statuses, its timeout, [limits])
+FAULTS = {
+    "fail500-beta": ({"failed"}, 3, None),
+    "fail429-beta": ({"failed"}, 3, None),
+    "fail401-beta": ({"failed"}, 3, None),
+    "fail503-beta": ({"failed"}, 3, None),
+    "cut-beta": ({"failed"}, 3, None),
+    "malformed-beta": ({"failed"}, 3, None),
+    "hang-beta": ({"failed"}, 2, None),
+    "noanswer-beta": ({"failed"}, 2, None),
+    "stall-beta": ({"failed"}, 2, None),
+    "errorobj-beta": ({"failed"}, 3, None),
+    "big-beta": ({"failed"}, 5, None),                       # 3 MB > the 1 MiB default cap
+    "big-40000-beta": ({"failed"}, 3, {"max_answer_bytes": 20000}),
+    "badutf8-beta": ({"failed", "ready"}, 3, None),
+    "nodone-beta": ({"failed", "ready"}, 3, None),
+    "refused": ({"failed"}, 3, None),
+}
+
+
+def _models(fake, upstream, timeout):
+    bad = Model("Zephyr-Faulty-9B", upstream, timeout=timeout)
+    if upstream == "refused":
+        bad.upstream = "echo-refused-up"
+        bad.base_url = "http://127.0.0.1:%d/v1" % closed_port()
+    return [Model("Aurora-Steady-3B", "echo-steady-up", timeout=3), bad]
+
+
+@pytest.mark.parametrize("upstream", sorted(FAULTS))
+def test_fault(agon_factory, fake, upstream):
+    statuses, timeout, limits = FAULTS[upstream]
+    agon = agon_factory(_models(fake, upstream, timeout), limits=limits)
+    capture = []
+    c = agon.client(capture=capture)
+    t0 = time.monotonic()
+    r = c.new_battle("Please answer this")
+    bid = r.json()["id"]
+    es = c.events(r.json()["events"], timeout=timeout + 10)
+    took = time.monotonic() - t0
+    assert es.status == 200
+    assert es.closed, "no end of stream within %ss: %r" % (timeout + 10, es.raw[-300:])
+    assert es.end is not None and es.end["turn"] == 1, es.events[-3:]
+    assert es.end["status"] in statuses, es.end
+    assert took < timeout + 5, "the battle took %.1fs with a %ds timeout" % (took, timeout)
+
+    b = c.get("/api/battles/" + bid)
+    assert b.json()["status"] == es.end["status"]
+    errors = es.of("error")
+    if es.end["status"] == "failed":
+        assert errors, "a failed battle without an error event"
+        for e in errors:
+            assert e.data["side"] in ("a", "b") and e.data["turn"] == 1
+            assert isinstance(e.data["message"], str) and e.data["message"].strip()
+        assert_error(c.post("/api/battles/%s/vote" % bid, {"winner": "a"}), 409)
+        assert_error(c.post("/api/battles/%s/turns" % bid, {"prompt": "again"}), 409)
+        assert c.get("/api/battles/" + bid).json()["models"] is None
+        # Nothing identifies the models or the endpoint, anywhere.
+        assert_no_leak(capture, forbidden_strings(agon, fake), "output about a failed battle")
+    else:
+        assert not errors
+        # A valid stream: the whole answer, as text (valid UTF-8 in the event JSON).
+        assert sorted(e.data["side"] for e in es.of("done")) == ["a", "b"]
+        assert_no_leak(capture, forbidden_strings(agon, fake), "output before the vote")
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+
+    # The server is still healthy and still serves battles.
+    assert c.get("/healthz").status == 200
+    assert agon.alive()
+    r = c.post("/api/battles", {"prompt": "still alive?"})
+    assert r.status == 201
+
+
+def test_both_sides_fail(agon_factory, fake):
+    agon = agon_factory([Model("Fail-One", "fail500-one"), Model("Fail-Two", "cut-two")])
+    c = agon.client()
+    bid, es = c.battle("x")
+    assert es.end == {"turn": 1, "status": "failed"}
+    assert sorted(e.data["side"] for e in es.of("error")) == ["a", "b"]
+    assert_error(c.post("/api/battles/%s/vote" % bid, {"winner": "tie"}), 409)
+
+
+def test_failure_in_second_turn(agon_factory, fake):
+    """The first turn works, the second fails: the battle is failed, not votable."""
+    agon = agon_factory([Model("Steady", "echo-steady2"), Model("Flaky", "failturn2-flaky")])
+    c = agon.client()
+    bid, es = c.battle("turn one")
+    assert es.end == {"turn": 1, "status": "ready"}
+    r = c.post("/api/battles/%s/turns" % bid, {"prompt": "turn two"})
+    assert r.status == 202, r
+    es2 = c.events("/api/battles/%s/events" % bid)
+    assert es2.end == {"turn": 2, "status": "failed"}, es2.end
+    assert [e.data["turn"] for e in es2.of("error")] == [2]
+    assert_error(c.post("/api/battles/%s/vote" % bid, {"winner": "a"}), 409)
+    assert_error(c.post("/api/battles/%s/turns" % bid, {"prompt": "three"}), 409)
+    b = c.get("/api/battles/" + bid).json()
+    assert b["status"] == "failed" and b["models"] is None
+    assert_no_leak(str(b), forbidden_strings(agon, fake))
+
+
+def test_big_answer_within_cap(agon_factory, fake):
+    """3 MB answers stream through completely when the cap allows them."""
+    agon = agon_factory([Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two", timeout=20)],
+                        limits={"max_answer_bytes": 8 * 1024 * 1024})
+    c = agon.client()
+    bid, es = c.battle("a lot please", timeout=40)
+    assert es.end == {"turn": 1, "status": "ready"}, es.end
+    assert len(es.text("a")) == fake_backend.BIG_DEFAULT
+    assert len(es.text("b")) == fake_backend.BIG_DEFAULT
+    b = c.get("/api/battles/" + bid).json()
+    assert len(b["turns"][0]["a"]) == fake_backend.BIG_DEFAULT
+
+
+def test_multiline_data_fields(agon_factory, fake):
+    """JSON split over several data: lines of one event is one payload."""
+    agon = agon_factory([Model("Multi-1", "multiline-one"), Model("Multi-2", "multiline-two")])
+    c = agon.client()
+    bid, es = c.battle("split me")
+    assert es.end == {"turn": 1, "status": "ready"}, es.end
+    msgs = [{"role": "user", "content": "split me"}]
+    assert {es.text("a"), es.text("b")} == {fake_backend.echo_answer(u, msgs)
+                                           for u in ("multiline-one", "multiline-two")}
+
+
+def test_slow_timeout_applies_to_whole_answer(agon_factory, fake):
+    """timeout is for one whole answer: a stream that keeps trickling past it fails."""
+    # slow400: ~16 content chunks at 0.4 s each, about 6.5 s in all, timeout 2 s.
+    agon = agon_factory([Model("Quick", "echo-quick"), Model("Trickle", "slow400-trickle", timeout=2)])
+    c = agon.client()
+    t0 = time.monotonic()
+    bid, es = c.battle("trickle", timeout=15)
+    assert es.end["status"] == "failed", es.end
+    assert time.monotonic() - t0 < 5
+
+
+def test_backend_that_ignores_stream(agon_factory, fake):
+    """A backend answering one chat.completion object instead of a stream still works."""
+    agon = agon_factory([Model("Plain-1", "nostream-one"), Model("Plain-2", "echo-two")])
+    c = agon.client()
+    bid, es = c.battle("no stream")
+    assert es.end == {"turn": 1, "status": "ready"}, es.end
+    msgs = [{"role": "user", "content": "no stream"}]
+    assert {es.text("a"), es.text("b")} == {fake_backend.echo_answer(u, msgs)
+                                           for u in ("nostream-one", "echo-two")}

@@ -1,0 +1,543 @@
+// Agon arena page. Plain ES2020 module, no dependencies.
+// Model output is only ever inserted as text (Text nodes / textContent), never as HTML.
+
+const MAX_CHARS = 30000;
+const SIDES = ['a', 'b'];
+const VOTE_LABELS = { a: 'A is better', b: 'B is better', tie: 'Tie', bothbad: 'Both are bad' };
+const KEY_VOTES = { a: 'a', b: 'b', t: 'tie', x: 'bothbad', 1: 'a', 2: 'b', 3: 'tie', 4: 'bothbad' };
+const STATUS_TEXT = { idle: '', wait: 'Waiting…', streaming: 'Writing…', done: 'Done', error: 'Error', stopped: 'Stopped' };
+
+const byId = (id) => document.getElementById(id);
+const el = {
+  prompt: byId('prompt'),
+  label: byId('prompt-label'),
+  form: byId('composer'),
+  send: byId('send'),
+  counter: byId('counter'),
+  newBattle: byId('new-battle'),
+  banner: byId('banner'),
+  bannerText: byId('banner-text'),
+  bannerNew: byId('banner-new'),
+  status: byId('status'),
+  intro: byId('intro'),
+  votes: Array.from(document.querySelectorAll('.vote[data-winner]')),
+};
+const panes = {};
+for (const s of SIDES) {
+  panes[s] = {
+    root: byId(`pane-${s}`),
+    answer: byId(`answer-${s}`),
+    name: byId(`model-${s}`),
+    rating: byId(`rating-${s}`),
+    status: byId(`status-${s}`),
+  };
+}
+
+// phase: idle | sending | streaming | ready | failed | voting | voted
+const state = {
+  gen: 0, id: null, eventsUrl: null, phase: 'idle', es: null,
+  maxTurn: -Infinity, connErrors: 0, resyncs: 0,
+  sides: {},
+};
+
+function freshSide() {
+  return { state: 'idle', text: null, errEl: null, chars: 0 };
+}
+
+// ---------- helpers ----------
+
+async function api(method, url, body) {
+  const opts = { method, credentials: 'same-origin', cache: 'no-store', headers: { Accept: 'application/json' } };
+  if (body !== undefined) {
+    opts.headers['Content-Type'] = 'application/json';
+    opts.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(url, opts);
+  } catch {
+    throw Object.assign(new Error('The server could not be reached.'), { status: 0 });
+  }
+  let data = null;
+  try { data = await res.json(); } catch { /* empty or non-JSON body */ }
+  if (!res.ok) {
+    const msg = (data && data.error && data.error.message) || `Request failed (HTTP ${res.status}).`;
+    throw Object.assign(new Error(msg), { status: res.status, code: data && data.error && data.error.code });
+  }
+  return data;
+}
+
+function battleUrl(suffix = '') {
+  return `/api/battles/${encodeURIComponent(state.id)}${suffix}`;
+}
+
+function countChars(s) {
+  let n = 0;
+  for (const _ of s) n++; // code points, not UTF-16 units
+  return n;
+}
+
+function parse(ev) {
+  try { return JSON.parse(ev.data); } catch { return null; }
+}
+
+function fmtElo(x) { return String(Math.round(x)); }
+
+function setStatusLine(text) { el.status.textContent = text || ''; }
+
+function showBanner(text, offerNew = false) {
+  el.bannerText.textContent = text;
+  el.bannerNew.hidden = !offerNew;
+  el.banner.hidden = false;
+}
+function hideBanner() { el.banner.hidden = true; el.bannerText.textContent = ''; }
+
+// ---------- panes ----------
+
+function setSide(side, st) {
+  const sd = state.sides[side];
+  if (!sd) return;
+  sd.state = st;
+  const p = panes[side];
+  p.status.dataset.state = st;
+  let text = STATUS_TEXT[st] || '';
+  if (st === 'streaming' && sd.chars > 0) text = `Writing… ${sd.chars.toLocaleString()} chars`;
+  p.status.textContent = text;
+  p.answer.setAttribute('aria-busy', st === 'wait' || st === 'streaming' ? 'true' : 'false');
+}
+
+function addTurn(prompt) {
+  for (const s of SIDES) {
+    const turn = document.createElement('div');
+    turn.className = 'turn';
+    const q = document.createElement('div');
+    q.className = 'turn-prompt';
+    q.textContent = prompt;
+    const a = document.createElement('div');
+    a.className = 'answer-text';
+    const text = document.createTextNode('');
+    a.append(text);
+    const err = document.createElement('p');
+    err.className = 'turn-error';
+    err.hidden = true;
+    turn.append(q, a, err);
+    panes[s].answer.append(turn);
+    const sd = state.sides[s];
+    sd.text = text;
+    sd.errEl = err;
+    sd.chars = 0;
+    setSide(s, 'wait');
+    panes[s].answer.scrollTop = panes[s].answer.scrollHeight;
+  }
+}
+
+// Reset the latest turn's text: the event stream replays it from the start on every (re)connect.
+function restartTurn() {
+  for (const s of SIDES) {
+    const sd = state.sides[s];
+    if (sd.text) sd.text.data = '';
+    if (sd.errEl) { sd.errEl.hidden = true; sd.errEl.textContent = ''; }
+    sd.chars = 0;
+    setSide(s, 'wait');
+  }
+}
+
+function appendText(side, text) {
+  const sd = state.sides[side];
+  if (!sd || !sd.text || typeof text !== 'string' || text === '') return;
+  const box = panes[side].answer;
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+  sd.text.appendData(text);
+  sd.chars += text.length;
+  setSide(side, 'streaming');
+  if (atBottom) box.scrollTop = box.scrollHeight;
+}
+
+function setText(side, text) {
+  const sd = state.sides[side];
+  if (!sd || !sd.text) return;
+  sd.text.data = text;
+  sd.chars = text.length;
+}
+
+function sideError(side, message) {
+  const sd = state.sides[side];
+  if (!sd) return;
+  if (sd.errEl) {
+    sd.errEl.textContent = `⚠ ${message || 'This model failed to answer.'}`;
+    sd.errEl.hidden = false;
+  }
+  setSide(side, 'error');
+}
+
+function clearPanes() {
+  for (const s of SIDES) {
+    const p = panes[s];
+    p.answer.replaceChildren();
+    p.answer.scrollTop = 0;
+    p.name.textContent = '';
+    p.name.hidden = true;
+    p.rating.replaceChildren();
+    p.rating.hidden = true;
+    p.root.classList.remove('winner', 'loser');
+    state.sides[s] = freshSide();
+    setSide(s, 'idle');
+  }
+}
+
+// ---------- state / controls ----------
+
+function canVote() {
+  return state.phase === 'ready' && SIDES.every((s) => state.sides[s].state === 'done');
+}
+
+function update() {
+  const p = state.phase;
+  const value = el.prompt.value;
+  const n = countChars(value);
+  const over = n > MAX_CHARS;
+  el.counter.textContent = `${n.toLocaleString()} / ${MAX_CHARS.toLocaleString()}`;
+  el.counter.classList.toggle('over', over);
+  el.counter.classList.toggle('near', !over && n > MAX_CHARS * 0.9);
+
+  const sendable = p === 'idle' || p === 'ready' || p === 'failed' || p === 'voted';
+  el.send.disabled = !sendable || over || value.trim() === '';
+  el.send.textContent = p === 'ready' ? 'Send follow-up' : 'Send';
+
+  const votable = canVote();
+  for (const b of el.votes) b.disabled = !votable;
+
+  el.newBattle.hidden = p === 'idle';
+  el.intro.hidden = p !== 'idle';
+
+  if (p === 'ready') {
+    el.label.textContent = 'Follow-up for both models';
+    el.prompt.placeholder = 'Ask both models a follow-up…';
+  } else if (p === 'failed' || p === 'voted') {
+    el.label.textContent = 'Prompt for a new battle';
+    el.prompt.placeholder = 'Ask anything to start a new battle…';
+  } else {
+    el.label.textContent = 'Your prompt';
+    el.prompt.placeholder = 'Ask anything…';
+  }
+  document.body.dataset.phase = p;
+}
+
+function closeEvents() {
+  if (state.es) {
+    state.es.close();
+    state.es = null;
+  }
+}
+
+function resetBattle() {
+  state.gen++;
+  closeEvents();
+  state.id = null;
+  state.eventsUrl = null;
+  state.phase = 'idle';
+  state.maxTurn = -Infinity;
+  state.connErrors = 0;
+  state.resyncs = 0;
+  for (const b of el.votes) b.removeAttribute('aria-pressed');
+  clearPanes();
+  hideBanner();
+  setStatusLine('');
+}
+
+function newBattle() {
+  resetBattle();
+  update();
+  el.prompt.focus();
+}
+
+// ---------- event stream ----------
+
+function turnOk(d) {
+  if (!d || typeof d !== 'object') return false;
+  if (typeof d.turn === 'number') {
+    if (d.turn < state.maxTurn) return false; // stale event of an earlier turn
+    state.maxTurn = d.turn;
+  }
+  return true;
+}
+
+function openEvents() {
+  closeEvents();
+  state.phase = 'streaming';
+  state.connErrors = 0;
+  update();
+  const gen = state.gen;
+  const es = new EventSource(state.eventsUrl);
+  state.es = es;
+  const on = (type, fn) => es.addEventListener(type, (ev) => {
+    if (gen !== state.gen || es !== state.es) return;
+    fn(ev);
+  });
+
+  on('open', () => {
+    state.connErrors = 0;
+    restartTurn();
+    setStatusLine('');
+  });
+  on('delta', (ev) => {
+    const d = parse(ev);
+    if (turnOk(d) && SIDES.includes(d.side)) appendText(d.side, d.text);
+  });
+  on('done', (ev) => {
+    const d = parse(ev);
+    if (turnOk(d) && SIDES.includes(d.side)) setSide(d.side, 'done');
+  });
+  // "error" is both the server's named event (a MessageEvent with data) and EventSource's connection error.
+  on('error', (ev) => {
+    if (typeof ev.data === 'string' && ev.data !== '') {
+      const d = parse(ev);
+      if (turnOk(d) && SIDES.includes(d.side)) sideError(d.side, d.message);
+      return;
+    }
+    connectionError(es);
+  });
+  on('end', (ev) => {
+    const d = parse(ev);
+    closeEvents(); // the server closes the stream after "end"; do not let EventSource reconnect
+    finish(d && d.status === 'ready' ? 'ready' : 'failed');
+  });
+}
+
+function connectionError(es) {
+  state.connErrors++;
+  if (es.readyState === EventSource.CLOSED || state.connErrors > 3) {
+    closeEvents();
+    resync();
+  } else {
+    setStatusLine('Connection lost, reconnecting…');
+  }
+}
+
+// Recover from a broken event stream using the battle snapshot.
+async function resync() {
+  const gen = state.gen;
+  setStatusLine('Reconnecting…');
+  let b;
+  try {
+    b = await api('GET', battleUrl());
+  } catch (e) {
+    if (gen !== state.gen) return;
+    failBattle(`Lost the connection to the server: ${e.message}`);
+    return;
+  }
+  if (gen !== state.gen) return;
+  const turns = Array.isArray(b.turns) ? b.turns : [];
+  const last = turns[turns.length - 1];
+  if (last) for (const s of SIDES) if (typeof last[s] === 'string') setText(s, last[s]);
+  setStatusLine('');
+  if (b.status === 'streaming') {
+    if (++state.resyncs > 5) {
+      failBattle('Lost the connection to the answer stream.');
+      return;
+    }
+    setTimeout(() => { if (gen === state.gen) openEvents(); }, 500 * state.resyncs);
+  } else if (b.status === 'ready' || b.status === 'failed') {
+    finish(b.status);
+  } else if (b.status === 'voted') {
+    for (const s of SIDES) if (state.sides[s].state !== 'error') setSide(s, 'done');
+    state.phase = 'voted';
+    if (b.models) reveal({ winner: b.winner, models: b.models }, null);
+    update();
+  }
+}
+
+function failBattle(message) {
+  closeEvents();
+  for (const s of SIDES) {
+    const st = state.sides[s].state;
+    if (st === 'wait' || st === 'streaming') setSide(s, 'stopped');
+  }
+  state.phase = 'failed';
+  showBanner(message, true);
+  setStatusLine('');
+  update();
+}
+
+function finish(status) {
+  if (status === 'ready') {
+    for (const s of SIDES) setSide(s, 'done');
+    state.phase = 'ready';
+    hideBanner();
+    setStatusLine('Both answers are complete. Vote for the better one, or ask a follow-up.');
+    update();
+  } else {
+    failBattle('This battle failed, so it cannot be voted on. Start a new battle to try again.');
+  }
+}
+
+// ---------- sending ----------
+
+async function send() {
+  const text = el.prompt.value;
+  if (el.send.disabled || text.trim() === '' || countChars(text) > MAX_CHARS) return;
+  if (state.phase === 'ready') await followUp(text);
+  else await startBattle(text);
+}
+
+async function startBattle(text) {
+  resetBattle();
+  const gen = state.gen;
+  state.phase = 'sending';
+  addTurn(text);
+  update();
+  setStatusLine('Starting a battle…');
+  try {
+    const r = await api('POST', '/api/battles', { prompt: text });
+    if (gen !== state.gen) return;
+    if (!r || typeof r.id !== 'string') throw new Error('Unexpected reply from the server.');
+    state.id = r.id;
+    state.eventsUrl = typeof r.events === 'string' && r.events.startsWith('/') ? r.events : battleUrl('/events');
+    el.prompt.value = '';
+    setStatusLine('');
+    openEvents();
+  } catch (e) {
+    if (gen !== state.gen) return;
+    resetBattle();
+    showBanner(`Could not start a battle: ${e.message}`);
+    update();
+  }
+}
+
+async function followUp(text) {
+  const gen = state.gen;
+  state.phase = 'sending';
+  update();
+  setStatusLine('Sending the follow-up…');
+  try {
+    await api('POST', battleUrl('/turns'), { prompt: text });
+    if (gen !== state.gen) return;
+    el.prompt.value = '';
+    setStatusLine('');
+    hideBanner();
+    addTurn(text);
+    openEvents();
+  } catch (e) {
+    if (gen !== state.gen) return;
+    state.phase = 'ready';
+    setStatusLine('');
+    showBanner(`The follow-up was not sent: ${e.message}`);
+    update();
+    if (e.status === 409) resync();
+  }
+}
+
+// ---------- voting ----------
+
+async function vote(winner) {
+  if (!canVote() || !(winner in VOTE_LABELS)) return;
+  const gen = state.gen;
+  state.phase = 'voting';
+  for (const b of el.votes) b.setAttribute('aria-pressed', String(b.dataset.winner === winner));
+  update();
+  setStatusLine('Recording your vote…');
+  // Ratings before the vote, to show each model's change. Names are learnt only from the vote reply.
+  let before = null;
+  try { before = await api('GET', '/api/leaderboard'); } catch { /* deltas are optional */ }
+  if (gen !== state.gen) return;
+  try {
+    const r = await api('POST', battleUrl('/vote'), { winner });
+    if (gen !== state.gen) return;
+    state.phase = 'voted';
+    reveal(r, before);
+    hideBanner();
+    update();
+  } catch (e) {
+    if (gen !== state.gen) return;
+    for (const b of el.votes) b.removeAttribute('aria-pressed');
+    state.phase = 'ready';
+    setStatusLine('');
+    showBanner(`Your vote was not recorded: ${e.message}`);
+    update();
+    if (e.status === 409) resync();
+  }
+}
+
+function reveal(r, before) {
+  const models = (r && r.models) || {};
+  const elo = (r && r.elo) || {};
+  const prev = new Map();
+  if (before && Array.isArray(before.models)) for (const m of before.models) prev.set(m.model, m.elo);
+  for (const s of SIDES) {
+    const p = panes[s];
+    const name = typeof models[s] === 'string' ? models[s] : '';
+    p.name.textContent = name;
+    p.name.hidden = name === '';
+    p.rating.replaceChildren();
+    const now = elo[name];
+    if (name && typeof now === 'number') {
+      p.rating.append(`Elo ${fmtElo(now)}`);
+      const old = prev.get(name);
+      if (typeof old === 'number') {
+        const d = now - old;
+        const span = document.createElement('span');
+        span.className = d > 0 ? 'up' : d < 0 ? 'down' : '';
+        span.textContent = ` ${d > 0 ? '▲ +' : d < 0 ? '▼ −' : '±'}${Math.abs(d).toFixed(1)}`;
+        p.rating.append(span);
+      }
+      p.rating.hidden = false;
+    }
+  }
+  const w = r && r.winner;
+  for (const b of el.votes) b.setAttribute('aria-pressed', String(b.dataset.winner === w));
+  panes.a.root.classList.toggle('winner', w === 'a');
+  panes.b.root.classList.toggle('winner', w === 'b');
+  panes.a.root.classList.toggle('loser', w === 'b');
+  panes.b.root.classList.toggle('loser', w === 'a');
+  let msg = `Thanks! You voted “${VOTE_LABELS[w] || w}”. Model A was ${models.a || '?'}, Model B was ${models.b || '?'}.`;
+  if (r && r.counted === false) msg += ' This vote was recorded but not counted in the ratings.';
+  setStatusLine(`${msg} Start a new battle whenever you like.`);
+}
+
+// ---------- wiring ----------
+
+el.form.addEventListener('submit', (e) => {
+  e.preventDefault();
+  send();
+});
+
+el.prompt.addEventListener('input', update);
+
+el.prompt.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.isComposing && e.keyCode !== 229) {
+    e.preventDefault();
+    send();
+  } else if (e.key === 'Escape') {
+    el.prompt.blur();
+  }
+});
+
+for (const b of el.votes) b.addEventListener('click', () => vote(b.dataset.winner));
+el.newBattle.addEventListener('click', newBattle);
+el.bannerNew.addEventListener('click', newBattle);
+
+document.addEventListener('keydown', (e) => {
+  if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
+  const t = e.target;
+  if (t instanceof Element && t.closest('textarea, input, select, [contenteditable=""], [contenteditable="true"]')) return;
+  const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (k in KEY_VOTES) {
+    if (canVote()) {
+      e.preventDefault();
+      vote(KEY_VOTES[k]);
+    }
+  } else if (k === 'n') {
+    if (state.phase === 'voted' || state.phase === 'failed') {
+      e.preventDefault();
+      newBattle();
+    }
+  } else if (k === '/') {
+    e.preventDefault();
+    el.prompt.focus();
+  }
+});
+
+window.addEventListener('pagehide', closeEvents);
+
+for (const s of SIDES) state.sides[s] = freshSide();
+update();
