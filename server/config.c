@@ -174,7 +174,8 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
 static int handle_model(struct load_ctx *ctx, const char *section,
                         const char *name, const char *value) {
   struct config *cfg = ctx->cfg;
-  if (!ctx->model || strcmp(ctx->section, section)) {
+  if (!ctx->model || strcmp(ctx->section, section) ||
+      ctx->model->line != ctx->section_line) {
     const char *mname = section + 6; /* after "model " */
     while (*mname == ' ')
       mname++;

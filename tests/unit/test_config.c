@@ -1,0 +1,103 @@
+/* Config: a full valid file, and errors that name file and line. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+static char path[256];
+
+static int load(const char *text, struct config *cfg, char *err, size_t n) {
+  FILE *f = fopen(path, "w");
+  fputs(text, f);
+  fclose(f);
+  config_init(cfg);
+  return config_load(cfg, path, err, n);
+}
+
+/* The text must fail with "PATH:line: ..." containing want. */
+static void expect_error(const char *text, int line, const char *want) {
+  struct config cfg;
+  char err[512] = "";
+  CHECK(load(text, &cfg, err, sizeof err) == -1);
+  char prefix[300];
+  snprintf(prefix, sizeof prefix, "%s:%d: ", path, line);
+  CHECK(strncmp(err, prefix, strlen(prefix)) == 0);
+  CHECK(strstr(err, want) != NULL);
+  if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
+    fprintf(stderr, "  got: %s\n  want: %s...%s\n", err, prefix, want);
+  config_release(&cfg);
+}
+
+int main(void) {
+  snprintf(path, sizeof path, "/tmp/agon-test-config-%d.ini", (int)getpid());
+  setenv("AGON_TEST_KEY", "sk-test-123", 1);
+  unsetenv("AGON_TEST_UNSET");
+
+  struct config cfg;
+  char err[512] = "";
+  int rc = load("[server]\n"
+                "listen = 127.0.0.1:9000\n"
+                "database = /tmp/x.db\n"
+                "\n"
+                "[ratings]\nk = 8\n"
+                "[limits]\nmax_prompt_chars = 100\n"
+                "[model gpt-4o-mini]            ; a comment\n"
+                "base_url = https://api.openai.com/v1/\n"
+                "model = gpt-4o-mini-2024   ; inline comment\n"
+                "api_key_env = AGON_TEST_KEY\n"
+                "temperature = 0.7\n"
+                "max_tokens = 1024\n"
+                "timeout = 120\n"
+                "enabled = true\n"
+                "# another comment\n"
+                "[model local]\n"
+                "base_url = http://127.0.0.1:8000/v1\n"
+                "enabled = no\n",
+                &cfg, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc)
+    fprintf(stderr, "  %s\n", err);
+  CHECK_STR(cfg.listen, "127.0.0.1:9000");
+  CHECK_STR(cfg.database, "/tmp/x.db");
+  CHECK(cfg.elo_k == 8);
+  CHECK(cfg.max_prompt_chars == 100);
+  CHECK(cfg.n_models == 2);
+  const struct model_config *m = config_find_model(&cfg, "gpt-4o-mini");
+  CHECK(m != NULL);
+  if (m) {
+    CHECK_STR(m->base_url, "https://api.openai.com/v1");
+    CHECK_STR(m->upstream, "gpt-4o-mini-2024");
+    CHECK_STR(m->api_key, "sk-test-123");
+    CHECK(m->temperature == 0.7 && m->max_tokens == 1024 && m->timeout_s == 120);
+    CHECK(m->enabled);
+  }
+  const struct model_config *l = config_find_model(&cfg, "local");
+  CHECK(l && !l->enabled && !strcmp(l->upstream, "local") && !l->api_key);
+  CHECK(config_enabled_models(&cfg) == 1);
+  config_release(&cfg);
+
+  expect_error("[server]\nlisten = 1.2.3.4:80\nbogus = 1\n", 3,
+               "unknown key 'bogus' in [server]");
+  expect_error("[model m]\nbase_url = http://x\ntemperature = hot\n", 3,
+               "temperature: expected a number");
+  expect_error("[model m]\nbase_url = http://x\ntimeout = 0\n", 3, "timeout");
+  expect_error("[model m]\nbase_url = http://x\nmax_tokens = -5\n", 3,
+               "max_tokens");
+  expect_error("[model m]\nbase_url = http://x\nenabled = maybe\n", 3,
+               "enabled: expected true or false");
+  expect_error("\n\n[model m]\nmodel = foo\n", 3, "model 'm' has no base_url");
+  expect_error("[model m]\nbase_url = ftp://x\n", 2, "base_url");
+  expect_error("[model m]\nbase_url = http://x\napi_key_env = AGON_TEST_UNSET\n",
+               3, "'AGON_TEST_UNSET' is not set");
+  expect_error("[model m]\nbase_url = http://x\n[model m]\nbase_url = http://y\n",
+               3, "defined twice");
+  expect_error("[nonsense]\nx = 1\n", 1, "unknown section [nonsense]");
+  expect_error("x = 1\n", 1, "outside of any section");
+  expect_error("[server]\nthis line has no equals sign\n", 2, "syntax error");
+  expect_error("[ratings]\nk = -1\n", 2, "k: expected");
+  expect_error("[limits]\nmax_turns = lots\n", 2, "max_turns");
+
+  unlink(path);
+  return check_done("test_config");
+}
