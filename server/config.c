@@ -36,6 +36,11 @@ struct load_ctx {
   char *err;
   size_t errlen;
   int failed;
+  struct {
+    char name[128];
+    int line;
+  } headers[256];      /* every section header, for sections with no keys */
+  size_t n_headers;
 };
 
 static char *reader(char *str, int num, void *stream) {
@@ -46,8 +51,15 @@ static char *reader(char *str, int num, void *stream) {
     const char *p = r;
     while (*p == ' ' || *p == '\t')
       p++;
-    if (*p == '[')
+    if (*p == '[') {
       ctx->section_line = ctx->line;
+      const char *end = strchr(p, ']');
+      if (end && ctx->n_headers < sizeof ctx->headers / sizeof ctx->headers[0]) {
+        snprintf(ctx->headers[ctx->n_headers].name,
+                 sizeof ctx->headers[0].name, "%.*s", (int)(end - p - 1), p + 1);
+        ctx->headers[ctx->n_headers++].line = ctx->line;
+      }
+    }
   }
   return r;
 }
@@ -297,6 +309,25 @@ int config_load(struct config *cfg, const char *file, char *err,
     return -1;
   }
   set_string(&cfg->path, file);
+  /* sections without keys never reach the handler */
+  for (size_t i = 0; i < ctx.n_headers; i++) {
+    const char *h = ctx.headers[i].name;
+    if (!strncmp(h, "model ", 6)) {
+      const char *mname = h + 6;
+      while (*mname == ' ')
+        mname++;
+      if (!config_find_model(cfg, mname)) {
+        snprintf(err, errlen, "%s:%d: model '%s' has no base_url", file,
+                 ctx.headers[i].line, mname);
+        return -1;
+      }
+    } else if (strcmp(h, "server") && strcmp(h, "ratings") &&
+               strcmp(h, "limits")) {
+      snprintf(err, errlen, "%s:%d: unknown section [%s]", file,
+               ctx.headers[i].line, h);
+      return -1;
+    }
+  }
   for (size_t i = 0; i < cfg->n_models; i++) {
     struct model_config *m = &cfg->models[i];
     if (!m->base_url) {

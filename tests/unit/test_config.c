@@ -94,6 +94,9 @@ int main(void) {
                3, "defined twice");
   expect_error("[nonsense]\nx = 1\n", 1, "unknown section [nonsense]");
   expect_error("x = 1\n", 1, "outside of any section");
+  expect_error("[server]\nlisten = 1.2.3.4:80\n\n[model ghost]\n", 4,
+               "model 'ghost' has no base_url");
+  expect_error("[server]\n[empty]\n", 2, "unknown section [empty]");
   expect_error("[server]\nthis line has no equals sign\n", 2, "syntax error");
   expect_error("[ratings]\nk = -1\n", 2, "k: expected");
   expect_error("[limits]\nmax_turns = lots\n", 2, "max_turns");
