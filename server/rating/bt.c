@@ -1,0 +1,575 @@
+#include "rating/bt.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rating/rng.h"
+
+#define MAX_NEWTON 200
+#define TOL_THETA 1e-11
+
+/* One fitting problem: counts per pair as doubles (a bootstrap sample or
+ * the data itself), plus the workspace of a solver. */
+struct problem {
+  int n;
+  size_t np;
+  const struct bt_pair *pairs;
+  double *wi, *wj, *t;    /* per pair */
+  int *comp;              /* per model, -1 without battles */
+  int *fixed;             /* per model: gauge-fixed (theta = 0 in the fit) */
+  int *prior;             /* per model: gets the virtual tie */
+  int any_prior;
+  /* workspace */
+  double *theta, *trial, *g, *step, *H;
+  int *adj_start, *adj;   /* CSR adjacency: pair indices per model */
+  int *queue;
+  char *seen;
+};
+
+static void problem_free(struct problem *p) {
+  free(p->wi);
+  free(p->wj);
+  free(p->t);
+  free(p->comp);
+  free(p->fixed);
+  free(p->prior);
+  free(p->theta);
+  free(p->trial);
+  free(p->g);
+  free(p->step);
+  free(p->H);
+  free(p->adj_start);
+  free(p->adj);
+  free(p->queue);
+  free(p->seen);
+}
+
+static int problem_init(struct problem *p, const struct bt_data *d) {
+  memset(p, 0, sizeof *p);
+  size_t n = (size_t)d->n, np = d->n_pairs;
+  p->n = d->n;
+  p->np = np;
+  p->pairs = d->pairs;
+  p->wi = calloc(np + 1, sizeof(double));
+  p->wj = calloc(np + 1, sizeof(double));
+  p->t = calloc(np + 1, sizeof(double));
+  p->comp = calloc(n + 1, sizeof(int));
+  p->fixed = calloc(n + 1, sizeof(int));
+  p->prior = calloc(n + 1, sizeof(int));
+  p->theta = calloc(n + 1, sizeof(double));
+  p->trial = calloc(n + 1, sizeof(double));
+  p->g = calloc(n + 1, sizeof(double));
+  p->step = calloc(n + 1, sizeof(double));
+  p->H = calloc(n * n + 1, sizeof(double));
+  p->adj_start = calloc(n + 2, sizeof(int));
+  p->adj = calloc(2 * np + 1, sizeof(int));
+  p->queue = calloc(n + 1, sizeof(int));
+  p->seen = calloc(n + 1, 1);
+  if (!p->wi || !p->wj || !p->t || !p->comp || !p->fixed || !p->prior ||
+      !p->theta || !p->trial || !p->g || !p->step || !p->H || !p->adj_start ||
+      !p->adj || !p->queue || !p->seen) {
+    problem_free(p);
+    return -1;
+  }
+  /* adjacency (fixed by the pairs, whatever the counts) */
+  for (size_t k = 0; k < np; k++) {
+    p->adj_start[d->pairs[k].i + 1]++;
+    p->adj_start[d->pairs[k].j + 1]++;
+  }
+  for (size_t i = 0; i < n; i++)
+    p->adj_start[i + 1] += p->adj_start[i];
+  int *fill = calloc(n + 1, sizeof(int));
+  if (!fill) {
+    problem_free(p);
+    return -1;
+  }
+  for (size_t k = 0; k < np; k++) {
+    int i = d->pairs[k].i, j = d->pairs[k].j;
+    p->adj[p->adj_start[i] + fill[i]++] = (int)k;
+    p->adj[p->adj_start[j] + fill[j]++] = (int)k;
+  }
+  free(fill);
+  return 0;
+}
+
+static void load_counts(struct problem *p) {
+  for (size_t k = 0; k < p->np; k++) {
+    p->wi[k] = (double)p->pairs[k].wins_i;
+    p->wj[k] = (double)p->pairs[k].wins_j;
+    p->t[k] = (double)p->pairs[k].ties;
+  }
+}
+
+static double games(const struct problem *p, size_t k) {
+  return p->wi[k] + p->wj[k] + p->t[k];
+}
+
+/* Does `from` have at least half a win over the other side of pair k? */
+static int beats(const struct problem *p, size_t k, int from) {
+  double half = 0.5 * p->t[k];
+  return (from == p->pairs[k].i ? p->wi[k] : p->wj[k]) + half > 0;
+}
+
+static int other(const struct problem *p, size_t k, int v) {
+  return p->pairs[k].i == v ? p->pairs[k].j : p->pairs[k].i;
+}
+
+/* Search from s through pairs with games; forward follows "s beats",
+ * backward "beaten by"; only_games: plain connectivity. Marks seen[]. */
+static int reach(struct problem *p, int s, int mode) {
+  int head = 0, tail = 0, count = 1;
+  p->queue[tail++] = s;
+  p->seen[s] = 1;
+  while (head < tail) {
+    int v = p->queue[head++];
+    for (int a = p->adj_start[v]; a < p->adj_start[v + 1]; a++) {
+      size_t k = (size_t)p->adj[a];
+      if (games(p, k) <= 0)
+        continue;
+      int u = other(p, k, v);
+      if (p->seen[u])
+        continue;
+      if (mode == 1 && !beats(p, k, v))
+        continue;
+      if (mode == 2 && !beats(p, k, u))
+        continue;
+      p->seen[u] = 1;
+      p->queue[tail++] = u;
+      count++;
+    }
+  }
+  return count;
+}
+
+/* Components, gauge and prior for the current counts. */
+static void analyse(struct problem *p) {
+  int n = p->n;
+  if (n <= 0)
+    return;
+  for (int i = 0; i < n; i++) {
+    p->comp[i] = -1;
+    p->fixed[i] = 0;
+    p->prior[i] = 0;
+  }
+  p->any_prior = 0;
+  int next = 0;
+  memset(p->seen, 0, (size_t)n);
+  for (int s = 0; s < n; s++) {
+    if (p->seen[s])
+      continue;
+    int size = reach(p, s, 0);
+    if (size < 2) {
+      p->fixed[s] = 1; /* no battles: stays at 0, reported as NaN */
+      continue;
+    }
+    /* the members are queue[0..size) */
+    for (int m = 0; m < size; m++)
+      p->comp[p->queue[m]] = next;
+    int root = s;
+    /* strong connectivity of the win graph within the component */
+    char *saved = malloc((size_t)n);
+    int strong = 0;
+    if (saved) {
+      memcpy(saved, p->seen, (size_t)n);
+      for (int i = 0; i < n; i++)
+        p->seen[i] = p->comp[i] == next ? 0 : 1;
+      int fwd = reach(p, root, 1);
+      for (int i = 0; i < n; i++)
+        p->seen[i] = p->comp[i] == next ? 0 : 1;
+      int bwd = reach(p, root, 2);
+      strong = fwd == size && bwd == size;
+      memcpy(p->seen, saved, (size_t)n);
+      free(saved);
+    }
+    if (strong) {
+      p->fixed[root] = 1;
+    } else {
+      for (int i = 0; i < n; i++)
+        if (p->comp[i] == next)
+          p->prior[i] = 1;
+      p->any_prior = 1;
+    }
+    next++;
+  }
+}
+
+static double log_sigmoid(double x) {
+  return x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x));
+}
+
+static double sigmoid(double x) {
+  if (x >= 0)
+    return 1.0 / (1.0 + exp(-x));
+  double e = exp(x);
+  return e / (1.0 + e);
+}
+
+static double loglik(const struct problem *p, const double *th) {
+  double ll = 0;
+  for (size_t k = 0; k < p->np; k++) {
+    double n = games(p, k);
+    if (n <= 0)
+      continue;
+    double d = th[p->pairs[k].i] - th[p->pairs[k].j];
+    double wi = p->wi[k] + 0.5 * p->t[k], wj = p->wj[k] + 0.5 * p->t[k];
+    ll += wi * log_sigmoid(d) + wj * log_sigmoid(-d);
+  }
+  for (int i = 0; i < p->n; i++)
+    if (p->prior[i])
+      ll += 0.5 * log_sigmoid(th[i]) + 0.5 * log_sigmoid(-th[i]);
+  return ll;
+}
+
+/* Gradient of the log-likelihood (g) and, when H is not NULL, the
+ * negated Hessian with gauge-fixed rows replaced by the identity. */
+static void derivatives(const struct problem *p, const double *th, double *g,
+                        double *H) {
+  int n = p->n;
+  memset(g, 0, (size_t)n * sizeof *g);
+  if (H)
+    memset(H, 0, (size_t)n * (size_t)n * sizeof *H);
+  for (size_t k = 0; k < p->np; k++) {
+    double N = games(p, k);
+    if (N <= 0)
+      continue;
+    int i = p->pairs[k].i, j = p->pairs[k].j;
+    double pr = sigmoid(th[i] - th[j]);
+    double r = p->wi[k] + 0.5 * p->t[k] - N * pr;
+    g[i] += r;
+    g[j] -= r;
+    if (H) {
+      double h = N * pr * (1.0 - pr);
+      H[i * n + i] += h;
+      H[j * n + j] += h;
+      H[i * n + j] -= h;
+      H[j * n + i] -= h;
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (p->prior[i]) {
+      double pr = sigmoid(th[i]);
+      g[i] += 0.5 - pr;
+      if (H)
+        H[i * n + i] += pr * (1.0 - pr);
+    }
+  }
+  for (int i = 0; i < n; i++) {
+    if (!p->fixed[i])
+      continue;
+    g[i] = 0;
+    if (H) {
+      for (int k = 0; k < n; k++)
+        H[i * n + k] = H[k * n + i] = 0;
+      H[i * n + i] = 1;
+    }
+  }
+}
+
+/* In-place Cholesky (lower triangle) of the n x n matrix A. 0 or -1. */
+static int cholesky(double *A, int n) {
+  for (int j = 0; j < n; j++) {
+    double *rj = A + (size_t)j * n;
+    double s = rj[j];
+    for (int k = 0; k < j; k++)
+      s -= rj[k] * rj[k];
+    if (!(s > 0))
+      return -1;
+    double d = sqrt(s);
+    rj[j] = d;
+    for (int i = j + 1; i < n; i++) {
+      double *ri = A + (size_t)i * n;
+      double t = ri[j];
+      for (int k = 0; k < j; k++)
+        t -= ri[k] * rj[k];
+      ri[j] = t / d;
+    }
+  }
+  return 0;
+}
+
+/* Solve L L^T x = b with the factor from cholesky(); x may alias b. */
+static void cholesky_solve(const double *L, int n, const double *b, double *x) {
+  for (int i = 0; i < n; i++) {
+    double s = b[i];
+    const double *ri = L + (size_t)i * n;
+    for (int k = 0; k < i; k++)
+      s -= ri[k] * x[k];
+    x[i] = s / ri[i];
+  }
+  for (int i = n - 1; i >= 0; i--) {
+    double s = x[i];
+    for (int k = i + 1; k < n; k++)
+      s -= L[(size_t)k * n + i] * x[k];
+    x[i] = s / L[(size_t)i * n + i];
+  }
+}
+
+static double max_abs(const double *x, int n) {
+  double m = 0;
+  for (int i = 0; i < n; i++)
+    if (fabs(x[i]) > m)
+      m = fabs(x[i]);
+  return m;
+}
+
+/* Newton's method with step halving from p->theta. 0 when converged. */
+static int newton(struct problem *p) {
+  int n = p->n;
+  double ll = loglik(p, p->theta);
+  for (int it = 0; it < MAX_NEWTON; it++) {
+    derivatives(p, p->theta, p->g, p->H);
+    if (cholesky(p->H, n))
+      return -1;
+    cholesky_solve(p->H, n, p->g, p->step);
+    double lambda = 1.0;
+    double next_ll = ll;
+    for (int half = 0; half < 60; half++) {
+      for (int i = 0; i < n; i++)
+        p->trial[i] = p->theta[i] + lambda * p->step[i];
+      next_ll = loglik(p, p->trial);
+      if (next_ll >= ll - 1e-12 * fabs(ll))
+        break;
+      lambda *= 0.5;
+    }
+    memcpy(p->theta, p->trial, (size_t)n * sizeof *p->theta);
+    ll = next_ll;
+    if (max_abs(p->step, n) * lambda < TOL_THETA)
+      return 0;
+  }
+  return 0; /* close enough: the last steps were tiny or we ran out */
+}
+
+/* Chord iterations with a fixed factor L (of a nearby Hessian); fall back
+ * to Newton when they do not converge. */
+static int chord(struct problem *p, const double *L) {
+  int n = p->n;
+  for (int it = 0; it < 60; it++) {
+    derivatives(p, p->theta, p->g, NULL);
+    cholesky_solve(L, n, p->g, p->step);
+    for (int i = 0; i < n; i++)
+      p->theta[i] += p->step[i];
+    double m = max_abs(p->step, n);
+    if (!isfinite(m))
+      break;
+    if (m < 1e-9)
+      return 0;
+  }
+  for (int i = 0; i < n; i++)
+    if (!isfinite(p->theta[i]))
+      p->theta[i] = 0;
+  return newton(p);
+}
+
+/* Centre each component of `comp` at mean 0 and convert to ratings. */
+static void to_ratings(int n, const double *theta, const int *comp,
+                       double *rating) {
+  int max_c = -1;
+  for (int i = 0; i < n; i++)
+    if (comp[i] > max_c)
+      max_c = comp[i];
+  for (int c = 0; c <= max_c; c++) {
+    double sum = 0;
+    int cnt = 0;
+    for (int i = 0; i < n; i++)
+      if (comp[i] == c) {
+        sum += theta[i];
+        cnt++;
+      }
+    double mean = cnt ? sum / cnt : 0;
+    for (int i = 0; i < n; i++)
+      if (comp[i] == c)
+        rating[i] = 1000.0 + BT_SCALE * (theta[i] - mean);
+  }
+  for (int i = 0; i < n; i++)
+    if (comp[i] < 0)
+      rating[i] = NAN;
+}
+
+int bt_fit(const struct bt_data *d, double *rating, int *component,
+           int *prior_used) {
+  struct problem p;
+  if (problem_init(&p, d))
+    return -1;
+  load_counts(&p);
+  analyse(&p);
+  newton(&p);
+  to_ratings(d->n, p.theta, p.comp, rating);
+  if (component)
+    memcpy(component, p.comp, (size_t)d->n * sizeof *component);
+  if (prior_used)
+    *prior_used = p.any_prior;
+  problem_free(&p);
+  return 0;
+}
+
+double bt_win_probability(double rating_i, double rating_j) {
+  return sigmoid((rating_i - rating_j) / BT_SCALE);
+}
+
+/* ---- bootstrap ---- */
+
+struct boot {
+  const struct bt_data *d;
+  int rounds;
+  uint64_t seed;
+  const double *theta_hat;  /* the full-data fit */
+  const int *comp_hat;      /* its components */
+  const double *L_hat;      /* factor of its Hessian, NULL if unusable */
+  double *samples;          /* rounds x n ratings */
+  long total;               /* battles */
+  int next_round;
+  pthread_mutex_t lock;
+  int failed;
+};
+
+static void resample(struct problem *p, struct rng *r, long total) {
+  /* multinomial over the 3 * np cells by conditional binomials */
+  long left = total;
+  double mass = (double)total;
+  for (size_t k = 0; k < p->np; k++) {
+    long c[3] = {p->pairs[k].wins_i, p->pairs[k].wins_j, p->pairs[k].ties};
+    double *dst[3] = {&p->wi[k], &p->wj[k], &p->t[k]};
+    for (int x = 0; x < 3; x++) {
+      long draw = 0;
+      if (c[x] > 0 && left > 0) {
+        double prob = (double)c[x] / mass;
+        draw = prob >= 1.0 ? left : rng_binomial(r, left, prob);
+      }
+      *dst[x] = (double)draw;
+      left -= draw;
+      mass -= (double)c[x];
+    }
+  }
+}
+
+static void *boot_worker(void *arg) {
+  struct boot *b = arg;
+  const struct bt_data *d = b->d;
+  struct problem p;
+  if (problem_init(&p, d)) {
+    pthread_mutex_lock(&b->lock);
+    b->failed = 1;
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+  }
+  for (;;) {
+    pthread_mutex_lock(&b->lock);
+    int round = b->next_round++;
+    pthread_mutex_unlock(&b->lock);
+    if (round >= b->rounds)
+      break;
+    struct rng r;
+    rng_seed(&r, b->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(round + 1)));
+    resample(&p, &r, b->total);
+    analyse(&p);
+    memcpy(p.theta, b->theta_hat, (size_t)d->n * sizeof *p.theta);
+    for (int i = 0; i < d->n; i++)
+      if (p.fixed[i] || p.comp[i] < 0)
+        p.theta[i] = 0;
+    int same_gauge = !p.any_prior;
+    for (int i = 0; same_gauge && i < d->n; i++)
+      same_gauge = (p.comp[i] < 0) == (b->comp_hat[i] < 0);
+    if (b->L_hat && same_gauge)
+      chord(&p, b->L_hat);
+    else
+      newton(&p);
+    /* centre on the full data's components, so that replicates compare */
+    to_ratings(d->n, p.theta, b->comp_hat, b->samples + (size_t)round * d->n);
+  }
+  problem_free(&p);
+  return NULL;
+}
+
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return a < b ? -1 : a > b;
+}
+
+static double quantile_sorted(const double *v, int n, double q) {
+  double pos = q * (n - 1);
+  int lo = (int)floor(pos);
+  int hi = lo + 1 < n ? lo + 1 : lo;
+  double f = pos - lo;
+  return v[lo] + (v[hi] - v[lo]) * f;
+}
+
+int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
+                 int threads, double *ci_low, double *ci_high) {
+  int n = d->n, rc = -1;
+  struct problem p;
+  struct boot b = {0};
+  double *col = NULL;
+  if (problem_init(&p, d))
+    return -1;
+  load_counts(&p);
+  analyse(&p);
+  newton(&p);
+  b.d = d;
+  b.rounds = rounds;
+  b.seed = seed;
+  b.theta_hat = p.theta;
+  b.comp_hat = p.comp;
+  for (size_t k = 0; k < d->n_pairs; k++)
+    b.total += d->pairs[k].wins_i + d->pairs[k].wins_j + d->pairs[k].ties;
+  /* the Hessian at the fit, factored once for the chord iterations */
+  if (!p.any_prior) {
+    derivatives(&p, p.theta, p.g, p.H);
+    if (cholesky(p.H, n) == 0)
+      b.L_hat = p.H;
+  }
+  b.samples = malloc((size_t)(rounds > 0 ? rounds : 1) * (size_t)(n ? n : 1) *
+                     sizeof(double));
+  col = malloc((size_t)(rounds > 0 ? rounds : 1) * sizeof(double));
+  if (!b.samples || !col)
+    goto out;
+  pthread_mutex_init(&b.lock, NULL);
+  if (threads < 1)
+    threads = 1;
+  if (threads > 64)
+    threads = 64;
+  pthread_t tids[64];
+  int started = 0;
+  for (int t = 1; t < threads; t++)
+    if (pthread_create(&tids[started], NULL, boot_worker, &b) == 0)
+      started++;
+  boot_worker(&b);
+  for (int t = 0; t < started; t++)
+    pthread_join(tids[t], NULL);
+  pthread_mutex_destroy(&b.lock);
+  if (b.failed)
+    goto out;
+  for (int i = 0; i < n; i++) {
+    if (p.comp[i] < 0 || rounds < 1) {
+      ci_low[i] = ci_high[i] = NAN;
+      continue;
+    }
+    for (int r = 0; r < rounds; r++)
+      col[r] = b.samples[(size_t)r * n + i];
+    qsort(col, (size_t)rounds, sizeof *col, cmp_double);
+    ci_low[i] = quantile_sorted(col, rounds, 0.025);
+    ci_high[i] = quantile_sorted(col, rounds, 0.975);
+  }
+  rc = 0;
+out:
+  free(col);
+  free(b.samples);
+  problem_free(&p);
+  return rc;
+}
+
+void bt_rank_ub(int n, const double *ci_low, const double *ci_high,
+                int *rank_ub) {
+  for (int i = 0; i < n; i++) {
+    if (isnan(ci_high[i])) {
+      rank_ub[i] = 0;
+      continue;
+    }
+    int r = 1;
+    for (int j = 0; j < n; j++)
+      if (j != i && !isnan(ci_low[j]) && ci_low[j] > ci_high[i])
+        r++;
+    rank_ub[i] = r;
+  }
+}
