@@ -11,6 +11,7 @@
 
 #include "agon_version.h"
 #include "battle/arena.h"
+#include "cli/cli.h"
 #include "config.h"
 #include "demo/demo.h"
 #include "handlers/handlers.h"
@@ -33,6 +34,9 @@ static const char usage[] =
     "  recompute --db FILE\n"
     "        replay every counted vote in commit order and compare with the\n"
     "        live ratings; prints JSON; exit 0 when they agree, 1 when not\n"
+    "  ratings [--json] [--anony-only] [--bootstrap N] [--seed S] [--k K] FILE...\n"
+    "        Elo and Bradley-Terry ratings with 95% intervals from battle\n"
+    "        logs in FastChat's clean-battle format\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -308,6 +312,8 @@ int main(int argc, char **argv) {
     rc = cmd_serve(argc - 1, argv + 1);
   else if (!strcmp(cmd, "check-config"))
     rc = cmd_check_config(argc - 1, argv + 1);
+  else if (!strcmp(cmd, "ratings"))
+    rc = cmd_ratings(argc - 1, argv + 1);
   else if (!strcmp(cmd, "recompute"))
     rc = cmd_recompute(argc - 1, argv + 1);
   else {

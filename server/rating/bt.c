@@ -560,7 +560,7 @@ out:
 }
 
 void bt_rank_ub(int n, const double *ci_low, const double *ci_high,
-                int *rank_ub) {
+                const int *component, int *rank_ub) {
   for (int i = 0; i < n; i++) {
     if (isnan(ci_high[i])) {
       rank_ub[i] = 0;
@@ -568,7 +568,8 @@ void bt_rank_ub(int n, const double *ci_low, const double *ci_high,
     }
     int r = 1;
     for (int j = 0; j < n; j++)
-      if (j != i && !isnan(ci_low[j]) && ci_low[j] > ci_high[i])
+      if (j != i && !isnan(ci_low[j]) && ci_low[j] > ci_high[i] &&
+          (!component || component[j] == component[i]))
         r++;
     rank_ub[i] = r;
   }

@@ -52,10 +52,12 @@ int bt_fit(const struct bt_data *d, double *rating, int *component,
 int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
                  int threads, double *ci_low, double *ci_high);
 
-/* rank_ub[i] = 1 + the number of models whose ci_low is above i's
- * ci_high (models with NaN bounds are skipped, and get 0). */
+/* rank_ub[i] = 1 + the number of models of the same component (models
+ * that never met cannot be ranked against each other; component may be
+ * NULL for one group) whose ci_low is above i's ci_high. Models with NaN
+ * bounds are skipped, and get 0. */
 void bt_rank_ub(int n, const double *ci_low, const double *ci_high,
-                int *rank_ub);
+                const int *component, int *rank_ub);
 
 /* Predicted P(i beats j) from two ratings. */
 double bt_win_probability(double rating_i, double rating_j);

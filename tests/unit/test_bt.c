@@ -94,7 +94,7 @@ static void test_bootstrap(void) {
   bt_bootstrap(&d, 200, 43, 1, lo3, hi3);
   CHECK(lo3[0] != lo1[0]); /* another seed, other draws */
   int rank[4];
-  bt_rank_ub(4, lo1, hi1, rank);
+  bt_rank_ub(4, lo1, hi1, NULL, rank);
   CHECK(rank[D] == 1);
   CHECK(rank[A] >= 2);
 }
