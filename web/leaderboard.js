@@ -8,6 +8,7 @@ const byId = (id) => document.getElementById(id);
 const el = {
   rows: byId('rows'),
   votes: byId('votes'),
+  votesLabel: byId('votes-label'),
   updated: byId('updated'),
   live: byId('live'),
   empty: byId('empty'),
@@ -108,7 +109,9 @@ function ciCell(m, lo, hi) {
 
 function render(data) {
   const models = Array.isArray(data.models) ? data.models.slice() : [];
-  el.votes.textContent = (num(data.votes) ?? 0).toLocaleString();
+  const votes = num(data.votes) ?? 0;
+  el.votes.textContent = votes.toLocaleString();
+  el.votesLabel.textContent = votes === 1 ? ' vote' : ' votes';
   if (data.updated_at) {
     const d = new Date(data.updated_at);
     el.updated.dateTime = data.updated_at;
