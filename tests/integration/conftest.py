@@ -52,8 +52,15 @@ def run_agon(agon_bin, *args, env=None, timeout=30, cwd=None):
     e = dict(os.environ)
     if env:
         e.update(env)
-    return subprocess.run([agon_bin, *args], capture_output=True, text=True,
-                          timeout=timeout, env=e, cwd=cwd)
+    r = subprocess.run([agon_bin, *args], capture_output=True, text=True,
+                       timeout=timeout, env=e, cwd=cwd)
+    check_sanitizers(r.stderr)
+    return r
+
+
+def check_sanitizers(stderr_text):
+    found = [m for m in SANITIZER_MARKERS if m in stderr_text]
+    assert not found, "sanitizer report from agon:\n" + stderr_text[-4000:]
 
 
 # ---------------------------------------------------------------------------
@@ -485,8 +492,10 @@ class Agon:
         return Client(self.url, capture=capture)
 
     def run(self, *args, timeout=30):
-        return subprocess.run([self.bin, *args], capture_output=True, text=True,
-                              timeout=timeout, env=self.env, cwd=str(self.dir))
+        r = subprocess.run([self.bin, *args], capture_output=True, text=True,
+                           timeout=timeout, env=self.env, cwd=str(self.dir))
+        check_sanitizers(r.stderr)
+        return r
 
     def sanitizer_reports(self):
         err = self.all_stderr()

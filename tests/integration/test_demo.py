@@ -45,3 +45,4 @@ def test_demo_arena(agon_bin, fake, tmp_path):
                     return
     finally:
         agon.stop()
+        assert not agon.sanitizer_reports(), agon.all_stderr()[-4000:]

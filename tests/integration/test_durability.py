@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from conftest import Model, expected_ratings
+from conftest import Model, assert_error, expected_ratings
 
 
 def three_models():
@@ -107,6 +107,7 @@ def test_kill9_after_acknowledged_votes(agon_factory):
         j = c2.get("/api/battles/" + bid).json()
         assert j["status"] == "voted" and j["winner"] == w, j
         assert j["models"] == {"a": a, "b": b}
+        assert_error(c2.post("/api/battles/%s/vote" % bid, {"winner": w}), 409)
     exp = expected_ratings([v[1:] for v in votes], k=4)
     for name, e in exp.items():
         assert live_elo[name] == pytest.approx(e, abs=1e-9)
@@ -173,3 +174,38 @@ def test_kill9_during_concurrent_votes(agon_factory, round_):
     agon.stop()
     rec, _ = recompute(agon)
     assert {k: rec[k] for k in live_elo if k in rec} == live_elo
+
+
+def test_restart_keeps_ready_battles(agon_factory, fake):
+    """Battles that were ready survive a restart: replay, vote, and a further
+    turn with each side's own history rebuilt from the database."""
+    agon = agon_factory(three_models())
+    c = agon.client()
+    bid1, es1 = c.battle("before restart one")
+    bid2, es2 = c.battle("before restart two")
+    agon.restart()
+    c2 = agon.client()
+    c2.cookies = dict(c.cookies)
+
+    # Replay of a finished turn after the restart.
+    rep = c2.events("/api/battles/%s/events" % bid1)
+    assert rep.closed and rep.end == {"turn": 1, "status": "ready"}, rep.raw[-300:]
+    assert rep.text("a") == es1.text("a") and rep.text("b") == es1.text("b")
+    assert c2.post("/api/battles/%s/vote" % bid1, {"winner": "a"}).status == 200
+
+    # A second turn after the restart.
+    fake.clear_requests()
+    r = c2.post("/api/battles/%s/turns" % bid2, {"prompt": "after restart"})
+    assert r.status == 202, r
+    es = c2.events("/api/battles/%s/events" % bid2)
+    assert es.end == {"turn": 2, "status": "ready"}, es.end
+    v = c2.post("/api/battles/%s/vote" % bid2, {"winner": "b"}).json()
+    for side in ("a", "b"):
+        up = agon.upstream_of(v["models"][side])
+        reqs = [q for q in fake.requests() if q["body"]["model"] == up]
+        assert len(reqs) == 1
+        msgs = [(m["role"], m["content"]) for m in reqs[0]["body"]["messages"]
+                if m["role"] != "system"]
+        assert msgs == [("user", "before restart two"), ("assistant", es2.text(side)),
+                        ("user", "after restart")], (side, msgs)
+    assert c2.get("/api/leaderboard").json()["votes"] == 2
