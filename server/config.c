@@ -16,6 +16,21 @@ void config_init(struct config *cfg) {
   cfg->listen = strdup("127.0.0.1:8080");
   cfg->database = strdup("agon.db");
   cfg->elo_k = 4.0;
+  cfg->bootstrap_rounds = 1000;
+  cfg->min_battles = 0;
+  /* Words whose presence in a battle's text reveals who answered, as in
+   * FastChat's identity filter. Model names and aliases are added. */
+  static const char *const words[] = {
+      "chatgpt", "openai", "gpt-3", "gpt-3.5", "gpt-4", "gpt-4o", "claude",
+      "anthropic", "gemini", "bard", "google deepmind", "deepmind", "llama",
+      "meta ai", "mistral", "mixtral", "qwen", "alibaba cloud", "deepseek",
+      "vicuna", "lmsys", "grok", "xai", "cohere", "command-r", "phi-3",
+      "microsoft"};
+  cfg->identity_words = calloc(sizeof words / sizeof words[0], sizeof(char *));
+  if (cfg->identity_words) {
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+      cfg->identity_words[cfg->n_identity_words++] = strdup(words[i]);
+  }
   cfg->max_prompt_chars = 30000;
   cfg->max_answer_bytes = 1024 * 1024;
   cfg->max_turns = 20;
@@ -132,6 +147,52 @@ static int set_string(char **dst, const char *v) {
   return 0;
 }
 
+/* Split a list on commas (each item trimmed, lowercased, non-empty) into
+ * a new array. Returns 0 or -1. */
+static int parse_list(const char *v, char ***out, size_t *n) {
+  char **items = NULL;
+  size_t count = 0;
+  const char *p = v;
+  while (*p) {
+    const char *end = strchr(p, ',');
+    if (!end)
+      end = p + strlen(p);
+    const char *a = p, *b = end;
+    while (a < b && (*a == ' ' || *a == '\t'))
+      a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+      b--;
+    if (b > a) {
+      char **more = realloc(items, (count + 1) * sizeof *more);
+      if (!more)
+        goto fail;
+      items = more;
+      items[count] = strndup(a, (size_t)(b - a));
+      if (!items[count])
+        goto fail;
+      for (char *c = items[count]; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+          *c = (char)(*c + 32);
+      count++;
+    }
+    p = *end ? end + 1 : end;
+  }
+  *out = items;
+  *n = count;
+  return 0;
+fail:
+  for (size_t i = 0; i < count; i++)
+    free(items[i]);
+  free(items);
+  return -1;
+}
+
+static void free_list(char **items, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(items[i]);
+  free(items);
+}
+
 static int handle_server(struct load_ctx *ctx, const char *name,
                          const char *value) {
   struct config *cfg = ctx->cfg;
@@ -151,11 +212,32 @@ static int handle_server(struct load_ctx *ctx, const char *name,
 
 static int handle_ratings(struct load_ctx *ctx, const char *name,
                           const char *value) {
+  struct config *cfg = ctx->cfg;
   if (!strcmp(name, "k")) {
-    if (parse_double(value, 0.0, 1000.0, &ctx->cfg->elo_k))
+    if (parse_double(value, 0.0, 1000.0, &cfg->elo_k))
       return fail(ctx, ctx->line, "k: expected a number from 0 to 1000, got '%s'%s",
                   value, "");
     return 1;
+  }
+  if (!strcmp(name, "bootstrap_rounds")) {
+    if (parse_long(value, 0, 100000, &cfg->bootstrap_rounds))
+      return fail(ctx, ctx->line,
+                  "bootstrap_rounds: expected 0 to 100000, got '%s'%s", value,
+                  "");
+    return 1;
+  }
+  if (!strcmp(name, "min_battles")) {
+    if (parse_long(value, 0, 1000000000, &cfg->min_battles))
+      return fail(ctx, ctx->line,
+                  "min_battles: expected a whole number >= 0, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "identity_words")) {
+    free_list(cfg->identity_words, cfg->n_identity_words);
+    cfg->identity_words = NULL;
+    cfg->n_identity_words = 0;
+    return parse_list(value, &cfg->identity_words, &cfg->n_identity_words) == 0;
   }
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "ratings");
 }
@@ -259,6 +341,12 @@ static int handle_model(struct load_ctx *ctx, const char *section,
                   "timeout: expected seconds from 1 to 86400, got '%s'%s",
                   value, "");
     return 1;
+  }
+  if (!strcmp(name, "aliases")) {
+    free_list(m->aliases, m->n_aliases);
+    m->aliases = NULL;
+    m->n_aliases = 0;
+    return parse_list(value, &m->aliases, &m->n_aliases) == 0;
   }
   if (!strcmp(name, "enabled")) {
     if (parse_bool(value, &m->enabled))
@@ -376,6 +464,13 @@ void model_config_copy(struct model_config *dst,
   dst->upstream = dup_or_null(src->upstream);
   dst->api_key_env = dup_or_null(src->api_key_env);
   dst->api_key = dup_or_null(src->api_key);
+  dst->aliases = NULL;
+  dst->n_aliases = 0;
+  if (src->n_aliases) {
+    dst->aliases = calloc(src->n_aliases, sizeof(char *));
+    for (size_t i = 0; dst->aliases && i < src->n_aliases; i++)
+      dst->aliases[dst->n_aliases++] = strdup(src->aliases[i]);
+  }
 }
 
 void model_config_release(struct model_config *m) {
@@ -383,6 +478,7 @@ void model_config_release(struct model_config *m) {
   free(m->base_url);
   free(m->upstream);
   free(m->api_key_env);
+  free_list(m->aliases, m->n_aliases);
   if (m->api_key) {
     memset(m->api_key, 0, strlen(m->api_key));
     free(m->api_key);
@@ -394,6 +490,7 @@ void config_release(struct config *cfg) {
   for (size_t i = 0; i < cfg->n_models; i++)
     model_config_release(&cfg->models[i]);
   free(cfg->models);
+  free_list(cfg->identity_words, cfg->n_identity_words);
   free(cfg->path);
   free(cfg->listen);
   free(cfg->database);

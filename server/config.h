@@ -18,6 +18,8 @@ struct model_config {
   long max_tokens;    /* 0: not sent */
   long timeout_s;     /* seconds for one whole answer */
   int enabled;
+  char **aliases;     /* other names that reveal this model (lowercase) */
+  size_t n_aliases;
   int line;           /* line of its section header, for messages */
 };
 
@@ -26,6 +28,10 @@ struct config {
   char *listen;                /* HOST:PORT */
   char *database;
   double elo_k;                /* [ratings] k */
+  long bootstrap_rounds;       /* [ratings] bootstrap_rounds */
+  long min_battles;            /* [ratings] min_battles: fewer is provisional */
+  char **identity_words;       /* [ratings] identity_words (lowercase) */
+  size_t n_identity_words;
   long max_prompt_chars;       /* [limits] */
   long max_answer_bytes;
   long max_turns;

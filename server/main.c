@@ -251,15 +251,17 @@ static int cmd_recompute(int argc, char **argv) {
     return 1;
   }
   struct rating_table live = {0}, replay = {0};
+  struct pair_table live_pairs = {0}, replay_pairs = {0};
   long n = 0;
   int rc = 1;
-  if (store_ratings_load(&st, &live) ||
-      store_ratings_replay(&st, k, &replay, &n)) {
+  if (store_ratings_load(&st, &live, &live_pairs) ||
+      store_ratings_replay(&st, k, &replay, &replay_pairs, &n)) {
     fprintf(stderr, "agon: '%s': cannot read votes: %s\n", db,
             sqlite3_errmsg(st.db));
     goto out;
   }
-  qsort(replay.rows, replay.n, sizeof *replay.rows, by_name);
+  if (replay.n)
+    qsort(replay.rows, replay.n, sizeof *replay.rows, by_name);
   int same = live.n == replay.n;
   json_t *models = json_array();
   for (size_t i = 0; i < replay.n; i++) {
@@ -276,8 +278,18 @@ static int cmd_recompute(int argc, char **argv) {
                           "losses", (json_int_t)r->losses, "ties",
                           (json_int_t)r->ties, "matches", eq));
   }
-  json_t *out = json_pack("{s:I, s:b, s:o}", "votes", (json_int_t)n, "matches",
-                          same, "models", models);
+  /* the pair counts that Bradley-Terry is fitted from must agree too */
+  int pairs_same = live_pairs.n == replay_pairs.n;
+  for (size_t i = 0; pairs_same && i < replay_pairs.n; i++) {
+    const struct pair_row *r = &replay_pairs.rows[i];
+    const struct pair_row *l = pair_table_get(&live_pairs, r->a, r->b, 0);
+    pairs_same = l && l->wins_a == r->wins_a && l->wins_b == r->wins_b &&
+                 l->ties == r->ties;
+  }
+  same = same && pairs_same;
+  json_t *out = json_pack("{s:I, s:b, s:b, s:o}", "votes", (json_int_t)n,
+                          "matches", same, "pair_counts_match", pairs_same,
+                          "models", models);
   json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   putchar('\n');
   json_decref(out);
@@ -288,6 +300,8 @@ static int cmd_recompute(int argc, char **argv) {
 out:
   rating_table_release(&live);
   rating_table_release(&replay);
+  pair_table_release(&live_pairs);
+  pair_table_release(&replay_pairs);
   store_close(&st);
   return rc;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "rating/identity.h"
 #include "util/util.h"
 
 #define SWEEP_EVERY_MS 60000
@@ -23,7 +24,7 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   a->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   registry_init(&a->battles);
-  pthread_mutex_init(&a->ratings_lock, NULL);
+  pthread_mutex_init(&a->live.lock, NULL);
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
   if (store_open(&a->store, a->cfg.database, err, errlen))
@@ -33,33 +34,42 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
                    "UPDATE battles SET status = 'failed' WHERE status = "
                    "'streaming'",
                    NULL, NULL, NULL) != SQLITE_OK ||
-      store_ratings_load(&a->store, &a->ratings)) {
+      store_ratings_load(&a->store, &a->live.elo, &a->live.pairs)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg.database,
              sqlite3_errmsg(a->store.db));
+    goto fail;
+  }
+  if (rating_worker_start(&a->bt, &a->live, (int)a->cfg.bootstrap_rounds,
+                          250)) {
+    snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
   }
   a->up = upstream_new();
   if (!a->up) {
     snprintf(err, errlen, "cannot start the upstream loop");
+    rating_worker_stop(&a->bt);
     goto fail;
   }
   return 0;
 fail:
   store_close(&a->store);
 fail_store:
-  rating_table_release(&a->ratings);
+  rating_table_release(&a->live.elo);
+  pair_table_release(&a->live.pairs);
   registry_release(&a->battles);
-  pthread_mutex_destroy(&a->ratings_lock);
+  pthread_mutex_destroy(&a->live.lock);
   config_release(&a->cfg);
   return -1;
 }
 
 void arena_release(struct arena *a) {
   upstream_free(a->up);  /* finishes every transfer first */
+  rating_worker_stop(&a->bt);
   registry_release(&a->battles);
   store_close(&a->store);
-  rating_table_release(&a->ratings);
-  pthread_mutex_destroy(&a->ratings_lock);
+  rating_table_release(&a->live.elo);
+  pair_table_release(&a->live.pairs);
+  pthread_mutex_destroy(&a->live.lock);
   config_release(&a->cfg);
 }
 
@@ -293,6 +303,11 @@ static struct battle *battle_from_record(struct arena *a,
         side->failed = 1;
         snprintf(side->public_error, sizeof side->public_error,
                  "this answer failed");
+      } else if (!tr->answer[s]) {
+        /* the turn never finished: the server stopped while it streamed */
+        side->failed = 1;
+        snprintf(side->public_error, sizeof side->public_error,
+                 "the answer was interrupted");
       }
     }
   }
@@ -358,13 +373,46 @@ out:
   return rc;
 }
 
+/* Why a vote on b must not count, or NULL. Battle lock held. */
+static const char *not_counted_reason(struct arena *a, struct battle *b,
+                                      char *buf, size_t len) {
+  for (size_t i = 0; i < b->n_turns; i++) {
+    const struct battle_turn *t = &b->turns[i];
+    const char *texts[3] = {t->prompt, t->side[0].text.data,
+                            t->side[1].text.data};
+    const char *word = identity_leak(&a->cfg, texts, 3);
+    if (word) {
+      snprintf(buf, len, "identity: %s", word);
+      return buf;
+    }
+  }
+  return NULL;
+}
+
 enum vote_status arena_vote(struct arena *a, const char *id,
                             const char *session, enum winner w,
                             struct vote_outcome *out) {
-  enum vote_status vs = store_vote(&a->store, id, session, w, a->cfg.elo_k,
-                                   &a->ratings, &a->ratings_lock, out);
+  char why[160];
+  const char *reason = NULL;
+  struct battle *found = arena_battle_find(a, id);
+  if (found) {
+    pthread_mutex_lock(&found->lock);
+    if (found->status == BATTLE_READY)
+      reason = not_counted_reason(a, found, why, sizeof why);
+    pthread_mutex_unlock(&found->lock);
+    battle_unref(found);
+  }
+  struct vote_request vr = {.id = id,
+                            .session = session,
+                            .w = w,
+                            .k = a->cfg.elo_k,
+                            .counted = reason == NULL,
+                            .reason = reason};
+  enum vote_status vs = store_vote(&a->store, &vr, &a->live, out);
   if (vs != VOTE_OK)
     return vs;
+  if (out->counted)
+    rating_worker_poke(&a->bt);
   atomic_store(&a->ratings_updated, now_ms());
   struct battle *b = registry_get(&a->battles, id);
   if (b) {
@@ -375,7 +423,8 @@ enum vote_status arena_vote(struct arena *a, const char *id,
     pthread_mutex_unlock(&b->lock);
     battle_unref(b);
   }
-  log_info("msg=\"vote\" battle=%s winner=%s counted=%d", id, winner_name(w),
-           out->counted);
+  log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s", id,
+           winner_name(w), out->counted, reason ? " reason=" : "",
+           reason ? "identity" : "");
   return vs;
 }

@@ -11,6 +11,7 @@
 #include "battle/registry.h"
 #include "config.h"
 #include "rating/elo.h"
+#include "rating/worker.h"
 #include "storage/store.h"
 
 struct arena {
@@ -18,8 +19,8 @@ struct arena {
   struct store store;
   struct upstream *up;
   struct registry battles;
-  struct rating_table ratings;    /* live Elo; see store_vote for locking */
-  pthread_mutex_t ratings_lock;
+  struct live_ratings live;       /* Elo and pair counts; see store_vote */
+  struct rating_worker bt;        /* Bradley-Terry in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
 };

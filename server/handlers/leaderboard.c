@@ -1,4 +1,8 @@
-/* GET /api/leaderboard: every enabled model by live Elo. */
+/* GET /api/leaderboard[?sort=elo|bt]: every enabled model with its live
+ * Elo and counts, and the latest Bradley-Terry fit (rating, 95% interval,
+ * rank (UB)); models below [ratings] min_battles are listed apart, under
+ * "provisional". */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,55 +11,125 @@
 #include "http/reply.h"
 #include "util/util.h"
 
-static int by_elo_desc(const void *x, const void *y) {
-  const struct rating_row *a = x, *b = y;
-  if (a->elo != b->elo)
-    return a->elo < b->elo ? 1 : -1;
+struct lb_row {
+  const char *model;
+  struct rating_row r;
+  struct model_summary s;   /* bt fields; NaN when unrated */
+  int rated;                /* at least one counted battle in the fit */
+};
+
+static double key(const struct lb_row *x, int by_bt) {
+  if (by_bt)
+    return x->rated ? x->s.bt : -INFINITY;
+  return x->r.elo;
+}
+
+static int cmp_rows(const void *p, const void *q, void *ctx) {
+  const struct lb_row *a = p, *b = q;
+  int by_bt = *(const int *)ctx;
+  double ka = key(a, by_bt), kb = key(b, by_bt);
+  if (ka != kb)
+    return ka < kb ? 1 : -1;
   return strcmp(a->model, b->model);
+}
+
+static json_t *num(double x) { return isnan(x) ? json_null() : json_real(x); }
+
+static json_t *rows_json(struct lb_row *rows, size_t n, int provisional,
+                         int by_bt) {
+  json_t *arr = json_array();
+  size_t rank = 1;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && key(&rows[i], by_bt) < key(&rows[i - 1], by_bt))
+      rank = i + 1;
+    struct lb_row *x = &rows[i];
+    json_t *o = json_pack(
+        "{s:I, s:s, s:f, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b}", "rank",
+        (json_int_t)rank, "model", x->model, "elo", x->r.elo, "bt",
+        x->rated ? num(x->s.bt) : json_null(), "ci_low",
+        x->rated ? num(x->s.ci_low) : json_null(), "ci_high",
+        x->rated ? num(x->s.ci_high) : json_null(), "rank_ub",
+        x->rated && x->s.rank_ub ? json_integer(x->s.rank_ub) : json_null(),
+        "battles", (json_int_t)x->r.battles, "wins", (json_int_t)x->r.wins,
+        "losses", (json_int_t)x->r.losses, "ties", (json_int_t)x->r.ties,
+        "provisional", provisional);
+    json_array_append_new(arr, o);
+  }
+  return arr;
 }
 
 enum MHD_Result handle_leaderboard(struct request *rq) {
   struct arena *a = rq->arena;
+  const char *sort = MHD_lookup_connection_value(rq->conn,
+                                                 MHD_GET_ARGUMENT_KIND, "sort");
+  if (sort && strcmp(sort, "elo") && strcmp(sort, "bt"))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_sort",
+                       "sort must be \"elo\" or \"bt\"");
+  int by_bt = sort && !strcmp(sort, "bt");
   size_t n = 0;
-  struct rating_row *rows = calloc(a->cfg.n_models + 1, sizeof *rows);
+  struct lb_row *rows = calloc(a->cfg.n_models + 1, sizeof *rows);
   if (!rows)
     return MHD_NO;
+  struct bt_snapshot *snap = rating_worker_snapshot(&a->bt);
   long votes2 = 0;
-  pthread_mutex_lock(&a->ratings_lock);
-  for (size_t i = 0; i < a->ratings.n; i++)
-    votes2 += a->ratings.rows[i].battles;
+  pthread_mutex_lock(&a->live.lock);
+  for (size_t i = 0; i < a->live.elo.n; i++)
+    votes2 += a->live.elo.rows[i].battles;
   for (size_t i = 0; i < a->cfg.n_models; i++) {
     const struct model_config *m = &a->cfg.models[i];
     if (!m->enabled)
       continue;
-    const struct rating_row *r = rating_table_find(&a->ratings, m->name);
+    const struct rating_row *r = rating_table_find(&a->live.elo, m->name);
     if (r)
-      rows[n] = *r;
+      rows[n].r = *r;
     else
-      rows[n].elo = ELO_INITIAL;
-    rows[n++].model = m->name;  /* config outlives this request */
+      rows[n].r.elo = ELO_INITIAL;
+    rows[n].model = m->name; /* the config outlives this request */
+    n++;
   }
-  pthread_mutex_unlock(&a->ratings_lock);
-  qsort(rows, n, sizeof *rows, by_elo_desc);
-
-  json_t *models = json_array();
-  size_t rank = 1;
+  pthread_mutex_unlock(&a->live.lock);
   for (size_t i = 0; i < n; i++) {
-    if (i > 0 && rows[i].elo < rows[i - 1].elo)
-      rank = i + 1;
-    json_array_append_new(
-        models, json_pack("{s:I, s:s, s:f, s:I, s:I, s:I, s:I}", "rank",
-                          (json_int_t)rank, "model", rows[i].model, "elo",
-                          rows[i].elo, "battles", (json_int_t)rows[i].battles,
-                          "wins", (json_int_t)rows[i].wins, "losses",
-                          (json_int_t)rows[i].losses, "ties",
-                          (json_int_t)rows[i].ties));
+    int k = snap ? bt_snapshot_find(snap, rows[i].model) : -1;
+    if (k >= 0 && snap->s[k].component >= 0) {
+      rows[i].s = snap->s[k];
+      rows[i].rated = 1;
+    }
   }
+  /* split off the provisional ones */
+  size_t main_n = 0;
+  struct lb_row *prov = calloc(n + 1, sizeof *prov);
+  size_t prov_n = 0;
+  if (!prov) {
+    free(rows);
+    bt_snapshot_unref(snap);
+    return MHD_NO;
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (rows[i].r.battles < a->cfg.min_battles)
+      prov[prov_n++] = rows[i];
+    else
+      rows[main_n++] = rows[i];
+  }
+  qsort_r(rows, main_n, sizeof *rows, cmp_rows, &by_bt);
+  qsort_r(prov, prov_n, sizeof *prov, cmp_rows, &by_bt);
+  json_t *models = rows_json(rows, main_n, 0, by_bt);
+  json_t *provisional = rows_json(prov, prov_n, 1, by_bt);
   free(rows);
-  char updated[32];
+  free(prov);
+  char updated[32], bt_updated[32];
   format_rfc3339(atomic_load(&a->ratings_updated), updated);
-  return reply_json(rq, MHD_HTTP_OK,
-                    json_pack("{s:I, s:s, s:o}", "votes",
-                              (json_int_t)(votes2 / 2), "updated_at", updated,
-                              "models", models));
+  json_t *body = json_pack(
+      "{s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "votes", (json_int_t)(votes2 / 2),
+      "updated_at", updated, "sort", by_bt ? "bt" : "elo", "min_battles",
+      (json_int_t)a->cfg.min_battles, "bootstrap_rounds",
+      (json_int_t)a->cfg.bootstrap_rounds, "models", models, "provisional",
+      provisional);
+  if (snap) {
+    format_rfc3339(snap->computed_at, bt_updated);
+    json_object_set_new(body, "bt_updated_at", json_string(bt_updated));
+  } else {
+    json_object_set_new(body, "bt_updated_at", json_null());
+  }
+  bt_snapshot_unref(snap);
+  return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -1,5 +1,6 @@
 #include "http/router.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "handlers/handlers.h"
@@ -11,6 +12,7 @@ const struct route agon_routes[] = {
     {.method = "POST", .pattern = "/api/battles/:id/turns", .handler = &handle_battle_turn, .json_body = 1},
     {.method = "POST", .pattern = "/api/battles/:id/vote", .handler = &handle_battle_vote, .json_body = 1},
     {.method = "GET", .pattern = "/api/leaderboard", .handler = &handle_leaderboard},
+    {.method = "GET", .pattern = "/api/leaderboard/matrix", .handler = &handle_leaderboard_matrix},
     {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
     {.method = "GET", .pattern = "/healthz", .handler = &handle_health},
     {.method = "GET", .pattern = "/", .handler = &handle_static},
@@ -60,4 +62,19 @@ enum route_match router_find(const char *method, const char *url,
   }
   param[0] = '\0';
   return path_seen ? ROUTE_BAD_METHOD : ROUTE_NO_PATH;
+}
+
+void router_allowed(const char *url, char *out, size_t outlen) {
+  char param[72];
+  int get = 0, post = 0;
+  for (const struct route *r = agon_routes; r->method; r++) {
+    if (!match(r->pattern, url, param, sizeof param))
+      continue;
+    if (!strcmp(r->method, "GET"))
+      get = 1;
+    else if (!strcmp(r->method, "POST"))
+      post = 1;
+  }
+  snprintf(out, outlen, "%s%s%s", get ? "GET, HEAD" : "",
+           get && post ? ", " : "", post ? "POST" : "");
 }

@@ -27,4 +27,7 @@ enum route_match router_find(const char *method, const char *url,
                              const struct route **out, char *param,
                              size_t paramlen);
 
+/* The methods allowed on url, comma-separated ("GET, HEAD"), into out. */
+void router_allowed(const char *url, char *out, size_t outlen);
+
 #endif

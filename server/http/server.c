@@ -101,10 +101,29 @@ static int answer_early(struct request *rq, enum MHD_Result *res) {
     return 1;
   }
   if (m == ROUTE_BAD_METHOD) {
-    snprintf(msg, sizeof msg, "method %s is not allowed here", rq->method);
+    char allow[64];
+    router_allowed(rq->url, allow, sizeof allow);
+    snprintf(msg, sizeof msg, "method %s is not allowed here (allowed: %s)",
+             rq->method, allow);
     json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code",
                              "method_not_allowed", "message", msg);
-    *res = reply_json(rq, MHD_HTTP_METHOD_NOT_ALLOWED, body);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    struct MHD_Response *resp = text ? MHD_create_response_from_buffer(
+                                           strlen(text), text,
+                                           MHD_RESPMEM_MUST_FREE)
+                                     : NULL;
+    if (!resp) {
+      free(text);
+      *res = MHD_NO;
+      return 1;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    reply_add_common_headers(resp);
+    *res = reply_queue(rq, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+    MHD_destroy_response(resp);
     return 1;
   }
   rq->route = r;
@@ -223,6 +242,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
     flags |= MHD_USE_IPv6;
   s->daemon = MHD_start_daemon(
       flags, want, NULL, NULL, &access_handler, s,
+      MHD_OPTION_EXTERNAL_LOGGER, &log_mhd, NULL,
       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
@@ -230,7 +250,6 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)20000,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-      MHD_OPTION_EXTERNAL_LOGGER, &log_mhd, NULL,
       MHD_OPTION_END);
   freeaddrinfo(ai);
   if (!s->daemon) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "rating/elo.h"
+#include "rating/pairs.h"
 
 struct store {
   sqlite3 *db;
@@ -84,25 +85,41 @@ struct vote_outcome {
   int counted;
 };
 
-/* Record a vote on battle id from session, and update the live ratings in
- * the same transaction. `live` is the in-memory table; the caller must
- * ensure that only vote paths (which all hold st->lock) modify it, and
- * passes ratings_lock, taken here only around the in-memory update after
+struct vote_request {
+  const char *id;
+  const char *session;
+  enum winner w;
+  double k;              /* Elo K */
+  int counted;           /* 0: stored, but not counted in any rating */
+  const char *reason;    /* why not counted, or NULL */
+};
+
+/* The live, in-memory ratings: Elo and the pair counts BT is fitted from.
+ * Only vote paths (which all hold the store lock) modify them; `lock` is
+ * taken around modifications and by readers. */
+struct live_ratings {
+  struct rating_table elo;
+  struct pair_table pairs;
+  pthread_mutex_t lock;
+};
+
+/* Record a vote, and when counted update the live ratings (Elo, pair
+ * counts) in the same transaction; the in-memory tables change only after
  * the commit. */
-enum vote_status store_vote(struct store *st, const char *id,
-                            const char *session, enum winner w, double k,
-                            struct rating_table *live,
-                            pthread_mutex_t *ratings_lock,
+enum vote_status store_vote(struct store *st, const struct vote_request *vr,
+                            struct live_ratings *live,
                             struct vote_outcome *out);
 void vote_outcome_release(struct vote_outcome *o);
 
-/* Load the ratings table as stored (no replay). */
-int store_ratings_load(struct store *st, struct rating_table *t);
+/* Load the ratings and pair counts as stored (no replay). */
+int store_ratings_load(struct store *st, struct rating_table *t,
+                       struct pair_table *pairs);
 
-/* Replay every counted vote in commit order into t (which starts empty).
- * *n_votes gets the number replayed. */
+/* Replay every counted vote in commit order into t and pairs (which
+ * start empty), each with the K it was counted with (k for votes stored
+ * without one). *n_votes gets the number replayed. */
 int store_ratings_replay(struct store *st, double k, struct rating_table *t,
-                         long *n_votes);
+                         struct pair_table *pairs, long *n_votes);
 
 /* Number of counted votes. */
 long store_votes_counted(struct store *st);

@@ -56,11 +56,39 @@ static void count_result(struct rating_row *ra, struct rating_row *rb,
   }
 }
 
-enum vote_status store_vote(struct store *st, const char *id,
-                            const char *session, enum winner w, double k,
-                            struct rating_table *live,
-                            pthread_mutex_t *ratings_lock,
+static int upsert_pair(sqlite3 *db, const char *x, const char *y,
+                       enum winner w) {
+  int x_is_a = strcmp(x, y) < 0;
+  int col = 2; /* ties */
+  if (w == WINNER_A)
+    col = x_is_a ? 0 : 1;
+  else if (w == WINNER_B)
+    col = x_is_a ? 1 : 0;
+  static const char *const sql[3] = {
+      "INSERT INTO pair_counts (model_a, model_b, wins_a) VALUES (?, ?, 1) "
+      "ON CONFLICT (model_a, model_b) DO UPDATE SET wins_a = wins_a + 1",
+      "INSERT INTO pair_counts (model_a, model_b, wins_b) VALUES (?, ?, 1) "
+      "ON CONFLICT (model_a, model_b) DO UPDATE SET wins_b = wins_b + 1",
+      "INSERT INTO pair_counts (model_a, model_b, ties) VALUES (?, ?, 1) "
+      "ON CONFLICT (model_a, model_b) DO UPDATE SET ties = ties + 1"};
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(db, sql[col], -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(s, 1, x_is_a ? x : y, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, x_is_a ? y : x, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_DONE)
+    rc = 0;
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+enum vote_status store_vote(struct store *st, const struct vote_request *vr,
+                            struct live_ratings *live,
                             struct vote_outcome *out) {
+  const char *id = vr->id, *session = vr->session;
+  enum winner w = vr->w;
   enum vote_status vs = VOTE_ERROR;
   sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
   memset(out, 0, sizeof *out);
@@ -101,11 +129,11 @@ enum vote_status store_vote(struct store *st, const char *id,
   out->model[1] = strdup((const char *)sqlite3_column_text(sel, 1));
   if (!out->model[0] || !out->model[1])
     goto rollback;
-  out->counted = 1;
+  out->counted = vr->counted;
 
   if (sqlite3_prepare_v2(st->db,
                          "INSERT INTO votes (battle_id, winner, created_at, "
-                         "counted) VALUES (?, ?, ?, ?)",
+                         "counted, reason, k) VALUES (?, ?, ?, ?, ?, ?)",
                          -1, &ins, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db,
                          "UPDATE battles SET status = 'voted' WHERE id = ?", -1,
@@ -115,18 +143,24 @@ enum vote_status store_vote(struct store *st, const char *id,
   sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
   sqlite3_bind_int64(ins, 3, now_ms());
   sqlite3_bind_int(ins, 4, out->counted);
+  if (vr->reason)
+    sqlite3_bind_text(ins, 5, vr->reason, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(ins, 5);
+  sqlite3_bind_double(ins, 6, vr->k);
   sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(upd) != SQLITE_DONE)
     goto rollback;
 
   /* Only vote paths change `live`, and they all hold st->lock: reading it
    * here without ratings_lock is safe. */
-  struct rating_row ra = current_row(live, out->model[0]);
-  struct rating_row rb = current_row(live, out->model[1]);
+  struct rating_row ra = current_row(&live->elo, out->model[0]);
+  struct rating_row rb = current_row(&live->elo, out->model[1]);
   if (out->counted) {
-    elo_update(&ra.elo, &rb.elo, w, k);
+    elo_update(&ra.elo, &rb.elo, w, vr->k);
     count_result(&ra, &rb, w);
-    if (upsert_rating(st->db, &ra) || upsert_rating(st->db, &rb))
+    if (upsert_rating(st->db, &ra) || upsert_rating(st->db, &rb) ||
+        upsert_pair(st->db, out->model[0], out->model[1], w))
       goto rollback;
   }
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -136,10 +170,13 @@ enum vote_status store_vote(struct store *st, const char *id,
   out->elo[1] = rb.elo;
   vs = VOTE_OK;
   if (out->counted) {
-    pthread_mutex_lock(ratings_lock);
-    struct rating_row *la = rating_table_get(live, out->model[0]);
-    struct rating_row *lb = la ? rating_table_get(live, out->model[1]) : NULL;
-    la = lb ? rating_table_get(live, out->model[0]) : NULL;
+    pthread_mutex_lock(&live->lock);
+    struct rating_row *la = rating_table_get(&live->elo, out->model[0]);
+    struct rating_row *lb =
+        la ? rating_table_get(&live->elo, out->model[1]) : NULL;
+    la = lb ? rating_table_get(&live->elo, out->model[0]) : NULL;
+    if (pair_table_add(&live->pairs, out->model[0], out->model[1], w))
+      la = NULL;
     if (la && lb) {
       la->elo = ra.elo;
       la->battles = ra.battles;
@@ -154,7 +191,7 @@ enum vote_status store_vote(struct store *st, const char *id,
     } else {
       log_error("msg=\"out of memory updating live ratings\"");
     }
-    pthread_mutex_unlock(ratings_lock);
+    pthread_mutex_unlock(&live->lock);
   }
   goto out;
 rollback:
@@ -177,7 +214,8 @@ void vote_outcome_release(struct vote_outcome *o) {
   o->model[0] = o->model[1] = NULL;
 }
 
-int store_ratings_load(struct store *st, struct rating_table *t) {
+int store_ratings_load(struct store *st, struct rating_table *t,
+                       struct pair_table *pairs) {
   sqlite3_stmt *s = NULL;
   int rc = -1;
   pthread_mutex_lock(&st->lock);
@@ -198,6 +236,25 @@ int store_ratings_load(struct store *st, struct rating_table *t) {
     row->losses = sqlite3_column_int64(s, 4);
     row->ties = sqlite3_column_int64(s, 5);
   }
+  if (r != SQLITE_DONE)
+    goto out;
+  sqlite3_finalize(s);
+  s = NULL;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT model_a, model_b, wins_a, wins_b, ties FROM "
+                         "pair_counts",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    struct pair_row *p =
+        pair_table_get(pairs, (const char *)sqlite3_column_text(s, 0),
+                       (const char *)sqlite3_column_text(s, 1), 1);
+    if (!p)
+      goto out;
+    p->wins_a = sqlite3_column_int64(s, 2);
+    p->wins_b = sqlite3_column_int64(s, 3);
+    p->ties = sqlite3_column_int64(s, 4);
+  }
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
@@ -206,14 +263,14 @@ out:
 }
 
 int store_ratings_replay(struct store *st, double k, struct rating_table *t,
-                         long *n_votes) {
+                         struct pair_table *pairs, long *n_votes) {
   sqlite3_stmt *s = NULL;
   int rc = -1;
   *n_votes = 0;
   pthread_mutex_lock(&st->lock);
   if (sqlite3_prepare_v2(st->db,
-                         "SELECT b.model_a, b.model_b, v.winner FROM votes v "
-                         "JOIN battles b ON b.id = v.battle_id WHERE "
+                         "SELECT b.model_a, b.model_b, v.winner, v.k FROM "
+                         "votes v JOIN battles b ON b.id = v.battle_id WHERE "
                          "v.counted = 1 ORDER BY v.seq",
                          -1, &s, NULL) != SQLITE_OK)
     goto out;
@@ -222,8 +279,12 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
     enum winner w;
     if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
       goto out;
-    if (rating_table_apply(t, (const char *)sqlite3_column_text(s, 0),
-                           (const char *)sqlite3_column_text(s, 1), w, k))
+    const char *a = (const char *)sqlite3_column_text(s, 0);
+    const char *b = (const char *)sqlite3_column_text(s, 1);
+    double vk = sqlite3_column_type(s, 3) == SQLITE_NULL
+                    ? k
+                    : sqlite3_column_double(s, 3);
+    if (rating_table_apply(t, a, b, w, vk) || pair_table_add(pairs, a, b, w))
       goto out;
     (*n_votes)++;
   }

@@ -26,6 +26,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 import fake_backend  # noqa: E402
 
+# [limits] written into every test config (a later change such as a minimum
+# time before a vote counts can be switched off for all tests here).
+DEFAULT_LIMITS = {}
+
 LISTEN_RE = re.compile(r"^agon: listening on http://127\.0\.0\.1:(\d+)/$")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
                      ": runtime error:", "WARNING: ThreadSanitizer")
@@ -369,6 +373,7 @@ class Agon:
         if server_extra:
             lines.append(server_extra)
         lines += ["", "[ratings]", "k = %s" % k, ""]
+        limits = dict(DEFAULT_LIMITS, **(limits or {}))
         if limits:
             lines.append("[limits]")
             lines += ["%s = %s" % kv for kv in limits.items()]

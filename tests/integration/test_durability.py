@@ -209,3 +209,21 @@ def test_restart_keeps_ready_battles(agon_factory, fake):
         assert msgs == [("user", "before restart two"), ("assistant", es2.text(side)),
                         ("user", "after restart")], (side, msgs)
     assert c2.get("/api/leaderboard").json()["votes"] == 2
+
+
+def test_recompute_with_configured_k(agon_factory):
+    """K is configurable; `agon recompute --db FILE` must still reproduce the live
+    ratings of a server that ran with another K (the database must know it)."""
+    agon = agon_factory(three_models(), k=16)
+    c = agon.client()
+    votes = vote_battles(c, 5, random.Random(5))
+    live_elo, _ = live(c)
+    exp = expected_ratings([v[1:] for v in votes], k=16)
+    for name, e in exp.items():
+        assert live_elo[name] == pytest.approx(e, abs=1e-9)
+    agon.stop()
+    r = agon.run("recompute", "--db", agon.db)
+    assert r.returncode == 0, (
+        "recompute --db on a K=16 database: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    rec = {m["model"]: m["elo"] for m in json.loads(r.stdout)["models"]}
+    assert {k: rec[k] for k in exp} == {k: live_elo[k] for k in exp}

@@ -1,0 +1,95 @@
+#include "rating/pairs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pair_row *pair_table_get(struct pair_table *t, const char *x,
+                                const char *y, int create) {
+  const char *a = strcmp(x, y) < 0 ? x : y;
+  const char *b = a == x ? y : x;
+  for (size_t i = 0; i < t->n; i++)
+    if (!strcmp(t->rows[i].a, a) && !strcmp(t->rows[i].b, b))
+      return &t->rows[i];
+  if (!create)
+    return NULL;
+  struct pair_row *rows = realloc(t->rows, (t->n + 1) * sizeof *rows);
+  if (!rows)
+    return NULL;
+  t->rows = rows;
+  struct pair_row *r = &rows[t->n];
+  memset(r, 0, sizeof *r);
+  r->a = strdup(a);
+  r->b = strdup(b);
+  if (!r->a || !r->b) {
+    free(r->a);
+    free(r->b);
+    return NULL;
+  }
+  t->n++;
+  return r;
+}
+
+int pair_table_add(struct pair_table *t, const char *x, const char *y,
+                   enum winner w) {
+  struct pair_row *r = pair_table_get(t, x, y, 1);
+  if (!r)
+    return -1;
+  int x_is_a = strcmp(x, y) < 0;
+  if (w == WINNER_A)
+    *(x_is_a ? &r->wins_a : &r->wins_b) += 1;
+  else if (w == WINNER_B)
+    *(x_is_a ? &r->wins_b : &r->wins_a) += 1;
+  else
+    r->ties++;
+  return 0;
+}
+
+int pair_table_copy(struct pair_table *dst, const struct pair_table *src) {
+  dst->rows = calloc(src->n + 1, sizeof *dst->rows);
+  dst->n = 0;
+  if (!dst->rows)
+    return -1;
+  for (size_t i = 0; i < src->n; i++) {
+    dst->rows[i] = src->rows[i];
+    dst->rows[i].a = strdup(src->rows[i].a);
+    dst->rows[i].b = strdup(src->rows[i].b);
+    dst->n++;
+    if (!dst->rows[i].a || !dst->rows[i].b)
+      return -1;
+  }
+  return 0;
+}
+
+static int index_of(const char *const *names, int n, const char *s) {
+  for (int i = 0; i < n; i++)
+    if (!strcmp(names[i], s))
+      return i;
+  return -1;
+}
+
+int pair_table_to_bt(const struct pair_table *t, const char *const *names,
+                     int n, struct bt_pair **pairs, size_t *n_pairs) {
+  *n_pairs = 0;
+  *pairs = calloc(t->n + 1, sizeof **pairs);
+  if (!*pairs)
+    return -1;
+  for (size_t k = 0; k < t->n; k++) {
+    int i = index_of(names, n, t->rows[k].a);
+    int j = index_of(names, n, t->rows[k].b);
+    if (i < 0 || j < 0)
+      continue;
+    (*pairs)[(*n_pairs)++] = (struct bt_pair){i, j, t->rows[k].wins_a,
+                                              t->rows[k].wins_b, t->rows[k].ties};
+  }
+  return 0;
+}
+
+void pair_table_release(struct pair_table *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->rows[i].a);
+    free(t->rows[i].b);
+  }
+  free(t->rows);
+  t->rows = NULL;
+  t->n = 0;
+}

@@ -1,0 +1,175 @@
+#include "rating/worker.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "storage/store.h"
+#include "util/util.h"
+
+void bt_snapshot_unref(struct bt_snapshot *s) {
+  if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
+    return;
+  for (int i = 0; i < s->n; i++)
+    free(s->names[i]);
+  free(s->names);
+  free(s->s);
+  pair_table_release(&s->pairs);
+  free(s);
+}
+
+int bt_snapshot_find(const struct bt_snapshot *s, const char *name) {
+  int lo = 0, hi = s->n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    int c = strcmp(s->names[mid], name);
+    if (!c)
+      return mid;
+    if (c < 0)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return -1;
+}
+
+static int cmp_str(const void *x, const void *y) {
+  return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static int add_name(struct bt_snapshot *s, const char *name) {
+  for (int i = 0; i < s->n; i++)
+    if (!strcmp(s->names[i], name))
+      return 0;
+  char **names = realloc(s->names, (size_t)(s->n + 1) * sizeof *names);
+  if (!names)
+    return -1;
+  s->names = names;
+  names[s->n] = strdup(name);
+  if (!names[s->n])
+    return -1;
+  s->n++;
+  return 0;
+}
+
+/* Fit a snapshot from a private copy of the pair counts. */
+static struct bt_snapshot *fit(struct rating_worker *w) {
+  struct bt_snapshot *s = calloc(1, sizeof *s);
+  struct bt_pair *bp = NULL;
+  size_t np = 0;
+  if (!s)
+    return NULL;
+  atomic_init(&s->refs, 1);
+  pthread_mutex_lock(&w->live->lock);
+  int rc = pair_table_copy(&s->pairs, &w->live->pairs);
+  pthread_mutex_unlock(&w->live->lock);
+  if (rc)
+    goto fail;
+  for (size_t i = 0; i < s->pairs.n; i++)
+    if (add_name(s, s->pairs.rows[i].a) || add_name(s, s->pairs.rows[i].b))
+      goto fail;
+  if (s->n)
+    qsort(s->names, (size_t)s->n, sizeof *s->names, cmp_str);
+  s->s = calloc((size_t)s->n + 1, sizeof *s->s);
+  if (!s->s ||
+      pair_table_to_bt(&s->pairs, (const char *const *)s->names, s->n, &bp,
+                       &np))
+    goto fail;
+  struct summary_params p = {.rounds = w->rounds, .seed = 0, .threads = 1};
+  if (summary_bt(s->n, bp, np, &p, s->s))
+    goto fail;
+  free(bp);
+  s->computed_at = now_ms();
+  return s;
+fail:
+  free(bp);
+  bt_snapshot_unref(s);
+  return NULL;
+}
+
+static void *worker_main(void *arg) {
+  struct rating_worker *w = arg;
+  pthread_mutex_lock(&w->lock);
+  for (;;) {
+    while (!w->dirty && !w->stop)
+      pthread_cond_wait(&w->cond, &w->lock);
+    if (w->stop)
+      break;
+    /* debounce: let a burst of votes settle */
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += (long)w->debounce_ms * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    while (!w->stop &&
+           pthread_cond_timedwait(&w->cond, &w->lock, &until) != ETIMEDOUT)
+      ;
+    if (w->stop)
+      break;
+    w->dirty = 0;
+    pthread_mutex_unlock(&w->lock);
+    struct bt_snapshot *s = fit(w);
+    pthread_mutex_lock(&w->lock);
+    if (s) {
+      struct bt_snapshot *old = w->snap;
+      w->snap = s;
+      w->fits++;
+      pthread_mutex_unlock(&w->lock);
+      bt_snapshot_unref(old);
+      pthread_mutex_lock(&w->lock);
+    } else {
+      log_error("msg=\"Bradley-Terry fit failed\"");
+    }
+  }
+  pthread_mutex_unlock(&w->lock);
+  return NULL;
+}
+
+int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
+                        int rounds, int debounce_ms) {
+  memset(w, 0, sizeof *w);
+  w->live = live;
+  w->rounds = rounds;
+  w->debounce_ms = debounce_ms;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->cond, NULL);
+  w->snap = fit(w); /* the first fit, before serving */
+  if (w->snap)
+    w->fits = 1;
+  if (pthread_create(&w->thread, NULL, worker_main, w))
+    return -1;
+  w->started = 1;
+  return 0;
+}
+
+void rating_worker_poke(struct rating_worker *w) {
+  pthread_mutex_lock(&w->lock);
+  w->dirty = 1;
+  pthread_cond_signal(&w->cond);
+  pthread_mutex_unlock(&w->lock);
+}
+
+struct bt_snapshot *rating_worker_snapshot(struct rating_worker *w) {
+  pthread_mutex_lock(&w->lock);
+  struct bt_snapshot *s = w->snap;
+  if (s)
+    atomic_fetch_add(&s->refs, 1);
+  pthread_mutex_unlock(&w->lock);
+  return s;
+}
+
+void rating_worker_stop(struct rating_worker *w) {
+  if (w->started) {
+    pthread_mutex_lock(&w->lock);
+    w->stop = 1;
+    pthread_cond_signal(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    pthread_join(w->thread, NULL);
+    w->started = 0;
+  }
+  bt_snapshot_unref(w->snap);
+  w->snap = NULL;
+  pthread_mutex_destroy(&w->lock);
+  pthread_cond_destroy(&w->cond);
+}

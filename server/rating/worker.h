@@ -1,0 +1,57 @@
+/* Bradley-Terry in the background: after votes (debounced), the pair
+ * counts are copied and refitted with bootstrap intervals on a thread of
+ * its own, so that the vote path never waits for a fit. Readers take the
+ * latest snapshot. */
+#ifndef AGON_RATING_WORKER_H
+#define AGON_RATING_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "rating/pairs.h"
+#include "rating/summary.h"
+
+struct live_ratings;
+
+/* One fit: immutable once published; shared by reference. */
+struct bt_snapshot {
+  atomic_int refs;
+  int n;
+  char **names;                /* sorted */
+  struct model_summary *s;     /* bt, ci_low, ci_high, rank_ub, component */
+  struct pair_table pairs;     /* the counts it was fitted from */
+  int64_t computed_at;         /* ms since the epoch */
+};
+
+struct rating_worker {
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  int dirty, stop, started;
+  struct live_ratings *live;
+  int rounds;
+  int debounce_ms;
+  struct bt_snapshot *snap;    /* latest, or NULL before the first fit */
+  long fits;                   /* completed fits, for tests and metrics */
+};
+
+/* Start the worker; it fits once at start. 0 or -1. */
+int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
+                        int rounds, int debounce_ms);
+
+/* Ask for a refit (cheap; call after each counted vote). */
+void rating_worker_poke(struct rating_worker *w);
+
+/* The latest snapshot with a reference (release with
+ * bt_snapshot_unref), or NULL before the first fit. */
+struct bt_snapshot *rating_worker_snapshot(struct rating_worker *w);
+
+void bt_snapshot_unref(struct bt_snapshot *s);
+
+/* Index of name in the snapshot, or -1. */
+int bt_snapshot_find(const struct bt_snapshot *s, const char *name);
+
+void rating_worker_stop(struct rating_worker *w);
+
+#endif
