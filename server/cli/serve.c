@@ -1,0 +1,174 @@
+/* agon serve: run the arena. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "agon_version.h"
+#include "battle/arena.h"
+#include "cli/cli.h"
+#include "config.h"
+#include "demo/demo.h"
+#include "handlers/handlers.h"
+#include "http/server.h"
+#include "util/util.h"
+
+/* The demo database path; created directories as needed. */
+static char *demo_db_path(void) {
+  const char *xdg = getenv("XDG_DATA_HOME");
+  const char *home = getenv("HOME");
+  char dir[4096];
+  if (xdg && *xdg)
+    snprintf(dir, sizeof dir, "%s/agon", xdg);
+  else if (home && *home)
+    snprintf(dir, sizeof dir, "%s/.local/share/agon", home);
+  else
+    snprintf(dir, sizeof dir, ".");
+  /* mkdir -p */
+  for (char *p = dir + 1; *p; p++) {
+    if (*p == '/') {
+      *p = '\0';
+      mkdir(dir, 0755);
+      *p = '/';
+    }
+  }
+  mkdir(dir, 0755);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/demo.db", dir);
+  return strdup(path);
+}
+
+int cmd_serve(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"config", required_argument, NULL, 'c'},
+      {"listen", required_argument, NULL, 'l'},
+      {"demo", no_argument, NULL, 'd'},
+      {"db", required_argument, NULL, 'D'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *config_file = NULL, *listen = NULL, *db = NULL;
+  int demo = 0, c, rc = 1;
+  char err[1024];
+  struct config cfg;
+  struct arena arena;
+  int arena_up = 0;
+  struct demo_server *demo_srv = NULL;
+  struct http_server *http = NULL;
+
+  while ((c = getopt_long(argc, argv, "c:l:dD:h", opts, NULL)) != -1) {
+    switch (c) {
+    case 'c': config_file = optarg; break;
+    case 'l': listen = optarg; break;
+    case 'd': demo = 1; break;
+    case 'D': db = optarg; break;
+    case 'h': fputs(agon_usage, stdout); return 0;
+    default: fputs(agon_usage, stderr); return 2;
+    }
+  }
+  if (optind < argc) {
+    fprintf(stderr, "agon: unexpected argument '%s'\n", argv[optind]);
+    return 2;
+  }
+  if (!config_file && !demo) {
+    fprintf(stderr, "agon: serve needs --config FILE or --demo\n");
+    return 2;
+  }
+
+  /* Signals are taken by sigwait below: block them before any thread. */
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  config_init(&cfg);
+  int db_from_config = 0;
+  if (config_file) {
+    free(cfg.database);
+    cfg.database = NULL;
+    if (config_load(&cfg, config_file, err, sizeof err)) {
+      fprintf(stderr, "agon: %s\n", err);
+      config_release(&cfg);
+      return 1;
+    }
+    db_from_config = cfg.database != NULL;
+    if (!cfg.database)
+      cfg.database = strdup("agon.db");
+  }
+  if (demo) {
+    demo_srv = demo_start(&cfg, err, sizeof err);
+    if (!demo_srv) {
+      fprintf(stderr, "agon: %s\n", err);
+      config_release(&cfg);
+      return 1;
+    }
+    if (!db_from_config) {
+      free(cfg.database);
+      cfg.database = demo_db_path();
+    }
+  }
+  if (db) {
+    free(cfg.database);
+    cfg.database = strdup(db);
+  }
+  if (listen) {
+    free(cfg.listen);
+    cfg.listen = strdup(listen);
+  }
+  if (static_init()) {
+    fprintf(stderr, "agon: cannot prepare the built-in pages\n");
+    goto out;
+  }
+  if (arena_init(&arena, &cfg, err, sizeof err)) {
+    fprintf(stderr, "agon: %s\n", err);
+    goto out;
+  }
+  arena_up = 1;
+  uint16_t port = 0;
+  http = http_server_start(&arena, arena.cfg.listen, 2, &port, err, sizeof err);
+  if (!http) {
+    fprintf(stderr, "agon: %s\n", err);
+    goto out;
+  }
+  char host[256];
+  uint16_t ignored;
+  parse_listen(arena.cfg.listen, host, sizeof host, &ignored);
+  int v6 = strchr(host, ':') != NULL;
+  printf("agon: listening on http://%s%s%s:%u/\n", v6 ? "[" : "",
+         host[0] ? host : "0.0.0.0", v6 ? "]" : "", port);
+  fflush(stdout);
+  log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\"",
+           arena.cfg.n_models, config_enabled_models(&arena.cfg),
+           arena.cfg.database);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&sigs, &sig))
+      continue;
+    if (sig == SIGHUP) {
+      log_info("msg=\"SIGHUP: configuration reload is not supported yet\"");
+      continue;
+    }
+    log_info("msg=\"shutting down\" signal=%d", sig);
+    break;
+  }
+  rc = 0;
+out:
+  if (arena_up)
+    upstream_stop(arena.up);   /* ends every stream, which wakes watchers */
+  http_server_stop(http);
+  demo_stop(demo_srv);
+  if (arena_up)
+    arena_release(&arena);
+  else
+    config_release(&cfg);
+  static_release();
+  return rc;
+}
+
