@@ -6,6 +6,7 @@
 #include <sys/random.h>
 
 #include "rating/identity.h"
+#include "render/markdown.h"
 #include "util/util.h"
 
 #define SWEEP_EVERY_MS 60000
@@ -100,11 +101,24 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
   struct arena *a = sc->a;
   struct battle *b = sc->b;
   int complete;
+  char *html = NULL;
 
+  if (ok) {
+    /* the text is final: render it outside the lock */
+    pthread_mutex_lock(&b->lock);
+    struct buf *tx = &b->turns[sc->turn].side[sc->side].text;
+    char *copy = strndup(tx->data ? tx->data : "", tx->len);
+    size_t len = tx->len;
+    pthread_mutex_unlock(&b->lock);
+    if (copy)
+      html = markdown_to_html(copy, len);
+    free(copy);
+  }
   pthread_mutex_lock(&b->lock);
   struct battle_turn *t = &b->turns[sc->turn];
   struct battle_side *s = &t->side[sc->side];
   s->finished = 1;
+  s->html = html;
   if (!ok) {
     s->failed = 1;
     if (atomic_load(&b->cancel))
@@ -299,6 +313,8 @@ static struct battle *battle_from_record(struct arena *a,
       side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */
       if (tr->answer[s] && buf_append_str(&side->text, tr->answer[s]))
         goto fail;
+      if (tr->answer[s] && !tr->error[s])
+        side->html = markdown_to_html(tr->answer[s], strlen(tr->answer[s]));
       if (tr->error[s]) {
         side->failed = 1;
         snprintf(side->public_error, sizeof side->public_error,

@@ -42,6 +42,7 @@ void battle_unref(struct battle *b) {
     for (int s = 0; s < 2; s++) {
       buf_release(&t->side[s].text);
       free(t->side[s].detail);
+      free(t->side[s].html);
     }
   }
   free(b->turns);

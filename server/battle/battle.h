@@ -22,6 +22,7 @@ struct battle_side {
   int failed;
   char public_error[128]; /* safe to show before the vote */
   char *detail;           /* server-side error detail, owned */
+  char *html;             /* the finished answer as safe HTML, or NULL */
 };
 
 struct battle_turn {

@@ -72,7 +72,8 @@ static void build_events_locked(struct event_stream *es) {
                             "message", side->public_error));
       else
         add_event(es, "done",
-                  json_pack("{s:s, s:i}", "side", names[s], "turn", turn));
+                  json_pack("{s:s, s:i, s:s?}", "side", names[s], "turn", turn,
+                            "html", side->html));
       es->side_closed[s] = 1;
     }
   }
@@ -138,8 +139,9 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   es->watcher.wake = stream_wake;
   es->conn = rq->conn;
   es->b = b;
-  /* an answer of max bytes may be escaped up to 6x in one delta */
-  buf_init(&es->out, (size_t)rq->arena->cfg.max_answer_bytes * 12 + 65536);
+  /* an answer of max bytes may be escaped up to 6x in one delta, and its
+   * HTML (larger still) in one done event, for each side */
+  buf_init(&es->out, (size_t)rq->arena->cfg.max_answer_bytes * 64 + 65536);
   pthread_mutex_lock(&b->lock);
   es->turn = b->n_turns ? (int)b->n_turns - 1 : 0;
   int empty = b->n_turns == 0;

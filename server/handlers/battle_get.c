@@ -1,4 +1,6 @@
 /* GET /api/battles/ID: the battle so far. Model names only once voted. */
+#include <stdio.h>
+
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
@@ -19,6 +21,11 @@ enum MHD_Result handle_battle_get(struct request *rq) {
       struct buf *tx = &t->side[s].text;
       json_object_set_new(turn, names[s],
                           json_stringn(tx->data ? tx->data : "", tx->len));
+      char key[8];
+      snprintf(key, sizeof key, "%s_html", names[s]);
+      json_object_set_new(turn, key,
+                          t->side[s].html ? json_string(t->side[s].html)
+                                          : json_null());
     }
     json_t *errors = json_null();
     if (t->side[0].failed || t->side[1].failed)
