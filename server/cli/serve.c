@@ -48,6 +48,7 @@ int cmd_serve(int argc, char **argv) {
       {"listen", required_argument, NULL, 'l'},
       {"demo", no_argument, NULL, 'd'},
       {"db", required_argument, NULL, 'D'},
+      {"web-dir", required_argument, NULL, 'w'},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   const char *config_file = NULL, *listen = NULL, *db = NULL;
@@ -59,12 +60,13 @@ int cmd_serve(int argc, char **argv) {
   struct demo_server *demo_srv = NULL;
   struct http_server *http = NULL;
 
-  while ((c = getopt_long(argc, argv, "c:l:dD:h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "c:l:dD:w:h", opts, NULL)) != -1) {
     switch (c) {
     case 'c': config_file = optarg; break;
     case 'l': listen = optarg; break;
     case 'd': demo = 1; break;
     case 'D': db = optarg; break;
+    case 'w': static_set_dir(optarg); break;
     case 'h': fputs(agon_usage, stdout); return 0;
     default: fputs(agon_usage, stderr); return 2;
     }

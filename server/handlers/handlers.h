@@ -22,4 +22,8 @@ enum MHD_Result handle_static(struct request *rq);        /* static.c */
 int static_init(void);
 void static_release(void);
 
+/* Serve web assets from this directory instead (development; NULL or
+ * "" for the built-in copies). Only built-in asset names are served. */
+void static_set_dir(const char *dir);
+
 #endif

@@ -1,6 +1,9 @@
 /* The pages and their assets, built into the binary (web/). Responses are
  * made once at start; repeat visits revalidate with a strong ETag. */
+#include <stdio.h>
 #include <string.h>
+
+#include "util/buf.h"
 
 #include "handlers/handlers.h"
 #include "http/reply.h"
@@ -9,6 +12,51 @@
 #define MAX_ASSETS 64
 
 static struct MHD_Response *responses[MAX_ASSETS];
+static char web_dir[1024];  /* --web-dir: serve from disk (development) */
+
+static const char *content_type(const char *name);
+
+void static_set_dir(const char *dir) {
+  snprintf(web_dir, sizeof web_dir, "%s", dir ? dir : "");
+}
+
+/* Serve the named asset from web_dir, fresh on every request. Only names
+ * of built-in assets get here, so nothing else on disk is reachable. */
+static enum MHD_Result serve_from_dir(struct request *rq, const char *name) {
+  char path[1200];
+  snprintf(path, sizeof path, "%s/%s", web_dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+  struct buf b;
+  buf_init(&b, 16u << 20);
+  char chunk[16384];
+  size_t n;
+  int bad = 0;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+    if (buf_append(&b, chunk, n))
+      bad = 1;
+  fclose(f);
+  if (bad) {
+    buf_release(&b);
+    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                       "asset too large");
+  }
+  size_t len = b.len;
+  struct MHD_Response *resp = MHD_create_response_from_buffer(
+      len, len ? buf_steal(&b) : (void *)"",
+      len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+  buf_release(&b);
+  if (!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          content_type(name));
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  reply_add_common_headers(resp);
+  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
 static struct MHD_Response *not_modified[MAX_ASSETS];
 
 static const char *content_type(const char *name) {
@@ -73,6 +121,8 @@ enum MHD_Result handle_static(struct request *rq) {
     if (strcmp(agon_web_assets[i].name, name) ||
         !strcmp(name, "meson.build"))
       continue;
+    if (web_dir[0])
+      return serve_from_dir(rq, name);
     const char *inm = MHD_lookup_connection_value(
         rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (inm && strstr(inm, agon_web_assets[i].etag))
