@@ -35,6 +35,8 @@ void config_init(struct config *cfg) {
   cfg->max_answer_bytes = 1024 * 1024;
   cfg->max_turns = 20;
   cfg->max_body_bytes = 256 * 1024;
+  cfg->min_vote_seconds = 1.0;
+  cfg->idle_timeout = 60;
 }
 
 /* Parser state: libinih does not report line numbers to the handler, so
@@ -202,6 +204,18 @@ static int handle_server(struct load_ctx *ctx, const char *name,
                   value, "");
     return set_string(&cfg->listen, value) == 0;
   }
+  if (!strcmp(name, "trusted_proxies")) {
+    free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
+    cfg->trusted_proxies = NULL;
+    cfg->n_trusted_proxies = 0;
+    return parse_list(value, &cfg->trusted_proxies, &cfg->n_trusted_proxies) == 0;
+  }
+  if (!strcmp(name, "allowed_origins")) {
+    free_list(cfg->allowed_origins, cfg->n_allowed_origins);
+    cfg->allowed_origins = NULL;
+    cfg->n_allowed_origins = 0;
+    return parse_list(value, &cfg->allowed_origins, &cfg->n_allowed_origins) == 0;
+  }
   if (!strcmp(name, "database")) {
     if (!*value)
       return fail(ctx, ctx->line, "database: empty path%s%s", "", "");
@@ -253,7 +267,18 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
       {"max_answer_bytes", &ctx->cfg->max_answer_bytes, 1024, 1L << 30},
       {"max_turns", &ctx->cfg->max_turns, 1, 1000},
       {"max_body_bytes", &ctx->cfg->max_body_bytes, 1024, 1L << 30},
+      {"battles_per_minute", &ctx->cfg->battles_per_minute, 0, 1000000},
+      {"votes_per_minute", &ctx->cfg->votes_per_minute, 0, 1000000},
+      {"max_concurrent_battles", &ctx->cfg->max_concurrent_battles, 0, 10000000},
+      {"idle_timeout", &ctx->cfg->idle_timeout, 1, 86400},
   };
+  if (!strcmp(name, "min_vote_seconds")) {
+    if (parse_double(value, 0.0, 3600.0, &ctx->cfg->min_vote_seconds))
+      return fail(ctx, ctx->line,
+                  "min_vote_seconds: expected seconds from 0 to 3600, got '%s'%s",
+                  value, "");
+    return 1;
+  }
   for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
     if (strcmp(name, keys[i].key))
       continue;
@@ -491,6 +516,8 @@ void config_release(struct config *cfg) {
     model_config_release(&cfg->models[i]);
   free(cfg->models);
   free_list(cfg->identity_words, cfg->n_identity_words);
+  free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
+  free_list(cfg->allowed_origins, cfg->n_allowed_origins);
   free(cfg->path);
   free(cfg->listen);
   free(cfg->database);

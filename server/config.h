@@ -36,6 +36,15 @@ struct config {
   long max_answer_bytes;
   long max_turns;
   long max_body_bytes;
+  long battles_per_minute;     /* per client; 0 = unlimited */
+  long votes_per_minute;
+  long max_concurrent_battles; /* streaming turns, whole server; 0 = no cap */
+  double min_vote_seconds;     /* faster votes are stored, not counted */
+  long idle_timeout;           /* seconds before an idle connection closes */
+  char **trusted_proxies;      /* [server]: peers whose X-Forwarded-For counts */
+  size_t n_trusted_proxies;
+  char **allowed_origins;      /* [server]: other origins allowed to POST */
+  size_t n_allowed_origins;
   struct model_config *models;
   size_t n_models;
 };

@@ -7,7 +7,9 @@
 
 #include "rating/identity.h"
 #include "render/markdown.h"
+#include "util/digest.h"
 #include "util/util.h"
+#include "storage/interchange.h"
 
 #define SWEEP_EVERY_MS 60000
 #define IDLE_BATTLE_MS (10 * 60000)
@@ -25,6 +27,8 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   a->cfg = *cfg;
   memset(cfg, 0, sizeof *cfg);
   registry_init(&a->battles);
+  ratelimit_init(&a->limits);
+  atomic_init(&a->streaming, 0);
   pthread_mutex_init(&a->live.lock, NULL);
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
@@ -35,7 +39,8 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
                    "UPDATE battles SET status = 'failed' WHERE status = "
                    "'streaming'",
                    NULL, NULL, NULL) != SQLITE_OK ||
-      store_ratings_load(&a->store, &a->live.elo, &a->live.pairs)) {
+      store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
+      store_secret(&a->store, a->secret)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg.database,
              sqlite3_errmsg(a->store.db));
     goto fail;
@@ -55,6 +60,7 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
 fail:
   store_close(&a->store);
 fail_store:
+  ratelimit_release(&a->limits);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
   registry_release(&a->battles);
@@ -67,6 +73,7 @@ void arena_release(struct arena *a) {
   upstream_free(a->up);  /* finishes every transfer first */
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);
+  ratelimit_release(&a->limits);
   store_close(&a->store);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
@@ -144,8 +151,10 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
       log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
       failed = 1;
     }
+    atomic_fetch_sub(&a->streaming, 1);
     pthread_mutex_lock(&b->lock);
     b->status = failed ? BATTLE_FAILED : BATTLE_READY;
+    b->finished_at = now_ms();
     atomic_store(&b->cancel, 0);
     b->touched = mono_ms();
     battle_wake_locked(b);
@@ -215,6 +224,17 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
   }
 }
 
+/* Reserve a slot for one more streaming turn; 0, or -1 when full. */
+static int reserve_stream(struct arena *a) {
+  long max = a->cfg.max_concurrent_battles;
+  long now = atomic_fetch_add(&a->streaming, 1);
+  if (max > 0 && now >= max) {
+    atomic_fetch_sub(&a->streaming, 1);
+    return -1;
+  }
+  return 0;
+}
+
 static void maybe_sweep(struct arena *a) {
   long long now = mono_ms();
   long long last = atomic_load(&a->last_sweep);
@@ -237,6 +257,8 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
       enabled[n++] = i;
   if (n < 2)
     return ARENA_UNAVAILABLE;
+  if (reserve_stream(a))
+    return ARENA_BUSY;
   size_t i = (size_t)(random_u64() % n);
   size_t j = (size_t)(random_u64() % (n - 1));
   if (j >= i)
@@ -245,12 +267,13 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
   const struct model_config *mb = &a->cfg.models[enabled[j]];
 
   char id[40];
-  if (random_hex(id, 16))
-    return ARENA_ERROR;
+  struct battle *b = NULL;
   int64_t created = now_ms();
-  struct battle *b = battle_new(id, session, created, ma, mb);
-  if (!b)
+  if (random_hex(id, 16) ||
+      !(b = battle_new(id, session, created, ma, mb))) {
+    atomic_fetch_sub(&a->streaming, 1);
     return ARENA_ERROR;
+  }
   pthread_mutex_lock(&b->lock);
   int turn = battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes);
   pthread_mutex_unlock(&b->lock);
@@ -258,6 +281,7 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
       store_battle_create(&a->store, id, created, ma->name, mb->name, session,
                           prompt)) {
     battle_unref(b);
+    atomic_fetch_sub(&a->streaming, 1);
     return ARENA_ERROR;
   }
   struct battle *have = registry_put(&a->battles, b);
@@ -372,11 +396,17 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     goto out;
   }
   int turn = (int)b->n_turns;
+  if (reserve_stream(a)) {
+    rc = ARENA_BUSY;
+    goto out;
+  }
   if (store_turn_add(&a->store, b->id, turn + 1, prompt, now_ms())) {
+    atomic_fetch_sub(&a->streaming, 1);
     rc = ARENA_CONFLICT;  /* voted meanwhile, or a database failure */
     goto out;
   }
   if (battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes) < 0) {
+    atomic_fetch_sub(&a->streaming, 1);
     rc = ARENA_ERROR;
     goto out;
   }
@@ -406,24 +436,34 @@ static const char *not_counted_reason(struct arena *a, struct battle *b,
 }
 
 enum vote_status arena_vote(struct arena *a, const char *id,
-                            const char *session, enum winner w,
-                            struct vote_outcome *out) {
+                            const char *session, const char *client,
+                            enum winner w, struct vote_outcome *out) {
   char why[160];
   const char *reason = NULL;
   struct battle *found = arena_battle_find(a, id);
   if (found) {
     pthread_mutex_lock(&found->lock);
-    if (found->status == BATTLE_READY)
+    if (found->status == BATTLE_READY) {
       reason = not_counted_reason(a, found, why, sizeof why);
+      double since = (double)(now_ms() - found->finished_at) / 1000.0;
+      if (!reason && found->finished_at && since < a->cfg.min_vote_seconds)
+        reason = "too fast: voted before the answers could be read";
+    }
     pthread_mutex_unlock(&found->lock);
     battle_unref(found);
   }
+  char client_hash[65];
+  if (hmac_sha256_hex(a->secret, strlen(a->secret), client, strlen(client),
+                      client_hash))
+    client_hash[0] = '\0';
+  client_hash[32] = '\0';
   struct vote_request vr = {.id = id,
                             .session = session,
                             .w = w,
                             .k = a->cfg.elo_k,
                             .counted = reason == NULL,
-                            .reason = reason};
+                            .reason = reason,
+                            .client = client_hash[0] ? client_hash : NULL};
   enum vote_status vs = store_vote(&a->store, &vr, &a->live, out);
   if (vs != VOTE_OK)
     return vs;
@@ -439,8 +479,8 @@ enum vote_status arena_vote(struct arena *a, const char *id,
     pthread_mutex_unlock(&b->lock);
     battle_unref(b);
   }
-  log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s", id,
-           winner_name(w), out->counted, reason ? " reason=" : "",
-           reason ? "identity" : "");
+  log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", id,
+           winner_name(w), out->counted, reason ? " reason=\"" : "",
+           reason ? reason : "", reason ? "\"" : "");
   return vs;
 }

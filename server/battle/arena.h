@@ -10,6 +10,7 @@
 #include "battle/battle.h"
 #include "battle/registry.h"
 #include "config.h"
+#include "http/ratelimit.h"
 #include "rating/elo.h"
 #include "rating/worker.h"
 #include "storage/store.h"
@@ -23,6 +24,9 @@ struct arena {
   struct rating_worker bt;        /* Bradley-Terry in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
+  atomic_long streaming;          /* turns in flight, whole server */
+  struct ratelimit limits;        /* per-client battles and votes */
+  char secret[65];                /* for keyed hashes of client addresses */
 };
 
 enum arena_rc {
@@ -32,6 +36,7 @@ enum arena_rc {
   ARENA_CONFLICT,       /* wrong state for this */
   ARENA_UNAVAILABLE,    /* not enough models */
   ARENA_TOO_MANY_TURNS,
+  ARENA_BUSY,           /* max_concurrent_battles reached */
   ARENA_ERROR,
 };
 
@@ -55,7 +60,7 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
 
 /* Vote on battle id: see store_vote. Also updates the battle in memory. */
 enum vote_status arena_vote(struct arena *a, const char *id,
-                            const char *session, enum winner w,
-                            struct vote_outcome *out);
+                            const char *session, const char *client,
+                            enum winner w, struct vote_outcome *out);
 
 #endif

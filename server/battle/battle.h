@@ -53,6 +53,7 @@ struct battle {
   int winner;                    /* enum winner once voted, else -1 */
   struct battle_watcher *watchers;
   int64_t touched;               /* monotonic ms of the last activity */
+  int64_t finished_at;           /* wall ms the latest turn finished, or 0 */
 };
 
 /* A new battle with one reference, no turns, status STREAMING. The model

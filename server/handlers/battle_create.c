@@ -12,6 +12,13 @@ enum MHD_Result handle_battle_create(struct request *rq) {
   const char *prompt = body_prompt(rq, &res);
   if (!prompt)
     return res;
+  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
+                            rq->arena->cfg.battles_per_minute);
+  if (wait)
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many battles from this client; try again "
+                             "later",
+                             wait);
   const char *session = request_session(rq, 1);
   if (!session)
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
@@ -23,6 +30,11 @@ enum MHD_Result handle_battle_create(struct request *rq) {
   case ARENA_UNAVAILABLE:
     return reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "not_enough_models",
                        "fewer than two models are enabled");
+  case ARENA_BUSY:
+    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                             "the arena is at its limit of concurrent "
+                             "battles; try again shortly",
+                             5);
   default:
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                        "cannot start a battle");

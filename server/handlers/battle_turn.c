@@ -10,6 +10,13 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   const char *prompt = body_prompt(rq, &res);
   if (!prompt)
     return res;
+  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
+                            rq->arena->cfg.battles_per_minute);
+  if (wait)
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many prompts from this client; try again "
+                             "later",
+                             wait);
   const char *session = request_session(rq, 0);
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
@@ -34,6 +41,11 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   case ARENA_TOO_MANY_TURNS:
     return reply_error(rq, MHD_HTTP_CONFLICT, "too_many_turns",
                        "this battle has reached its turn limit");
+  case ARENA_BUSY:
+    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
+                             "the arena is at its limit of concurrent "
+                             "battles; try again shortly",
+                             5);
   case ARENA_UNAVAILABLE:
     return reply_error(rq, MHD_HTTP_CONFLICT, "models_unavailable",
                        "this battle's models are no longer available");

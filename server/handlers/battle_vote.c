@@ -11,10 +11,17 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
     return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_winner",
                        "\"winner\" must be one of \"a\", \"b\", \"tie\", "
                        "\"bothbad\"");
+  int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
+                            rq->arena->cfg.votes_per_minute);
+  if (wait)
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many votes from this client; try again "
+                             "later",
+                             wait);
   const char *session = request_session(rq, 0);
   struct vote_outcome out;
-  enum vote_status vs =
-      arena_vote(rq->arena, rq->param, session ? session : "", w, &out);
+  enum vote_status vs = arena_vote(rq->arena, rq->param, session ? session : "",
+                                   rq->client, w, &out);
   switch (vs) {
   case VOTE_OK:
     break;

@@ -20,16 +20,16 @@ enum MHD_Result reply_queue(struct request *rq, unsigned int status,
     char cookie[128];
     snprintf(cookie, sizeof cookie,
              SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; "
-                            "Max-Age=31536000",
-             rq->session);
+                            "Max-Age=31536000%s",
+             rq->session, rq->secure ? "; Secure" : "");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
   }
   rq->replied = 1;
   return MHD_queue_response(rq->conn, status, resp);
 }
 
-enum MHD_Result reply_json(struct request *rq, unsigned int status,
-                           json_t *body) {
+static enum MHD_Result reply_json_retry(struct request *rq, unsigned status,
+                                        json_t *body, int retry) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text)
@@ -45,9 +45,28 @@ enum MHD_Result reply_json(struct request *rq, unsigned int status,
                           "application/json");
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   reply_add_common_headers(resp);
+  if (retry > 0) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%d", retry);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+  }
   enum MHD_Result r = reply_queue(rq, status, resp);
   MHD_destroy_response(resp);
   return r;
+}
+
+enum MHD_Result reply_json(struct request *rq, unsigned int status,
+                           json_t *body) {
+  return reply_json_retry(rq, status, body, 0);
+}
+
+enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
+                                  const char *code, const char *message,
+                                  int seconds) {
+  return reply_json_retry(rq, status,
+                          json_pack("{s:{s:s, s:s}}", "error", "code", code,
+                                    "message", message),
+                          seconds);
 }
 
 enum MHD_Result reply_error(struct request *rq, unsigned int status,

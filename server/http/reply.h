@@ -17,6 +17,11 @@ enum MHD_Result reply_json(struct request *rq, unsigned int status,
 enum MHD_Result reply_error(struct request *rq, unsigned int status,
                             const char *code, const char *message);
 
+/* reply_error with a Retry-After header of seconds. */
+enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
+                                  const char *code, const char *message,
+                                  int seconds);
+
 /* Queue an already built response, adding the common headers (security
  * headers, the session cookie when new). Does not destroy it. */
 enum MHD_Result reply_queue(struct request *rq, unsigned int status,

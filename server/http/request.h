@@ -28,7 +28,19 @@ struct request {
   char session[SESSION_HEX + 1];
   int new_session;            /* set the cookie on the reply */
   int replied;
+  char client[64];            /* client address (via trusted proxies) */
+  int secure;                 /* served over https (a trusted proxy says) */
 };
+
+struct config;
+
+/* Set client and secure from the peer and, when the peer is a trusted
+ * proxy, X-Forwarded-For / X-Forwarded-Proto (http/client.c). */
+void request_identify(struct request *rq, const struct config *cfg);
+
+/* Whether a POST may proceed: no Origin header, our own origin, or one of
+ * allowed_origins. */
+int request_origin_ok(struct request *rq, const struct config *cfg);
 
 /* The client's session token, or NULL. With create != 0, a new one is
  * made when the client has none (and sent with the reply). */

@@ -129,6 +129,11 @@ static int answer_early(struct request *rq, enum MHD_Result *res) {
   rq->route = r;
   if (!r->json_body)
     return 0;
+  if (!request_origin_ok(rq, &rq->arena->cfg)) {
+    *res = reply_error(rq, MHD_HTTP_FORBIDDEN, "cross_origin",
+                       "cross-site requests are not accepted");
+    return 1;
+  }
   const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_CONTENT_TYPE);
   if (!is_json_type(ct)) {
@@ -165,6 +170,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     rq->method = method;
     rq->url = url;
     buf_init(&rq->body, (size_t)s->arena->cfg.max_body_bytes);
+    request_identify(rq, &s->arena->cfg);
     *req_cls = rq;
     if (answer_early(rq, &res))
       return res;
@@ -246,7 +252,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg.idle_timeout,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)20000,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,

@@ -92,6 +92,7 @@ struct vote_request {
   double k;              /* Elo K */
   int counted;           /* 0: stored, but not counted in any rating */
   const char *reason;    /* why not counted, or NULL */
+  const char *client;    /* keyed hash of the client address, or NULL */
 };
 
 /* The live, in-memory ratings: Elo and the pair counts BT is fitted from.

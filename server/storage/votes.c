@@ -133,7 +133,8 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
 
   if (sqlite3_prepare_v2(st->db,
                          "INSERT INTO votes (battle_id, winner, created_at, "
-                         "counted, reason, k) VALUES (?, ?, ?, ?, ?, ?)",
+                         "counted, reason, k, client) VALUES (?, ?, ?, ?, ?, "
+                         "?, ?)",
                          -1, &ins, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db,
                          "UPDATE battles SET status = 'voted' WHERE id = ?", -1,
@@ -148,6 +149,10 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
   else
     sqlite3_bind_null(ins, 5);
   sqlite3_bind_double(ins, 6, vr->k);
+  if (vr->client)
+    sqlite3_bind_text(ins, 7, vr->client, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(ins, 7);
   sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(upd) != SQLITE_DONE)
     goto rollback;

@@ -102,7 +102,8 @@ export async function startArena(models, { ratingsK, contextOptions = {} } = {})
     arena.logs.fake = fake.output;
     const api = `${fake.match[1]}/v1`;
 
-    let ini = `[server]\ndatabase = ${path.join(dir, 'agon.db')}\n\n`;
+    // Browsers here vote the moment both answers are done: no reading delay.
+    let ini = `[server]\ndatabase = ${path.join(dir, 'agon.db')}\n\n[limits]\nmin_vote_seconds = 0\n\n`;
     if (ratingsK !== undefined) ini += `[ratings]\nk = ${ratingsK}\n\n`;
     for (const [name, upstream] of Object.entries(models)) {
       ini += `[model ${name}]\nbase_url = ${api}\nmodel = ${upstream}\ntimeout = 30\n\n`;

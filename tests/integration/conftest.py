@@ -28,7 +28,9 @@ import fake_backend  # noqa: E402
 
 # [limits] written into every test config (a later change such as a minimum
 # time before a vote counts can be switched off for all tests here).
-DEFAULT_LIMITS = {}
+# Tests vote as soon as answers are done; the anti-scripting delay
+# (min_vote_seconds, default 1) is tested on its own.
+DEFAULT_LIMITS = {"min_vote_seconds": 0}
 
 LISTEN_RE = re.compile(r"^agon: listening on http://127\.0\.0\.1:(\d+)/$")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",

@@ -1,0 +1,70 @@
+#include "http/ratelimit.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/util.h"
+
+void ratelimit_init(struct ratelimit *r) {
+  memset(r, 0, sizeof *r);
+  pthread_mutex_init(&r->lock, NULL);
+}
+
+void ratelimit_release(struct ratelimit *r) { pthread_mutex_destroy(&r->lock); }
+
+static size_t hash_key(const char *s) {
+  size_t h = 14695981039346656037ull;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
+                   long per_minute) {
+  if (per_minute <= 0)
+    return 0;
+  char key[80];
+  snprintf(key, sizeof key, "%s|%s", kind, client);
+  double rate = (double)per_minute / 60000.0; /* tokens per ms */
+  double cap = (double)per_minute;
+  int64_t now = mono_ms();
+  int wait = 0;
+  pthread_mutex_lock(&r->lock);
+  /* open addressing over a short probe window; when full, the stalest
+   * bucket of the window is reused (its client starts afresh) */
+  size_t h = hash_key(key);
+  struct bucket *b = NULL, *free_slot = NULL, *stalest = NULL;
+  for (size_t probe = 0; probe < 16; probe++) {
+    struct bucket *c = &r->slots[(h + probe) % RATELIMIT_SLOTS];
+    if (!strcmp(c->key, key)) {
+      b = c;
+      break;
+    }
+    if (!c->key[0]) {
+      free_slot = c; /* nothing is ever deleted: the key is not further */
+      break;
+    }
+    if (!stalest || c->updated < stalest->updated)
+      stalest = c;
+  }
+  if (!b) {
+    b = free_slot ? free_slot : stalest;
+    snprintf(b->key, sizeof b->key, "%s", key);
+    b->tokens = cap;
+    b->updated = now;
+  }
+  b->tokens += (double)(now - b->updated) * rate;
+  if (b->tokens > cap)
+    b->tokens = cap;
+  b->updated = now;
+  if (b->tokens >= 1.0) {
+    b->tokens -= 1.0;
+  } else {
+    wait = (int)ceil((1.0 - b->tokens) / rate / 1000.0);
+    if (wait < 1)
+      wait = 1;
+  }
+  pthread_mutex_unlock(&r->lock);
+  return wait;
+}

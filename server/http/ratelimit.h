@@ -1,0 +1,33 @@
+/* Per-client rate limits: a token bucket per (client, kind), allowing
+ * `per_minute` events a minute with bursts of the same size. Thread-safe;
+ * memory is bounded (idle buckets are forgotten first). */
+#ifndef AGON_HTTP_RATELIMIT_H
+#define AGON_HTTP_RATELIMIT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define RATELIMIT_SLOTS 8192
+
+struct bucket {
+  char key[80];       /* kind + client; "" when free */
+  double tokens;
+  int64_t updated;    /* monotonic ms */
+};
+
+struct ratelimit {
+  pthread_mutex_t lock;
+  struct bucket slots[RATELIMIT_SLOTS];
+};
+
+void ratelimit_init(struct ratelimit *r);
+void ratelimit_release(struct ratelimit *r);
+
+/* Take one token for client in kind ("battle", "vote") at per_minute
+ * (0: unlimited). Returns 0 when allowed, else the seconds to wait
+ * before the next event would be allowed (>= 1). */
+int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
+                   long per_minute);
+
+#endif
