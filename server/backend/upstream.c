@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "backend/chunk.h"
 #include "backend/sse.h"
 #include "util/buf.h"
 #include "util/util.h"
@@ -91,46 +92,32 @@ static int deliver_text(struct transfer *t, const char *text, size_t len) {
 static int on_sse_event(void *cls, const char *event, const char *data,
                         size_t len) {
   struct transfer *t = cls;
+  (void)event;
   if (t->saw_done)
     return 0;
-  if (len == 6 && !memcmp(data, "[DONE]", 6)) {
-    t->saw_done = 1;
-    return 0;
-  }
-  json_error_t jerr;
-  json_t *root = json_loadb(data, len, 0, &jerr);
-  if (!root || !json_is_object(root)) {
-    char d[256];
-    snprintf(d, sizeof d, "malformed data line: %s", root ? "not an object" : jerr.text);
-    json_decref(root);
-    transfer_fail(t, "the model sent a malformed answer stream", d);
-    return -1;
-  }
-  json_t *err = json_object_get(root, "error");
-  if (err && !json_is_null(err)) {
-    const char *m = json_string_value(json_object_get(err, "message"));
-    char d[400];
-    snprintf(d, sizeof d, "error object in stream: %.300s",
-             m ? m : (json_is_string(err) ? json_string_value(err) : "?"));
-    json_decref(root);
-    transfer_fail(t, "the model's service reported an error", d);
-    return -1;
-  }
+  struct chunk c;
   int rc = 0;
-  json_t *choices = json_object_get(root, "choices");
-  json_t *c0 = json_array_get(choices, 0); /* NULL for usage-only chunks */
-  if (c0) {
-    json_t *delta = json_object_get(c0, "delta");
-    json_t *content = json_object_get(delta, "content");
-    if (json_is_string(content))
-      rc = deliver_text(t, json_string_value(content),
-                        json_string_length(content));
-    json_t *fr = json_object_get(c0, "finish_reason");
-    if (json_is_string(fr))
+  chunk_parse(data, len, &c);
+  switch (c.kind) {
+  case CHUNK_DONE:
+    t->saw_done = 1;
+    break;
+  case CHUNK_MALFORMED:
+    transfer_fail(t, "the model sent a malformed answer stream", c.detail);
+    rc = -1;
+    break;
+  case CHUNK_ERROR:
+    transfer_fail(t, "the model's service reported an error", c.detail);
+    rc = -1;
+    break;
+  case CHUNK_DATA:
+    if (c.text)
+      rc = deliver_text(t, c.text, c.text_len);
+    if (c.finished)
       t->saw_finish = 1;
+    break;
   }
-  (void)event;
-  json_decref(root);
+  chunk_release(&c);
   return rc;
 }
 

@@ -2,15 +2,15 @@
  * the names and moves the live Elo. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "http/body.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_battle_vote(struct request *rq) {
   enum winner w;
-  const char *ws = json_string_value(json_object_get(rq->json, "winner"));
-  if (!ws || winner_parse(ws, &w))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_winner",
-                       "\"winner\" must be one of \"a\", \"b\", \"tie\", "
-                       "\"bothbad\"");
+  char msg[160];
+  const char *code = body_check_winner(rq->json, &w, msg, sizeof msg);
+  if (code)
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
   int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
                             rq->arena->cfg.votes_per_minute);
   if (wait)

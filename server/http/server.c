@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "battle/arena.h"
+#include "http/body.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -191,18 +192,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     return reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg);
   }
   if (rq->route->json_body) {
-    json_error_t jerr;
-    rq->json = json_loadb(rq->body.data ? rq->body.data : "", rq->body.len,
-                          JSON_REJECT_DUPLICATES, &jerr);
-    if (!rq->json || !json_is_object(rq->json)) {
-      char msg[256];
-      if (rq->json)
-        snprintf(msg, sizeof msg, "the body must be a JSON object");
-      else
-        snprintf(msg, sizeof msg, "invalid JSON at line %d column %d: %s",
-                 jerr.line, jerr.column, jerr.text);
-      return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_json", msg);
-    }
+    char msg[256];
+    const char *code =
+        body_parse(rq->body.data, rq->body.len, &rq->json, msg, sizeof msg);
+    if (code)
+      return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
   }
   return rq->route->handler(rq);
 }

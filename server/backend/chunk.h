@@ -1,0 +1,32 @@
+/* One "data:" payload of an OpenAI-compatible chat completion stream,
+ * interpreted. Pure: no I/O. */
+#ifndef AGON_BACKEND_CHUNK_H
+#define AGON_BACKEND_CHUNK_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+enum chunk_kind {
+  CHUNK_DONE,        /* "[DONE]" */
+  CHUNK_DATA,        /* a chunk: maybe text, maybe finish_reason, maybe
+                        neither (role-only first chunk, usage-only last) */
+  CHUNK_ERROR,       /* {"error": ...}: the provider reports a failure */
+  CHUNK_MALFORMED,   /* not a JSON object (including invalid UTF-8) */
+};
+
+struct chunk {
+  enum chunk_kind kind;
+  const char *text;  /* choices[0].delta.content when a string, else NULL;
+                        valid UTF-8, borrowed from root */
+  size_t text_len;
+  int finished;      /* choices[0].finish_reason is a string */
+  char detail[320];  /* for CHUNK_ERROR / CHUNK_MALFORMED, server log only */
+  json_t *root;      /* owned: release with chunk_release */
+};
+
+/* Interpret len bytes of one event's data. Never fails otherwise. */
+void chunk_parse(const char *data, size_t len, struct chunk *out);
+
+void chunk_release(struct chunk *c);
+
+#endif
