@@ -523,3 +523,21 @@ void config_release(struct config *cfg) {
   free(cfg->database);
   memset(cfg, 0, sizeof *cfg);
 }
+
+struct config *config_new(void) {
+  struct config *cfg = malloc(sizeof *cfg);
+  if (!cfg)
+    return NULL;
+  config_init(cfg);
+  atomic_init(&cfg->refs, 1);
+  return cfg;
+}
+
+void config_ref(struct config *cfg) { atomic_fetch_add(&cfg->refs, 1); }
+
+void config_unref(struct config *cfg) {
+  if (!cfg || atomic_fetch_sub(&cfg->refs, 1) != 1)
+    return;
+  config_release(cfg);
+  free(cfg);
+}

@@ -2,6 +2,7 @@
 #ifndef AGON_CONFIG_H
 #define AGON_CONFIG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #define AGON_MAX_MODEL_NAME 100
@@ -24,6 +25,7 @@ struct model_config {
 };
 
 struct config {
+  atomic_int refs;             /* for config_new'd ones: see config_unref */
   char *path;                  /* file it came from, NULL for built-ins */
   char *listen;                /* HOST:PORT */
   char *database;
@@ -74,5 +76,13 @@ void model_config_copy(struct model_config *dst,
 void model_config_release(struct model_config *m);
 
 void config_release(struct config *cfg);
+
+/* A configuration on the heap with the defaults and one reference; NULL
+ * when out of memory. Shared read-only once published: a reload makes a
+ * new one, and readers keep theirs until they drop it. */
+struct config *config_new(void);
+void config_ref(struct config *cfg);
+/* Drop a reference; the last frees it. Accepts NULL. */
+void config_unref(struct config *cfg);
 
 #endif

@@ -24,15 +24,15 @@ struct side_ctx {
 
 int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   memset(a, 0, sizeof *a);
-  a->cfg = *cfg;
-  memset(cfg, 0, sizeof *cfg);
+  a->cfg = cfg;
+  pthread_mutex_init(&a->cfg_lock, NULL);
   registry_init(&a->battles);
   ratelimit_init(&a->limits);
   atomic_init(&a->streaming, 0);
   pthread_mutex_init(&a->live.lock, NULL);
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
-  if (store_open(&a->store, a->cfg.database, err, errlen))
+  if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
   /* Turns that were streaming when the last process ended can never finish. */
   if (sqlite3_exec(a->store.db,
@@ -41,11 +41,11 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
                    NULL, NULL, NULL) != SQLITE_OK ||
       store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
       store_secret(&a->store, a->secret)) {
-    snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg.database,
+    snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
              sqlite3_errmsg(a->store.db));
     goto fail;
   }
-  if (rating_worker_start(&a->bt, &a->live, (int)a->cfg.bootstrap_rounds,
+  if (rating_worker_start(&a->bt, &a->live, (int)a->cfg->bootstrap_rounds,
                           250)) {
     snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
@@ -65,7 +65,8 @@ fail_store:
   pair_table_release(&a->live.pairs);
   registry_release(&a->battles);
   pthread_mutex_destroy(&a->live.lock);
-  config_release(&a->cfg);
+  pthread_mutex_destroy(&a->cfg_lock);
+  config_unref(a->cfg);
   return -1;
 }
 
@@ -78,7 +79,79 @@ void arena_release(struct arena *a) {
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
   pthread_mutex_destroy(&a->live.lock);
-  config_release(&a->cfg);
+  pthread_mutex_destroy(&a->cfg_lock);
+  config_unref(a->cfg);
+  for (size_t i = 0; i < a->n_extra_models; i++)
+    model_config_release(&a->extra_models[i]);
+  free(a->extra_models);
+}
+
+struct config *arena_config(struct arena *a) {
+  pthread_mutex_lock(&a->cfg_lock);
+  struct config *cfg = a->cfg;
+  config_ref(cfg);
+  pthread_mutex_unlock(&a->cfg_lock);
+  return cfg;
+}
+
+int arena_keep_models(struct arena *a, const struct model_config *models,
+                      size_t n) {
+  struct model_config *m =
+      realloc(a->extra_models, (a->n_extra_models + n) * sizeof *m);
+  if (!m)
+    return -1;
+  a->extra_models = m;
+  for (size_t i = 0; i < n; i++)
+    model_config_copy(&a->extra_models[a->n_extra_models++], &models[i]);
+  return 0;
+}
+
+int arena_reload(struct arena *a, char *err, size_t errlen) {
+  struct config *old = arena_config(a);
+  struct config *cfg = NULL;
+  int rc = -1;
+  if (!old->path) {
+    snprintf(err, errlen, "no configuration file to reload");
+    goto out;
+  }
+  cfg = config_new();
+  if (!cfg) {
+    snprintf(err, errlen, "out of memory");
+    goto out;
+  }
+  free(cfg->database);
+  cfg->database = NULL;
+  if (config_load(cfg, old->path, err, errlen))
+    goto out;
+  for (size_t i = 0; i < a->n_extra_models; i++) {
+    if (config_add_model(cfg, &a->extra_models[i])) {
+      snprintf(err, errlen, "%s: model name '%s' is taken by a built-in model",
+               old->path, a->extra_models[i].name);
+      goto out;
+    }
+  }
+  /* what cannot change while running stays as it is */
+  if (cfg->database && strcmp(cfg->database, old->database))
+    log_warn("msg=\"database cannot change on reload; restart to use it\" "
+             "file=\"%s\"", old->path);
+  if (strcmp(cfg->listen, old->listen))
+    log_warn("msg=\"listen cannot change on reload; restart to use it\" "
+             "file=\"%s\"", old->path);
+  free(cfg->database);
+  cfg->database = strdup(old->database);
+  free(cfg->listen);
+  cfg->listen = strdup(old->listen);
+  pthread_mutex_lock(&a->cfg_lock);
+  struct config *prev = a->cfg;
+  a->cfg = cfg;
+  pthread_mutex_unlock(&a->cfg_lock);
+  config_unref(prev);
+  cfg = NULL;
+  rc = 0;
+out:
+  config_unref(cfg);
+  config_unref(old);
+  return rc;
 }
 
 static uint64_t random_u64(void) {
@@ -203,8 +276,8 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
       sc->turn = turn;
       sc->side = side;
       battle_ref(b);
-      rc = upstream_chat(a->up, &b->model[side], msgs, n,
-                         (size_t)a->cfg.max_answer_bytes, &b->cancel, &cb);
+      rc = upstream_chat(a->up, &b->model[side], msgs, n, b->max_answer,
+                         &b->cancel, &cb);
       if (rc)
         battle_unref(b);
     }
@@ -225,8 +298,8 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
 }
 
 /* Reserve a slot for one more streaming turn; 0, or -1 when full. */
-static int reserve_stream(struct arena *a) {
-  long max = a->cfg.max_concurrent_battles;
+static int reserve_stream(struct arena *a, const struct config *cfg) {
+  long max = cfg->max_concurrent_battles;
   long now = atomic_fetch_add(&a->streaming, 1);
   if (max > 0 && now >= max) {
     atomic_fetch_sub(&a->streaming, 1);
@@ -246,25 +319,38 @@ static void maybe_sweep(struct arena *a) {
     log_info("msg=\"idle battles dropped from memory\" count=%zu", n);
 }
 
+static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
+                                  const char *session, const char *prompt,
+                                  struct battle **out);
+
 enum arena_rc arena_battle_start(struct arena *a, const char *session,
                                  const char *prompt, struct battle **out) {
   *out = NULL;
   maybe_sweep(a);
+  struct config *cfg = arena_config(a);
+  enum arena_rc rc = battle_start(a, cfg, session, prompt, out);
+  config_unref(cfg);
+  return rc;
+}
+
+static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
+                                  const char *session, const char *prompt,
+                                  struct battle **out) {
   size_t enabled[512];
   size_t n = 0;
-  for (size_t i = 0; i < a->cfg.n_models && n < 512; i++)
-    if (a->cfg.models[i].enabled)
+  for (size_t i = 0; i < cfg->n_models && n < 512; i++)
+    if (cfg->models[i].enabled)
       enabled[n++] = i;
   if (n < 2)
     return ARENA_UNAVAILABLE;
-  if (reserve_stream(a))
+  if (reserve_stream(a, cfg))
     return ARENA_BUSY;
   size_t i = (size_t)(random_u64() % n);
   size_t j = (size_t)(random_u64() % (n - 1));
   if (j >= i)
     j++;
-  const struct model_config *ma = &a->cfg.models[enabled[i]];
-  const struct model_config *mb = &a->cfg.models[enabled[j]];
+  const struct model_config *ma = &cfg->models[enabled[i]];
+  const struct model_config *mb = &cfg->models[enabled[j]];
 
   char id[40];
   struct battle *b = NULL;
@@ -275,7 +361,8 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
     return ARENA_ERROR;
   }
   pthread_mutex_lock(&b->lock);
-  int turn = battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes);
+  b->max_answer = (size_t)cfg->max_answer_bytes;
+  int turn = battle_add_turn_locked(b, prompt, b->max_answer);
   pthread_mutex_unlock(&b->lock);
   if (turn < 0 ||
       store_battle_create(&a->store, id, created, ma->name, mb->name, session,
@@ -306,11 +393,11 @@ static enum battle_status status_from(const char *s) {
 }
 
 /* A battle object for a stored battle: finished turns only. */
-static struct battle *battle_from_record(struct arena *a,
+static struct battle *battle_from_record(const struct config *cfg,
                                          struct battle_record *r) {
   struct model_config m[2];
   for (int s = 0; s < 2; s++) {
-    const struct model_config *c = config_find_model(&a->cfg, r->model[s]);
+    const struct model_config *c = config_find_model(cfg, r->model[s]);
     if (c) {
       m[s] = *c;
     } else {
@@ -321,14 +408,15 @@ static struct battle *battle_from_record(struct arena *a,
   struct battle *b = battle_new(r->id, r->session, r->created_at, &m[0], &m[1]);
   if (!b)
     return NULL;
-  if (!config_find_model(&a->cfg, r->model[0]) ||
-      !config_find_model(&a->cfg, r->model[1]))
+  b->max_answer = (size_t)cfg->max_answer_bytes;
+  if (!config_find_model(cfg, r->model[0]) ||
+      !config_find_model(cfg, r->model[1]))
     b->model[0].enabled = b->model[1].enabled = 0;
   b->status = status_from(r->status);
   b->winner = r->winner;
   for (size_t i = 0; i < r->n_turns; i++) {
     struct turn_record *tr = &r->turns[i];
-    int t = battle_add_turn_locked(b, tr->prompt, (size_t)a->cfg.max_answer_bytes);
+    int t = battle_add_turn_locked(b, tr->prompt, b->max_answer);
     if (t < 0)
       goto fail;
     for (int s = 0; s < 2; s++) {
@@ -366,7 +454,9 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
   struct battle_record r;
   if (store_battle_load(&a->store, id, &r))
     return NULL;
-  b = battle_from_record(a, &r);
+  struct config *cfg = arena_config(a);
+  b = battle_from_record(cfg, &r);
+  config_unref(cfg);
   battle_record_release(&r);
   if (!b)
     return NULL;
@@ -378,6 +468,7 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
 enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
                                const char *session, const char *prompt) {
   enum arena_rc rc = ARENA_OK;
+  struct config *cfg = arena_config(a);
   pthread_mutex_lock(&b->lock);
   if (strcmp(b->session, session)) {
     rc = ARENA_FORBIDDEN;
@@ -387,7 +478,7 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     rc = ARENA_CONFLICT;
     goto out;
   }
-  if (b->n_turns >= (size_t)a->cfg.max_turns) {
+  if (b->n_turns >= (size_t)cfg->max_turns) {
     rc = ARENA_TOO_MANY_TURNS;
     goto out;
   }
@@ -396,7 +487,7 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     goto out;
   }
   int turn = (int)b->n_turns;
-  if (reserve_stream(a)) {
+  if (reserve_stream(a, cfg)) {
     rc = ARENA_BUSY;
     goto out;
   }
@@ -405,7 +496,7 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     rc = ARENA_CONFLICT;  /* voted meanwhile, or a database failure */
     goto out;
   }
-  if (battle_add_turn_locked(b, prompt, (size_t)a->cfg.max_answer_bytes) < 0) {
+  if (battle_add_turn_locked(b, prompt, b->max_answer) < 0) {
     atomic_fetch_sub(&a->streaming, 1);
     rc = ARENA_ERROR;
     goto out;
@@ -416,17 +507,19 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
   ask_both_locked(a, b, turn);
 out:
   pthread_mutex_unlock(&b->lock);
+  config_unref(cfg);
   return rc;
 }
 
 /* Why a vote on b must not count, or NULL. Battle lock held. */
-static const char *not_counted_reason(struct arena *a, struct battle *b,
-                                      char *buf, size_t len) {
+static const char *not_counted_reason(const struct config *cfg,
+                                      struct battle *b, char *buf,
+                                      size_t len) {
   for (size_t i = 0; i < b->n_turns; i++) {
     const struct battle_turn *t = &b->turns[i];
     const char *texts[3] = {t->prompt, t->side[0].text.data,
                             t->side[1].text.data};
-    const char *word = identity_leak(&a->cfg, texts, 3);
+    const char *word = identity_leak(cfg, texts, 3);
     if (word) {
       snprintf(buf, len, "identity: %s", word);
       return buf;
@@ -440,13 +533,14 @@ enum vote_status arena_vote(struct arena *a, const char *id,
                             enum winner w, struct vote_outcome *out) {
   char why[160];
   const char *reason = NULL;
+  struct config *cfg = arena_config(a);
   struct battle *found = arena_battle_find(a, id);
   if (found) {
     pthread_mutex_lock(&found->lock);
     if (found->status == BATTLE_READY) {
-      reason = not_counted_reason(a, found, why, sizeof why);
+      reason = not_counted_reason(cfg, found, why, sizeof why);
       double since = (double)(now_ms() - found->finished_at) / 1000.0;
-      if (!reason && found->finished_at && since < a->cfg.min_vote_seconds)
+      if (!reason && found->finished_at && since < cfg->min_vote_seconds)
         reason = "too fast: voted before the answers could be read";
     }
     pthread_mutex_unlock(&found->lock);
@@ -460,11 +554,12 @@ enum vote_status arena_vote(struct arena *a, const char *id,
   struct vote_request vr = {.id = id,
                             .session = session,
                             .w = w,
-                            .k = a->cfg.elo_k,
+                            .k = cfg->elo_k,
                             .counted = reason == NULL,
                             .reason = reason,
                             .client = client_hash[0] ? client_hash : NULL};
   enum vote_status vs = store_vote(&a->store, &vr, &a->live, out);
+  config_unref(cfg);
   if (vs != VOTE_OK)
     return vs;
   if (out->counted)

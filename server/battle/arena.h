@@ -16,7 +16,10 @@
 #include "storage/store.h"
 
 struct arena {
-  struct config cfg;
+  struct config *cfg;             /* current; take it with arena_config */
+  pthread_mutex_t cfg_lock;
+  struct model_config *extra_models; /* added to every config (demo) */
+  size_t n_extra_models;
   struct store store;
   struct upstream *up;
   struct registry battles;
@@ -40,9 +43,25 @@ enum arena_rc {
   ARENA_ERROR,
 };
 
-/* Take over cfg (steals its contents), open the database, load the live
- * ratings and start the upstream loop. Returns 0, or -1 with err set. */
+/* Take over cfg (its reference), open the database, load the live ratings
+ * and start the upstream loop. Models of cfg whose base_url points at the
+ * demo server are kept across reloads. Returns 0, or -1 with err set. */
 int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen);
+
+/* The current configuration, with a reference for the caller. */
+struct config *arena_config(struct arena *a);
+
+/* Read the config file again and make it current: models added, removed,
+ * disabled or changed; battles in flight keep the settings they started
+ * with. [server] listen and database cannot change while running (a
+ * warning says so). On error the running configuration stays and err
+ * names the file and line. Returns 0 or -1. */
+int arena_reload(struct arena *a, char *err, size_t errlen);
+
+/* Keep these models (copied) in every configuration from now on, across
+ * reloads (the built-in demo models). 0 or -1. */
+int arena_keep_models(struct arena *a, const struct model_config *models,
+                      size_t n);
 void arena_release(struct arena *a);
 
 /* Start a battle for session between two random distinct enabled models.

@@ -54,6 +54,7 @@ struct battle {
   struct battle_watcher *watchers;
   int64_t touched;               /* monotonic ms of the last activity */
   int64_t finished_at;           /* wall ms the latest turn finished, or 0 */
+  size_t max_answer;             /* bytes per answer, fixed at the start */
 };
 
 /* A new battle with one reference, no turns, status STREAMING. The model

@@ -54,6 +54,12 @@ int cmd_import(int argc, char **argv) {
       goto out;
     }
   }
+  if (log.n == 0 && log.malformed > 0) {
+    fprintf(stderr, "agon: nothing to import: all %zu records are malformed "
+                    "(is this a FastChat clean-battle log?)\n",
+            log.malformed);
+    goto out;
+  }
   battle_log_sort(&log);
   if (store_open(&st, db, err, sizeof err)) {
     fprintf(stderr, "agon: %s\n", err);

@@ -54,7 +54,7 @@ int cmd_serve(int argc, char **argv) {
   const char *config_file = NULL, *listen = NULL, *db = NULL;
   int demo = 0, c, rc = 1;
   char err[1024];
-  struct config cfg;
+  struct config *cfg = NULL;
   struct arena arena;
   int arena_up = 0;
   struct demo_server *demo_srv = NULL;
@@ -89,72 +89,85 @@ int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  config_init(&cfg);
+  cfg = config_new();
+  if (!cfg)
+    return 1;
   int db_from_config = 0;
   if (config_file) {
-    free(cfg.database);
-    cfg.database = NULL;
-    if (config_load(&cfg, config_file, err, sizeof err)) {
+    free(cfg->database);
+    cfg->database = NULL;
+    if (config_load(cfg, config_file, err, sizeof err)) {
       fprintf(stderr, "agon: %s\n", err);
-      config_release(&cfg);
+      config_unref(cfg);
       return 1;
     }
-    db_from_config = cfg.database != NULL;
-    if (!cfg.database)
-      cfg.database = strdup("agon.db");
+    db_from_config = cfg->database != NULL;
+    if (!cfg->database)
+      cfg->database = strdup("agon.db");
   }
+  size_t first_demo = cfg->n_models;
   if (demo) {
-    demo_srv = demo_start(&cfg, err, sizeof err);
+    demo_srv = demo_start(cfg, err, sizeof err);
     if (!demo_srv) {
       fprintf(stderr, "agon: %s\n", err);
-      config_release(&cfg);
+      config_unref(cfg);
       return 1;
     }
     if (!db_from_config) {
-      free(cfg.database);
-      cfg.database = demo_db_path();
+      free(cfg->database);
+      cfg->database = demo_db_path();
     }
   }
   if (db) {
-    free(cfg.database);
-    cfg.database = strdup(db);
+    free(cfg->database);
+    cfg->database = strdup(db);
   }
   if (listen) {
-    free(cfg.listen);
-    cfg.listen = strdup(listen);
+    free(cfg->listen);
+    cfg->listen = strdup(listen);
   }
   if (static_init()) {
     fprintf(stderr, "agon: cannot prepare the built-in pages\n");
     goto out;
   }
-  if (arena_init(&arena, &cfg, err, sizeof err)) {
+  struct config *mine = cfg;
+  cfg = NULL; /* the arena owns it from here, even on failure */
+  if (arena_init(&arena, mine, err, sizeof err)) {
     fprintf(stderr, "agon: %s\n", err);
     goto out;
   }
   arena_up = 1;
+  if (arena_keep_models(&arena, mine->models + first_demo,
+                        mine->n_models - first_demo)) {
+    fprintf(stderr, "agon: out of memory\n");
+    goto out;
+  }
   uint16_t port = 0;
-  http = http_server_start(&arena, arena.cfg.listen, 2, &port, err, sizeof err);
+  http = http_server_start(&arena, mine->listen, 2, &port, err, sizeof err);
   if (!http) {
     fprintf(stderr, "agon: %s\n", err);
     goto out;
   }
   char host[256];
   uint16_t ignored;
-  parse_listen(arena.cfg.listen, host, sizeof host, &ignored);
+  parse_listen(mine->listen, host, sizeof host, &ignored);
   int v6 = strchr(host, ':') != NULL;
   printf("agon: listening on http://%s%s%s:%u/\n", v6 ? "[" : "",
          host[0] ? host : "0.0.0.0", v6 ? "]" : "", port);
   fflush(stdout);
   log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\"",
-           arena.cfg.n_models, config_enabled_models(&arena.cfg),
-           arena.cfg.database);
+           mine->n_models, config_enabled_models(mine), mine->database);
 
   for (;;) {
     int sig = 0;
     if (sigwait(&sigs, &sig))
       continue;
     if (sig == SIGHUP) {
-      log_info("msg=\"SIGHUP: configuration reload is not supported yet\"");
+      if (arena_reload(&arena, err, sizeof err))
+        log_error("msg=\"reload failed; the running configuration stays\" "
+                  "error=\"%s\"", err);
+      else
+        log_info("msg=\"configuration reloaded\"");
       continue;
     }
     log_info("msg=\"shutting down\" signal=%d", sig);
@@ -168,8 +181,7 @@ out:
   demo_stop(demo_srv);
   if (arena_up)
     arena_release(&arena);
-  else
-    config_release(&cfg);
+  config_unref(cfg);
   static_release();
   return rc;
 }

@@ -13,7 +13,7 @@ enum MHD_Result handle_battle_create(struct request *rq) {
   if (!prompt)
     return res;
   int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->arena->cfg.battles_per_minute);
+                            rq->cfg->battles_per_minute);
   if (wait)
     return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
                              "too many battles from this client; try again "

@@ -141,7 +141,7 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   es->b = b;
   /* an answer of max bytes may be escaped up to 6x in one delta, and its
    * HTML (larger still) in one done event, for each side */
-  buf_init(&es->out, (size_t)rq->arena->cfg.max_answer_bytes * 64 + 65536);
+  buf_init(&es->out, (size_t)rq->cfg->max_answer_bytes * 64 + 65536);
   pthread_mutex_lock(&b->lock);
   es->turn = b->n_turns ? (int)b->n_turns - 1 : 0;
   int empty = b->n_turns == 0;

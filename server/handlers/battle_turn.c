@@ -11,7 +11,7 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   if (!prompt)
     return res;
   int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->arena->cfg.battles_per_minute);
+                            rq->cfg->battles_per_minute);
   if (wait)
     return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
                              "too many prompts from this client; try again "

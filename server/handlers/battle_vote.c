@@ -12,7 +12,7 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   if (code)
     return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
   int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
-                            rq->arena->cfg.votes_per_minute);
+                            rq->cfg->votes_per_minute);
   if (wait)
     return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
                              "too many votes from this client; try again "

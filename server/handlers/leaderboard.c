@@ -67,7 +67,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
                        "sort must be \"elo\" or \"bt\"");
   int by_bt = sort && !strcmp(sort, "bt");
   size_t n = 0;
-  struct lb_row *rows = calloc(a->cfg.n_models + 1, sizeof *rows);
+  struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
   if (!rows)
     return MHD_NO;
   struct bt_snapshot *snap = rating_worker_snapshot(&a->bt);
@@ -75,8 +75,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   pthread_mutex_lock(&a->live.lock);
   for (size_t i = 0; i < a->live.elo.n; i++)
     votes2 += a->live.elo.rows[i].battles;
-  for (size_t i = 0; i < a->cfg.n_models; i++) {
-    const struct model_config *m = &a->cfg.models[i];
+  for (size_t i = 0; i < rq->cfg->n_models; i++) {
+    const struct model_config *m = &rq->cfg->models[i];
     if (!m->enabled)
       continue;
     const struct rating_row *r = rating_table_find(&a->live.elo, m->name);
@@ -105,7 +105,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     return MHD_NO;
   }
   for (size_t i = 0; i < n; i++) {
-    if (rows[i].r.battles < a->cfg.min_battles)
+    if (rows[i].r.battles < rq->cfg->min_battles)
       prov[prov_n++] = rows[i];
     else
       rows[main_n++] = rows[i];
@@ -121,8 +121,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   json_t *body = json_pack(
       "{s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "votes", (json_int_t)(votes2 / 2),
       "updated_at", updated, "sort", by_bt ? "bt" : "elo", "min_battles",
-      (json_int_t)a->cfg.min_battles, "bootstrap_rounds",
-      (json_int_t)a->cfg.bootstrap_rounds, "models", models, "provisional",
+      (json_int_t)rq->cfg->min_battles, "bootstrap_rounds",
+      (json_int_t)rq->cfg->bootstrap_rounds, "models", models, "provisional",
       provisional);
   if (snap) {
     format_rfc3339(snap->computed_at, bt_updated);

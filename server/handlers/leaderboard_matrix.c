@@ -13,14 +13,14 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
   struct arena *a = rq->arena;
   struct bt_snapshot *snap = rating_worker_snapshot(&a->bt);
   size_t n = 0;
-  const char **names = calloc(a->cfg.n_models + 1, sizeof *names);
+  const char **names = calloc(rq->cfg->n_models + 1, sizeof *names);
   if (!names) {
     bt_snapshot_unref(snap);
     return MHD_NO;
   }
-  for (size_t i = 0; i < a->cfg.n_models; i++)
-    if (a->cfg.models[i].enabled)
-      names[n++] = a->cfg.models[i].name;
+  for (size_t i = 0; i < rq->cfg->n_models; i++)
+    if (rq->cfg->models[i].enabled)
+      names[n++] = rq->cfg->models[i].name;
   json_t *jnames = json_array(), *battles = json_array(),
          *fraction = json_array(), *predicted = json_array();
   for (size_t i = 0; i < n; i++) {

@@ -5,7 +5,7 @@
 
 enum MHD_Result handle_models(struct request *rq) {
   json_t *models = json_array();
-  const struct config *cfg = &rq->arena->cfg;
+  const struct config *cfg = rq->cfg;
   for (size_t i = 0; i < cfg->n_models; i++)
     if (cfg->models[i].enabled)
       json_array_append_new(models,

@@ -18,6 +18,7 @@ struct route;
 struct request {
   struct MHD_Connection *conn;
   struct arena *arena;
+  struct config *cfg;         /* the configuration for this request (a ref) */
   const char *method;
   const char *url;
   const struct route *route;

@@ -69,6 +69,7 @@ static void request_free(struct request *rq) {
     return;
   buf_release(&rq->body);
   json_decref(rq->json);
+  config_unref(rq->cfg);
   free(rq);
 }
 
@@ -130,7 +131,7 @@ static int answer_early(struct request *rq, enum MHD_Result *res) {
   rq->route = r;
   if (!r->json_body)
     return 0;
-  if (!request_origin_ok(rq, &rq->arena->cfg)) {
+  if (!request_origin_ok(rq, rq->cfg)) {
     *res = reply_error(rq, MHD_HTTP_FORBIDDEN, "cross_origin",
                        "cross-site requests are not accepted");
     return 1;
@@ -168,10 +169,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
       return MHD_NO;
     rq->conn = conn;
     rq->arena = s->arena;
+    rq->cfg = arena_config(s->arena);
     rq->method = method;
     rq->url = url;
-    buf_init(&rq->body, (size_t)s->arena->cfg.max_body_bytes);
-    request_identify(rq, &s->arena->cfg);
+    buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);
+    request_identify(rq, rq->cfg);
     *req_cls = rq;
     if (answer_early(rq, &res))
       return res;
@@ -246,7 +248,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg.idle_timeout,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg->idle_timeout,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)20000,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
