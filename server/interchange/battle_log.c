@@ -269,5 +269,7 @@ static int by_tstamp(const void *x, const void *y) {
 }
 
 void battle_log_sort(struct battle_log *log) {
+  if (log->n < 2)
+    return;
   qsort(log->battles, log->n, sizeof *log->battles, by_tstamp);
 }
