@@ -216,6 +216,19 @@ static int handle_server(struct load_ctx *ctx, const char *name,
     cfg->n_allowed_origins = 0;
     return parse_list(value, &cfg->allowed_origins, &cfg->n_allowed_origins) == 0;
   }
+  if (!strcmp(name, "admin_token_env")) {
+    const char *tok = getenv(value);
+    if (!*value)
+      return fail(ctx, ctx->line, "admin_token_env: empty variable name%s%s",
+                  "", "");
+    if (!tok || strlen(tok) < 16)
+      return fail(ctx, ctx->line,
+                  "admin_token_env: environment variable '%s' is not set or "
+                  "shorter than 16 characters%s",
+                  value, "");
+    return set_string(&cfg->admin_token_env, value) == 0 &&
+           set_string(&cfg->admin_token, tok) == 0;
+  }
   if (!strcmp(name, "database")) {
     if (!*value)
       return fail(ctx, ctx->line, "database: empty path%s%s", "", "");
@@ -518,6 +531,11 @@ void config_release(struct config *cfg) {
   free_list(cfg->identity_words, cfg->n_identity_words);
   free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
   free_list(cfg->allowed_origins, cfg->n_allowed_origins);
+  free(cfg->admin_token_env);
+  if (cfg->admin_token) {
+    memset(cfg->admin_token, 0, strlen(cfg->admin_token));
+    free(cfg->admin_token);
+  }
   free(cfg->path);
   free(cfg->listen);
   free(cfg->database);
@@ -540,4 +558,48 @@ void config_unref(struct config *cfg) {
     return;
   config_release(cfg);
   free(cfg);
+}
+
+static char **copy_list(char **items, size_t n, int *bad) {
+  if (!n)
+    return NULL;
+  char **out = calloc(n, sizeof *out);
+  if (!out) {
+    *bad = 1;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!(out[i] = strdup(items[i])))
+      *bad = 1;
+  return out;
+}
+
+struct config *config_copy(const struct config *src) {
+  struct config *c = malloc(sizeof *c);
+  if (!c)
+    return NULL;
+  *c = *src;
+  atomic_init(&c->refs, 1);
+  int bad = 0;
+  c->path = dup_or_null(src->path);
+  c->listen = dup_or_null(src->listen);
+  c->database = dup_or_null(src->database);
+  c->admin_token_env = dup_or_null(src->admin_token_env);
+  c->admin_token = dup_or_null(src->admin_token);
+  c->identity_words = copy_list(src->identity_words, src->n_identity_words, &bad);
+  c->trusted_proxies = copy_list(src->trusted_proxies, src->n_trusted_proxies, &bad);
+  c->allowed_origins = copy_list(src->allowed_origins, src->n_allowed_origins, &bad);
+  c->models = calloc(src->n_models + 1, sizeof *c->models);
+  c->n_models = 0;
+  if (!c->models) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_models; i++)
+      model_config_copy(&c->models[c->n_models++], &src->models[i]);
+  }
+  if (bad) {
+    config_unref(c);
+    return NULL;
+  }
+  return c;
 }

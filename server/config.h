@@ -45,6 +45,8 @@ struct config {
   long idle_timeout;           /* seconds before an idle connection closes */
   char **trusted_proxies;      /* [server]: peers whose X-Forwarded-For counts */
   size_t n_trusted_proxies;
+  char *admin_token_env;       /* [server]: variable holding the admin token */
+  char *admin_token;           /* its value; NULL: admin API off */
   char **allowed_origins;      /* [server]: other origins allowed to POST */
   size_t n_allowed_origins;
   struct model_config *models;
@@ -81,6 +83,10 @@ void config_release(struct config *cfg);
  * when out of memory. Shared read-only once published: a reload makes a
  * new one, and readers keep theirs until they drop it. */
 struct config *config_new(void);
+
+/* A deep copy of cfg with one reference (for run-time changes); NULL when
+ * out of memory. */
+struct config *config_copy(const struct config *cfg);
 void config_ref(struct config *cfg);
 /* Drop a reference; the last frees it. Accepts NULL. */
 void config_unref(struct config *cfg);

@@ -29,6 +29,9 @@ struct transfer {
   struct buf raw;                /* error body, or a non-streamed answer */
   size_t answer_bytes;
   size_t max_bytes;
+  size_t chunks;
+  int64_t started;               /* monotonic ms */
+  int64_t first_text;            /* monotonic ms, 0 before any content */
   long status;
   int checked_status;
   int streaming;                 /* content type is text/event-stream */
@@ -83,8 +86,12 @@ static int deliver_text(struct transfer *t, const char *text, size_t len) {
     return -1;
   }
   t->answer_bytes += len;
-  if (len)
+  if (len) {
+    if (!t->first_text)
+      t->first_text = mono_ms();
+    t->chunks++;
     t->cb.on_text(t->cb.cls, text, len);
+  }
   return 0;
 }
 
@@ -183,6 +190,8 @@ static void finish_non_streamed(struct transfer *t) {
   json_decref(root);
 }
 
+static void finish(struct transfer *t);
+
 static void transfer_done(struct transfer *t, CURLcode res) {
   check_status(t);
   if (t->failed) {
@@ -209,11 +218,28 @@ static void transfer_done(struct transfer *t, CURLcode res) {
     transfer_fail(t, "the answer stream broke off",
                   "stream ended without [DONE] or finish_reason");
   }
+  finish(t);
+}
+
+/* Report a transfer's end to its owner and the log. */
+static void finish(struct transfer *t) {
+  struct upstream_stats st;
+  int64_t now = mono_ms();
+  st.duration = (double)(now - t->started) / 1000.0;
+  st.ttft = t->first_text ? (double)(t->first_text - t->started) / 1000.0 : -1;
+  st.chunks = t->chunks;
+  st.bytes = t->answer_bytes;
   if (t->failed)
-    log_warn("msg=\"upstream failed\" model=\"%s\" detail=\"%s\"",
-             t->model_name, t->detail);
+    log_warn("msg=\"upstream failed\" model=\"%s\" status=%ld ms=%.0f "
+             "detail=\"%s\"",
+             t->model_name, t->status, st.duration * 1000, t->detail);
+  else
+    log_info("msg=\"upstream\" model=\"%s\" status=%ld ttft_ms=%.0f ms=%.0f "
+             "chunks=%zu bytes=%zu",
+             t->model_name, t->status, st.ttft * 1000, st.duration * 1000,
+             st.chunks, st.bytes);
   t->cb.on_finish(t->cb.cls, !t->failed, t->failed ? t->public_msg : NULL,
-                  t->failed ? t->detail : NULL);
+                  t->failed ? t->detail : NULL, &st);
 }
 
 static void link_running(struct upstream *up, struct transfer *t) {
@@ -249,7 +275,7 @@ static void *upstream_main(void *arg) {
         link_running(up, q);
       } else {
         transfer_fail(q, "the model could not be reached", "curl_multi_add_handle");
-        q->cb.on_finish(q->cb.cls, 0, q->public_msg, q->detail);
+        finish(q);
         transfer_free(q);
         atomic_fetch_sub(&up->active, 1);
       }
@@ -281,7 +307,7 @@ static void *upstream_main(void *arg) {
     unlink_running(up, t);
     curl_multi_remove_handle(up->multi, t->easy);
     transfer_fail(t, "the server is shutting down", "shutdown");
-    t->cb.on_finish(t->cb.cls, 0, t->public_msg, t->detail);
+    finish(t);
     transfer_free(t);
     atomic_fetch_sub(&up->active, 1);
   }
@@ -359,6 +385,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
     return -1;
   t->cb = *cb;
   t->cancel = cancel;
+  t->started = mono_ms();
   t->max_bytes = max_bytes;
   buf_init(&t->raw, 0);
   sse_parser_init(&t->sse, MAX_SSE_LINE, MAX_SSE_LINE, on_sse_event, t);

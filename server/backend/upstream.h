@@ -19,6 +19,14 @@ struct chat_message {
   const char *content;
 };
 
+/* How an answer went, for metrics and logs. */
+struct upstream_stats {
+  double ttft;          /* seconds to the first content, < 0 when none */
+  double duration;      /* seconds for the whole request */
+  size_t chunks;        /* content chunks received */
+  size_t bytes;         /* answer bytes */
+};
+
 struct upstream_callbacks {
   /* A piece of the answer (valid UTF-8, len bytes, not NUL-terminated). */
   void (*on_text)(void *cls, const char *text, size_t len);
@@ -26,7 +34,7 @@ struct upstream_callbacks {
    * public_msg is safe to show anyone (it never names the model, the
    * endpoint or the provider's words) and detail is for the server log. */
   void (*on_finish)(void *cls, int ok, const char *public_msg,
-                    const char *detail);
+                    const char *detail, const struct upstream_stats *stats);
   void *cls;
 };
 

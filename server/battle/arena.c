@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "metrics/metrics.h"
 #include "rating/identity.h"
 #include "render/markdown.h"
 #include "util/digest.h"
@@ -94,6 +95,32 @@ struct config *arena_config(struct arena *a) {
   return cfg;
 }
 
+int arena_set_enabled(struct arena *a, const char *model, int enabled) {
+  /* copy-on-write under the lock, so that two changes cannot lose one */
+  pthread_mutex_lock(&a->cfg_lock);
+  struct config *cfg = config_copy(a->cfg);
+  int rc = -1;
+  if (cfg) {
+    for (size_t i = 0; i < cfg->n_models; i++) {
+      if (!strcmp(cfg->models[i].name, model)) {
+        cfg->models[i].enabled = enabled != 0;
+        rc = 0;
+      }
+    }
+    if (rc == 0) {
+      struct config *prev = a->cfg;
+      a->cfg = cfg;
+      cfg = prev;
+    }
+  }
+  pthread_mutex_unlock(&a->cfg_lock);
+  config_unref(cfg);
+  if (rc == 0)
+    log_info("msg=\"model %s at run time\" model=\"%s\"",
+             enabled ? "enabled" : "disabled", model);
+  return rc;
+}
+
 int arena_keep_models(struct arena *a, const struct model_config *models,
                       size_t n) {
   struct model_config *m =
@@ -176,7 +203,8 @@ static void side_on_text(void *cls, const char *text, size_t len) {
 }
 
 static void side_on_finish(void *cls, int ok, const char *public_msg,
-                           const char *detail) {
+                           const char *detail,
+                           const struct upstream_stats *stats) {
   struct side_ctx *sc = cls;
   struct arena *a = sc->a;
   struct battle *b = sc->b;
@@ -193,6 +221,12 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
     if (copy)
       html = markdown_to_html(copy, len);
     free(copy);
+  }
+  metrics_battle(b->model[sc->side].name, ok ? SIDE_FINISHED : SIDE_FAILED);
+  if (ok && stats->ttft >= 0) {
+    double streaming = stats->duration - stats->ttft;
+    metrics_upstream(b->model[sc->side].name, stats->ttft,
+                     streaming > 0 ? (double)stats->chunks / streaming : -1);
   }
   pthread_mutex_lock(&b->lock);
   struct battle_turn *t = &b->turns[sc->turn];
@@ -278,6 +312,8 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
       battle_ref(b);
       rc = upstream_chat(a->up, &b->model[side], msgs, n, b->max_answer,
                          &b->cancel, &cb);
+      if (!rc)
+        metrics_battle(b->model[side].name, SIDE_STARTED);
       if (rc)
         battle_unref(b);
     }
@@ -564,6 +600,9 @@ enum vote_status arena_vote(struct arena *a, const char *id,
     return vs;
   if (out->counted)
     rating_worker_poke(&a->bt);
+  metrics_vote(out->counted, !reason                           ? NULL
+                             : !strncmp(reason, "identity", 8) ? "identity"
+                                                               : "too_fast");
   atomic_store(&a->ratings_updated, now_ms());
   struct battle *b = registry_get(&a->battles, id);
   if (b) {

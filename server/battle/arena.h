@@ -58,6 +58,10 @@ struct config *arena_config(struct arena *a);
  * names the file and line. Returns 0 or -1. */
 int arena_reload(struct arena *a, char *err, size_t errlen);
 
+/* Enable or disable a model at run time (until the next reload). Returns
+ * 0, or -1 when there is no such model. */
+int arena_set_enabled(struct arena *a, const char *model, int enabled);
+
 /* Keep these models (copied) in every configuration from now on, across
  * reloads (the built-in demo models). 0 or -1. */
 int arena_keep_models(struct arena *a, const struct model_config *models,

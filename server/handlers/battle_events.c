@@ -11,6 +11,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
+#include "metrics/metrics.h"
 #include "util/util.h"
 
 struct event_stream {
@@ -21,6 +22,7 @@ struct event_stream {
   size_t sent[2];                  /* bytes of each answer sent */
   int side_closed[2];              /* done or error sent */
   int ended;                       /* end sent */
+  int counted;                     /* in the open-streams gauge */
   struct buf out;                  /* bytes built, not yet handed over */
   size_t out_pos;
 };
@@ -118,6 +120,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
 
 static void stream_free(void *cls) {
   struct event_stream *es = cls;
+  if (es->counted)
+    metrics_streams(-1);
   pthread_mutex_lock(&es->b->lock);
   battle_unwatch_locked(es->b, &es->watcher);
   pthread_mutex_unlock(&es->b->lock);
@@ -157,6 +161,8 @@ enum MHD_Result handle_battle_events(struct request *rq) {
     stream_free(es);
     return MHD_NO;
   }
+  es->counted = 1;
+  metrics_streams(1);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                           "text/event-stream; charset=utf-8");
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

@@ -15,7 +15,12 @@ enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
 enum MHD_Result handle_leaderboard_matrix(struct request *rq); /* leaderboard_matrix.c */
 enum MHD_Result handle_models(struct request *rq);        /* models.c */
 enum MHD_Result handle_health(struct request *rq);        /* health.c */
+enum MHD_Result handle_metrics(struct request *rq);       /* metrics.c */
 enum MHD_Result handle_static(struct request *rq);        /* static.c */
+enum MHD_Result handle_admin_reload(struct request *rq);  /* admin.c */
+enum MHD_Result handle_admin_battles(struct request *rq); /* admin.c */
+enum MHD_Result handle_admin_export(struct request *rq);  /* admin.c */
+enum MHD_Result handle_admin_model(struct request *rq);   /* admin.c */
 
 /* Load the embedded assets into persistent responses (static.c).
  * Returns 0 or -1. */

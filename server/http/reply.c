@@ -25,6 +25,7 @@ enum MHD_Result reply_queue(struct request *rq, unsigned int status,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, cookie);
   }
   rq->replied = 1;
+  rq->status = status;
   return MHD_queue_response(rq->conn, status, resp);
 }
 

@@ -30,6 +30,8 @@ struct request {
   int new_session;            /* set the cookie on the reply */
   int replied;
   char client[64];            /* client address (via trusted proxies) */
+  unsigned status;            /* of the reply, for logs and metrics */
+  long long started;          /* monotonic ms */
   int secure;                 /* served over https (a trusted proxy says) */
 };
 

@@ -15,6 +15,8 @@
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
+#include "metrics/metrics.h"
+#include "util/digest.h"
 #include "util/util.h"
 
 struct http_server {
@@ -73,9 +75,23 @@ static void request_free(struct request *rq) {
   free(rq);
 }
 
+/* One log line and the metrics for every request, when it is over. */
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **req_cls, enum MHD_RequestTerminationCode toe) {
-  request_free(*req_cls);
+  struct request *rq = *req_cls;
+  if (rq) {
+    int route = rq->route ? (int)(rq->route - agon_routes) : -1;
+    metrics_request(route, rq->status);
+    char who[65] = "-";
+    if (hmac_sha256_hex(rq->arena->secret, strlen(rq->arena->secret),
+                        rq->client, strlen(rq->client), who) == 0)
+      who[12] = '\0';
+    log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld "
+             "client=%s%s",
+             rq->method, rq->url, rq->status, mono_ms() - rq->started, who,
+             toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+  }
+  request_free(rq);
   *req_cls = NULL;
 }
 
@@ -170,6 +186,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     rq->conn = conn;
     rq->arena = s->arena;
     rq->cfg = arena_config(s->arena);
+    rq->started = mono_ms();
     rq->method = method;
     rq->url = url;
     buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);

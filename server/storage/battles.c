@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "util/util.h"
 
 static char *column_dup(sqlite3_stmt *s, int i) {
@@ -36,6 +37,7 @@ int store_battle_create(struct store *st, const char *id, int64_t created_at,
   int rc = -1;
   sqlite3_stmt *b = NULL, *t = NULL;
   pthread_mutex_lock(&st->lock);
+  double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     goto out;
   if (sqlite3_prepare_v2(st->db,
@@ -60,6 +62,7 @@ int store_battle_create(struct store *st, const char *id, int64_t created_at,
     goto rollback;
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     goto rollback;
+  metrics_db_write(mono_s() - t0);
   rc = 0;
   goto out;
 rollback:
@@ -77,6 +80,7 @@ int store_turn_add(struct store *st, const char *id, int turn,
   int rc = -1;
   sqlite3_stmt *t = NULL, *b = NULL;
   pthread_mutex_lock(&st->lock);
+  double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     goto out;
   if (sqlite3_prepare_v2(st->db,
@@ -99,6 +103,7 @@ int store_turn_add(struct store *st, const char *id, int turn,
     goto rollback;
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     goto rollback;
+  metrics_db_write(mono_s() - t0);
   rc = 0;
   goto out;
 rollback:
@@ -117,6 +122,7 @@ int store_turn_finish(struct store *st, const char *id, int turn,
   int rc = -1;
   sqlite3_stmt *t = NULL, *b = NULL;
   pthread_mutex_lock(&st->lock);
+  double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     goto out;
   if (sqlite3_prepare_v2(st->db,
@@ -142,6 +148,7 @@ int store_turn_finish(struct store *st, const char *id, int turn,
     goto rollback;
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     goto rollback;
+  metrics_db_write(mono_s() - t0);
   rc = 0;
   goto out;
 rollback:
@@ -232,4 +239,64 @@ void battle_record_release(struct battle_record *r) {
   r->turns = NULL;
   r->n_turns = 0;
   r->model[0] = r->model[1] = NULL;
+}
+
+json_t *store_battles_list(struct store *st, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset) {
+  sqlite3_stmt *s = NULL;
+  json_t *out = NULL;
+  pthread_mutex_lock(&st->lock);
+  if (sqlite3_prepare_v2(
+          st->db,
+          "SELECT b.id, b.created_at, b.model_a, b.model_b, b.status, "
+          "b.source, v.winner, v.counted, v.reason, (SELECT count(*) FROM "
+          "turns t WHERE t.battle_id = b.id) FROM battles b LEFT JOIN votes v "
+          "ON v.battle_id = b.id WHERE (?1 IS NULL OR b.model_a = ?1 OR "
+          "b.model_b = ?1) AND (?2 IS NULL OR b.status = ?2) AND (?3 = 0 OR "
+          "b.created_at >= ?3) AND (?4 = 0 OR b.created_at < ?4) ORDER BY "
+          "b.created_at DESC, b.id LIMIT ?5 OFFSET ?6",
+          -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  if (model)
+    sqlite3_bind_text(s, 1, model, -1, SQLITE_STATIC);
+  if (status)
+    sqlite3_bind_text(s, 2, status, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 3, since);
+  sqlite3_bind_int64(s, 4, until);
+  sqlite3_bind_int64(s, 5, limit);
+  sqlite3_bind_int64(s, 6, offset);
+  out = json_array();
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    json_t *row = json_pack(
+        "{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "id",
+        (const char *)sqlite3_column_text(s, 0), "created_at",
+        (json_int_t)sqlite3_column_int64(s, 1), "model_a",
+        (const char *)sqlite3_column_text(s, 2), "model_b",
+        (const char *)sqlite3_column_text(s, 3), "status",
+        (const char *)sqlite3_column_text(s, 4), "source",
+        (const char *)sqlite3_column_text(s, 5), "turns",
+        (json_int_t)sqlite3_column_int64(s, 9));
+    if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
+      json_object_set_new(row, "winner",
+                          json_string((const char *)sqlite3_column_text(s, 6)));
+      json_object_set_new(row, "counted",
+                          json_boolean(sqlite3_column_int(s, 7)));
+      const char *reason = (const char *)sqlite3_column_text(s, 8);
+      json_object_set_new(row, "reason",
+                          reason ? json_string(reason) : json_null());
+    } else {
+      json_object_set_new(row, "winner", json_null());
+    }
+    json_array_append_new(out, row);
+  }
+  if (r != SQLITE_DONE) {
+    json_decref(out);
+    out = NULL;
+  }
+out:
+  sqlite3_finalize(s);
+  pthread_mutex_unlock(&st->lock);
+  return out;
 }

@@ -4,6 +4,7 @@
 #define AGON_STORAGE_STORE_H
 
 #include <pthread.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -66,6 +67,13 @@ int store_turn_finish(struct store *st, const char *id, int turn,
 int store_battle_load(struct store *st, const char *id,
                       struct battle_record *out);
 void battle_record_release(struct battle_record *r);
+
+/* Battles for the admin API, newest first: filtered by model (either
+ * side; NULL: any), status (NULL: any) and creation time in
+ * [since, until) ms (0: open). Returns a JSON array (owned), or NULL. */
+json_t *store_battles_list(struct store *st, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset);
 
 /* ---- votes and ratings (storage/votes.c) ---- */
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "util/util.h"
 
 static int upsert_rating(sqlite3 *db, const struct rating_row *r) {
@@ -93,6 +94,7 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
   sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
   memset(out, 0, sizeof *out);
   pthread_mutex_lock(&st->lock);
+  double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     goto out;
   if (sqlite3_prepare_v2(st->db,
@@ -170,6 +172,7 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
   }
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     goto rollback;
+  metrics_db_write(mono_s() - t0);
 
   out->elo[0] = ra.elo;
   out->elo[1] = rb.elo;

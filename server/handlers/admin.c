@@ -1,0 +1,178 @@
+/* The admin API: Authorization: Bearer TOKEN, where the token is read
+ * from the variable named by [server] admin_token_env.
+ *   POST /api/admin/reload               same as SIGHUP
+ *   GET  /api/admin/battles              ?model= &status= &since= &until=
+ *                                        &limit= (1-1000, 100) &offset=
+ *   GET  /api/admin/export               ?format=fastchat|jsonl|csv
+ *   POST /api/admin/models/NAME          {"enabled": true|false} */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+#include "storage/interchange.h"
+
+/* 1 when the request carries the admin token; else 0, reply queued. */
+static int authorized(struct request *rq, enum MHD_Result *res) {
+  const char *token = rq->cfg->admin_token;
+  if (!token) {
+    *res = reply_error(rq, MHD_HTTP_NOT_FOUND, "admin_disabled",
+                       "the admin API is off: set [server] admin_token_env");
+    return 0;
+  }
+  const char *auth = MHD_lookup_connection_value(
+      rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  size_t tl = strlen(token);
+  if (auth && !strncmp(auth, "Bearer ", 7) && strlen(auth + 7) == tl &&
+      CRYPTO_memcmp(auth + 7, token, tl) == 0)
+    return 1;
+  *res = reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                     "this needs Authorization: Bearer <admin token>");
+  return 0;
+}
+
+enum MHD_Result handle_admin_reload(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  char err[1024];
+  if (arena_reload(rq->arena, err, sizeof err))
+    return reply_error(rq, MHD_HTTP_UNPROCESSABLE_CONTENT, "reload_failed", err);
+  struct config *cfg = arena_config(rq->arena);
+  json_t *body = json_pack("{s:b, s:I, s:I}", "reloaded", 1, "models",
+                           (json_int_t)cfg->n_models, "enabled",
+                           (json_int_t)config_enabled_models(cfg));
+  config_unref(cfg);
+  return reply_json(rq, MHD_HTTP_OK, body);
+}
+
+/* ms since the epoch from digits, or from RFC 3339 "YYYY-MM-DDTHH:MM:SSZ".
+ * -1 when neither. */
+static int64_t parse_time(const char *s) {
+  if (!s || !*s)
+    return 0;
+  char *end;
+  long long ms = strtoll(s, &end, 10);
+  if (!*end)
+    return ms >= 0 ? ms : -1;
+  struct tm tm = {0};
+  end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!end || (*end && strcmp(end, "Z") && strcmp(end, "+00:00")))
+    return -1;
+  return (int64_t)timegm(&tm) * 1000;
+}
+
+enum MHD_Result handle_admin_battles(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  const char *model =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
+  const char *status =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "status");
+  const char *since_s =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "since");
+  const char *until_s =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "until");
+  const char *limit_s =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "limit");
+  const char *offset_s =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "offset");
+  if (status && strcmp(status, "streaming") && strcmp(status, "ready") &&
+      strcmp(status, "failed") && strcmp(status, "voted"))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_status",
+                       "status must be streaming, ready, failed or voted");
+  int64_t since = parse_time(since_s), until = parse_time(until_s);
+  if (since < 0 || until < 0)
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_time",
+                       "since and until take ms since the epoch or "
+                       "YYYY-MM-DDTHH:MM:SSZ");
+  char *end;
+  long limit = limit_s ? strtol(limit_s, &end, 10) : 100;
+  if (limit_s && (*end || limit < 1 || limit > 1000))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_limit",
+                       "limit must be 1 to 1000");
+  long offset = offset_s ? strtol(offset_s, &end, 10) : 0;
+  if (offset_s && (*end || offset < 0))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_offset",
+                       "offset must be a whole number >= 0");
+  json_t *list = store_battles_list(&rq->arena->store, model, status, since,
+                                    until, limit + 1, offset);
+  if (!list)
+    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                       "cannot list battles");
+  json_t *next = json_null();
+  if ((long)json_array_size(list) > limit) {
+    json_array_remove(list, (size_t)limit);
+    next = json_integer(offset + limit);
+  }
+  return reply_json(rq, MHD_HTTP_OK,
+                    json_pack("{s:o, s:o}", "battles", list, "next_offset",
+                              next));
+}
+
+enum MHD_Result handle_admin_export(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  const char *format =
+      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "format");
+  enum export_format fmt = EXPORT_FASTCHAT;
+  const char *type = "application/json";
+  if (!format || !strcmp(format, "fastchat")) {
+    fmt = EXPORT_FASTCHAT;
+  } else if (!strcmp(format, "jsonl")) {
+    fmt = EXPORT_JSONL;
+    type = "application/jsonl";
+  } else if (!strcmp(format, "csv")) {
+    fmt = EXPORT_CSV;
+    type = "text/csv; charset=utf-8";
+  } else {
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_format",
+                       "format must be fastchat, jsonl or csv");
+  }
+  char *data = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&data, &len);
+  if (!mem)
+    return MHD_NO;
+  char err[512];
+  long n = store_export(&rq->arena->store, fmt, mem, err, sizeof err);
+  fclose(mem);
+  if (n < 0) {
+    free(data);
+    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", err);
+  }
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  reply_add_common_headers(resp);
+  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+enum MHD_Result handle_admin_model(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  json_t *en = json_object_get(rq->json, "enabled");
+  if (!json_is_boolean(en))
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_enabled",
+                       "\"enabled\" must be true or false");
+  if (arena_set_enabled(rq->arena, rq->param, json_is_true(en)))
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "model_not_found",
+                       "no such model");
+  return reply_json(rq, MHD_HTTP_OK,
+                    json_pack("{s:s, s:b}", "model", rq->param, "enabled",
+                              json_is_true(en)));
+}

@@ -1,0 +1,37 @@
+/* Counters and histograms for GET /metrics (Prometheus text format).
+ * Process-wide; every function is thread-safe and cheap. */
+#ifndef AGON_METRICS_METRICS_H
+#define AGON_METRICS_METRICS_H
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+/* One finished HTTP request: route index in agon_routes (-1: no route). */
+void metrics_request(int route, unsigned status);
+
+enum side_event { SIDE_STARTED, SIDE_FINISHED, SIDE_FAILED };
+
+/* A side of a battle (one model's answer) started, finished or failed. */
+void metrics_battle(const char *model, enum side_event ev);
+
+/* A vote: counted, or excluded with a reason code ("identity",
+ * "too_fast", ...). */
+void metrics_vote(int counted, const char *reason);
+
+/* One upstream answer: seconds to the first token (< 0: none) and
+ * content chunks per second after it (< 0: unknown). */
+void metrics_upstream(const char *model, double ttft, double tokens_per_s);
+
+/* A database write took this long. */
+void metrics_db_write(double seconds);
+
+/* Event streams to browsers opened (+1) or closed (-1). */
+void metrics_streams(int delta);
+
+/* Append the whole exposition to out. upstream_active and
+ * battles_streaming are sampled by the caller. Returns 0 or -1. */
+int metrics_render(struct buf *out, size_t upstream_active,
+                   long battles_streaming);
+
+#endif
