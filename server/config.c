@@ -50,6 +50,7 @@ struct load_ctx {
   int section_line;    /* line of the latest "[...]" */
   char section[128];   /* section the current model was created for */
   struct model_config *model; /* model being filled, NULL elsewhere */
+  struct judge_config *judge; /* judge being filled, NULL elsewhere */
   char *err;
   size_t errlen;
   int failed;
@@ -303,33 +304,10 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "limits");
 }
 
-static int handle_model(struct load_ctx *ctx, const char *section,
-                        const char *name, const char *value) {
-  struct config *cfg = ctx->cfg;
-  if (!ctx->model || strcmp(ctx->section, section) ||
-      ctx->model->line != ctx->section_line) {
-    const char *mname = section + 6; /* after "model " */
-    while (*mname == ' ')
-      mname++;
-    if (!valid_name(mname))
-      return fail(ctx, ctx->section_line,
-                  "[%s]: a model name is 1 to 100 printable characters%s",
-                  section, "");
-    if (config_find_model(cfg, mname))
-      return fail(ctx, ctx->section_line, "model '%s' is defined twice%s",
-                  mname, "");
-    struct model_config m = {0};
-    m.name = (char *)mname;
-    m.temperature = -1;
-    m.timeout_s = 120;
-    m.enabled = 1;
-    m.line = ctx->section_line;
-    if (config_add_model(cfg, &m))
-      return 0;
-    ctx->model = &cfg->models[cfg->n_models - 1];
-    snprintf(ctx->section, sizeof ctx->section, "%s", section);
-  }
-  struct model_config *m = ctx->model;
+/* A connection key shared by [model] and [judge] sections: 1 (taken),
+ * 0 (error recorded) or -1 (not a connection key). */
+static int conn_key(struct load_ctx *ctx, struct model_config *m,
+                    const char *name, const char *value) {
   if (!strcmp(name, "base_url")) {
     if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
       return fail(ctx, ctx->line,
@@ -380,6 +358,39 @@ static int handle_model(struct load_ctx *ctx, const char *section,
                   value, "");
     return 1;
   }
+  return -1;
+}
+
+static int handle_model(struct load_ctx *ctx, const char *section,
+                        const char *name, const char *value) {
+  struct config *cfg = ctx->cfg;
+  if (!ctx->model || strcmp(ctx->section, section) ||
+      ctx->model->line != ctx->section_line) {
+    const char *mname = section + 6; /* after "model " */
+    while (*mname == ' ')
+      mname++;
+    if (!valid_name(mname))
+      return fail(ctx, ctx->section_line,
+                  "[%s]: a model name is 1 to 100 printable characters%s",
+                  section, "");
+    if (config_find_model(cfg, mname))
+      return fail(ctx, ctx->section_line, "model '%s' is defined twice%s",
+                  mname, "");
+    struct model_config m = {0};
+    m.name = (char *)mname;
+    m.temperature = -1;
+    m.timeout_s = 120;
+    m.enabled = 1;
+    m.line = ctx->section_line;
+    if (config_add_model(cfg, &m))
+      return 0;
+    ctx->model = &cfg->models[cfg->n_models - 1];
+    snprintf(ctx->section, sizeof ctx->section, "%s", section);
+  }
+  struct model_config *m = ctx->model;
+  int r = conn_key(ctx, m, name, value);
+  if (r >= 0)
+    return r;
   if (!strcmp(name, "aliases")) {
     free_list(m->aliases, m->n_aliases);
     m->aliases = NULL;
@@ -395,6 +406,106 @@ static int handle_model(struct load_ctx *ctx, const char *section,
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, section);
 }
 
+static int read_prompt_file(struct load_ctx *ctx, const char *value,
+                            char **out) {
+  char path[4096];
+  if (value[0] != '/' && strrchr(ctx->file, '/'))
+    snprintf(path, sizeof path, "%.*s/%s",
+             (int)(strrchr(ctx->file, '/') - ctx->file), ctx->file, value);
+  else
+    snprintf(path, sizeof path, "%s", value);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return fail(ctx, ctx->line, "prompt_file: cannot open '%s': %s", path,
+                strerror(errno));
+  char *text = calloc(1, 65537);
+  size_t n = text ? fread(text, 1, 65536, f) : 0;
+  int more = text && fgetc(f) != EOF;
+  fclose(f);
+  if (!text)
+    return 0;
+  if (more || n == 0) {
+    free(text);
+    return fail(ctx, ctx->line, "prompt_file: '%s' is %s", path,
+                more ? "larger than 64 KiB" : "empty");
+  }
+  free(*out);
+  *out = text;
+  return 1;
+}
+
+static int handle_judge(struct load_ctx *ctx, const char *section,
+                        const char *name, const char *value) {
+  struct config *cfg = ctx->cfg;
+  if (!ctx->judge || strcmp(ctx->section, section) ||
+      ctx->judge->line != ctx->section_line) {
+    const char *jname = section + 6; /* after "judge " */
+    while (*jname == ' ')
+      jname++;
+    if (!valid_name(jname))
+      return fail(ctx, ctx->section_line,
+                  "[%s]: a judge name is 1 to 100 printable characters%s",
+                  section, "");
+    if (config_find_judge(cfg, jname))
+      return fail(ctx, ctx->section_line, "judge '%s' is defined twice%s",
+                  jname, "");
+    struct judge_config *j =
+        realloc(cfg->judges, (cfg->n_judges + 1) * sizeof *j);
+    if (!j)
+      return 0;
+    cfg->judges = j;
+    j = &cfg->judges[cfg->n_judges++];
+    memset(j, 0, sizeof *j);
+    j->conn.name = strdup(jname);
+    j->conn.temperature = 0;
+    j->conn.timeout_s = 120;
+    j->conn.enabled = 1;
+    j->conn.line = ctx->section_line;
+    j->mode = JUDGE_PAIRWISE;
+    j->swap = 1;
+    j->concurrency = 4;
+    j->line = ctx->section_line;
+    ctx->judge = j;
+    snprintf(ctx->section, sizeof ctx->section, "%s", section);
+  }
+  struct judge_config *j = ctx->judge;
+  int r = conn_key(ctx, &j->conn, name, value);
+  if (r >= 0)
+    return r;
+  if (!strcmp(name, "mode")) {
+    if (!strcmp(value, "pairwise"))
+      j->mode = JUDGE_PAIRWISE;
+    else if (!strcmp(value, "single"))
+      j->mode = JUDGE_SINGLE;
+    else
+      return fail(ctx, ctx->line, "mode: expected pairwise or single, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "swap") || !strcmp(name, "auto")) {
+    int *dst = !strcmp(name, "swap") ? &j->swap : &j->auto_judge;
+    if (parse_bool(value, dst))
+      return fail(ctx, ctx->line, "%s: expected true or false, got '%s'", name,
+                  value);
+    return 1;
+  }
+  if (!strcmp(name, "concurrency")) {
+    if (parse_long(value, 1, 1000, &j->concurrency))
+      return fail(ctx, ctx->line,
+                  "concurrency: expected 1 to 1000, got '%s'%s", value, "");
+    return 1;
+  }
+  if (!strcmp(name, "few_shot")) {
+    if (parse_long(value, 0, 50, &j->few_shot))
+      return fail(ctx, ctx->line, "few_shot: expected 0 to 50, got '%s'%s",
+                  value, "");
+    return 1;
+  }
+  if (!strcmp(name, "prompt_file"))
+    return read_prompt_file(ctx, value, &j->instructions);
+  return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, section);
+}
+
 static int handler(void *user, const char *section, const char *name,
                    const char *value) {
   struct load_ctx *ctx = user;
@@ -402,6 +513,10 @@ static int handler(void *user, const char *section, const char *name,
     return 0;
   if (strncmp(section, "model ", 6))
     ctx->model = NULL;
+  if (strncmp(section, "judge ", 6))
+    ctx->judge = NULL;
+  if (!strncmp(section, "judge ", 6))
+    return handle_judge(ctx, section, name, value);
   if (!strcmp(section, "server"))
     return handle_server(ctx, name, value);
   if (!strcmp(section, "ratings"))
@@ -447,6 +562,15 @@ int config_load(struct config *cfg, const char *file, char *err,
                  ctx.headers[i].line, mname);
         return -1;
       }
+    } else if (!strncmp(h, "judge ", 6)) {
+      const char *jname = h + 6;
+      while (*jname == ' ')
+        jname++;
+      if (!config_find_judge(cfg, jname)) {
+        snprintf(err, errlen, "%s:%d: judge '%s' has no base_url", file,
+                 ctx.headers[i].line, jname);
+        return -1;
+      }
     } else if (strcmp(h, "server") && strcmp(h, "ratings") &&
                strcmp(h, "limits")) {
       snprintf(err, errlen, "%s:%d: unknown section [%s]", file,
@@ -462,6 +586,16 @@ int config_load(struct config *cfg, const char *file, char *err,
       return -1;
     }
     if (!m->upstream && set_string(&m->upstream, m->name))
+      return -1;
+  }
+  for (size_t i = 0; i < cfg->n_judges; i++) {
+    struct judge_config *j = &cfg->judges[i];
+    if (!j->conn.base_url) {
+      snprintf(err, errlen, "%s:%d: judge '%s' has no base_url", file, j->line,
+               j->conn.name);
+      return -1;
+    }
+    if (!j->conn.upstream && set_string(&j->conn.upstream, j->conn.name))
       return -1;
   }
   return 0;
@@ -528,6 +662,11 @@ void config_release(struct config *cfg) {
   for (size_t i = 0; i < cfg->n_models; i++)
     model_config_release(&cfg->models[i]);
   free(cfg->models);
+  for (size_t i = 0; i < cfg->n_judges; i++) {
+    model_config_release(&cfg->judges[i].conn);
+    free(cfg->judges[i].instructions);
+  }
+  free(cfg->judges);
   free_list(cfg->identity_words, cfg->n_identity_words);
   free_list(cfg->trusted_proxies, cfg->n_trusted_proxies);
   free_list(cfg->allowed_origins, cfg->n_allowed_origins);
@@ -580,6 +719,8 @@ struct config *config_copy(const struct config *src) {
     return NULL;
   *c = *src;
   atomic_init(&c->refs, 1);
+  c->judges = NULL;
+  c->n_judges = 0;
   int bad = 0;
   c->path = dup_or_null(src->path);
   c->listen = dup_or_null(src->listen);
@@ -597,9 +738,29 @@ struct config *config_copy(const struct config *src) {
     for (size_t i = 0; i < src->n_models; i++)
       model_config_copy(&c->models[c->n_models++], &src->models[i]);
   }
+  c->judges = calloc(src->n_judges + 1, sizeof *c->judges);
+  c->n_judges = 0;
+  if (!c->judges) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_judges; i++) {
+      struct judge_config *j = &c->judges[c->n_judges++];
+      *j = src->judges[i];
+      model_config_copy(&j->conn, &src->judges[i].conn);
+      j->instructions = dup_or_null(src->judges[i].instructions);
+    }
+  }
   if (bad) {
     config_unref(c);
     return NULL;
   }
   return c;
+}
+
+const struct judge_config *config_find_judge(const struct config *cfg,
+                                             const char *name) {
+  for (size_t i = 0; i < cfg->n_judges; i++)
+    if (!strcmp(cfg->judges[i].conn.name, name))
+      return &cfg->judges[i];
+  return NULL;
 }

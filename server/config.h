@@ -24,6 +24,20 @@ struct model_config {
   int line;           /* line of its section header, for messages */
 };
 
+enum judge_mode { JUDGE_PAIRWISE, JUDGE_SINGLE };
+
+/* One [judge NAME] section: an LLM that judges battles. */
+struct judge_config {
+  struct model_config conn;   /* name, base_url, upstream, key, timeout */
+  enum judge_mode mode;
+  int swap;                   /* pairwise: judge both orders */
+  int auto_judge;             /* judge every finished battle */
+  long concurrency;           /* requests in flight at most */
+  long few_shot;              /* human-voted battles shown as examples */
+  char *instructions;         /* prompt_file's text, or NULL: built-in */
+  int line;
+};
+
 struct config {
   atomic_int refs;             /* for config_new'd ones: see config_unref */
   char *path;                  /* file it came from, NULL for built-ins */
@@ -51,7 +65,13 @@ struct config {
   size_t n_allowed_origins;
   struct model_config *models;
   size_t n_models;
+  struct judge_config *judges;
+  size_t n_judges;
 };
+
+/* The judge named name, or NULL. */
+const struct judge_config *config_find_judge(const struct config *cfg,
+                                             const char *name);
 
 /* Fill cfg with the defaults. Never fails. */
 void config_init(struct config *cfg);

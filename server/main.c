@@ -33,6 +33,9 @@ const char agon_usage[] =
     "        anonymous ones count in the ratings. Run with the server stopped.\n"
     "  export --db FILE [--format fastchat|jsonl|csv] [--output FILE]\n"
     "        write every voted battle in FastChat's clean-battle schema\n"
+    "  judge --db FILE --config FILE [--judge NAME] [--limit N]\n"
+    "        let the [judge NAME] sections judge the battles they have not\n"
+    "        judged yet (imported ones included)\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -46,6 +49,7 @@ static const struct command {
     {"serve", cmd_serve},         {"check-config", cmd_check_config},
     {"recompute", cmd_recompute}, {"ratings", cmd_ratings},
     {"import", cmd_import},       {"export", cmd_export},
+    {"judge", cmd_judge},
 };
 
 int main(int argc, char **argv) {

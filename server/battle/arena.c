@@ -57,6 +57,13 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
     rating_worker_stop(&a->bt);
     goto fail;
   }
+  a->judges = judge_runner_new(&a->store, a->up);
+  if (!a->judges) {
+    snprintf(err, errlen, "cannot start the judge runner");
+    upstream_free(a->up);
+    rating_worker_stop(&a->bt);
+    goto fail;
+  }
   return 0;
 fail:
   store_close(&a->store);
@@ -72,7 +79,9 @@ fail_store:
 }
 
 void arena_release(struct arena *a) {
-  upstream_free(a->up);  /* finishes every transfer first */
+  upstream_stop(a->up);  /* finishes every transfer first */
+  judge_runner_free(a->judges);
+  upstream_free(a->up);
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);
   ratelimit_release(&a->limits);
@@ -268,6 +277,15 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
     pthread_mutex_unlock(&b->lock);
     log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
              sc->turn + 1, failed ? "failed" : "ready");
+    if (!failed) {
+      /* judges with auto = true get every finished battle (a later turn
+       * replaces the verdict on the earlier ones) */
+      struct config *cfg = arena_config(a);
+      for (size_t i = 0; i < cfg->n_judges; i++)
+        if (cfg->judges[i].auto_judge)
+          judge_runner_enqueue(a->judges, &cfg->judges[i], b->id);
+      config_unref(cfg);
+    }
   }
   battle_unref(b);
   free(sc);

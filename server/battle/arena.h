@@ -11,6 +11,7 @@
 #include "battle/registry.h"
 #include "config.h"
 #include "http/ratelimit.h"
+#include "judge/runner.h"
 #include "rating/elo.h"
 #include "rating/worker.h"
 #include "storage/store.h"
@@ -30,6 +31,7 @@ struct arena {
   atomic_long streaming;          /* turns in flight, whole server */
   struct ratelimit limits;        /* per-client battles and votes */
   char secret[65];                /* for keyed hashes of client addresses */
+  struct judge_runner *judges;    /* auto judging of finished battles */
 };
 
 enum arena_rc {

@@ -12,5 +12,6 @@ int cmd_recompute(int argc, char **argv);    /* recompute.c */
 int cmd_ratings(int argc, char **argv);      /* ratings.c */
 int cmd_import(int argc, char **argv);       /* import.c */
 int cmd_export(int argc, char **argv);       /* export.c */
+int cmd_judge(int argc, char **argv);        /* judge.c */
 
 #endif

@@ -71,8 +71,11 @@ int cmd_import(int argc, char **argv) {
     goto out;
   }
   printf("imported %zu battles (%zu not counted), %zu already present, %zu "
-         "malformed records skipped\n",
+         "malformed records skipped",
          stats.imported, stats.not_counted, stats.present, log.malformed);
+  if (stats.judge_records)
+    printf(", %zu LLM judge verdicts skipped", stats.judge_records);
+  putchar('\n');
   rc = 0;
 out:
   if (store_open_ok)

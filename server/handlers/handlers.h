@@ -14,6 +14,7 @@ enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */
 enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
 enum MHD_Result handle_leaderboard_matrix(struct request *rq); /* leaderboard_matrix.c */
 enum MHD_Result handle_models(struct request *rq);        /* models.c */
+enum MHD_Result handle_judges(struct request *rq);        /* judges.c */
 enum MHD_Result handle_health(struct request *rq);        /* health.c */
 enum MHD_Result handle_metrics(struct request *rq);       /* metrics.c */
 enum MHD_Result handle_static(struct request *rq);        /* static.c */

@@ -9,6 +9,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
+#include "storage/judgments.h"
 #include "util/util.h"
 
 struct lb_row {
@@ -66,28 +67,64 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_sort",
                        "sort must be \"elo\" or \"bt\"");
   int by_bt = sort && !strcmp(sort, "bt");
+  const char *source = MHD_lookup_connection_value(
+      rq->conn, MHD_GET_ARGUMENT_KIND, "source");
+  const char *judge = MHD_lookup_connection_value(
+      rq->conn, MHD_GET_ARGUMENT_KIND, "judge");
+  int from_judge = 0;
+  if (source && !strcmp(source, "judge")) {
+    if (!judge || !config_find_judge(rq->cfg, judge))
+      return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_judge",
+                         "source=judge needs judge=NAME of a configured judge");
+    from_judge = 1;
+  } else if (source && strcmp(source, "human")) {
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_source",
+                       "source must be \"human\" or \"judge\"");
+  }
   size_t n = 0;
   struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
   if (!rows)
     return MHD_NO;
-  struct bt_snapshot *snap = rating_worker_snapshot(&a->bt);
+  struct bt_snapshot *snap = NULL;
+  struct rating_table judge_elo = {0};
+  struct rating_table *elo = &judge_elo;
+  if (from_judge) {
+    /* the same leaderboard, from the judge's verdicts (computed now) */
+    struct pair_table pairs = {0};
+    if (store_judge_ratings(&a->store, judge, rq->cfg->elo_k, &judge_elo,
+                            &pairs)) {
+      pair_table_release(&pairs);
+      rating_table_release(&judge_elo);
+      free(rows);
+      return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                         "cannot read the judge's verdicts");
+    }
+    snap = bt_snapshot_fit_steal(&pairs, (int)rq->cfg->bootstrap_rounds);
+  } else {
+    snap = rating_worker_snapshot(&a->bt);
+    elo = &a->live.elo;
+  }
   long votes2 = 0;
-  pthread_mutex_lock(&a->live.lock);
-  for (size_t i = 0; i < a->live.elo.n; i++)
-    votes2 += a->live.elo.rows[i].battles;
+  if (!from_judge)
+    pthread_mutex_lock(&a->live.lock);
+  for (size_t i = 0; i < elo->n; i++)
+    votes2 += elo->rows[i].battles;
   for (size_t i = 0; i < rq->cfg->n_models; i++) {
     const struct model_config *m = &rq->cfg->models[i];
     if (!m->enabled)
       continue;
-    const struct rating_row *r = rating_table_find(&a->live.elo, m->name);
+    const struct rating_row *r = rating_table_find(elo, m->name);
     if (r)
       rows[n].r = *r;
     else
       rows[n].r.elo = ELO_INITIAL;
+    rows[n].r.model = NULL; /* not ours to keep */
     rows[n].model = m->name; /* the config outlives this request */
     n++;
   }
-  pthread_mutex_unlock(&a->live.lock);
+  if (!from_judge)
+    pthread_mutex_unlock(&a->live.lock);
+  rating_table_release(&judge_elo);
   for (size_t i = 0; i < n; i++) {
     int k = snap ? bt_snapshot_find(snap, rows[i].model) : -1;
     if (k >= 0 && snap->s[k].component >= 0) {
@@ -119,7 +156,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   char updated[32], bt_updated[32];
   format_rfc3339(atomic_load(&a->ratings_updated), updated);
   json_t *body = json_pack(
-      "{s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "votes", (json_int_t)(votes2 / 2),
+      "{s:s, s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "source",
+      from_judge ? "judge" : "human", "votes", (json_int_t)(votes2 / 2),
       "updated_at", updated, "sort", by_bt ? "bt" : "elo", "min_battles",
       (json_int_t)rq->cfg->min_battles, "bootstrap_rounds",
       (json_int_t)rq->cfg->bootstrap_rounds, "models", models, "provisional",
@@ -131,5 +169,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     json_object_set_new(body, "bt_updated_at", json_null());
   }
   bt_snapshot_unref(snap);
+  if (from_judge)
+    json_object_set_new(body, "judge", json_string(judge));
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -14,6 +14,7 @@ const struct route agon_routes[] = {
     {.method = "GET", .pattern = "/api/leaderboard", .handler = &handle_leaderboard},
     {.method = "GET", .pattern = "/api/leaderboard/matrix", .handler = &handle_leaderboard_matrix},
     {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
+    {.method = "GET", .pattern = "/api/judges", .handler = &handle_judges},
     {.method = "POST", .pattern = "/api/admin/reload", .handler = &handle_admin_reload},
     {.method = "GET", .pattern = "/api/admin/battles", .handler = &handle_admin_battles},
     {.method = "GET", .pattern = "/api/admin/export", .handler = &handle_admin_export},

@@ -55,17 +55,29 @@ static int add_name(struct bt_snapshot *s, const char *name) {
 
 /* Fit a snapshot from a private copy of the pair counts. */
 static struct bt_snapshot *fit(struct rating_worker *w) {
+  struct pair_table copy = {0};
+  pthread_mutex_lock(&w->live->lock);
+  int rc = pair_table_copy(&copy, &w->live->pairs);
+  pthread_mutex_unlock(&w->live->lock);
+  if (rc) {
+    pair_table_release(&copy);
+    return NULL;
+  }
+  return bt_snapshot_fit_steal(&copy, w->rounds);
+}
+
+struct bt_snapshot *bt_snapshot_fit_steal(struct pair_table *pairs,
+                                          int rounds) {
   struct bt_snapshot *s = calloc(1, sizeof *s);
   struct bt_pair *bp = NULL;
   size_t np = 0;
-  if (!s)
+  if (!s) {
+    pair_table_release(pairs);
     return NULL;
+  }
   atomic_init(&s->refs, 1);
-  pthread_mutex_lock(&w->live->lock);
-  int rc = pair_table_copy(&s->pairs, &w->live->pairs);
-  pthread_mutex_unlock(&w->live->lock);
-  if (rc)
-    goto fail;
+  s->pairs = *pairs;
+  memset(pairs, 0, sizeof *pairs);
   for (size_t i = 0; i < s->pairs.n; i++)
     if (add_name(s, s->pairs.rows[i].a) || add_name(s, s->pairs.rows[i].b))
       goto fail;
@@ -76,7 +88,7 @@ static struct bt_snapshot *fit(struct rating_worker *w) {
       pair_table_to_bt(&s->pairs, (const char *const *)s->names, s->n, &bp,
                        &np))
     goto fail;
-  struct summary_params p = {.rounds = w->rounds, .seed = 0, .threads = 1};
+  struct summary_params p = {.rounds = rounds, .seed = 0, .threads = 1};
   if (summary_bt(s->n, bp, np, &p, s->s))
     goto fail;
   free(bp);

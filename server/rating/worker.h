@@ -49,6 +49,11 @@ struct bt_snapshot *rating_worker_snapshot(struct rating_worker *w);
 
 void bt_snapshot_unref(struct bt_snapshot *s);
 
+/* Fit a snapshot from pairs (taken over: *pairs is left empty) with
+ * `rounds` bootstrap rounds (seed 0). NULL when out of memory. */
+struct bt_snapshot *bt_snapshot_fit_steal(struct pair_table *pairs,
+                                          int rounds);
+
 /* Index of name in the snapshot, or -1. */
 int bt_snapshot_find(const struct bt_snapshot *s, const char *name);
 

@@ -171,6 +171,12 @@ int store_import(struct store *st, const struct battle_log *log, double k,
     goto fail;
   for (size_t i = 0; i < log->n; i++) {
     const struct log_battle *lb = &log->battles[i];
+    const char *src =
+        json_string_value(json_object_get(lb->record, "agon_source"));
+    if (src && !strcmp(src, "judge")) {
+      stats->judge_records++; /* an LLM judge's verdict, not a battle */
+      continue;
+    }
     char *text = json_dumps(lb->record, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
       goto fail;
@@ -357,6 +363,50 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
           json_object_set_new(rec, "agon_reason", json_string(reason));
       }
     }
+    if (fmt == EXPORT_CSV) {
+      csv_row(out, rec);
+    } else {
+      if (fmt == EXPORT_FASTCHAT)
+        fputs(n ? ",\n" : "\n", out);
+      json_dumpf(rec, out, JSON_COMPACT | JSON_REAL_PRECISION(17));
+      if (fmt == EXPORT_JSONL)
+        fputc('\n', out);
+    }
+    json_decref(rec);
+    n++;
+  }
+  if (r != SQLITE_DONE) {
+    n = -1;
+    goto fail;
+  }
+  /* LLM judges' verdicts: FastChat's "judge" field names who voted; they
+   * are marked so that no analysis mistakes them for people, and an
+   * import skips them. */
+  sqlite3_finalize(s);
+  s = NULL;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT b.id, b.model_a, b.model_b, j.verdict, "
+                         "j.judge, j.created_at, j.inconsistent, (SELECT "
+                         "count(*) FROM turns t WHERE t.battle_id = b.id) FROM "
+                         "judgments j JOIN battles b ON b.id = j.battle_id "
+                         "WHERE j.verdict IS NOT NULL ORDER BY j.id",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto fail;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    enum winner w = WINNER_TIE;
+    winner_parse((const char *)sqlite3_column_text(s, 3), &w);
+    char judge[160];
+    snprintf(judge, sizeof judge, "llm_judge/%s", sqlite3_column_text(s, 4));
+    json_t *rec = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f, s:s, s:b, s:b}",
+        "question_id", (const char *)sqlite3_column_text(s, 0), "model_a",
+        (const char *)sqlite3_column_text(s, 1), "model_b",
+        (const char *)sqlite3_column_text(s, 2), "winner",
+        fastchat_winner_name(w), "judge", judge, "turn",
+        (json_int_t)sqlite3_column_int64(s, 7), "anony", 1, "language",
+        "unknown", "tstamp", (double)sqlite3_column_int64(s, 5) / 1000.0,
+        "agon_source", "judge", "agon_counted", 0, "agon_inconsistent",
+        sqlite3_column_int(s, 6));
     if (fmt == EXPORT_CSV) {
       csv_row(out, rec);
     } else {

@@ -12,6 +12,7 @@ struct import_stats {
   size_t imported;     /* new battles stored */
   size_t present;      /* already in the database: skipped */
   size_t not_counted;  /* stored, not counted (not anonymous, or marked) */
+  size_t judge_records; /* LLM judge verdicts from an export: skipped */
 };
 
 /* Store the battles of log (sorted by tstamp, records kept) as imported
