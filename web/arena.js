@@ -1,5 +1,9 @@
 // Agon arena page. Plain ES2020 module, no dependencies.
-// Model output is only ever inserted as text (Text nodes / textContent), never as HTML.
+// While an answer streams it is shown as plain text (a Text node). Once a side is done, the
+// server sends the answer rendered as Markdown by md4c with raw HTML disabled; that HTML is
+// parsed into an inert <template>, passed through an allowlist of elements and attributes
+// (links only to http:, https:, mailto: and #; images become links, never loaded) and only
+// then inserted. Prompts, names and errors are always inserted as text.
 
 const MAX_CHARS = 30000;
 const SIDES = ['a', 'b'];
@@ -41,7 +45,7 @@ const state = {
 };
 
 function freshSide() {
-  return { state: 'idle', text: null, errEl: null, chars: 0 };
+  return { state: 'idle', box: null, text: null, errEl: null, chars: 0 };
 }
 
 // ---------- helpers ----------
@@ -92,6 +96,156 @@ function showBanner(text, offerNew = false) {
 }
 function hideBanner() { el.banner.hidden = true; el.bannerText.textContent = ''; }
 
+// ---------- markdown ----------
+
+const XHTML = 'http://www.w3.org/1999/xhtml';
+// Elements md4c produces (GitHub dialect); anything else is unwrapped to its text.
+const MD_TAGS = new Set(['P', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'PRE',
+  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR', 'INPUT',
+  'SUP', 'SUB', 'U']);
+// Elements removed with everything inside them.
+const MD_DROP = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'FRAME', 'FRAMESET', 'OBJECT', 'EMBED', 'TEMPLATE', 'NOSCRIPT',
+  'LINK', 'META', 'BASE', 'FORM', 'BUTTON', 'SELECT', 'TEXTAREA', 'OPTION', 'VIDEO', 'AUDIO', 'SOURCE',
+  'CANVAS', 'DIALOG', 'SLOT', 'PORTAL', 'TITLE', 'HEAD']);
+const MD_ATTRS = {
+  A: ['href', 'title'], OL: ['start'], TH: ['align'], TD: ['align'],
+  CODE: ['class'], LI: ['class'], INPUT: ['type', 'class', 'checked', 'disabled'],
+};
+const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
+const LINK_REL = 'noopener noreferrer nofollow';
+
+// The link target if it is allowed, else null. Browsers skip leading C0 controls and spaces
+// and drop tabs and newlines anywhere in a URL, so the scheme is checked without them.
+function safeHref(v) {
+  const h = String(v ?? '').replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
+  return SAFE_HREF.test(h.replace(/[\u0000-\u0020\u007f]+/g, '')) ? h : null;
+}
+
+function attrOk(tag, name, value) {
+  if (!(MD_ATTRS[tag] || []).includes(name)) return false;
+  if (name === 'class') {
+    if (tag === 'CODE') return /^language-[\w#+.-]{1,40}$/.test(value);
+    return /^task-list-item(?:-checkbox)?$/.test(value);
+  }
+  if (name === 'align') return /^(?:left|center|right)$/.test(value);
+  if (name === 'start') return /^\d{1,9}$/.test(value);
+  if (name === 'type') return value === 'checkbox';
+  return true;
+}
+
+function sanitize(root) {
+  for (const node of Array.from(root.childNodes)) {
+    if (node.nodeType === Node.TEXT_NODE) continue;
+    if (node.nodeType !== Node.ELEMENT_NODE) { node.remove(); continue; }
+    const tag = node.tagName;
+    if (node.namespaceURI !== XHTML || MD_DROP.has(tag)) { node.remove(); continue; }
+    if (tag === 'IMG') {
+      // Images are never loaded from model output: a link to the image instead.
+      const alt = node.getAttribute('alt') || 'image';
+      const href = safeHref(node.getAttribute('src'));
+      const a = node.ownerDocument.createElement(href ? 'a' : 'span');
+      a.className = 'md-image';
+      a.textContent = `🖼 ${alt}`;
+      if (href) a.setAttribute('href', href);
+      node.replaceWith(a);
+      if (href) fixLink(a);
+      continue;
+    }
+    if (!MD_TAGS.has(tag)) {
+      sanitize(node);
+      node.replaceWith(...node.childNodes);
+      continue;
+    }
+    for (const at of Array.from(node.attributes)) {
+      if (!attrOk(tag, at.name, at.value)) node.removeAttribute(at.name);
+    }
+    if (tag === 'INPUT') {
+      if (node.getAttribute('type') !== 'checkbox') { node.remove(); continue; }
+      node.disabled = true;
+      node.setAttribute('aria-label', node.checked ? 'done' : 'not done');
+    }
+    if (tag === 'A') fixLink(node);
+    sanitize(node);
+  }
+}
+
+function fixLink(a) {
+  const href = safeHref(a.getAttribute('href'));
+  if (!href) {
+    a.removeAttribute('href');
+    a.classList.add('link-removed');
+    a.title = 'Link removed: only http, https and mailto links are allowed';
+    return;
+  }
+  a.setAttribute('href', href);
+  if (href[0] !== '#') {
+    a.target = '_blank';
+    a.rel = LINK_REL;
+  }
+}
+
+// Turn the server's rendered HTML into a safe fragment, with tables and code blocks wrapped
+// so that they scroll sideways on their own.
+function markdownFragment(html) {
+  // Parsed and cleaned in a separate, inert document (nothing in it runs or loads); only the
+  // cleaned nodes are then moved into this page.
+  const doc = document.implementation.createHTMLDocument('');
+  doc.body.innerHTML = html;
+  sanitize(doc.body);
+  for (const t of Array.from(doc.body.querySelectorAll('table'))) {
+    const w = doc.createElement('div');
+    w.className = 'table-scroll';
+    t.replaceWith(w);
+    w.append(t);
+  }
+  for (const pre of Array.from(doc.body.querySelectorAll('pre'))) {
+    const box = doc.createElement('div');
+    box.className = 'code-block';
+    const bar = doc.createElement('div');
+    bar.className = 'code-bar';
+    const lang = doc.createElement('span');
+    const code = pre.querySelector('code');
+    const m = code && /^language-(.+)$/.exec(code.className);
+    lang.textContent = m ? m[1] : 'code';
+    const copy = doc.createElement('button');
+    copy.type = 'button';
+    copy.className = 'copy';
+    copy.textContent = 'Copy';
+    copy.setAttribute('aria-label', 'Copy code');
+    bar.append(lang, copy);
+    pre.replaceWith(box);
+    box.append(bar, pre);
+  }
+  const frag = document.createDocumentFragment();
+  for (const n of Array.from(doc.body.childNodes)) {
+    // The whitespace between blocks is dropped: the text of a rendered answer is its content.
+    if (n.nodeType === Node.TEXT_NODE && n.data.trim() === '') continue;
+    frag.append(document.adoptNode(n));
+  }
+  return frag;
+}
+
+async function copyCode(btn) {
+  const pre = btn.closest('.code-block')?.querySelector('pre');
+  if (!pre) return;
+  const text = pre.textContent;
+  let ok = false;
+  try {
+    await navigator.clipboard.writeText(text);
+    ok = true;
+  } catch {
+    const sel = window.getSelection();
+    const range = document.createRange();
+    range.selectNodeContents(pre);
+    sel.removeAllRanges();
+    sel.addRange(range);
+    try { ok = document.execCommand('copy'); } catch { ok = false; }
+    sel.removeAllRanges();
+  }
+  btn.textContent = ok ? 'Copied' : 'Select and copy';
+  setTimeout(() => { btn.textContent = 'Copy'; }, 1500);
+}
+
 // ---------- panes ----------
 
 function setSide(side, st) {
@@ -115,36 +269,56 @@ function addTurn(prompt) {
     q.textContent = prompt;
     const a = document.createElement('div');
     a.className = 'answer-text';
-    const text = document.createTextNode('');
-    a.append(text);
     const err = document.createElement('p');
     err.className = 'turn-error';
     err.hidden = true;
     turn.append(q, a, err);
     panes[s].answer.append(turn);
     const sd = state.sides[s];
-    sd.text = text;
+    sd.box = a;
     sd.errEl = err;
-    sd.chars = 0;
+    plain(s, '');
     setSide(s, 'wait');
     panes[s].answer.scrollTop = panes[s].answer.scrollHeight;
   }
+}
+
+// Show the latest turn of a side as plain text (while streaming).
+function plain(side, text) {
+  const sd = state.sides[side];
+  if (!sd || !sd.box) return;
+  sd.text = document.createTextNode(text);
+  sd.box.classList.remove('md');
+  sd.box.replaceChildren(sd.text);
+  sd.chars = text.length;
+}
+
+// Replace the latest turn of a side with its rendered Markdown.
+function rendered(side, html) {
+  const sd = state.sides[side];
+  if (!sd || !sd.box || typeof html !== 'string') return;
+  const box = panes[side].answer;
+  const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+  sd.box.replaceChildren(markdownFragment(html));
+  sd.box.classList.add('md');
+  sd.text = null;
+  if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
 // Reset the latest turn's text: the event stream replays it from the start on every (re)connect.
 function restartTurn() {
   for (const s of SIDES) {
     const sd = state.sides[s];
-    if (sd.text) sd.text.data = '';
+    plain(s, '');
     if (sd.errEl) { sd.errEl.hidden = true; sd.errEl.textContent = ''; }
-    sd.chars = 0;
     setSide(s, 'wait');
   }
 }
 
 function appendText(side, text) {
   const sd = state.sides[side];
-  if (!sd || !sd.text || typeof text !== 'string' || text === '') return;
+  if (!sd || !sd.box || typeof text !== 'string' || text === '') return;
+  if (!sd.text) plain(side, sd.box.textContent);
   const box = panes[side].answer;
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
   sd.text.appendData(text);
@@ -155,9 +329,8 @@ function appendText(side, text) {
 
 function setText(side, text) {
   const sd = state.sides[side];
-  if (!sd || !sd.text) return;
-  sd.text.data = text;
-  sd.chars = text.length;
+  if (!sd || !sd.box) return;
+  plain(side, text);
 }
 
 function sideError(side, message) {
@@ -286,7 +459,9 @@ function openEvents() {
   });
   on('done', (ev) => {
     const d = parse(ev);
-    if (turnOk(d) && SIDES.includes(d.side)) setSide(d.side, 'done');
+    if (!turnOk(d) || !SIDES.includes(d.side)) return;
+    if (typeof d.html === 'string') rendered(d.side, d.html);
+    setSide(d.side, 'done');
   });
   // "error" is both the server's named event (a MessageEvent with data) and EventSource's connection error.
   on('error', (ev) => {
@@ -329,7 +504,12 @@ async function resync() {
   if (gen !== state.gen) return;
   const turns = Array.isArray(b.turns) ? b.turns : [];
   const last = turns[turns.length - 1];
-  if (last) for (const s of SIDES) if (typeof last[s] === 'string') setText(s, last[s]);
+  if (last) {
+    for (const s of SIDES) {
+      if (typeof last[`${s}_html`] === 'string') rendered(s, last[`${s}_html`]);
+      else if (typeof last[s] === 'string') setText(s, last[s]);
+    }
+  }
   setStatusLine('');
   if (b.status === 'streaming') {
     if (++state.resyncs > 5) {
@@ -462,7 +642,11 @@ function reveal(r, before) {
   const models = (r && r.models) || {};
   const elo = (r && r.elo) || {};
   const prev = new Map();
-  if (before && Array.isArray(before.models)) for (const m of before.models) prev.set(m.model, m.elo);
+  if (before) {
+    for (const list of [before.models, before.provisional]) {
+      if (Array.isArray(list)) for (const m of list) prev.set(m.model, m.elo);
+    }
+  }
   for (const s of SIDES) {
     const p = panes[s];
     const name = typeof models[s] === 'string' ? models[s] : '';
@@ -513,6 +697,12 @@ el.prompt.addEventListener('keydown', (e) => {
 });
 
 for (const b of el.votes) b.addEventListener('click', () => vote(b.dataset.winner));
+for (const s of SIDES) {
+  panes[s].answer.addEventListener('click', (e) => {
+    const btn = e.target instanceof Element ? e.target.closest('button.copy') : null;
+    if (btn) copyCode(btn);
+  });
+}
 el.newBattle.addEventListener('click', newBattle);
 el.bannerNew.addEventListener('click', newBattle);
 

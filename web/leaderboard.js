@@ -1,5 +1,7 @@
-// Agon leaderboard page: polls /api/leaderboard every 2 s and renders a sortable table.
-// Everything from the server is inserted as text.
+// Agon leaderboard page: polls /api/leaderboard every 2 s, renders the sortable tables (ranked
+// models, then provisional ones apart), and draws the head-to-head heatmaps from
+// /api/leaderboard/matrix with a little SVG code of its own. Everything from the server is
+// inserted as text (textContent / SVG attributes), never as HTML.
 
 const POLL_MS = 2000;
 const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -7,26 +9,41 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const byId = (id) => document.getElementById(id);
 const el = {
   rows: byId('rows'),
+  provRows: byId('prov-rows'),
+  provSection: byId('prov-section'),
+  minBattles: byId('min-battles'),
   votes: byId('votes'),
-  votesLabel: byId('votes-label'),
+  modelCount: byId('model-count'),
+  leadElo: byId('lead-elo'),
+  leadBt: byId('lead-bt'),
   updated: byId('updated'),
+  btInfo: byId('bt-info'),
+  rounds: byId('rounds'),
   live: byId('live'),
   empty: byId('empty'),
   error: byId('lb-error'),
-  provNote: byId('prov-note'),
   heads: Array.from(document.querySelectorAll('#board th[data-key]')),
+  heatWin: document.querySelector('[data-testid=heatmap-win]'),
+  heatBattles: document.querySelector('[data-testid=heatmap-battles]'),
+  heatPredicted: document.querySelector('[data-testid=heatmap-predicted]'),
+  battlesMax: byId('battles-max'),
 };
 
-const sort = { key: 'rank', dir: 1 };
 const DEFAULT_DIR = { rank: 1, model: 1, rank_ub: 1 }; // everything else sorts high → low first
-let last = null; // last payload
+const sort = { key: 'rank', dir: 1 };
+let last = null; // last /api/leaderboard payload
 let lastRendered = '';
+let matrix = null;
+let matrixKey = '';
+let matrixAge = 0; // polls since the matrices were fetched
+let matrixRendered = '';
 const prevElo = new Map();
 let timer = 0;
 let inflight = false;
 
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const winRate = (m) => (num(m.battles) > 0 && num(m.wins) !== null ? m.wins / m.battles : null);
+const rows = (d) => (Array.isArray(d) ? d.filter((m) => m && typeof m === 'object') : []);
 
 function value(m, key) {
   if (key === 'winrate') return winRate(m);
@@ -37,13 +54,23 @@ function value(m, key) {
 function compare(a, b) {
   const va = value(a, sort.key);
   const vb = value(b, sort.key);
+  const byRank = (num(a.rank) ?? 0) - (num(b.rank) ?? 0) || String(a.model).localeCompare(String(b.model));
   if (va === null || vb === null) {
-    if (va === vb) return (num(a.rank) ?? 0) - (num(b.rank) ?? 0);
-    return va === null ? 1 : -1; // missing values last
+    if (va === vb) return byRank;
+    return va === null ? 1 : -1; // missing values last, whichever the direction
   }
-  let c = typeof va === 'string' ? va.localeCompare(vb) : va - vb;
-  if (c === 0) c = ((num(a.rank) ?? 0) - (num(b.rank) ?? 0)) * sort.dir;
-  return c * sort.dir;
+  const c = typeof va === 'string' ? va.localeCompare(vb) : va - vb;
+  return c !== 0 ? c * sort.dir : byRank;
+}
+
+function fmt(x, digits = 0) {
+  return x === null ? '–' : x.toFixed(digits);
+}
+
+function svg(tag, attrs = {}) {
+  const e = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
 }
 
 function td(cls, text) {
@@ -53,159 +80,394 @@ function td(cls, text) {
   return c;
 }
 
-function fmt(x, digits = 0) {
-  return x === null ? '–' : x.toFixed(digits);
-}
+// ---------- table ----------
 
-function ciCell(m, lo, hi) {
+// The BT cell: the rating, its interval as "+x / −y", and a bar on a scale shared by all rows.
+function btCell(m, scale) {
   const c = td('col-bt');
   const bt = num(m.bt);
   if (bt === null) {
     c.textContent = '–';
+    c.title = 'No counted battle yet';
     return c;
   }
-  const wrap = document.createElement('span');
-  wrap.className = 'ci';
   const l = num(m.ci_low);
   const h = num(m.ci_high);
-  if (l !== null && h !== null && hi > lo) {
-    const W = 96;
-    const x = (v) => (4 + ((v - lo) / (hi - lo)) * (W - 8)).toFixed(1);
-    const svg = document.createElementNS(SVG_NS, 'svg');
-    svg.setAttribute('width', W);
-    svg.setAttribute('height', '12');
-    svg.setAttribute('viewBox', `0 0 ${W} 12`);
-    svg.setAttribute('aria-hidden', 'true');
-    const line = (cls, x1, x2) => {
-      const e = document.createElementNS(SVG_NS, 'line');
-      e.setAttribute('class', cls);
-      e.setAttribute('x1', x1);
-      e.setAttribute('x2', x2);
-      e.setAttribute('y1', '6');
-      e.setAttribute('y2', '6');
-      return e;
-    };
-    const dot = document.createElementNS(SVG_NS, 'circle');
-    dot.setAttribute('class', 'ci-point');
-    dot.setAttribute('cx', x(bt));
-    dot.setAttribute('cy', '6');
-    dot.setAttribute('r', '3.5');
-    svg.append(line('ci-track', 2, W - 2), line('ci-range', x(l), x(h)), dot);
-    wrap.append(svg);
-  }
-  const t = document.createElement('span');
-  t.textContent = fmt(bt);
-  wrap.append(t);
+  const wrap = document.createElement('span');
+  wrap.className = 'ci';
+  const v = document.createElement('span');
+  v.className = 'bt-value';
+  v.textContent = fmt(bt);
+  v.title = bt.toFixed(2);
+  wrap.append(v);
   if (l !== null && h !== null) {
     const s = document.createElement('span');
-    s.className = 'sub';
-    s.textContent = `${fmt(l)}–${fmt(h)}`;
-    s.title = '95% confidence interval';
+    s.className = 'ci-text';
+    s.textContent = `+${fmt(Math.max(0, h - bt))} / −${fmt(Math.max(0, bt - l))}`;
+    s.title = `95% confidence interval ${l.toFixed(1)} to ${h.toFixed(1)}`;
     wrap.append(s);
+    if (scale) {
+      const W = 120;
+      const x = (r) => (3 + ((r - scale.lo) / (scale.hi - scale.lo)) * (W - 6)).toFixed(1);
+      const bar = svg('svg', {
+        class: 'ci-bar', width: W, height: 14, viewBox: `0 0 ${W} 14`, role: 'img',
+        'aria-label': `95% interval ${fmt(l)} to ${fmt(h)}`, 'data-testid': 'ci-bar',
+      });
+      const title = svg('title');
+      title.textContent = `BT ${bt.toFixed(1)}, 95% CI ${l.toFixed(1)} – ${h.toFixed(1)}`;
+      const x1 = x(l);
+      const x2 = x(h);
+      bar.append(
+        title,
+        svg('line', { class: 'ci-track', x1: 1, x2: W - 1, y1: 7, y2: 7 }),
+        svg('rect', { class: 'ci-range', x: x1, y: 3, width: Math.max(2, x2 - x1).toFixed(1), height: 8, rx: 4 }),
+        svg('line', { class: 'ci-mid', x1: x(bt), x2: x(bt), y1: 1, y2: 13 }),
+      );
+      wrap.prepend(bar);
+    }
   }
   c.append(wrap);
   return c;
 }
 
-function render(data) {
-  const models = Array.isArray(data.models) ? data.models.slice() : [];
-  const votes = num(data.votes) ?? 0;
-  el.votes.textContent = votes.toLocaleString();
-  el.votesLabel.textContent = votes === 1 ? ' vote' : ' votes';
-  if (data.updated_at) {
-    const d = new Date(data.updated_at);
-    el.updated.dateTime = data.updated_at;
-    el.updated.textContent = Number.isNaN(d.getTime()) ? String(data.updated_at) : d.toLocaleTimeString();
-    el.updated.title = Number.isNaN(d.getTime()) ? '' : d.toLocaleString();
+function rowFor(m, scale, provisional) {
+  const tr = document.createElement('tr');
+  tr.dataset.testid = 'leaderboard-row';
+  tr.dataset.model = String(m.model ?? '');
+  if (provisional) tr.classList.add('provisional');
+  const elo = num(m.elo);
+  const before = prevElo.get(tr.dataset.model);
+  if (before !== undefined && elo !== null && before !== elo) tr.classList.add('changed');
+  if (elo !== null) prevElo.set(tr.dataset.model, elo);
+
+  const rank = num(m.rank);
+  const rc = td('num rank col-rank');
+  if (provisional) {
+    rc.textContent = '–';
+    rc.title = 'Provisional: not ranked yet';
+  } else if (rank !== null && rank >= 1 && rank <= 3) {
+    const b = document.createElement('span');
+    b.className = `medal medal-${rank}`;
+    b.textContent = String(rank);
+    rc.append(b);
+  } else {
+    rc.textContent = rank === null ? '–' : String(rank);
   }
 
-  const hasBt = models.some((m) => num(m.bt) !== null);
-  const hasUb = models.some((m) => num(m.rank_ub) !== null);
-  const minBattles = num(data.min_battles);
-  const provisional = (m) => m.provisional === true || (minBattles !== null && (num(m.battles) ?? 0) < minBattles);
+  const mc = td('model col-model');
+  const name = document.createElement('span');
+  name.className = 'model-label';
+  name.textContent = tr.dataset.model;
+  mc.append(name);
+  if (provisional) {
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = 'provisional';
+    mc.append(tag);
+  }
+  const wr = winRate(m);
+  // On a phone the battles and win rate columns fold into a line under the name.
+  const battles = num(m.battles) ?? 0;
+  const sub = document.createElement('span');
+  sub.className = 'model-sub';
+  sub.setAttribute('aria-hidden', 'true');
+  sub.textContent = `${battles.toLocaleString()} battle${battles === 1 ? '' : 's'}`
+    + (wr === null ? '' : ` · ${(wr * 100).toFixed(0)}% won`);
+  mc.append(sub);
+
+  const ec = td('num elo col-elo', fmt(elo));
+  if (elo !== null) ec.title = elo.toFixed(2);
+
+  const wc = td('num col-winrate');
+  const wt = document.createElement('span');
+  wt.textContent = wr === null ? '–' : `${(wr * 100).toFixed(1)}%`;
+  wc.append(wt);
+  if (wr !== null) {
+    const bar = document.createElement('span');
+    bar.className = 'winbar';
+    bar.setAttribute('aria-hidden', 'true');
+    const fill = document.createElement('span');
+    fill.style.width = `${(wr * 100).toFixed(1)}%`; // CSSOM, allowed under the strict CSP
+    bar.append(fill);
+    wc.prepend(bar);
+  }
+
+  tr.append(
+    rc, mc, ec, btCell(m, scale),
+    td('num col-ub', fmt(num(m.rank_ub))),
+    td('num col-battles', fmt(num(m.battles))),
+    td('num col-wlt', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
+    wc,
+  );
+  return tr;
+}
+
+function ciScale(all) {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of all) {
+    const l = num(m.ci_low);
+    const h = num(m.ci_high);
+    if (l !== null && h !== null) {
+      lo = Math.min(lo, l);
+      hi = Math.max(hi, h);
+    }
+  }
+  if (!(hi > lo)) return null;
+  const pad = Math.max(2, (hi - lo) * 0.04);
+  return { lo: lo - pad, hi: hi + pad };
+}
+
+function leader(list, key) {
+  let best = null;
+  for (const m of list) {
+    const v = num(m[key]);
+    if (v !== null && (best === null || v > num(best[key]))) best = m;
+  }
+  return best;
+}
+
+function setLeader(node, m, key) {
+  node.replaceChildren();
+  if (!m) {
+    node.textContent = '–';
+    return;
+  }
+  const n = document.createElement('span');
+  n.className = 'lead-name';
+  n.textContent = String(m.model);
+  const v = document.createElement('span');
+  v.className = 'lead-score';
+  v.textContent = fmt(num(m[key]));
+  node.append(n, v);
+  node.title = `${m.model}: ${num(m[key]).toFixed(1)}`;
+}
+
+function fmtTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString();
+}
+
+function render(data) {
+  const main = rows(data.models);
+  const prov = rows(data.provisional);
+  const all = main.concat(prov);
+  const votes = num(data.votes) ?? 0;
+  el.votes.textContent = votes.toLocaleString();
+  el.modelCount.textContent = all.length.toLocaleString();
+  if (typeof data.updated_at === 'string') {
+    el.updated.dateTime = data.updated_at;
+    el.updated.textContent = fmtTime(data.updated_at);
+  }
+  if (typeof data.bt_updated_at === 'string') {
+    el.btInfo.textContent = `BT fitted ${fmtTime(data.bt_updated_at)}`;
+  } else {
+    el.btInfo.textContent = 'BT fit pending';
+  }
+  const rounds = num(data.bootstrap_rounds);
+  if (rounds !== null) el.rounds.textContent = rounds.toLocaleString();
+  const minB = num(data.min_battles) ?? 0;
+  el.minBattles.textContent = `${minB.toLocaleString()} battle${minB === 1 ? '' : 's'}`;
+
   for (const th of el.heads) {
-    if (th.dataset.key === 'bt') th.hidden = !hasBt;
-    if (th.dataset.key === 'rank_ub') th.hidden = !hasUb;
     if (th.dataset.key === sort.key) th.setAttribute('aria-sort', sort.dir > 0 ? 'ascending' : 'descending');
     else th.removeAttribute('aria-sort');
   }
 
-  const key = JSON.stringify([models, sort]);
+  const key = JSON.stringify([main, prov, sort]);
   if (key === lastRendered) return;
   lastRendered = key;
 
-  models.sort(compare);
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const m of models) {
-    const l = num(m.ci_low);
-    const h = num(m.ci_high);
-    if (l !== null) lo = Math.min(lo, l);
-    if (h !== null) hi = Math.max(hi, h);
-  }
+  // Leaders among ranked models (or all, while every model is provisional).
+  const pool = main.length ? main : all;
+  setLeader(el.leadElo, votes > 0 ? leader(pool, 'elo') : null, 'elo');
+  setLeader(el.leadBt, leader(pool, 'bt'), 'bt');
 
+  const scale = ciScale(all);
   const frag = document.createDocumentFragment();
-  let anyProvisional = false;
-  for (const m of models) {
-    const tr = document.createElement('tr');
-    tr.dataset.testid = 'leaderboard-row';
-    tr.dataset.model = String(m.model ?? '');
-    const prov = provisional(m);
-    if (prov) {
-      tr.classList.add('provisional');
-      anyProvisional = true;
-    }
-    const elo = num(m.elo);
-    const before = prevElo.get(tr.dataset.model);
-    if (before !== undefined && elo !== null && before !== elo) tr.classList.add('changed');
-    if (elo !== null) prevElo.set(tr.dataset.model, elo);
-
-    const rank = num(m.rank);
-    const rc = td('num rank');
-    if (rank !== null && rank >= 1 && rank <= 3) {
-      const b = document.createElement('span');
-      b.className = `medal medal-${rank}`;
-      b.textContent = String(rank);
-      rc.append(b);
-    } else {
-      rc.textContent = rank === null ? '–' : String(rank);
-    }
-
-    const mc = td('model', tr.dataset.model);
-    if (prov) {
-      const tag = document.createElement('span');
-      tag.className = 'tag';
-      tag.textContent = 'provisional';
-      mc.append(tag);
-    }
-
-    const ec = td('num elo', fmt(elo));
-    if (elo !== null) ec.title = elo.toFixed(2);
-
-    const cells = [rc, mc, ec];
-    if (hasBt) cells.push(ciCell(m, lo, hi));
-    if (hasUb) cells.push(td('num col-ub', fmt(num(m.rank_ub))));
-    cells.push(td('num col-battles', fmt(num(m.battles))));
-    cells.push(td('num col-wlt', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`));
-    const wr = winRate(m);
-    const wc = td('num', wr === null ? '–' : `${(wr * 100).toFixed(1)}%`);
-    if (wr !== null) {
-      const bar = document.createElement('span');
-      bar.className = 'winbar';
-      bar.setAttribute('aria-hidden', 'true');
-      const fill = document.createElement('span');
-      fill.style.width = `${(wr * 100).toFixed(1)}%`; // CSSOM, allowed under a strict CSP
-      bar.append(fill);
-      wc.append(bar);
-    }
-    cells.push(wc);
-    tr.append(...cells);
-    frag.append(tr);
-  }
+  for (const m of main.slice().sort(compare)) frag.append(rowFor(m, scale, false));
   el.rows.replaceChildren(frag);
-  el.empty.hidden = models.length > 0;
-  el.provNote.hidden = !anyProvisional;
+  const pfrag = document.createDocumentFragment();
+  for (const m of prov.slice().sort(compare)) pfrag.append(rowFor(m, scale, true));
+  el.provRows.replaceChildren(pfrag);
+  el.provSection.hidden = prov.length === 0;
+  el.empty.hidden = main.length > 0;
+  el.empty.textContent = all.length === 0 ? 'No models are enabled yet.'
+    : `No model has ${minB.toLocaleString()} battles yet: every model is still provisional.`;
 }
+
+// ---------- heatmaps ----------
+
+// Cell colours, blended over the page by their opacity: indigo where the row model wins more
+// often, orange where it loses more often, teal for counts; lighter shades in dark mode.
+const DARK = window.matchMedia('(prefers-color-scheme: dark)');
+const PALETTE = {
+  light: { pos: [79, 70, 229], neg: [234, 88, 12], count: [13, 148, 136] },
+  dark: { pos: [129, 140, 248], neg: [251, 146, 60], count: [45, 212, 191] },
+};
+const palette = () => PALETTE[DARK.matches ? 'dark' : 'light'];
+
+function shortName(s, n = 22) {
+  const chars = Array.from(s);
+  return chars.length > n ? `${chars.slice(0, n - 1).join('')}…` : s;
+}
+
+// Order the matrix like the leaderboard: ranked models by rating, then provisional ones.
+function orderedIndices(mx) {
+  const names = mx.models;
+  const order = [];
+  if (last) {
+    const listed = rows(last.models).concat(rows(last.provisional)).map((m) => String(m.model));
+    for (const n of listed) {
+      const i = names.indexOf(n);
+      if (i >= 0 && !order.includes(i)) order.push(i);
+    }
+  }
+  for (let i = 0; i < names.length; i++) if (!order.includes(i)) order.push(i);
+  return order;
+}
+
+function cellFill(kind, v, max) {
+  const p = palette();
+  if (kind === 'battles') {
+    if (!(v > 0)) return null;
+    return { rgb: p.count, a: 0.12 + 0.78 * (v / max) };
+  }
+  if (v === null) return null;
+  const d = v - 0.5;
+  return { rgb: d >= 0 ? p.pos : p.neg, a: 0.06 + Math.min(1, Math.abs(d) * 2) * 0.84 };
+}
+
+function cellText(kind, v, big) {
+  if (kind === 'battles') return String(v);
+  const p = Math.round(v * 100);
+  return big ? `${p}%` : String(p);
+}
+
+function describe(kind, row, col, v, games) {
+  if (kind === 'battles') return `${row} vs ${col}: ${v} battle${v === 1 ? '' : 's'}`;
+  if (kind === 'win') {
+    if (v === null) return `${row} vs ${col}: no battles yet`;
+    return `${row} vs ${col}: ${row} won ${(v * 100).toFixed(1)}% of ${games} battle${games === 1 ? '' : 's'}`;
+  }
+  if (v === null) return `${row} vs ${col}: no prediction (not connected by battles)`;
+  return `${row} vs ${col}: Bradley-Terry predicts ${row} wins ${(v * 100).toFixed(1)}%`;
+}
+
+function drawHeatmap(box, kind, mx) {
+  const names = mx.models;
+  const grid = kind === 'battles' ? mx.battles : kind === 'win' ? mx.win_fraction : mx.predicted;
+  const order = orderedIndices(mx);
+  const n = order.length;
+  if (n < 2) {
+    const p = document.createElement('p');
+    p.className = 'heat-empty';
+    p.textContent = 'Needs at least two models.';
+    box.replaceChildren(p);
+    return 0;
+  }
+  const val = (i, j) => {
+    const row = Array.isArray(grid) ? grid[i] : null;
+    return row ? num(row[j]) : null;
+  };
+  let max = 0;
+  for (const i of order) for (const j of order) if (i !== j) max = Math.max(max, val(i, j) ?? 0);
+
+  const cell = n <= 6 ? 52 : n <= 10 ? 42 : n <= 16 ? 30 : 22;
+  const font = cell >= 40 ? 12 : cell >= 30 ? 10.5 : 9;
+  const labels = order.map((i) => shortName(String(names[i])));
+  const longest = Math.max(...labels.map((l) => Array.from(l).length));
+  const labelW = Math.min(160, 14 + longest * 6.6);
+  const top = Math.round(Math.min(160, longest * 6.6) * 0.72 + 14);
+  const left = Math.round(labelW);
+  const W = left + n * cell + 6;
+  const H = top + n * cell + 6;
+  const kindName = { win: 'Win fraction', battles: 'Battle counts', predicted: 'Predicted win probability' }[kind];
+
+  const root = svg('svg', {
+    class: `heatmap heatmap-${kind}`, width: W, height: H, viewBox: `0 0 ${W} ${H}`,
+    role: 'img', 'aria-label': `${kindName}, ${n} models, rows against columns`,
+  });
+  const rowsG = svg('g', { class: 'labels rows' });
+  const colsG = svg('g', { class: 'labels cols' });
+  const cellsG = svg('g', { class: 'cells' });
+  order.forEach((i, r) => {
+    const full = String(names[i]);
+    const y = top + r * cell + cell / 2;
+    const t = svg('text', { x: left - 8, y, 'text-anchor': 'end', 'dominant-baseline': 'central', 'font-size': 11.5 });
+    t.textContent = labels[r];
+    const tt = svg('title');
+    tt.textContent = full;
+    t.append(tt);
+    rowsG.append(t);
+    const cx = left + r * cell + cell / 2;
+    const c = svg('text', {
+      x: 0, y: 0, 'text-anchor': 'end', 'dominant-baseline': 'central', 'font-size': 11.5,
+      transform: `translate(${cx.toFixed(1)} ${top - 8}) rotate(45)`,
+    });
+    c.textContent = labels[r];
+    const ct = svg('title');
+    ct.textContent = full;
+    c.append(ct);
+    colsG.append(c);
+  });
+  order.forEach((i, r) => {
+    order.forEach((j, k) => {
+      const x = left + k * cell;
+      const y = top + r * cell;
+      const g = svg('g', { class: 'cell-g' });
+      const rect = svg('rect', {
+        class: 'cell', x: x + 1, y: y + 1, width: cell - 2, height: cell - 2, rx: 4,
+        'data-row': String(names[i]), 'data-col': String(names[j]),
+      });
+      const title = svg('title');
+      g.append(rect);
+      if (i === j) {
+        rect.classList.add('diag');
+        title.textContent = String(names[i]);
+      } else {
+        const v = val(i, j);
+        const games = num(Array.isArray(mx.battles) && mx.battles[i] ? mx.battles[i][j] : null) ?? 0;
+        title.textContent = describe(kind, String(names[i]), String(names[j]), v, games);
+        const f = cellFill(kind, v, max || 1);
+        if (v !== null) rect.setAttribute('data-value', String(v));
+        if (f) {
+          rect.setAttribute('fill', `rgb(${f.rgb.join(' ')})`);
+          rect.setAttribute('fill-opacity', f.a.toFixed(3));
+        } else {
+          rect.classList.add('none');
+        }
+        if (v !== null && (kind !== 'battles' || v > 0) && cell >= 28) {
+          const t = svg('text', {
+            x: x + cell / 2, y: y + cell / 2, 'text-anchor': 'middle', 'dominant-baseline': 'central',
+            'font-size': font, class: f && f.a > 0.58 ? 'ink-strong' : 'ink',
+          });
+          t.textContent = cellText(kind, v, cell >= 42);
+          g.append(t);
+        }
+      }
+      g.append(title);
+      cellsG.append(g);
+    });
+  });
+  root.append(cellsG, rowsG, colsG);
+  box.replaceChildren(root);
+  return max;
+}
+
+function renderMatrix(mx) {
+  if (!mx || !Array.isArray(mx.models)) return;
+  const order = last ? JSON.stringify(rows(last.models).concat(rows(last.provisional)).map((m) => m.model)) : '';
+  const key = JSON.stringify([mx, order]);
+  if (key === matrixRendered) return;
+  matrixRendered = key;
+  drawHeatmap(el.heatWin, 'win', mx);
+  const max = drawHeatmap(el.heatBattles, 'battles', mx);
+  el.battlesMax.textContent = String(max || 1);
+  drawHeatmap(el.heatPredicted, 'predicted', mx);
+}
+
+// ---------- polling ----------
 
 function setLive(ok, message) {
   el.live.dataset.state = ok ? 'ok' : 'err';
@@ -214,20 +476,36 @@ function setLive(ok, message) {
   if (!ok) el.error.textContent = message;
 }
 
+async function getJson(url) {
+  const res = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
+  let data = null;
+  try { data = await res.json(); } catch { /* handled below */ }
+  if (!res.ok || !data) {
+    const msg = (data && data.error && data.error.message) || `HTTP ${res.status}`;
+    throw new Error(msg);
+  }
+  return data;
+}
+
 async function poll() {
   clearTimeout(timer);
   if (inflight) return;
   inflight = true;
   try {
-    const res = await fetch('/api/leaderboard', { cache: 'no-cache', headers: { Accept: 'application/json' } });
-    let data = null;
-    try { data = await res.json(); } catch { /* handled below */ }
-    if (!res.ok || !data) {
-      const msg = (data && data.error && data.error.message) || `HTTP ${res.status}`;
-      throw new Error(msg);
-    }
+    const data = await getJson('/api/leaderboard');
     last = data;
     render(data);
+    // The matrices come from the background Bradley-Terry fit: fetch them again when it has
+    // been redone (bt_updated_at has whole seconds, so the fitted values are compared too),
+    // and every 20 s in any case.
+    const fit = rows(data.models).concat(rows(data.provisional)).map((m) => [m.model, m.bt, m.ci_low, m.ci_high]);
+    const mkey = JSON.stringify([data.votes, data.bt_updated_at, fit]);
+    if (mkey !== matrixKey || !matrix || ++matrixAge >= 10) {
+      matrix = await getJson('/api/leaderboard/matrix');
+      matrixKey = mkey;
+      matrixAge = 0;
+    }
+    renderMatrix(matrix);
     setLive(true);
   } catch (e) {
     setLive(false, `Could not load the leaderboard: ${e.message}`);
@@ -249,9 +527,21 @@ for (const th of el.heads) {
   });
 }
 
+DARK.addEventListener('change', () => {
+  matrixRendered = '';
+  if (matrix) renderMatrix(matrix);
+});
+
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) poll();
   else clearTimeout(timer);
 });
+
+// /leaderboard?sort=bt opens the table sorted by the Bradley-Terry rating.
+const initial = new URLSearchParams(window.location.search).get('sort');
+if (initial && ['bt', 'elo', 'battles', 'winrate', 'rank_ub', 'model'].includes(initial)) {
+  sort.key = initial;
+  sort.dir = DEFAULT_DIR[initial] || -1;
+}
 
 poll();

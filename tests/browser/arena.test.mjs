@@ -2,78 +2,17 @@
 // real agon binary and tests/fake_backend.py. Run: node --test tests/browser/
 // (or tests/browser/run.sh). Screenshots go to tests/browser/artifacts/.
 
-import { test, before } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startArena, stopArena, newPage, waitFor, waitPhase, answerTexts, screenshot,
-  recordVoteButtons, recordStreaming, clearOldFailures, checkPrerequisites,
+  newPage, waitFor, waitPhase, answerTexts, screenshot, recordVoteButtons, recordStreaming,
+  clearOldFailures, checkPrerequisites, arenaTest, votesDisabled, startBattle, vote, leaderboardRows, ECHO_RE,
 } from './harness.mjs';
 
 before(async () => {
   checkPrerequisites();
   await clearOldFailures();
 });
-
-const VOTES = ['vote-a', 'vote-b', 'vote-tie', 'vote-bothbad'];
-const ECHO_RE = (turn, msgs, prompt) =>
-  new RegExp(`^\\[[0-9a-f]{10}\\] turn ${turn} \\(${msgs} messages\\): you said: ${prompt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
-
-// Run fn with a fresh arena; on failure keep screenshots of the open pages and add the
-// server's log to the error.
-function arenaTest(name, models, opts, fn) {
-  test(name, { timeout: 120000 }, async () => {
-    const arena = await startArena(models, opts);
-    try {
-      await fn(arena);
-    } catch (e) {
-      const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-      let i = 0;
-      for (const p of arena.context.pages()) {
-        try { await screenshot(p, `FAILED-${slug}-${i++}.png`); } catch { /* page gone */ }
-      }
-      e.message += `\n--- agon log ---\n${arena.logs.agon ? arena.logs.agon().slice(-4000) : ''}`;
-      throw e;
-    } finally {
-      await stopArena(arena);
-    }
-  });
-}
-
-async function votesDisabled(page) {
-  return page.$$eval(VOTES.map((v) => `[data-testid=${v}]`).join(','), (bs) => bs.map((b) => b.disabled));
-}
-
-// Type a prompt and press Enter; returns the battle id from POST /api/battles.
-async function startBattle(page, prompt) {
-  const box = page.getByTestId('prompt');
-  await box.fill(prompt);
-  const [resp] = await Promise.all([
-    page.waitForResponse((r) => r.url().endsWith('/api/battles') && r.request().method() === 'POST'),
-    box.press('Enter'),
-  ]);
-  assert.equal(resp.status(), 201, `POST /api/battles: ${resp.status()}`);
-  const body = await resp.json();
-  assert.match(body.id, /^[A-Za-z0-9_-]{16,}$/);
-  return body.id;
-}
-
-async function vote(page, testid) {
-  const [resp] = await Promise.all([
-    page.waitForResponse((r) => /\/api\/battles\/[^/]+\/vote$/.test(r.url()) && r.request().method() === 'POST'),
-    page.getByTestId(testid).click(),
-  ]);
-  assert.equal(resp.status(), 200, `vote: HTTP ${resp.status()}`);
-  return resp.json();
-}
-
-async function leaderboardRows(page) {
-  return page.$$eval('[data-testid=leaderboard-row]', (rows) => rows.map((r) => ({
-    model: r.dataset.model,
-    elo: r.querySelector('.elo')?.textContent,
-    eloExact: r.querySelector('.elo')?.title,
-    battles: r.querySelector('.col-battles')?.textContent,
-  })));
-}
 
 // ---------------------------------------------------------------------------
 
@@ -152,7 +91,7 @@ arenaTest('full battle: prompt, both panes stream, vote, names revealed, leaderb
     assert.deepEqual(battle.models, reply.models, 'GET /api/battles/ID agrees with the vote reply');
     assert.equal(battle.turns[0].a, finalA, 'pane A shows the stored answer A');
     assert.equal(battle.turns[0].b, finalB, 'pane B shows the stored answer B');
-    await screenshot(page, 'arena-desktop.png');
+    await screenshot(page, 'battle-voted.png');
 
     // The leaderboard shows the vote: winner 1002, loser 998, one battle each.
     const board = await newPage(arena);
@@ -165,7 +104,7 @@ arenaTest('full battle: prompt, both panes stream, vote, names revealed, leaderb
     assert.deepEqual([winner.elo, winner.battles], ['1002', '1'], `winner row ${JSON.stringify(winner)}`);
     assert.deepEqual([loser.elo, loser.battles], ['998', '1'], `loser row ${JSON.stringify(loser)}`);
     assert.equal(rows[0].model, reply.models.a, 'the winner is ranked first');
-    await screenshot(board, 'leaderboard-desktop.png');
+    await screenshot(board, 'leaderboard-one-vote.png');
 
     // It refreshes live: a second vote (B wins this time) shows up without reloading.
     const b2 = await (await board.request.post(`${arena.url}api/battles`, { data: { prompt: 'again' } })).json();
@@ -346,10 +285,22 @@ arenaTest('phone width 390 px: panes stack, no sideways scrolling on either page
     await page.goto(arena.url);
     await waitPhase(page, 'idle');
     await noSideways(page, 'arena, idle');
-    // A long unbroken word (a URL) in the prompt and so in both answers.
-    const prompt = `Please summarise https://example.org/${'very-long-path-segment-'.repeat(8)}end and explain it in a few words.`;
+    // A long unbroken word (a URL), a wide table and a long code line in the prompt, and so in
+    // both answers (rendered as Markdown once complete).
+    const prompt = [
+      `Please summarise https://example.org/${'very-long-path-segment-'.repeat(8)}end and explain it in a few words.`,
+      '',
+      `| ${Array.from({ length: 12 }, (_, i) => `column${i}`).join(' | ')} |`,
+      `|${'---|'.repeat(12)}`,
+      `| ${Array.from({ length: 12 }, (_, i) => `value-number-${i}`).join(' | ')} |`,
+      '',
+      '```',
+      `${'x = 1; '.repeat(40)}`,
+      '```',
+    ].join('\n');
     await startBattle(page, prompt);
     await waitPhase(page, 'ready', 30000);
+    assert.equal(await page.locator('[data-testid=answer-a] table').count(), 1, 'the table is rendered');
     await noSideways(page, 'arena, answers shown');
     const boxes = await page.evaluate(() => ['a', 'b'].map((s) => {
       const r = document.getElementById(`pane-${s}`).getBoundingClientRect();
@@ -359,13 +310,17 @@ arenaTest('phone width 390 px: panes stack, no sideways scrolling on either page
     await vote(page, 'vote-a');
     await waitPhase(page, 'voted');
     await noSideways(page, 'arena, after the vote');
-    await screenshot(page, 'arena-phone.png');
+    await screenshot(page, 'phone-arena.png');
 
     const board = await newPage(arena);
     await board.goto(`${arena.url}leaderboard`);
-    await waitFor(board, 'two leaderboard rows', () => document.querySelectorAll('[data-testid=leaderboard-row]').length === 2);
+    await waitFor(board, 'two leaderboard rows and the heatmaps', () => document.querySelectorAll('[data-testid=leaderboard-row]').length === 2
+      && document.querySelectorAll('[data-testid=heatmap-win] rect.cell').length === 4);
     await noSideways(board, 'leaderboard');
-    await screenshot(board, 'leaderboard-phone.png');
+    // The heatmaps fit the phone's width.
+    const heat = await board.$eval('[data-testid=heatmap-win] svg', (s) => s.getBoundingClientRect().right);
+    assert.ok(heat <= 390, `heatmap inside the screen: right edge ${heat}`);
+    await screenshot(board, 'phone-leaderboard.png');
     assert.deepEqual(page.problems.concat(board.problems), [], 'no console errors');
   });
 
@@ -420,4 +375,70 @@ arenaTest('anonymity: the page names neither model before the vote',
     await waitPhase(page, 'voted');
     const html = await page.content();
     assert.ok(html.includes('zeta-secretname') && html.includes('omega-hiddenname'), 'names revealed after the vote');
+  });
+
+arenaTest('accessibility basics and a battle by keyboard alone',
+  { 'kb-one': 'echo-kb1', 'kb-two': 'echo-kb2' }, {}, async (arena) => {
+    const page = await newPage(arena);
+    await page.goto(arena.url);
+    await waitPhase(page, 'idle');
+    const audit = (p) => p.evaluate(() => {
+      const name = (e) => (e.getAttribute('aria-label') || e.textContent || '').trim()
+        || (e.getAttribute('aria-labelledby') || '').split(/\s+/).map((id) => document.getElementById(id)?.textContent || '').join(' ').trim();
+      const problems = [];
+      if (!document.documentElement.lang) problems.push('no lang');
+      if (!document.title) problems.push('no title');
+      if (document.querySelectorAll('h1').length !== 1) problems.push('not exactly one h1');
+      for (const b of document.querySelectorAll('button, a[href]')) {
+        if (b.getClientRects().length && !name(b)) problems.push(`unnamed ${b.outerHTML.slice(0, 80)}`);
+      }
+      for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) problems.push(`img without alt ${img.outerHTML.slice(0, 80)}`);
+      for (const f of document.querySelectorAll('textarea, input, select')) {
+        if (!f.labels?.length && !f.getAttribute('aria-label')) problems.push(`unlabelled field ${f.outerHTML.slice(0, 80)}`);
+      }
+      for (const s of document.querySelectorAll('svg.heatmap')) {
+        if (s.getAttribute('role') !== 'img' || !s.getAttribute('aria-label')) problems.push('heatmap without role=img and a label');
+      }
+      const ids = Array.from(document.querySelectorAll('[id]')).map((e) => e.id);
+      const dup = ids.filter((id, i) => ids.indexOf(id) !== i);
+      if (dup.length) problems.push(`duplicate ids ${dup}`);
+      return problems;
+    });
+    assert.deepEqual(await audit(page), [], 'arena page');
+    for (const s of ['a', 'b']) {
+      const pane = page.getByTestId(`answer-${s}`);
+      assert.equal(await pane.getAttribute('aria-live'), 'polite', `pane ${s} is a live region`);
+      assert.ok(await pane.getAttribute('aria-labelledby'), `pane ${s} is labelled`);
+    }
+    for (const [id, key] of [['vote-a', 'A'], ['vote-b', 'B'], ['vote-tie', 'T'], ['vote-bothbad', 'X']]) {
+      assert.equal(await page.getByTestId(id).getAttribute('aria-keyshortcuts'), key);
+      assert.equal((await page.getByTestId(id).locator('kbd').textContent()).trim(), key, `${id} shows its shortcut`);
+    }
+
+    // Keyboard only: "/" focuses the prompt, Enter sends, Esc leaves it, B votes, N starts over.
+    await page.locator('body').press('/');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'prompt');
+    await page.keyboard.type('A question typed on the keyboard.');
+    await page.keyboard.press('Enter');
+    await waitPhase(page, 'ready', 30000);
+    await page.keyboard.press('Escape');
+    const [resp] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/vote')),
+      page.keyboard.press('b'),
+    ]);
+    assert.equal((await resp.json()).winner, 'b');
+    await waitPhase(page, 'voted');
+    assert.equal(await page.getByTestId('model-a').isVisible(), true);
+    assert.match(await page.locator('#rating-a').textContent(), /Elo \d+ [▲▼±]/, 'the rating change is shown');
+    await page.keyboard.press('n');
+    await waitPhase(page, 'idle');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'prompt', 'focus back in the prompt');
+
+    const board = await newPage(arena);
+    await board.goto(`${arena.url}leaderboard`);
+    await waitFor(board, 'rows and heatmaps', () => document.querySelectorAll('[data-testid=leaderboard-row]').length === 2
+      && document.querySelectorAll('svg.heatmap').length === 3);
+    assert.deepEqual(await audit(board), [], 'leaderboard page');
+    assert.ok(await board.locator('#board caption').textContent(), 'the table has a caption');
+    assert.deepEqual(page.problems.concat(board.problems), [], 'no console errors');
   });

@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { createHash } from 'node:crypto';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -90,8 +93,9 @@ async function stopProcess(child, graceMs = 5000) {
 }
 
 // One isolated arena: a fake backend, an agon with its own temporary database, and a
-// Chromium with a fresh user-data directory. models: { publicName: upstreamId }.
-export async function startArena(models, { ratingsK, contextOptions = {} } = {}) {
+// Chromium with a fresh user-data directory. models: { publicName: upstreamId };
+// ratings: extra keys for the [ratings] section, e.g. { min_battles: 1 }.
+export async function startArena(models, { ratingsK, ratings = {}, contextOptions = {} } = {}) {
   checkPrerequisites();
   const dir = await mkdtemp(path.join(tmpdir(), 'agon-browser-'));
   const arena = { dir, procs: [], context: null, logs: {} };
@@ -104,7 +108,11 @@ export async function startArena(models, { ratingsK, contextOptions = {} } = {})
 
     // Browsers here vote the moment both answers are done: no reading delay.
     let ini = `[server]\ndatabase = ${path.join(dir, 'agon.db')}\n\n[limits]\nmin_vote_seconds = 0\n\n`;
-    if (ratingsK !== undefined) ini += `[ratings]\nk = ${ratingsK}\n\n`;
+    const r = { ...ratings };
+    if (ratingsK !== undefined) r.k = ratingsK;
+    if (Object.keys(r).length) {
+      ini += `[ratings]\n${Object.entries(r).map(([k, v]) => `${k} = ${v}\n`).join('')}\n`;
+    }
     for (const [name, upstream] of Object.entries(models)) {
       ini += `[model ${name}]\nbase_url = ${api}\nmodel = ${upstream}\ntimeout = 30\n\n`;
     }
@@ -168,7 +176,7 @@ export async function pageState(page) {
   try {
     return await page.evaluate(() => {
       const q = (s) => document.querySelector(s);
-      const texts = (side) => Array.from(document.querySelectorAll(`[data-testid=answer-${side}] .answer-text`)).map((e) => e.textContent);
+      const texts = (side) => Array.from(document.querySelectorAll(`[data-testid=answer-${side}] .answer-text`)).map((e) => e.textContent.trim());
       return {
         phase: document.body.dataset.phase,
         a: texts('a'),
@@ -200,8 +208,10 @@ export function waitPhase(page, phases, timeout = 20000) {
   return waitFor(page, `phase ${list.join('|')}`, (l) => l.includes(document.body.dataset.phase), list, timeout);
 }
 
+// The text of each turn's answer in a pane (a rendered answer's text, without the
+// whitespace between its blocks).
 export async function answerTexts(page, side) {
-  return page.$$eval(`[data-testid=answer-${side}] .answer-text`, (els) => els.map((e) => e.textContent));
+  return page.$$eval(`[data-testid=answer-${side}] .answer-text`, (els) => els.map((e) => e.textContent.trim()));
 }
 
 export async function screenshot(page, name) {
@@ -247,4 +257,121 @@ export async function recordStreaming(page) {
     }
     window.__streamMo = mo;
   });
+}
+
+// ---------------------------------------------------------------------------
+// Test building blocks shared by the *.test.mjs files.
+
+export const VOTES = ['vote-a', 'vote-b', 'vote-tie', 'vote-bothbad'];
+
+export function escapeRe(s) {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+// The fake echo model's answer: "[TAG] turn N (M messages): you said: PROMPT".
+export const ECHO_RE = (turn, msgs, prompt) =>
+  new RegExp(`^\\[[0-9a-f]{10}\\] turn ${turn} \\(${msgs} messages\\): you said: ${escapeRe(prompt)}$`);
+
+// The tag the fake backend puts at the start of an echo model's answers (see answer_tag in
+// tests/fake_backend.py): lets a test tell which upstream wrote an answer without the page
+// or the API naming it.
+export function answerTag(upstream) {
+  return `[${createHash('sha256').update(upstream, 'utf8').digest('hex').slice(0, 10)}]`;
+}
+
+// Run fn with a fresh arena; on failure keep screenshots of the open pages and add the
+// server's log to the error.
+export function arenaTest(name, models, opts, fn) {
+  test(name, { timeout: 180000 }, async () => {
+    const arena = await startArena(models, opts);
+    try {
+      await fn(arena);
+    } catch (e) {
+      const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase().slice(0, 80);
+      let i = 0;
+      for (const p of arena.context.pages()) {
+        try { await screenshot(p, `FAILED-${slug}-${i++}.png`); } catch { /* page gone */ }
+      }
+      e.message += `\n--- agon log ---\n${arena.logs.agon ? arena.logs.agon().slice(-4000) : ''}`;
+      throw e;
+    } finally {
+      await stopArena(arena);
+    }
+  });
+}
+
+export async function votesDisabled(page) {
+  return page.$$eval(VOTES.map((v) => `[data-testid=${v}]`).join(','), (bs) => bs.map((b) => b.disabled));
+}
+
+// Type a prompt and press Enter; returns the battle id from POST /api/battles.
+export async function startBattle(page, prompt) {
+  const box = page.getByTestId('prompt');
+  await box.fill(prompt);
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/battles') && r.request().method() === 'POST'),
+    box.press('Enter'),
+  ]);
+  assert.equal(resp.status(), 201, `POST /api/battles: ${resp.status()}`);
+  const body = await resp.json();
+  assert.match(body.id, /^[A-Za-z0-9_-]{16,}$/);
+  return body.id;
+}
+
+export async function vote(page, testid) {
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => /\/api\/battles\/[^/]+\/vote$/.test(r.url()) && r.request().method() === 'POST'),
+    page.getByTestId(testid).click(),
+  ]);
+  assert.equal(resp.status(), 200, `vote: HTTP ${resp.status()}`);
+  return resp.json();
+}
+
+export async function leaderboardRows(page, scope = '') {
+  return page.$$eval(`${scope} [data-testid=leaderboard-row]`.trim(), (rows) => rows.map((r) => ({
+    model: r.dataset.model,
+    provisional: r.classList.contains('provisional'),
+    rank: r.querySelector('.rank')?.textContent,
+    elo: r.querySelector('.elo')?.textContent,
+    eloExact: r.querySelector('.elo')?.title,
+    bt: r.querySelector('.bt-value')?.textContent ?? null,
+    ciBar: !!r.querySelector('.col-bt svg[data-testid=ci-bar] .ci-range'),
+    ciText: r.querySelector('.ci-text')?.textContent ?? null,
+    rankUb: r.querySelector('.col-ub')?.textContent,
+    battles: r.querySelector('.col-battles')?.textContent,
+    winrate: r.querySelector('.col-winrate')?.textContent,
+  })));
+}
+
+// Start a battle through the API (with the page's session cookie) and wait until it is no
+// longer streaming. Returns { id, battle }.
+export async function apiBattle(page, base, prompt, timeoutMs = 20000) {
+  const res = await page.request.post(`${base}api/battles`, { data: { prompt } });
+  assert.equal(res.status(), 201, `POST /api/battles: ${res.status()} ${await res.text()}`);
+  const { id } = await res.json();
+  const deadline = Date.now() + timeoutMs;
+  let battle;
+  for (;;) {
+    battle = await (await page.request.get(`${base}api/battles/${id}`)).json();
+    if (battle.status !== 'streaming' || Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 50)); // polling the API, not synchronising a page
+  }
+  return { id, battle };
+}
+
+export async function apiVote(page, base, id, winner) {
+  const res = await page.request.post(`${base}api/battles/${id}/vote`, { data: { winner } });
+  assert.equal(res.status(), 200, `vote: ${res.status()} ${await res.text()}`);
+  return res.json();
+}
+
+// The page must not scroll sideways at its current width.
+export async function assertNoSideways(page, when) {
+  const w = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth,
+    client: document.documentElement.clientWidth,
+    body: document.body.scrollWidth,
+    inner: window.innerWidth,
+  }));
+  assert.ok(w.scroll <= w.inner && w.body <= w.inner, `${when}: the page scrolls sideways (${JSON.stringify(w)})`);
 }

@@ -3,7 +3,8 @@
 # against the real binary and tests/fake_backend.py.
 #   tests/browser/run.sh            (from anywhere; AGON_BIN defaults to build/agon)
 # Needs: nodejs, npm, chromium, python3 (apt-get install nodejs npm chromium python3).
-# Screenshots are written to tests/browser/artifacts/.
+# Screenshots are written to tests/browser/artifacts/; with AGON_UPDATE_SCREENSHOTS=1 the
+# desktop ones of both pages are also copied to docs/screenshots/ (linked from the README).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
