@@ -391,6 +391,40 @@ static int handle_model(struct load_ctx *ctx, const char *section,
   int r = conn_key(ctx, m, name, value);
   if (r >= 0)
     return r;
+  if (!strcmp(name, "benchmarks")) {
+    free(m->benchmarks);
+    m->benchmarks = NULL;
+    m->n_benchmarks = 0;
+    char *copy = strdup(value);
+    if (!copy)
+      return 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(copy, " \t,", &save); tok;
+         tok = strtok_r(NULL, " \t,", &save)) {
+      char *colon = strrchr(tok, ':');
+      double v;
+      if (!colon || colon == tok || (size_t)(colon - tok) >= 32 ||
+          parse_double(colon + 1, -1e9, 1e9, &v)) {
+        int bad = fail(ctx, ctx->line,
+                       "benchmarks: expected NAME:NUMBER items, got '%s'%s",
+                       tok, "");
+        free(copy);
+        return bad;
+      }
+      struct benchmark_score *b =
+          realloc(m->benchmarks, (m->n_benchmarks + 1) * sizeof *b);
+      if (!b) {
+        free(copy);
+        return 0;
+      }
+      m->benchmarks = b;
+      b = &b[m->n_benchmarks++];
+      snprintf(b->name, sizeof b->name, "%.*s", (int)(colon - tok), tok);
+      b->score = v;
+    }
+    free(copy);
+    return 1;
+  }
   if (!strcmp(name, "aliases")) {
     free_list(m->aliases, m->n_aliases);
     m->aliases = NULL;
@@ -638,6 +672,16 @@ void model_config_copy(struct model_config *dst,
   dst->api_key = dup_or_null(src->api_key);
   dst->aliases = NULL;
   dst->n_aliases = 0;
+  dst->benchmarks = NULL;
+  dst->n_benchmarks = 0;
+  if (src->n_benchmarks) {
+    dst->benchmarks = malloc(src->n_benchmarks * sizeof *dst->benchmarks);
+    if (dst->benchmarks) {
+      memcpy(dst->benchmarks, src->benchmarks,
+             src->n_benchmarks * sizeof *dst->benchmarks);
+      dst->n_benchmarks = src->n_benchmarks;
+    }
+  }
   if (src->n_aliases) {
     dst->aliases = calloc(src->n_aliases, sizeof(char *));
     for (size_t i = 0; dst->aliases && i < src->n_aliases; i++)
@@ -651,6 +695,7 @@ void model_config_release(struct model_config *m) {
   free(m->upstream);
   free(m->api_key_env);
   free_list(m->aliases, m->n_aliases);
+  free(m->benchmarks);
   if (m->api_key) {
     memset(m->api_key, 0, strlen(m->api_key));
     free(m->api_key);

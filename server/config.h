@@ -21,6 +21,11 @@ struct model_config {
   int enabled;
   char **aliases;     /* other names that reveal this model (lowercase) */
   size_t n_aliases;
+  struct benchmark_score {
+    char name[32];
+    double score;
+  } *benchmarks;      /* published scores: "benchmarks = arc:71.1 mmlu:66" */
+  size_t n_benchmarks;
   int line;           /* line of its section header, for messages */
 };
 

@@ -44,12 +44,15 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                        "the vote could not be stored");
   }
-  json_t *elo = json_object();
+  json_t *elo = json_object(), *before = json_object();
   json_object_set_new(elo, out.model[0], json_real(out.elo[0]));
   json_object_set_new(elo, out.model[1], json_real(out.elo[1]));
+  json_object_set_new(before, out.model[0], json_real(out.elo_before[0]));
+  json_object_set_new(before, out.model[1], json_real(out.elo_before[1]));
   json_t *body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:b}", "winner",
                            winner_name(w), "models", "a", out.model[0], "b",
                            out.model[1], "elo", elo, "counted", out.counted);
+  json_object_set_new(body, "elo_before", before);
   vote_outcome_release(&out);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

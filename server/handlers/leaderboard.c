@@ -154,7 +154,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   free(rows);
   free(prov);
   char updated[32], bt_updated[32];
-  format_rfc3339(atomic_load(&a->ratings_updated), updated);
+  format_rfc3339_ms(atomic_load(&a->ratings_updated), updated);
   json_t *body = json_pack(
       "{s:s, s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "source",
       from_judge ? "judge" : "human", "votes", (json_int_t)(votes2 / 2),
@@ -163,8 +163,9 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
       (json_int_t)rq->cfg->bootstrap_rounds, "models", models, "provisional",
       provisional);
   if (snap) {
-    format_rfc3339(snap->computed_at, bt_updated);
+    format_rfc3339_ms(snap->computed_at, bt_updated);
     json_object_set_new(body, "bt_updated_at", json_string(bt_updated));
+    json_object_set_new(body, "bt_fit", json_integer(snap->fit));
   } else {
     json_object_set_new(body, "bt_updated_at", json_null());
   }

@@ -55,9 +55,10 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
     json_array_append_new(predicted, rp);
   }
   free(names);
+  json_t *body = json_pack("{s:o, s:o, s:o, s:o, s:I}", "models", jnames,
+                           "battles", battles, "win_fraction", fraction,
+                           "predicted", predicted, "bt_fit",
+                           (json_int_t)(snap ? snap->fit : 0));
   bt_snapshot_unref(snap);
-  return reply_json(rq, MHD_HTTP_OK,
-                    json_pack("{s:o, s:o, s:o, s:o}", "models", jnames,
-                              "battles", battles, "win_fraction", fraction,
-                              "predicted", predicted));
+  return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -123,6 +123,25 @@ enum MHD_Result handle_static(struct request *rq) {
       continue;
     if (web_dir[0])
       return serve_from_dir(rq, name);
+    if (!strcmp(name, "index.html") && !request_session(rq, 0)) {
+      /* a first visit: give the session now, so that battles the page
+       * starts at once all belong to it (a response of its own, as the
+       * shared one must not carry anyone's cookie) */
+      request_session(rq, 1);
+      const struct agon_embedded *e = &agon_web_assets[i];
+      struct MHD_Response *resp = MHD_create_response_from_buffer(
+          e->size, (void *)e->data, MHD_RESPMEM_PERSISTENT);
+      if (!resp)
+        return MHD_NO;
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                              content_type(name));
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+      MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
+      reply_add_common_headers(resp);
+      enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
+      MHD_destroy_response(resp);
+      return r;
+    }
     const char *inm = MHD_lookup_connection_value(
         rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     if (inm && strstr(inm, agon_web_assets[i].etag))

@@ -20,6 +20,12 @@ struct problem {
   int *comp;              /* per model, -1 without battles */
   int *fixed;             /* per model: gauge-fixed (theta = 0 in the fit) */
   int *prior;             /* per model: gets the virtual tie */
+  char *core;             /* per model: 1 in its component's main strongly
+                             connected part (where the MLE exists); 2 in a
+                             component without one (all get the prior);
+                             0 otherwise */
+  int *root;              /* per model: gauge-fixed member of its core */
+  const char *mask;       /* when set, only pairs with both ends masked */
   int any_prior;
   /* workspace */
   double *theta, *trial, *g, *step, *H;
@@ -35,6 +41,8 @@ static void problem_free(struct problem *p) {
   free(p->comp);
   free(p->fixed);
   free(p->prior);
+  free(p->core);
+  free(p->root);
   free(p->theta);
   free(p->trial);
   free(p->g);
@@ -58,6 +66,8 @@ static int problem_init(struct problem *p, const struct bt_data *d) {
   p->comp = calloc(n + 1, sizeof(int));
   p->fixed = calloc(n + 1, sizeof(int));
   p->prior = calloc(n + 1, sizeof(int));
+  p->core = calloc(n + 1, 1);
+  p->root = calloc(n + 1, sizeof(int));
   p->theta = calloc(n + 1, sizeof(double));
   p->trial = calloc(n + 1, sizeof(double));
   p->g = calloc(n + 1, sizeof(double));
@@ -68,6 +78,7 @@ static int problem_init(struct problem *p, const struct bt_data *d) {
   p->queue = calloc(n + 1, sizeof(int));
   p->seen = calloc(n + 1, 1);
   if (!p->wi || !p->wj || !p->t || !p->comp || !p->fixed || !p->prior ||
+      !p->core || !p->root ||
       !p->theta || !p->trial || !p->g || !p->step || !p->H || !p->adj_start ||
       !p->adj || !p->queue || !p->seen) {
     problem_free(p);
@@ -143,56 +154,104 @@ static int reach(struct problem *p, int s, int mode) {
   return count;
 }
 
-/* Components, gauge and prior for the current counts. */
+/* Components, and each component's core: its largest strongly connected
+ * part of the "won at least half a game against" graph, where the MLE
+ * exists. Every other model of the component will be placed against the
+ * core with a prior. */
 static void analyse(struct problem *p) {
   int n = p->n;
   if (n <= 0)
     return;
   for (int i = 0; i < n; i++) {
     p->comp[i] = -1;
-    p->fixed[i] = 0;
-    p->prior[i] = 0;
+    p->core[i] = 0;
+    p->root[i] = 0;
   }
   p->any_prior = 0;
   int next = 0;
+  char *in_comp = calloc((size_t)n, 1), *fwd = calloc((size_t)n, 1),
+       *done = calloc((size_t)n, 1);
+  int *members = calloc((size_t)n, sizeof *members);
+  if (!in_comp || !fwd || !done || !members)
+    goto out;
   memset(p->seen, 0, (size_t)n);
   for (int s = 0; s < n; s++) {
-    if (p->seen[s])
+    if (p->comp[s] >= 0 || p->seen[s])
       continue;
     int size = reach(p, s, 0);
-    if (size < 2) {
-      p->fixed[s] = 1; /* no battles: stays at 0, reported as NaN */
-      continue;
+    if (size < 2)
+      continue; /* no battles: no rating */
+    memcpy(members, p->queue, (size_t)size * sizeof *members);
+    memset(in_comp, 0, (size_t)n);
+    for (int m = 0; m < size; m++) {
+      p->comp[members[m]] = next;
+      in_comp[members[m]] = 1;
     }
-    /* the members are queue[0..size) */
-    for (int m = 0; m < size; m++)
-      p->comp[p->queue[m]] = next;
-    int root = s;
-    /* strong connectivity of the win graph within the component */
-    char *saved = malloc((size_t)n);
-    int strong = 0;
-    if (saved) {
-      memcpy(saved, p->seen, (size_t)n);
+    /* strongly connected parts: reach forward, then backward, from each
+     * member not yet placed; keep the largest */
+    memset(done, 0, (size_t)n);
+    int best = -1, best_size = 0;
+    for (int m = 0; m < size; m++) {
+      int v = members[m];
+      if (done[v])
+        continue;
       for (int i = 0; i < n; i++)
-        p->seen[i] = p->comp[i] == next ? 0 : 1;
-      int fwd = reach(p, root, 1);
+        p->seen[i] = !in_comp[i];
+      reach(p, v, 1);
       for (int i = 0; i < n; i++)
-        p->seen[i] = p->comp[i] == next ? 0 : 1;
-      int bwd = reach(p, root, 2);
-      strong = fwd == size && bwd == size;
-      memcpy(p->seen, saved, (size_t)n);
-      free(saved);
+        fwd[i] = in_comp[i] && p->seen[i];
+      for (int i = 0; i < n; i++)
+        p->seen[i] = !in_comp[i];
+      reach(p, v, 2);
+      int cnt = 0;
+      for (int i = 0; i < n; i++) {
+        if (fwd[i] && in_comp[i] && p->seen[i]) {
+          done[i] = 1;
+          cnt++;
+        }
+      }
+      if (cnt > best_size) {
+        best_size = cnt;
+        best = v;
+      }
     }
-    if (strong) {
-      p->fixed[root] = 1;
+    if (best_size < 2) {
+      /* no two models of it can be placed by the data alone (say, two
+       * models of which one always won): all get the prior, and the
+       * component is centred on all of them */
+      for (int m = 0; m < size; m++)
+        p->core[members[m]] = 2;
+      p->any_prior = 1;
     } else {
       for (int i = 0; i < n; i++)
-        if (p->comp[i] == next)
-          p->prior[i] = 1;
-      p->any_prior = 1;
+        p->seen[i] = !in_comp[i];
+      reach(p, best, 1);
+      for (int i = 0; i < n; i++)
+        fwd[i] = in_comp[i] && p->seen[i];
+      for (int i = 0; i < n; i++)
+        p->seen[i] = !in_comp[i];
+      reach(p, best, 2);
+      for (int i = 0; i < n; i++)
+        if (fwd[i] && in_comp[i] && p->seen[i])
+          p->core[i] = 1;
+      p->root[best] = 1;
+      if (best_size < size)
+        p->any_prior = 1;
     }
+    /* mark the whole component as visited for the outer loop */
+    for (int m = 0; m < size; m++)
+      p->seen[members[m]] = 1;
+    memset(p->seen, 0, (size_t)n);
+    for (int i = 0; i < n; i++)
+      if (p->comp[i] >= 0)
+        p->seen[i] = 1;
     next++;
   }
+out:
+  free(in_comp);
+  free(fwd);
+  free(done);
+  free(members);
 }
 
 static double log_sigmoid(double x) {
@@ -210,7 +269,7 @@ static double loglik(const struct problem *p, const double *th) {
   double ll = 0;
   for (size_t k = 0; k < p->np; k++) {
     double n = games(p, k);
-    if (n <= 0)
+    if (n <= 0 || (p->mask && !(p->mask[p->pairs[k].i] && p->mask[p->pairs[k].j])))
       continue;
     double d = th[p->pairs[k].i] - th[p->pairs[k].j];
     double wi = p->wi[k] + 0.5 * p->t[k], wj = p->wj[k] + 0.5 * p->t[k];
@@ -232,9 +291,9 @@ static void derivatives(const struct problem *p, const double *th, double *g,
     memset(H, 0, (size_t)n * (size_t)n * sizeof *H);
   for (size_t k = 0; k < p->np; k++) {
     double N = games(p, k);
-    if (N <= 0)
-      continue;
     int i = p->pairs[k].i, j = p->pairs[k].j;
+    if (N <= 0 || (p->mask && !(p->mask[i] && p->mask[j])))
+      continue;
     double pr = sigmoid(th[i] - th[j]);
     double r = p->wi[k] + 0.5 * p->t[k] - N * pr;
     g[i] += r;
@@ -362,14 +421,53 @@ static int chord(struct problem *p, const double *L) {
   return newton(p);
 }
 
-/* Centre each component of `comp` at mean 0 and convert to ratings. */
-static void to_ratings(int n, const double *theta, const int *comp,
-                       double *rating) {
-  int max_c = -1;
+/* Fit the current counts, in two stages: each component's core by exact
+ * maximum likelihood on the battles among its members; then, when there
+ * are models outside the cores, those with the core held fixed, each with
+ * one virtual tie against the core's centre (theta 0). */
+static void solve(struct problem *p) {
+  int n = p->n;
+  char *strong = p->seen; /* scratch: the cores fitted by the data alone */
+  for (int i = 0; i < n; i++) {
+    strong[i] = p->core[i] == 1;
+    p->prior[i] = 0;
+    p->fixed[i] = !strong[i] || p->root[i];
+    if (p->fixed[i])
+      p->theta[i] = 0;
+  }
+  p->mask = strong;
+  newton(p);
+  p->mask = NULL;
+  /* centre each core at 0 */
+  for (int i = 0; i < n; i++) {
+    if (!p->root[i])
+      continue;
+    double sum = 0;
+    int cnt = 0;
+    for (int k = 0; k < n; k++)
+      if (p->core[k] == 1 && p->comp[k] == p->comp[i]) {
+        sum += p->theta[k];
+        cnt++;
+      }
+    for (int k = 0; k < n; k++)
+      if (p->core[k] == 1 && p->comp[k] == p->comp[i])
+        p->theta[k] -= sum / cnt;
+  }
+  if (!p->any_prior)
+    return;
+  for (int i = 0; i < n; i++) {
+    p->fixed[i] = p->core[i] == 1 || p->comp[i] < 0;
+    p->prior[i] = !p->fixed[i];
+  }
+  newton(p);
   for (int i = 0; i < n; i++)
-    if (comp[i] > max_c)
-      max_c = comp[i];
-  for (int c = 0; c <= max_c; c++) {
+    p->prior[i] = 0;
+}
+
+/* Centre theta in place: each component at a mean of 0 over all its
+ * members. */
+static void centre(int n, double *theta, const int *comp) {
+  for (int c = 0;; c++) {
     double sum = 0;
     int cnt = 0;
     for (int i = 0; i < n; i++)
@@ -377,14 +475,48 @@ static void to_ratings(int n, const double *theta, const int *comp,
         sum += theta[i];
         cnt++;
       }
-    double mean = cnt ? sum / cnt : 0;
+    if (!cnt)
+      break;
     for (int i = 0; i < n; i++)
       if (comp[i] == c)
-        rating[i] = 1000.0 + BT_SCALE * (theta[i] - mean);
+        theta[i] -= sum / cnt;
+  }
+}
+
+/* Ratings from theta. With ref (the full data's centred fit), a bootstrap
+ * replicate is aligned on it: each component of comp is shifted so that
+ * its members present in the replicate (comp_now >= 0) have the same mean
+ * as in ref, and absent members get NaN (no sample). Without ref, theta
+ * is centred. */
+static void to_ratings(int n, double *theta, const int *comp,
+                       const int *comp_now, const double *ref,
+                       double *rating) {
+  if (!ref) {
+    centre(n, theta, comp);
+  } else {
+    for (int c = 0;; c++) {
+      double sum = 0;
+      int cnt = 0, any = 0;
+      for (int i = 0; i < n; i++) {
+        if (comp[i] != c)
+          continue;
+        any = 1;
+        if (comp_now[i] >= 0) {
+          sum += theta[i] - ref[i];
+          cnt++;
+        }
+      }
+      if (!any)
+        break;
+      for (int i = 0; i < n; i++)
+        if (comp[i] == c)
+          theta[i] -= cnt ? sum / cnt : 0;
+    }
   }
   for (int i = 0; i < n; i++)
-    if (comp[i] < 0)
-      rating[i] = NAN;
+    rating[i] = comp[i] >= 0 && (!comp_now || comp_now[i] >= 0)
+                    ? 1000.0 + BT_SCALE * theta[i]
+                    : NAN;
 }
 
 int bt_fit(const struct bt_data *d, double *rating, int *component,
@@ -394,8 +526,8 @@ int bt_fit(const struct bt_data *d, double *rating, int *component,
     return -1;
   load_counts(&p);
   analyse(&p);
-  newton(&p);
-  to_ratings(d->n, p.theta, p.comp, rating);
+  solve(&p);
+  to_ratings(d->n, p.theta, p.comp, NULL, NULL, rating);
   if (component)
     memcpy(component, p.comp, (size_t)d->n * sizeof *component);
   if (prior_used)
@@ -416,6 +548,8 @@ struct boot {
   uint64_t seed;
   const double *theta_hat;  /* the full-data fit */
   const int *comp_hat;      /* its components */
+  const char *core_hat;     /* its cores */
+  const int *root_hat;      /* its gauge roots */
   const double *L_hat;      /* factor of its Hessian, NULL if unusable */
   double *samples;          /* rounds x n ratings */
   long total;               /* battles */
@@ -464,19 +598,25 @@ static void *boot_worker(void *arg) {
     rng_seed(&r, b->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(round + 1)));
     resample(&p, &r, b->total);
     analyse(&p);
-    memcpy(p.theta, b->theta_hat, (size_t)d->n * sizeof *p.theta);
-    for (int i = 0; i < d->n; i++)
-      if (p.fixed[i] || p.comp[i] < 0)
-        p.theta[i] = 0;
-    int same_gauge = !p.any_prior;
-    for (int i = 0; same_gauge && i < d->n; i++)
-      same_gauge = (p.comp[i] < 0) == (b->comp_hat[i] < 0);
-    if (b->L_hat && same_gauge)
+    /* the fast path: the same structure as the full data, every model in
+     * its core; then chord steps from the full fit converge in a few */
+    int same = !p.any_prior;
+    for (int i = 0; same && i < d->n; i++)
+      same = p.comp[i] == b->comp_hat[i] && p.root[i] == b->root_hat[i];
+    if (b->L_hat && same) {
+      memcpy(p.theta, b->theta_hat, (size_t)d->n * sizeof *p.theta);
+      for (int i = 0; i < d->n; i++) {
+        p.prior[i] = 0;
+        p.fixed[i] = p.root[i] || p.comp[i] < 0;
+      }
+      p.mask = NULL;
       chord(&p, b->L_hat);
-    else
-      newton(&p);
-    /* centre on the full data's components, so that replicates compare */
-    to_ratings(d->n, p.theta, b->comp_hat, b->samples + (size_t)round * d->n);
+    } else {
+      solve(&p);
+    }
+    /* align on the full fit, so that replicates compare */
+    to_ratings(d->n, p.theta, b->comp_hat, p.comp, b->theta_hat,
+               b->samples + (size_t)round * d->n);
   }
   problem_free(&p);
   return NULL;
@@ -505,16 +645,24 @@ int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
     return -1;
   load_counts(&p);
   analyse(&p);
-  newton(&p);
+  solve(&p);
+  centre(n, p.theta, p.comp);
   b.d = d;
   b.rounds = rounds;
   b.seed = seed;
   b.theta_hat = p.theta;
   b.comp_hat = p.comp;
+  b.core_hat = p.core;
+  b.root_hat = p.root;
   for (size_t k = 0; k < d->n_pairs; k++)
     b.total += d->pairs[k].wins_i + d->pairs[k].wins_j + d->pairs[k].ties;
   /* the Hessian at the fit, factored once for the chord iterations */
   if (!p.any_prior) {
+    for (int i = 0; i < n; i++) {
+      p.prior[i] = 0;
+      p.fixed[i] = p.root[i] || p.comp[i] < 0;
+    }
+    p.mask = NULL;
     derivatives(&p, p.theta, p.g, p.H);
     if (cholesky(p.H, n) == 0)
       b.L_hat = p.H;
@@ -545,11 +693,20 @@ int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
       ci_low[i] = ci_high[i] = NAN;
       continue;
     }
-    for (int r = 0; r < rounds; r++)
-      col[r] = b.samples[(size_t)r * n + i];
-    qsort(col, (size_t)rounds, sizeof *col, cmp_double);
-    ci_low[i] = quantile_sorted(col, rounds, 0.025);
-    ci_high[i] = quantile_sorted(col, rounds, 0.975);
+    /* over the replicates in which the model had battles */
+    int m = 0;
+    for (int r = 0; r < rounds; r++) {
+      double v = b.samples[(size_t)r * n + i];
+      if (!isnan(v))
+        col[m++] = v;
+    }
+    if (m < 2) {
+      ci_low[i] = ci_high[i] = NAN;
+      continue;
+    }
+    qsort(col, (size_t)m, sizeof *col, cmp_double);
+    ci_low[i] = quantile_sorted(col, m, 0.025);
+    ci_high[i] = quantile_sorted(col, m, 0.975);
   }
   rc = 0;
 out:

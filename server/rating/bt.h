@@ -11,10 +11,15 @@
  *   centred on its own, at a mean rating of 1000.
  * - Within a component, the MLE exists exactly when the graph of "i won
  *   at least half a game against j" is strongly connected (Zermelo, Ford).
- *   When it is not (a model with only wins or only losses, say), every
- *   model of that component gets one virtual tie against a virtual
- *   opponent at the component's centre: a tiny prior that keeps ratings
- *   finite. Components whose MLE exists get no prior: the exact MLE.
+ *   The component's core is its largest strongly connected part: the core
+ *   gets the exact MLE from the battles among its members. Each other
+ *   model of the component (say, a newcomer with only wins) is then placed
+ *   against the fixed core with one virtual tie against a virtual opponent
+ *   at the core's centre: a tiny prior that keeps its rating finite and
+ *   leaves the differences within the core untouched.
+ *   When no two models are strongly connected (two models, one always
+ *   won), every model gets that prior and the component is centred on
+ *   all of them. Components whose MLE exists get no prior at all.
  * - A model without battles has no rating (NaN here; null in the API). */
 #ifndef AGON_RATING_BT_H
 #define AGON_RATING_BT_H
@@ -45,9 +50,12 @@ int bt_fit(const struct bt_data *d, double *rating, int *component,
            int *prior_used);
 
 /* Bootstrap: `rounds` resamples of the battles (a multinomial over the
- * aggregated outcome counts), each refitted. ci_low[n] and ci_high[n] get
- * the 2.5% and 97.5% quantiles (linear interpolation) of each model's
- * rating. Results depend on seed and rounds only, not on threads.
+ * aggregated outcome counts), each refitted and aligned on the full fit
+ * (each group shifted so that its models present in the resample keep
+ * their mean). ci_low[n] and ci_high[n] get the 2.5% and 97.5% quantiles
+ * (linear interpolation) of each model's rating over the resamples in
+ * which it has battles. Results depend on seed and rounds only, not on
+ * threads.
  * Returns 0, or -1 when out of memory. */
 int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
                  int threads, double *ci_low, double *ci_high);

@@ -126,7 +126,7 @@ static void *worker_main(void *arg) {
     if (s) {
       struct bt_snapshot *old = w->snap;
       w->snap = s;
-      w->fits++;
+      s->fit = ++w->fits;
       pthread_mutex_unlock(&w->lock);
       bt_snapshot_unref(old);
       pthread_mutex_lock(&w->lock);
@@ -148,7 +148,7 @@ int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
   pthread_cond_init(&w->cond, NULL);
   w->snap = fit(w); /* the first fit, before serving */
   if (w->snap)
-    w->fits = 1;
+    w->snap->fit = w->fits = 1;
   if (pthread_create(&w->thread, NULL, worker_main, w))
     return -1;
   w->started = 1;

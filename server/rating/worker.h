@@ -22,6 +22,7 @@ struct bt_snapshot {
   struct model_summary *s;     /* bt, ci_low, ci_high, rank_ub, component */
   struct pair_table pairs;     /* the counts it was fitted from */
   int64_t computed_at;         /* ms since the epoch */
+  long fit;                    /* which fit this is (1, 2, ...) */
 };
 
 struct rating_worker {

@@ -90,6 +90,7 @@ enum vote_status {
 struct vote_outcome {
   char *model[2];      /* owned; set when VOTE_OK */
   double elo[2];       /* new ratings */
+  double elo_before[2];
   int counted;
 };
 

@@ -163,6 +163,8 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
    * here without ratings_lock is safe. */
   struct rating_row ra = current_row(&live->elo, out->model[0]);
   struct rating_row rb = current_row(&live->elo, out->model[1]);
+  out->elo_before[0] = ra.elo;
+  out->elo_before[1] = rb.elo;
   if (out->counted) {
     elo_update(&ra.elo, &rb.elo, w, vr->k);
     count_result(&ra, &rb, w);

@@ -33,6 +33,15 @@ void format_rfc3339(int64_t ms, char out[32]) {
   strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+void format_rfc3339_ms(int64_t ms, char out[32]) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char base[24];
+  strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
+}
+
 int random_hex(char *out, size_t nbytes) {
   unsigned char raw[64];
   static const char hex[] = "0123456789abcdef";

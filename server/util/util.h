@@ -18,6 +18,9 @@ double mono_s(void);
  * out, which must hold at least 32 bytes. */
 void format_rfc3339(int64_t ms, char out[32]);
 
+/* The same with milliseconds ("2026-11-27T23:18:32.123Z"). */
+void format_rfc3339_ms(int64_t ms, char out[32]);
+
 /* Fill out with 2*nbytes lowercase hex characters of kernel randomness and
  * a NUL. Returns 0, or -1 if randomness is unavailable. */
 int random_hex(char *out, size_t nbytes);

@@ -59,7 +59,17 @@ static void test_no_mle(void) {
     CHECK(isfinite(r[i]));
   CHECK(r[0] > r[1] && r[0] > r[2]);
   CHECK(isnan(r[3]) && comp[3] == -1);
+  /* the group is centred at 1000; the core {1, 2} (3 wins each way) keeps
+   * its exact MLE: equal ratings, untouched by 0's prior */
   CHECK_NEAR((r[0] + r[1] + r[2]) / 3, 1000.0, 1e-6);
+  CHECK_NEAR(r[1], r[2], 1e-6);
+  /* two models, one always won: both get the prior, centred on both */
+  struct bt_pair two[] = {{0, 1, 4, 0, 0}};
+  struct bt_data d2 = {2, two, 1};
+  double r2[2];
+  bt_fit(&d2, r2, NULL, NULL);
+  CHECK(isfinite(r2[0]) && isfinite(r2[1]) && r2[0] > r2[1]);
+  CHECK_NEAR(r2[0] + r2[1], 2000.0, 1e-6);
 }
 
 static void test_two_groups(void) {
