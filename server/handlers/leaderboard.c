@@ -9,11 +9,13 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
+#include "rating/spearman.h"
 #include "storage/judgments.h"
 #include "util/util.h"
 
 struct lb_row {
   const char *model;
+  const struct model_config *cfg;
   struct rating_row r;
   struct model_summary s;   /* bt fields; NaN when unrated */
   int rated;                /* at least one counted battle in the fit */
@@ -54,9 +56,84 @@ static json_t *rows_json(struct lb_row *rows, size_t n, int provisional,
         "battles", (json_int_t)x->r.battles, "wins", (json_int_t)x->r.wins,
         "losses", (json_int_t)x->r.losses, "ties", (json_int_t)x->r.ties,
         "provisional", provisional);
+    json_t *bench = json_object();
+    for (size_t k = 0; x->cfg && k < x->cfg->n_benchmarks; k++)
+      json_object_set_new(bench, x->cfg->benchmarks[k].name,
+                          json_real(x->cfg->benchmarks[k].score));
+    json_object_set_new(o, "benchmarks", bench);
     json_array_append_new(arr, o);
   }
   return arr;
+}
+
+/* Spearman's rho between the human BT ratings and other signals over
+ * the models that have both. */
+static json_t *one_correlation(const char *signal, const char *name,
+                               const double *x, const double *y, size_t n) {
+  double rho = n >= 3 ? spearman(x, y, n) : NAN;
+  return json_pack("{s:s, s:s, s:o, s:I}", "signal", signal, "name", name,
+                   "spearman", isnan(rho) ? json_null() : json_real(rho),
+                   "models", (json_int_t)n);
+}
+
+static json_t *correlations_json(struct arena *a, const struct config *cfg,
+                                 const struct lb_row *rows, size_t n) {
+  json_t *out = json_array();
+  double *x = calloc(n + 1, sizeof *x), *y = calloc(n + 1, sizeof *y);
+  if (!x || !y)
+    goto done;
+  /* every benchmark name any model carries */
+  for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; rows[i].cfg && k < rows[i].cfg->n_benchmarks; k++) {
+      const char *name = rows[i].cfg->benchmarks[k].name;
+      int seen = 0;
+      for (size_t i2 = 0; i2 < i && !seen; i2++)
+        for (size_t k2 = 0; rows[i2].cfg && k2 < rows[i2].cfg->n_benchmarks; k2++)
+          seen |= !strcmp(rows[i2].cfg->benchmarks[k2].name, name);
+      for (size_t k2 = 0; k2 < k && !seen; k2++)
+        seen |= !strcmp(rows[i].cfg->benchmarks[k2].name, name);
+      if (seen)
+        continue;
+      size_t m = 0;
+      for (size_t j = 0; j < n; j++) {
+        if (!rows[j].rated)
+          continue;
+        for (size_t k3 = 0; rows[j].cfg && k3 < rows[j].cfg->n_benchmarks; k3++) {
+          if (!strcmp(rows[j].cfg->benchmarks[k3].name, name)) {
+            x[m] = rows[j].s.bt;
+            y[m++] = rows[j].cfg->benchmarks[k3].score;
+            break;
+          }
+        }
+      }
+      json_array_append_new(out, one_correlation("benchmark", name, x, y, m));
+    }
+  }
+  /* every judge: its own Bradley-Terry fit (no intervals needed) */
+  for (size_t jdx = 0; jdx < cfg->n_judges; jdx++) {
+    const char *judge = cfg->judges[jdx].conn.name;
+    struct rating_table elo = {0};
+    struct pair_table pairs = {0};
+    struct bt_snapshot *js = NULL;
+    if (store_judge_ratings(&a->store, judge, cfg->elo_k, &elo, &pairs) == 0)
+      js = bt_snapshot_fit_steal(&pairs, 0);
+    pair_table_release(&pairs);
+    rating_table_release(&elo);
+    size_t m = 0;
+    for (size_t j = 0; js && j < n; j++) {
+      int k = bt_snapshot_find(js, rows[j].model);
+      if (!rows[j].rated || k < 0 || js->s[k].component < 0)
+        continue;
+      x[m] = rows[j].s.bt;
+      y[m++] = js->s[k].bt;
+    }
+    bt_snapshot_unref(js);
+    json_array_append_new(out, one_correlation("judge", judge, x, y, m));
+  }
+done:
+  free(x);
+  free(y);
+  return out;
 }
 
 enum MHD_Result handle_leaderboard(struct request *rq) {
@@ -120,6 +197,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
       rows[n].r.elo = ELO_INITIAL;
     rows[n].r.model = NULL; /* not ours to keep */
     rows[n].model = m->name; /* the config outlives this request */
+    rows[n].cfg = m;
     n++;
   }
   if (!from_judge)
@@ -149,6 +227,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   }
   qsort_r(rows, main_n, sizeof *rows, cmp_rows, &by_bt);
   qsort_r(prov, prov_n, sizeof *prov, cmp_rows, &by_bt);
+  json_t *correlations =
+      from_judge ? json_array() : correlations_json(a, rq->cfg, rows, main_n);
   json_t *models = rows_json(rows, main_n, 0, by_bt);
   json_t *provisional = rows_json(prov, prov_n, 1, by_bt);
   free(rows);
@@ -172,5 +252,6 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   bt_snapshot_unref(snap);
   if (from_judge)
     json_object_set_new(body, "judge", json_string(judge));
+  json_object_set_new(body, "correlations", correlations);
   return reply_json(rq, MHD_HTTP_OK, body);
 }
