@@ -34,6 +34,25 @@ The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
                PROVIDER_SECRET), then [DONE].
   big...       a very large answer, 3,000,000 bytes of content (``big-N...``: N bytes).
   badutf8...   content with raw invalid UTF-8 bytes inside a JSON string.
+  padNNN...    the echo answer followed by NNN more characters of filler
+               (``pad...`` alone: 100), for answers of a known, longer length.
+
+LLM judges (scripted replies to Agon's judge prompts, streamed like echo; the
+reply texts come from ``judge_reply(model, messages)``):
+
+  judge-first...   some reasoning that mentions [[B]] in passing, then ``[[A]]``
+                   (the last verdict is the one that counts).
+  judge-second...  the same, ending with ``[[B]]``.
+  judge-tie...     ending with ``[[C]]``.
+  judge-longer...  parses the ``[Assistant A]`` / ``[Assistant B]`` blocks of the
+                   LAST turn of the user message and picks the longer answer
+                   (``[[C]]`` when they are equally long).
+  judge-garbage... a reply with no parsable verdict (``[[D]]``, ``[A]``, ``[[a]]``).
+  judge-slow...    sleeps ~2 s (``judge-slowNNN``: NNN ms), then ``[[A]]``.
+  judge-single...  single-answer scores: four lines ``Grammaticality: N``,
+                   ``cohesiveness: N+1``, ``LIKABILITY: N+2``, ``Relevance: N+3``
+                   with N from the length of the last ``[Assistant]`` answer
+                   (``single_scores``), so that the longer answer wins.
 
 Any other model id behaves like ``echo``. Non-streaming requests get a plain
 chat.completion JSON object for the echo answer.
@@ -71,7 +90,14 @@ CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
 BEHAVIOURS = (
     "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
     "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
+    "pad",
+    "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
+    "judge-slow", "judge-single",
 )
+
+JUDGE_BEHAVIOURS = tuple(b for b in BEHAVIOURS if b.startswith("judge-"))
+JUDGE_SLOW_DEFAULT = 2.0
+PAD_DEFAULT = 100
 
 BIG_DEFAULT = 3_000_000
 
@@ -103,6 +129,99 @@ def behaviour_of(model):
         if m.startswith(b):
             return b
     return "echo"
+
+
+def pad_answer(model, messages):
+    """The answer of a pad model: the echo answer plus NNN filler characters."""
+    m = re.match(r"pad(\d+)", (model or "").lower())
+    n = int(m.group(1)) if m else PAD_DEFAULT
+    filler = ("and some more words " * (n // 20 + 1))[:n]
+    return echo_answer(model, messages) + " " + filler
+
+
+def user_text(messages):
+    """The content of the last user message (the judge prompt)."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return content_text(users[-1].get("content")) if users else ""
+
+
+PAIR_END = "\n\nWhich assistant is better?"
+SINGLE_END = "\n\nRate the assistant's answers."
+
+
+def last_turn_answers(text):
+    """(answer A, answer B) of the last turn of a pairwise judge prompt, or None."""
+    ia = text.rfind("[Assistant A]\n")
+    if ia < 0:
+        return None
+    ib = text.find("\n\n[Assistant B]\n", ia)
+    if ib < 0:
+        return None
+    a = text[ia + len("[Assistant A]\n"):ib]
+    rest = text[ib + len("\n\n[Assistant B]\n"):]
+    end = rest.rfind(PAIR_END)
+    b = rest[:end] if end >= 0 else rest.rstrip("\n")
+    return a, b
+
+
+def last_single_answer(text):
+    """The answer of the last turn of a single-answer judge prompt, or None."""
+    i = text.rfind("[Assistant]\n")
+    if i < 0:
+        return None
+    rest = text[i + len("[Assistant]\n"):]
+    end = rest.rfind(SINGLE_END)
+    return rest[:end] if end >= 0 else rest.rstrip("\n")
+
+
+def single_scores(answer):
+    """The four scores judge-single gives an answer: [N, N+1, N+2, N+3],
+    N = len(answer) // 10 kept within 1..17 (so every score is 1..20)."""
+    n = max(1, min(17, len(answer) // 10))
+    return [n, n + 1, n + 2, n + 3]
+
+
+def judge_reply(model, messages):
+    """The reply text of a judge-* model to these messages."""
+    beh = behaviour_of(model)
+    text = user_text(messages)
+    reasoning = ("Both assistants answered. One could argue for [[B]] on style, "
+                 "but weighing helpfulness and accuracy my verdict is:\n")
+    if beh in ("judge-first", "judge-slow"):
+        return reasoning + "[[A]]"
+    if beh == "judge-second":
+        return reasoning.replace("[[B]]", "[[A]]") + "[[B]]"
+    if beh == "judge-tie":
+        return reasoning + "[[C]]"
+    if beh == "judge-longer":
+        ab = last_turn_answers(text)
+        if ab is None:
+            return "I cannot find the two answers."
+        a, b = ab
+        v = "A" if len(a) > len(b) else "B" if len(b) > len(a) else "C"
+        return ("Answer A has %d characters, answer B has %d; longer is better.\n"
+                "[[%s]]" % (len(a), len(b), v))
+    if beh == "judge-single":
+        ans = last_single_answer(text)
+        if ans is None:
+            return "I cannot find the answer."
+        g, c, l, r = single_scores(ans)
+        return ("Here is my evaluation of the answer.\n\n"
+                "Grammaticality: %d\ncohesiveness: %d\nLIKABILITY: %d\nRelevance: %d\n"
+                % (g, c, l, r))
+    # judge-garbage
+    return ("Hmm. Both have merits; I would say [[D]], or maybe [A], or [[a]], "
+            "or [ [B] ]. I refuse to choose.")
+
+
+def reply_text(model, messages):
+    """The answer text of an answering behaviour (echo, pad, judge-*)."""
+    beh = behaviour_of(model)
+    if beh in JUDGE_BEHAVIOURS:
+        return judge_reply(model, messages)
+    if beh == "pad":
+        return pad_answer(model, messages)
+    return echo_answer(model, messages)
 
 
 def split_content(text):
@@ -357,14 +476,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif not body.get("stream") or beh == "nostream":
                 self._non_stream(messages)
             else:
-                getattr(self, "_b_" + beh)(messages)
+                getattr(self, "_b_" + beh.replace("-", "_"))(messages)
         except _Cut:
             pass
         except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             self.close_connection = True
 
     def _non_stream(self, messages):
-        text = echo_answer(self._model, messages)
+        if behaviour_of(self._model) == "judge-slow":
+            self._judge_sleep()
+        text = reply_text(self._model, messages)
         self._send_json(200, {
             "id": self._cid, "object": "chat.completion", "created": self._created,
             "model": self._model,
@@ -397,6 +518,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._end_stream()
 
     _b_failturn2 = _b_echo
+
+    def _b_pad(self, messages):
+        self._start_stream(chunked=True)
+        data = b"".join(self._answer_events(pad_answer(self._model, messages)))
+        self._write_split(data + self.DONE)
+        self._end_stream()
+
+    def _judge_sleep(self):
+        m = re.match(r"judge-slow(\d+)", self._model.lower())
+        delay = int(m.group(1)) / 1000.0 if m else JUDGE_SLOW_DEFAULT
+        self.server.stopping.wait(delay)
+
+    def _b_judge(self, messages):
+        if behaviour_of(self._model) == "judge-slow":
+            self._judge_sleep()
+        self._start_stream(chunked=True)
+        data = b"".join(self._answer_events(judge_reply(self._model, messages)))
+        self._write_split(data + self.DONE)
+        self._end_stream()
+
+    _b_judge_first = _b_judge_second = _b_judge_tie = _b_judge_longer = _b_judge
+    _b_judge_garbage = _b_judge_slow = _b_judge_single = _b_judge
 
     def _b_multiline(self, messages):
         self._start_stream(chunked=True)
@@ -498,6 +641,9 @@ class FakeServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # Many simultaneous connections (judges, load tests): the default backlog of
+    # 5 drops SYNs under a burst, which shows up as 1 s connect delays.
+    request_queue_size = 128
 
     def __init__(self, addr, verbose=False):
         super().__init__(addr, Handler)

@@ -1,9 +1,12 @@
 // Agon leaderboard page: polls /api/leaderboard every 2 s, renders the sortable tables (ranked
 // models, then provisional ones apart), and draws the head-to-head heatmaps from
-// /api/leaderboard/matrix with a little SVG code of its own. Everything from the server is
-// inserted as text (textContent / SVG attributes), never as HTML.
+// /api/leaderboard/matrix with a little SVG code of its own. Benchmark scores (in the
+// leaderboard rows) and LLM judges (/api/judges, and each judge's own leaderboard from
+// /api/leaderboard?source=judge, polled every 10 s) get their own column sets and panels.
+// Everything from the server is inserted as text (textContent / SVG attributes), never as HTML.
 
 const POLL_MS = 2000;
+const JUDGE_POLL_MS = 10000;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const byId = (id) => document.getElementById(id);
@@ -23,6 +26,16 @@ const el = {
   empty: byId('empty'),
   error: byId('lb-error'),
   heads: Array.from(document.querySelectorAll('#board th[data-key]')),
+  board: byId('board'),
+  provBoard: byId('prov-board'),
+  views: byId('views'),
+  viewButtons: Array.from(document.querySelectorAll('#views button[data-view]')),
+  signals: byId('signals'),
+  corrPanel: byId('corr-panel'),
+  corrList: byId('corr-list'),
+  judgesPanel: byId('judges-panel'),
+  judgeList: byId('judge-list'),
+  judgesNote: byId('judges-note'),
   heatWin: document.querySelector('[data-testid=heatmap-win]'),
   heatBattles: document.querySelector('[data-testid=heatmap-battles]'),
   heatPredicted: document.querySelector('[data-testid=heatmap-predicted]'),
@@ -41,13 +54,37 @@ const prevElo = new Map();
 let timer = 0;
 let inflight = false;
 
+// Column sets: "arena" (the human-vote columns), "bench" (benchmark scores) and "judges"
+// (each judge's BT rating beside the human one). Only the sets with data are offered.
+const VIEWS = ['arena', 'bench', 'judges'];
+let view = 'arena';
+let pendingView = null; // ?view= asked for a column set that has no data yet
+let benchOrder = []; // benchmark names, in a stable order (new ones appended)
+let judges = null; // last /api/judges list, null until fetched
+const judgeBoards = new Map(); // judge name -> Map(model -> row) from ?source=judge
+let judgeVersion = 0; // bumped whenever judge data changes, to re-render the table
+let judgeKey = '';
+let judgeTimer = 0;
+let judgeInflight = false;
+let judgeBoardsAt = 0;
+let columnsKey = '';
+let signalsKey = '';
+
 const num = (x) => (typeof x === 'number' && Number.isFinite(x) ? x : null);
 const winRate = (m) => (num(m.battles) > 0 && num(m.wins) !== null ? m.wins / m.battles : null);
 const rows = (d) => (Array.isArray(d) ? d.filter((m) => m && typeof m === 'object') : []);
 
+const benchOf = (m, name) => (m.benchmarks && typeof m.benchmarks === 'object' ? num(m.benchmarks[name]) : null);
+const judgeRow = (name, model) => (judgeBoards.get(name) || new Map()).get(model) || null;
+
 function value(m, key) {
   if (key === 'winrate') return winRate(m);
   if (key === 'model') return String(m.model ?? '');
+  if (key.startsWith('bench:')) return benchOf(m, key.slice(6));
+  if (key.startsWith('judge:')) {
+    const j = judgeRow(key.slice(6), String(m.model));
+    return j ? num(j.bt) : null;
+  }
   return num(m[key]);
 }
 
@@ -84,7 +121,7 @@ function td(cls, text) {
 
 // The BT cell: the rating, its interval as "+x / −y", and a bar on a scale shared by all rows.
 function btCell(m, scale) {
-  const c = td('col-bt');
+  const c = td('col-bt v-arena');
   const bt = num(m.bt);
   if (bt === null) {
     c.textContent = '–';
@@ -130,7 +167,7 @@ function btCell(m, scale) {
   return c;
 }
 
-function rowFor(m, scale, provisional) {
+function rowFor(m, scale, provisional, ctx) {
   const tr = document.createElement('tr');
   tr.dataset.testid = 'leaderboard-row';
   tr.dataset.model = String(m.model ?? '');
@@ -175,10 +212,10 @@ function rowFor(m, scale, provisional) {
     + (wr === null ? '' : ` · ${(wr * 100).toFixed(0)}% won`);
   mc.append(sub);
 
-  const ec = td('num elo col-elo', fmt(elo));
+  const ec = td('num elo col-elo v-arena', fmt(elo));
   if (elo !== null) ec.title = elo.toFixed(2);
 
-  const wc = td('num col-winrate');
+  const wc = td('num col-winrate v-arena');
   const wt = document.createElement('span');
   wt.textContent = wr === null ? '–' : `${(wr * 100).toFixed(1)}%`;
   wc.append(wt);
@@ -194,12 +231,212 @@ function rowFor(m, scale, provisional) {
 
   tr.append(
     rc, mc, ec, btCell(m, scale),
-    td('num col-ub', fmt(num(m.rank_ub))),
-    td('num col-battles', fmt(num(m.battles))),
-    td('num col-wlt', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
+    td('num col-ub v-arena', fmt(num(m.rank_ub))),
+    td('num col-battles v-arena', fmt(num(m.battles))),
+    td('num col-wlt v-arena', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
     wc,
   );
+  if (ctx.extra) tr.append(...extraCells(m, ctx));
   return tr;
+}
+
+// ---------- benchmark and judge columns ----------
+
+// Ranks by a rating (1 = highest; equal ratings share a rank) over the rows that have one.
+function ranksBy(list, get) {
+  const rated = list.map((m) => [String(m.model), get(m)]).filter(([, v]) => v !== null);
+  const out = new Map();
+  for (const [model, v] of rated) out.set(model, 1 + rated.filter(([, w]) => w > v).length);
+  return out;
+}
+
+// Keep the benchmark columns in a stable order: the names of the model with the most scores
+// first (in its configured order), then any others as they appear; new names go last.
+function updateBenchOrder(all) {
+  const names = [];
+  const byCount = all.slice().sort((a, b) => Object.keys(b.benchmarks || {}).length - Object.keys(a.benchmarks || {}).length
+    || String(a.model).localeCompare(String(b.model)));
+  for (const m of byCount) {
+    if (!m.benchmarks || typeof m.benchmarks !== 'object') continue;
+    for (const [k, v] of Object.entries(m.benchmarks)) if (num(v) !== null && !names.includes(k)) names.push(k);
+  }
+  benchOrder = benchOrder.filter((n) => names.includes(n));
+  for (const n of names) if (!benchOrder.includes(n)) benchOrder.push(n);
+}
+
+const judgeNames = () => (judges || []).map((j) => String(j.name));
+
+// Decimals to show for a benchmark: as many as its scores use (at most 2), the same on every row.
+function benchFormat(all, name) {
+  let dec = 0;
+  let best = null;
+  for (const m of all) {
+    const v = benchOf(m, name);
+    if (v === null) continue;
+    for (let d = dec; d < 2 && Math.abs(v * 10 ** d - Math.round(v * 10 ** d)) > 1e-6; d++) dec = d + 1;
+    if (best === null || v > best) best = v;
+  }
+  return { dec, best };
+}
+
+function rankMark(rank) {
+  const r = document.createElement('span');
+  r.className = 'xrank';
+  r.textContent = `#${rank}`;
+  return r;
+}
+
+function extraCells(m, ctx) {
+  const model = String(m.model);
+  const cells = [];
+  // Human BT (and its rank by BT) beside the benchmarks and the judges.
+  const hc = td('num col-hbt v-extra');
+  const bt = num(m.bt);
+  const hr = ctx.humanRanks.get(model);
+  if (bt === null) hc.textContent = '–';
+  else {
+    const v = document.createElement('span');
+    v.className = 'xval';
+    v.textContent = fmt(bt);
+    hc.append(v, rankMark(hr));
+    hc.title = `Human BT ${bt.toFixed(1)}, rank ${hr} by BT`;
+  }
+  cells.push(hc);
+  for (const name of benchOrder) {
+    const c = td('num col-bench v-bench');
+    c.dataset.bench = name;
+    const v = benchOf(m, name);
+    const f = ctx.bench.get(name);
+    if (v === null) c.title = `No ${name} score`;
+    else {
+      c.textContent = v.toFixed(f.dec);
+      c.title = `${name}: ${v}`;
+      if (v === f.best) c.classList.add('best');
+    }
+    cells.push(c);
+  }
+  for (const j of judges || []) {
+    const name = String(j.name);
+    const c = td('num col-judge v-judge');
+    c.dataset.judge = name;
+    const row = judgeRow(name, model);
+    const jbt = row ? num(row.bt) : null;
+    const jr = ctx.judgeRanks.get(name)?.get(model);
+    if (jbt === null) {
+      c.textContent = '–';
+      c.title = judgeBoards.has(name) ? `${name} has no verdict on ${model} yet` : 'Loading…';
+    } else {
+      const v = document.createElement('span');
+      v.className = 'xval';
+      v.textContent = fmt(jbt);
+      c.append(v, rankMark(jr));
+      let title = `${name}: BT ${jbt.toFixed(1)}, rank ${jr}`;
+      if (hr !== undefined && jr !== hr) {
+        const d = document.createElement('span');
+        d.className = `xdelta ${jr < hr ? 'up' : 'down'}`;
+        d.textContent = `${jr < hr ? '▲' : '▼'}${Math.abs(hr - jr)}`;
+        c.append(d);
+        title += ` (${Math.abs(hr - jr)} place${Math.abs(hr - jr) === 1 ? '' : 's'} ${jr < hr ? 'higher' : 'lower'} than with humans)`;
+      } else if (hr !== undefined) {
+        title += ' (as with humans)';
+      }
+      c.title = title;
+    }
+    const score = j.scores && typeof j.scores === 'object' ? num(j.scores[model]) : null;
+    if (score !== null) {
+      const sc = document.createElement('span');
+      sc.className = 'xscore';
+      sc.textContent = `${score.toFixed(1)}/20`;
+      sc.title = `${name}'s mean score for ${model}, 1 to 20`;
+      c.append(sc);
+    }
+    cells.push(c);
+  }
+  return cells;
+}
+
+function headerCell(cls, key, label, sub, title, sortable) {
+  const th = document.createElement('th');
+  th.scope = 'col';
+  th.className = `${cls} dyn`;
+  if (key) th.dataset.key = key;
+  const box = sortable ? document.createElement('button') : th;
+  if (sortable) {
+    box.type = 'button';
+    th.append(box);
+  }
+  if (title) box.title = title;
+  box.append(label);
+  if (sub) {
+    const s = document.createElement('span');
+    s.className = 'th-sub';
+    s.textContent = sub;
+    box.append(' ', s);
+  }
+  return th;
+}
+
+function onSortClick(th) {
+  const k = th.dataset.key;
+  if (sort.key === k) sort.dir = -sort.dir;
+  else {
+    sort.key = k;
+    sort.dir = DEFAULT_DIR[k] || -1;
+  }
+  if (last) render(last);
+}
+
+// Add (or rebuild) the benchmark and judge header cells of both tables when the names change.
+function syncColumns() {
+  const extra = benchOrder.length > 0 || judgeNames().length > 0;
+  const key = JSON.stringify([benchOrder, judgeNames()]);
+  if (key === columnsKey) return extra;
+  columnsKey = key;
+  for (const table of [el.board, el.provBoard]) {
+    const tr = table.querySelector('thead tr');
+    for (const th of tr.querySelectorAll('th.dyn')) th.remove();
+    if (!extra) continue;
+    const sortable = table === el.board;
+    tr.append(headerCell('num col-hbt v-extra', 'bt', 'Human BT', 'rank',
+      'Bradley-Terry rating from the human votes, and its rank by that rating', sortable));
+    for (const name of benchOrder) {
+      tr.append(headerCell('num col-bench v-bench', `bench:${name}`, name, '', `Benchmark score: ${name}`, sortable));
+    }
+    for (const name of judgeNames()) {
+      const label = document.createElement('span');
+      label.className = 'th-judge';
+      label.textContent = `Judge ${name}`;
+      tr.append(headerCell('num col-judge v-judge', `judge:${name}`, label, 'BT · rank',
+        `Bradley-Terry rating from ${name}'s verdicts, its rank, and the change from the human rank`, sortable));
+    }
+  }
+  for (const th of el.board.querySelectorAll('thead th.dyn[data-key]')) {
+    th.querySelector('button').addEventListener('click', () => onSortClick(th));
+  }
+  el.heads = Array.from(el.board.querySelectorAll('thead th[data-key]'));
+  if ((sort.key.startsWith('bench:') || sort.key.startsWith('judge:')) && !el.heads.some((th) => th.dataset.key === sort.key)) {
+    sort.key = 'rank';
+    sort.dir = 1;
+  }
+  return extra;
+}
+
+function available(v) {
+  if (v === 'bench') return benchOrder.length > 0;
+  if (v === 'judges') return judgeNames().length > 0;
+  return true;
+}
+
+function setView(v, focus) {
+  view = available(v) ? v : 'arena';
+  el.board.dataset.view = view;
+  el.provBoard.dataset.view = view;
+  for (const b of el.viewButtons) {
+    b.hidden = !available(b.dataset.view);
+    b.setAttribute('aria-pressed', String(b.dataset.view === view));
+  }
+  el.views.hidden = el.viewButtons.filter((b) => !b.hidden).length < 2;
+  if (focus) el.viewButtons.find((b) => b.dataset.view === view)?.focus();
 }
 
 function ciScale(all) {
@@ -269,12 +506,21 @@ function render(data) {
   const minB = num(data.min_battles) ?? 0;
   el.minBattles.textContent = `${minB.toLocaleString()} battle${minB === 1 ? '' : 's'}`;
 
+  updateBenchOrder(all);
+  const extra = syncColumns();
+  if (pendingView && available(pendingView)) {
+    view = pendingView;
+    pendingView = null;
+  }
+  setView(view);
+  renderCorrelations(data.correlations);
+
   for (const th of el.heads) {
     if (th.dataset.key === sort.key) th.setAttribute('aria-sort', sort.dir > 0 ? 'ascending' : 'descending');
     else th.removeAttribute('aria-sort');
   }
 
-  const key = JSON.stringify([main, prov, sort]);
+  const key = JSON.stringify([main, prov, sort, view, columnsKey, judgeVersion]);
   if (key === lastRendered) return;
   lastRendered = key;
 
@@ -284,16 +530,205 @@ function render(data) {
   setLeader(el.leadBt, leader(pool, 'bt'), 'bt');
 
   const scale = ciScale(all);
+  const ctx = { extra, humanRanks: ranksBy(all, (m) => num(m.bt)), bench: new Map(), judgeRanks: new Map() };
+  if (extra) {
+    for (const name of benchOrder) ctx.bench.set(name, benchFormat(all, name));
+    for (const name of judgeNames()) {
+      ctx.judgeRanks.set(name, ranksBy(all, (m) => {
+        const j = judgeRow(name, String(m.model));
+        return j ? num(j.bt) : null;
+      }));
+    }
+  }
   const frag = document.createDocumentFragment();
-  for (const m of main.slice().sort(compare)) frag.append(rowFor(m, scale, false));
+  for (const m of main.slice().sort(compare)) frag.append(rowFor(m, scale, false, ctx));
   el.rows.replaceChildren(frag);
   const pfrag = document.createDocumentFragment();
-  for (const m of prov.slice().sort(compare)) pfrag.append(rowFor(m, scale, true));
+  for (const m of prov.slice().sort(compare)) pfrag.append(rowFor(m, scale, true, ctx));
   el.provRows.replaceChildren(pfrag);
   el.provSection.hidden = prov.length === 0;
   el.empty.hidden = main.length > 0;
   el.empty.textContent = all.length === 0 ? 'No models are enabled yet.'
     : `No model has ${minB.toLocaleString()} battles yet: every model is still provisional.`;
+}
+
+// ---------- signals: correlations and judges ----------
+
+function updateSignals() {
+  el.signals.hidden = el.corrPanel.hidden && el.judgesPanel.hidden;
+}
+
+function fmtRho(r) {
+  if (r === null) return '—';
+  const s = r.toFixed(2);
+  return r > 0 && s !== '0.00' ? `+${s}` : s.replace('-', '−');
+}
+
+// One line per benchmark and per judge: its name, a bar from −1 to +1, ρ, and over how many
+// models; the best-tracking signal first, the undefined ones (null) last.
+function renderCorrelations(list) {
+  const items = rows(list).map((c, i) => ({
+    signal: c.signal === 'judge' ? 'judge' : 'benchmark',
+    name: String(c.name ?? ''),
+    rho: num(c.spearman),
+    models: num(c.models) ?? 0,
+    i,
+  }));
+  const key = JSON.stringify(items);
+  if (key === signalsKey) return;
+  signalsKey = key;
+  items.sort((a, b) => (a.rho === null) - (b.rho === null) || (b.rho ?? 0) - (a.rho ?? 0) || a.i - b.i);
+  const frag = document.createDocumentFragment();
+  for (const c of items) {
+    const li = document.createElement('li');
+    li.className = 'corr-row';
+    li.dataset.testid = 'corr-row';
+    li.dataset.signal = c.signal;
+    li.dataset.name = c.name;
+    if (c.rho !== null) li.dataset.value = String(c.rho);
+
+    const label = document.createElement('span');
+    label.className = 'corr-name';
+    const n = document.createElement('span');
+    n.className = 'corr-label';
+    n.textContent = c.name;
+    const tag = document.createElement('span');
+    tag.className = `tag ${c.signal}`;
+    tag.textContent = c.signal === 'judge' ? 'judge' : 'benchmark';
+    label.append(n, tag);
+
+    const bar = document.createElement('span');
+    bar.className = 'corr-bar';
+    bar.setAttribute('role', 'img');
+    bar.setAttribute('aria-label', c.rho === null ? 'not enough models' : `rho ${fmtRho(c.rho)}`);
+    const zero = document.createElement('span');
+    zero.className = 'corr-zero';
+    bar.append(zero);
+    if (c.rho !== null) {
+      const r = Math.max(-1, Math.min(1, c.rho));
+      const fill = document.createElement('span');
+      fill.className = `corr-fill ${r < 0 ? 'neg' : 'pos'}`;
+      fill.style.left = `${(50 + Math.min(0, r) * 50).toFixed(2)}%`;
+      fill.style.width = `${Math.max(0.5, Math.abs(r) * 50).toFixed(2)}%`;
+      bar.append(fill);
+    }
+
+    const v = document.createElement('span');
+    v.className = 'corr-value';
+    v.textContent = fmtRho(c.rho);
+    if (c.rho === null) v.title = 'Not defined: needs at least 3 ranked models with both, and some spread in each';
+    else v.title = `Spearman ρ = ${c.rho.toFixed(3)}`;
+
+    const m = document.createElement('span');
+    m.className = 'corr-models';
+    m.textContent = `${c.models} model${c.models === 1 ? '' : 's'}`;
+    li.append(label, bar, v, m);
+    frag.append(li);
+  }
+  el.corrList.replaceChildren(frag);
+  el.corrPanel.hidden = items.length === 0;
+  updateSignals();
+}
+
+const pct = (x) => (x === null ? '—' : `${(x * 100).toFixed(0)}%`);
+
+function stat(name, label, valueText, sub, ratio, tone) {
+  const d = document.createElement('div');
+  d.className = 'stat';
+  d.dataset.stat = name;
+  const dt = document.createElement('dt');
+  dt.textContent = label;
+  const dd = document.createElement('dd');
+  const v = document.createElement('span');
+  v.className = 'stat-value';
+  v.textContent = valueText;
+  dd.append(v);
+  if (ratio !== undefined) {
+    const meter = document.createElement('span');
+    meter.className = `meter ${tone || ''}`.trim();
+    meter.setAttribute('aria-hidden', 'true');
+    if (ratio !== null) {
+      const fill = document.createElement('span');
+      fill.style.width = `${(Math.max(0, Math.min(1, ratio)) * 100).toFixed(1)}%`;
+      meter.append(fill);
+    }
+    dd.append(meter);
+  }
+  if (sub) {
+    const s = document.createElement('span');
+    s.className = 'stat-sub';
+    s.textContent = sub;
+    dd.append(s);
+  }
+  d.append(dt, dd);
+  return d;
+}
+
+const battles = (n) => `${n.toLocaleString()} battle${n === 1 ? '' : 's'}`;
+
+function judgeCard(j) {
+  const name = String(j.name ?? '');
+  const judged = num(j.judged) ?? 0;
+  const errors = num(j.errors) ?? 0;
+  const inconsistent = num(j.inconsistent) ?? 0;
+  const compared = num(j.compared) ?? 0;
+  const comparedNt = num(j.compared_no_ties) ?? 0;
+  const agree = num(j.agreement);
+  const agreeNt = num(j.agreement_no_ties);
+  const single = j.mode === 'single';
+
+  const card = document.createElement('article');
+  card.className = 'judge-card';
+  card.dataset.testid = 'judge-card';
+  card.dataset.judge = name;
+  const head = document.createElement('header');
+  const h = document.createElement('h3');
+  h.textContent = name;
+  const mode = document.createElement('span');
+  mode.className = 'judge-mode';
+  const bits = [single ? 'single answer, 1–20' : 'pairwise'];
+  if (!single && j.swap === true) bits.push('both orders');
+  if (num(j.few_shot) > 0) bits.push(`${j.few_shot}-shot`);
+  if (j.auto === true) bits.push('auto');
+  mode.textContent = bits.join(' · ');
+  head.append(h, mode);
+
+  const dl = document.createElement('dl');
+  dl.className = 'judge-stats';
+  dl.append(
+    stat('agreement', 'Agrees with humans', pct(agree),
+      compared ? `on ${battles(compared)}, ties included` : 'no battle judged by both yet', agree, 'good'),
+    stat('agreement_no_ties', 'Without ties', pct(agreeNt),
+      comparedNt ? `on ${battles(comparedNt)} neither called a tie` : 'no battle without a tie yet', agreeNt, 'good'),
+  );
+  if (single) {
+    dl.append(stat('inconsistent', 'Position bias', '—', 'not measured in single mode'));
+  } else if (j.swap === false) {
+    dl.append(stat('inconsistent', 'Position bias', '—', 'not measured (swap = false)'));
+  } else {
+    const rate = judged ? inconsistent / judged : null;
+    dl.append(stat('inconsistent', 'Position bias', pct(rate),
+      `${inconsistent.toLocaleString()} of ${judged.toLocaleString()} verdicts flipped when swapped`, rate, 'bad'));
+  }
+  const replies = judged + errors;
+  dl.append(stat('errors', 'Errors', errors.toLocaleString(),
+    replies ? `of ${replies.toLocaleString()} repl${replies === 1 ? 'y' : 'ies'} had no verdict` : 'no reply yet'));
+  const foot = document.createElement('p');
+  foot.className = 'judge-foot';
+  foot.textContent = `${battles(judged)} judged`;
+  card.append(head, dl, foot);
+  return card;
+}
+
+function renderJudges() {
+  const list = judges || [];
+  const key = JSON.stringify(list);
+  if (key === judgeKey) return;
+  judgeKey = key;
+  judgeVersion++;
+  el.judgeList.replaceChildren(...list.map(judgeCard));
+  el.judgesPanel.hidden = list.length === 0;
+  updateSignals();
 }
 
 // ---------- heatmaps ----------
@@ -469,6 +904,56 @@ function renderMatrix(mx) {
 
 // ---------- polling ----------
 
+// The judges (every 10 s), and each judge's own leaderboard while the judge columns are shown.
+let judgeAgain = false;
+async function judgePoll(force) {
+  clearTimeout(judgeTimer);
+  if (judgeInflight) {
+    judgeAgain ||= force === true;
+    return;
+  }
+  judgeInflight = true;
+  let changed = false;
+  try {
+    const data = await getJson('/api/judges');
+    const list = rows(data.judges).filter((j) => typeof j.name === 'string');
+    if (JSON.stringify(list) !== JSON.stringify(judges)) changed = true;
+    judges = list;
+    renderJudges();
+    for (const name of Array.from(judgeBoards.keys())) {
+      if (!judgeNames().includes(name)) judgeBoards.delete(name);
+    }
+    if (view === 'judges' || pendingView === 'judges') {
+      if (force === true || Date.now() - judgeBoardsAt >= JUDGE_POLL_MS - 500) {
+        judgeBoardsAt = Date.now();
+        for (const name of judgeNames()) {
+          const b = await getJson(`/api/leaderboard?source=judge&judge=${encodeURIComponent(name)}&sort=bt`);
+          const map = new Map(rows(b.models).concat(rows(b.provisional)).map((m) => [String(m.model), m]));
+          const before = judgeBoards.get(name);
+          if (!before || JSON.stringify(Array.from(before)) !== JSON.stringify(Array.from(map))) changed = true;
+          judgeBoards.set(name, map);
+        }
+      }
+    }
+    el.judgesNote.hidden = true;
+  } catch (e) {
+    el.judgesNote.hidden = false;
+    el.judgesNote.textContent = `Could not load the judges: ${e.message}`;
+  } finally {
+    judgeInflight = false;
+    if (changed) {
+      judgeVersion++;
+      if (last) render(last);
+    }
+    if (judgeAgain) {
+      judgeAgain = false;
+      judgePoll(true);
+    } else if (!document.hidden) {
+      judgeTimer = setTimeout(judgePoll, JUDGE_POLL_MS);
+    }
+  }
+}
+
 function setLive(ok, message) {
   el.live.dataset.state = ok ? 'ok' : 'err';
   el.live.textContent = ok ? 'Live' : 'Offline, retrying…';
@@ -516,14 +1001,16 @@ async function poll() {
 }
 
 for (const th of el.heads) {
-  th.querySelector('button').addEventListener('click', () => {
-    const k = th.dataset.key;
-    if (sort.key === k) sort.dir = -sort.dir;
-    else {
-      sort.key = k;
-      sort.dir = DEFAULT_DIR[k] || -1;
-    }
+  th.querySelector('button').addEventListener('click', () => onSortClick(th));
+}
+
+for (const b of el.viewButtons) {
+  b.addEventListener('click', () => {
+    pendingView = null;
+    if (b.dataset.view === view) return;
+    setView(b.dataset.view);
     if (last) render(last);
+    if (view === 'judges') judgePoll(true);
   });
 }
 
@@ -533,15 +1020,24 @@ DARK.addEventListener('change', () => {
 });
 
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden) poll();
-  else clearTimeout(timer);
+  if (!document.hidden) {
+    poll();
+    judgePoll();
+  } else {
+    clearTimeout(timer);
+    clearTimeout(judgeTimer);
+  }
 });
 
-// /leaderboard?sort=bt opens the table sorted by the Bradley-Terry rating.
-const initial = new URLSearchParams(window.location.search).get('sort');
+// /leaderboard?sort=bt opens the table sorted by the Bradley-Terry rating; ?view=bench or
+// ?view=judges with those columns shown (once there are any).
+const params = new URLSearchParams(window.location.search);
+const initial = params.get('sort');
 if (initial && ['bt', 'elo', 'battles', 'winrate', 'rank_ub', 'model'].includes(initial)) {
   sort.key = initial;
   sort.dir = DEFAULT_DIR[initial] || -1;
 }
+if (VIEWS.includes(params.get('view')) && params.get('view') !== 'arena') pendingView = params.get('view');
 
 poll();
+judgePoll();

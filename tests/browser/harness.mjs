@@ -93,9 +93,12 @@ async function stopProcess(child, graceMs = 5000) {
 }
 
 // One isolated arena: a fake backend, an agon with its own temporary database, and a
-// Chromium with a fresh user-data directory. models: { publicName: upstreamId };
-// ratings: extra keys for the [ratings] section, e.g. { min_battles: 1 }.
-export async function startArena(models, { ratingsK, ratings = {}, contextOptions = {} } = {}) {
+// Chromium with a fresh user-data directory. models: { publicName: upstreamId }, or
+// { publicName: { model: upstreamId, ...more keys of its [model] section } } (e.g.
+// benchmarks: 'arc:71.1 mmlu:66.2'); ratings: extra keys for the [ratings] section, e.g.
+// { min_battles: 1 }; judges: { NAME: { model: upstreamId, ...more keys of its [judge NAME]
+// section } }, e.g. { model: 'judge-longer', auto: true }, all on the fake backend.
+export async function startArena(models, { ratingsK, ratings = {}, judges = {}, contextOptions = {} } = {}) {
   checkPrerequisites();
   const dir = await mkdtemp(path.join(tmpdir(), 'agon-browser-'));
   const arena = { dir, procs: [], context: null, logs: {} };
@@ -113,9 +116,13 @@ export async function startArena(models, { ratingsK, ratings = {}, contextOption
     if (Object.keys(r).length) {
       ini += `[ratings]\n${Object.entries(r).map(([k, v]) => `${k} = ${v}\n`).join('')}\n`;
     }
-    for (const [name, upstream] of Object.entries(models)) {
-      ini += `[model ${name}]\nbase_url = ${api}\nmodel = ${upstream}\ntimeout = 30\n\n`;
-    }
+    const section = (head, spec) => {
+      const { model, ...keys } = typeof spec === 'string' ? { model: spec } : spec;
+      const more = { timeout: 30, ...keys };
+      return `[${head}]\nbase_url = ${api}\nmodel = ${model}\n${Object.entries(more).map(([k, v]) => `${k} = ${v}\n`).join('')}\n`;
+    };
+    for (const [name, spec] of Object.entries(models)) ini += section(`model ${name}`, spec);
+    for (const [name, spec] of Object.entries(judges)) ini += section(`judge ${name}`, spec);
     const cfg = path.join(dir, 'agon.ini');
     await writeFile(cfg, ini);
 
