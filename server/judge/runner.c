@@ -97,7 +97,7 @@ int judge_runner_enqueue(struct judge_runner *r, const struct judge_config *j,
     r->queue = jb;
   r->queue_tail = jb;
   r->queued++;
-  pthread_cond_signal(&r->cond);
+  pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
   return 0;
 }
@@ -124,7 +124,7 @@ static void call_finish(void *cls, int ok, const char *public_msg,
   pthread_mutex_lock(&r->lock);
   jb->next = r->finished;
   r->finished = jb;
-  pthread_cond_signal(&r->cond);
+  pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
 }
 
@@ -219,22 +219,25 @@ static void finish_job(struct judge_runner *r, struct job *jb) {
 static void start_job(struct judge_runner *r, struct job *jb) {
   struct case_data cd;
   int loaded = store_case_load(r->st, jb->battle_id, &cd);
-  struct case_data ex[50];
+  struct case_data ex[51];
   size_t n_ex = 0;
   struct chat_message msgs[2][2];
   memset(msgs, 0, sizeof msgs);
   int ok = loaded == 0;
   if (ok && jb->j.mode == JUDGE_PAIRWISE) {
+    /* one more than needed: an example must not be the battle judged */
     if (jb->j.few_shot > 0)
-      store_few_shot(r->st, (size_t)jb->j.few_shot, ex, &n_ex);
-    /* an example must not be the battle being judged */
+      store_few_shot(r->st, (size_t)jb->j.few_shot + 1, ex, &n_ex);
     for (size_t i = 0; i < n_ex; i++) {
       if (!strcmp(ex[i].id, jb->battle_id)) {
         case_data_release(&ex[i]);
-        ex[i] = ex[--n_ex];
+        memmove(&ex[i], &ex[i + 1], (n_ex - i - 1) * sizeof ex[0]);
+        n_ex--;
         break;
       }
     }
+    while (n_ex > (size_t)jb->j.few_shot)
+      case_data_release(&ex[--n_ex]);
     jb->n_calls = jb->j.swap ? 2 : 1;
     struct judge_case *exc = calloc(n_ex + 1, sizeof *exc);
     for (size_t i = 0; exc && i < n_ex; i++)
@@ -288,6 +291,15 @@ static void start_job(struct judge_runner *r, struct job *jb) {
     judge_messages_free(msgs[k]);
 }
 
+/* Whether job jb may start: all its requests fit in its judge's
+ * concurrency, or the judge is idle (a concurrency below a job's request
+ * count then runs one job at a time). */
+static int has_room(struct judge_runner *r, const struct job *jb) {
+  long busy = *busy_slot(r, jb->j.conn.name);
+  long calls = jb->j.mode == JUDGE_PAIRWISE && !jb->j.swap ? 1 : 2;
+  return busy == 0 || busy + calls <= jb->j.concurrency;
+}
+
 static void *runner_main(void *arg) {
   struct judge_runner *r = arg;
   pthread_mutex_lock(&r->lock);
@@ -305,7 +317,7 @@ static void *runner_main(void *arg) {
       break;
     /* the first waiting job whose judge has room */
     struct job **pp = &r->queue, *prev = NULL;
-    while (*pp && *busy_slot(r, (*pp)->j.conn.name) >= (*pp)->j.concurrency) {
+    while (*pp && !has_room(r, *pp)) {
       prev = *pp;
       pp = &(*pp)->next;
     }
@@ -385,7 +397,7 @@ void judge_runner_free(struct judge_runner *r) {
   /* wait for the running jobs to come back and be stored (as errors) */
   while (r->running) {
     if (r->finished)
-      pthread_cond_signal(&r->cond);
+      pthread_cond_broadcast(&r->cond);
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += 1;
