@@ -45,6 +45,7 @@ struct judge_config {
 
 struct config {
   atomic_int refs;             /* for config_new'd ones: see config_unref */
+  long generation;             /* set by the arena when it installs it */
   char *path;                  /* file it came from, NULL for built-ins */
   char *listen;                /* HOST:PORT */
   char *database;

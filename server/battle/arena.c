@@ -26,6 +26,7 @@ struct side_ctx {
 int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   memset(a, 0, sizeof *a);
   a->cfg = cfg;
+  cfg->generation = a->generation = 1;
   pthread_mutex_init(&a->cfg_lock, NULL);
   registry_init(&a->battles);
   ratelimit_init(&a->limits);
@@ -118,6 +119,7 @@ int arena_set_enabled(struct arena *a, const char *model, int enabled) {
     }
     if (rc == 0) {
       struct config *prev = a->cfg;
+      cfg->generation = ++a->generation;
       a->cfg = cfg;
       cfg = prev;
     }
@@ -179,6 +181,7 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   cfg->listen = strdup(old->listen);
   pthread_mutex_lock(&a->cfg_lock);
   struct config *prev = a->cfg;
+  cfg->generation = ++a->generation;
   a->cfg = cfg;
   pthread_mutex_unlock(&a->cfg_lock);
   config_unref(prev);
@@ -616,6 +619,7 @@ enum vote_status arena_vote(struct arena *a, const char *id,
   config_unref(cfg);
   if (vs != VOTE_OK)
     return vs;
+  atomic_fetch_add(&a->version, 1);
   if (out->counted)
     rating_worker_poke(&a->bt);
   metrics_vote(out->counted, !reason                           ? NULL

@@ -29,6 +29,8 @@ struct arena {
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
   atomic_long streaming;          /* turns in flight, whole server */
+  atomic_long version;            /* bumped by every vote (cache keys) */
+  long generation;                /* of the configuration; under cfg_lock */
   struct ratelimit limits;        /* per-client battles and votes */
   char secret[65];                /* for keyed hashes of client addresses */
   struct judge_runner *judges;    /* auto judging of finished battles */

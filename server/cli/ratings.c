@@ -137,7 +137,8 @@ int cmd_ratings(int argc, char **argv) {
   }
   int n = (int)log.n_models;
   struct model_summary *s = calloc((size_t)n + 1, sizeof *s);
-  if (!s || summary_compute(n, o, used, &p, s)) {
+  if (!s || summary_compute(n, o, used, (const char *const *)log.models, &p,
+                            s)) {
     free(s);
     fprintf(stderr, "agon: out of memory\n");
     goto out;

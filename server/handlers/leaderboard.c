@@ -136,8 +136,56 @@ done:
   return out;
 }
 
+/* The human leaderboard is the same bytes until a vote, a fit, a
+ * judgment or a configuration change: keep the last one per sort order. */
+static struct {
+  pthread_mutex_t lock;
+  struct {
+    long generation, version, fit, judgments;
+    char *text;
+    size_t len;
+  } slot[2];
+} cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+struct cache_key {
+  long generation, version, fit, judgments;
+};
+
+static int cache_reply(struct request *rq, int by_bt,
+                       const struct cache_key *k, enum MHD_Result *res) {
+  int hit = 0;
+  pthread_mutex_lock(&cache.lock);
+  if (cache.slot[by_bt].text && cache.slot[by_bt].generation == k->generation &&
+      cache.slot[by_bt].version == k->version &&
+      cache.slot[by_bt].fit == k->fit &&
+      cache.slot[by_bt].judgments == k->judgments) {
+    *res = reply_json_text(rq, MHD_HTTP_OK, cache.slot[by_bt].text,
+                           cache.slot[by_bt].len);
+    hit = 1;
+  }
+  pthread_mutex_unlock(&cache.lock);
+  return hit;
+}
+
+static void cache_store(int by_bt, const struct cache_key *k, json_t *body) {
+  char *text = json_dumps(body, JSON_COMPACT);
+  if (!text)
+    return;
+  pthread_mutex_lock(&cache.lock);
+  free(cache.slot[by_bt].text);
+  cache.slot[by_bt].text = text;
+  cache.slot[by_bt].len = strlen(text);
+  cache.slot[by_bt].generation = k->generation;
+  cache.slot[by_bt].version = k->version;
+  cache.slot[by_bt].fit = k->fit;
+  cache.slot[by_bt].judgments = k->judgments;
+  pthread_mutex_unlock(&cache.lock);
+}
+
 enum MHD_Result handle_leaderboard(struct request *rq) {
   struct arena *a = rq->arena;
+  struct cache_key key = {0};
+  enum MHD_Result cached;
   const char *sort = MHD_lookup_connection_value(rq->conn,
                                                  MHD_GET_ARGUMENT_KIND, "sort");
   if (sort && strcmp(sort, "elo") && strcmp(sort, "bt"))
@@ -157,6 +205,18 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   } else if (source && strcmp(source, "human")) {
     return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_source",
                        "source must be \"human\" or \"judge\"");
+  }
+  if (!from_judge) {
+    /* read the versions before building, so a change during the build
+     * only makes the next request rebuild */
+    key.generation = rq->cfg->generation;
+    key.version = atomic_load(&a->version);
+    key.judgments = atomic_load(&a->store.judgments);
+    struct bt_snapshot *now = rating_worker_snapshot(&a->bt);
+    key.fit = now ? now->fit : 0;
+    bt_snapshot_unref(now);
+    if (cache_reply(rq, by_bt, &key, &cached))
+      return cached;
   }
   size_t n = 0;
   struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
@@ -253,5 +313,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   if (from_judge)
     json_object_set_new(body, "judge", json_string(judge));
   json_object_set_new(body, "correlations", correlations);
+  if (!from_judge)
+    cache_store(by_bt, &key, body);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -56,6 +56,21 @@ static enum MHD_Result reply_json_retry(struct request *rq, unsigned status,
   return r;
 }
 
+enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
+                                const char *text, size_t len) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+  if (!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          "application/json");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  reply_add_common_headers(resp);
+  enum MHD_Result r = reply_queue(rq, status, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
 enum MHD_Result reply_json(struct request *rq, unsigned int status,
                            json_t *body) {
   return reply_json_retry(rq, status, body, 0);

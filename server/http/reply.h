@@ -17,6 +17,10 @@ enum MHD_Result reply_json(struct request *rq, unsigned int status,
 enum MHD_Result reply_error(struct request *rq, unsigned int status,
                             const char *code, const char *message);
 
+/* Reply with len bytes of JSON text (copied). */
+enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
+                                const char *text, size_t len);
+
 /* reply_error with a Retry-After header of seconds. */
 enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
                                   const char *code, const char *message,

@@ -26,6 +26,7 @@ struct problem {
                              0 otherwise */
   int *root;              /* per model: gauge-fixed member of its core */
   const char *mask;       /* when set, only pairs with both ends masked */
+  const char *const *names; /* optional, for order-free tie-breaks */
   int any_prior;
   /* workspace */
   double *theta, *trial, *g, *step, *H;
@@ -60,6 +61,7 @@ static int problem_init(struct problem *p, const struct bt_data *d) {
   p->n = d->n;
   p->np = np;
   p->pairs = d->pairs;
+  p->names = d->names;
   p->wi = calloc(np + 1, sizeof(double));
   p->wj = calloc(np + 1, sizeof(double));
   p->t = calloc(np + 1, sizeof(double));
@@ -191,6 +193,8 @@ static void analyse(struct problem *p) {
      * member not yet placed; keep the largest */
     memset(done, 0, (size_t)n);
     int best = -1, best_size = 0;
+    double best_games = 0;
+    int best_first = -1; /* the member whose name (or index) sorts first */
     for (int m = 0; m < size; m++) {
       int v = members[m];
       if (done[v])
@@ -203,16 +207,35 @@ static void analyse(struct problem *p) {
       for (int i = 0; i < n; i++)
         p->seen[i] = !in_comp[i];
       reach(p, v, 2);
-      int cnt = 0;
+      int cnt = 0, first = -1;
       for (int i = 0; i < n; i++) {
         if (fwd[i] && in_comp[i] && p->seen[i]) {
           done[i] = 1;
           cnt++;
+          if (first < 0 ||
+              (p->names && strcmp(p->names[i], p->names[first]) < 0))
+            first = i;
         }
       }
-      if (cnt > best_size) {
+      double g = 0;
+      for (size_t k = 0; k < p->np; k++) {
+        int a = p->pairs[k].i, b = p->pairs[k].j;
+        if (fwd[a] && p->seen[a] && fwd[b] && p->seen[b] && in_comp[a] &&
+            in_comp[b])
+          g += games(p, k);
+      }
+      int better = cnt > best_size;
+      if (!better && cnt == best_size && cnt > 0) {
+        if (g != best_games)
+          better = g > best_games;
+        else if (p->names)
+          better = strcmp(p->names[first], p->names[best_first]) < 0;
+      }
+      if (better) {
         best_size = cnt;
         best = v;
+        best_games = g;
+        best_first = first;
       }
     }
     if (best_size < 2) {

@@ -11,7 +11,9 @@
  *   centred on its own, at a mean rating of 1000.
  * - Within a component, the MLE exists exactly when the graph of "i won
  *   at least half a game against j" is strongly connected (Zermelo, Ford).
- *   The component's core is its largest strongly connected part: the core
+ *   The component's core is its largest strongly connected part (on a tie:
+ *   the one with more battles among its members, then the one whose first
+ *   model name sorts first): the core
  *   gets the exact MLE from the battles among its members. Each other
  *   model of the component (say, a newcomer with only wins) is then placed
  *   against the fixed core with one virtual tie against a virtual opponent
@@ -38,6 +40,9 @@ struct bt_data {
   int n;                   /* models 0..n-1 */
   const struct bt_pair *pairs;
   size_t n_pairs;
+  const char *const *names; /* optional: breaks ties between equal cores,
+                               so that results never depend on the order
+                               in which models were numbered */
 };
 
 #define BT_SCALE (400.0 / 2.302585092994046)

@@ -56,7 +56,8 @@ int summary_pairs(int n, const struct outcome *o, size_t count,
 }
 
 int summary_bt(int n, const struct bt_pair *pairs, size_t n_pairs,
-               const struct summary_params *p, struct model_summary *out) {
+               const char *const *names, const struct summary_params *p,
+               struct model_summary *out) {
   int rc = -1;
   double *rating = calloc((size_t)n + 1, sizeof *rating);
   double *lo = calloc((size_t)n + 1, sizeof *lo);
@@ -65,7 +66,7 @@ int summary_bt(int n, const struct bt_pair *pairs, size_t n_pairs,
   int *rank = calloc((size_t)n + 1, sizeof *rank);
   if (!rating || !lo || !hi || !comp || !rank)
     goto out;
-  struct bt_data d = {n, pairs, n_pairs};
+  struct bt_data d = {n, pairs, n_pairs, names};
   if (bt_fit(&d, rating, comp, NULL))
     goto out;
   if (p->rounds > 0) {
@@ -94,7 +95,8 @@ out:
 }
 
 int summary_compute(int n, const struct outcome *o, size_t count,
-                    const struct summary_params *p, struct model_summary *out) {
+                    const char *const *names, const struct summary_params *p,
+                    struct model_summary *out) {
   for (int i = 0; i < n; i++) {
     memset(&out[i], 0, sizeof out[i]);
     out[i].elo = ELO_INITIAL;
@@ -119,7 +121,7 @@ int summary_compute(int n, const struct outcome *o, size_t count,
   size_t np;
   if (summary_pairs(n, o, count, &pairs, &np))
     return -1;
-  int rc = summary_bt(n, pairs, np, p, out);
+  int rc = summary_bt(n, pairs, np, names, p, out);
   free(pairs);
   return rc;
 }

@@ -36,11 +36,13 @@ int summary_pairs(int n, const struct outcome *o, size_t count,
 
 /* Fill out[n] from count outcomes among n models. Returns 0 or -1. */
 int summary_compute(int n, const struct outcome *o, size_t count,
-                    const struct summary_params *p, struct model_summary *out);
+                    const char *const *names, const struct summary_params *p,
+                    struct model_summary *out);
 
 /* BT, intervals and rank (UB) from aggregated pairs into out[n] (Elo and
  * counts untouched). Returns 0 or -1. */
 int summary_bt(int n, const struct bt_pair *pairs, size_t n_pairs,
-               const struct summary_params *p, struct model_summary *out);
+               const char *const *names, const struct summary_params *p,
+               struct model_summary *out);
 
 #endif

@@ -89,7 +89,7 @@ struct bt_snapshot *bt_snapshot_fit_steal(struct pair_table *pairs,
                        &np))
     goto fail;
   struct summary_params p = {.rounds = rounds, .seed = 0, .threads = 1};
-  if (summary_bt(s->n, bp, np, &p, s->s))
+  if (summary_bt(s->n, bp, np, (const char *const *)s->names, &p, s->s))
     goto fail;
   free(bp);
   s->computed_at = now_ms();

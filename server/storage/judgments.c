@@ -238,10 +238,12 @@ int store_judgment_save(struct store *st, const struct judgment *j) {
   if (j->error)
     sqlite3_bind_text(s, 10, j->error, -1, SQLITE_STATIC);
   sqlite3_bind_int64(s, 11, now_ms());
-  if (sqlite3_step(s) == SQLITE_DONE)
+  if (sqlite3_step(s) == SQLITE_DONE) {
     rc = 0;
-  else
+    atomic_fetch_add(&st->judgments, 1);
+  } else {
     log_error("msg=\"cannot store judgment\" err=\"%s\"", sqlite3_errmsg(st->db));
+  }
 out:
   sqlite3_finalize(s);
   pthread_mutex_unlock(&st->lock);

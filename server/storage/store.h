@@ -4,6 +4,7 @@
 #define AGON_STORAGE_STORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 struct store {
   sqlite3 *db;
   pthread_mutex_t lock;
+  atomic_long judgments;   /* bumped by every stored judgment */
 };
 
 /* Open (creating if needed) the database at path and bring its schema up

@@ -14,7 +14,7 @@ static void test_wikipedia(void) {
   enum { A, B, C, D };
   struct bt_pair pairs[] = {
       {A, B, 2, 3, 0}, {A, D, 1, 4, 0}, {B, C, 5, 3, 0}, {C, D, 1, 3, 0}};
-  struct bt_data d = {4, pairs, 4};
+  struct bt_data d = {4, pairs, 4, NULL};
   double r[4];
   int comp[4], prior = -1;
   CHECK(bt_fit(&d, r, comp, &prior) == 0);
@@ -28,7 +28,7 @@ static void test_wikipedia(void) {
   /* the same data with the pairs written the other way round */
   struct bt_pair rev[] = {
       {B, A, 3, 2, 0}, {D, A, 4, 1, 0}, {C, B, 3, 5, 0}, {D, C, 3, 1, 0}};
-  struct bt_data dr = {4, rev, 4};
+  struct bt_data dr = {4, rev, 4, NULL};
   double r2[4];
   bt_fit(&dr, r2, NULL, NULL);
   for (int i = 0; i < 4; i++)
@@ -39,7 +39,7 @@ static void test_ties_and_two_models(void) {
   /* 3 wins, 1 loss, 2 ties: 4 effective wins of 6 -> p = 2/3, so
    * theta_a - theta_b = ln 2 exactly. */
   struct bt_pair pairs[] = {{0, 1, 3, 1, 2}};
-  struct bt_data d = {2, pairs, 1};
+  struct bt_data d = {2, pairs, 1, NULL};
   double r[2];
   bt_fit(&d, r, NULL, NULL);
   CHECK_NEAR(r[0] - r[1], BT_SCALE * log(2.0), 1e-7);
@@ -50,7 +50,7 @@ static void test_ties_and_two_models(void) {
 static void test_no_mle(void) {
   /* model 0 only wins: no MLE; the prior keeps everything finite */
   struct bt_pair pairs[] = {{0, 1, 5, 0, 0}, {1, 2, 3, 3, 0}, {0, 2, 4, 0, 0}};
-  struct bt_data d = {4, pairs, 3}; /* model 3 never played */
+  struct bt_data d = {4, pairs, 3, NULL}; /* model 3 never played */
   double r[4];
   int comp[4], prior = 0;
   CHECK(bt_fit(&d, r, comp, &prior) == 0);
@@ -65,7 +65,7 @@ static void test_no_mle(void) {
   CHECK_NEAR(r[1], r[2], 1e-6);
   /* two models, one always won: both get the prior, centred on both */
   struct bt_pair two[] = {{0, 1, 4, 0, 0}};
-  struct bt_data d2 = {2, two, 1};
+  struct bt_data d2 = {2, two, 1, NULL};
   double r2[2];
   bt_fit(&d2, r2, NULL, NULL);
   CHECK(isfinite(r2[0]) && isfinite(r2[1]) && r2[0] > r2[1]);
@@ -75,7 +75,7 @@ static void test_no_mle(void) {
 static void test_two_groups(void) {
   /* {0,1} and {2,3} never met: each group is centred at 1000 */
   struct bt_pair pairs[] = {{0, 1, 6, 3, 1}, {2, 3, 1, 9, 0}};
-  struct bt_data d = {4, pairs, 2};
+  struct bt_data d = {4, pairs, 2, NULL};
   double r[4];
   int comp[4];
   bt_fit(&d, r, comp, NULL);
@@ -90,7 +90,7 @@ static void test_bootstrap(void) {
   struct bt_pair pairs[] = {{A, B, 20, 30, 5}, {A, D, 10, 40, 2},
                             {B, C, 50, 30, 8}, {C, D, 10, 30, 1},
                             {A, C, 25, 25, 3}};
-  struct bt_data d = {4, pairs, 5};
+  struct bt_data d = {4, pairs, 5, NULL};
   double lo1[4], hi1[4], lo2[4], hi2[4], r[4];
   bt_fit(&d, r, NULL, NULL);
   CHECK(bt_bootstrap(&d, 200, 42, 1, lo1, hi1) == 0);
