@@ -48,7 +48,7 @@ int cmd_import(int argc, char **argv) {
   int store_open_ok = 0;
   battle_log_init(&log);
   for (int i = optind; i < argc; i++) {
-    if (battle_log_read(&log, argv[i], 1, report_problem, &shown, err,
+    if (battle_log_read(&log, argv[i], BATTLE_LOG_KEEP, report_problem, &shown, err,
                         sizeof err)) {
       fprintf(stderr, "agon: %s\n", err);
       goto out;

@@ -114,7 +114,7 @@ int cmd_ratings(int argc, char **argv) {
   size_t shown = 0;
   char err[1024];
   for (int i = optind; i < argc; i++) {
-    if (battle_log_read(&log, argv[i], 0, report_problem, &shown, err,
+    if (battle_log_read(&log, argv[i], BATTLE_LOG_FAST, report_problem, &shown, err,
                         sizeof err)) {
       fprintf(stderr, "agon: %s\n", err);
       goto out;

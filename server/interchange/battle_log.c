@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,16 +149,188 @@ static int add_record(struct battle_log *log, json_t *rec, const char *file,
   return 0;
 }
 
+/* A bump allocator for jansson while records are read and dropped one by
+ * one: every allocation of a record comes from one block, and the block
+ * is reused for the next record. jansson's allocator is process-wide, so
+ * this is only used when the caller says nothing else uses jansson
+ * meanwhile (BATTLE_LOG_FAST). */
+static _Thread_local struct {
+  char *block;
+  size_t size, used;
+  struct spill {
+    struct spill *next;
+  } *spills;                  /* allocations that did not fit */
+} bump;
+
+static void *bump_malloc(size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (!bump.block) {
+    bump.block = malloc(1u << 20);
+    bump.size = bump.block ? 1u << 20 : 0;
+    bump.used = 0;
+  }
+  if (bump.block && bump.used + n <= bump.size) {
+    void *p = bump.block + bump.used;
+    bump.used += n;
+    return p;
+  }
+  struct spill *s = malloc(sizeof(struct spill) + 16 + n);
+  if (!s)
+    return NULL;
+  s->next = bump.spills;
+  bump.spills = s;
+  return (char *)s + 16;
+}
+
+static void bump_free(void *p) { (void)p; }
+
+static void bump_reset(void) {
+  bump.used = 0;
+  while (bump.spills) {
+    struct spill *s = bump.spills;
+    bump.spills = s->next;
+    free(s);
+  }
+}
+
 static size_t skip_space(const char *p, size_t i, size_t n) {
   while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
     i++;
   return i;
 }
 
-int battle_log_read(struct battle_log *log, const char *path, int keep_records,
+/* Reading records from a byte range: one scanner per thread. */
+struct scan {
+  struct battle_log *log;
+  const char *data;
+  size_t n, i;
+  int array;                 /* 1 inside a top-level array, 2 after ']' */
+  size_t index;              /* records seen (kept or malformed) */
+  int keep, fast;
+  const char *path;
+  log_problem_fn problem;
+  void *cls;
+  char *err;
+  size_t errlen;
+};
+
+/* Read records until the end, or until the next record would start at or
+ * after stop (0: no stop). Returns 0, or -1 with the error set. */
+static int scan_records(struct scan *sc, size_t stop) {
+  const char *data = sc->data;
+  size_t n = sc->n;
+  while (sc->i < n && (!stop || sc->i < stop)) {
+    size_t i = sc->i;
+    if (sc->array == 1 && data[i] == ']') {
+      i = skip_space(data, i + 1, n);
+      if (i < n) {
+        snprintf(sc->err, sc->errlen, "%s: unexpected text after the closing ']'",
+                 sc->path);
+        return -1;
+      }
+      sc->i = i;
+      sc->array = 2;
+      break;
+    }
+    json_error_t jerr;
+    json_t *rec = json_loadb(data + i, n - i,
+                             JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
+    if (!rec) {
+      /* one bad line of JSON lines is a malformed record; in an array the
+       * structure is lost, so the file is rejected */
+      if (sc->array) {
+        snprintf(sc->err, sc->errlen, "%s: record %zu: invalid JSON: %s",
+                 sc->path, sc->index, jerr.text);
+        return -1;
+      }
+      sc->log->malformed++;
+      if (sc->fast)
+        bump_reset();
+      if (sc->problem)
+        sc->problem(sc->cls, sc->path, sc->index, "invalid JSON");
+      const char *nl = memchr(data + i, '\n', n - i);
+      i = nl ? (size_t)(nl - data) + 1 : n;
+      sc->i = skip_space(data, i, n);
+      sc->index++;
+      continue;
+    }
+    i += jerr.position;
+    int r = add_record(sc->log, rec, sc->path, sc->index, sc->keep,
+                       sc->problem, sc->cls);
+    json_decref(rec);
+    if (sc->fast)
+      bump_reset();
+    if (r < 0) {
+      snprintf(sc->err, sc->errlen, "%s: out of memory", sc->path);
+      return -1;
+    }
+    sc->index++;
+    i = skip_space(data, i, n);
+    if (sc->array == 1) {
+      if (i < n && data[i] == ',')
+        i = skip_space(data, i + 1, n);
+      else if (i >= n || data[i] != ']') {
+        snprintf(sc->err, sc->errlen, "%s: record %zu: expected ',' or ']'",
+                 sc->path, sc->index - 1);
+        return -1;
+      }
+    }
+    sc->i = i;
+  }
+  return 0;
+}
+
+/* Problems found by the second reader, reported once its records are
+ * known to be real ones. */
+struct deferred {
+  struct {
+    size_t index;
+    const char *msg;      /* static strings */
+  } *items;
+  size_t n;
+};
+
+static void defer_problem(void *cls, const char *file, size_t index,
+                          const char *msg) {
+  struct deferred *d = cls;
+  void *more = realloc(d->items, (d->n + 1) * sizeof *d->items);
+  if (!more)
+    return;
+  d->items = more;
+  d->items[d->n].index = index;
+  d->items[d->n++].msg = msg;
+}
+
+struct second {
+  pthread_t thread;
+  struct scan sc;
+  struct battle_log log;
+  struct deferred problems;
+  char err[512];
+  int rc;
+  size_t start;
+  int joined;
+};
+
+static void *second_main(void *arg) {
+  struct second *t = arg;
+  t->sc.log = &t->log;
+  t->rc = scan_records(&t->sc, 0);
+  if (t->sc.fast) {
+    bump_reset();
+    free(bump.block); /* this thread's own block */
+    bump.block = NULL;
+  }
+  return NULL;
+}
+
+int battle_log_read(struct battle_log *log, const char *path, int flags,
                     log_problem_fn problem, void *cls, char *err,
                     size_t errlen) {
   int rc = -1;
+  int keep_records = flags & BATTLE_LOG_KEEP;
+  int fast = (flags & BATTLE_LOG_FAST) && !keep_records;
+  struct second *t2 = NULL;
   struct buf whole;
   buf_init(&whole, (size_t)1 << 40);
   const char *data = NULL;
@@ -193,66 +366,106 @@ int battle_log_read(struct battle_log *log, const char *path, int keep_records,
       data = "";
     }
   }
-  size_t i = skip_space(data, 0, n);
-  int array = i < n && data[i] == '[';
-  if (array)
-    i = skip_space(data, i + 1, n);
-  size_t index = 0;
-  while (i < n) {
-    if (array && data[i] == ']') {
-      i = skip_space(data, i + 1, n);
-      if (i < n) {
-        snprintf(err, errlen, "%s: unexpected text after the closing ']'", path);
-        goto out;
-      }
-      array = 0; /* closed */
-      break;
+  if (fast)
+    json_set_alloc_funcs(bump_malloc, bump_free);
+  struct scan sc = {.log = log, .data = data, .n = n, .keep = keep_records,
+                    .fast = fast, .path = path, .problem = problem,
+                    .cls = cls, .err = err, .errlen = errlen};
+  sc.i = skip_space(data, 0, n);
+  if (sc.i < n && data[sc.i] == '[') {
+    sc.array = 1;
+    sc.i = skip_space(data, sc.i + 1, n);
+  }
+  /* A large log is read by two threads: the second starts at the first
+   * line after the middle that begins with '{' (a raw newline is never
+   * inside a JSON string, so this is a token boundary; whether it is a
+   * record boundary is only known when the first reader gets there: if
+   * it does not land on it exactly, the second reader's work is
+   * dropped). */
+  size_t guess = 0;
+  if (fast && n > (8u << 20)) {
+    const char *nl = memchr(data + n / 2, '\n', n - n / 2);
+    if (nl) {
+      size_t g = skip_space(data, (size_t)(nl - data) + 1, n);
+      if (g < n && data[g] == '{')
+        guess = g;
     }
-    json_error_t jerr;
-    json_t *rec = json_loadb(data + i, n - i,
-                             JSON_DISABLE_EOF_CHECK | JSON_DECODE_ANY, &jerr);
-    if (!rec) {
-      /* one bad line of JSON lines is a malformed record; in an array the
-       * structure is lost, so the file is rejected */
-      if (array) {
-        snprintf(err, errlen, "%s: record %zu: invalid JSON: %s", path, index,
-                 jerr.text);
-        goto out;
-      }
-      log->malformed++;
-      if (problem)
-        problem(cls, path, index, "invalid JSON");
-      const char *nl = memchr(data + i, '\n', n - i);
-      i = nl ? (size_t)(nl - data) + 1 : n;
-      i = skip_space(data, i, n);
-      index++;
-      continue;
-    }
-    i += jerr.position;
-    int r = add_record(log, rec, path, index, keep_records, problem, cls);
-    json_decref(rec);
-    if (r < 0) {
-      snprintf(err, errlen, "%s: out of memory", path);
-      goto out;
-    }
-    index++;
-    i = skip_space(data, i, n);
-    if (array) {
-      if (i < n && data[i] == ',')
-        i = skip_space(data, i + 1, n);
-      else if (i >= n || data[i] != ']') {
-        snprintf(err, errlen, "%s: record %zu: expected ',' or ']'", path,
-                 index - 1);
-        goto out;
+  }
+  if (guess) {
+    t2 = calloc(1, sizeof *t2);
+    if (t2) {
+      battle_log_init(&t2->log);
+      t2->start = guess;
+      t2->sc = sc;
+      t2->sc.i = guess;
+      t2->sc.index = 0;
+      t2->sc.problem = defer_problem;
+      t2->sc.cls = &t2->problems;
+      t2->sc.err = t2->err;
+      t2->sc.errlen = sizeof t2->err;
+      if (pthread_create(&t2->thread, NULL, second_main, t2)) {
+        battle_log_release(&t2->log);
+        free(t2);
+        t2 = NULL;
       }
     }
   }
-  if (array) {
+  if (scan_records(&sc, t2 ? t2->start : 0))
+    goto out;
+  if (t2) {
+    pthread_join(t2->thread, NULL);
+    t2->joined = 1;
+    if (sc.i == t2->start && t2->rc == 0) {
+      /* the guess was a record boundary: take the second half as read */
+      size_t base = sc.index;
+      for (size_t k = 0; k < t2->problems.n && problem; k++)
+        problem(cls, path, base + t2->problems.items[k].index,
+                t2->problems.items[k].msg);
+      log->malformed += t2->log.malformed;
+      for (size_t k = 0; k < t2->log.n; k++) {
+        struct log_battle b = t2->log.battles[k];
+        int a = battle_log_model(log, t2->log.models[b.a]);
+        int c = battle_log_model(log, t2->log.models[b.b]);
+        if (a < 0 || c < 0 ||
+            (log->n % 4096 == 0 &&
+             !(log->battles = realloc(log->battles,
+                                      (log->n + 4096) * sizeof *log->battles)))) {
+          snprintf(err, errlen, "%s: out of memory", path);
+          goto out;
+        }
+        b.a = a;
+        b.b = c;
+        b.seq = log->n;
+        log->battles[log->n++] = b;
+      }
+      sc.i = t2->sc.i;
+      sc.array = t2->sc.array;
+      sc.index += t2->sc.index;
+    } else {
+      /* not a boundary, or trouble there: read the rest ourselves */
+      if (scan_records(&sc, 0))
+        goto out;
+    }
+  }
+  if (sc.array == 1) {
     snprintf(err, errlen, "%s: the JSON array is not closed", path);
     goto out;
   }
   rc = 0;
 out:
+  if (t2) {
+    if (!t2->joined)
+      pthread_join(t2->thread, NULL);
+    battle_log_release(&t2->log);
+    free(t2->problems.items);
+    free(t2);
+  }
+  if (fast) {
+    json_set_alloc_funcs(malloc, free);
+    bump_reset();
+    free(bump.block);
+    bump.block = NULL;
+  }
   if (map != MAP_FAILED)
     munmap(map, n);
   if (fd >= 0)

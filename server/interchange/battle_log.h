@@ -41,10 +41,14 @@ typedef void (*log_problem_fn)(void *cls, const char *file, size_t index,
 
 void battle_log_init(struct battle_log *log);
 
-/* Append the records of file (path, or "-" for stdin) to log. With
- * keep_records the JSON records are kept (for import). Returns 0, or -1
- * with err set when the file cannot be read or is not JSON at all. */
-int battle_log_read(struct battle_log *log, const char *path, int keep_records,
+#define BATTLE_LOG_KEEP 1  /* keep each JSON record (for import) */
+#define BATTLE_LOG_FAST 2  /* parse with a private allocator: only when no
+                              other thread uses jansson meanwhile */
+
+/* Append the records of file (path, or "-" for stdin) to log; flags are
+ * BATTLE_LOG_* bits. Returns 0, or -1 with err set when the file cannot
+ * be read or is not JSON at all. */
+int battle_log_read(struct battle_log *log, const char *path, int flags,
                     log_problem_fn problem, void *cls, char *err,
                     size_t errlen);
 
