@@ -16,7 +16,6 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
-#include "util/digest.h"
 #include "util/util.h"
 
 struct http_server {
@@ -82,13 +81,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   if (rq) {
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
-    char who[65] = "-";
-    if (hmac_sha256_hex(rq->arena->secret, strlen(rq->arena->secret),
-                        rq->client, strlen(rq->client), who) == 0)
-      who[12] = '\0';
-    log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld "
-             "client=%s%s",
-             rq->method, rq->url, rq->status, mono_ms() - rq->started, who,
+    log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld%s",
+             rq->method, rq->url, rq->status, mono_ms() - rq->started,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
   request_free(rq);

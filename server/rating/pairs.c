@@ -3,13 +3,51 @@
 #include <stdlib.h>
 #include <string.h>
 
+static size_t pair_hash(const char *a, const char *b) {
+  size_t h = 14695981039346656037ull;
+  for (; *a; a++)
+    h = (h ^ (unsigned char)*a) * 1099511628211ull;
+  h = (h ^ 0xff) * 1099511628211ull;
+  for (; *b; b++)
+    h = (h ^ (unsigned char)*b) * 1099511628211ull;
+  return h;
+}
+
+/* Rebuild the index for at least `want` rows. 0 or -1. */
+static int reindex(struct pair_table *t, size_t want) {
+  size_t n = 64;
+  while (n < want * 2)
+    n *= 2;
+  int *slots = malloc(n * sizeof *slots);
+  if (!slots)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    slots[i] = -1;
+  for (size_t r = 0; r < t->n; r++) {
+    size_t s = pair_hash(t->rows[r].a, t->rows[r].b) & (n - 1);
+    while (slots[s] >= 0)
+      s = (s + 1) & (n - 1);
+    slots[s] = (int)r;
+  }
+  free(t->slots);
+  t->slots = slots;
+  t->n_slots = n;
+  return 0;
+}
+
 struct pair_row *pair_table_get(struct pair_table *t, const char *x,
                                 const char *y, int create) {
   const char *a = strcmp(x, y) < 0 ? x : y;
   const char *b = a == x ? y : x;
-  for (size_t i = 0; i < t->n; i++)
-    if (!strcmp(t->rows[i].a, a) && !strcmp(t->rows[i].b, b))
-      return &t->rows[i];
+  if (t->n_slots < (t->n + 1) * 2 && reindex(t, t->n + 1))
+    return NULL;
+  size_t s = pair_hash(a, b) & (t->n_slots - 1);
+  while (t->slots[s] >= 0) {
+    struct pair_row *r = &t->rows[t->slots[s]];
+    if (!strcmp(r->a, a) && !strcmp(r->b, b))
+      return r;
+    s = (s + 1) & (t->n_slots - 1);
+  }
   if (!create)
     return NULL;
   struct pair_row *rows = realloc(t->rows, (t->n + 1) * sizeof *rows);
@@ -25,6 +63,7 @@ struct pair_row *pair_table_get(struct pair_table *t, const char *x,
     free(r->b);
     return NULL;
   }
+  t->slots[s] = (int)t->n;
   t->n++;
   return r;
 }
@@ -47,6 +86,8 @@ int pair_table_add(struct pair_table *t, const char *x, const char *y,
 int pair_table_copy(struct pair_table *dst, const struct pair_table *src) {
   dst->rows = calloc(src->n + 1, sizeof *dst->rows);
   dst->n = 0;
+  dst->slots = NULL;
+  dst->n_slots = 0;
   if (!dst->rows)
     return -1;
   for (size_t i = 0; i < src->n; i++) {
@@ -57,7 +98,7 @@ int pair_table_copy(struct pair_table *dst, const struct pair_table *src) {
     if (!dst->rows[i].a || !dst->rows[i].b)
       return -1;
   }
-  return 0;
+  return reindex(dst, dst->n + 1);
 }
 
 static int index_of(const char *const *names, int n, const char *s) {
@@ -90,6 +131,9 @@ void pair_table_release(struct pair_table *t) {
     free(t->rows[i].b);
   }
   free(t->rows);
+  free(t->slots);
   t->rows = NULL;
   t->n = 0;
+  t->slots = NULL;
+  t->n_slots = 0;
 }

@@ -16,6 +16,8 @@ struct pair_row {
 struct pair_table {
   struct pair_row *rows;
   size_t n;
+  int *slots;             /* hash index of rows by (a, b); -1 when free */
+  size_t n_slots;
 };
 
 /* Add one outcome of a battle between x (side a) and y (side b); names

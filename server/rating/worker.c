@@ -1,6 +1,7 @@
 #include "rating/worker.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -102,6 +103,10 @@ fail:
 
 static void *worker_main(void *arg) {
   struct rating_worker *w = arg;
+  /* refits are background work: they run when the CPU has nothing
+   * better to do, never ahead of serving */
+  struct sched_param sp = {0};
+  pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
   pthread_mutex_lock(&w->lock);
   for (;;) {
     while (!w->dirty && !w->stop)

@@ -100,7 +100,26 @@ fail:
   return -1;
 }
 
+sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql) {
+  sqlite3_stmt **s = &st->stmts[idx];
+  if (!*s) {
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+                           NULL) != SQLITE_OK) {
+      *s = NULL;
+      return NULL;
+    }
+    return *s;
+  }
+  sqlite3_reset(*s);
+  sqlite3_clear_bindings(*s);
+  return *s;
+}
+
 void store_close(struct store *st) {
+  for (size_t i = 0; i < sizeof st->stmts / sizeof st->stmts[0]; i++) {
+    sqlite3_finalize(st->stmts[i]);
+    st->stmts[i] = NULL;
+  }
   if (st->db)
     sqlite3_close(st->db);
   st->db = NULL;

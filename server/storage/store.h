@@ -17,7 +17,14 @@ struct store {
   sqlite3 *db;
   pthread_mutex_t lock;
   atomic_long judgments;   /* bumped by every stored judgment */
+  sqlite3_stmt *stmts[16]; /* statements of the hot paths, prepared once
+                              (under lock); see store_stmt */
 };
+
+/* The cached statement number idx for sql, reset and with its bindings
+ * cleared, prepared on first use; NULL on error. Caller holds st->lock
+ * and must not finalize it. */
+sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql);
 
 /* Open (creating if needed) the database at path and bring its schema up
  * to date. Durability: WAL with synchronous=FULL, so a committed

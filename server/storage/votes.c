@@ -7,16 +7,18 @@
 #include "metrics/metrics.h"
 #include "util/util.h"
 
-static int upsert_rating(sqlite3 *db, const struct rating_row *r) {
-  sqlite3_stmt *s = NULL;
+/* Statement numbers in store.stmts. */
+enum { ST_SELECT, ST_INSERT, ST_UPDATE, ST_RATING, ST_PAIR0 };
+
+static int upsert_rating(struct store *st, const struct rating_row *r) {
   int rc = -1;
-  if (sqlite3_prepare_v2(db,
-                         "INSERT INTO ratings (model, elo, battles, wins, "
-                         "losses, ties) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT "
-                         "(model) DO UPDATE SET elo = excluded.elo, battles = "
-                         "excluded.battles, wins = excluded.wins, losses = "
-                         "excluded.losses, ties = excluded.ties",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = store_stmt(
+      st, ST_RATING,
+      "INSERT INTO ratings (model, elo, battles, wins, losses, ties) VALUES "
+      "(?, ?, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET elo = "
+      "excluded.elo, battles = excluded.battles, wins = excluded.wins, "
+      "losses = excluded.losses, ties = excluded.ties");
+  if (!s)
     goto out;
   sqlite3_bind_text(s, 1, r->model, -1, SQLITE_STATIC);
   sqlite3_bind_double(s, 2, r->elo);
@@ -26,8 +28,8 @@ static int upsert_rating(sqlite3 *db, const struct rating_row *r) {
   sqlite3_bind_int64(s, 6, r->ties);
   if (sqlite3_step(s) == SQLITE_DONE)
     rc = 0;
+  sqlite3_reset(s);
 out:
-  sqlite3_finalize(s);
   return rc;
 }
 
@@ -57,7 +59,7 @@ static void count_result(struct rating_row *ra, struct rating_row *rb,
   }
 }
 
-static int upsert_pair(sqlite3 *db, const char *x, const char *y,
+static int upsert_pair(struct store *st, const char *x, const char *y,
                        enum winner w) {
   int x_is_a = strcmp(x, y) < 0;
   int col = 2; /* ties */
@@ -72,16 +74,15 @@ static int upsert_pair(sqlite3 *db, const char *x, const char *y,
       "ON CONFLICT (model_a, model_b) DO UPDATE SET wins_b = wins_b + 1",
       "INSERT INTO pair_counts (model_a, model_b, ties) VALUES (?, ?, 1) "
       "ON CONFLICT (model_a, model_b) DO UPDATE SET ties = ties + 1"};
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(db, sql[col], -1, &s, NULL) != SQLITE_OK)
-    goto out;
+  sqlite3_stmt *s = store_stmt(st, ST_PAIR0 + col, sql[col]);
+  if (!s)
+    return -1;
   sqlite3_bind_text(s, 1, x_is_a ? x : y, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, x_is_a ? y : x, -1, SQLITE_STATIC);
   if (sqlite3_step(s) == SQLITE_DONE)
     rc = 0;
-out:
-  sqlite3_finalize(s);
+  sqlite3_reset(s);
   return rc;
 }
 
@@ -97,10 +98,10 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
   double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
     goto out;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT model_a, model_b, session, status FROM "
-                         "battles WHERE id = ?",
-                         -1, &sel, NULL) != SQLITE_OK)
+  sel = store_stmt(st, ST_SELECT,
+                   "SELECT model_a, model_b, session, status FROM battles "
+                   "WHERE id = ?");
+  if (!sel)
     goto rollback;
   sqlite3_bind_text(sel, 1, id, -1, SQLITE_STATIC);
   int s = sqlite3_step(sel);
@@ -133,14 +134,13 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
     goto rollback;
   out->counted = vr->counted;
 
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO votes (battle_id, winner, created_at, "
-                         "counted, reason, k, client) VALUES (?, ?, ?, ?, ?, "
-                         "?, ?)",
-                         -1, &ins, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "UPDATE battles SET status = 'voted' WHERE id = ?", -1,
-                         &upd, NULL) != SQLITE_OK)
+  ins = store_stmt(st, ST_INSERT,
+                   "INSERT INTO votes (battle_id, winner, created_at, counted, "
+                   "reason, k, client) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  upd = ins ? store_stmt(st, ST_UPDATE,
+                         "UPDATE battles SET status = 'voted' WHERE id = ?")
+            : NULL;
+  if (!ins || !upd)
     goto rollback;
   sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
@@ -168,8 +168,8 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
   if (out->counted) {
     elo_update(&ra.elo, &rb.elo, w, vr->k);
     count_result(&ra, &rb, w);
-    if (upsert_rating(st->db, &ra) || upsert_rating(st->db, &rb) ||
-        upsert_pair(st->db, out->model[0], out->model[1], w))
+    if (upsert_rating(st, &ra) || upsert_rating(st, &rb) ||
+        upsert_pair(st, out->model[0], out->model[1], w))
       goto rollback;
   }
   if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -209,9 +209,13 @@ rollback:
     log_error("msg=\"vote failed\" err=\"%s\"", sqlite3_errmsg(st->db));
   sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-  sqlite3_finalize(sel);
-  sqlite3_finalize(ins);
-  sqlite3_finalize(upd);
+  /* cached statements: reset, never finalized here */
+  if (sel)
+    sqlite3_reset(sel);
+  if (ins)
+    sqlite3_reset(ins);
+  if (upd)
+    sqlite3_reset(upd);
   pthread_mutex_unlock(&st->lock);
   if (vs != VOTE_OK)
     vote_outcome_release(out);
