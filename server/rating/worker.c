@@ -151,12 +151,24 @@ int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
   w->debounce_ms = debounce_ms;
   pthread_mutex_init(&w->lock, NULL);
   pthread_cond_init(&w->cond, NULL);
-  w->snap = fit(w); /* the first fit, before serving */
+  /* The first fit, before serving. With many pairs the intervals take a
+   * while (a second for 100 models), so then the first fit has point
+   * ratings only and the intervals follow from the background at once. */
+  pthread_mutex_lock(&live->lock);
+  size_t pairs = live->pairs.n;
+  pthread_mutex_unlock(&live->lock);
+  int quick = pairs > 500;
+  if (quick)
+    w->rounds = 0;
+  w->snap = fit(w);
+  w->rounds = rounds;
   if (w->snap)
     w->snap->fit = w->fits = 1;
   if (pthread_create(&w->thread, NULL, worker_main, w))
     return -1;
   w->started = 1;
+  if (quick)
+    rating_worker_poke(w);
   return 0;
 }
 
