@@ -53,31 +53,8 @@ static int rebuild_locked(struct store *st, double k) {
   sqlite3_stmt *s = NULL;
   long n = 0;
   int rc = -1;
-  /* the replay takes the lock itself: do it by hand here */
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT b.model_a, b.model_b, v.winner, v.k FROM "
-                         "votes v JOIN battles b ON b.id = v.battle_id WHERE "
-                         "v.counted = 1 ORDER BY v.seq",
-                         -1, &s, NULL) != SQLITE_OK)
+  if (store_replay_locked(st, k, &t, &p, &n))
     goto out;
-  int r;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    enum winner w;
-    if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
-      goto out;
-    double vk = sqlite3_column_type(s, 3) == SQLITE_NULL
-                    ? k
-                    : sqlite3_column_double(s, 3);
-    const char *a = (const char *)sqlite3_column_text(s, 0);
-    const char *b = (const char *)sqlite3_column_text(s, 1);
-    if (rating_table_apply(&t, a, b, w, vk) || pair_table_add(&p, a, b, w))
-      goto out;
-    n++;
-  }
-  if (r != SQLITE_DONE)
-    goto out;
-  sqlite3_finalize(s);
-  s = NULL;
   if (sqlite3_exec(st->db, "DELETE FROM ratings; DELETE FROM pair_counts;",
                    NULL, NULL, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db,
@@ -300,6 +277,21 @@ static void csv_row(FILE *out, json_t *rec) {
   fputc('\n', out);
 }
 
+/* Write record number n (0-based) of an export and drop it. */
+static void write_record(FILE *out, enum export_format fmt, json_t *rec,
+                         long n) {
+  if (fmt == EXPORT_CSV) {
+    csv_row(out, rec);
+  } else {
+    if (fmt == EXPORT_FASTCHAT)
+      fputs(n ? ",\n" : "\n", out);
+    json_dumpf(rec, out, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    if (fmt == EXPORT_JSONL)
+      fputc('\n', out);
+  }
+  json_decref(rec);
+}
+
 long store_export(struct store *st, enum export_format fmt, FILE *out,
                   char *err, size_t errlen) {
   sqlite3_stmt *s = NULL, *turns = NULL;
@@ -363,17 +355,7 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
           json_object_set_new(rec, "agon_reason", json_string(reason));
       }
     }
-    if (fmt == EXPORT_CSV) {
-      csv_row(out, rec);
-    } else {
-      if (fmt == EXPORT_FASTCHAT)
-        fputs(n ? ",\n" : "\n", out);
-      json_dumpf(rec, out, JSON_COMPACT | JSON_REAL_PRECISION(17));
-      if (fmt == EXPORT_JSONL)
-        fputc('\n', out);
-    }
-    json_decref(rec);
-    n++;
+    write_record(out, fmt, rec, n++);
   }
   if (r != SQLITE_DONE) {
     n = -1;
@@ -407,17 +389,7 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
         "unknown", "tstamp", (double)sqlite3_column_int64(s, 5) / 1000.0,
         "agon_source", "judge", "agon_counted", 0, "agon_inconsistent",
         sqlite3_column_int(s, 6));
-    if (fmt == EXPORT_CSV) {
-      csv_row(out, rec);
-    } else {
-      if (fmt == EXPORT_FASTCHAT)
-        fputs(n ? ",\n" : "\n", out);
-      json_dumpf(rec, out, JSON_COMPACT | JSON_REAL_PRECISION(17));
-      if (fmt == EXPORT_JSONL)
-        fputc('\n', out);
-    }
-    json_decref(rec);
-    n++;
+    write_record(out, fmt, rec, n++);
   }
   if (r != SQLITE_DONE) {
     n = -1;

@@ -140,6 +140,10 @@ int store_ratings_load(struct store *st, struct rating_table *t,
 int store_ratings_replay(struct store *st, double k, struct rating_table *t,
                          struct pair_table *pairs, long *n_votes);
 
+/* store_ratings_replay for a caller that holds st->lock. */
+int store_replay_locked(struct store *st, double k, struct rating_table *t,
+                        struct pair_table *pairs, long *n_votes);
+
 /* Number of counted votes. */
 long store_votes_counted(struct store *st);
 

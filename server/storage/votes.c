@@ -276,12 +276,11 @@ out:
   return rc;
 }
 
-int store_ratings_replay(struct store *st, double k, struct rating_table *t,
-                         struct pair_table *pairs, long *n_votes) {
+int store_replay_locked(struct store *st, double k, struct rating_table *t,
+                        struct pair_table *pairs, long *n_votes) {
   sqlite3_stmt *s = NULL;
   int rc = -1;
   *n_votes = 0;
-  pthread_mutex_lock(&st->lock);
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.model_a, b.model_b, v.winner, v.k FROM "
                          "votes v JOIN battles b ON b.id = v.battle_id WHERE "
@@ -293,11 +292,11 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
     enum winner w;
     if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
       goto out;
-    const char *a = (const char *)sqlite3_column_text(s, 0);
-    const char *b = (const char *)sqlite3_column_text(s, 1);
     double vk = sqlite3_column_type(s, 3) == SQLITE_NULL
                     ? k
                     : sqlite3_column_double(s, 3);
+    const char *a = (const char *)sqlite3_column_text(s, 0);
+    const char *b = (const char *)sqlite3_column_text(s, 1);
     if (rating_table_apply(t, a, b, w, vk) || pair_table_add(pairs, a, b, w))
       goto out;
     (*n_votes)++;
@@ -305,6 +304,13 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
+  return rc;
+}
+
+int store_ratings_replay(struct store *st, double k, struct rating_table *t,
+                         struct pair_table *pairs, long *n_votes) {
+  pthread_mutex_lock(&st->lock);
+  int rc = store_replay_locked(st, k, t, pairs, n_votes);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
