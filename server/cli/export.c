@@ -3,7 +3,6 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "storage/interchange.h"
@@ -43,14 +42,9 @@ int cmd_export(int argc, char **argv) {
                     "fastchat|jsonl|csv] [--output FILE]\n");
     return 2;
   }
-  struct stat sb;
-  if (stat(db, &sb)) {
-    fprintf(stderr, "agon: cannot open '%s': %s\n", db, strerror(errno));
-    return 1;
-  }
   struct store st;
   char err[1024];
-  if (store_open(&st, db, err, sizeof err)) {
+  if (store_open_existing(&st, db, err, sizeof err)) {
     fprintf(stderr, "agon: %s\n", err);
     return 1;
   }

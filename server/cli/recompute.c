@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "agon_version.h"
 #include "battle/arena.h"
@@ -33,8 +32,14 @@ int cmd_recompute(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "D:k:", opts, NULL)) != -1) {
     if (c == 'D')
       db = optarg;
-    else if (c == 'k')
-      k = strtod(optarg, NULL);
+    else if (c == 'k') {
+      char *end;
+      k = strtod(optarg, &end);
+      if (*end || !(k >= 0)) {
+        fprintf(stderr, "agon: --k: expected a number >= 0\n");
+        return 2;
+      }
+    }
     else
       return 2;
   }
@@ -42,14 +47,9 @@ int cmd_recompute(int argc, char **argv) {
     fprintf(stderr, "usage: agon recompute --db FILE [--k K]\n");
     return 2;
   }
-  struct stat sb;
-  if (stat(db, &sb)) {
-    fprintf(stderr, "agon: cannot open '%s': %s\n", db, strerror(errno));
-    return 1;
-  }
   struct store st;
   char err[1024];
-  if (store_open(&st, db, err, sizeof err)) {
+  if (store_open_existing(&st, db, err, sizeof err)) {
     fprintf(stderr, "agon: %s\n", err);
     return 1;
   }

@@ -185,6 +185,7 @@ static void cache_store(int by_bt, const struct cache_key *k, json_t *body) {
 enum MHD_Result handle_leaderboard(struct request *rq) {
   struct arena *a = rq->arena;
   struct cache_key key = {0};
+  struct bt_snapshot *human_snap = NULL; /* the fit this reply is built on */
   enum MHD_Result cached;
   const char *sort = MHD_lookup_connection_value(rq->conn,
                                                  MHD_GET_ARGUMENT_KIND, "sort");
@@ -212,16 +213,19 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     key.generation = rq->cfg->generation;
     key.version = atomic_load(&a->version);
     key.judgments = atomic_load(&a->store.judgments);
-    struct bt_snapshot *now = rating_worker_snapshot(&a->bt);
-    key.fit = now ? now->fit : 0;
-    bt_snapshot_unref(now);
-    if (cache_reply(rq, by_bt, &key, &cached))
+    human_snap = rating_worker_snapshot(&a->bt);
+    key.fit = human_snap ? human_snap->fit : 0;
+    if (cache_reply(rq, by_bt, &key, &cached)) {
+      bt_snapshot_unref(human_snap);
       return cached;
+    }
   }
   size_t n = 0;
   struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
-  if (!rows)
+  if (!rows) {
+    bt_snapshot_unref(human_snap);
     return MHD_NO;
+  }
   struct bt_snapshot *snap = NULL;
   struct rating_table judge_elo = {0};
   struct rating_table *elo = &judge_elo;
@@ -238,7 +242,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     }
     snap = bt_snapshot_fit_steal(&pairs, (int)rq->cfg->bootstrap_rounds);
   } else {
-    snap = rating_worker_snapshot(&a->bt);
+    snap = human_snap; /* taken with the cache key */
     elo = &a->live.elo;
   }
   long votes2 = 0;

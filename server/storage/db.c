@@ -1,7 +1,9 @@
 /* Opening the database and applying the schema. */
 #include "storage/store.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,6 +115,16 @@ sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql) {
   sqlite3_reset(*s);
   sqlite3_clear_bindings(*s);
   return *s;
+}
+
+int store_open_existing(struct store *st, const char *path, char *err,
+                        size_t errlen) {
+  struct stat sb;
+  if (stat(path, &sb)) {
+    snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  return store_open(st, path, err, errlen);
 }
 
 void store_close(struct store *st) {

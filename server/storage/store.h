@@ -33,6 +33,11 @@ sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql);
 int store_open(struct store *st, const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
 
+/* store_open for a database that must already exist (the offline
+ * commands): a missing file is an error, never a new empty database. */
+int store_open_existing(struct store *st, const char *path, char *err,
+                        size_t errlen);
+
 /* Current schema version (PRAGMA user_version). */
 int store_schema_version(struct store *st);
 
@@ -144,7 +149,5 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
 int store_replay_locked(struct store *st, double k, struct rating_table *t,
                         struct pair_table *pairs, long *n_votes);
 
-/* Number of counted votes. */
-long store_votes_counted(struct store *st);
 
 #endif

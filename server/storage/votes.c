@@ -314,16 +314,3 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
-
-long store_votes_counted(struct store *st) {
-  sqlite3_stmt *s = NULL;
-  long n = -1;
-  pthread_mutex_lock(&st->lock);
-  if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM votes WHERE counted = 1",
-                         -1, &s, NULL) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW)
-    n = sqlite3_column_int64(s, 0);
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
-  return n;
-}
