@@ -23,15 +23,26 @@ function upstreamOf(text) {
   throw new Error(`unknown answer ${text}`);
 }
 
-// Play n battles through the API: the stronger model wins, every fourth battle is a tie.
+// Play n votes through the API on a fixed schedule of pairs (alpha-bravo, bravo-charlie,
+// alpha-charlie, again and again): the stronger model wins, every fourth vote is a tie. The
+// server pairs models at random, so a battle of another pair is left unvoted and a new one
+// started; random pairings would otherwise make the expected BT order a matter of luck.
+const SCHEDULE = [['echo-lba', 'echo-lbb'], ['echo-lbb', 'echo-lbc'], ['echo-lba', 'echo-lbc']];
 async function playBattles(page, base, n, offset = 0) {
+  let asked = 0;
   for (let i = 0; i < n; i++) {
-    const { id, battle } = await apiBattle(page, base, `Question number ${offset + i}?`);
-    assert.equal(battle.status, 'ready', JSON.stringify(battle));
-    const sa = STRENGTH[upstreamOf(battle.turns[0].a)];
-    const sb = STRENGTH[upstreamOf(battle.turns[0].b)];
-    const winner = (offset + i) % 4 === 3 ? 'tie' : sa > sb ? 'a' : 'b';
-    await apiVote(page, base, id, winner);
+    const want = SCHEDULE[(offset + i) % SCHEDULE.length];
+    for (;;) {
+      assert.ok(asked++ < 60 * n, `no battle of ${want} after ${asked} tries`);
+      const { id, battle } = await apiBattle(page, base, `Question number ${offset}.${asked}?`);
+      assert.equal(battle.status, 'ready', JSON.stringify(battle));
+      const ua = upstreamOf(battle.turns[0].a);
+      const ub = upstreamOf(battle.turns[0].b);
+      if (!want.includes(ua) || !want.includes(ub)) continue;
+      const winner = (offset + i) % 4 === 3 ? 'tie' : STRENGTH[ua] > STRENGTH[ub] ? 'a' : 'b';
+      await apiVote(page, base, id, winner);
+      break;
+    }
   }
 }
 
