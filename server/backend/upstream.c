@@ -1,12 +1,16 @@
 #include "backend/upstream.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "backend/chunk.h"
 #include "backend/sse.h"
@@ -54,6 +58,10 @@ struct upstream {
                                     upstream thread touches this list */
   int stop;
   atomic_size_t active;
+  int epfd;                      /* the sockets libcurl asked us to watch */
+  int wakefd;                    /* eventfd: new requests, or stop */
+  int64_t timer_at;              /* monotonic ms libcurl wants a timeout
+                                    call at, or -1 */
 };
 
 static void transfer_free(struct transfer *t) {
@@ -260,46 +268,155 @@ static void unlink_running(struct upstream *up, struct transfer *t) {
   t->next = t->prev = NULL;
 }
 
-static void *upstream_main(void *arg) {
-  struct upstream *up = arg;
-  for (;;) {
-    pthread_mutex_lock(&up->lock);
-    int stop = up->stop;
-    struct transfer *q = up->pending;
-    up->pending = NULL;
-    pthread_mutex_unlock(&up->lock);
-    while (q) {
-      struct transfer *next = q->next;
-      q->next = NULL;
-      if (curl_multi_add_handle(up->multi, q->easy) == CURLM_OK) {
-        link_running(up, q);
-      } else {
-        transfer_fail(q, "the model could not be reached", "curl_multi_add_handle");
-        finish(q);
-        transfer_free(q);
-        atomic_fetch_sub(&up->active, 1);
-      }
-      q = next;
-    }
-    if (stop)
-      break;
-    int running = 0;
-    curl_multi_perform(up->multi, &running);
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(up->multi, &left))) {
-      if (msg->msg != CURLMSG_DONE)
-        continue;
-      struct transfer *t = NULL;
-      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-      CURLcode res = msg->data.result;
-      curl_multi_remove_handle(up->multi, msg->easy_handle);
+/* libcurl's socket callback: watch sock for what it wants, in our epoll
+ * set. The fd is the key; curl removes a socket before closing it. */
+static int on_socket(CURL *easy, curl_socket_t sock, int what, void *cls,
+                     void *socketp) {
+  struct upstream *up = cls;
+  (void)easy;
+  (void)socketp;
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(up->epfd, EPOLL_CTL_DEL, sock, NULL);
+    return 0;
+  }
+  struct epoll_event ev = {0};
+  ev.data.fd = sock;
+  if (what & CURL_POLL_IN)
+    ev.events |= EPOLLIN;
+  if (what & CURL_POLL_OUT)
+    ev.events |= EPOLLOUT;
+  if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, sock, &ev) && errno == ENOENT &&
+      epoll_ctl(up->epfd, EPOLL_CTL_ADD, sock, &ev)) {
+    log_error("msg=\"cannot watch an upstream socket\" err=\"%s\"",
+              strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* libcurl's timer callback: one timeout call wanted in timeout_ms (-1:
+ * none). */
+static int on_timer(CURLM *multi, long timeout_ms, void *cls) {
+  struct upstream *up = cls;
+  (void)multi;
+  up->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+  return 0;
+}
+
+/* Hand every finished transfer to its owner. */
+static void reap_finished(struct upstream *up) {
+  CURLMsg *msg;
+  int left;
+  while ((msg = curl_multi_info_read(up->multi, &left))) {
+    if (msg->msg != CURLMSG_DONE)
+      continue;
+    struct transfer *t = NULL;
+    CURL *easy = msg->easy_handle;
+    CURLcode res = msg->data.result;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+    curl_multi_remove_handle(up->multi, easy);
+    unlink_running(up, t);
+    transfer_done(t, res);
+    transfer_free(t);
+    atomic_fetch_sub(&up->active, 1);
+  }
+}
+
+/* Abort the transfers whose battle gave up on them. The progress callback
+ * does this too, but libcurl only calls it for transfers it is working
+ * on; a stalled stream is found here, once a second. */
+static void reap_cancelled(struct upstream *up) {
+  struct transfer *t = up->running;
+  while (t) {
+    struct transfer *next = t->next;
+    if (t->cancel && atomic_load(t->cancel)) {
+      curl_multi_remove_handle(up->multi, t->easy);
       unlink_running(up, t);
-      transfer_done(t, res);
+      transfer_fail(t, "the battle was abandoned", "cancelled");
+      finish(t);
       transfer_free(t);
       atomic_fetch_sub(&up->active, 1);
     }
-    curl_multi_poll(up->multi, NULL, 0, 1000, NULL);
+    t = next;
+  }
+}
+
+/* Take the submitted transfers into the multi handle. Returns the value
+ * of up->stop seen with them. */
+static int take_pending(struct upstream *up) {
+  uint64_t n;
+  if (read(up->wakefd, &n, sizeof n) < 0 && errno != EAGAIN)
+    log_error("msg=\"upstream wakeup read failed\" err=\"%s\"", strerror(errno));
+  pthread_mutex_lock(&up->lock);
+  int stop = up->stop;
+  struct transfer *q = up->pending;
+  up->pending = NULL;
+  pthread_mutex_unlock(&up->lock);
+  while (q) {
+    struct transfer *next = q->next;
+    q->next = NULL;
+    if (curl_multi_add_handle(up->multi, q->easy) == CURLM_OK) {
+      link_running(up, q);
+    } else {
+      transfer_fail(q, "the model could not be reached", "curl_multi_add_handle");
+      finish(q);
+      transfer_free(q);
+      atomic_fetch_sub(&up->active, 1);
+    }
+    q = next;
+  }
+  return stop;
+}
+
+#define MAX_EVENTS 256
+#define CANCEL_SCAN_MS 1000
+
+/* The loop: epoll over libcurl's sockets and our wakeup fd, with libcurl's
+ * timer; work per wakeup is proportional to the sockets that are ready,
+ * not to the number of transfers. */
+static void *upstream_main(void *arg) {
+  struct upstream *up = arg;
+  struct epoll_event ev[MAX_EVENTS];
+  int64_t next_scan = mono_ms() + CANCEL_SCAN_MS;
+  int running = 0;
+  for (;;) {
+    int64_t now = mono_ms();
+    int64_t until = next_scan;
+    if (up->timer_at >= 0 && up->timer_at < until)
+      until = up->timer_at;
+    int wait = until > now ? (int)(until - now) : 0;
+    int n = epoll_wait(up->epfd, ev, MAX_EVENTS, wait);
+    if (n < 0 && errno != EINTR) {
+      log_error("msg=\"upstream epoll_wait failed\" err=\"%s\"", strerror(errno));
+      n = 0;
+    }
+    int stop = 0;
+    for (int i = 0; i < n; i++) {
+      if (ev[i].data.fd == up->wakefd) {
+        stop |= take_pending(up);
+        continue;
+      }
+      int flags = 0;
+      if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+        flags |= CURL_CSELECT_IN;
+      if (ev[i].events & EPOLLOUT)
+        flags |= CURL_CSELECT_OUT;
+      if (ev[i].events & EPOLLERR)
+        flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(up->multi, ev[i].data.fd, flags, &running);
+    }
+    if (stop)
+      break;
+    now = mono_ms();
+    if (up->timer_at >= 0 && up->timer_at <= now) {
+      up->timer_at = -1;
+      curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    reap_finished(up);
+    if (now >= next_scan) {
+      next_scan = now + CANCEL_SCAN_MS;
+      reap_cancelled(up);
+    }
   }
   /* abort what is left */
   while (up->running) {
@@ -320,19 +437,40 @@ struct upstream *upstream_new(void) {
     return NULL;
   pthread_mutex_init(&up->lock, NULL);
   atomic_init(&up->active, 0);
+  up->timer_at = -1;
+  up->epfd = epoll_create1(EPOLL_CLOEXEC);
+  up->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   up->multi = curl_multi_init();
-  if (!up->multi)
+  if (up->epfd < 0 || up->wakefd < 0 || !up->multi)
+    goto fail;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = up->wakefd};
+  if (epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wakefd, &ev))
     goto fail;
   curl_multi_setopt(up->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+  curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
+  curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
   if (pthread_create(&up->thread, NULL, upstream_main, up))
     goto fail;
   return up;
 fail:
   if (up->multi)
     curl_multi_cleanup(up->multi);
+  if (up->epfd >= 0)
+    close(up->epfd);
+  if (up->wakefd >= 0)
+    close(up->wakefd);
   pthread_mutex_destroy(&up->lock);
   free(up);
   return NULL;
+}
+
+/* Wake the upstream thread (new requests, or stop). */
+static void upstream_wake(struct upstream *up) {
+  uint64_t one = 1;
+  if (write(up->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+    log_error("msg=\"upstream wakeup failed\" err=\"%s\"", strerror(errno));
 }
 
 void upstream_stop(struct upstream *up) {
@@ -342,7 +480,7 @@ void upstream_stop(struct upstream *up) {
   pthread_mutex_unlock(&up->lock);
   if (was)
     return;
-  curl_multi_wakeup(up->multi);
+  upstream_wake(up);
   pthread_join(up->thread, NULL);
 }
 
@@ -351,6 +489,8 @@ void upstream_free(struct upstream *up) {
     return;
   upstream_stop(up);
   curl_multi_cleanup(up->multi);
+  close(up->epfd);
+  close(up->wakefd);
   pthread_mutex_destroy(&up->lock);
   free(up);
 }
@@ -444,7 +584,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   t->next = up->pending;
   up->pending = t;
   pthread_mutex_unlock(&up->lock);
-  curl_multi_wakeup(up->multi);
+  upstream_wake(up);
   return 0;
 fail:
   transfer_free(t);

@@ -1,7 +1,8 @@
 /* Streaming chat completions from OpenAI-compatible endpoints.
  *
  * One thread runs one libcurl multi loop for every transfer in the
- * process: no thread per request. Requests are submitted from any thread;
+ * process: no thread per request. The loop is curl_multi_socket_action on
+ * an epoll set, so a chunk costs the same with 10 or 2,000 streams open. Requests are submitted from any thread;
  * their callbacks run on the upstream thread. */
 #ifndef AGON_BACKEND_UPSTREAM_H
 #define AGON_BACKEND_UPSTREAM_H
