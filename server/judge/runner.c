@@ -32,6 +32,10 @@ struct job {
   struct judge_config j;     /* a copy */
   char battle_id[40];
   int n_calls;               /* 1 or 2 */
+  int parallel;              /* calls in flight at once: n_calls, or 1 when
+                                the judge's concurrency is below n_calls */
+  int sent;                  /* calls handed to the upstream so far */
+  struct chat_message held[2]; /* the messages of the call not yet sent */
   struct call calls[2];
   atomic_int left;           /* calls not finished */
 };
@@ -60,7 +64,30 @@ static void job_free(struct job *jb) {
   free(jb->j.instructions);
   for (int i = 0; i < 2; i++)
     buf_release(&jb->calls[i].reply);
+  judge_messages_free(jb->held);
   free(jb);
+}
+
+static void call_text(void *cls, const char *text, size_t len);
+static void call_finish(void *cls, int ok, const char *public_msg,
+                        const char *detail,
+                        const struct upstream_stats *stats);
+
+/* Hand call k of jb, with messages msgs, to the upstream; a call that
+ * cannot be queued finishes at once as failed. */
+static void send_call(struct judge_runner *r, struct job *jb, int k,
+                      struct chat_message msgs[2]) {
+  struct call *c = &jb->calls[k];
+  c->job = jb;
+  buf_init(&c->reply, MAX_REPLY);
+  jb->sent++;
+  struct upstream_callbacks cb = {call_text, call_finish, c};
+  if (upstream_chat(r->up, &jb->j.conn, msgs, 2, MAX_REPLY, &r->cancel,
+                    &cb)) {
+    char detail[] = "cannot queue the request";
+    struct upstream_stats none = {-1, 0, 0, 0};
+    call_finish(c, 0, detail, detail, &none);
+  }
 }
 
 static long *busy_slot(struct judge_runner *r, const char *name) {
@@ -118,9 +145,18 @@ static void call_finish(void *cls, int ok, const char *public_msg,
   if (!ok)
     snprintf(c->error, sizeof c->error, "%s", detail ? detail : public_msg);
   struct job *jb = c->job;
+  struct judge_runner *r = jb->r;
+  if (jb->sent < jb->n_calls) {
+    /* one call at a time: the next one goes out when this one is back */
+    struct chat_message next[2] = {jb->held[0], jb->held[1]};
+    memset(jb->held, 0, sizeof jb->held);
+    atomic_fetch_sub(&jb->left, 1);
+    send_call(r, jb, jb->sent, next);
+    judge_messages_free(next);
+    return;
+  }
   if (atomic_fetch_sub(&jb->left, 1) != 1)
     return;
-  struct judge_runner *r = jb->r;
   pthread_mutex_lock(&r->lock);
   jb->next = r->finished;
   r->finished = jb;
@@ -205,7 +241,7 @@ static void finish_job(struct judge_runner *r, struct job *jb) {
   json_decref(raw);
   json_decref(scores);
   pthread_mutex_lock(&r->lock);
-  *busy_slot(r, jb->j.conn.name) -= jb->n_calls;
+  *busy_slot(r, jb->j.conn.name) -= jb->parallel;
   r->running--;
   r->done++;
   if (error[0])
@@ -272,32 +308,30 @@ static void start_job(struct judge_runner *r, struct job *jb) {
     return;
   }
   atomic_init(&jb->left, jb->n_calls);
+  jb->parallel = jb->n_calls > jb->j.concurrency ? 1 : jb->n_calls;
   pthread_mutex_lock(&r->lock);
-  *busy_slot(r, jb->j.conn.name) += jb->n_calls;
+  *busy_slot(r, jb->j.conn.name) += jb->parallel;
   pthread_mutex_unlock(&r->lock);
-  for (int k = 0; k < jb->n_calls; k++) {
-    struct call *c = &jb->calls[k];
-    c->job = jb;
-    buf_init(&c->reply, MAX_REPLY);
-    struct upstream_callbacks cb = {call_text, call_finish, c};
-    if (upstream_chat(r->up, &jb->j.conn, msgs[k], 2, MAX_REPLY, &r->cancel,
-                      &cb)) {
-      char detail[] = "cannot queue the request";
-      struct upstream_stats none = {-1, 0, 0, 0};
-      call_finish(c, 0, detail, detail, &none);
-    }
+  if (jb->parallel < jb->n_calls) {
+    jb->held[0] = msgs[1][0];
+    jb->held[1] = msgs[1][1];
+    memset(msgs[1], 0, sizeof msgs[1]);
   }
+  for (int k = 0; k < jb->parallel; k++)
+    send_call(r, jb, k, msgs[k]);
   for (int k = 0; k < 2; k++)
     judge_messages_free(msgs[k]);
 }
 
-/* Whether job jb may start: all its requests fit in its judge's
- * concurrency, or the judge is idle (a concurrency below a job's request
- * count then runs one job at a time). */
+/* Whether job jb may start: the requests it sends at once fit in its
+ * judge's concurrency (a job with more requests than the concurrency sends
+ * them one after another, see start_job). */
 static int has_room(struct judge_runner *r, const struct job *jb) {
   long busy = *busy_slot(r, jb->j.conn.name);
   long calls = jb->j.mode == JUDGE_PAIRWISE && !jb->j.swap ? 1 : 2;
-  return busy == 0 || busy + calls <= jb->j.concurrency;
+  if (calls > jb->j.concurrency)
+    calls = 1;
+  return busy + calls <= jb->j.concurrency;
 }
 
 static void *runner_main(void *arg) {

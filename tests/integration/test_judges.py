@@ -891,9 +891,6 @@ def test_concurrency_bounds_the_requests_in_flight(agon_factory, fake):
     assert max_in_flight(four, 0.5) == 4
 
 
-@pytest.mark.xfail(strict=True, reason="server: a swapped (or single-mode) job starts "
-                   "both its requests whenever the judge has room for one, so "
-                   "concurrency = 1 (or any odd N) lets N+1 requests run at once")
 def test_concurrency_one_means_one_request_at_a_time(agon_factory, fake):
     agon = start_arena(agon_factory, [("one", "judge-slow500-c", {"concurrency": 1})])
     c = agon.client()
