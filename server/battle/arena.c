@@ -47,6 +47,11 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
              sqlite3_errmsg(a->store.db));
     goto fail;
   }
+  a->writer = store_writer_new(&a->store, &a->live);
+  if (!a->writer) {
+    snprintf(err, errlen, "cannot start the database writer");
+    goto fail;
+  }
   if (rating_worker_start(&a->bt, &a->live, (int)a->cfg->bootstrap_rounds,
                           250)) {
     snprintf(err, errlen, "cannot start the ratings worker");
@@ -67,6 +72,7 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   }
   return 0;
 fail:
+  store_writer_free(a->writer);
   store_close(&a->store);
 fail_store:
   ratelimit_release(&a->limits);
@@ -81,6 +87,7 @@ fail_store:
 
 void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
+  store_writer_free(a->writer);  /* then writes what they queued */
   judge_runner_free(a->judges);
   upstream_free(a->up);
   rating_worker_stop(&a->bt);
@@ -214,6 +221,50 @@ static void side_on_text(void *cls, const char *text, size_t len) {
   pthread_mutex_unlock(&b->lock);
 }
 
+/* A finished turn on its way to the database. */
+struct turn_ctx {
+  struct arena *a;
+  struct battle *b;   /* a reference */
+  int turn;           /* 0-based */
+  int failed;
+};
+
+/* The writer stored a finished turn (ok), or could not: only now may the
+ * battle be voted on or continued, so that every vote finds its turn in
+ * the database. Runs on the writer thread (or wherever the turn could not
+ * be queued). */
+static void turn_stored(void *cls, int ok) {
+  struct turn_ctx *tc = cls;
+  struct arena *a = tc->a;
+  struct battle *b = tc->b;
+  int failed = tc->failed;
+  if (!ok) {
+    log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
+    failed = 1;
+  }
+  atomic_fetch_sub(&a->streaming, 1);
+  pthread_mutex_lock(&b->lock);
+  b->status = failed ? BATTLE_FAILED : BATTLE_READY;
+  b->finished_at = now_ms();
+  atomic_store(&b->cancel, 0);
+  b->touched = mono_ms();
+  battle_wake_locked(b);
+  pthread_mutex_unlock(&b->lock);
+  log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
+           tc->turn + 1, failed ? "failed" : "ready");
+  if (!failed) {
+    /* judges with auto = true get every finished battle (a later turn
+     * replaces the verdict on the earlier ones) */
+    struct config *cfg = arena_config(a);
+    for (size_t i = 0; i < cfg->n_judges; i++)
+      if (cfg->judges[i].auto_judge)
+        judge_runner_enqueue(a->judges, &cfg->judges[i], b->id);
+    config_unref(cfg);
+  }
+  battle_unref(b);
+  free(tc);
+}
+
 static void side_on_finish(void *cls, int ok, const char *public_msg,
                            const char *detail,
                            const struct upstream_stats *stats) {
@@ -260,34 +311,25 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
 
   if (complete) {
     /* Both sides are final: their texts no longer change, and no new turn
-     * can start before the status below leaves STREAMING. */
+     * can start before the status leaves STREAMING, which happens once the
+     * turn is stored (turn_stored). */
+    struct turn_ctx *tc = calloc(1, sizeof *tc);
     int failed = t->side[0].failed || t->side[1].failed;
-    if (store_turn_finish(&a->store, b->id, sc->turn + 1, t->side[0].text.data,
-                          t->side[1].text.data,
-                          t->side[0].failed ? t->side[0].detail : NULL,
-                          t->side[1].failed ? t->side[1].detail : NULL,
-                          now_ms(), failed ? "failed" : "ready")) {
+    if (!tc) {
       log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
-      failed = 1;
-    }
-    atomic_fetch_sub(&a->streaming, 1);
-    pthread_mutex_lock(&b->lock);
-    b->status = failed ? BATTLE_FAILED : BATTLE_READY;
-    b->finished_at = now_ms();
-    atomic_store(&b->cancel, 0);
-    b->touched = mono_ms();
-    battle_wake_locked(b);
-    pthread_mutex_unlock(&b->lock);
-    log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
-             sc->turn + 1, failed ? "failed" : "ready");
-    if (!failed) {
-      /* judges with auto = true get every finished battle (a later turn
-       * replaces the verdict on the earlier ones) */
-      struct config *cfg = arena_config(a);
-      for (size_t i = 0; i < cfg->n_judges; i++)
-        if (cfg->judges[i].auto_judge)
-          judge_runner_enqueue(a->judges, &cfg->judges[i], b->id);
-      config_unref(cfg);
+    } else {
+      tc->a = a;
+      tc->b = b;
+      tc->turn = sc->turn;
+      tc->failed = failed;
+      battle_ref(b);
+      if (store_writer_turn_finish(
+              a->writer, b->id, sc->turn + 1, t->side[0].text.data,
+              t->side[1].text.data,
+              t->side[0].failed ? t->side[0].detail : NULL,
+              t->side[1].failed ? t->side[1].detail : NULL, now_ms(),
+              failed ? "failed" : "ready", turn_stored, tc))
+        turn_stored(tc, 0);
     }
   }
   battle_unref(b);
@@ -390,6 +432,17 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
   return rc;
 }
 
+/* The writer stored a new battle, or could not: then its answers could
+ * never be stored or voted on, so the battle is given up. */
+static void battle_stored(void *cls, int ok) {
+  struct battle *b = cls;
+  if (!ok) {
+    log_error("msg=\"cannot store new battle\" battle=%s", b->id);
+    atomic_store(&b->cancel, 1);
+  }
+  battle_unref(b);
+}
+
 static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
                                   const char *session, const char *prompt,
                                   struct battle **out) {
@@ -421,9 +474,11 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
   b->max_answer = (size_t)cfg->max_answer_bytes;
   int turn = battle_add_turn_locked(b, prompt, b->max_answer);
   pthread_mutex_unlock(&b->lock);
+  battle_ref(b);  /* for battle_stored */
   if (turn < 0 ||
-      store_battle_create(&a->store, id, created, ma->name, mb->name, session,
-                          prompt)) {
+      store_writer_battle_create(a->writer, id, created, ma->name, mb->name,
+                                 session, prompt, battle_stored, b)) {
+    battle_unref(b);
     battle_unref(b);
     atomic_fetch_sub(&a->streaming, 1);
     return ARENA_ERROR;
@@ -548,7 +603,9 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     rc = ARENA_BUSY;
     goto out;
   }
-  if (store_turn_add(&a->store, b->id, turn + 1, prompt, now_ms())) {
+  /* Waits for the writer with b->lock held: the writer takes a battle's
+   * lock only in turn_stored, which for b has run (b is READY). */
+  if (store_writer_turn_add(a->writer, b->id, turn + 1, prompt, now_ms())) {
     atomic_fetch_sub(&a->streaming, 1);
     rc = ARENA_CONFLICT;  /* voted meanwhile, or a database failure */
     goto out;
@@ -615,7 +672,7 @@ enum vote_status arena_vote(struct arena *a, const char *id,
                             .counted = reason == NULL,
                             .reason = reason,
                             .client = client_hash[0] ? client_hash : NULL};
-  enum vote_status vs = store_vote(&a->store, &vr, &a->live, out);
+  enum vote_status vs = store_writer_vote(a->writer, &vr, out);
   config_unref(cfg);
   if (vs != VOTE_OK)
     return vs;

@@ -15,6 +15,7 @@
 #include "rating/elo.h"
 #include "rating/worker.h"
 #include "storage/store.h"
+#include "storage/writer.h"
 
 struct arena {
   struct config *cfg;             /* current; take it with arena_config */
@@ -22,9 +23,10 @@ struct arena {
   struct model_config *extra_models; /* added to every config (demo) */
   size_t n_extra_models;
   struct store store;
+  struct store_writer *writer;    /* every battle, turn and vote write */
   struct upstream *up;
   struct registry battles;
-  struct live_ratings live;       /* Elo and pair counts; see store_vote */
+  struct live_ratings live;       /* Elo and pair counts; see store_vote_tx */
   struct rating_worker bt;        /* Bradley-Terry in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
@@ -85,7 +87,7 @@ struct battle *arena_battle_find(struct arena *a, const char *id);
 enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
                                const char *session, const char *prompt);
 
-/* Vote on battle id: see store_vote. Also updates the battle in memory. */
+/* Vote on battle id: see store_vote_tx. Also updates the battle in memory. */
 enum vote_status arena_vote(struct arena *a, const char *id,
                             const char *session, const char *client,
                             enum winner w, struct vote_outcome *out);

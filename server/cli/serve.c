@@ -175,8 +175,11 @@ int cmd_serve(int argc, char **argv) {
   }
   rc = 0;
 out:
-  if (arena_up)
-    upstream_stop(arena.up);   /* ends every stream, which wakes watchers */
+  if (arena_up) {
+    upstream_stop(arena.up);   /* ends every stream... */
+    store_writer_flush(arena.writer);  /* ...stores the turns, and wakes
+                                          their watchers */
+  }
   http_server_stop(http);
   demo_stop(demo_srv);
   if (arena_up)

@@ -43,6 +43,7 @@ static struct {
 } excluded[16];
 static size_t n_excluded;
 static struct histogram db_write;
+static unsigned long db_jobs;  /* writes carried by those transactions */
 
 void metrics_request(int route, unsigned status) {
   if (route < 0 || route >= MAX_ROUTES)
@@ -113,9 +114,10 @@ void metrics_upstream(const char *model, double ttft, double tokens_per_s) {
   pthread_mutex_unlock(&lock);
 }
 
-void metrics_db_write(double seconds) {
+void metrics_db_write(double seconds, long jobs) {
   pthread_mutex_lock(&lock);
   observe(&db_write, db_buckets, seconds);
+  db_jobs += (unsigned long)jobs;
   pthread_mutex_unlock(&lock);
 }
 
@@ -257,6 +259,10 @@ int metrics_render(struct buf *out, size_t upstream_active,
                       "transactions.\n"
                       "# TYPE agon_db_write_seconds histogram\n");
   histogram_lines(out, "agon_db_write_seconds", NULL, &db_write, db_buckets);
+  appendf(out, "# HELP agon_db_writes_total Battles, turns and votes written "
+               "(group commits: see agon_db_write_seconds_count).\n"
+               "# TYPE agon_db_writes_total counter\n"
+               "agon_db_writes_total %lu\n", db_jobs);
   pthread_mutex_unlock(&lock);
   return 0;
 }

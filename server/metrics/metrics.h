@@ -23,8 +23,9 @@ void metrics_vote(int counted, const char *reason);
  * content chunks per second after it (< 0: unknown). */
 void metrics_upstream(const char *model, double ttft, double tokens_per_s);
 
-/* A database write took this long. */
-void metrics_db_write(double seconds);
+/* A database write transaction took this long; it carried `jobs` writes
+ * (battles, turns, votes) in one commit. */
+void metrics_db_write(double seconds, long jobs);
 
 /* Event streams to browsers opened (+1) or closed (-1). */
 void metrics_streams(int delta);

@@ -31,110 +31,77 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what) {
   return 0;
 }
 
-int store_battle_create(struct store *st, const char *id, int64_t created_at,
-                        const char *model_a, const char *model_b,
-                        const char *session, const char *prompt) {
-  int rc = -1;
-  sqlite3_stmt *b = NULL, *t = NULL;
-  pthread_mutex_lock(&st->lock);
-  double t0 = mono_s();
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto out;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO battles (id, created_at, model_a, "
-                         "model_b, session, status) VALUES (?, ?, ?, ?, ?, "
-                         "'streaming')",
-                         -1, &b, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO turns (battle_id, turn, prompt, "
-                         "started_at) VALUES (?, 1, ?, ?)",
-                         -1, &t, NULL) != SQLITE_OK)
-    goto rollback;
+int store_battle_create_tx(struct store *st, const char *id,
+                           int64_t created_at, const char *model_a,
+                           const char *model_b, const char *session,
+                           const char *prompt) {
+  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_INSERT,
+                               "INSERT INTO battles (id, created_at, model_a, "
+                               "model_b, session, status) VALUES (?, ?, ?, ?, "
+                               "?, 'streaming')");
+  if (!b)
+    return -1;
   sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(b, 2, created_at);
   sqlite3_bind_text(b, 3, model_a, -1, SQLITE_STATIC);
   sqlite3_bind_text(b, 4, model_b, -1, SQLITE_STATIC);
   sqlite3_bind_text(b, 5, session, -1, SQLITE_STATIC);
+  int rc = step_done(st, b, "battle_create");
+  sqlite3_reset(b);
+  if (rc)
+    return -1;
+  sqlite3_stmt *t = store_stmt(st, STMT_TURN_INSERT,
+                               "INSERT INTO turns (battle_id, turn, prompt, "
+                               "started_at) VALUES (?, ?, ?, ?)");
+  if (!t)
+    return -1;
   sqlite3_bind_text(t, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(t, 2, prompt, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(t, 3, created_at);
-  if (step_done(st, b, "battle_create") || step_done(st, t, "turn_create"))
-    goto rollback;
-  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto rollback;
-  metrics_db_write(mono_s() - t0);
-  rc = 0;
-  goto out;
-rollback:
-  log_error("msg=\"cannot create battle\" err=\"%s\"", sqlite3_errmsg(st->db));
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-  sqlite3_finalize(b);
-  sqlite3_finalize(t);
-  pthread_mutex_unlock(&st->lock);
+  sqlite3_bind_int(t, 2, 1);
+  sqlite3_bind_text(t, 3, prompt, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(t, 4, created_at);
+  rc = step_done(st, t, "turn_create");
+  sqlite3_reset(t);
   return rc;
 }
 
-int store_turn_add(struct store *st, const char *id, int turn,
-                   const char *prompt, int64_t started_at) {
-  int rc = -1;
-  sqlite3_stmt *t = NULL, *b = NULL;
-  pthread_mutex_lock(&st->lock);
-  double t0 = mono_s();
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto out;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO turns (battle_id, turn, prompt, "
-                         "started_at) VALUES (?, ?, ?, ?)",
-                         -1, &t, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "UPDATE battles SET status = 'streaming' WHERE id = ? "
-                         "AND status = 'ready'",
-                         -1, &b, NULL) != SQLITE_OK)
-    goto rollback;
+int store_turn_add_tx(struct store *st, const char *id, int turn,
+                      const char *prompt, int64_t started_at) {
+  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_RESUME,
+                               "UPDATE battles SET status = 'streaming' "
+                               "WHERE id = ? AND status = 'ready'");
+  if (!b)
+    return -1;
+  sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
+  int rc = step_done(st, b, "turn_status");
+  sqlite3_reset(b);
+  if (rc)
+    return -1;
+  if (sqlite3_changes(st->db) != 1)
+    return 1;  /* voted meanwhile */
+  sqlite3_stmt *t = store_stmt(st, STMT_TURN_INSERT,
+                               "INSERT INTO turns (battle_id, turn, prompt, "
+                               "started_at) VALUES (?, ?, ?, ?)");
+  if (!t)
+    return -1;
   sqlite3_bind_text(t, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_int(t, 2, turn);
   sqlite3_bind_text(t, 3, prompt, -1, SQLITE_STATIC);
   sqlite3_bind_int64(t, 4, started_at);
-  sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
-  if (step_done(st, t, "turn_add") || step_done(st, b, "turn_status"))
-    goto rollback;
-  if (sqlite3_changes(st->db) != 1)
-    goto rollback;
-  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto rollback;
-  metrics_db_write(mono_s() - t0);
-  rc = 0;
-  goto out;
-rollback:
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-  sqlite3_finalize(t);
-  sqlite3_finalize(b);
-  pthread_mutex_unlock(&st->lock);
+  rc = step_done(st, t, "turn_add");
+  sqlite3_reset(t);
   return rc;
 }
 
-int store_turn_finish(struct store *st, const char *id, int turn,
-                      const char *answer_a, const char *answer_b,
-                      const char *error_a, const char *error_b,
-                      int64_t finished_at, const char *status) {
-  int rc = -1;
-  sqlite3_stmt *t = NULL, *b = NULL;
-  pthread_mutex_lock(&st->lock);
-  double t0 = mono_s();
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto out;
-  if (sqlite3_prepare_v2(st->db,
-                         "UPDATE turns SET answer_a = ?, answer_b = ?, "
-                         "error_a = ?, error_b = ?, finished_at = ? "
-                         "WHERE battle_id = ? AND turn = ?",
-                         -1, &t, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "UPDATE battles SET status = ? WHERE id = ? AND "
-                         "status = 'streaming'",
-                         -1, &b, NULL) != SQLITE_OK)
-    goto rollback;
+int store_turn_finish_tx(struct store *st, const char *id, int turn,
+                         const char *answer_a, const char *answer_b,
+                         const char *error_a, const char *error_b,
+                         int64_t finished_at, const char *status) {
+  sqlite3_stmt *t = store_stmt(st, STMT_TURN_FINISH,
+                               "UPDATE turns SET answer_a = ?, answer_b = ?, "
+                               "error_a = ?, error_b = ?, finished_at = ? "
+                               "WHERE battle_id = ? AND turn = ?");
+  if (!t)
+    return -1;
   sqlite3_bind_text(t, 1, answer_a ? answer_a : "", -1, SQLITE_STATIC);
   sqlite3_bind_text(t, 2, answer_b ? answer_b : "", -1, SQLITE_STATIC);
   bind_text_or_null(t, 3, error_a);
@@ -142,21 +109,21 @@ int store_turn_finish(struct store *st, const char *id, int turn,
   sqlite3_bind_int64(t, 5, finished_at);
   sqlite3_bind_text(t, 6, id, -1, SQLITE_STATIC);
   sqlite3_bind_int(t, 7, turn);
+  int rc = step_done(st, t, "turn_finish");
+  sqlite3_reset(t);
+  if (rc)
+    return -1;
+  if (sqlite3_changes(st->db) != 1)
+    return -1;  /* no such turn: its battle was never stored */
+  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_FINISH,
+                               "UPDATE battles SET status = ? WHERE id = ? "
+                               "AND status = 'streaming'");
+  if (!b)
+    return -1;
   sqlite3_bind_text(b, 1, status, -1, SQLITE_STATIC);
   sqlite3_bind_text(b, 2, id, -1, SQLITE_STATIC);
-  if (step_done(st, t, "turn_finish") || step_done(st, b, "battle_status"))
-    goto rollback;
-  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto rollback;
-  metrics_db_write(mono_s() - t0);
-  rc = 0;
-  goto out;
-rollback:
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-out:
-  sqlite3_finalize(t);
-  sqlite3_finalize(b);
-  pthread_mutex_unlock(&st->lock);
+  rc = step_done(st, b, "battle_status");
+  sqlite3_reset(b);
   return rc;
 }
 

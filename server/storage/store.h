@@ -13,13 +13,34 @@
 #include "rating/elo.h"
 #include "rating/pairs.h"
 
+/* The numbers of the statements in store.stmts. */
+enum store_stmt_id {
+  STMT_VOTE_BATTLE,
+  STMT_VOTE_INSERT,
+  STMT_VOTE_MARK,
+  STMT_RATING_UPSERT,
+  STMT_PAIR_WINS_A,
+  STMT_PAIR_WINS_B,
+  STMT_PAIR_TIES,
+  STMT_BATTLE_INSERT,
+  STMT_TURN_INSERT,
+  STMT_BATTLE_RESUME,
+  STMT_TURN_FINISH,
+  STMT_BATTLE_FINISH,
+  STMT_SAVEPOINT,
+  STMT_RELEASE,
+  STMT_ROLLBACK_TO,
+  STMT_COUNT
+};
+
 struct store {
   sqlite3 *db;
   pthread_mutex_t lock;
   atomic_long judgments;   /* bumped by every stored judgment */
-  sqlite3_stmt *stmts[16]; /* statements of the hot paths, prepared once
-                              (under lock); see store_stmt */
+  sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
+                                      once (under lock); see store_stmt */
 };
+
 
 /* The cached statement number idx for sql, reset and with its bindings
  * cleared, prepared on first use; NULL on error. Caller holds st->lock
@@ -61,21 +82,28 @@ struct battle_record {
   size_t n_turns;
 };
 
-/* Insert a new battle in status 'streaming' with its first turn. */
-int store_battle_create(struct store *st, const char *id, int64_t created_at,
-                        const char *model_a, const char *model_b,
-                        const char *session, const char *prompt);
+/* The writes below run inside a transaction the caller opened, with
+ * st->lock held: in the server that is the writer thread's group commit
+ * (storage/writer.h). They return 0, or -1 on a database error (logged),
+ * and leave the transaction for the caller to commit or roll back. */
 
-/* Add turn number `turn` (1-based) and set the battle to 'streaming'. */
-int store_turn_add(struct store *st, const char *id, int turn,
-                   const char *prompt, int64_t started_at);
+/* Insert a new battle in status 'streaming' with its first turn. */
+int store_battle_create_tx(struct store *st, const char *id,
+                           int64_t created_at, const char *model_a,
+                           const char *model_b, const char *session,
+                           const char *prompt);
+
+/* Add turn number `turn` (1-based) and set the battle from 'ready' back to
+ * 'streaming'. Returns 1 when the battle is no longer 'ready'. */
+int store_turn_add_tx(struct store *st, const char *id, int turn,
+                      const char *prompt, int64_t started_at);
 
 /* Store a finished turn's answers and errors and set the battle status
- * ("ready" or "failed") in one transaction. */
-int store_turn_finish(struct store *st, const char *id, int turn,
-                      const char *answer_a, const char *answer_b,
-                      const char *error_a, const char *error_b,
-                      int64_t finished_at, const char *status);
+ * ("ready" or "failed"). -1 also when there is no such turn. */
+int store_turn_finish_tx(struct store *st, const char *id, int turn,
+                         const char *answer_a, const char *answer_b,
+                         const char *error_a, const char *error_b,
+                         int64_t finished_at, const char *status);
 
 /* Load a battle. Returns 0, 1 when there is no such battle, -1 on error. */
 int store_battle_load(struct store *st, const char *id,
@@ -119,7 +147,7 @@ struct vote_request {
 };
 
 /* The live, in-memory ratings: Elo and the pair counts BT is fitted from.
- * Only vote paths (which all hold the store lock) modify them; `lock` is
+ * Only the writer thread modifies them (vote_batch_apply); `lock` is
  * taken around modifications and by readers. */
 struct live_ratings {
   struct rating_table elo;
@@ -127,12 +155,37 @@ struct live_ratings {
   pthread_mutex_t lock;
 };
 
-/* Record a vote, and when counted update the live ratings (Elo, pair
- * counts) in the same transaction; the in-memory tables change only after
- * the commit. */
-enum vote_status store_vote(struct store *st, const struct vote_request *vr,
-                            struct live_ratings *live,
-                            struct vote_outcome *out);
+/* What the votes of one group commit change in the live ratings, staged
+ * until the commit: each vote sees the ones before it in the batch. */
+struct vote_batch {
+  struct rating_row *rows;   /* staged rows; model names owned */
+  size_t n_rows, cap_rows;
+  struct staged_pair {
+    char *a, *b;             /* owned */
+    enum winner w;
+  } *pairs;
+  size_t n_pairs, cap_pairs;
+  int broken;                /* staging ran out of memory: what is staged
+                                is not what was written, so the whole
+                                batch must be rolled back */
+};
+
+void vote_batch_init(struct vote_batch *vb);
+/* Forget what is staged (after a rollback, or once applied). */
+void vote_batch_release(struct vote_batch *vb);
+/* Make the staged changes live, after their commit. Returns 0, or -1 when
+ * memory ran out (logged; live then lags the database until a restart). */
+int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live);
+
+/* Record a vote inside the caller's transaction (st->lock held, see the
+ * writes above): check the battle, insert the vote, mark the battle voted
+ * and, when counted, update the stored ratings and pair counts from live
+ * plus what vb already stages, and stage the new rows in vb. Statuses
+ * other than VOTE_OK and VOTE_ERROR write nothing. */
+enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
+                               const struct live_ratings *live,
+                               struct vote_batch *vb,
+                               struct vote_outcome *out);
 void vote_outcome_release(struct vote_outcome *o);
 
 /* Load the ratings and pair counts as stored (no replay). */

@@ -7,13 +7,11 @@
 #include "metrics/metrics.h"
 #include "util/util.h"
 
-/* Statement numbers in store.stmts. */
-enum { ST_SELECT, ST_INSERT, ST_UPDATE, ST_RATING, ST_PAIR0 };
 
 static int upsert_rating(struct store *st, const struct rating_row *r) {
   int rc = -1;
   sqlite3_stmt *s = store_stmt(
-      st, ST_RATING,
+      st, STMT_RATING_UPSERT,
       "INSERT INTO ratings (model, elo, battles, wins, losses, ties) VALUES "
       "(?, ?, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET elo = "
       "excluded.elo, battles = excluded.battles, wins = excluded.wins, "
@@ -33,14 +31,108 @@ out:
   return rc;
 }
 
-/* The row for model as it stands, or a fresh one (not inserted). */
+/* The row for model as it stands: staged in vb, else live, else a fresh
+ * one (not inserted). */
 static struct rating_row current_row(const struct rating_table *t,
+                                     const struct vote_batch *vb,
                                      const char *model) {
+  for (size_t i = vb->n_rows; i-- > 0;)
+    if (!strcmp(vb->rows[i].model, model))
+      return vb->rows[i];
   const struct rating_row *r = rating_table_find(t, model);
   if (r)
     return *r;
   struct rating_row fresh = {.model = (char *)model, .elo = ELO_INITIAL};
   return fresh;
+}
+
+void vote_batch_init(struct vote_batch *vb) { memset(vb, 0, sizeof *vb); }
+
+void vote_batch_release(struct vote_batch *vb) {
+  for (size_t i = 0; i < vb->n_rows; i++)
+    free(vb->rows[i].model);
+  for (size_t i = 0; i < vb->n_pairs; i++) {
+    free(vb->pairs[i].a);
+    free(vb->pairs[i].b);
+  }
+  free(vb->rows);
+  free(vb->pairs);
+  vote_batch_init(vb);
+}
+
+/* Stage row r (its model copied), replacing an earlier staged row of the
+ * same model. 0, or -1 when memory runs out. */
+static int stage_row(struct vote_batch *vb, const struct rating_row *r) {
+  for (size_t i = 0; i < vb->n_rows; i++) {
+    if (!strcmp(vb->rows[i].model, r->model)) {
+      char *keep = vb->rows[i].model;
+      vb->rows[i] = *r;
+      vb->rows[i].model = keep;
+      return 0;
+    }
+  }
+  if (vb->n_rows == vb->cap_rows) {
+    size_t cap = vb->cap_rows ? 2 * vb->cap_rows : 16;
+    struct rating_row *rows = realloc(vb->rows, cap * sizeof *rows);
+    if (!rows)
+      return -1;
+    vb->rows = rows;
+    vb->cap_rows = cap;
+  }
+  char *name = strdup(r->model);
+  if (!name)
+    return -1;
+  vb->rows[vb->n_rows] = *r;
+  vb->rows[vb->n_rows++].model = name;
+  return 0;
+}
+
+static int stage_pair(struct vote_batch *vb, const char *a, const char *b,
+                      enum winner w) {
+  if (vb->n_pairs == vb->cap_pairs) {
+    size_t cap = vb->cap_pairs ? 2 * vb->cap_pairs : 16;
+    struct staged_pair *p = realloc(vb->pairs, cap * sizeof *p);
+    if (!p)
+      return -1;
+    vb->pairs = p;
+    vb->cap_pairs = cap;
+  }
+  struct staged_pair *p = &vb->pairs[vb->n_pairs];
+  p->a = strdup(a);
+  p->b = strdup(b);
+  p->w = w;
+  if (!p->a || !p->b) {
+    free(p->a);
+    free(p->b);
+    return -1;
+  }
+  vb->n_pairs++;
+  return 0;
+}
+
+int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live) {
+  int rc = 0;
+  pthread_mutex_lock(&live->lock);
+  for (size_t i = 0; i < vb->n_rows; i++) {
+    struct rating_row *l = rating_table_get(&live->elo, vb->rows[i].model);
+    if (!l) {
+      rc = -1;
+      continue;
+    }
+    l->elo = vb->rows[i].elo;
+    l->battles = vb->rows[i].battles;
+    l->wins = vb->rows[i].wins;
+    l->losses = vb->rows[i].losses;
+    l->ties = vb->rows[i].ties;
+  }
+  for (size_t i = 0; i < vb->n_pairs; i++)
+    if (pair_table_add(&live->pairs, vb->pairs[i].a, vb->pairs[i].b,
+                       vb->pairs[i].w))
+      rc = -1;
+  pthread_mutex_unlock(&live->lock);
+  if (rc)
+    log_error("msg=\"out of memory updating live ratings\"");
+  return rc;
 }
 
 static void count_result(struct rating_row *ra, struct rating_row *rb,
@@ -75,7 +167,7 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
       "INSERT INTO pair_counts (model_a, model_b, ties) VALUES (?, ?, 1) "
       "ON CONFLICT (model_a, model_b) DO UPDATE SET ties = ties + 1"};
   int rc = -1;
-  sqlite3_stmt *s = store_stmt(st, ST_PAIR0 + col, sql[col]);
+  sqlite3_stmt *s = store_stmt(st, STMT_PAIR_WINS_A + col, sql[col]);
   if (!s)
     return -1;
   sqlite3_bind_text(s, 1, x_is_a ? x : y, -1, SQLITE_STATIC);
@@ -86,62 +178,58 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
   return rc;
 }
 
-enum vote_status store_vote(struct store *st, const struct vote_request *vr,
-                            struct live_ratings *live,
-                            struct vote_outcome *out) {
+enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
+                               const struct live_ratings *live,
+                               struct vote_batch *vb,
+                               struct vote_outcome *out) {
   const char *id = vr->id, *session = vr->session;
   enum winner w = vr->w;
   enum vote_status vs = VOTE_ERROR;
   sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
   memset(out, 0, sizeof *out);
-  pthread_mutex_lock(&st->lock);
-  double t0 = mono_s();
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto out;
-  sel = store_stmt(st, ST_SELECT,
+  sel = store_stmt(st, STMT_VOTE_BATTLE,
                    "SELECT model_a, model_b, session, status FROM battles "
                    "WHERE id = ?");
   if (!sel)
-    goto rollback;
+    goto out;
   sqlite3_bind_text(sel, 1, id, -1, SQLITE_STATIC);
   int s = sqlite3_step(sel);
   if (s == SQLITE_DONE) {
     vs = VOTE_NOT_FOUND;
-    goto rollback;
+    goto out;
   }
   if (s != SQLITE_ROW)
-    goto rollback;
+    goto out;
   const char *status = (const char *)sqlite3_column_text(sel, 3);
   if (strcmp((const char *)sqlite3_column_text(sel, 2), session)) {
     vs = VOTE_FORBIDDEN;
-    goto rollback;
+    goto out;
   }
   if (!strcmp(status, "voted")) {
     vs = VOTE_ALREADY_VOTED;
-    goto rollback;
+    goto out;
   }
   if (!strcmp(status, "streaming")) {
     vs = VOTE_STREAMING;
-    goto rollback;
+    goto out;
   }
   if (!strcmp(status, "failed")) {
     vs = VOTE_FAILED_BATTLE;
-    goto rollback;
+    goto out;
   }
   out->model[0] = strdup((const char *)sqlite3_column_text(sel, 0));
   out->model[1] = strdup((const char *)sqlite3_column_text(sel, 1));
+  sqlite3_reset(sel);
+  sel = NULL;
   if (!out->model[0] || !out->model[1])
-    goto rollback;
+    goto out;
   out->counted = vr->counted;
 
-  ins = store_stmt(st, ST_INSERT,
+  ins = store_stmt(st, STMT_VOTE_INSERT,
                    "INSERT INTO votes (battle_id, winner, created_at, counted, "
                    "reason, k, client) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  upd = ins ? store_stmt(st, ST_UPDATE,
-                         "UPDATE battles SET status = 'voted' WHERE id = ?")
-            : NULL;
-  if (!ins || !upd)
-    goto rollback;
+  if (!ins)
+    goto out;
   sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
   sqlite3_bind_int64(ins, 3, now_ms());
@@ -155,14 +243,22 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
     sqlite3_bind_text(ins, 7, vr->client, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(ins, 7);
+  if (sqlite3_step(ins) != SQLITE_DONE)
+    goto out;
+  sqlite3_reset(ins);
+  ins = NULL;
+  upd = store_stmt(st, STMT_VOTE_MARK,
+                   "UPDATE battles SET status = 'voted' WHERE id = ?");
+  if (!upd)
+    goto out;
   sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
-  if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_step(upd) != SQLITE_DONE)
-    goto rollback;
+  if (sqlite3_step(upd) != SQLITE_DONE)
+    goto out;
 
-  /* Only vote paths change `live`, and they all hold st->lock: reading it
-   * here without ratings_lock is safe. */
-  struct rating_row ra = current_row(&live->elo, out->model[0]);
-  struct rating_row rb = current_row(&live->elo, out->model[1]);
+  /* Only the writer thread changes `live`, and it is the caller: reading
+   * it here without live->lock is safe. */
+  struct rating_row ra = current_row(&live->elo, vb, out->model[0]);
+  struct rating_row rb = current_row(&live->elo, vb, out->model[1]);
   out->elo_before[0] = ra.elo;
   out->elo_before[1] = rb.elo;
   if (out->counted) {
@@ -170,45 +266,19 @@ enum vote_status store_vote(struct store *st, const struct vote_request *vr,
     count_result(&ra, &rb, w);
     if (upsert_rating(st, &ra) || upsert_rating(st, &rb) ||
         upsert_pair(st, out->model[0], out->model[1], w))
-      goto rollback;
+      goto out;
+    if (stage_row(vb, &ra) || stage_row(vb, &rb) ||
+        stage_pair(vb, out->model[0], out->model[1], w)) {
+      vb->broken = 1;
+      goto out;
+    }
   }
-  if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-    goto rollback;
-  metrics_db_write(mono_s() - t0);
-
   out->elo[0] = ra.elo;
   out->elo[1] = rb.elo;
   vs = VOTE_OK;
-  if (out->counted) {
-    pthread_mutex_lock(&live->lock);
-    struct rating_row *la = rating_table_get(&live->elo, out->model[0]);
-    struct rating_row *lb =
-        la ? rating_table_get(&live->elo, out->model[1]) : NULL;
-    la = lb ? rating_table_get(&live->elo, out->model[0]) : NULL;
-    if (pair_table_add(&live->pairs, out->model[0], out->model[1], w))
-      la = NULL;
-    if (la && lb) {
-      la->elo = ra.elo;
-      la->battles = ra.battles;
-      la->wins = ra.wins;
-      la->losses = ra.losses;
-      la->ties = ra.ties;
-      lb->elo = rb.elo;
-      lb->battles = rb.battles;
-      lb->wins = rb.wins;
-      lb->losses = rb.losses;
-      lb->ties = rb.ties;
-    } else {
-      log_error("msg=\"out of memory updating live ratings\"");
-    }
-    pthread_mutex_unlock(&live->lock);
-  }
-  goto out;
-rollback:
+out:
   if (vs == VOTE_ERROR)
     log_error("msg=\"vote failed\" err=\"%s\"", sqlite3_errmsg(st->db));
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-out:
   /* cached statements: reset, never finalized here */
   if (sel)
     sqlite3_reset(sel);
@@ -216,7 +286,6 @@ out:
     sqlite3_reset(ins);
   if (upd)
     sqlite3_reset(upd);
-  pthread_mutex_unlock(&st->lock);
   if (vs != VOTE_OK)
     vote_outcome_release(out);
   return vs;

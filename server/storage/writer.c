@@ -1,0 +1,361 @@
+/* The writer thread: one queue of jobs, written in groups (writer.h). */
+#include "storage/writer.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics/metrics.h"
+#include "util/util.h"
+
+/* At most this many jobs share one commit, so that a voter never waits
+ * behind an unbounded group. */
+#define MAX_GROUP 512
+
+enum job_kind {
+  JOB_BATTLE_CREATE,
+  JOB_TURN_FINISH,
+  JOB_TURN_ADD,
+  JOB_VOTE,
+  JOB_FLUSH,  /* writes nothing: done when everything before it is */
+};
+
+struct job {
+  struct job *next;
+  enum job_kind kind;
+  int sync;              /* a caller waits on its stack for `finished`;
+                            else the writer owns and frees the job */
+  int finished;          /* sync jobs: set, under w->lock, last of all */
+  int rc;                /* what the job's write returned */
+  int ok;                /* its writes were committed */
+  store_done_fn done;    /* async jobs: told the outcome, may be NULL */
+  void *cls;
+  char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
+  char *answer_a, *answer_b, *error_a, *error_b, *status;
+  const char *borrowed_id, *borrowed_prompt;          /* sync turn add */
+  int turn;
+  int64_t at;
+  const struct vote_request *vr;                      /* sync vote */
+  struct vote_outcome *out;
+};
+
+struct store_writer {
+  struct store *st;
+  struct live_ratings *live;
+  pthread_t thread;
+  pthread_mutex_t lock;
+  pthread_cond_t more;       /* jobs queued, or stop */
+  pthread_cond_t finished;   /* a sync job finished */
+  struct job *head, *tail;
+  int stop;
+  atomic_long groups, jobs;
+};
+
+static void job_free(struct job *j) {
+  if (!j || j->sync)
+    return;
+  free(j->id);
+  free(j->model_a);
+  free(j->model_b);
+  free(j->session);
+  free(j->prompt);
+  free(j->answer_a);
+  free(j->answer_b);
+  free(j->error_a);
+  free(j->error_b);
+  free(j->status);
+  free(j);
+}
+
+/* Queue j; -1 (and j untouched) once the writer is stopping. */
+static int enqueue(struct store_writer *w, struct job *j) {
+  pthread_mutex_lock(&w->lock);
+  if (w->stop) {
+    pthread_mutex_unlock(&w->lock);
+    return -1;
+  }
+  j->next = NULL;
+  if (w->tail)
+    w->tail->next = j;
+  else
+    w->head = j;
+  w->tail = j;
+  pthread_cond_signal(&w->more);
+  pthread_mutex_unlock(&w->lock);
+  return 0;
+}
+
+/* Queue the sync job j and wait until the writer has finished it. */
+static int run_sync(struct store_writer *w, struct job *j) {
+  j->sync = 1;
+  if (enqueue(w, j))
+    return -1;
+  pthread_mutex_lock(&w->lock);
+  while (!j->finished)
+    pthread_cond_wait(&w->finished, &w->lock);
+  pthread_mutex_unlock(&w->lock);
+  return 0;
+}
+
+static int exec_stmt(struct store *st, int idx, const char *sql) {
+  sqlite3_stmt *s = store_stmt(st, idx, sql);
+  if (!s)
+    return -1;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Run one job's writes; returns 0 when they stand, -1 when they must be
+ * rolled back (j->rc says more). */
+static int run_job(struct store_writer *w, struct job *j,
+                   struct vote_batch *vb) {
+  struct store *st = w->st;
+  switch (j->kind) {
+  case JOB_BATTLE_CREATE:
+    j->rc = store_battle_create_tx(st, j->id, j->at, j->model_a, j->model_b,
+                                   j->session, j->prompt);
+    return j->rc ? -1 : 0;
+  case JOB_TURN_FINISH:
+    j->rc = store_turn_finish_tx(st, j->id, j->turn, j->answer_a, j->answer_b,
+                                 j->error_a, j->error_b, j->at, j->status);
+    return j->rc ? -1 : 0;
+  case JOB_TURN_ADD:
+    j->rc = store_turn_add_tx(st, j->borrowed_id, j->turn, j->borrowed_prompt,
+                              j->at);
+    return j->rc ? -1 : 0;
+  case JOB_VOTE:
+    j->rc = (int)store_vote_tx(st, j->vr, w->live, vb, j->out);
+    return j->rc == VOTE_OK ? 0 : -1;
+  case JOB_FLUSH:
+    return 0;
+  }
+  return -1;
+}
+
+/* Write the jobs of list in one transaction and report to their owners. */
+static void write_group(struct store_writer *w, struct job *list) {
+  struct store *st = w->st;
+  struct vote_batch vb;
+  int committed = 0;
+  long n = 0;
+  vote_batch_init(&vb);
+  pthread_mutex_lock(&st->lock);
+  double t0 = mono_s();
+  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    log_error("msg=\"cannot begin a write\" err=\"%s\"", sqlite3_errmsg(st->db));
+    for (struct job *j = list; j; j = j->next)
+      j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
+  } else {
+    for (struct job *j = list; j; j = j->next, n++) {
+      if (exec_stmt(st, STMT_SAVEPOINT, "SAVEPOINT job")) {
+        j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
+        j->ok = -1;  /* never ran */
+        continue;
+      }
+      if (run_job(w, j, &vb)) {
+        j->ok = -1;
+        exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO job");
+      }
+      exec_stmt(st, STMT_RELEASE, "RELEASE job");
+    }
+    if (!vb.broken &&
+        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+      committed = 1;
+    } else {
+      log_error("msg=\"cannot commit a write\" jobs=%ld err=\"%s\"", n,
+                sqlite3_errmsg(st->db));
+      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+  }
+  pthread_mutex_unlock(&st->lock);
+  if (committed)
+    vote_batch_apply(&vb, w->live);
+  vote_batch_release(&vb);
+  metrics_db_write(mono_s() - t0, n);
+  atomic_fetch_add(&w->groups, 1);
+  atomic_fetch_add(&w->jobs, n);
+
+  /* Report. A vote whose writes were lost with the group is an error. The
+   * async jobs are told and freed; the sync ones are marked finished last,
+   * under the lock, after which their owners may free them at any time. */
+  struct job *waiting = NULL;
+  for (struct job *j = list, *next; j; j = next) {
+    next = j->next;
+    j->ok = committed && j->ok == 0;
+    if (j->kind == JOB_VOTE && !committed && j->rc == VOTE_OK) {
+      j->rc = VOTE_ERROR;
+      vote_outcome_release(j->out);
+    }
+    if (j->kind == JOB_TURN_ADD && !committed && j->rc == 0)
+      j->rc = -1;
+    if (j->sync) {
+      j->next = waiting;
+      waiting = j;
+      continue;
+    }
+    if (j->done)
+      j->done(j->cls, j->ok);
+    job_free(j);
+  }
+  if (waiting) {
+    pthread_mutex_lock(&w->lock);
+    for (struct job *j = waiting, *next; j; j = next) {
+      next = j->next;
+      j->finished = 1;
+    }
+    pthread_cond_broadcast(&w->finished);
+    pthread_mutex_unlock(&w->lock);
+  }
+}
+
+static void *writer_main(void *arg) {
+  struct store_writer *w = arg;
+  for (;;) {
+    pthread_mutex_lock(&w->lock);
+    while (!w->head && !w->stop)
+      pthread_cond_wait(&w->more, &w->lock);
+    if (!w->head) {
+      pthread_mutex_unlock(&w->lock);
+      break;
+    }
+    struct job *list = w->head, *last = w->head;
+    for (size_t i = 1; i < MAX_GROUP && last->next; i++)
+      last = last->next;
+    w->head = last->next;
+    if (!w->head)
+      w->tail = NULL;
+    last->next = NULL;
+    pthread_mutex_unlock(&w->lock);
+    write_group(w, list);
+  }
+  return NULL;
+}
+
+struct store_writer *store_writer_new(struct store *st,
+                                      struct live_ratings *live) {
+  struct store_writer *w = calloc(1, sizeof *w);
+  if (!w)
+    return NULL;
+  w->st = st;
+  w->live = live;
+  pthread_mutex_init(&w->lock, NULL);
+  pthread_cond_init(&w->more, NULL);
+  pthread_cond_init(&w->finished, NULL);
+  if (pthread_create(&w->thread, NULL, writer_main, w)) {
+    pthread_cond_destroy(&w->finished);
+    pthread_cond_destroy(&w->more);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+void store_writer_free(struct store_writer *w) {
+  if (!w)
+    return;
+  pthread_mutex_lock(&w->lock);
+  w->stop = 1;
+  pthread_cond_signal(&w->more);
+  pthread_mutex_unlock(&w->lock);
+  pthread_join(w->thread, NULL);
+  pthread_cond_destroy(&w->finished);
+  pthread_cond_destroy(&w->more);
+  pthread_mutex_destroy(&w->lock);
+  free(w);
+}
+
+static char *dup_or_null(const char *s, int *failed) {
+  if (!s)
+    return NULL;
+  char *d = strdup(s);
+  if (!d)
+    *failed = 1;
+  return d;
+}
+
+int store_writer_battle_create(struct store_writer *w, const char *id,
+                               int64_t created_at, const char *model_a,
+                               const char *model_b, const char *session,
+                               const char *prompt, store_done_fn done,
+                               void *cls) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j)
+    return -1;
+  int failed = 0;
+  j->kind = JOB_BATTLE_CREATE;
+  j->id = dup_or_null(id, &failed);
+  j->model_a = dup_or_null(model_a, &failed);
+  j->model_b = dup_or_null(model_b, &failed);
+  j->session = dup_or_null(session, &failed);
+  j->prompt = dup_or_null(prompt, &failed);
+  j->at = created_at;
+  j->done = done;
+  j->cls = cls;
+  if (failed || enqueue(w, j)) {
+    job_free(j);
+    return -1;
+  }
+  return 0;
+}
+
+int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
+                             const char *answer_a, const char *answer_b,
+                             const char *error_a, const char *error_b,
+                             int64_t finished_at, const char *status,
+                             store_done_fn done, void *cls) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j)
+    return -1;
+  int failed = 0;
+  j->kind = JOB_TURN_FINISH;
+  j->id = dup_or_null(id, &failed);
+  j->turn = turn;
+  j->answer_a = dup_or_null(answer_a ? answer_a : "", &failed);
+  j->answer_b = dup_or_null(answer_b ? answer_b : "", &failed);
+  j->error_a = dup_or_null(error_a, &failed);
+  j->error_b = dup_or_null(error_b, &failed);
+  j->status = dup_or_null(status, &failed);
+  j->at = finished_at;
+  j->done = done;
+  j->cls = cls;
+  if (failed || enqueue(w, j)) {
+    job_free(j);
+    return -1;
+  }
+  return 0;
+}
+
+int store_writer_turn_add(struct store_writer *w, const char *id, int turn,
+                          const char *prompt, int64_t started_at) {
+  struct job j = {.kind = JOB_TURN_ADD,
+                  .borrowed_id = id,
+                  .borrowed_prompt = prompt,
+                  .turn = turn,
+                  .at = started_at};
+  if (run_sync(w, &j))
+    return -1;
+  return j.rc;
+}
+
+enum vote_status store_writer_vote(struct store_writer *w,
+                                   const struct vote_request *vr,
+                                   struct vote_outcome *out) {
+  memset(out, 0, sizeof *out);
+  struct job j = {.kind = JOB_VOTE, .vr = vr, .out = out};
+  if (run_sync(w, &j))
+    return VOTE_ERROR;
+  return (enum vote_status)j.rc;
+}
+
+void store_writer_flush(struct store_writer *w) {
+  struct job j = {.kind = JOB_FLUSH};
+  run_sync(w, &j);
+}
+
+void store_writer_counts(struct store_writer *w, long *groups, long *jobs) {
+  *groups = atomic_load(&w->groups);
+  *jobs = atomic_load(&w->jobs);
+}

@@ -1,0 +1,70 @@
+/* The one thread that writes battles, turns and votes: group commit.
+ *
+ * Every write of the arena's hot paths is a job on one queue. The writer
+ * thread takes all queued jobs, runs them in one transaction, each inside
+ * its own savepoint (a job that fails leaves the others alone), commits
+ * once (one fsync for the whole group with synchronous=FULL), and then
+ * reports to each job's owner. A burst of battles or votes thus costs a
+ * few commits instead of one each, and no HTTP worker or upstream thread
+ * ever waits for the disk except a voter, for its own vote's commit.
+ *
+ * Jobs run in the order they were queued, so a turn's end is stored after
+ * its battle, and a vote after the turn it is on. */
+#ifndef AGON_STORAGE_WRITER_H
+#define AGON_STORAGE_WRITER_H
+
+#include <stdint.h>
+
+#include "storage/store.h"
+
+struct store_writer;
+
+/* Start the writer for st; committed votes change live. NULL on failure. */
+struct store_writer *store_writer_new(struct store *st,
+                                      struct live_ratings *live);
+
+/* Write what is queued, stop the thread and free everything. Jobs queued
+ * later fail. Accepts NULL. */
+void store_writer_free(struct store_writer *w);
+
+/* Called on the writer thread once a job's transaction has ended: ok is 1
+ * when the job's writes were committed, 0 when they were not. */
+typedef void (*store_done_fn)(void *cls, int ok);
+
+/* Queue a new battle with its first turn (strings are copied). done may be
+ * NULL. Returns 0, or -1 when it could not be queued (done is not called
+ * then). */
+int store_writer_battle_create(struct store_writer *w, const char *id,
+                               int64_t created_at, const char *model_a,
+                               const char *model_b, const char *session,
+                               const char *prompt, store_done_fn done,
+                               void *cls);
+
+/* Queue the end of a turn (see store_turn_finish_tx; strings are copied).
+ * Same contract as store_writer_battle_create. */
+int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
+                             const char *answer_a, const char *answer_b,
+                             const char *error_a, const char *error_b,
+                             int64_t finished_at, const char *status,
+                             store_done_fn done, void *cls);
+
+/* Add a turn and wait for its commit. Returns 0, 1 when the battle was no
+ * longer ready, -1 on error. Must not be called on the writer thread. */
+int store_writer_turn_add(struct store_writer *w, const char *id, int turn,
+                          const char *prompt, int64_t started_at);
+
+/* Record a vote (see store_vote_tx) and wait for its commit; the live
+ * ratings have changed when it returns VOTE_OK. Must not be called on the
+ * writer thread. */
+enum vote_status store_writer_vote(struct store_writer *w,
+                                   const struct vote_request *vr,
+                                   struct vote_outcome *out);
+
+/* Wait until every job queued before this call has been written and its
+ * owner told. Must not be called on the writer thread. */
+void store_writer_flush(struct store_writer *w);
+
+/* Groups committed and jobs written so far (for metrics and benchmarks). */
+void store_writer_counts(struct store_writer *w, long *groups, long *jobs);
+
+#endif
