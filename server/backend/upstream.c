@@ -344,9 +344,6 @@ static void reap_cancelled(struct upstream *up) {
 /* Take the submitted transfers into the multi handle. Returns the value
  * of up->stop seen with them. */
 static int take_pending(struct upstream *up) {
-  uint64_t n;
-  if (read(up->wakefd, &n, sizeof n) < 0 && errno != EAGAIN)
-    log_error("msg=\"upstream wakeup read failed\" err=\"%s\"", strerror(errno));
   pthread_mutex_lock(&up->lock);
   int stop = up->stop;
   struct transfer *q = up->pending;
@@ -393,6 +390,10 @@ static void *upstream_main(void *arg) {
     int stop = 0;
     for (int i = 0; i < n; i++) {
       if (ev[i].data.fd == up->wakefd) {
+        uint64_t woken;
+        if (read(up->wakefd, &woken, sizeof woken) < 0 && errno != EAGAIN)
+          log_error("msg=\"upstream wakeup read failed\" err=\"%s\"",
+                    strerror(errno));
         stop |= take_pending(up);
         continue;
       }
@@ -466,7 +467,9 @@ fail:
   return NULL;
 }
 
-/* Wake the upstream thread (new requests, or stop). */
+/* Wake the upstream thread (new requests, or stop). Never postponed
+ * (util/defer.h): the upstream connection is best made while the HTTP
+ * worker is still sending its reply. */
 static void upstream_wake(struct upstream *up) {
   uint64_t one = 1;
   if (write(up->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)

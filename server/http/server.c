@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "battle/arena.h"
+#include "util/defer.h"
 #include "http/body.h"
 #include "http/reply.h"
 #include "http/request.h"
@@ -78,6 +79,7 @@ static void request_free(struct request *rq) {
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **req_cls, enum MHD_RequestTerminationCode toe) {
   struct request *rq = *req_cls;
+  defer_flush();  /* the reply is out: wake whom the handler woke */
   if (rq) {
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
@@ -211,6 +213,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     if (code)
       return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
   }
+  defer_begin();
   return rq->route->handler(rq);
 }
 

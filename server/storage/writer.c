@@ -5,8 +5,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics/metrics.h"
+#include "util/defer.h"
 #include "util/util.h"
 
 /* At most this many jobs share one commit, so that a voter never waits
@@ -68,7 +70,16 @@ static void job_free(struct job *j) {
   free(j);
 }
 
-/* Queue j; -1 (and j untouched) once the writer is stopping. */
+static void writer_wake(void *cls) {
+  struct store_writer *w = cls;
+  pthread_mutex_lock(&w->lock);
+  pthread_cond_signal(&w->more);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* Queue j; -1 (and j untouched) once the writer is stopping. A sync job
+ * wakes the writer at once; an async one may wait for the caller's reply
+ * to be sent (util/defer.h). */
 static int enqueue(struct store_writer *w, struct job *j) {
   pthread_mutex_lock(&w->lock);
   if (w->stop) {
@@ -81,8 +92,11 @@ static int enqueue(struct store_writer *w, struct job *j) {
   else
     w->head = j;
   w->tail = j;
-  pthread_cond_signal(&w->more);
+  if (j->sync)
+    pthread_cond_signal(&w->more);
   pthread_mutex_unlock(&w->lock);
+  if (!j->sync)
+    defer_wake(writer_wake, w);
   return 0;
 }
 
@@ -214,8 +228,14 @@ static void *writer_main(void *arg) {
   struct store_writer *w = arg;
   for (;;) {
     pthread_mutex_lock(&w->lock);
-    while (!w->head && !w->stop)
-      pthread_cond_wait(&w->more, &w->lock);
+    while (!w->head && !w->stop) {
+      /* a timed wait: a job whose postponed wakeup was lost still gets
+       * written within a second */
+      struct timespec until;
+      clock_gettime(CLOCK_REALTIME, &until);
+      until.tv_sec += 1;
+      pthread_cond_timedwait(&w->more, &w->lock, &until);
+    }
     if (!w->head) {
       pthread_mutex_unlock(&w->lock);
       break;

@@ -1,0 +1,27 @@
+/* Wakeups of other threads that an HTTP worker postpones until its reply
+ * is on the wire.
+ *
+ * Starting a battle wakes two threads: the upstream loop, which should
+ * start at once, and the database writer, which can wait. On a machine with
+ * two cores, waking both took the CPU from the worker before it had sent
+ * its 201 (0.59 ms to a new connection's reply instead of 0.29 ms with
+ * neither woken, 0.47 ms with only the upstream woken). So while a worker
+ * handles a request, wakeups asked for through defer_wake are noted (per
+ * thread) and done by defer_flush, which the HTTP layer calls once the
+ * request is completed. Threads that never call defer_begin wake at once.
+ * Only the writer's wakeup for jobs nobody waits for goes through here. */
+#ifndef AGON_UTIL_DEFER_H
+#define AGON_UTIL_DEFER_H
+
+/* From now on, this thread's defer_wake calls are postponed. */
+void defer_begin(void);
+
+/* Call fn(arg) now, or at this thread's next defer_flush when deferring;
+ * a wakeup already noted (same fn and arg) is noted once. fn must be
+ * harmless to call late or twice. */
+void defer_wake(void (*fn)(void *), void *arg);
+
+/* Do the noted wakeups and stop deferring. */
+void defer_flush(void);
+
+#endif
