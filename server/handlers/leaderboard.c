@@ -136,49 +136,72 @@ done:
   return out;
 }
 
-/* The human leaderboard is the same bytes until a vote, a fit, a
- * judgment or a configuration change: keep the last one per sort order. */
+/* A leaderboard is the same bytes until a vote, a fit, a judgment or a
+ * configuration change: keep the last one per sort order, for the humans
+ * and for each of the first MAX_CACHED_JUDGES judges (whose fit, with its
+ * bootstrap, is otherwise computed on every request). */
+#define MAX_CACHED_JUDGES 16
+#define CACHE_SLOTS (2 + 2 * MAX_CACHED_JUDGES)
 static struct {
   pthread_mutex_t lock;
   struct {
-    long generation, version, fit, judgments;
+    long generation, version, fit, judgments, data;
     char *text;
     size_t len;
-  } slot[2];
+  } slot[CACHE_SLOTS];
 } cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* The cache slot for this source and order, or -1 when not cached. jdx is
+ * the judge's index in the configuration (whose generation is part of the
+ * key), or -1 for the humans. */
+static int cache_slot(long jdx, int by_bt) {
+  if (jdx < 0)
+    return by_bt;
+  if (jdx >= MAX_CACHED_JUDGES)
+    return -1;
+  return 2 + 2 * (int)jdx + by_bt;
+}
 
 struct cache_key {
   long generation, version, fit, judgments;
+  long data;  /* store_data_version: judgments of `agon judge` run beside
+                 the server change the judges' boards and correlations */
 };
 
-static int cache_reply(struct request *rq, int by_bt,
+static int cache_reply(struct request *rq, int slot,
                        const struct cache_key *k, enum MHD_Result *res) {
   int hit = 0;
+  if (slot < 0)
+    return 0;
   pthread_mutex_lock(&cache.lock);
-  if (cache.slot[by_bt].text && cache.slot[by_bt].generation == k->generation &&
-      cache.slot[by_bt].version == k->version &&
-      cache.slot[by_bt].fit == k->fit &&
-      cache.slot[by_bt].judgments == k->judgments) {
-    *res = reply_json_text(rq, MHD_HTTP_OK, cache.slot[by_bt].text,
-                           cache.slot[by_bt].len);
+  if (cache.slot[slot].text && cache.slot[slot].generation == k->generation &&
+      cache.slot[slot].version == k->version &&
+      cache.slot[slot].fit == k->fit &&
+      cache.slot[slot].judgments == k->judgments &&
+      cache.slot[slot].data == k->data && k->data >= 0) {
+    *res = reply_json_text(rq, MHD_HTTP_OK, cache.slot[slot].text,
+                           cache.slot[slot].len);
     hit = 1;
   }
   pthread_mutex_unlock(&cache.lock);
   return hit;
 }
 
-static void cache_store(int by_bt, const struct cache_key *k, json_t *body) {
+static void cache_store(int slot, const struct cache_key *k, json_t *body) {
+  if (slot < 0)
+    return;
   char *text = json_dumps(body, JSON_COMPACT);
   if (!text)
     return;
   pthread_mutex_lock(&cache.lock);
-  free(cache.slot[by_bt].text);
-  cache.slot[by_bt].text = text;
-  cache.slot[by_bt].len = strlen(text);
-  cache.slot[by_bt].generation = k->generation;
-  cache.slot[by_bt].version = k->version;
-  cache.slot[by_bt].fit = k->fit;
-  cache.slot[by_bt].judgments = k->judgments;
+  free(cache.slot[slot].text);
+  cache.slot[slot].text = text;
+  cache.slot[slot].len = strlen(text);
+  cache.slot[slot].generation = k->generation;
+  cache.slot[slot].version = k->version;
+  cache.slot[slot].fit = k->fit;
+  cache.slot[slot].judgments = k->judgments;
+  cache.slot[slot].data = k->data;
   pthread_mutex_unlock(&cache.lock);
 }
 
@@ -198,27 +221,33 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   const char *judge = MHD_lookup_connection_value(
       rq->conn, MHD_GET_ARGUMENT_KIND, "judge");
   int from_judge = 0;
+  long jdx = -1;
   if (source && !strcmp(source, "judge")) {
-    if (!judge || !config_find_judge(rq->cfg, judge))
+    const struct judge_config *jc = judge ? config_find_judge(rq->cfg, judge)
+                                          : NULL;
+    if (!jc)
       return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_judge",
                          "source=judge needs judge=NAME of a configured judge");
     from_judge = 1;
+    jdx = jc - rq->cfg->judges;
   } else if (source && strcmp(source, "human")) {
     return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_source",
                        "source must be \"human\" or \"judge\"");
   }
+  /* read the versions before building, so a change during the build
+   * only makes the next request rebuild */
+  int slot = cache_slot(jdx, by_bt);
+  key.generation = rq->cfg->generation;
+  key.version = atomic_load(&a->version);
+  key.judgments = atomic_load(&a->store.judgments);
+  key.data = store_data_version(&a->store);
   if (!from_judge) {
-    /* read the versions before building, so a change during the build
-     * only makes the next request rebuild */
-    key.generation = rq->cfg->generation;
-    key.version = atomic_load(&a->version);
-    key.judgments = atomic_load(&a->store.judgments);
     human_snap = rating_worker_snapshot(&a->bt);
     key.fit = human_snap ? human_snap->fit : 0;
-    if (cache_reply(rq, by_bt, &key, &cached)) {
-      bt_snapshot_unref(human_snap);
-      return cached;
-    }
+  }
+  if (cache_reply(rq, slot, &key, &cached)) {
+    bt_snapshot_unref(human_snap);
+    return cached;
   }
   size_t n = 0;
   struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
@@ -317,7 +346,6 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   if (from_judge)
     json_object_set_new(body, "judge", json_string(judge));
   json_object_set_new(body, "correlations", correlations);
-  if (!from_judge)
-    cache_store(by_bt, &key, body);
+  cache_store(slot, &key, body);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -73,6 +73,7 @@ static int migrate(struct store *st, char *err, size_t errlen) {
 int store_open(struct store *st, const char *path, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
   pthread_mutex_init(&st->lock, NULL);
+  pthread_mutex_init(&st->watch_lock, NULL);
   int rc = sqlite3_open_v2(path, &st->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_FULLMUTEX,
@@ -96,6 +97,16 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "'%s': %s", path, msg);
     goto fail;
   }
+  if (sqlite3_open_v2(path, &st->watch, SQLITE_OPEN_READONLY, NULL) !=
+          SQLITE_OK ||
+      sqlite3_prepare_v3(st->watch, "PRAGMA data_version", -1,
+                         SQLITE_PREPARE_PERSISTENT, &st->watch_stmt,
+                         NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "cannot open '%s' a second time: %s", path,
+             st->watch ? sqlite3_errmsg(st->watch) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->watch, 5000);
   return 0;
 fail:
   store_close(st);
@@ -127,13 +138,30 @@ int store_open_existing(struct store *st, const char *path, char *err,
   return store_open(st, path, err, errlen);
 }
 
+long store_data_version(struct store *st) {
+  long v = -1;
+  pthread_mutex_lock(&st->watch_lock);
+  if (st->watch_stmt && sqlite3_step(st->watch_stmt) == SQLITE_ROW)
+    v = (long)sqlite3_column_int64(st->watch_stmt, 0);
+  if (st->watch_stmt)
+    sqlite3_reset(st->watch_stmt);
+  pthread_mutex_unlock(&st->watch_lock);
+  return v;
+}
+
 void store_close(struct store *st) {
   for (size_t i = 0; i < sizeof st->stmts / sizeof st->stmts[0]; i++) {
     sqlite3_finalize(st->stmts[i]);
     st->stmts[i] = NULL;
   }
+  sqlite3_finalize(st->watch_stmt);
+  st->watch_stmt = NULL;
+  if (st->watch)
+    sqlite3_close(st->watch);
+  st->watch = NULL;
   if (st->db)
     sqlite3_close(st->db);
   st->db = NULL;
+  pthread_mutex_destroy(&st->watch_lock);
   pthread_mutex_destroy(&st->lock);
 }

@@ -37,6 +37,10 @@ struct store {
   sqlite3 *db;
   pthread_mutex_t lock;
   atomic_long judgments;   /* bumped by every stored judgment */
+  sqlite3 *watch;          /* a second connection, only to see commits of
+                              other processes (store_data_version) */
+  sqlite3_stmt *watch_stmt;
+  pthread_mutex_t watch_lock;
   sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
                                       once (under lock); see store_stmt */
 };
@@ -58,6 +62,12 @@ void store_close(struct store *st);
  * commands): a missing file is an error, never a new empty database. */
 int store_open_existing(struct store *st, const char *path, char *err,
                         size_t errlen);
+
+/* A number that changes whenever a transaction of another process (say
+ * `agon judge` or `agon import` beside the server) or of this one has
+ * been committed: PRAGMA data_version on a connection of its own, so it
+ * never waits for st->lock. -1 on error. */
+long store_data_version(struct store *st);
 
 /* Current schema version (PRAGMA user_version). */
 int store_schema_version(struct store *st);

@@ -1230,3 +1230,34 @@ def test_export_includes_judge_verdicts_and_import_skips_them(agon_factory, tmp_
     # an export of the imported database: the human records only
     r = agon.run("export", "--db", new, "--format", "fastchat")
     assert json.loads(r.stdout) == people
+
+
+def test_boards_follow_agon_judge_run_beside_the_server(agon_factory):
+    """Leaderboards are cached until the data changes, and `agon judge` writes
+    to the database from another process: the judge's board and the
+    judges' correlations must show its verdicts at the next request."""
+    agon = start_arena(agon_factory, [("beside", "judge-longer-21", {})])
+    c = agon.client()
+    for i in range(3):
+        play(c, "judged from outside %d" % i, "short")
+    # both boards are built (and cached) before any verdict exists
+    before = leaderboard(c, "?source=judge&judge=beside")
+    assert before["votes"] == 0, before
+    assert leaderboard(c, "?source=judge&judge=beside") == before
+    human = leaderboard(c)
+    corr = {(x["signal"], x["name"]): x for x in human["correlations"]}
+    assert corr[("judge", "beside")]["models"] == 0, human["correlations"]
+    assert judge_summary(agon_judge(agon)) == (3, 3, 0, 0)
+    after = leaderboard(c, "?source=judge&judge=beside")
+    assert after["votes"] == 3, after
+    rows = rows_of(after)
+    assert rows[LONG.name]["wins"] == 3 and rows[SHORT.name]["losses"] == 3, rows
+    # the human board's correlation with the judge now covers both models;
+    # the human ratings themselves did not move (their BT fit may still have
+    # been catching up with the last vote above, so Elo and counts only)
+    human2 = leaderboard(c)
+    corr = {(x["signal"], x["name"]): x for x in human2["correlations"]}
+    assert corr[("judge", "beside")]["models"] == 2, human2["correlations"]
+    counts = lambda lb: {m: (r["elo"], r["wins"], r["losses"], r["ties"])
+                         for m, r in rows_of(lb).items()}
+    assert human2["votes"] == 3 and counts(human2) == counts(human)
