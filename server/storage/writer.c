@@ -296,24 +296,24 @@ static char *dup_or_null(const char *s, int *failed) {
   return d;
 }
 
-int store_writer_battle_create(struct store_writer *w, const char *id,
-                               int64_t created_at, const char *model_a,
-                               const char *model_b, const char *session,
-                               const char *prompt, store_done_fn done,
-                               void *cls) {
+/* A new async job of this kind for battle id; NULL when out of memory.
+ * *failed is set when a copy fails (see queue_async). */
+static struct job *async_job_new(enum job_kind kind, const char *id,
+                                 int64_t at, store_done_fn done, void *cls,
+                                 int *failed) {
   struct job *j = calloc(1, sizeof *j);
   if (!j)
-    return -1;
-  int failed = 0;
-  j->kind = JOB_BATTLE_CREATE;
-  j->id = dup_or_null(id, &failed);
-  j->model_a = dup_or_null(model_a, &failed);
-  j->model_b = dup_or_null(model_b, &failed);
-  j->session = dup_or_null(session, &failed);
-  j->prompt = dup_or_null(prompt, &failed);
-  j->at = created_at;
+    return NULL;
+  j->kind = kind;
+  j->id = dup_or_null(id, failed);
+  j->at = at;
   j->done = done;
   j->cls = cls;
+  return j;
+}
+
+/* Queue j unless its copies failed; -1 (j freed) when it is not queued. */
+static int queue_async(struct store_writer *w, struct job *j, int failed) {
   if (failed || enqueue(w, j)) {
     job_free(j);
     return -1;
@@ -321,31 +321,40 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
   return 0;
 }
 
+int store_writer_battle_create(struct store_writer *w, const char *id,
+                               int64_t created_at, const char *model_a,
+                               const char *model_b, const char *session,
+                               const char *prompt, store_done_fn done,
+                               void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_BATTLE_CREATE, id, created_at, done, cls,
+                                &failed);
+  if (!j)
+    return -1;
+  j->model_a = dup_or_null(model_a, &failed);
+  j->model_b = dup_or_null(model_b, &failed);
+  j->session = dup_or_null(session, &failed);
+  j->prompt = dup_or_null(prompt, &failed);
+  return queue_async(w, j, failed);
+}
+
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
                              const char *answer_a, const char *answer_b,
                              const char *error_a, const char *error_b,
                              int64_t finished_at, const char *status,
                              store_done_fn done, void *cls) {
-  struct job *j = calloc(1, sizeof *j);
+  int failed = 0;
+  struct job *j = async_job_new(JOB_TURN_FINISH, id, finished_at, done, cls,
+                                &failed);
   if (!j)
     return -1;
-  int failed = 0;
-  j->kind = JOB_TURN_FINISH;
-  j->id = dup_or_null(id, &failed);
   j->turn = turn;
   j->answer_a = dup_or_null(answer_a ? answer_a : "", &failed);
   j->answer_b = dup_or_null(answer_b ? answer_b : "", &failed);
   j->error_a = dup_or_null(error_a, &failed);
   j->error_b = dup_or_null(error_b, &failed);
   j->status = dup_or_null(status, &failed);
-  j->at = finished_at;
-  j->done = done;
-  j->cls = cls;
-  if (failed || enqueue(w, j)) {
-    job_free(j);
-    return -1;
-  }
-  return 0;
+  return queue_async(w, j, failed);
 }
 
 int store_writer_turn_add(struct store_writer *w, const char *id, int turn,
