@@ -229,19 +229,10 @@ struct turn_ctx {
   int failed;
 };
 
-/* The writer stored a finished turn (ok), or could not: only now may the
- * battle be voted on or continued, so that every vote finds its turn in
- * the database. Runs on the writer thread (or wherever the turn could not
- * be queued). */
-static void turn_stored(void *cls, int ok) {
-  struct turn_ctx *tc = cls;
-  struct arena *a = tc->a;
-  struct battle *b = tc->b;
-  int failed = tc->failed;
-  if (!ok) {
-    log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
-    failed = 1;
-  }
+/* Turn `turn` (0-based) of b is over, and stored as far as it will be:
+ * only now may the battle be voted on or continued, so that every vote
+ * finds its turn in the database. */
+static void turn_end(struct arena *a, struct battle *b, int turn, int failed) {
   atomic_fetch_sub(&a->streaming, 1);
   pthread_mutex_lock(&b->lock);
   b->status = failed ? BATTLE_FAILED : BATTLE_READY;
@@ -251,7 +242,7 @@ static void turn_stored(void *cls, int ok) {
   battle_wake_locked(b);
   pthread_mutex_unlock(&b->lock);
   log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
-           tc->turn + 1, failed ? "failed" : "ready");
+           turn + 1, failed ? "failed" : "ready");
   if (!failed) {
     /* judges with auto = true get every finished battle (a later turn
      * replaces the verdict on the earlier ones) */
@@ -261,7 +252,16 @@ static void turn_stored(void *cls, int ok) {
         judge_runner_enqueue(a->judges, &cfg->judges[i], b->id);
     config_unref(cfg);
   }
-  battle_unref(b);
+}
+
+/* The writer stored a finished turn (ok), or could not. Runs on the
+ * writer thread (or wherever the turn could not be queued). */
+static void turn_stored(void *cls, int ok) {
+  struct turn_ctx *tc = cls;
+  if (!ok)
+    log_error("msg=\"cannot store finished turn\" battle=%s", tc->b->id);
+  turn_end(tc->a, tc->b, tc->turn, tc->failed || !ok);
+  battle_unref(tc->b);
   free(tc);
 }
 
@@ -317,6 +317,8 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
     int failed = t->side[0].failed || t->side[1].failed;
     if (!tc) {
       log_error("msg=\"cannot store finished turn\" battle=%s", b->id);
+      turn_end(a, b, sc->turn, 1);  /* left 'streaming' in the database:
+                                       failed at the next start */
     } else {
       tc->a = a;
       tc->b = b;
