@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/embedded.h"
+#include "util/util.h"
 
 static int exec(struct store *st, const char *sql, char *err, size_t errlen) {
   char *msg = NULL;
@@ -74,6 +75,8 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
   pthread_mutex_init(&st->lock, NULL);
   pthread_mutex_init(&st->watch_lock, NULL);
+  atomic_init(&st->watch_at, 0);
+  atomic_init(&st->watch_value, -1);
   int rc = sqlite3_open_v2(path, &st->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_FULLMUTEX,
@@ -139,12 +142,17 @@ int store_open_existing(struct store *st, const char *path, char *err,
 }
 
 long store_data_version(struct store *st) {
+  int64_t now = mono_ms();
+  if (now - atomic_load(&st->watch_at) < STORE_WATCH_MS)
+    return atomic_load(&st->watch_value);
   long v = -1;
   pthread_mutex_lock(&st->watch_lock);
   if (st->watch_stmt && sqlite3_step(st->watch_stmt) == SQLITE_ROW)
     v = (long)sqlite3_column_int64(st->watch_stmt, 0);
   if (st->watch_stmt)
     sqlite3_reset(st->watch_stmt);
+  atomic_store(&st->watch_value, v);
+  atomic_store(&st->watch_at, v < 0 ? 0 : now);
   pthread_mutex_unlock(&st->watch_lock);
   return v;
 }

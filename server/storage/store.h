@@ -41,6 +41,8 @@ struct store {
                               other processes (store_data_version) */
   sqlite3_stmt *watch_stmt;
   pthread_mutex_t watch_lock;
+  atomic_llong watch_at;   /* monotonic ms of the last look */
+  atomic_long watch_value; /* what it saw */
   sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
                                       once (under lock); see store_stmt */
 };
@@ -66,7 +68,10 @@ int store_open_existing(struct store *st, const char *path, char *err,
 /* A number that changes whenever a transaction of another process (say
  * `agon judge` or `agon import` beside the server) or of this one has
  * been committed: PRAGMA data_version on a connection of its own, so it
- * never waits for st->lock. -1 on error. */
+ * never waits for st->lock. It looks at most every STORE_WATCH_MS (a look
+ * starts a read transaction, too dear for every request of a busy
+ * leaderboard), so a commit shows within that time. -1 on error. */
+#define STORE_WATCH_MS 100
 long store_data_version(struct store *st);
 
 /* Current schema version (PRAGMA user_version). */

@@ -1235,7 +1235,8 @@ def test_export_includes_judge_verdicts_and_import_skips_them(agon_factory, tmp_
 def test_boards_follow_agon_judge_run_beside_the_server(agon_factory):
     """Leaderboards are cached until the data changes, and `agon judge` writes
     to the database from another process: the judge's board and the
-    judges' correlations must show its verdicts at the next request."""
+    judges' correlations must show its verdicts within a moment (the server
+    looks for commits of other processes every 0.1 s)."""
     agon = start_arena(agon_factory, [("beside", "judge-longer-21", {})])
     c = agon.client()
     for i in range(3):
@@ -1248,7 +1249,12 @@ def test_boards_follow_agon_judge_run_beside_the_server(agon_factory):
     corr = {(x["signal"], x["name"]): x for x in human["correlations"]}
     assert corr[("judge", "beside")]["models"] == 0, human["correlations"]
     assert judge_summary(agon_judge(agon)) == (3, 3, 0, 0)
-    after = leaderboard(c, "?source=judge&judge=beside")
+    deadline = time.monotonic() + 2
+    while True:
+        after = leaderboard(c, "?source=judge&judge=beside")
+        if after["votes"] == 3 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert after["votes"] == 3, after
     rows = rows_of(after)
     assert rows[LONG.name]["wins"] == 3 and rows[SHORT.name]["losses"] == 3, rows
