@@ -325,6 +325,9 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
       tc->turn = sc->turn;
       tc->failed = failed;
       battle_ref(b);
+      /* the answers are borrowed until turn_stored: no text is appended
+       * after a side finished, and no turn is added (which could move
+       * them) while the battle is STREAMING; tc's reference keeps b */
       if (store_writer_turn_finish(
               a->writer, b->id, sc->turn + 1, t->side[0].text.data,
               t->side[1].text.data,

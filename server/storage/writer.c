@@ -34,7 +34,9 @@ struct job {
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
-  char *answer_a, *answer_b, *error_a, *error_b, *status;
+  char *error_a, *error_b, *status;
+  const char *answer_a, *answer_b;                    /* borrowed (see
+                                                         writer.h) */
   const char *borrowed_id, *borrowed_prompt;          /* sync turn add */
   int turn;
   int64_t at;
@@ -62,8 +64,6 @@ static void job_free(struct job *j) {
   free(j->model_b);
   free(j->session);
   free(j->prompt);
-  free(j->answer_a);
-  free(j->answer_b);
   free(j->error_a);
   free(j->error_b);
   free(j->status);
@@ -349,8 +349,8 @@ int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
   if (!j)
     return -1;
   j->turn = turn;
-  j->answer_a = dup_or_null(answer_a ? answer_a : "", &failed);
-  j->answer_b = dup_or_null(answer_b ? answer_b : "", &failed);
+  j->answer_a = answer_a ? answer_a : "";
+  j->answer_b = answer_b ? answer_b : "";
   j->error_a = dup_or_null(error_a, &failed);
   j->error_b = dup_or_null(error_b, &failed);
   j->status = dup_or_null(status, &failed);
