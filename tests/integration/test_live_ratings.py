@@ -459,10 +459,14 @@ def test_bt_catches_up_with_a_burst_of_concurrent_votes(agon_factory):
         triples.append((sides["a"], sides["b"], body["winner"]))
     names = {x for t in triples for x in t[:2]}
     lb = wait_lb(c, lambda lb: lb["votes"] == len(triples))
-    exp = bt_mle(triples) if len(names) == 3 else None
+    # the pairs are the server's random choice: compare with the MLE where it
+    # exists, else only wait for a fit made after the last vote
+    exp = bt_mle(triples) if len(names) == 3 and mle_exists(triples) else None
     if exp is not None:
         lb = wait_lb(c, bt_is(exp), what="BT after a burst of %d votes" % len(triples))
         check_intervals(lb)
+    else:
+        wait_lb(c, bt_after_last_vote, what="a fit after the burst")
     mx = c.get("/api/leaderboard/matrix").json()
     assert sum(map(sum, mx["battles"])) == 2 * len(triples)
 
