@@ -285,8 +285,8 @@ static int on_socket(CURL *easy, curl_socket_t sock, int what, void *cls,
     ev.events |= EPOLLIN;
   if (what & CURL_POLL_OUT)
     ev.events |= EPOLLOUT;
-  if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, sock, &ev) && errno == ENOENT &&
-      epoll_ctl(up->epfd, EPOLL_CTL_ADD, sock, &ev)) {
+  if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, sock, &ev) &&
+      (errno != ENOENT || epoll_ctl(up->epfd, EPOLL_CTL_ADD, sock, &ev))) {
     log_error("msg=\"cannot watch an upstream socket\" err=\"%s\"",
               strerror(errno));
     return -1;

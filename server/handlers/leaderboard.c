@@ -142,10 +142,16 @@ done:
  * bootstrap, is otherwise computed on every request). */
 #define MAX_CACHED_JUDGES 16
 #define CACHE_SLOTS (2 + 2 * MAX_CACHED_JUDGES)
+struct cache_key {
+  long generation, version, fit, judgments;
+  long data;  /* store_data_version: judgments of `agon judge` run beside
+                 the server change the judges' boards and correlations */
+};
+
 static struct {
   pthread_mutex_t lock;
   struct {
-    long generation, version, fit, judgments, data;
+    struct cache_key key;
     char *text;
     size_t len;
   } slot[CACHE_SLOTS];
@@ -162,23 +168,20 @@ static int cache_slot(long jdx, int by_bt) {
   return 2 + 2 * (int)jdx + by_bt;
 }
 
-struct cache_key {
-  long generation, version, fit, judgments;
-  long data;  /* store_data_version: judgments of `agon judge` run beside
-                 the server change the judges' boards and correlations */
-};
+static int cache_key_equal(const struct cache_key *a,
+                           const struct cache_key *b) {
+  return a->generation == b->generation && a->version == b->version &&
+         a->fit == b->fit && a->judgments == b->judgments &&
+         a->data == b->data;
+}
 
 static int cache_reply(struct request *rq, int slot,
                        const struct cache_key *k, enum MHD_Result *res) {
   int hit = 0;
-  if (slot < 0)
+  if (slot < 0 || k->data < 0)
     return 0;
   pthread_mutex_lock(&cache.lock);
-  if (cache.slot[slot].text && cache.slot[slot].generation == k->generation &&
-      cache.slot[slot].version == k->version &&
-      cache.slot[slot].fit == k->fit &&
-      cache.slot[slot].judgments == k->judgments &&
-      cache.slot[slot].data == k->data && k->data >= 0) {
+  if (cache.slot[slot].text && cache_key_equal(&cache.slot[slot].key, k)) {
     *res = reply_json_text(rq, MHD_HTTP_OK, cache.slot[slot].text,
                            cache.slot[slot].len);
     hit = 1;
@@ -197,11 +200,7 @@ static void cache_store(int slot, const struct cache_key *k, json_t *body) {
   free(cache.slot[slot].text);
   cache.slot[slot].text = text;
   cache.slot[slot].len = strlen(text);
-  cache.slot[slot].generation = k->generation;
-  cache.slot[slot].version = k->version;
-  cache.slot[slot].fit = k->fit;
-  cache.slot[slot].judgments = k->judgments;
-  cache.slot[slot].data = k->data;
+  cache.slot[slot].key = *k;
   pthread_mutex_unlock(&cache.lock);
 }
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "metrics/metrics.h"
 #include "util/util.h"
 
 static char *column_dup(sqlite3_stmt *s, int i) {

@@ -47,7 +47,6 @@ struct store {
                                       once (under lock); see store_stmt */
 };
 
-
 /* The cached statement number idx for sql, reset and with its bindings
  * cleared, prepared on first use; NULL on error. Caller holds st->lock
  * and must not finalize it. */

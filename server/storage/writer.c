@@ -30,7 +30,7 @@ struct job {
                             else the writer owns and frees the job */
   int finished;          /* sync jobs: set, under w->lock, last of all */
   int rc;                /* what the job's write returned */
-  int ok;                /* its writes were committed */
+  int failed;            /* its writes were rolled back, or never ran */
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
@@ -153,7 +153,7 @@ static void write_group(struct store_writer *w, struct job *list) {
   struct store *st = w->st;
   struct vote_batch vb;
   int committed = 0;
-  long n = 0;
+  long n = 0, written = 0;
   vote_batch_init(&vb);
   pthread_mutex_lock(&st->lock);
   double t0 = mono_s();
@@ -165,12 +165,14 @@ static void write_group(struct store_writer *w, struct job *list) {
     for (struct job *j = list; j; j = j->next, n++) {
       if (exec_stmt(st, STMT_SAVEPOINT, "SAVEPOINT job")) {
         j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
-        j->ok = -1;  /* never ran */
+        j->failed = 1;
         continue;
       }
       if (run_job(w, j, &vb)) {
-        j->ok = -1;
+        j->failed = 1;
         exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO job");
+      } else if (j->kind != JOB_FLUSH) {
+        written++;
       }
       exec_stmt(st, STMT_RELEASE, "RELEASE job");
     }
@@ -187,7 +189,7 @@ static void write_group(struct store_writer *w, struct job *list) {
   if (committed)
     vote_batch_apply(&vb, w->live);
   vote_batch_release(&vb);
-  metrics_db_write(mono_s() - t0, n);
+  metrics_db_write(mono_s() - t0, committed ? written : 0);
   atomic_fetch_add(&w->groups, 1);
   atomic_fetch_add(&w->jobs, n);
 
@@ -197,7 +199,7 @@ static void write_group(struct store_writer *w, struct job *list) {
   struct job *waiting = NULL;
   for (struct job *j = list, *next; j; j = next) {
     next = j->next;
-    j->ok = committed && j->ok == 0;
+    int ok = committed && !j->failed;
     if (j->kind == JOB_VOTE && !committed && j->rc == VOTE_OK) {
       j->rc = VOTE_ERROR;
       vote_outcome_release(j->out);
@@ -210,7 +212,7 @@ static void write_group(struct store_writer *w, struct job *list) {
       continue;
     }
     if (j->done)
-      j->done(j->cls, j->ok);
+      j->done(j->cls, ok);
     job_free(j);
   }
   if (waiting) {
