@@ -6,7 +6,7 @@ import struct
 import threading
 import time
 
-from conftest import Model, assert_error, fake_backend
+from conftest import Model, assert_error, fake_backend, parse_sse
 
 
 def slow_models(ms=60, timeout=10):
@@ -77,6 +77,50 @@ def test_watchers_that_disconnect_midstream(agon_factory):
         es = c.events("/api/battles/%s/events" % bid)
         assert {es.text("a"), es.text("b")} == expected_answers("drop %d" % i, models)
     assert c.get("/healthz").status == 200
+    assert agon.alive()
+
+
+def test_a_reader_that_falls_behind_gets_every_byte(agon_factory):
+    """Deltas are written to the client's socket by the thread that relays
+    them, until the socket is full; then the HTTP server takes over. A
+    client with a tiny receive buffer that reads nothing until both 3 MB
+    answers are in must still get all of them, in order, then `end`, then
+    the close that ends the body (no chunked encoding on event streams)."""
+    models = [Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two", timeout=20)]
+    agon = agon_factory(models, limits={"max_answer_bytes": 8 * 1024 * 1024})
+    c = agon.client()
+    bid = c.new_battle("a lot, slowly").json()["id"]
+    cookie = "; ".join("%s=%s" % kv for kv in c.cookies.items())
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", agon.port))
+    s.sendall(("GET /api/battles/%s/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               "Accept: text/event-stream\r\nCookie: %s\r\n\r\n" % (bid, cookie)).encode())
+    # the answers finish upstream while this reader is stuck
+    c.wait_status(bid, ("ready", "failed"), timeout=30)
+    raw = bytearray()
+    while True:
+        b = s.recv(1 << 16)
+        if not b:
+            break
+        raw += b
+    s.close()
+    head, _, body = bytes(raw).partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    assert lines[0].startswith("HTTP/1.1 200"), lines[0]
+    hdrs = {k.lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
+    assert hdrs["content-type"].startswith("text/event-stream"), hdrs
+    assert hdrs.get("connection", "").lower() == "close", hdrs
+    assert "transfer-encoding" not in hdrs and "content-length" not in hdrs, hdrs
+    evs = parse_sse(body)
+    text = {side: "".join(e.data["text"] for e in evs
+                          if e.name == "delta" and e.data["side"] == side) for side in "ab"}
+    assert len(text["a"]) == len(text["b"]) == fake_backend.BIG_DEFAULT
+    b = c.get("/api/battles/" + bid).json()
+    assert text["a"] == b["turns"][0]["a"] and text["b"] == b["turns"][0]["b"]
+    assert [e.name for e in evs][-1] == "end" and evs[-1].data == {"turn": 1, "status": "ready"}
+    assert sorted(e.name for e in evs if e.name in ("done", "error")) == ["done", "done"]
     assert agon.alive()
 
 
