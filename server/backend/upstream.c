@@ -49,19 +49,28 @@ struct transfer {
   struct upstream_callbacks cb;
 };
 
-struct upstream {
+/* One event loop: a thread, a libcurl multi handle and its epoll set. */
+struct upstream_loop {
   CURLM *multi;
   pthread_t thread;
+  int started;                   /* thread created */
   pthread_mutex_t lock;
   struct transfer *pending;      /* submitted, not yet added */
+  atomic_int has_pending;        /* pending != NULL, read without the lock */
   struct transfer *running;      /* added to the multi handle; only the
-                                    upstream thread touches this list */
+                                    loop's thread touches this list */
   int stop;
   atomic_size_t active;
   int epfd;                      /* the sockets libcurl asked us to watch */
   int wakefd;                    /* eventfd: new requests, or stop */
   int64_t timer_at;              /* monotonic ms libcurl wants a timeout
                                     call at, or -1 */
+};
+
+struct upstream {
+  struct upstream_loop *loops;
+  unsigned n_loops;
+  atomic_uint next;              /* round robin over the loops */
 };
 
 static void transfer_free(struct transfer *t) {
@@ -250,19 +259,19 @@ static void finish(struct transfer *t) {
                   t->failed ? t->detail : NULL, &st);
 }
 
-static void link_running(struct upstream *up, struct transfer *t) {
+static void link_running(struct upstream_loop *lp, struct transfer *t) {
   t->prev = NULL;
-  t->next = up->running;
-  if (up->running)
-    up->running->prev = t;
-  up->running = t;
+  t->next = lp->running;
+  if (lp->running)
+    lp->running->prev = t;
+  lp->running = t;
 }
 
-static void unlink_running(struct upstream *up, struct transfer *t) {
+static void unlink_running(struct upstream_loop *lp, struct transfer *t) {
   if (t->prev)
     t->prev->next = t->next;
   else
-    up->running = t->next;
+    lp->running = t->next;
   if (t->next)
     t->next->prev = t->prev;
   t->next = t->prev = NULL;
@@ -272,11 +281,11 @@ static void unlink_running(struct upstream *up, struct transfer *t) {
  * set. The fd is the key; curl removes a socket before closing it. */
 static int on_socket(CURL *easy, curl_socket_t sock, int what, void *cls,
                      void *socketp) {
-  struct upstream *up = cls;
+  struct upstream_loop *lp = cls;
   (void)easy;
   (void)socketp;
   if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(up->epfd, EPOLL_CTL_DEL, sock, NULL);
+    epoll_ctl(lp->epfd, EPOLL_CTL_DEL, sock, NULL);
     return 0;
   }
   struct epoll_event ev = {0};
@@ -285,8 +294,8 @@ static int on_socket(CURL *easy, curl_socket_t sock, int what, void *cls,
     ev.events |= EPOLLIN;
   if (what & CURL_POLL_OUT)
     ev.events |= EPOLLOUT;
-  if (epoll_ctl(up->epfd, EPOLL_CTL_MOD, sock, &ev) &&
-      (errno != ENOENT || epoll_ctl(up->epfd, EPOLL_CTL_ADD, sock, &ev))) {
+  if (epoll_ctl(lp->epfd, EPOLL_CTL_MOD, sock, &ev) &&
+      (errno != ENOENT || epoll_ctl(lp->epfd, EPOLL_CTL_ADD, sock, &ev))) {
     log_error("msg=\"cannot watch an upstream socket\" err=\"%s\"",
               strerror(errno));
     return -1;
@@ -297,68 +306,69 @@ static int on_socket(CURL *easy, curl_socket_t sock, int what, void *cls,
 /* libcurl's timer callback: one timeout call wanted in timeout_ms (-1:
  * none). */
 static int on_timer(CURLM *multi, long timeout_ms, void *cls) {
-  struct upstream *up = cls;
+  struct upstream_loop *lp = cls;
   (void)multi;
-  up->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
+  lp->timer_at = timeout_ms < 0 ? -1 : mono_ms() + timeout_ms;
   return 0;
 }
 
 /* Hand every finished transfer to its owner. */
-static void reap_finished(struct upstream *up) {
+static void reap_finished(struct upstream_loop *lp) {
   CURLMsg *msg;
   int left;
-  while ((msg = curl_multi_info_read(up->multi, &left))) {
+  while ((msg = curl_multi_info_read(lp->multi, &left))) {
     if (msg->msg != CURLMSG_DONE)
       continue;
     struct transfer *t = NULL;
     CURL *easy = msg->easy_handle;
     CURLcode res = msg->data.result;
     curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
-    curl_multi_remove_handle(up->multi, easy);
-    unlink_running(up, t);
+    curl_multi_remove_handle(lp->multi, easy);
+    unlink_running(lp, t);
     transfer_done(t, res);
     transfer_free(t);
-    atomic_fetch_sub(&up->active, 1);
+    atomic_fetch_sub(&lp->active, 1);
   }
 }
 
-/* Abort the transfers whose battle gave up on them. The progress callback
+/* Abort the transfers whose battle gave lp on them. The progress callback
  * does this too, but libcurl only calls it for transfers it is working
  * on; a stalled stream is found here, once a second. */
-static void reap_cancelled(struct upstream *up) {
-  struct transfer *t = up->running;
+static void reap_cancelled(struct upstream_loop *lp) {
+  struct transfer *t = lp->running;
   while (t) {
     struct transfer *next = t->next;
     if (t->cancel && atomic_load(t->cancel)) {
-      curl_multi_remove_handle(up->multi, t->easy);
-      unlink_running(up, t);
+      curl_multi_remove_handle(lp->multi, t->easy);
+      unlink_running(lp, t);
       transfer_fail(t, "the battle was abandoned", "cancelled");
       finish(t);
       transfer_free(t);
-      atomic_fetch_sub(&up->active, 1);
+      atomic_fetch_sub(&lp->active, 1);
     }
     t = next;
   }
 }
 
 /* Take the submitted transfers into the multi handle. Returns the value
- * of up->stop seen with them. */
-static int take_pending(struct upstream *up) {
-  pthread_mutex_lock(&up->lock);
-  int stop = up->stop;
-  struct transfer *q = up->pending;
-  up->pending = NULL;
-  pthread_mutex_unlock(&up->lock);
+ * of lp->stop seen with them. */
+static int take_pending(struct upstream_loop *lp) {
+  pthread_mutex_lock(&lp->lock);
+  int stop = lp->stop;
+  struct transfer *q = lp->pending;
+  lp->pending = NULL;
+  atomic_store(&lp->has_pending, 0);
+  pthread_mutex_unlock(&lp->lock);
   while (q) {
     struct transfer *next = q->next;
     q->next = NULL;
-    if (curl_multi_add_handle(up->multi, q->easy) == CURLM_OK) {
-      link_running(up, q);
+    if (curl_multi_add_handle(lp->multi, q->easy) == CURLM_OK) {
+      link_running(lp, q);
     } else {
       transfer_fail(q, "the model could not be reached", "curl_multi_add_handle");
       finish(q);
       transfer_free(q);
-      atomic_fetch_sub(&up->active, 1);
+      atomic_fetch_sub(&lp->active, 1);
     }
     q = next;
   }
@@ -371,30 +381,37 @@ static int take_pending(struct upstream *up) {
 /* The loop: epoll over libcurl's sockets and our wakeup fd, with libcurl's
  * timer; work per wakeup is proportional to the sockets that are ready,
  * not to the number of transfers. */
-static void *upstream_main(void *arg) {
-  struct upstream *up = arg;
+static void *loop_main(void *arg) {
+  struct upstream_loop *lp = arg;
   struct epoll_event ev[MAX_EVENTS];
   int64_t next_scan = mono_ms() + CANCEL_SCAN_MS;
   int running = 0;
   for (;;) {
     int64_t now = mono_ms();
     int64_t until = next_scan;
-    if (up->timer_at >= 0 && up->timer_at < until)
-      until = up->timer_at;
+    if (lp->timer_at >= 0 && lp->timer_at < until)
+      until = lp->timer_at;
     int wait = until > now ? (int)(until - now) : 0;
-    int n = epoll_wait(up->epfd, ev, MAX_EVENTS, wait);
+    int n = epoll_wait(lp->epfd, ev, MAX_EVENTS, wait);
     if (n < 0 && errno != EINTR) {
       log_error("msg=\"upstream epoll_wait failed\" err=\"%s\"", strerror(errno));
       n = 0;
     }
     int stop = 0;
     for (int i = 0; i < n; i++) {
-      if (ev[i].data.fd == up->wakefd) {
+      /* New requests go first, between any two sockets: behind a full
+       * round of ready streams, a battle's first token would wait for
+       * all of them. Connecting is libcurl's timeout work. */
+      if (atomic_load(&lp->has_pending)) {
+        stop |= take_pending(lp);
+        curl_multi_socket_action(lp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+      }
+      if (ev[i].data.fd == lp->wakefd) {
         uint64_t woken;
-        if (read(up->wakefd, &woken, sizeof woken) < 0 && errno != EAGAIN)
+        if (read(lp->wakefd, &woken, sizeof woken) < 0 && errno != EAGAIN)
           log_error("msg=\"upstream wakeup read failed\" err=\"%s\"",
                     strerror(errno));
-        stop |= take_pending(up);
+        stop |= take_pending(lp);
         continue;
       }
       int flags = 0;
@@ -404,101 +421,134 @@ static void *upstream_main(void *arg) {
         flags |= CURL_CSELECT_OUT;
       if (ev[i].events & EPOLLERR)
         flags |= CURL_CSELECT_ERR;
-      curl_multi_socket_action(up->multi, ev[i].data.fd, flags, &running);
+      curl_multi_socket_action(lp->multi, ev[i].data.fd, flags, &running);
     }
     if (stop)
       break;
     now = mono_ms();
-    if (up->timer_at >= 0 && up->timer_at <= now) {
-      up->timer_at = -1;
-      curl_multi_socket_action(up->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    if (lp->timer_at >= 0 && lp->timer_at <= now) {
+      lp->timer_at = -1;
+      curl_multi_socket_action(lp->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
-    reap_finished(up);
+    reap_finished(lp);
     if (now >= next_scan) {
       next_scan = now + CANCEL_SCAN_MS;
-      reap_cancelled(up);
+      reap_cancelled(lp);
     }
   }
   /* abort what is left */
-  while (up->running) {
-    struct transfer *t = up->running;
-    unlink_running(up, t);
-    curl_multi_remove_handle(up->multi, t->easy);
+  while (lp->running) {
+    struct transfer *t = lp->running;
+    unlink_running(lp, t);
+    curl_multi_remove_handle(lp->multi, t->easy);
     transfer_fail(t, "the server is shutting down", "shutdown");
     finish(t);
     transfer_free(t);
-    atomic_fetch_sub(&up->active, 1);
+    atomic_fetch_sub(&lp->active, 1);
   }
   return NULL;
 }
 
-struct upstream *upstream_new(void) {
-  struct upstream *up = calloc(1, sizeof *up);
-  if (!up)
-    return NULL;
-  pthread_mutex_init(&up->lock, NULL);
-  atomic_init(&up->active, 0);
-  up->timer_at = -1;
-  up->epfd = epoll_create1(EPOLL_CLOEXEC);
-  up->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  up->multi = curl_multi_init();
-  if (up->epfd < 0 || up->wakefd < 0 || !up->multi)
-    goto fail;
-  struct epoll_event ev = {.events = EPOLLIN, .data.fd = up->wakefd};
-  if (epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wakefd, &ev))
-    goto fail;
-  curl_multi_setopt(up->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
-  curl_multi_setopt(up->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-  curl_multi_setopt(up->multi, CURLMOPT_SOCKETDATA, up);
-  curl_multi_setopt(up->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-  curl_multi_setopt(up->multi, CURLMOPT_TIMERDATA, up);
-  if (pthread_create(&up->thread, NULL, upstream_main, up))
-    goto fail;
-  return up;
-fail:
-  if (up->multi)
-    curl_multi_cleanup(up->multi);
-  if (up->epfd >= 0)
-    close(up->epfd);
-  if (up->wakefd >= 0)
-    close(up->wakefd);
-  pthread_mutex_destroy(&up->lock);
-  free(up);
-  return NULL;
+static void loop_release(struct upstream_loop *lp) {
+  if (lp->multi)
+    curl_multi_cleanup(lp->multi);
+  if (lp->epfd >= 0)
+    close(lp->epfd);
+  if (lp->wakefd >= 0)
+    close(lp->wakefd);
+  pthread_mutex_destroy(&lp->lock);
 }
 
-/* Wake the upstream thread (new requests, or stop). Never postponed
+/* Set up lp and start its thread. 0, or -1 with everything released. */
+static int loop_init(struct upstream_loop *lp) {
+  pthread_mutex_init(&lp->lock, NULL);
+  atomic_init(&lp->active, 0);
+  atomic_init(&lp->has_pending, 0);
+  lp->timer_at = -1;
+  lp->epfd = epoll_create1(EPOLL_CLOEXEC);
+  lp->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  lp->multi = curl_multi_init();
+  if (lp->epfd < 0 || lp->wakefd < 0 || !lp->multi)
+    goto fail;
+  struct epoll_event ev = {.events = EPOLLIN, .data.fd = lp->wakefd};
+  if (epoll_ctl(lp->epfd, EPOLL_CTL_ADD, lp->wakefd, &ev))
+    goto fail;
+  curl_multi_setopt(lp->multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
+  curl_multi_setopt(lp->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+  curl_multi_setopt(lp->multi, CURLMOPT_SOCKETDATA, lp);
+  curl_multi_setopt(lp->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+  curl_multi_setopt(lp->multi, CURLMOPT_TIMERDATA, lp);
+  if (pthread_create(&lp->thread, NULL, loop_main, lp))
+    goto fail;
+  lp->started = 1;
+  return 0;
+fail:
+  loop_release(lp);
+  return -1;
+}
+
+/* Wake the loop's thread (new requests, or stop). Never postponed
  * (util/defer.h): the upstream connection is best made while the HTTP
  * worker is still sending its reply. */
-static void upstream_wake(struct upstream *up) {
+static void loop_wake(struct upstream_loop *lp) {
   uint64_t one = 1;
-  if (write(up->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
+  if (write(lp->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
     log_error("msg=\"upstream wakeup failed\" err=\"%s\"", strerror(errno));
 }
 
-void upstream_stop(struct upstream *up) {
-  pthread_mutex_lock(&up->lock);
-  int was = up->stop;
-  up->stop = 1;
-  pthread_mutex_unlock(&up->lock);
-  if (was)
+static void loop_stop(struct upstream_loop *lp) {
+  pthread_mutex_lock(&lp->lock);
+  int was = lp->stop;
+  lp->stop = 1;
+  pthread_mutex_unlock(&lp->lock);
+  if (was || !lp->started)
     return;
-  upstream_wake(up);
-  pthread_join(up->thread, NULL);
+  loop_wake(lp);
+  pthread_join(lp->thread, NULL);
+}
+
+struct upstream *upstream_new(unsigned loops) {
+  struct upstream *up = calloc(1, sizeof *up);
+  if (!up)
+    return NULL;
+  if (loops == 0)
+    loops = 1;
+  up->loops = calloc(loops, sizeof *up->loops);
+  if (!up->loops) {
+    free(up);
+    return NULL;
+  }
+  atomic_init(&up->next, 0);
+  for (; up->n_loops < loops; up->n_loops++) {
+    if (loop_init(&up->loops[up->n_loops])) {
+      upstream_free(up);
+      return NULL;
+    }
+  }
+  return up;
+}
+
+void upstream_stop(struct upstream *up) {
+  for (unsigned i = 0; i < up->n_loops; i++)
+    loop_stop(&up->loops[i]);
 }
 
 void upstream_free(struct upstream *up) {
   if (!up)
     return;
   upstream_stop(up);
-  curl_multi_cleanup(up->multi);
-  close(up->epfd);
-  close(up->wakefd);
-  pthread_mutex_destroy(&up->lock);
+  for (unsigned i = 0; i < up->n_loops; i++)
+    loop_release(&up->loops[i]);
+  free(up->loops);
   free(up);
 }
 
-size_t upstream_active(struct upstream *up) { return atomic_load(&up->active); }
+size_t upstream_active(struct upstream *up) {
+  size_t n = 0;
+  for (unsigned i = 0; i < up->n_loops; i++)
+    n += atomic_load(&up->loops[i].active);
+  return n;
+}
 
 /* The JSON body of a streamed chat completion request. */
 static char *request_body(const struct model_config *m,
@@ -578,16 +628,19 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 
-  pthread_mutex_lock(&up->lock);
-  if (up->stop) {
-    pthread_mutex_unlock(&up->lock);
+  struct upstream_loop *lp =
+      &up->loops[atomic_fetch_add(&up->next, 1) % up->n_loops];
+  pthread_mutex_lock(&lp->lock);
+  if (lp->stop) {
+    pthread_mutex_unlock(&lp->lock);
     goto fail;
   }
-  atomic_fetch_add(&up->active, 1);
-  t->next = up->pending;
-  up->pending = t;
-  pthread_mutex_unlock(&up->lock);
-  upstream_wake(up);
+  atomic_fetch_add(&lp->active, 1);
+  t->next = lp->pending;
+  lp->pending = t;
+  atomic_store(&lp->has_pending, 1);
+  pthread_mutex_unlock(&lp->lock);
+  loop_wake(lp);
   return 0;
 fail:
   transfer_free(t);

@@ -1,9 +1,10 @@
 /* Streaming chat completions from OpenAI-compatible endpoints.
  *
- * One thread runs one libcurl multi loop for every transfer in the
- * process: no thread per request. The loop is curl_multi_socket_action on
- * an epoll set, so a chunk costs the same with 10 or 2,000 streams open. Requests are submitted from any thread;
- * their callbacks run on the upstream thread. */
+ * A few event loops (threads, fixed at start) share every transfer in the
+ * process, handed out in turn: no thread per request. Each loop is
+ * curl_multi_socket_action on its own epoll set, so a chunk costs the same
+ * with 10 or 2,000 streams open. Requests are submitted from any thread; a
+ * request's callbacks run on the thread of the loop that took it. */
 #ifndef AGON_BACKEND_UPSTREAM_H
 #define AGON_BACKEND_UPSTREAM_H
 
@@ -39,10 +40,10 @@ struct upstream_callbacks {
   void *cls;
 };
 
-/* Start the upstream thread. NULL on failure. */
-struct upstream *upstream_new(void);
+/* Start `loops` event loops (at least one). NULL on failure. */
+struct upstream *upstream_new(unsigned loops);
 
-/* Stop the thread and abort every transfer (their on_finish runs with
+/* Stop the loops and abort every transfer (their on_finish runs with
  * ok == 0); later upstream_chat calls fail. Idempotent. */
 void upstream_stop(struct upstream *up);
 

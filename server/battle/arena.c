@@ -57,9 +57,9 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
   }
-  a->up = upstream_new();
+  a->up = upstream_new(UPSTREAM_LOOPS);
   if (!a->up) {
-    snprintf(err, errlen, "cannot start the upstream loop");
+    snprintf(err, errlen, "cannot start the upstream loops");
     rating_worker_stop(&a->bt);
     goto fail;
   }

@@ -1,4 +1,4 @@
-/* The arena: configuration, database, upstream loop, battles in memory
+/* The arena: configuration, database, upstream loops, battles in memory
  * and live ratings, and the operations on battles that handlers call. */
 #ifndef AGON_BATTLE_ARENA_H
 #define AGON_BATTLE_ARENA_H
@@ -16,6 +16,11 @@
 #include "rating/worker.h"
 #include "storage/store.h"
 #include "storage/writer.h"
+
+/* Upstream event loops: as many as the HTTP worker threads (two), so that
+ * relaying deltas (parse, then write to the client: see
+ * handlers/battle_events.c) can use both cores of a small machine. */
+#define UPSTREAM_LOOPS 2
 
 struct arena {
   struct config *cfg;             /* current; take it with arena_config */

@@ -79,7 +79,7 @@ int cmd_judge(int argc, char **argv) {
     goto out;
   }
   st_open = 1;
-  up = upstream_new();
+  up = upstream_new(1);
   runner = up ? judge_runner_new(&st, up) : NULL;
   if (!runner) {
     fprintf(stderr, "agon: cannot start\n");
