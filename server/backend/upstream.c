@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,7 +71,8 @@ struct upstream_loop {
 struct upstream {
   struct upstream_loop *loops;
   unsigned n_loops;
-  atomic_uint next;              /* round robin over the loops */
+  atomic_uint next;              /* round robin, for requests without a
+                                    cancel flag */
 };
 
 static void transfer_free(struct transfer *t) {
@@ -570,6 +572,17 @@ static char *request_body(const struct model_config *m,
   return body;
 }
 
+/* The loop for requests that share `cancel`: the same one every time (the
+ * two sides of a battle wake one thread, and their callbacks never run at
+ * once), spread over the loops by a hash of the address. Requests without
+ * one are handed out in turn. */
+static struct upstream_loop *loop_for(struct upstream *up,
+                                      const atomic_int *cancel) {
+  uint64_t h = cancel ? (uint64_t)(uintptr_t)cancel * 0x9E3779B97F4A7C15ull
+                      : atomic_fetch_add(&up->next, 1);
+  return &up->loops[(unsigned)((cancel ? h >> 32 : h) % up->n_loops)];
+}
+
 int upstream_chat(struct upstream *up, const struct model_config *m,
                   const struct chat_message *msgs, size_t n, size_t max_bytes,
                   atomic_int *cancel, const struct upstream_callbacks *cb) {
@@ -628,8 +641,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 
-  struct upstream_loop *lp =
-      &up->loops[atomic_fetch_add(&up->next, 1) % up->n_loops];
+  struct upstream_loop *lp = loop_for(up, cancel);
   pthread_mutex_lock(&lp->lock);
   if (lp->stop) {
     pthread_mutex_unlock(&lp->lock);

@@ -1,7 +1,8 @@
 /* Streaming chat completions from OpenAI-compatible endpoints.
  *
  * A few event loops (threads, fixed at start) share every transfer in the
- * process, handed out in turn: no thread per request. Each loop is
+ * process: no thread per request. Requests that share a cancel flag (the
+ * two sides of a battle) go to the same loop. Each loop is
  * curl_multi_socket_action on its own epoll set, so a chunk costs the same
  * with 10 or 2,000 streams open. Requests are submitted from any thread; a
  * request's callbacks run on the thread of the loop that took it. */
