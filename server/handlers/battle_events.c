@@ -165,6 +165,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   ssize_t r;
   (void)pos;
   pthread_mutex_lock(&b->lock);
+  /* libmicrohttpd calls us: it has the socket (it may also have resumed
+   * the connection on its own, to close it at shutdown) */
+  es->direct = 0;
   if (es->gone) {
     r = MHD_CONTENT_READER_END_OF_STREAM;
     goto out;
