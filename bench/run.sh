@@ -278,12 +278,13 @@ bench_battles() {
     "$BIN/arena_load" battles --port "$AGON_PORT" -n 10 -c 2 >/dev/null
     local threads_before
     threads_before=$(status_field "$AGON_PID" Threads)
-    # sample the thread count while the battles run
+    # sample the thread count while the battles run (the stop file of the
+    # round before must be gone first, or the sampler ends at once)
+    rm -f "$WORK/battles.stop" "$WORK/threads.max"
     ( max=0; while kill -0 "$AGON_PID" 2>/dev/null && [ ! -e "$WORK/battles.stop" ]; do
         t=$(status_field "$AGON_PID" Threads); [ "${t:-0}" -gt "$max" ] && max=$t
         echo "$max" > "$WORK/threads.max"; sleep 0.02; done ) &
     local sampler=$!
-    rm -f "$WORK/battles.stop"
     curl -s -X POST "http://127.0.0.1:$up/reset" >/dev/null
     local out rc=0
     out=$("$BIN/arena_load" battles --port "$AGON_PORT" -n "$BATTLES" -c "$BATTLES" \
