@@ -54,7 +54,6 @@ struct transfer {
 struct upstream_loop {
   CURLM *multi;
   pthread_t thread;
-  int started;                   /* thread created */
   pthread_mutex_t lock;
   struct transfer *pending;      /* submitted, not yet added */
   atomic_int has_pending;        /* pending != NULL, read without the lock */
@@ -333,7 +332,7 @@ static void reap_finished(struct upstream_loop *lp) {
   }
 }
 
-/* Abort the transfers whose battle gave lp on them. The progress callback
+/* Abort the transfers whose battle gave up on them. The progress callback
  * does this too, but libcurl only calls it for transfers it is working
  * on; a stalled stream is found here, once a second. */
 static void reap_cancelled(struct upstream_loop *lp) {
@@ -482,7 +481,6 @@ static int loop_init(struct upstream_loop *lp) {
   curl_multi_setopt(lp->multi, CURLMOPT_TIMERDATA, lp);
   if (pthread_create(&lp->thread, NULL, loop_main, lp))
     goto fail;
-  lp->started = 1;
   return 0;
 fail:
   loop_release(lp);
@@ -503,7 +501,7 @@ static void loop_stop(struct upstream_loop *lp) {
   int was = lp->stop;
   lp->stop = 1;
   pthread_mutex_unlock(&lp->lock);
-  if (was || !lp->started)
+  if (was)
     return;
   loop_wake(lp);
   pthread_join(lp->thread, NULL);
@@ -578,9 +576,10 @@ static char *request_body(const struct model_config *m,
  * one are handed out in turn. */
 static struct upstream_loop *loop_for(struct upstream *up,
                                       const atomic_int *cancel) {
-  uint64_t h = cancel ? (uint64_t)(uintptr_t)cancel * 0x9E3779B97F4A7C15ull
-                      : atomic_fetch_add(&up->next, 1);
-  return &up->loops[(unsigned)((cancel ? h >> 32 : h) % up->n_loops)];
+  if (!cancel)
+    return &up->loops[atomic_fetch_add(&up->next, 1) % up->n_loops];
+  uint64_t h = (uint64_t)(uintptr_t)cancel * 0x9E3779B97F4A7C15ull;
+  return &up->loops[(h >> 32) % up->n_loops];
 }
 
 int upstream_chat(struct upstream *up, const struct model_config *m,

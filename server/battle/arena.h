@@ -55,7 +55,7 @@ enum arena_rc {
 };
 
 /* Take over cfg (its reference), open the database, load the live ratings
- * and start the upstream loop. Models of cfg whose base_url points at the
+ * and start the upstream loops. Models of cfg whose base_url points at the
  * demo server are kept across reloads. Returns 0, or -1 with err set. */
 int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen);
 

@@ -1,6 +1,6 @@
 /* A battle in memory: two anonymous sides answering the same prompts.
  *
- * The upstream thread appends text and finishes sides; HTTP threads read
+ * The upstream loops append text and finish sides; HTTP threads read
  * and watch. Every field below `lock` is protected by it. */
 #ifndef AGON_BATTLE_BATTLE_H
 #define AGON_BATTLE_BATTLE_H

@@ -1,8 +1,8 @@
 /* Judging battles with LLM judges, in the background: a queue of (judge,
  * battle) jobs, at most `concurrency` requests in flight per judge, the
- * requests on the shared upstream loop, and one thread of its own that
+ * requests on the shared upstream loops, and one thread of its own that
  * loads battles, builds prompts and stores verdicts, so that neither the
- * arena's threads nor the upstream loop ever wait for a judge. */
+ * arena's threads nor the upstream loops ever wait for a judge. */
 #ifndef AGON_JUDGE_RUNNER_H
 #define AGON_JUDGE_RUNNER_H
 

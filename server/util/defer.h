@@ -1,7 +1,7 @@
 /* Wakeups of other threads that an HTTP worker postpones until its reply
  * is on the wire.
  *
- * Starting a battle wakes two threads: the upstream loop, which should
+ * Starting a battle wakes two threads: its upstream loop, which should
  * start at once, and the database writer, which can wait. On a machine with
  * two cores, waking both took the CPU from the worker before it had sent
  * its 201 (0.59 ms to a new connection's reply instead of 0.29 ms with
