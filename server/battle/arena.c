@@ -235,7 +235,12 @@ struct turn_ctx {
 static void turn_end(struct arena *a, struct battle *b, int turn, int failed) {
   atomic_fetch_sub(&a->streaming, 1);
   pthread_mutex_lock(&b->lock);
-  b->status = failed ? BATTLE_FAILED : BATTLE_READY;
+  /* a vote may have come in between the turn's commit and now: it was
+   * decided from the stored turn, and stays */
+  if (b->status != BATTLE_VOTED)
+    b->status = failed ? BATTLE_FAILED : BATTLE_READY;
+  if (failed)
+    battle_reveal_metrics_locked(b);  /* it can no longer be voted */
   b->finished_at = now_ms();
   atomic_store(&b->cancel, 0);
   b->touched = mono_ms();
@@ -285,15 +290,18 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
       html = markdown_to_html(copy, len);
     free(copy);
   }
-  metrics_battle(b->model[sc->side].name, ok ? SIDE_FINISHED : SIDE_FAILED);
-  if (ok && stats->ttft >= 0) {
-    double streaming = stats->duration - stats->ttft;
-    metrics_upstream(b->model[sc->side].name, stats->ttft,
-                     streaming > 0 ? (double)stats->chunks / streaming : -1);
-  }
   pthread_mutex_lock(&b->lock);
   struct battle_turn *t = &b->turns[sc->turn];
   struct battle_side *s = &t->side[sc->side];
+  /* held back until the battle is revealed: see battle_reveal_metrics */
+  s->m.outcome = ok ? 1 : 2;
+  s->m.ttft = ok && stats ? stats->ttft : -1;
+  s->m.tokens_per_s = -1;
+  if (ok && stats && stats->ttft >= 0) {
+    double streaming = stats->duration - stats->ttft;
+    if (streaming > 0)
+      s->m.tokens_per_s = (double)stats->chunks / streaming;
+  }
   s->finished = 1;
   s->html = html;
   if (!ok) {
@@ -381,7 +389,7 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
       rc = upstream_chat(a->up, &b->model[side], msgs, n, b->max_answer,
                          &b->cancel, &cb);
       if (!rc)
-        metrics_battle(b->model[side].name, SIDE_STARTED);
+        b->turns[turn].side[side].m.started = 1;
       if (rc)
         battle_unref(b);
     }
@@ -693,6 +701,7 @@ enum vote_status arena_vote(struct arena *a, const char *id,
     pthread_mutex_lock(&b->lock);
     b->status = BATTLE_VOTED;
     b->winner = (int)w;
+    battle_reveal_metrics_locked(b);
     b->touched = mono_ms();
     pthread_mutex_unlock(&b->lock);
     battle_unref(b);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics/metrics.h"
 #include "util/util.h"
 
 static const char *const status_names[] = {"streaming", "ready", "failed",
@@ -91,6 +92,22 @@ void battle_unwatch_locked(struct battle *b, struct battle_watcher *w) {
       *p = w->next;
       w->next = NULL;
       return;
+    }
+  }
+}
+
+void battle_reveal_metrics_locked(struct battle *b) {
+  for (size_t i = 0; i < b->n_turns; i++) {
+    for (int s = 0; s < 2; s++) {
+      struct side_metrics *m = &b->turns[i].side[s].m;
+      if (m->published || !m->started || !m->outcome)
+        continue;
+      const char *model = b->model[s].name;
+      metrics_battle(model, SIDE_STARTED);
+      metrics_battle(model, m->outcome == 1 ? SIDE_FINISHED : SIDE_FAILED);
+      if (m->outcome == 1 && m->ttft >= 0)
+        metrics_upstream(model, m->ttft, m->tokens_per_s);
+      m->published = 1;
     }
   }
 }

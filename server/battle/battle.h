@@ -23,6 +23,16 @@ struct battle_side {
   char public_error[128]; /* safe to show before the vote */
   char *detail;           /* server-side error detail, owned */
   char *html;             /* the finished answer as safe HTML, or NULL */
+  /* Per-model metrics of this side, held back until the battle is
+   * revealed (voted) or can no longer be voted (failed): published at
+   * once, they would tell A from B on /metrics. See battle_reveal_metrics. */
+  struct side_metrics {
+    int started;          /* asked upstream */
+    int outcome;          /* 0: pending, 1: finished, 2: failed */
+    double ttft;          /* seconds, < 0: none */
+    double tokens_per_s;  /* < 0: unknown */
+    int published;        /* given to metrics/ already */
+  } m;
 };
 
 struct battle_turn {
@@ -72,6 +82,11 @@ void battle_unref(struct battle *b);
  * index, or -1 when out of memory. */
 int battle_add_turn_locked(struct battle *b, const char *prompt,
                            size_t max_answer);
+
+/* Hand every held-back per-model metric of b to metrics/ (once each);
+ * caller holds the lock. Call it only when the battle is voted or can no
+ * longer be voted. */
+void battle_reveal_metrics_locked(struct battle *b);
 
 /* Wake and unlink every watcher; caller holds the lock. */
 void battle_wake_locked(struct battle *b);

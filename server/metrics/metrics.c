@@ -219,7 +219,8 @@ int metrics_render(struct buf *out, size_t upstream_active,
   pthread_mutex_lock(&lock);
   static const char *const ev_names[3] = {"started", "finished", "failed"};
   for (int e = 0; e < 3; e++) {
-    appendf(out, "# HELP agon_battles_%s_total Battle sides %s, by model.\n"
+    appendf(out, "# HELP agon_battles_%s_total Battle sides %s, by model "
+                 "(counted once the battle is voted or has failed).\n"
                  "# TYPE agon_battles_%s_total counter\n",
             ev_names[e], ev_names[e], ev_names[e]);
     for (size_t i = 0; i < n_models; i++) {

@@ -12,7 +12,10 @@ void metrics_request(int route, unsigned status);
 
 enum side_event { SIDE_STARTED, SIDE_FINISHED, SIDE_FAILED };
 
-/* A side of a battle (one model's answer) started, finished or failed. */
+/* A side of a battle (one model's answer) started, finished or failed.
+ * Per-model figures name the models of a battle: call these two only for
+ * battles that are voted or can no longer be voted (battle/battle.c holds
+ * them back until then), never while a battle is blind. */
 void metrics_battle(const char *model, enum side_event ev);
 
 /* A vote: counted, or excluded with a reason code ("identity",

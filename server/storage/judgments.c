@@ -5,6 +5,12 @@
 
 #include "util/util.h"
 
+/* Verdicts are stored at once but published (stats, judge boards,
+ * correlations) only for battles whose human vote is in, or that can no
+ * longer be voted: before that, a verdict moving a model's score would
+ * name the models of a blind battle. */
+#define JUDGMENT_PUBLISHED "('voted', 'failed')"
+
 void case_data_release(struct case_data *d) {
   for (size_t t = 0; t < d->c.n_turns; t++) {
     free((char *)d->c.prompts[t]);
@@ -264,8 +270,9 @@ json_t *store_judge_stats(struct store *st, const char *judge) {
           "   'bothbad' THEN 'tie' ELSE v.winner END), "
           " sum(v.winner IN ('a', 'b') AND j.verdict IN ('a', 'b')), "
           " sum(v.winner IN ('a', 'b') AND j.verdict = v.winner) "
-          "FROM judgments j LEFT JOIN votes v ON v.battle_id = j.battle_id AND "
-          "v.counted = 1 WHERE j.judge = ?",
+          "FROM judgments j JOIN battles b ON b.id = j.battle_id AND "
+          "b.status IN " JUDGMENT_PUBLISHED " LEFT JOIN votes v ON "
+          "v.battle_id = j.battle_id AND v.counted = 1 WHERE j.judge = ?",
           -1, &s, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
@@ -286,12 +293,26 @@ json_t *store_judge_stats(struct store *st, const char *judge) {
                           : json_null());
   sqlite3_finalize(s);
   s = NULL;
+  /* verdicts (and errors) held back on battles still blind: a count that
+   * does not depend on the models */
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT count(*) FROM judgments j JOIN battles b ON "
+                         "b.id = j.battle_id WHERE j.judge = ? AND b.status "
+                         "NOT IN " JUDGMENT_PUBLISHED,
+                         -1, &s, NULL) != SQLITE_OK)
+    goto fail;
+  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) != SQLITE_ROW)
+    goto fail;
+  json_object_set_new(out, "pending", json_integer(sqlite3_column_int64(s, 0)));
+  sqlite3_finalize(s);
+  s = NULL;
   /* single mode: each model's mean score over the four criteria */
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.model_a, b.model_b, j.scores FROM judgments "
                          "j JOIN battles b ON b.id = j.battle_id WHERE j.judge "
                          "= ? AND j.scores IS NOT NULL AND j.verdict IS NOT "
-                         "NULL",
+                         "NULL AND b.status IN " JUDGMENT_PUBLISHED,
                          -1, &s, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
@@ -331,6 +352,10 @@ json_t *store_judge_stats(struct store *st, const char *judge) {
   }
   json_decref(sums);
   json_object_set_new(out, "scores", scores);
+  goto out;
+fail:
+  json_decref(out);
+  out = NULL;
 out:
   sqlite3_finalize(s);
   pthread_mutex_unlock(&st->lock);
@@ -345,8 +370,8 @@ int store_judge_ratings(struct store *st, const char *judge, double k,
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.model_a, b.model_b, j.verdict FROM "
                          "judgments j JOIN battles b ON b.id = j.battle_id "
-                         "WHERE j.judge = ? AND j.verdict IS NOT NULL ORDER "
-                         "BY j.id",
+                         "WHERE j.judge = ? AND j.verdict IS NOT NULL AND "
+                         "b.status IN " JUDGMENT_PUBLISHED " ORDER BY j.id",
                          -1, &s, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);

@@ -158,7 +158,7 @@ def wait_judged(c, counts, timeout=30.0):
     deadline = time.monotonic() + timeout
     while True:
         js = judges_api(c)
-        if all(js[n]["judged"] + js[n]["errors"] >= k for n, k in counts.items()):
+        if all(js[n]["judged"] + js[n]["errors"] + js[n]["pending"] >= k for n, k in counts.items()):
             return js
         if time.monotonic() > deadline:
             raise AssertionError("judges did not finish within %ss: want %r, have %s"
@@ -362,6 +362,13 @@ def test_swap_and_inconsistency(agon_factory, fake):
     c = agon.client()
     played = [play(c, "swap question %d" % i) for i in range(4)]
     js = wait_judged(c, {"first": 4, "first-noswap": 4, "second": 4, "longer": 4})
+    # Held back while the battles are blind (issue 11): stored, not published.
+    for name in ("first", "first-noswap", "second", "longer"):
+        j = js[name]
+        assert (j["judged"], j["errors"], j["inconsistent"], j["pending"]) == (0, 0, 0, 4), j
+    for p in played:
+        vote_on(c, p, "bothbad")
+    js = judges_api(c)
 
     # /api/judges: the counts and the settings
     assert js["first"]["judged"] == 4 and js["first"]["errors"] == 0
@@ -373,8 +380,10 @@ def test_swap_and_inconsistency(agon_factory, fake):
         j = js[name]
         assert (j["mode"], j["swap"], j["auto"], j["few_shot"]) == ("pairwise", swap, True, 0), j
         assert j["scores"] == {}, j
-        # no human votes yet: nothing to compare
-        assert j["compared"] == 0 and j["agreement"] is None and j["agreement_no_ties"] is None
+        assert j["pending"] == 0, j
+        # the humans said "both bad" (a tie) every time: no decisive pair
+        assert j["compared"] == 4 and j["agreement_no_ties"] is None
+    assert js["first"]["agreement"] == 1.0 and js["longer"]["agreement"] == 0.0
 
     first, noswap = judgments(agon, "first"), judgments(agon, "first-noswap")
     second, longer = judgments(agon, "second"), judgments(agon, "longer")
@@ -461,7 +470,10 @@ def test_judging_follows_the_last_turn(agon_factory, fake):
     assert pairwise_text(p.prompts, p.texts["b"], p.texts["a"]) + PAIR_TAIL in texts
     # one judgment per (battle, judge)
     assert db_rows(agon, "SELECT count(*) AS n FROM judgments")[0]["n"] == 1
-    assert judges_api(c)["longer"]["judged"] == 1
+    # unvoted: stored, held back (issue 11)
+    assert (judges_api(c)["longer"]["judged"], judges_api(c)["longer"]["pending"]) == (0, 1)
+    vote_on(c, p, "long")
+    assert (judges_api(c)["longer"]["judged"], judges_api(c)["longer"]["pending"]) == (1, 0)
 
 
 # ---------------------------------------------------------------------------
@@ -483,21 +495,22 @@ def test_agreement_arithmetic(agon_factory):
     js = wait_judged(c, {n: len(played) for n in ("longer", "tie", "first", "always-a",
                                                   "garbage")})
 
-    # By hand. Humans: long, long, short, tie, bothbad, long (+ one unvoted, one
-    # not counted). "longer" always picks the long model:
+    # By hand. Humans: long, long, short, tie, bothbad, long (+ one unvoted,
+    # whose verdict is held back, and one not counted). "longer" always picks
+    # the long model:
     #   with ties 3 of 6 agree; without ties 3 of 4 (long, long, short, long).
     L = js["longer"]
-    assert (L["judged"], L["errors"], L["inconsistent"]) == (8, 0, 0)
+    assert (L["judged"], L["errors"], L["inconsistent"], L["pending"]) == (7, 0, 0, 1)
     assert (L["compared"], L["compared_no_ties"]) == (6, 4)
     assert L["agreement"] == pytest.approx(0.5) and L["agreement_no_ties"] == pytest.approx(0.75)
     # "tie" always says tie: agrees with the tie and the bothbad vote (2 of 6);
     # never picks a side, so nothing to compare without ties.
     T = js["tie"]
-    assert (T["judged"], T["inconsistent"], T["compared"], T["compared_no_ties"]) == (8, 0, 6, 0)
+    assert (T["judged"], T["inconsistent"], T["compared"], T["compared_no_ties"]) == (7, 0, 6, 0)
     assert T["agreement"] == pytest.approx(2 / 6) and T["agreement_no_ties"] is None
     # "first" with swap: position bias, every verdict inconsistent -> tie.
     F = js["first"]
-    assert (F["judged"], F["inconsistent"], F["compared"], F["compared_no_ties"]) == (8, 8, 6, 0)
+    assert (F["judged"], F["inconsistent"], F["compared"], F["compared_no_ties"]) == (7, 7, 6, 0)
     assert F["agreement"] == pytest.approx(2 / 6) and F["agreement_no_ties"] is None
     # "always-a": agrees where the human chose side a.
     A = js["always-a"]
@@ -509,17 +522,20 @@ def test_agreement_arithmetic(agon_factory):
     assert A["agreement_no_ties"] == pytest.approx(human_a / 4)
     # garbage: all errors, nothing counted
     G = js["garbage"]
-    assert (G["judged"], G["errors"], G["compared"], G["compared_no_ties"]) == (0, 8, 0, 0)
+    assert (G["judged"], G["errors"], G["compared"], G["compared_no_ties"]) == (0, 7, 0, 0)
+    assert G["pending"] == 1
     assert G["agreement"] is None and G["agreement_no_ties"] is None
 
     # The same numbers from the definition, with the stored verdicts.
     for name in ("longer", "tie", "first", "always-a", "garbage"):
         verdicts = {b: r["verdict"] for b, r in judgments(agon, name).items()}
         check_agreement(js[name], played, verdicts)
+    assert all(js[n]["pending"] == 1 for n in js), js
 
     # Votes cast after the judgments count as soon as they are cast.
     vote_on(c, played[6], "short")
     L2 = judges_api(c)["longer"]
+    assert (L2["judged"], L2["pending"]) == (8, 0)
     assert (L2["compared"], L2["compared_no_ties"]) == (7, 5)
     assert L2["agreement"] == pytest.approx(3 / 7) and L2["agreement_no_ties"] == pytest.approx(3 / 5)
 
@@ -537,7 +553,9 @@ def test_single_mode_scores_and_averages(agon_factory, fake):
     played = [play(c, q, v) for q, v in zip(prompts, ["long", "short", None])]
     js = wait_judged(c, {"rater": 3, "rater-bad": 3})
     R = js["rater"]
-    assert (R["mode"], R["judged"], R["errors"], R["inconsistent"]) == ("single", 3, 0, 0), R
+    # the unvoted battle's scores are held back (issue 11)
+    assert (R["mode"], R["judged"], R["errors"], R["inconsistent"]) == ("single", 2, 0, 0), R
+    assert R["pending"] == 1
     rows = judgments(agon, "rater")
     sums = {}
     for p in played:
@@ -549,9 +567,8 @@ def test_single_mode_scores_and_averages(agon_factory, fake):
         assert r["verdict_ab"] is None and r["verdict_ba"] is None and r["inconsistent"] == 0
         assert len(r["raw"]) == 2
         models = models_of(c, p) or {}
-        if not models:  # unvoted: the models from the database
-            b = db_rows(agon, "SELECT model_a, model_b FROM battles WHERE id = ?", p.bid)[0]
-            models = {"a": b["model_a"], "b": b["model_b"]}
+        if not models:  # unvoted: not in the published scores
+            continue
         for s in ("a", "b"):
             sums.setdefault(models[s], []).append(sum(exp[s]) / 4.0)
     assert set(R["scores"]) == {LONG.name, SHORT.name}
@@ -574,7 +591,7 @@ def test_single_mode_scores_and_averages(agon_factory, fake):
 
     # A reply without the four scores is an error, not a verdict.
     B = js["rater-bad"]
-    assert (B["judged"], B["errors"], B["scores"]) == (0, 3, {}), B
+    assert (B["judged"], B["errors"], B["pending"], B["scores"]) == (0, 2, 1, {}), B
     for r in judgments(agon, "rater-bad").values():
         assert r["verdict"] is None and r["scores"] is None
         assert "score" in r["error"], r["error"]
@@ -788,7 +805,8 @@ def test_judge_verdicts_leave_human_ratings_untouched(agon_factory):
     r = agon_judge(agon)  # with the server running: every judge, every battle
     assert judge_summary(r) == (21, 21, 0, 0)
     js = judges_api(c)
-    assert all(js[n]["judged"] == 7 for n in ("longer", "first", "rater"))
+    # the unvoted battle is judged, held back
+    assert all((js[n]["judged"], js[n]["pending"]) == (6, 1) for n in ("longer", "first", "rater"))
 
     after = leaderboard(c)
     assert human_view(after) == human_view(before)
@@ -843,7 +861,7 @@ def test_auto_judging_does_not_delay_battles_or_votes(agon_factory, fake):
     assert lb["votes"] == 5
     # The judges were asked, and have not answered yet (each takes ~2 s).
     assert elapsed < 1.8, "the arena was too slow for this check: %.2fs" % elapsed
-    assert js["slow"]["judged"] + js["slow"]["errors"] == 0, js["slow"]
+    assert js["slow"]["judged"] + js["slow"]["errors"] + js["slow"]["pending"] == 0, js["slow"]
     assert judge_requests(fake, "judge-slow-1"), "auto judging did not start"
 
     js = wait_judged(c, {"slow": 5}, timeout=40)
@@ -1018,13 +1036,14 @@ def test_agon_judge_cli_live_and_imported(agon_factory, fake, tmp_path):
     L = js["longer"]
     # imported: b/b agree, model_a vs b disagree, tie vs a disagree;
     # live: long agrees, short disagrees -> 2 of 5; no ties: 2 of 4
-    assert (L["judged"], L["compared"], L["compared_no_ties"]) == (6, 5, 4), L
+    # (the unvoted live battle is held back)
+    assert (L["judged"], L["pending"], L["compared"], L["compared_no_ties"]) == (5, 1, 5, 4), L
     assert L["agreement"] == pytest.approx(2 / 5) and L["agreement_no_ties"] == pytest.approx(0.5)
 
     # Without --judge: every judge ("tie" has everything left to do).
     r = agon_judge(agon)
     assert judge_summary(r) == (7 + 1, 6, 0, 2)
-    assert judges_api(c)["tie"]["judged"] == 6
+    assert (judges_api(c)["tie"]["judged"], judges_api(c)["tie"]["pending"]) == (5, 1)
 
     # Usage errors.
     r = agon.run("judge", "--db", agon.db, "--config", agon.config, "--judge", "nobody")
@@ -1118,10 +1137,11 @@ def test_judge_leaderboard(agon_factory):
         b = db_rows(agon, "SELECT model_a, model_b FROM battles WHERE id = ?", p.bid)[0]
         sides[p.bid] = (b["model_a"], b["model_b"])
 
+    unvoted = played[3].bid  # its verdicts are held back (issue 11)
     for name in ("longer", "always-a", "first"):
         lb = leaderboard(c, "?source=judge&judge=" + name)
         assert lb["source"] == "judge" and lb["judge"] == name, lb
-        assert lb["votes"] == 5
+        assert lb["votes"] == 4
         # the same shape as the human leaderboard
         assert set(lb) >= set(human) - {"source"}, (set(human), set(lb))
         rows = rows_of(lb)
@@ -1132,7 +1152,7 @@ def test_judge_leaderboard(agon_factory):
         order = db_rows(agon, "SELECT battle_id, verdict FROM judgments WHERE judge = ? "
                         "AND verdict IS NOT NULL ORDER BY id", name)
         outcomes = [(sides[r["battle_id"]][0], sides[r["battle_id"]][1], r["verdict"])
-                    for r in order]
+                    for r in order if r["battle_id"] != unvoted]
         exp = expected_ratings(outcomes, k=8, models=[LONG.name, SHORT.name])
         assert {m: r["elo"] for m, r in rows.items()} == \
             {m: pytest.approx(e, abs=1e-9) for m, e in exp.items()}, name
@@ -1142,11 +1162,11 @@ def test_judge_leaderboard(agon_factory):
                          if (w == "b" and a == m) or (w == "a" and b == m))
             ties = sum(1 for a, b, w in outcomes if w == "tie" and m in (a, b))
             assert (row["wins"], row["losses"], row["ties"], row["battles"]) == \
-                (wins, losses, ties, 5), (name, row)
+                (wins, losses, ties, 4), (name, row)
     L = rows_of(leaderboard(c, "?source=judge&judge=longer"))
-    assert L[LONG.name]["wins"] == 5 and L[LONG.name]["elo"] > L[SHORT.name]["elo"]
+    assert L[LONG.name]["wins"] == 4 and L[LONG.name]["elo"] > L[SHORT.name]["elo"]
     F = rows_of(leaderboard(c, "?source=judge&judge=first"))
-    assert F[LONG.name]["elo"] == pytest.approx(1000.0) and F[LONG.name]["ties"] == 5
+    assert F[LONG.name]["elo"] == pytest.approx(1000.0) and F[LONG.name]["ties"] == 4
     # the human board is still the humans'
     assert rows_of(leaderboard(c))[SHORT.name]["wins"] == 3
 

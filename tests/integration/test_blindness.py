@@ -1,0 +1,143 @@
+"""Blind on every public surface (issue 11): nothing public changes in a way
+that depends on which models a battle holds until that battle is voted.
+
+The sampler reads every public endpoint (API, pages, /metrics, judge boards,
+/api/judges, headers) before a battle and again once its answers have ended
+and an auto judge has judged it, and requires the two samples to be equal
+once the fields that move with any request (request counters, timestamps,
+database write counts) are set aside. After the vote, the per-model figures
+move: the sampler would have seen the change."""
+
+import json
+import re
+import time
+
+from conftest import Model
+from test_judges import add_judges, judges_api
+
+MODELS = [Model("Long-Lynx-70B", "pad120-lynx"),
+          Model("Short-Shrew-7B", "echo-shrew"),
+          Model("Mid-Marten-30B", "pad40-marten")]
+JUDGE = "longer"
+
+PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
+               "/api/leaderboard", "/api/leaderboard?sort=bt",
+               "/api/leaderboard/matrix", "/api/judges",
+               "/api/leaderboard?source=judge&judge=" + JUDGE]
+
+# Lines of /metrics that move with any request or write, whichever models
+# a battle holds.
+VOLATILE_METRICS = re.compile(
+    r"^(agon_http_requests_total|agon_db_write_seconds|agon_db_writes_total|"
+    r"agon_streams_open|agon_upstream_active|agon_battles_streaming)")
+# JSON fields that are times, or counts of judgments held back.
+VOLATILE_FIELDS = {"updated_at", "bt_updated_at", "pending"}
+VOLATILE_HEADERS = {"date", "content-length", "set-cookie"}
+
+
+def strip(obj):
+    if isinstance(obj, dict):
+        return {k: strip(v) for k, v in obj.items() if k not in VOLATILE_FIELDS}
+    if isinstance(obj, list):
+        return [strip(v) for v in obj]
+    return obj
+
+
+def sample(c):
+    out = {}
+    for path in PUBLIC_GETS:
+        r = c.get(path)
+        headers = sorted((k.lower(), v) for k, v in r.headers
+                         if k.lower() not in VOLATILE_HEADERS)
+        body = r.body.decode("utf-8", "replace")
+        if path == "/metrics":
+            body = "\n".join(l for l in body.splitlines()
+                             if not VOLATILE_METRICS.match(l))
+        elif "json" in (r.header("Content-Type") or ""):
+            body = strip(json.loads(body))
+        out[path] = (r.status, headers, body)
+    return out
+
+
+def settle(c):
+    """Wait until the background work of the last vote is done: the BT fit
+    (and the judge board's) have caught up, so that a sample is stable."""
+    deadline = time.monotonic() + 30
+    last = None
+    while True:
+        now = [c.get(p).body for p in ("/api/leaderboard", "/api/judges",
+                                        "/api/leaderboard?source=judge&judge=" + JUDGE)]
+        lb = json.loads(now[0])
+        fitted = all(m["bt"] is not None for m in lb["models"] if m["battles"])
+        if fitted and now == last:
+            return
+        assert time.monotonic() < deadline, lb
+        last = now
+        time.sleep(0.4)
+
+
+def model_lines(metrics_text, model):
+    return sorted(l for l in metrics_text.splitlines()
+                  if '"%s"' % model in l and not l.startswith("#"))
+
+
+def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
+    agon = agon_factory(MODELS, start=False)
+    add_judges(agon, [(JUDGE, "judge-longer-1", {"auto": True})])
+    agon.start()
+    c = agon.client()
+
+    # A first battle, voted, so that every per-model series and the judge
+    # board already exist.
+    bid, es = c.battle("Warm up, please.")
+    assert es.end["status"] == "ready"
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    deadline = time.monotonic() + 30
+    while judges_api(c)[JUDGE]["judged"] < 1:
+        assert time.monotonic() < deadline, judges_api(c)
+        time.sleep(0.05)
+
+    for rnd in range(3):
+        settle(c)
+        before = sample(c)
+        bid, es = c.battle("Round %d: explain tides in two sentences." % rnd)
+        assert es.end == {"turn": 1, "status": "ready"}
+        # The auto judge has judged it (stored, held back).
+        deadline = time.monotonic() + 30
+        while judges_api(c)[JUDGE]["pending"] < 1:
+            assert time.monotonic() < deadline, judges_api(c)
+            time.sleep(0.05)
+        after = sample(c)
+        for path in PUBLIC_GETS:
+            assert before[path] == after[path], (
+                "%s changed before the vote:\nbefore: %r\nafter:  %r"
+                % (path, before[path], after[path]))
+
+        # The vote reveals: now the per-model series of both models move.
+        r = c.post("/api/battles/%s/vote" % bid, {"winner": "b"})
+        assert r.status == 200, r
+        models = r.json()["models"]
+        revealed = c.get("/metrics").body.decode()
+        for m in models.values():
+            assert (model_lines(revealed, m)
+                    != model_lines(before["/metrics"][2], m)), m
+        started = [l for l in revealed.splitlines()
+                   if l.startswith("agon_battles_started_total")]
+        assert sum(int(l.split()[-1]) for l in started) == 2 * (rnd + 2), started
+        deadline = time.monotonic() + 30
+        while judges_api(c)[JUDGE]["pending"] > 0:
+            assert time.monotonic() < deadline, judges_api(c)
+            time.sleep(0.05)
+        assert judges_api(c)[JUDGE]["judged"] == rnd + 2
+
+
+def test_failed_battle_metrics_count_at_once(agon_factory, fake):
+    """A battle that failed can no longer be voted: its sides are counted."""
+    agon = agon_factory([Model("Broken-Bear", "fail500-bear"),
+                         Model("Fine-Fox", "echo-fox")])
+    c = agon.client()
+    bid, es = c.battle("Hello")
+    assert es.end["status"] == "failed"
+    text = c.get("/metrics").body.decode()
+    assert 'agon_battles_failed_total{model="Broken-Bear"} 1' in text, text
+    assert 'agon_battles_started_total{model="Fine-Fox"} 1' in text, text
