@@ -164,8 +164,11 @@ def test_metrics_count_failures(agon_factory):
 def test_metrics(agon_factory):
     agon = agon_factory([Model("Met-Good", "echo-met-good"), Model("Met-Other", "echo-met-other")])
     c = agon.client()
-    for _ in range(3):
-        c.battle("metrics")
+    bids = [c.battle("metrics")[0] for _ in range(3)]
+    # blind battles are not counted per model yet (issue 11)
+    assert "agon_battles_started_total{" not in c.get("/metrics").body.decode()
+    for bid in bids:
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "tie"}).status == 200
     c.get("/api/leaderboard")
     c.get("/nope")
     r = c.get("/metrics")
