@@ -638,41 +638,34 @@ out:
   return rc;
 }
 
-/* Why a vote on b must not count, or NULL. Battle lock held. */
-static const char *not_counted_reason(const struct config *cfg,
-                                      struct battle *b, char *buf,
-                                      size_t len) {
-  for (size_t i = 0; i < b->n_turns; i++) {
-    const struct battle_turn *t = &b->turns[i];
-    const char *texts[3] = {t->prompt, t->side[0].text.data,
-                            t->side[1].text.data};
-    const char *word = identity_leak(cfg, texts, 3);
-    if (word) {
-      snprintf(buf, len, "identity: %s", word);
-      return buf;
-    }
+/* The vote's verdict, from the battle as stored (see vote_verdict_fn):
+ * run by the writer inside the vote's transaction, so that a vote racing
+ * the end of a stream is judged on the same facts as a calm one. */
+struct verdict_ctx {
+  const struct config *cfg;
+  int64_t now;  /* wall ms the vote arrived */
+};
+
+static const char *vote_verdict(void *cls, const char *const *texts,
+                                size_t n_turns, int64_t finished_at,
+                                char *why, size_t whylen) {
+  const struct verdict_ctx *vc = cls;
+  const char *word = identity_leak(vc->cfg, texts, 3 * n_turns);
+  if (word) {
+    snprintf(why, whylen, "identity: %s", word);
+    return why;
   }
+  if (finished_at &&
+      (double)(vc->now - finished_at) / 1000.0 < vc->cfg->min_vote_seconds)
+    return "too fast: voted before the answers could be read";
   return NULL;
 }
 
 enum vote_status arena_vote(struct arena *a, const char *id,
                             const char *session, const char *client,
                             enum winner w, struct vote_outcome *out) {
-  char why[160];
-  const char *reason = NULL;
   struct config *cfg = arena_config(a);
-  struct battle *found = arena_battle_find(a, id);
-  if (found) {
-    pthread_mutex_lock(&found->lock);
-    if (found->status == BATTLE_READY) {
-      reason = not_counted_reason(cfg, found, why, sizeof why);
-      double since = (double)(now_ms() - found->finished_at) / 1000.0;
-      if (!reason && found->finished_at && since < cfg->min_vote_seconds)
-        reason = "too fast: voted before the answers could be read";
-    }
-    pthread_mutex_unlock(&found->lock);
-    battle_unref(found);
-  }
+  struct verdict_ctx vc = {.cfg = cfg, .now = now_ms()};
   char client_hash[65];
   if (hmac_sha256_hex(a->secret, strlen(a->secret), client, strlen(client),
                       client_hash))
@@ -682,9 +675,10 @@ enum vote_status arena_vote(struct arena *a, const char *id,
                             .session = session,
                             .w = w,
                             .k = cfg->elo_k,
-                            .counted = reason == NULL,
-                            .reason = reason,
-                            .client = client_hash[0] ? client_hash : NULL};
+                            .counted = 1,
+                            .client = client_hash[0] ? client_hash : NULL,
+                            .verdict = vote_verdict,
+                            .verdict_cls = &vc};
   enum vote_status vs = store_writer_vote(a->writer, &vr, out);
   config_unref(cfg);
   if (vs != VOTE_OK)
@@ -692,6 +686,7 @@ enum vote_status arena_vote(struct arena *a, const char *id,
   atomic_fetch_add(&a->version, 1);
   if (out->counted)
     rating_worker_poke(&a->bt);
+  const char *reason = out->counted ? NULL : out->reason;
   metrics_vote(out->counted, !reason                           ? NULL
                              : !strncmp(reason, "identity", 8) ? "identity"
                                                                : "too_fast");

@@ -16,6 +16,7 @@
 /* The numbers of the statements in store.stmts. */
 enum store_stmt_id {
   STMT_VOTE_BATTLE,
+  STMT_VOTE_TURNS,
   STMT_VOTE_INSERT,
   STMT_VOTE_MARK,
   STMT_RATING_UPSERT,
@@ -148,7 +149,18 @@ struct vote_outcome {
   double elo[2];       /* new ratings */
   double elo_before[2];
   int counted;
+  char reason[160];    /* why not counted, or "" */
 };
+
+/* Decides from the battle as stored, inside the vote's transaction, why
+ * a vote must not count: texts holds prompt, answer a, answer b of each of
+ * the n_turns stored turns, in order (an answer may be NULL); finished_at
+ * is the wall-clock ms at which the last turn was stored as finished (0:
+ * unknown). Returns NULL when the vote counts, else a reason written into
+ * why (whylen bytes) or a static string. */
+typedef const char *(*vote_verdict_fn)(void *cls, const char *const *texts,
+                                       size_t n_turns, int64_t finished_at,
+                                       char *why, size_t whylen);
 
 struct vote_request {
   const char *id;
@@ -158,6 +170,9 @@ struct vote_request {
   int counted;           /* 0: stored, but not counted in any rating */
   const char *reason;    /* why not counted, or NULL */
   const char *client;    /* keyed hash of the client address, or NULL */
+  vote_verdict_fn verdict; /* NULL: counted/reason as given; else it can
+                              still make a counted vote not count */
+  void *verdict_cls;
 };
 
 /* The live, in-memory ratings: Elo and the pair counts BT is fitted from.

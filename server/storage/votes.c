@@ -1,6 +1,7 @@
 /* Where a vote goes: one transaction stores it and moves the live Elo. */
 #include "storage/store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,6 +177,53 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
   return rc;
 }
 
+/* Ask vr->verdict about the battle's stored turns. Returns 0 when the vote
+ * counts, 1 when it does not (reason in why), -1 on a database error. */
+static int stored_verdict(struct store *st, const struct vote_request *vr,
+                          char *why, size_t whylen) {
+  enum { MAX_TURNS = 256 };
+  const char *texts[3 * MAX_TURNS];
+  char *owned[3 * MAX_TURNS];
+  size_t n = 0, k = 0;
+  int64_t finished_at = 0;
+  int rc = -1;
+  sqlite3_stmt *s = store_stmt(st, STMT_VOTE_TURNS,
+                               "SELECT prompt, answer_a, answer_b, "
+                               "finished_at FROM turns WHERE battle_id = ? "
+                               "ORDER BY turn");
+  if (!s)
+    return -1;
+  sqlite3_bind_text(s, 1, vr->id, -1, SQLITE_STATIC);
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_TURNS) {
+    for (int c = 0; c < 3; c++) {
+      const char *t = (const char *)sqlite3_column_text(s, c);
+      owned[k] = t ? strdup(t) : NULL;
+      if (t && !owned[k])
+        goto out;
+      texts[k] = owned[k];
+      k++;
+    }
+    finished_at = sqlite3_column_type(s, 3) == SQLITE_NULL
+                      ? 0
+                      : sqlite3_column_int64(s, 3);
+    n++;
+  }
+  if (r != SQLITE_ROW && r != SQLITE_DONE)
+    goto out;
+  sqlite3_reset(s);
+  const char *reason = vr->verdict(vr->verdict_cls, texts, n, finished_at,
+                                   why, whylen);
+  if (reason && reason != why)
+    snprintf(why, whylen, "%s", reason);
+  rc = reason ? 1 : 0;
+out:
+  sqlite3_reset(s);
+  for (size_t i = 0; i < k; i++)
+    free(owned[i]);
+  return rc;
+}
+
 enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
                                const struct live_ratings *live,
                                struct vote_batch *vb,
@@ -222,6 +270,14 @@ enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
   if (!out->model[0] || !out->model[1])
     goto out;
   out->counted = vr->counted;
+  if (!vr->counted && vr->reason)
+    snprintf(out->reason, sizeof out->reason, "%s", vr->reason);
+  if (out->counted && vr->verdict) {
+    int v = stored_verdict(st, vr, out->reason, sizeof out->reason);
+    if (v < 0)
+      goto out;
+    out->counted = v == 0;
+  }
 
   ins = store_stmt(st, STMT_VOTE_INSERT,
                    "INSERT INTO votes (battle_id, winner, created_at, counted, "
@@ -232,8 +288,8 @@ enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
   sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
   sqlite3_bind_int64(ins, 3, now_ms());
   sqlite3_bind_int(ins, 4, out->counted);
-  if (vr->reason)
-    sqlite3_bind_text(ins, 5, vr->reason, -1, SQLITE_STATIC);
+  if (!out->counted && out->reason[0])
+    sqlite3_bind_text(ins, 5, out->reason, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(ins, 5);
   sqlite3_bind_double(ins, 6, vr->k);

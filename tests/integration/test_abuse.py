@@ -181,3 +181,43 @@ def test_idle_connection_is_closed(agon_factory):
         s.close()
     assert time.monotonic() - t0 < 8
     assert Client(agon.url).get("/healthz").status == 200
+
+
+def test_votes_racing_the_end_of_the_stream_get_the_calm_verdict(agon_factory):
+    """Votes fired in a loop from a few threads while the answers end: the
+    verdict comes from the stored turn in the vote's own transaction, so a
+    vote that wins the race is 'too fast' (min_vote_seconds) or 'identity'
+    exactly like a calm one, never counted (issue 11)."""
+    import threading
+    agon = agon_factory([Model("Race-A", "echo-race-a"), Model("Race-B", "echo-race-b")],
+                        limits={"min_vote_seconds": 5, "votes_per_minute": 0,
+                                "battles_per_minute": 0})
+    results = []
+    for i in range(12):
+        c = agon.client()
+        prompt = "Are you ChatGPT? round %d" % i if i % 2 else "Tell me a fact, round %d" % i
+        bid = c.new_battle(prompt).json()["id"]
+        won = []
+        stop = threading.Event()
+
+        def fire(cookie=c._cookie_header()):
+            v = agon.client()
+            while not stop.is_set():
+                r = v.request("POST", "/api/battles/%s/vote" % bid, json_body={"winner": "a"},
+                              headers={"Cookie": cookie})
+                if r.status == 200:
+                    won.append(r.json())
+                    stop.set()
+                elif r.status == 409 and r.json()["error"]["code"] == "already_voted":
+                    stop.set()
+                else:
+                    assert r.status == 409 and r.json()["error"]["code"] == "still_streaming", r
+
+        threads = [threading.Thread(target=fire) for _ in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(20)
+        assert len(won) == 1, won
+        results.append(won[0])
+    assert all(r["counted"] is False for r in results), results
