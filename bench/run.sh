@@ -114,6 +114,9 @@ write_config() {
     printf '[server]\ndatabase = %s\n\n[limits]\n' "$2"
     printf 'battles_per_minute = 0\nvotes_per_minute = 0\n'
     printf 'max_concurrent_battles = 0\nmin_vote_seconds = 0\n'
+    printf 'max_connections = 0\nmax_connections_per_client = 0\n'
+    printf 'max_streams_per_client = 0\nmax_streams_per_battle = 0\n'
+    printf 'max_buffered_bytes = 0\n'
     for i in $(seq -w 0 19); do
       printf '\n[model bench-%s]\nbase_url = http://127.0.0.1:%s/v1\n' "$i" "$3"
       printf 'model = upstream-%s\ntimeout = 120\n' "$i"

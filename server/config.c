@@ -37,6 +37,17 @@ void config_init(struct config *cfg) {
   cfg->max_body_bytes = 256 * 1024;
   cfg->min_vote_seconds = 1.0;
   cfg->idle_timeout = 60;
+  /* Safe on the internet with no [limits] at all: every limit has a
+   * default; an admin's 0 means "no limit" (see config.h). */
+  cfg->battles_per_minute = 20;
+  cfg->votes_per_minute = 60;
+  cfg->max_concurrent_battles = -1;        /* from the descriptor budget */
+  cfg->max_connections = -1;               /* from the descriptor budget */
+  cfg->max_connections_per_client = 64;
+  cfg->max_streams_per_client = 16;
+  cfg->max_streams_per_battle = 4;
+  cfg->max_buffered_bytes = 64L * 1024 * 1024;
+  cfg->request_timeout = 10;
 }
 
 /* Parser state: libinih does not report line numbers to the handler, so
@@ -285,6 +296,13 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
       {"votes_per_minute", &ctx->cfg->votes_per_minute, 0, 1000000},
       {"max_concurrent_battles", &ctx->cfg->max_concurrent_battles, 0, 10000000},
       {"idle_timeout", &ctx->cfg->idle_timeout, 1, 86400},
+      {"max_connections", &ctx->cfg->max_connections, 0, 1000000},
+      {"max_connections_per_client", &ctx->cfg->max_connections_per_client, 0,
+       1000000},
+      {"max_streams_per_client", &ctx->cfg->max_streams_per_client, 0, 1000000},
+      {"max_streams_per_battle", &ctx->cfg->max_streams_per_battle, 0, 1000000},
+      {"max_buffered_bytes", &ctx->cfg->max_buffered_bytes, 0, 1L << 40},
+      {"request_timeout", &ctx->cfg->request_timeout, 0, 3600},
   };
   if (!strcmp(name, "min_vote_seconds")) {
     if (parse_double(value, 0.0, 3600.0, &ctx->cfg->min_vote_seconds))

@@ -60,7 +60,17 @@ struct config {
   long max_body_bytes;
   long battles_per_minute;     /* per client; 0 = unlimited */
   long votes_per_minute;
-  long max_concurrent_battles; /* streaming turns, whole server; 0 = no cap */
+  long max_concurrent_battles; /* streaming turns, whole server; 0 = no cap,
+                                  -1 = derived from the descriptor budget */
+  long max_connections;        /* HTTP connections; 0 = no cap (libmicro-
+                                  httpd's own), -1 = from the budget */
+  long max_connections_per_client; /* per peer address; 0 = no cap */
+  long max_streams_per_client; /* open event streams per client; 0 = no cap */
+  long max_streams_per_battle; /* open event streams per battle; 0 = no cap */
+  long max_buffered_bytes;     /* event bytes held for slow readers, whole
+                                  server; 0 = no cap */
+  long request_timeout;        /* seconds for a whole request (headers and
+                                  body) to arrive; 0 = none */
   double min_vote_seconds;     /* faster votes are stored, not counted */
   long idle_timeout;           /* seconds before an idle connection closes */
   char **trusted_proxies;      /* [server]: peers whose X-Forwarded-For counts */

@@ -9,6 +9,7 @@
 #include "rating/identity.h"
 #include "render/markdown.h"
 #include "util/digest.h"
+#include "util/fdbudget.h"
 #include "util/util.h"
 #include "storage/interchange.h"
 
@@ -30,6 +31,7 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
   pthread_mutex_init(&a->cfg_lock, NULL);
   registry_init(&a->battles);
   ratelimit_init(&a->limits);
+  keycount_init(&a->streams);
   atomic_init(&a->streaming, 0);
   pthread_mutex_init(&a->live.lock, NULL);
   atomic_init(&a->last_sweep, mono_ms());
@@ -76,6 +78,7 @@ fail:
   store_close(&a->store);
 fail_store:
   ratelimit_release(&a->limits);
+  keycount_release(&a->streams);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
   registry_release(&a->battles);
@@ -93,6 +96,7 @@ void arena_release(struct arena *a) {
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);
   ratelimit_release(&a->limits);
+  keycount_release(&a->streams);
   store_close(&a->store);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
@@ -412,6 +416,8 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
 /* Reserve a slot for one more streaming turn; 0, or -1 when full. */
 static int reserve_stream(struct arena *a, const struct config *cfg) {
   long max = cfg->max_concurrent_battles;
+  if (max < 0)
+    max = fdbudget_battles();
   long now = atomic_fetch_add(&a->streaming, 1);
   if (max > 0 && now >= max) {
     atomic_fetch_sub(&a->streaming, 1);

@@ -16,6 +16,7 @@
 #include "rating/worker.h"
 #include "storage/store.h"
 #include "storage/writer.h"
+#include "util/keycount.h"
 
 /* Upstream event loops: as many as the HTTP worker threads (two), so that
  * relaying deltas (parse, then write to the client: see
@@ -39,6 +40,7 @@ struct arena {
   atomic_long version;            /* bumped by every vote (cache keys) */
   long generation;                /* of the configuration; under cfg_lock */
   struct ratelimit limits;        /* per-client battles and votes */
+  struct keycount streams;        /* open event streams per client */
   char secret[65];                /* for keyed hashes of client addresses */
   struct judge_runner *judges;    /* auto judging of finished battles */
 };

@@ -65,6 +65,7 @@ struct battle {
   int64_t touched;               /* monotonic ms of the last activity */
   int64_t finished_at;           /* wall ms the latest turn finished, or 0 */
   size_t max_answer;             /* bytes per answer, fixed at the start */
+  int n_streams;                 /* event streams open on it */
 };
 
 /* A new battle with one reference, no turns, status STREAMING. The model

@@ -15,6 +15,7 @@
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
+#include "util/fdbudget.h"
 #include "util/util.h"
 
 /* The demo database path; created directories as needed. */
@@ -88,6 +89,7 @@ int cmd_serve(int argc, char **argv) {
   sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
+  long nofile = fdbudget_raise();
 
   cfg = config_new();
   if (!cfg)
@@ -155,8 +157,14 @@ int cmd_serve(int argc, char **argv) {
   printf("agon: listening on http://%s%s%s:%u/\n", v6 ? "[" : "",
          host[0] ? host : "0.0.0.0", v6 ? "]" : "", port);
   fflush(stdout);
-  log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\"",
-           mine->n_models, config_enabled_models(mine), mine->database);
+  log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\" "
+           "open_files=%ld max_connections=%ld max_concurrent_battles=%ld",
+           mine->n_models, config_enabled_models(mine), mine->database,
+           nofile,
+           mine->max_connections < 0 ? fdbudget_connections()
+                                     : mine->max_connections,
+           mine->max_concurrent_battles < 0 ? fdbudget_battles()
+                                            : mine->max_concurrent_battles);
 
   for (;;) {
     int sig = 0;

@@ -32,7 +32,9 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -57,7 +59,40 @@ struct event_stream {
   int gone;                        /* a write to fd failed: client gone */
   struct buf out;                  /* bytes built, not yet handed over */
   size_t out_pos;
+  size_t out_max;                  /* out's maximum (to make it anew) */
+  long held;                       /* bytes of out counted in `buffered` */
+  long max_buffered;               /* the server's bound (0: none) */
+  struct arena *arena;
+  char client[64];                 /* its slot in arena->streams, or "" */
 };
+
+/* Event bytes built and not yet taken by the socket or libmicrohttpd, for
+ * every stream of the server: a reader too slow to keep up is cut when
+ * this passes max_buffered_bytes, so that many slow readers cannot make
+ * the server hold every battle's backlog for each of them. */
+static atomic_long buffered;
+
+/* At most this much of one answer goes into one delta event: a stream
+ * that falls behind holds a slice, not the whole backlog. */
+#define DELTA_SLICE 16384
+
+/* Count what es holds now in `buffered`; give back a large buffer once
+ * all of it is out. Battle lock held. */
+static void account(struct event_stream *es) {
+  long now = (long)(es->out.len - es->out_pos);
+  if (now == 0 && es->out.cap > 4 * DELTA_SLICE) {
+    buf_release(&es->out);
+    buf_init(&es->out, es->out_max);
+    es->out_pos = 0;
+  }
+  atomic_fetch_add(&buffered, now - es->held);
+  es->held = now;
+}
+
+/* Whether the server holds more for slow readers than it may. */
+static int over_budget(const struct event_stream *es) {
+  return es->max_buffered > 0 && atomic_load(&buffered) > es->max_buffered;
+}
 
 static struct event_stream *stream_of(struct battle_watcher *w) {
   return (struct event_stream *)((char *)w -
@@ -93,14 +128,21 @@ static void stream_wake(struct battle_watcher *w) {
     MHD_resume_connection(es->conn);
     return;
   }
-  buf_reset(&es->out);
-  es->out_pos = 0;
-  build_events_locked(es);
-  send_direct(es);
-  if (es->gone || es->ended || es->out_pos < es->out.len) {
-    es->direct = 0;
-    MHD_resume_connection(es->conn);
-    return;
+  for (;;) {
+    buf_reset(&es->out);
+    es->out_pos = 0;
+    build_events_locked(es);
+    send_direct(es);
+    account(es);
+    if (es->out_pos < es->out.len && over_budget(es))
+      es->gone = 1;  /* a slow reader, while the server is full: cut */
+    if (es->gone || es->ended || es->out_pos < es->out.len) {
+      es->direct = 0;
+      MHD_resume_connection(es->conn);
+      return;
+    }
+    if (es->out.len == 0)
+      break;  /* all sent; more may come with the next change */
   }
   battle_watch_locked(es->b, &es->watcher);
 }
@@ -128,14 +170,22 @@ static void build_events_locked(struct event_stream *es) {
   for (int s = 0; s < 2; s++) {
     struct battle_side *side = &t->side[s];
     if (side->text.len > es->sent[s]) {
+      /* a slice, cut at a character boundary (the text is valid UTF-8) */
+      size_t n = side->text.len - es->sent[s];
+      if (n > DELTA_SLICE) {
+        n = DELTA_SLICE;
+        while (n > 0 &&
+               ((unsigned char)side->text.data[es->sent[s] + n] & 0xC0) == 0x80)
+          n--;
+      }
       json_t *d = json_pack("{s:s, s:i, s:s%}", "side", names[s], "turn", turn,
-                            "text", side->text.data + es->sent[s],
-                            side->text.len - es->sent[s]);
+                            "text", side->text.data + es->sent[s], n);
       if (add_event(es, "delta", d))
         return;
-      es->sent[s] = side->text.len;
+      es->sent[s] += n;
     }
-    if (side->finished && !es->side_closed[s]) {
+    if (side->finished && !es->side_closed[s] &&
+        es->sent[s] == side->text.len) {
       if (side->failed)
         add_event(es, "error",
                   json_pack("{s:s, s:i, s:s}", "side", names[s], "turn", turn,
@@ -176,6 +226,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
     buf_reset(&es->out);
     es->out_pos = 0;
     build_events_locked(es);
+    account(es);
     if (es->out.len == 0) {
       if (es->ended) {
         r = MHD_CONTENT_READER_END_OF_STREAM;
@@ -195,6 +246,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
     n = max;
   memcpy(out, es->out.data + es->out_pos, n);
   es->out_pos += n;
+  account(es);
   r = (ssize_t)n;
 out:
   pthread_mutex_unlock(&b->lock);
@@ -207,7 +259,11 @@ static void stream_free(void *cls) {
     metrics_streams(-1);
   pthread_mutex_lock(&es->b->lock);
   battle_unwatch_locked(es->b, &es->watcher);
+  es->b->n_streams--;
+  atomic_fetch_sub(&buffered, es->held);
   pthread_mutex_unlock(&es->b->lock);
+  if (es->client[0])
+    keycount_give(&es->arena->streams, es->client);
   battle_unref(es->b);
   buf_release(&es->out);
   free(es);
@@ -218,11 +274,39 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   if (!b)
     return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
                        "no such battle");
+  if (keycount_take(&rq->arena->streams, rq->client,
+                    rq->cfg->max_streams_per_client)) {
+    battle_unref(b);
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
+                             "too_many_streams",
+                             "too many event streams open from this client",
+                             5);
+  }
+  pthread_mutex_lock(&b->lock);
+  int full = rq->cfg->max_streams_per_battle > 0 &&
+             b->n_streams >= rq->cfg->max_streams_per_battle;
+  if (!full)
+    b->n_streams++;
+  pthread_mutex_unlock(&b->lock);
+  if (full) {
+    keycount_give(&rq->arena->streams, rq->client);
+    battle_unref(b);
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
+                             "too_many_streams",
+                             "too many event streams open on this battle", 5);
+  }
   struct event_stream *es = calloc(1, sizeof *es);
   if (!es) {
+    pthread_mutex_lock(&b->lock);
+    b->n_streams--;
+    pthread_mutex_unlock(&b->lock);
+    keycount_give(&rq->arena->streams, rq->client);
     battle_unref(b);
     return MHD_NO;
   }
+  es->arena = rq->arena;
+  snprintf(es->client, sizeof es->client, "%s", rq->client);
+  es->max_buffered = rq->cfg->max_buffered_bytes;
   es->watcher.wake = stream_wake;
   es->conn = rq->conn;
   es->b = b;
@@ -237,7 +321,8 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   }
   /* an answer of max bytes may be escaped up to 6x in one delta, and its
    * HTML (larger still) in one done event, for each side */
-  buf_init(&es->out, (size_t)rq->cfg->max_answer_bytes * 64 + 65536);
+  es->out_max = (size_t)rq->cfg->max_answer_bytes * 64 + 65536;
+  buf_init(&es->out, es->out_max);
   pthread_mutex_lock(&b->lock);
   es->turn = b->n_turns ? (int)b->n_turns - 1 : 0;
   int empty = b->n_turns == 0;

@@ -13,15 +13,18 @@
 #include "battle/arena.h"
 #include "util/defer.h"
 #include "http/body.h"
+#include "http/deadline.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "util/fdbudget.h"
 #include "util/util.h"
 
 struct http_server {
   struct MHD_Daemon *daemon;
   struct arena *arena;
+  struct deadline *deadline;  /* NULL: request_timeout = 0 */
 };
 
 int parse_listen(const char *listen, char *host, size_t hostlen,
@@ -80,6 +83,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **req_cls, enum MHD_RequestTerminationCode toe) {
   struct request *rq = *req_cls;
   defer_flush();  /* the reply is out: wake whom the handler woke */
+  deadline_request_done(conn);
   if (rq) {
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
@@ -188,8 +192,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);
     request_identify(rq, rq->cfg);
     *req_cls = rq;
-    if (answer_early(rq, &res))
+    if (answer_early(rq, &res)) {
+      deadline_request_in(conn);
       return res;
+    }
     return MHD_YES;
   }
   if (rq->replied)
@@ -201,6 +207,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     *upload_data_size = 0;
     return MHD_YES;
   }
+  deadline_request_in(conn);  /* it is all in */
   if (rq->body_too_large) {
     char msg[96];
     snprintf(msg, sizeof msg, "the body is larger than %zu bytes", rq->body.max);
@@ -252,6 +259,20 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
     return NULL;
   }
   s->arena = a;
+  const struct config *cfg = a->cfg;
+  long max_conn = cfg->max_connections < 0 ? fdbudget_connections()
+                                           : cfg->max_connections;
+  if (max_conn == 0)
+    max_conn = 1000000;  /* the admin's "no limit" */
+  if (cfg->request_timeout > 0) {
+    s->deadline = deadline_new(cfg->request_timeout);
+    if (!s->deadline) {
+      snprintf(err, errlen, "cannot start the request deadline thread");
+      freeaddrinfo(ai);
+      free(s);
+      return NULL;
+    }
+  }
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG;
   if (ai->ai_family == AF_INET6)
@@ -263,7 +284,11 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg->idle_timeout,
-      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)20000,
+      MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_conn,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+      (unsigned int)cfg->max_connections_per_client,
+      MHD_OPTION_NOTIFY_CONNECTION,
+      s->deadline ? &deadline_notify : NULL, s->deadline,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_END);
@@ -271,6 +296,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
   if (!s->daemon) {
     snprintf(err, errlen, "cannot listen on '%s': %s", listen,
              errno ? strerror(errno) : "libmicrohttpd failed to start");
+    deadline_free(s->deadline);
     free(s);
     return NULL;
   }
@@ -284,5 +310,6 @@ void http_server_stop(struct http_server *s) {
   if (!s)
     return;
   MHD_stop_daemon(s->daemon);
+  deadline_free(s->deadline);
   free(s);
 }

@@ -110,7 +110,7 @@ export async function startArena(models, { ratingsK, ratings = {}, judges = {}, 
     const api = `${fake.match[1]}/v1`;
 
     // Browsers here vote the moment both answers are done: no reading delay.
-    let ini = `[server]\ndatabase = ${path.join(dir, 'agon.db')}\n\n[limits]\nmin_vote_seconds = 0\n\n`;
+    let ini = `[server]\ndatabase = ${path.join(dir, 'agon.db')}\n\n[limits]\nmin_vote_seconds = 0\nbattles_per_minute = 0\nvotes_per_minute = 0\nmax_connections_per_client = 0\nmax_streams_per_client = 0\n\n`;
     const r = { ...ratings };
     if (ratingsK !== undefined) r.k = ratingsK;
     if (Object.keys(r).length) {

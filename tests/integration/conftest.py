@@ -29,8 +29,13 @@ import fake_backend  # noqa: E402
 # [limits] written into every test config (a later change such as a minimum
 # time before a vote counts can be switched off for all tests here).
 # Tests vote as soon as answers are done; the anti-scripting delay
-# (min_vote_seconds, default 1) is tested on its own.
-DEFAULT_LIMITS = {"min_vote_seconds": 0}
+# (min_vote_seconds, default 1) is tested on its own. Every test client
+# comes from 127.0.0.1, so the per-client defaults that make a bare config
+# safe on the internet (battles, votes, connections and event streams per
+# client) are lifted here too; test_flood.py runs the real defaults.
+DEFAULT_LIMITS = {"min_vote_seconds": 0, "battles_per_minute": 0,
+                  "votes_per_minute": 0, "max_connections_per_client": 0,
+                  "max_streams_per_client": 0}
 
 LISTEN_RE = re.compile(r"^agon: listening on http://127\.0\.0\.1:(\d+)/$")
 SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
