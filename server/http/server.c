@@ -104,9 +104,93 @@ static int is_json_type(const char *ct) {
   return *ct == '\0' || *ct == ';';
 }
 
+/* What the request's header fields say about how its body is framed. */
+struct framing {
+  unsigned content_lengths;    /* Content-Length fields */
+  unsigned transfer_encodings; /* Transfer-Encoding fields */
+  const char *te;              /* the last Transfer-Encoding value */
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, size_t key_size,
+                                   const char *value, size_t value_size) {
+  struct framing *f = cls;
+  if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    f->content_lengths++;
+  } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    f->transfer_encodings++;
+    f->te = value;
+  }
+  return MHD_YES;
+}
+
+/* A Transfer-Encoding value other than "chunked": 501 when chunked is the
+ * last of several codings, once (framed, but we decode no other coding);
+ * else 400, as the length of the body is unknown (RFC 9112, 6.1 and 6.3). */
+static unsigned te_status(const char *te) {
+  unsigned tokens = 0, chunked = 0, last_chunked = 0;
+  for (const char *p = te; *p;) {
+    p += strspn(p, " \t,");
+    size_t n = strcspn(p, ",");
+    size_t len = n;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    if (len) {
+      tokens++;
+      last_chunked = len == 7 && !strncasecmp(p, "chunked", 7);
+      chunked += last_chunked;
+    }
+    p += n;
+  }
+  return tokens > 1 && chunked == 1 && last_chunked
+             ? MHD_HTTP_NOT_IMPLEMENTED
+             : MHD_HTTP_BAD_REQUEST;
+}
+
+/* Refuse a body whose framing a proxy in front of us could read another
+ * way (request smuggling): several Content-Length fields, Content-Length
+ * with Transfer-Encoding, any transfer coding but a single chunked, or
+ * Transfer-Encoding in HTTP/1.0. libmicrohttpd 0.9.75 accepts all of these
+ * (it frames by the first field it finds); it refuses a malformed
+ * Content-Length value itself, before the access handler runs. Non-zero
+ * when answered; the connection is closed after the reply. */
+static int answer_bad_framing(struct request *rq, const char *version,
+                              enum MHD_Result *res) {
+  struct framing f = {0};
+  MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, &scan_header, &f);
+  const char *why = NULL;
+  unsigned status = MHD_HTTP_BAD_REQUEST;
+  if (f.content_lengths > 1)
+    why = "more than one Content-Length header";
+  else if (f.content_lengths && f.transfer_encodings)
+    why = "Content-Length and Transfer-Encoding together";
+  else if (f.transfer_encodings > 1)
+    why = "more than one Transfer-Encoding header";
+  else if (f.transfer_encodings && !strcmp(version, MHD_HTTP_VERSION_1_0))
+    why = "Transfer-Encoding in an HTTP/1.0 request";
+  else if (f.te && strcasecmp(f.te, "chunked")) {
+    status = te_status(f.te);
+    why = status == MHD_HTTP_NOT_IMPLEMENTED
+              ? "no transfer coding but chunked is supported"
+              : "a body must be framed by Content-Length or by "
+                "Transfer-Encoding: chunked alone";
+  }
+  if (!why)
+    return 0;
+  *res = reply_error_close(rq, status,
+                           status == MHD_HTTP_NOT_IMPLEMENTED
+                               ? "unsupported_transfer_encoding"
+                               : "bad_framing",
+                           why);
+  return 1;
+}
+
 /* Checks made before any body is read; non-zero when answered. */
-static int answer_early(struct request *rq, enum MHD_Result *res) {
+static int answer_early(struct request *rq, const char *version,
+                        enum MHD_Result *res) {
   char msg[160];
+  if (answer_bad_framing(rq, version, res))
+    return 1;
   const struct route *r = NULL;
   enum route_match m =
       router_find(rq->method, rq->url, &r, rq->param, sizeof rq->param);
@@ -188,7 +272,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);
     request_identify(rq, rq->cfg);
     *req_cls = rq;
-    if (answer_early(rq, &res))
+    if (answer_early(rq, version, &res))
       return res;
     return MHD_YES;
   }

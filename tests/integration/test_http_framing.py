@@ -1,0 +1,155 @@
+"""Strict HTTP framing (issue "Trust", item 8): what request smuggling needs
+is refused.
+
+These tests talk raw HTTP over sockets: http.client would refuse to send
+most of these requests. The server runs with a 60 s idle timeout, so a reply
+that only comes when the connection times out fails the "promptly" checks."""
+
+import json
+import socket
+import time
+
+from conftest import two_echo_models
+
+IDLE = 60          # seconds: far longer than any reply may take here
+PROMPT = 3.0       # seconds: an answer must come sooner (two shared cores, ASan)
+BODY = b'{"prompt":"hi"}'  # 15 bytes
+
+
+class Reply:
+    def __init__(self, raw, closed, elapsed):
+        self.raw = raw
+        self.closed = closed  # the server closed the connection
+        self.elapsed = elapsed
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        self.complete_head = bool(sep)
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split(" ", 2)
+        self.status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
+        self.headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            self.headers.setdefault(k.strip().lower(), v.strip())
+        n = int(self.headers.get("content-length", len(rest)))
+        self.body = rest[:n]
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    def __repr__(self):
+        return "<Reply %s closed=%s %.2fs %r>" % (self.status, self.closed, self.elapsed,
+                                                  self.raw[:400])
+
+
+def _complete(raw):
+    head, sep, rest = raw.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        if k.strip().lower() == "content-length":
+            return len(rest) >= int(v)
+    return False
+
+
+def exchange(port, data, until_close=True, timeout=10.0):
+    """Send raw bytes; read the reply until the server closes the connection
+    (until_close) or the reply is complete, or until timeout."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    t0 = time.monotonic()
+    raw, closed = b"", False
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer and close before it has read it all
+        while True:
+            try:
+                b = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                closed = True
+                break
+            if not b:
+                closed = True
+                break
+            raw += b
+            if not until_close and _complete(raw):
+                break
+    finally:
+        s.close()
+    return Reply(raw, closed, time.monotonic() - t0)
+
+
+def post(headers, body=BODY, path="/api/battles", version="HTTP/1.1"):
+    head = "POST %s %s\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" % (path, version)
+    return (head + "".join("%s\r\n" % h for h in headers) + "\r\n").encode() + body
+
+
+def chunked(body=BODY):
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+def assert_refused(r, status, code):
+    """A JSON error from us, promptly, and the connection closed after it."""
+    assert r.elapsed < PROMPT, "no prompt answer: %r" % r
+    assert r.status == status, r
+    assert r.headers.get("content-type", "").startswith("application/json"), r
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"], r
+    assert r.headers.get("connection", "").lower() == "close", r
+    assert r.closed, "the server kept the connection open: %r" % r
+    return err
+
+
+def framing_agon(agon_factory, **kw):
+    return agon_factory(two_echo_models(), limits={"idle_timeout": IDLE}, **kw)
+
+
+def test_duplicate_content_length_is_refused(agon_factory):
+    agon = framing_agon(agon_factory)
+    # the same value twice, different values (either could frame the body),
+    # and on a GET without a body
+    for headers, body in [(["Content-Length: 15", "Content-Length: 15"], BODY),
+                          (["Content-Length: 16", "Content-Length: 15"], BODY),
+                          (["Content-Length: 0", "Content-Length: 15"], BODY)]:
+        assert_refused(exchange(agon.port, post(headers, body)), 400, "bad_framing")
+    r = exchange(agon.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+                            b"Content-Length: 0\r\nContent-Length: 0\r\n\r\n")
+    assert_refused(r, 400, "bad_framing")
+    # one Content-Length is fine, and nothing was created by the refused ones
+    r = exchange(agon.port, post(["Content-Length: 15"]), until_close=False)
+    assert r.status == 201, r
+    assert agon.client().get("/healthz").status == 200
+
+
+def test_content_length_with_transfer_encoding_is_refused(agon_factory):
+    agon = framing_agon(agon_factory)
+    for headers in (["Content-Length: 4", "Transfer-Encoding: chunked"],
+                    ["Transfer-Encoding: chunked", "Content-Length: 25"]):
+        assert_refused(exchange(agon.port, post(headers, chunked())), 400, "bad_framing")
+
+
+def test_transfer_codings_other_than_chunked_are_refused(agon_factory):
+    agon = framing_agon(agon_factory)
+    # chunked is not the last coding: the body's length is unknown (RFC 9112 6.3)
+    for te in ("gzip", "chunked, gzip", "identity"):
+        r = exchange(agon.port, post(["Transfer-Encoding: " + te], BODY))
+        assert_refused(r, 400, "bad_framing")
+    # chunked twice, in one header or in two
+    assert_refused(exchange(agon.port, post(["Transfer-Encoding: chunked, chunked"],
+                                            chunked())), 400, "bad_framing")
+    assert_refused(exchange(agon.port, post(["Transfer-Encoding: chunked",
+                                             "Transfer-Encoding: chunked"], chunked())),
+                   400, "bad_framing")
+    # framed by chunked, but with a coding we do not decode (RFC 9112 6.1: 501)
+    r = exchange(agon.port, post(["Transfer-Encoding: gzip, chunked"], chunked()))
+    assert_refused(r, 501, "unsupported_transfer_encoding")
+    # HTTP/1.0 has no Transfer-Encoding: its framing is faulty (RFC 9112 6.1)
+    r = exchange(agon.port, post(["Transfer-Encoding: chunked"], chunked(), version="HTTP/1.0"))
+    assert_refused(r, 400, "bad_framing")
+    # plain chunked, in any case, still works
+    for te in ("chunked", "Chunked"):
+        r = exchange(agon.port, post(["Transfer-Encoding: " + te], chunked()), until_close=False)
+        assert r.status == 201, r
