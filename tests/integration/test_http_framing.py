@@ -1,5 +1,6 @@
 """Strict HTTP framing (issue "Trust", item 8): what request smuggling needs
-is refused.
+is refused, and requests too big for the server are answered at once (414,
+431) instead of hanging until the idle timeout.
 
 These tests talk raw HTTP over sockets: http.client would refuse to send
 most of these requests. The server runs with a 60 s idle timeout, so a reply
@@ -153,3 +154,52 @@ def test_transfer_codings_other_than_chunked_are_refused(agon_factory):
     for te in ("chunked", "Chunked"):
         r = exchange(agon.port, post(["Transfer-Encoding: " + te], chunked()), until_close=False)
         assert r.status == 201, r
+
+
+def get(target, headers=()):
+    return ("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s\r\n" % (
+        target, "".join("%s\r\n" % h for h in headers))).encode()
+
+
+def test_too_many_query_arguments_are_414_at_once(agon_factory):
+    """libmicrohttpd 0.9.75 runs out of its per-connection memory parsing
+    this many arguments and then waits for the idle timeout."""
+    agon = framing_agon(agon_factory)
+    for n in (65, 1000, 3000):
+        q = "&".join("a%d=b" % i for i in range(n))
+        assert_refused(exchange(agon.port, get("/api/leaderboard?" + q)), 414, "uri_too_long")
+    # empty arguments cost as much
+    assert_refused(exchange(agon.port, get("/api/leaderboard?" + "&" * 3000)),
+                   414, "uri_too_long")
+    q = "&".join("a%d=b" % i for i in range(64))
+    r = exchange(agon.port, get("/api/leaderboard?" + q), until_close=False)
+    assert r.status == 200, r
+    assert agon.client().get("/healthz").status == 200
+
+
+def test_long_uri_is_414_at_once(agon_factory):
+    agon = framing_agon(agon_factory)
+    r = exchange(agon.port, get("/api/leaderboard?x=" + "a" * 9000))
+    assert_refused(r, 414, "uri_too_long")
+    r = exchange(agon.port, get("/" + "a" * 9000))
+    assert_refused(r, 414, "uri_too_long")
+    r = exchange(agon.port, get("/api/leaderboard?x=" + "a" * 8000), until_close=False)
+    assert r.status == 200, r
+    # a request line longer than libmicrohttpd's buffer: it answers itself
+    r = exchange(agon.port, get("/api/leaderboard?x=" + "a" * 70000))
+    assert r.elapsed < PROMPT and r.status == 414 and r.closed, r
+
+
+def test_large_headers_are_431_at_once(agon_factory):
+    agon = framing_agon(agon_factory)
+    r = exchange(agon.port, get("/healthz", ["X-Big: " + "a" * 20000]))
+    assert_refused(r, 431, "headers_too_large")
+    r = exchange(agon.port, get("/healthz", ["X-H%d: %s" % (i, "v" * 100) for i in range(200)]))
+    assert_refused(r, 431, "headers_too_large")
+    r = exchange(agon.port, get("/healthz", ["X-Big: " + "a" * 15000]), until_close=False)
+    assert r.status == 200, r
+    # beyond libmicrohttpd's own memory: it answers itself
+    for headers in (["X-Big: " + "a" * 70000], ["X-H%d: v" % i for i in range(3000)]):
+        r = exchange(agon.port, get("/healthz", headers))
+        assert r.elapsed < PROMPT and r.status == 431 and r.closed, r
+    assert agon.client().get("/healthz").status == 200
