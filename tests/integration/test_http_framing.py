@@ -1,6 +1,7 @@
 """Strict HTTP framing (issue "Trust", item 8): what request smuggling needs
-is refused, and requests too big for the server are answered at once (414,
-431) instead of hanging until the idle timeout.
+is refused, requests too big for the server are answered at once (414, 431)
+instead of hanging until the idle timeout, and admin authentication failures
+are rate-limited per client.
 
 These tests talk raw HTTP over sockets: http.client would refuse to send
 most of these requests. The server runs with a 60 s idle timeout, so a reply
@@ -10,10 +11,11 @@ import json
 import socket
 import time
 
-from conftest import two_echo_models
+from conftest import Client, assert_error, two_echo_models
 
 IDLE = 60          # seconds: far longer than any reply may take here
 PROMPT = 3.0       # seconds: an answer must come sooner (two shared cores, ASan)
+TOKEN = "admin-token-for-framing-0123456789"
 BODY = b'{"prompt":"hi"}'  # 15 bytes
 
 
@@ -203,3 +205,48 @@ def test_large_headers_are_431_at_once(agon_factory):
         r = exchange(agon.port, get("/healthz", headers))
         assert r.elapsed < PROMPT and r.status == 431 and r.closed, r
     assert agon.client().get("/healthz").status == 200
+
+
+def admin_agon(agon_factory, server_extra=""):
+    agon = agon_factory(None)
+    agon.env["AGON_FRAMING_ADMIN"] = TOKEN
+    agon.write_config(two_echo_models(), limits={"idle_timeout": IDLE},
+                      server_extra="admin_token_env = AGON_FRAMING_ADMIN" + server_extra)
+    agon.start()
+    return agon
+
+
+def bearer(token):
+    return {"Authorization": "Bearer " + token}
+
+
+def test_admin_authentication_failures_are_rate_limited(agon_factory):
+    agon = admin_agon(agon_factory)
+    c = agon.client()
+    assert c.get("/api/admin/battles", headers=bearer(TOKEN)).status == 200
+    for i in range(10):  # the default: 10 failures a minute per client
+        assert_error(c.get("/api/admin/battles", headers=bearer("guess-%02d-guess-guess" % i)), 401)
+    r = c.get("/api/admin/battles", headers=bearer("guess-10-guess-guess"))
+    err = assert_error(r, 429)
+    assert err["code"] == "rate_limited"
+    assert 1 <= int(r.header("Retry-After")) <= 60
+    # the right token too, until the budget refills: guessing stays bounded
+    r = c.get("/api/admin/battles", headers=bearer(TOKEN))
+    assert_error(r, 429)
+    assert_error(c.request("POST", "/api/admin/reload", headers=bearer(TOKEN)), 429)
+    # other endpoints are not affected
+    assert c.get("/healthz").status == 200
+    assert TOKEN not in agon.stderr()
+
+
+def test_admin_failures_are_counted_per_client(agon_factory):
+    agon = admin_agon(agon_factory, "\ntrusted_proxies = 127.0.0.1")
+    c = agon.client()
+    one, other = {"X-Forwarded-For": "203.0.113.5"}, {"X-Forwarded-For": "198.51.100.9"}
+    for i in range(10):
+        assert_error(c.get("/api/admin/export", headers=dict(one, **bearer("nope-%d" % i))), 401)
+    assert_error(c.get("/api/admin/export", headers=dict(one, **bearer(TOKEN))), 429)
+    assert c.get("/api/admin/export", headers=dict(other, **bearer(TOKEN))).status == 200
+    # successes cost nothing
+    for _ in range(20):
+        assert c.get("/api/admin/battles", headers=dict(other, **bearer(TOKEN))).status == 200
