@@ -15,6 +15,17 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 #include "storage/interchange.h"
+#include "util/digest.h"
+
+/* Whether a equals the secret b, in a time that does not depend on how
+ * much of a matches b, nor on whether their lengths match: their SHA-256
+ * digests are compared, in constant time. */
+static int same_secret(const char *a, const char *b) {
+  char da[65], db[65];
+  if (sha256_hex(a, strlen(a), da) || sha256_hex(b, strlen(b), db))
+    return 0;
+  return CRYPTO_memcmp(da, db, 64) == 0;
+}
 
 /* 1 when the request carries the admin token; else 0, reply queued.
  * Failures are limited per client ([limits] admin_failures_per_minute):
@@ -40,9 +51,7 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
   }
   const char *auth = MHD_lookup_connection_value(
       rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-  size_t tl = strlen(token);
-  if (auth && !strncmp(auth, "Bearer ", 7) && strlen(auth + 7) == tl &&
-      CRYPTO_memcmp(auth + 7, token, tl) == 0) {
+  if (auth && !strncmp(auth, "Bearer ", 7) && same_secret(auth + 7, token)) {
     ratelimit_refund(&rq->arena->limits, "admin", rq->client, per_minute);
     return 1;
   }
