@@ -11,7 +11,7 @@ import json
 import socket
 import time
 
-from conftest import Client, assert_error, two_echo_models
+from conftest import assert_error, two_echo_models
 
 IDLE = 60          # seconds: far longer than any reply may take here
 PROMPT = 3.0       # seconds: an answer must come sooner (two shared cores, ASan)
