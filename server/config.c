@@ -48,6 +48,7 @@ void config_init(struct config *cfg) {
   cfg->max_streams_per_battle = 4;
   cfg->max_buffered_bytes = 64L * 1024 * 1024;
   cfg->request_timeout = 10;
+  cfg->admin_failures_per_minute = 10;
 }
 
 /* Parser state: libinih does not report line numbers to the handler, so
@@ -294,6 +295,8 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
       {"max_body_bytes", &ctx->cfg->max_body_bytes, 1024, 1L << 30},
       {"battles_per_minute", &ctx->cfg->battles_per_minute, 0, 1000000},
       {"votes_per_minute", &ctx->cfg->votes_per_minute, 0, 1000000},
+      {"admin_failures_per_minute", &ctx->cfg->admin_failures_per_minute, 1,
+       1000000},
       {"max_concurrent_battles", &ctx->cfg->max_concurrent_battles, 0, 10000000},
       {"idle_timeout", &ctx->cfg->idle_timeout, 1, 86400},
       {"max_connections", &ctx->cfg->max_connections, 0, 1000000},

@@ -60,6 +60,7 @@ struct config {
   long max_body_bytes;
   long battles_per_minute;     /* per client; 0 = unlimited */
   long votes_per_minute;
+  long admin_failures_per_minute; /* per client: then 429, right token or not */
   long max_concurrent_battles; /* streaming turns, whole server; 0 = no cap,
                                   -1 = derived from the descriptor budget */
   long max_connections;        /* HTTP connections; 0 = no cap (libmicro-

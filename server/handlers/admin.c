@@ -15,8 +15,23 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 #include "storage/interchange.h"
+#include "util/digest.h"
 
-/* 1 when the request carries the admin token; else 0, reply queued. */
+/* Whether a equals the secret b, in a time that does not depend on how
+ * much of a matches b, nor on whether their lengths match: their SHA-256
+ * digests are compared, in constant time. */
+static int same_secret(const char *a, const char *b) {
+  char da[65], db[65];
+  if (sha256_hex(a, strlen(a), da) || sha256_hex(b, strlen(b), db))
+    return 0;
+  return CRYPTO_memcmp(da, db, 64) == 0;
+}
+
+/* 1 when the request carries the admin token; else 0, reply queued.
+ * Failures are limited per client ([limits] admin_failures_per_minute):
+ * every attempt takes a token from the client's bucket and only a success
+ * gives it back, so a client that used up its budget gets 429 even with
+ * the right token until the bucket refills, and guessing stays bounded. */
 static int authorized(struct request *rq, enum MHD_Result *res) {
   const char *token = rq->cfg->admin_token;
   if (!token) {
@@ -24,12 +39,22 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
                        "the admin API is off: set [server] admin_token_env");
     return 0;
   }
+  long per_minute = rq->cfg->admin_failures_per_minute;
+  int wait = ratelimit_take(&rq->arena->limits, "admin", rq->client,
+                            per_minute);
+  if (wait) {
+    *res = reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many failed admin authentications from "
+                             "this client; try again later",
+                             wait);
+    return 0;
+  }
   const char *auth = MHD_lookup_connection_value(
       rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-  size_t tl = strlen(token);
-  if (auth && !strncmp(auth, "Bearer ", 7) && strlen(auth + 7) == tl &&
-      CRYPTO_memcmp(auth + 7, token, tl) == 0)
+  if (auth && !strncmp(auth, "Bearer ", 7) && same_secret(auth + 7, token)) {
+    ratelimit_refund(&rq->arena->limits, "admin", rq->client, per_minute);
     return 1;
+  }
   *res = reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
                      "this needs Authorization: Bearer <admin token>");
   return 0;

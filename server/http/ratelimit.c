@@ -20,17 +20,10 @@ static size_t hash_key(const char *s) {
   return h;
 }
 
-int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
-                   long per_minute) {
-  if (per_minute <= 0)
-    return 0;
-  char key[80];
-  snprintf(key, sizeof key, "%s|%s", kind, client);
-  double rate = (double)per_minute / 60000.0; /* tokens per ms */
-  double cap = (double)per_minute;
-  int64_t now = mono_ms();
-  int wait = 0;
-  pthread_mutex_lock(&r->lock);
+/* The bucket for key, refilled at rate (tokens per ms) up to cap until
+ * now; a new one starts full. Call with the lock held. */
+static struct bucket *bucket_locked(struct ratelimit *r, const char *key,
+                                    double rate, double cap, int64_t now) {
   /* open addressing over a short probe window; when full, the stalest
    * bucket of the window is reused (its client starts afresh) */
   size_t h = hash_key(key);
@@ -58,6 +51,20 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   if (b->tokens > cap)
     b->tokens = cap;
   b->updated = now;
+  return b;
+}
+
+int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
+                   long per_minute) {
+  if (per_minute <= 0)
+    return 0;
+  char key[80];
+  snprintf(key, sizeof key, "%s|%s", kind, client);
+  double rate = (double)per_minute / 60000.0; /* tokens per ms */
+  int wait = 0;
+  pthread_mutex_lock(&r->lock);
+  struct bucket *b =
+      bucket_locked(r, key, rate, (double)per_minute, mono_ms());
   if (b->tokens >= 1.0) {
     b->tokens -= 1.0;
   } else {
@@ -67,4 +74,17 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   }
   pthread_mutex_unlock(&r->lock);
   return wait;
+}
+
+void ratelimit_refund(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute) {
+  if (per_minute <= 0)
+    return;
+  char key[80];
+  snprintf(key, sizeof key, "%s|%s", kind, client);
+  double cap = (double)per_minute;
+  pthread_mutex_lock(&r->lock);
+  struct bucket *b = bucket_locked(r, key, cap / 60000.0, cap, mono_ms());
+  b->tokens = b->tokens + 1.0 > cap ? cap : b->tokens + 1.0;
+  pthread_mutex_unlock(&r->lock);
 }

@@ -24,10 +24,15 @@ struct ratelimit {
 void ratelimit_init(struct ratelimit *r);
 void ratelimit_release(struct ratelimit *r);
 
-/* Take one token for client in kind ("battle", "vote") at per_minute
+/* Take one token for client in kind ("battle", "vote", "admin") at per_minute
  * (0: unlimited). Returns 0 when allowed, else the seconds to wait
  * before the next event would be allowed (>= 1). */
 int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
                    long per_minute);
+
+/* Give back a token ratelimit_take took (the event did not count after
+ * all), up to the bucket's size. */
+void ratelimit_refund(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute);
 
 #endif

@@ -29,8 +29,10 @@ enum MHD_Result reply_queue(struct request *rq, unsigned int status,
   return MHD_queue_response(rq->conn, status, resp);
 }
 
-static enum MHD_Result reply_json_retry(struct request *rq, unsigned status,
-                                        json_t *body, int retry) {
+/* Steals body. retry > 0 adds Retry-After; close adds Connection: close,
+ * which makes libmicrohttpd close the connection after the reply. */
+static enum MHD_Result reply_json_with(struct request *rq, unsigned status,
+                                       json_t *body, int retry, int close) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
   if (!text)
@@ -51,6 +53,8 @@ static enum MHD_Result reply_json_retry(struct request *rq, unsigned status,
     snprintf(secs, sizeof secs, "%d", retry);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
   }
+  if (close)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   enum MHD_Result r = reply_queue(rq, status, resp);
   MHD_destroy_response(resp);
   return r;
@@ -73,16 +77,24 @@ enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
 
 enum MHD_Result reply_json(struct request *rq, unsigned int status,
                            json_t *body) {
-  return reply_json_retry(rq, status, body, 0);
+  return reply_json_with(rq, status, body, 0, 0);
 }
 
 enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
                                   const char *code, const char *message,
                                   int seconds) {
-  return reply_json_retry(rq, status,
-                          json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                                    "message", message),
-                          seconds);
+  return reply_json_with(rq, status,
+                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
+                                   "message", message),
+                         seconds, 0);
+}
+
+enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
+                                  const char *code, const char *message) {
+  return reply_json_with(rq, status,
+                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
+                                   "message", message),
+                         0, 1);
 }
 
 enum MHD_Result reply_error(struct request *rq, unsigned int status,

@@ -26,6 +26,11 @@ enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
                                   const char *code, const char *message,
                                   int seconds);
 
+/* reply_error with Connection: close: the connection is not reused (the
+ * request's framing cannot be trusted, or the client sent too much). */
+enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
+                                  const char *code, const char *message);
+
 /* Queue an already built response, adding the common headers (security
  * headers, the session cookie when new). Does not destroy it. */
 enum MHD_Result reply_queue(struct request *rq, unsigned int status,

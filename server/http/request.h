@@ -25,6 +25,7 @@ struct request {
   char param[72];             /* the ":id" segment of the route, if any */
   struct buf body;
   int body_too_large;
+  int uri_too_long;           /* over the URI or query argument limit */
   json_t *json;               /* the parsed body of a POST */
   char session[SESSION_HEX + 1];
   int new_session;            /* set the cookie on the reply */

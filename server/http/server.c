@@ -27,6 +27,17 @@ struct http_server {
   struct deadline *deadline;  /* NULL: request_timeout = 0 */
 };
 
+/* The largest request we read: a longer URI or more query arguments get
+ * 414, more bytes of header fields 431 (as JSON, from answer_early).
+ * libmicrohttpd keeps a request's line, header fields and arguments in a
+ * pool of CONNECTION_MEMORY bytes per connection, which must hold a request
+ * at these limits with room to spare; a request far past them exhausts the
+ * pool and libmicrohttpd answers it itself (414 or 431, an HTML body). */
+#define MAX_URI_BYTES 8192
+#define MAX_QUERY_ARGS 64
+#define MAX_HEADER_BYTES 16384
+#define CONNECTION_MEMORY (64 * 1024)
+
 int parse_listen(const char *listen, char *host, size_t hostlen,
                  uint16_t *port) {
   const char *colon = strrchr(listen, ':');
@@ -78,13 +89,45 @@ static void request_free(struct request *rq) {
   free(rq);
 }
 
-/* One log line and the metrics for every request, when it is over. */
+/* libmicrohttpd calls this with the URI of every request, before it
+ * parses the query: the request's context is made here (NULL when out of
+ * memory). A URI over MAX_URI_BYTES or with more than MAX_QUERY_ARGS
+ * arguments is marked for a 414, and its query is cut off in
+ * libmicrohttpd's buffer so that it is never parsed: 0.9.75 stores each
+ * argument in the connection's pool, and when the pool runs out it queues
+ * a 431 that its own state machine then drops, leaving the connection
+ * silent until the idle timeout. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn) {
+  struct request *rq = calloc(1, sizeof *rq);
+  if (!rq || !uri)
+    return rq;
+  const char *query = NULL;
+  size_t args = 0, len = 0;
+  for (; uri[len]; len++) {
+    if (uri[len] == '?' && !query)
+      query = uri + len;
+    else if (uri[len] == '&' && query)
+      args++;
+  }
+  if (query && query[1])
+    args++;
+  if (len > MAX_URI_BYTES || args > MAX_QUERY_ARGS) {
+    rq->uri_too_long = 1;
+    if (query)
+      ((char *)query)[1] = '\0'; /* the buffer is libmicrohttpd's, writable */
+  }
+  return rq;
+}
+
+/* One log line and the metrics for every request, when it is over. Requests
+ * that libmicrohttpd refused itself never reached the access handler (no
+ * method): it logs those. */
 static void on_completed(void *cls, struct MHD_Connection *conn,
                          void **req_cls, enum MHD_RequestTerminationCode toe) {
   struct request *rq = *req_cls;
   defer_flush();  /* the reply is out: wake whom the handler woke */
   deadline_request_done(conn);
-  if (rq) {
+  if (rq && rq->method) {
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
     log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld%s",
@@ -108,9 +151,110 @@ static int is_json_type(const char *ct) {
   return *ct == '\0' || *ct == ';';
 }
 
+/* What the request's header fields say about how its body is framed, and
+ * their size. */
+struct header_scan {
+  unsigned content_lengths;    /* Content-Length fields */
+  unsigned transfer_encodings; /* Transfer-Encoding fields */
+  const char *te;              /* the last Transfer-Encoding value */
+  size_t bytes;                /* of the field lines, as sent but for spaces */
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
+                                   const char *key, size_t key_size,
+                                   const char *value, size_t value_size) {
+  struct header_scan *f = cls;
+  f->bytes += key_size + value_size + 4; /* ": " and CRLF */
+  if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH)) {
+    f->content_lengths++;
+  } else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING)) {
+    f->transfer_encodings++;
+    f->te = value;
+  }
+  return MHD_YES;
+}
+
+/* A Transfer-Encoding value other than "chunked": 501 when chunked is the
+ * last of several codings, once (framed, but we decode no other coding);
+ * else 400, as the length of the body is unknown (RFC 9112, 6.1 and 6.3). */
+static unsigned te_status(const char *te) {
+  unsigned tokens = 0, chunked = 0, last_chunked = 0;
+  for (const char *p = te; *p;) {
+    p += strspn(p, " \t,");
+    size_t n = strcspn(p, ",");
+    size_t len = n;
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+      len--;
+    if (len) {
+      tokens++;
+      last_chunked = len == 7 && !strncasecmp(p, "chunked", 7);
+      chunked += last_chunked;
+    }
+    p += n;
+  }
+  return tokens > 1 && chunked == 1 && last_chunked
+             ? MHD_HTTP_NOT_IMPLEMENTED
+             : MHD_HTTP_BAD_REQUEST;
+}
+
+/* Refuse a body whose framing a proxy in front of us could read another
+ * way (request smuggling): several Content-Length fields, Content-Length
+ * with Transfer-Encoding, any transfer coding but a single chunked, or
+ * Transfer-Encoding in HTTP/1.0. libmicrohttpd 0.9.75 accepts all of these
+ * (it frames by the first field it finds); it refuses a malformed
+ * Content-Length value itself, before the access handler runs. Non-zero
+ * when answered; the connection is closed after the reply. */
+static int answer_bad_framing(struct request *rq, const struct header_scan *h,
+                              const char *version, enum MHD_Result *res) {
+  const char *why = NULL;
+  unsigned status = MHD_HTTP_BAD_REQUEST;
+  if (h->content_lengths > 1)
+    why = "more than one Content-Length header";
+  else if (h->content_lengths && h->transfer_encodings)
+    why = "Content-Length and Transfer-Encoding together";
+  else if (h->transfer_encodings > 1)
+    why = "more than one Transfer-Encoding header";
+  else if (h->transfer_encodings && !strcmp(version, MHD_HTTP_VERSION_1_0))
+    why = "Transfer-Encoding in an HTTP/1.0 request";
+  else if (h->te && strcasecmp(h->te, "chunked")) {
+    status = te_status(h->te);
+    why = status == MHD_HTTP_NOT_IMPLEMENTED
+              ? "no transfer coding but chunked is supported"
+              : "a body must be framed by Content-Length or by "
+                "Transfer-Encoding: chunked alone";
+  }
+  if (!why)
+    return 0;
+  *res = reply_error_close(rq, status,
+                           status == MHD_HTTP_NOT_IMPLEMENTED
+                               ? "unsupported_transfer_encoding"
+                               : "bad_framing",
+                           why);
+  return 1;
+}
+
 /* Checks made before any body is read; non-zero when answered. */
-static int answer_early(struct request *rq, enum MHD_Result *res) {
+static int answer_early(struct request *rq, const char *version,
+                        enum MHD_Result *res) {
   char msg[160];
+  if (rq->uri_too_long) {
+    snprintf(msg, sizeof msg,
+             "the URI is longer than %d bytes or has more than %d query "
+             "arguments", MAX_URI_BYTES, MAX_QUERY_ARGS);
+    *res = reply_error_close(rq, MHD_HTTP_URI_TOO_LONG, "uri_too_long", msg);
+    return 1;
+  }
+  struct header_scan h = {0};
+  MHD_get_connection_values_n(rq->conn, MHD_HEADER_KIND, &scan_header, &h);
+  if (h.bytes > MAX_HEADER_BYTES) {
+    snprintf(msg, sizeof msg, "the header fields are larger than %d bytes",
+             MAX_HEADER_BYTES);
+    *res = reply_error_close(rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                             "headers_too_large", msg);
+    return 1;
+  }
+  if (answer_bad_framing(rq, &h, version, res))
+    return 1;
   const struct route *r = NULL;
   enum route_match m =
       router_find(rq->method, rq->url, &r, rq->param, sizeof rq->param);
@@ -179,10 +323,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
   struct http_server *s = cls;
   struct request *rq = *req_cls;
   enum MHD_Result res;
-  if (!rq) {
-    rq = calloc(1, sizeof *rq);
-    if (!rq)
-      return MHD_NO;
+  if (!rq)
+    return MHD_NO; /* on_uri ran out of memory */
+  if (!rq->method) {
     rq->conn = conn;
     rq->arena = s->arena;
     rq->cfg = arena_config(s->arena);
@@ -191,8 +334,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     rq->url = url;
     buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);
     request_identify(rq, rq->cfg);
-    *req_cls = rq;
-    if (answer_early(rq, &res)) {
+    if (answer_early(rq, version, &res)) {
       deadline_request_in(conn);
       return res;
     }
@@ -281,6 +423,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       flags, want, NULL, NULL, &access_handler, s,
       MHD_OPTION_EXTERNAL_LOGGER, &log_mhd, NULL,
       MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+      MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
       MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg->idle_timeout,
@@ -289,7 +432,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       (unsigned int)cfg->max_connections_per_client,
       MHD_OPTION_NOTIFY_CONNECTION,
       s->deadline ? &deadline_notify : NULL, s->deadline,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_END);
   freeaddrinfo(ai);

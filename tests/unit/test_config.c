@@ -62,6 +62,7 @@ int main(void) {
   CHECK_STR(cfg.database, "/tmp/x.db");
   CHECK(cfg.elo_k == 8);
   CHECK(cfg.max_prompt_chars == 100);
+  CHECK(cfg.admin_failures_per_minute == 10);
   CHECK(cfg.n_models == 2);
   const struct model_config *m = config_find_model(&cfg, "gpt-4o-mini");
   CHECK(m != NULL);
@@ -100,6 +101,8 @@ int main(void) {
   expect_error("[server]\nthis line has no equals sign\n", 2, "syntax error");
   expect_error("[ratings]\nk = -1\n", 2, "k: expected");
   expect_error("[limits]\nmax_turns = lots\n", 2, "max_turns");
+  expect_error("[limits]\nadmin_failures_per_minute = 0\n", 2,
+               "admin_failures_per_minute");
 
   unlink(path);
   return check_done("test_config");
