@@ -97,6 +97,15 @@ enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
                          0, 1);
 }
 
+enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
+                                        const char *code, const char *message,
+                                        int seconds) {
+  return reply_json_with(rq, status,
+                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
+                                   "message", message),
+                         seconds, 1);
+}
+
 enum MHD_Result reply_error(struct request *rq, unsigned int status,
                             const char *code, const char *message) {
   return reply_json(rq, status,

@@ -31,6 +31,11 @@ enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
 enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
                                   const char *code, const char *message);
 
+/* reply_error_close with Retry-After (seconds > 0): shedding load. */
+enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
+                                        const char *code, const char *message,
+                                        int seconds);
+
 /* Queue an already built response, adding the common headers (security
  * headers, the session cookie when new). Does not destroy it. */
 enum MHD_Result reply_queue(struct request *rq, unsigned int status,

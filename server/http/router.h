@@ -14,6 +14,8 @@ struct route {
   const char *pattern;
   handler_fn handler;
   int json_body;        /* POST with a JSON body */
+  int essential;        /* served even while the server sheds load (health,
+                           metrics, admin): see http/connections.h */
 };
 
 /* The table, ended by an entry with a NULL method. */

@@ -13,7 +13,7 @@
 #include "battle/arena.h"
 #include "util/defer.h"
 #include "http/body.h"
-#include "http/deadline.h"
+#include "http/connections.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
@@ -21,10 +21,14 @@
 #include "util/fdbudget.h"
 #include "util/util.h"
 
+/* Connections kept for essential routes above max_connections. */
+#define ESSENTIAL_CONNECTIONS 16
+
 struct http_server {
   struct MHD_Daemon *daemon;
   struct arena *arena;
-  struct deadline *deadline;  /* NULL: request_timeout = 0 */
+  struct deadline *deadline;  /* every connection: see http/connections.h */
+  long soft_limit;            /* past this many connections, shed */
 };
 
 /* The largest request we read: a longer URI or more query arguments get
@@ -338,6 +342,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
       deadline_request_in(conn);
       return res;
     }
+    if (!rq->route->essential &&
+        deadline_open_count(s->deadline) > s->soft_limit) {
+      /* Overloaded: answer at once and free the connection, keeping the
+       * last descriptors for /healthz, /metrics and the admin. */
+      deadline_request_in(conn);
+      return reply_error_close_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                                     "overloaded",
+                                     "the server is at its connection "
+                                     "limit; try again shortly",
+                                     1);
+    }
     return MHD_YES;
   }
   if (rq->replied)
@@ -406,14 +421,17 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
                                            : cfg->max_connections;
   if (max_conn == 0)
     max_conn = 1000000;  /* the admin's "no limit" */
-  if (cfg->request_timeout > 0) {
-    s->deadline = deadline_new(cfg->request_timeout);
-    if (!s->deadline) {
-      snprintf(err, errlen, "cannot start the request deadline thread");
-      freeaddrinfo(ai);
-      free(s);
-      return NULL;
-    }
+  /* libmicrohttpd's own limit leaves room above ours: connections past
+   * ours are answered 503 and closed, and /healthz, /metrics and the
+   * admin still get in */
+  s->soft_limit = max_conn;
+  max_conn += ESSENTIAL_CONNECTIONS;
+  s->deadline = deadline_new(cfg->request_timeout);
+  if (!s->deadline) {
+    snprintf(err, errlen, "cannot start the connection tracker");
+    freeaddrinfo(ai);
+    free(s);
+    return NULL;
   }
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG;
@@ -430,8 +448,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_conn,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT,
       (unsigned int)cfg->max_connections_per_client,
-      MHD_OPTION_NOTIFY_CONNECTION,
-      s->deadline ? &deadline_notify : NULL, s->deadline,
+      MHD_OPTION_NOTIFY_CONNECTION, &deadline_notify, s->deadline,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
       MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
       MHD_OPTION_END);

@@ -362,6 +362,7 @@ class Agon:
         self.env.update({"HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"),
                          "XDG_STATE_HOME": str(home / ".local" / "state")})
         self.proc = None
+        self.wrap = []       # a command to run agon under (say, prlimit)
         self.port = None
         self.url = None
         self.config = None
@@ -374,13 +375,17 @@ class Agon:
         self.runs = 0
 
     # config
-    def write_config(self, models, k=4, limits=None, server_extra="", name="agon.ini"):
+    def write_config(self, models, k=4, limits=None, server_extra="", name="agon.ini",
+                     bare=False):
+        """bare: only [server] and the models (and `limits` if given): the
+        defaults a new admin gets."""
         self.models = list(models)
         lines = ["[server]", "listen = 127.0.0.1:0", "database = %s" % self.db]
         if server_extra:
             lines.append(server_extra)
-        lines += ["", "[ratings]", "k = %s" % k, ""]
-        limits = dict(DEFAULT_LIMITS, **(limits or {}))
+        if not bare:
+            lines += ["", "[ratings]", "k = %s" % k, ""]
+        limits = dict({} if bare else DEFAULT_LIMITS, **(limits or {}))
         if limits:
             lines.append("[limits]")
             lines += ["%s = %s" % kv for kv in limits.items()]
@@ -420,7 +425,7 @@ class Agon:
         self._stderr_f = open(self._stderr_path, "wb")
         self._stdout_lines = []
         self._listening = threading.Event()
-        self.proc = subprocess.Popen([self.bin, *args], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([*self.wrap, self.bin, *args], stdout=subprocess.PIPE,
                                      stderr=self._stderr_f, env=self.env,
                                      cwd=str(self.dir), text=True, bufsize=1)
         self._reader = threading.Thread(target=self._read_stdout, args=(self.proc,),

@@ -1,4 +1,6 @@
-#include "http/deadline.h"
+#include "http/connections.h"
+
+#include <stdatomic.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,7 +22,8 @@ struct deadline {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   struct watch head;     /* circular list of live connections */
-  int64_t timeout_ms;
+  int64_t timeout_ms;     /* 0: no deadline */
+  atomic_long open;
   int stop;
   long cut;
   pthread_t thread;
@@ -41,7 +44,8 @@ static void *sweeper(void *cls) {
     int64_t now = mono_ms();
     long n = 0;
     for (struct watch *w = d->head.next; w != &d->head; w = w->next) {
-      if (w->waiting && w->fd >= 0 && now - w->since > d->timeout_ms) {
+      if (d->timeout_ms && w->waiting && w->fd >= 0 &&
+          now - w->since > d->timeout_ms) {
         shutdown(w->fd, SHUT_RDWR);
         w->waiting = 0;
         n++;
@@ -98,6 +102,7 @@ void deadline_notify(void *cls, struct MHD_Connection *conn,
                      enum MHD_ConnectionNotificationCode toe) {
   struct deadline *d = cls;
   if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    atomic_fetch_add(&d->open, 1);
     struct watch *w = calloc(1, sizeof *w);
     if (!w)
       return;  /* this connection goes without a deadline */
@@ -116,6 +121,7 @@ void deadline_notify(void *cls, struct MHD_Connection *conn,
     *socket_context = w;
     return;
   }
+  atomic_fetch_sub(&d->open, 1);
   struct watch *w = *socket_context;
   if (!w)
     return;
@@ -158,3 +164,5 @@ long deadline_cut_count(struct deadline *d) {
   pthread_mutex_unlock(&d->lock);
   return n;
 }
+
+long deadline_open_count(struct deadline *d) { return atomic_load(&d->open); }

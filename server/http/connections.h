@@ -1,4 +1,7 @@
-/* A deadline for each request to arrive whole (headers and body), as
+/* Every HTTP connection, tracked from libmicrohttpd's connection
+ * notifications: how many are open (to shed load before the descriptors
+ * run out), and a deadline for each request to arrive whole (headers and
+ * body), as
  * nginx's client_header_timeout: libmicrohttpd's own timeout is reset by
  * every byte, so a client sending one byte every few seconds (slowloris)
  * would hold its connection forever. A sweeper thread shuts down the
@@ -9,14 +12,15 @@
  * libmicrohttpd reports it closed, which it does before closing the
  * socket: a shutdown() under the lock always reaches the socket of a live
  * connection, never a reused descriptor. */
-#ifndef AGON_HTTP_DEADLINE_H
-#define AGON_HTTP_DEADLINE_H
+#ifndef AGON_HTTP_CONNECTIONS_H
+#define AGON_HTTP_CONNECTIONS_H
 
 #include <microhttpd.h>
 
 struct deadline;
 
-/* timeout_s > 0. NULL when out of memory or the thread cannot start. */
+/* timeout_s: the request deadline, 0 for none. NULL when out of memory or
+ * the thread cannot start. */
 struct deadline *deadline_new(long timeout_s);
 /* Stop the sweeper and free; call after the daemon has stopped. Accepts
  * NULL. */
@@ -36,5 +40,8 @@ void deadline_request_done(struct MHD_Connection *conn);
 
 /* Connections cut so far (for logs and tests). */
 long deadline_cut_count(struct deadline *d);
+
+/* Connections open now. */
+long deadline_open_count(struct deadline *d);
 
 #endif
