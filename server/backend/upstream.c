@@ -16,6 +16,7 @@
 #include "backend/chunk.h"
 #include "backend/sse.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/util.h"
 #include "agon_version.h"
 

@@ -9,6 +9,7 @@
 #include "rating/identity.h"
 #include "render/markdown.h"
 #include "util/digest.h"
+#include "util/log.h"
 #include "util/util.h"
 #include "storage/interchange.h"
 

@@ -15,7 +15,7 @@
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
-#include "util/util.h"
+#include "util/log.h"
 
 /* The demo database path; created directories as needed. */
 static char *demo_db_path(void) {

@@ -17,6 +17,7 @@
 #include "http/request.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "util/log.h"
 #include "util/util.h"
 
 struct http_server {

@@ -11,7 +11,7 @@
 #include "judge/prompt.h"
 #include "storage/judgments.h"
 #include "util/buf.h"
-#include "util/util.h"
+#include "util/log.h"
 
 #define MAX_QUEUE 100000
 #define MAX_REPLY (256u * 1024)

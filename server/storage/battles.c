@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/util.h"
+#include "util/log.h"
 
 static char *column_dup(sqlite3_stmt *s, int i) {
   const unsigned char *t = sqlite3_column_text(s, i);

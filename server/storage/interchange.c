@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/digest.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* ---- the secret ---- */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 void case_data_release(struct case_data *d) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 static int upsert_rating(struct store *st, const struct rating_row *r) {
