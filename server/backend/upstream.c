@@ -251,11 +251,13 @@ static void finish(struct transfer *t) {
   if (t->failed)
     log_warn("msg=\"upstream failed\" model=\"%s\" status=%ld ms=%.0f "
              "detail=\"%s\"",
-             t->model_name, t->status, st.duration * 1000, t->detail);
+             log_q(t->model_name), t->status, st.duration * 1000,
+             log_q(t->detail));
   else
     log_info("msg=\"upstream\" model=\"%s\" status=%ld ttft_ms=%.0f ms=%.0f "
              "chunks=%zu bytes=%zu",
-             t->model_name, t->status, st.ttft * 1000, st.duration * 1000,
+             log_q(t->model_name), t->status, st.ttft * 1000,
+             st.duration * 1000,
              st.chunks, st.bytes);
   t->cb.on_finish(t->cb.cls, !t->failed, t->failed ? t->public_msg : NULL,
                   t->failed ? t->detail : NULL, &st);

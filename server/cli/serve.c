@@ -156,7 +156,8 @@ int cmd_serve(int argc, char **argv) {
          host[0] ? host : "0.0.0.0", v6 ? "]" : "", port);
   fflush(stdout);
   log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\"",
-           mine->n_models, config_enabled_models(mine), mine->database);
+           mine->n_models, config_enabled_models(mine),
+           log_q(mine->database));
 
   for (;;) {
     int sig = 0;
@@ -165,7 +166,7 @@ int cmd_serve(int argc, char **argv) {
     if (sig == SIGHUP) {
       if (arena_reload(&arena, err, sizeof err))
         log_error("msg=\"reload failed; the running configuration stays\" "
-                  "error=\"%s\"", err);
+                  "error=\"%s\"", log_q(err));
       else
         log_info("msg=\"configuration reloaded\"");
       continue;

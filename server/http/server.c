@@ -85,7 +85,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
     log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld%s",
-             rq->method, rq->url, rq->status, mono_ms() - rq->started,
+             log_q(rq->method), log_q(rq->url), rq->status,
+             mono_ms() - rq->started,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
   request_free(rq);
@@ -224,7 +225,7 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
-  log_warn("msg=\"libmicrohttpd: %s\"", msg);
+  log_warn("msg=\"libmicrohttpd: %s\"", log_q(msg));
 }
 
 struct http_server *http_server_start(struct arena *a, const char *listen,

@@ -1,0 +1,119 @@
+"""The server log stays true: nothing a client or an upstream sends can write
+a line of its own or a field of its choosing, keys never reach it, and floods
+of one warning are counted rather than copied."""
+
+import re
+import socket
+import time
+
+from conftest import two_echo_models
+
+LINE_RE = re.compile(r"^ts=\S+ level=(info|warn|error) msg=")
+PAIR_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)(?: |$)')
+
+
+def wait_for(pred, timeout=10.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def unescape(v):
+    """The text of a logfmt value as the server meant it."""
+    if not v.startswith('"'):
+        return v
+    out, i, body = bytearray(), 0, v[1:-1]
+    while i < len(body):
+        c = body[i]
+        if c == "\\" and body[i + 1] == "x":
+            out.append(int(body[i + 2:i + 4], 16))
+            i += 4
+        elif c == "\\":
+            out += body[i + 1].encode()
+            i += 2
+        else:
+            out += c.encode()
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def fields(line):
+    """The key=value pairs of a log line, in order; the whole line must be
+    made of them."""
+    pairs, pos = [], 0
+    for m in PAIR_RE.finditer(line):
+        assert m.start() == pos, "not logfmt at %d: %r" % (pos, line)
+        pairs.append((m.group(1), unescape(m.group(2))))
+        pos = m.end()
+    assert pos == len(line), "not logfmt at %d: %r" % (pos, line)
+    return pairs
+
+
+def assert_all_lines_normal(err):
+    for l in err.splitlines():
+        assert LINE_RE.match(l), "a log line that is not agon's: %r" % l
+        assert "\x1b" not in l and "\r" not in l, l
+
+
+def raw_request(port, data, timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+        got = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, ConnectionError):
+                break
+            if not chunk:
+                break
+            got += chunk
+        return got
+    finally:
+        s.close()
+
+
+def test_a_request_path_cannot_forge_a_log_line(arena):
+    forged = [
+        # (raw path on the request line, the path libmicrohttpd hands over)
+        ("/%0Alevel=error%20msg=forged", "/\nlevel=error msg=forged"),
+        ("/x%0D%0Ats=2000-01-01T00:00:00Z%20level=error%20msg=%22forged%22",
+         "/x\r\nts=2000-01-01T00:00:00Z level=error msg=\"forged\""),
+        ("/y%0Dlevel=error%20msg=forged%1B[2K", "/y\rlevel=error msg=forged\x1b[2K"),
+        ("/z%22%20status=200%20admin=%22yes", "/z\" status=200 admin=\"yes"),
+        ("/b%5C%22%20status=201%20q=%5C", "/b\\\" status=201 q=\\"),
+    ]
+    for raw, _ in forged:
+        resp = raw_request(arena.port, b"GET " + raw.encode() + b" HTTP/1.1\r\n"
+                           b"Host: x\r\nConnection: close\r\n\r\n")
+        assert resp.startswith(b"HTTP/1.1 404"), resp[:200]
+
+    def request_lines():
+        out = []
+        for l in arena.stderr().splitlines():
+            if l.startswith("ts=") and 'msg="request"' in l:
+                out.append(l)
+        return out if len(out) >= len(forged) else None
+
+    lines = wait_for(request_lines, what="the request log lines")
+    err = arena.stderr()
+    assert_all_lines_normal(err)
+    for l in err.splitlines():
+        assert not re.match(r"^\s*(ts=\S+ )?level=\S+ msg=\"?forged", l), l
+        assert "msg=forged" not in l.split(" path=")[0], l
+    # Each line says exactly what was asked, once: one path, one status.
+    seen = []
+    for l in lines:
+        f = fields(l)
+        keys = [k for k, _ in f]
+        assert keys.count("path") == 1 and keys.count("status") == 1, l
+        assert "admin" not in keys and "q" not in keys, l
+        d = dict(f)
+        assert d["status"] == "404", l
+        seen.append(d["path"])
+    for _, path in forged:
+        assert path in seen, (path, seen)
