@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "agon_version.h"
 #include "battle/arena.h"
@@ -160,9 +161,13 @@ int cmd_serve(int argc, char **argv) {
            log_q(mine->database));
 
   for (;;) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig))
+    /* once a second: the count of a flood of warnings that has stopped */
+    struct timespec second = {.tv_sec = 1};
+    int sig = sigtimedwait(&sigs, NULL, &second);
+    if (sig < 0) {
+      log_flush(0);
       continue;
+    }
     if (sig == SIGHUP) {
       if (arena_reload(&arena, err, sizeof err))
         log_error("msg=\"reload failed; the running configuration stays\" "
@@ -187,6 +192,7 @@ out:
     arena_release(&arena);
   config_unref(cfg);
   static_release();
+  log_flush(1);
   return rc;
 }
 

@@ -225,7 +225,11 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
-  log_warn("msg=\"libmicrohttpd: %s\"", log_q(msg));
+  /* limited by libmicrohttpd's own format: a flood of one failure (out of
+   * file descriptors, a stream of malformed requests) is counted, not
+   * copied line by line */
+  log_msg_keyed((uintptr_t)fmt, "warn", "msg=\"libmicrohttpd: %s\"",
+                log_q(msg));
 }
 
 struct http_server *http_server_start(struct arena *a, const char *listen,

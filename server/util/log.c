@@ -4,7 +4,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/lograte.h"
 #include "util/util.h"
+
+#define LOG_WINDOW_MS 1000
+
+static struct lograte limiter = LOGRATE_INITIALIZER(LOG_BURST, LOG_WINDOW_MS);
 
 /* The next character of s (n > 0 bytes left) as it is written to the log:
  * its text in unit (at most 8 bytes) and the length of that returned, the
@@ -102,20 +107,74 @@ static void write_line(const char *level, const char *msg, size_t len,
   (void)w;
 }
 
-__attribute__((format(printf, 2, 0))) static void
-log_vmsg(const char *level, const char *fmt, va_list ap) {
+/* What a run of dropped lines is reported "like": the value of the
+ * msg="..." they start with, as it was written (its quotes and
+ * backslashes already escaped), else the whole line. */
+static const char *label_of(const char *msg) {
+  return strncmp(msg, "msg=\"", 5) ? msg : msg + 5;
+}
+
+/* The label, cut where its msg value ends and never in an escape. */
+static void label_trim(char *label) {
+  size_t n = 0;
+  while (label[n] && label[n] != '"') {
+    if (label[n] == '\\') {
+      if (!label[n + 1])
+        break;
+      n++;
+    }
+    n++;
+  }
+  label[n] = '\0';
+}
+
+static void report_due(int64_t now, int all) {
+  struct lograte_report r;
+  while (lograte_take(&limiter, now, all, &r)) {
+    char msg[LOG_LINE_MAX];
+    label_trim(r.label);
+    int m = snprintf(msg, sizeof msg,
+                     "msg=\"%llu similar suppressed\" like=\"%s\"",
+                     (unsigned long long)r.suppressed, r.label);
+    if (m < 0)
+      continue;
+    int cut = (size_t)m >= sizeof msg;
+    write_line(r.tag ? r.tag : "warn", msg, cut ? sizeof msg - 1 : (size_t)m,
+               cut);
+  }
+}
+
+__attribute__((format(printf, 3, 0))) static void
+log_vmsg(uintptr_t key, const char *level, const char *fmt, va_list ap) {
   char msg[LOG_LINE_MAX];
   int m = vsnprintf(msg, sizeof msg, fmt, ap);
   if (m < 0)
     return;
   int cut = (size_t)m >= sizeof msg;
   size_t len = cut ? sizeof msg - 1 : (size_t)m;
+  int64_t now = mono_ms();
+  report_due(now, 0);
+  if (key && !lograte_check(&limiter, key, level, label_of(msg), now))
+    return;
   write_line(level, msg, len, cut);
 }
 
 void log_msg(const char *level, const char *fmt, ...) {
+  /* info lines (one per request, per upstream call) are all kept */
+  uintptr_t key = strcmp(level, "info") ? (uintptr_t)fmt : 0;
   va_list ap;
   va_start(ap, fmt);
-  log_vmsg(level, fmt, ap);
+  log_vmsg(key, level, fmt, ap);
   va_end(ap);
+}
+
+void log_msg_keyed(uintptr_t key, const char *level, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  log_vmsg(key, level, fmt, ap);
+  va_end(ap);
+}
+
+void log_flush(int all) {
+  report_due(mono_ms(), all);
 }

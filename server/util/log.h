@@ -21,13 +21,32 @@
 
 /* Log one line to stderr: "ts=... level=LEVEL " followed by the message,
  * escaped as above. Thread-safe (one write per line). Messages must never
- * carry API keys. */
+ * carry API keys.
+ *
+ * Warnings and errors are rate-limited by their format string: more than
+ * LOG_BURST lines of one format in a second are dropped, and a later line
+ * says how many ("msg=\"41230 similar suppressed\" like=\"...\""). */
 void log_msg(const char *level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* The same, rate-limited by `key` instead of the format (for messages
+ * whose format is someone else's, such as libmicrohttpd's); key 0 is
+ * never limited. */
+void log_msg_keyed(uintptr_t key, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #define log_info(...) log_msg("info", __VA_ARGS__)
 #define log_warn(...) log_msg("warn", __VA_ARGS__)
 #define log_error(...) log_msg("error", __VA_ARGS__)
+
+/* Lines of one key allowed per second before they are suppressed. */
+#define LOG_BURST 10
+
+/* Write the "N similar suppressed" lines that are due (with `all`, every
+ * pending one, as at exit). log_msg does this itself; call it from time
+ * to time (the serve loop does, once a second) so that the count of a
+ * flood that stopped still shows. */
+void log_flush(int all);
 
 /* Escape s for use inside a quoted log value: '"' and '\' get a backslash,
  * control characters and invalid UTF-8 become \xNN; when the result does

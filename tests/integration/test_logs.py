@@ -117,3 +117,37 @@ def test_a_request_path_cannot_forge_a_log_line(arena):
         seen.append(d["path"])
     for _, path in forged:
         assert path in seen, (path, seen)
+
+
+SUPPRESSED_RE = re.compile(r'msg="(\d+) similar suppressed" like="(.*)"$')
+
+
+def test_a_flood_of_libmicrohttpd_warnings_is_counted_not_copied(arena):
+    # Every request of an unknown HTTP version makes libmicrohttpd warn
+    # once, in one format.
+    n = 200
+    t0 = time.monotonic()
+    for _ in range(n):
+        resp = raw_request(arena.port, b"GET / HTTP/9.9\r\n\r\n")
+        assert resp.startswith(b"HTTP/1.1 505"), resp[:200]
+    flood_s = time.monotonic() - t0
+
+    def counted():
+        lines = arena.stderr().splitlines()
+        shown = [l for l in lines if 'msg="libmicrohttpd: Error processing request' in l]
+        dropped = 0
+        for l in lines:
+            m = SUPPRESSED_RE.search(l)
+            if m and m.group(2).startswith("libmicrohttpd: Error processing request"):
+                dropped += int(m.group(1))
+        return (shown, dropped) if len(shown) + dropped >= n else None
+
+    # the count is written within about a second of the flood's end
+    shown, dropped = wait_for(counted, timeout=10, what="the count of suppressed warnings")
+    assert_all_lines_normal(arena.stderr())
+    # at most 10 a second are copied; every other one is counted, none lost
+    assert len(shown) + dropped == n, (len(shown), dropped)
+    assert dropped > 0
+    assert len(shown) <= 10 * (int(flood_s) + 2), (len(shown), flood_s)
+    # and the server still answers
+    assert arena.client().get("/healthz").status == 200
