@@ -3,10 +3,13 @@ a line of its own or a field of its choosing, keys never reach it, and floods
 of one warning are counted rather than copied."""
 
 import re
+import secrets
 import socket
+import sqlite3
 import time
+from pathlib import Path
 
-from conftest import two_echo_models
+from conftest import Model
 
 LINE_RE = re.compile(r"^ts=\S+ level=(info|warn|error) msg=")
 PAIR_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)(?: |$)')
@@ -151,3 +154,52 @@ def test_a_flood_of_libmicrohttpd_warnings_is_counted_not_copied(arena):
     assert len(shown) <= 10 * (int(flood_s) + 2), (len(shown), flood_s)
     # and the server still answers
     assert arena.client().get("/healthz").status == 200
+
+
+def test_an_upstream_that_echoes_the_key_does_not_put_it_in_logs_or_the_database(
+        agon_factory, fake):
+    # no known key shape: only knowing the model's own key can take it out
+    key = "zq-" + secrets.token_hex(20)
+    agon = agon_factory([Model("Echo-Auth", "echoauth-up", api_key_env="AGON_ECHOAUTH_KEY"),
+                         Model("Plain-Two", "echo-plain-two")], start=False)
+    agon.env["AGON_ECHOAUTH_KEY"] = key
+    agon.start()
+    c = agon.client()
+    bid, es = c.battle("hello there")
+    assert es.end["status"] == "failed", es.end
+    # the upstream was sent the key, and its answer holds it several times
+    sent = [r for r in fake.requests() if r["body"]["model"] == "echoauth-up"]
+    assert [r["authorization"] for r in sent] == ["Bearer " + key]
+    wait_for(lambda: 'model="Echo-Auth"' in agon.stderr(), what="the upstream failure log")
+    agon.stop()
+
+    err = agon.all_stderr()
+    assert key not in err and key[:12] not in err
+    assert_all_lines_normal(err)
+    failed = [l for l in err.splitlines()
+              if 'msg="upstream failed"' in l and 'model="Echo-Auth"' in l]
+    assert len(failed) == 1, err
+    detail = dict(fields(failed[0]))["detail"]
+    assert detail.startswith("HTTP 500: "), detail
+    assert "echoauth: the upstream refused the request" in detail, detail
+
+    db = sqlite3.connect(agon.db)
+    try:
+        rows = db.execute("SELECT error_a, error_b FROM turns WHERE battle_id = ?",
+                          (bid,)).fetchall()
+    finally:
+        db.close()
+    assert len(rows) == 1, rows
+    # (the other side, if it was still answering, was cancelled)
+    errors = [e for e in rows[0] if e is not None and e != "cancelled"]
+    assert len(errors) == 1, rows
+    stored = errors[0]
+    # a short excerpt of what the upstream said is kept, and nothing of the key
+    assert stored.startswith("HTTP 500: "), stored
+    assert "echoauth: the upstream refused the request" in stored, stored
+    assert "[redacted]" in stored, stored
+    assert key not in stored and key[:12] not in stored, stored
+    assert len(stored.encode("utf-8")) <= 300, len(stored)
+    assert not re.search(r"[\x00-\x1f\x7f]", stored), repr(stored)
+    for f in Path(agon.db).parent.glob(Path(agon.db).name + "*"):
+        assert key.encode() not in f.read_bytes(), "the key is stored in %s" % f
