@@ -5,6 +5,7 @@
 void lograte_init(struct lograte *lr, unsigned burst, int64_t window_ms) {
   memset(lr, 0, sizeof *lr);
   pthread_mutex_init(&lr->lock, NULL);
+  atomic_init(&lr->pending, 0);
   lr->burst = burst;
   lr->window_ms = window_ms;
 }
@@ -54,7 +55,7 @@ int lograte_check(struct lograte *lr, uintptr_t key, const char *tag,
     s->count++;
   } else {
     if (!s->suppressed) {
-      lr->pending++;
+      atomic_fetch_add(&lr->pending, 1);
       s->tag = tag;
       size_t n = label ? strlen(label) : 0;
       if (n > LOGRATE_LABEL - 1) {
@@ -74,8 +75,10 @@ int lograte_check(struct lograte *lr, uintptr_t key, const char *tag,
 int lograte_take(struct lograte *lr, int64_t now, int all,
                  struct lograte_report *out) {
   int found = 0;
+  if (!atomic_load_explicit(&lr->pending, memory_order_relaxed))
+    return 0;  /* one set just now is seen at the next call */
   pthread_mutex_lock(&lr->lock);
-  for (size_t i = 0; lr->pending && i <= LOGRATE_SLOTS; i++) {
+  for (size_t i = 0; atomic_load(&lr->pending) && i <= LOGRATE_SLOTS; i++) {
     struct lograte_slot *s = &lr->slot[i];
     if (!s->suppressed || (!all && !window_over(lr, s, now)))
       continue;
@@ -83,7 +86,7 @@ int lograte_take(struct lograte *lr, int64_t now, int all,
     out->tag = s->tag;
     memcpy(out->label, s->label, sizeof out->label);
     s->suppressed = 0;
-    lr->pending--;
+    atomic_fetch_sub(&lr->pending, 1);
     found = 1;
     break;
   }

@@ -8,6 +8,7 @@
 #define AGON_UTIL_LOGRATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +28,9 @@ struct lograte {
   pthread_mutex_t lock;
   unsigned burst;
   int64_t window_ms;
-  size_t pending;           /* slots with suppressed > 0 */
+  atomic_size_t pending;    /* slots with suppressed > 0; read without
+                               the lock, so that a log line costs no lock
+                               when nothing waits to be reported */
   struct lograte_slot slot[LOGRATE_SLOTS + 1]; /* the last: overflow */
 };
 
