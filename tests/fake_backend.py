@@ -20,6 +20,11 @@ The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
   multiline... the same, but every JSON payload is split over two ``data:`` lines.
   failNNN...   HTTP status NNN (e.g. fail500, fail429, fail401) with an OpenAI-style
                JSON error body containing PROVIDER_SECRET.
+  echoauth...  HTTP 500 whose JSON error body echoes the request the way a careless
+               proxy does: a message starting ``"echoauth: the upstream refused the
+               request"`` that quotes the Authorization header and the bare key
+               (the bearer token), then every request header as a JSON object, then
+               the raw header block (``Name: value`` lines, CRLF) as a string.
   nostream...  ignores "stream": answers one plain chat.completion JSON object.
   failturn2... like echo for the first turn (one user message), HTTP 500 from the
                second turn on.
@@ -90,7 +95,7 @@ CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
 BEHAVIOURS = (
     "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
     "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
-    "pad",
+    "pad", "echoauth",
     "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
     "judge-slow", "judge-single",
 )
@@ -473,6 +478,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
             if beh == "fail" or (beh == "failturn2" and len(users) >= 2):
                 self._fail()
+            elif beh == "echoauth":
+                self._echoauth()
             elif not body.get("stream") or beh == "nostream":
                 self._non_stream(messages)
             else:
@@ -510,6 +517,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = [("Retry-After", "1")] if status == 429 else []
         extra.append(("X-Provider-Secret", PROVIDER_SECRET))
         self._send_json(status, err, extra)
+
+    def _echoauth(self):
+        auth = self.headers.get("Authorization") or ""
+        token = auth.split(" ", 1)[1] if " " in auth else auth
+        raw = "".join("%s: %s\r\n" % kv for kv in self.headers.items())
+        err = {"error": {
+            "message": "echoauth: the upstream refused the request (Authorization: %s); "
+                       "the key %s is not valid here" % (auth, token),
+            "type": "server_error",
+            "headers": dict(self.headers.items()),
+            "raw_headers": raw,
+        }}
+        self._send_json(500, err)
 
     def _b_echo(self, messages):
         self._start_stream(chunked=True)

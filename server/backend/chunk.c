@@ -19,10 +19,13 @@ void chunk_parse(const char *data, size_t len, struct chunk *out) {
   }
   json_t *err = json_object_get(out->root, "error");
   if (err && !json_is_null(err)) {
-    const char *m = json_string_value(json_object_get(err, "message"));
-    if (!m)
-      m = json_is_string(err) ? json_string_value(err) : "?";
+    json_t *msg = json_object_get(err, "message");
+    if (!json_is_string(msg))
+      msg = json_is_string(err) ? err : NULL;
+    const char *m = msg ? json_string_value(msg) : "?";
     out->kind = CHUNK_ERROR;
+    out->message = m;
+    out->message_len = msg ? json_string_length(msg) : 1;
     snprintf(out->detail, sizeof out->detail, "error object in stream: %.280s",
              m);
     return;

@@ -21,6 +21,9 @@ struct chunk {
   size_t text_len;
   int finished;      /* choices[0].finish_reason is a string */
   char detail[320];  /* for CHUNK_ERROR / CHUNK_MALFORMED, server log only */
+  const char *message; /* for CHUNK_ERROR: the provider's message, whole
+                          (detail cuts it), borrowed from root */
+  size_t message_len;
   json_t *root;      /* owned: release with chunk_release */
 };
 

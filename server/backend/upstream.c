@@ -16,12 +16,15 @@
 #include "backend/chunk.h"
 #include "backend/sse.h"
 #include "util/buf.h"
+#include "util/log.h"
+#include "util/redact.h"
 #include "util/util.h"
 #include "agon_version.h"
 
 #define MAX_SSE_LINE (4u << 20)
 #define MAX_ERROR_BODY 4096
 #define MAX_JSON_BODY (8u << 20)
+#define MAX_DETAIL 300            /* bytes of a failure's detail */
 
 struct transfer {
   struct transfer *next;         /* pending queue, or running list */
@@ -30,6 +33,8 @@ struct transfer {
   struct curl_slist *headers;
   char *body;
   char *model_name;              /* for the server log only */
+  char *api_key;                 /* the model's, only to take it out of
+                                    the upstream's words; NULL when none */
   struct sse_parser sse;
   struct buf raw;                /* error body, or a non-streamed answer */
   size_t answer_bytes;
@@ -44,7 +49,7 @@ struct transfer {
   int saw_finish;
   int failed;
   char public_msg[128];
-  char detail[512];
+  char detail[MAX_DETAIL + 1];   /* sanitized, redacted */
   char errbuf[CURL_ERROR_SIZE];
   atomic_int *cancel;
   struct upstream_callbacks cb;
@@ -82,19 +87,38 @@ static void transfer_free(struct transfer *t) {
   curl_slist_free_all(t->headers);
   free(t->body);
   free(t->model_name);
+  if (t->api_key) {
+    explicit_bzero(t->api_key, strlen(t->api_key));
+    free(t->api_key);
+  }
   sse_parser_release(&t->sse);
   buf_release(&t->raw);
   free(t);
 }
 
-/* Record the first failure of a transfer. */
-static void transfer_fail(struct transfer *t, const char *public_msg,
-                          const char *detail) {
+/* Record the first failure of a transfer. Its detail is prefix (ours)
+ * and the len bytes of text, which may be the upstream's own words: they
+ * are kept as a short excerpt, without control characters and without
+ * anything that looks like a key (the model's own above all, which an
+ * upstream that echoes the request sends back), as they go to the log
+ * and the database. */
+static void transfer_fail_text(struct transfer *t, const char *public_msg,
+                               const char *prefix, const char *text,
+                               size_t len) {
   if (t->failed)
     return;
   t->failed = 1;
   snprintf(t->public_msg, sizeof t->public_msg, "%s", public_msg);
-  snprintf(t->detail, sizeof t->detail, "%s", detail);
+  int n = snprintf(t->detail, sizeof t->detail, "%s", prefix);
+  if (n < 0 || (size_t)n > sizeof t->detail - 4)
+    n = 0;
+  redact_excerpt(text ? text : "", text ? len : 0, t->api_key, t->detail + n,
+                 sizeof t->detail - (size_t)n);
+}
+
+static void transfer_fail(struct transfer *t, const char *public_msg,
+                          const char *detail) {
+  transfer_fail_text(t, public_msg, "", detail, strlen(detail));
 }
 
 static int deliver_text(struct transfer *t, const char *text, size_t len) {
@@ -132,7 +156,8 @@ static int on_sse_event(void *cls, const char *event, const char *data,
     rc = -1;
     break;
   case CHUNK_ERROR:
-    transfer_fail(t, "the model's service reported an error", c.detail);
+    transfer_fail_text(t, "the model's service reported an error",
+                       "error object in stream: ", c.message, c.message_len);
     rc = -1;
     break;
   case CHUNK_DATA:
@@ -220,12 +245,11 @@ static void transfer_done(struct transfer *t, CURLcode res) {
              res == CURLE_SSL_CONNECT_ERROR || res == CURLE_COULDNT_RESOLVE_PROXY) {
     transfer_fail(t, "the model could not be reached", t->errbuf);
   } else if (t->status >= 400) {
-    char pub[128], d[512];
+    char pub[128], prefix[32];
     snprintf(pub, sizeof pub, "the model's service answered with HTTP %ld",
              t->status);
-    snprintf(d, sizeof d, "HTTP %ld: %.400s", t->status,
-             t->raw.data ? t->raw.data : "");
-    transfer_fail(t, pub, d);
+    snprintf(prefix, sizeof prefix, "HTTP %ld: ", t->status);
+    transfer_fail_text(t, pub, prefix, t->raw.data, t->raw.len);
   } else if (res != CURLE_OK) {
     char d[512];
     snprintf(d, sizeof d, "%s: %s", curl_easy_strerror(res), t->errbuf);
@@ -250,11 +274,13 @@ static void finish(struct transfer *t) {
   if (t->failed)
     log_warn("msg=\"upstream failed\" model=\"%s\" status=%ld ms=%.0f "
              "detail=\"%s\"",
-             t->model_name, t->status, st.duration * 1000, t->detail);
+             log_q(t->model_name), t->status, st.duration * 1000,
+             log_q(t->detail));
   else
     log_info("msg=\"upstream\" model=\"%s\" status=%ld ttft_ms=%.0f ms=%.0f "
              "chunks=%zu bytes=%zu",
-             t->model_name, t->status, st.ttft * 1000, st.duration * 1000,
+             log_q(t->model_name), t->status, st.ttft * 1000,
+             st.duration * 1000,
              st.chunks, st.bytes);
   t->cb.on_finish(t->cb.cls, !t->failed, t->failed ? t->public_msg : NULL,
                   t->failed ? t->detail : NULL, &st);
@@ -595,9 +621,11 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   buf_init(&t->raw, 0);
   sse_parser_init(&t->sse, MAX_SSE_LINE, MAX_SSE_LINE, on_sse_event, t);
   t->model_name = strdup(m->name);
+  t->api_key = m->api_key && m->api_key[0] ? strdup(m->api_key) : NULL;
   t->body = request_body(m, msgs, n);
   t->easy = curl_easy_init();
-  if (!t->model_name || !t->body || !t->easy)
+  if (!t->model_name || !t->body || !t->easy ||
+      (m->api_key && m->api_key[0] && !t->api_key))
     goto fail;
 
   char url[2048];

@@ -10,6 +10,7 @@
 #include "render/markdown.h"
 #include "util/digest.h"
 #include "util/fdbudget.h"
+#include "util/log.h"
 #include "util/util.h"
 #include "storage/interchange.h"
 
@@ -139,7 +140,7 @@ int arena_set_enabled(struct arena *a, const char *model, int enabled) {
   config_unref(cfg);
   if (rc == 0)
     log_info("msg=\"model %s at run time\" model=\"%s\"",
-             enabled ? "enabled" : "disabled", model);
+             enabled ? "enabled" : "disabled", log_q(model));
   return rc;
 }
 
@@ -182,10 +183,10 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   /* what cannot change while running stays as it is */
   if (cfg->database && strcmp(cfg->database, old->database))
     log_warn("msg=\"database cannot change on reload; restart to use it\" "
-             "file=\"%s\"", old->path);
+             "file=\"%s\"", log_q(old->path));
   if (strcmp(cfg->listen, old->listen))
     log_warn("msg=\"listen cannot change on reload; restart to use it\" "
-             "file=\"%s\"", old->path);
+             "file=\"%s\"", log_q(old->path));
   free(cfg->database);
   cfg->database = strdup(old->database);
   free(cfg->listen);
@@ -508,7 +509,7 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
   ask_both_locked(a, have, 0);
   pthread_mutex_unlock(&have->lock);
   log_info("msg=\"battle started\" battle=%s model_a=\"%s\" model_b=\"%s\"",
-           id, ma->name, mb->name);
+           id, log_q(ma->name), log_q(mb->name));
   *out = have;
   return ARENA_OK;
 }
@@ -709,6 +710,6 @@ enum vote_status arena_vote(struct arena *a, const char *id,
   }
   log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", id,
            winner_name(w), out->counted, reason ? " reason=\"" : "",
-           reason ? reason : "", reason ? "\"" : "");
+           reason ? log_q(reason) : "", reason ? "\"" : "");
   return vs;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "agon_version.h"
 #include "battle/arena.h"
@@ -16,6 +17,7 @@
 #include "handlers/handlers.h"
 #include "http/server.h"
 #include "util/fdbudget.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* The demo database path; created directories as needed. */
@@ -159,21 +161,24 @@ int cmd_serve(int argc, char **argv) {
   fflush(stdout);
   log_info("msg=\"serving\" models=%zu enabled=%zu database=\"%s\" "
            "open_files=%ld max_connections=%ld max_concurrent_battles=%ld",
-           mine->n_models, config_enabled_models(mine), mine->database,
-           nofile,
+           mine->n_models, config_enabled_models(mine), log_q(mine->database), nofile,
            mine->max_connections < 0 ? fdbudget_connections()
                                      : mine->max_connections,
            mine->max_concurrent_battles < 0 ? fdbudget_battles()
                                             : mine->max_concurrent_battles);
 
   for (;;) {
-    int sig = 0;
-    if (sigwait(&sigs, &sig))
+    /* once a second: the count of a flood of warnings that has stopped */
+    struct timespec second = {.tv_sec = 1};
+    int sig = sigtimedwait(&sigs, NULL, &second);
+    if (sig < 0) {
+      log_flush(0);
       continue;
+    }
     if (sig == SIGHUP) {
       if (arena_reload(&arena, err, sizeof err))
         log_error("msg=\"reload failed; the running configuration stays\" "
-                  "error=\"%s\"", err);
+                  "error=\"%s\"", log_q(err));
       else
         log_info("msg=\"configuration reloaded\"");
       continue;
@@ -194,6 +199,7 @@ out:
     arena_release(&arena);
   config_unref(cfg);
   static_release();
+  log_flush(1);
   return rc;
 }
 

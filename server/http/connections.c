@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 #define SWEEP_MS 250

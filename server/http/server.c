@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "metrics/metrics.h"
 #include "util/fdbudget.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* Connections kept for essential routes above max_connections. */
@@ -135,7 +136,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
     int route = rq->route ? (int)(rq->route - agon_routes) : -1;
     metrics_request(route, rq->status);
     log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld%s",
-             rq->method, rq->url, rq->status, mono_ms() - rq->started,
+             log_q(rq->method), log_q(rq->url), rq->status,
+             mono_ms() - rq->started,
              toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
   }
   request_free(rq);
@@ -387,7 +389,11 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
   size_t n = strlen(msg);
   while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
     msg[--n] = '\0';
-  log_warn("msg=\"libmicrohttpd: %s\"", msg);
+  /* limited by libmicrohttpd's own format: a flood of one failure (out of
+   * file descriptors, a stream of malformed requests) is counted, not
+   * copied line by line */
+  log_msg_keyed((uintptr_t)fmt, "warn", "msg=\"libmicrohttpd: %s\"",
+                log_q(msg));
 }
 
 struct http_server *http_server_start(struct arena *a, const char *listen,

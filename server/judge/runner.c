@@ -11,7 +11,7 @@
 #include "judge/prompt.h"
 #include "storage/judgments.h"
 #include "util/buf.h"
-#include "util/util.h"
+#include "util/log.h"
 
 #define MAX_QUEUE 100000
 #define MAX_REPLY (256u * 1024)
@@ -235,7 +235,7 @@ static void finish_job(struct judge_runner *r, struct job *jb) {
     out.verdict = out.verdict_ab = out.verdict_ba = NULL;
     out.inconsistent = 0;
     log_warn("msg=\"judge error\" judge=\"%s\" battle=%s error=\"%s\"",
-             jb->j.conn.name, jb->battle_id, error);
+             log_q(jb->j.conn.name), log_q(jb->battle_id), log_q(error));
   }
   store_judgment_save(r->st, &out);
   json_decref(raw);
@@ -303,7 +303,8 @@ static void start_job(struct judge_runner *r, struct job *jb) {
     }
     pthread_mutex_unlock(&r->lock);
     if (loaded != 1)
-      log_error("msg=\"cannot prepare judge prompts\" battle=%s", jb->battle_id);
+      log_error("msg=\"cannot prepare judge prompts\" battle=%s",
+                log_q(jb->battle_id));
     job_free(jb);
     return;
   }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "storage/store.h"
+#include "util/log.h"
 #include "util/util.h"
 
 void bt_snapshot_unref(struct bt_snapshot *s) {

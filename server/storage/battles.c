@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/util.h"
+#include "util/log.h"
 
 static char *column_dup(sqlite3_stmt *s, int i) {
   const unsigned char *t = sqlite3_column_text(s, i);
@@ -24,7 +24,7 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what) {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
     log_error("msg=\"database write failed\" op=%s err=\"%s\"", what,
-              sqlite3_errmsg(st->db));
+              log_q(sqlite3_errmsg(st->db)));
     return -1;
   }
   return 0;
@@ -181,7 +181,8 @@ int store_battle_load(struct store *st, const char *id,
   rc = 0;
 out:
   if (rc < 0)
-    log_error("msg=\"cannot load battle\" err=\"%s\"", sqlite3_errmsg(st->db));
+    log_error("msg=\"cannot load battle\" err=\"%s\"",
+              log_q(sqlite3_errmsg(st->db)));
   sqlite3_finalize(b);
   sqlite3_finalize(t);
   pthread_mutex_unlock(&st->lock);

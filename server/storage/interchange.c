@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util/digest.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* ---- the secret ---- */
@@ -94,7 +95,7 @@ static int rebuild_locked(struct store *st, double k) {
 out:
   if (rc)
     log_error("msg=\"cannot rebuild ratings\" err=\"%s\"",
-              sqlite3_errmsg(st->db));
+              log_q(sqlite3_errmsg(st->db)));
   sqlite3_finalize(s);
   rating_table_release(&t);
   pair_table_release(&p);

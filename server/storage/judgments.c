@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 /* Verdicts are stored at once but published (stats, judge boards,
@@ -248,7 +249,8 @@ int store_judgment_save(struct store *st, const struct judgment *j) {
     rc = 0;
     atomic_fetch_add(&st->judgments, 1);
   } else {
-    log_error("msg=\"cannot store judgment\" err=\"%s\"", sqlite3_errmsg(st->db));
+    log_error("msg=\"cannot store judgment\" err=\"%s\"",
+              log_q(sqlite3_errmsg(st->db)));
   }
 out:
   sqlite3_finalize(s);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/util.h"
 
 static int upsert_rating(struct store *st, const struct rating_row *r) {
@@ -332,7 +333,7 @@ enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
   vs = VOTE_OK;
 out:
   if (vs == VOTE_ERROR)
-    log_error("msg=\"vote failed\" err=\"%s\"", sqlite3_errmsg(st->db));
+    log_error("msg=\"vote failed\" err=\"%s\"", log_q(sqlite3_errmsg(st->db)));
   /* cached statements: reset, never finalized here */
   if (sel)
     sqlite3_reset(sel);

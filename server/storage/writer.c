@@ -9,6 +9,7 @@
 
 #include "metrics/metrics.h"
 #include "util/defer.h"
+#include "util/log.h"
 #include "util/util.h"
 
 /* At most this many jobs share one commit, so that a voter never waits
@@ -158,7 +159,8 @@ static void write_group(struct store_writer *w, struct job *list) {
   pthread_mutex_lock(&st->lock);
   double t0 = mono_s();
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-    log_error("msg=\"cannot begin a write\" err=\"%s\"", sqlite3_errmsg(st->db));
+    log_error("msg=\"cannot begin a write\" err=\"%s\"",
+              log_q(sqlite3_errmsg(st->db)));
     for (struct job *j = list; j; j = j->next)
       j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
   } else {
@@ -181,7 +183,7 @@ static void write_group(struct store_writer *w, struct job *list) {
       committed = 1;
     } else {
       log_error("msg=\"cannot commit a write\" jobs=%ld err=\"%s\"", n,
-                sqlite3_errmsg(st->db));
+                log_q(sqlite3_errmsg(st->db)));
       sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
   }

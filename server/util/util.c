@@ -1,7 +1,6 @@
 #include "util/util.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -65,30 +64,36 @@ int random_hex(char *out, size_t nbytes) {
   return 0;
 }
 
-void log_msg(const char *level, const char *fmt, ...) {
-  char line[2048];
-  char ts[32];
-  int64_t ms = now_ms();
-  format_rfc3339(ms, ts);
-  int n = snprintf(line, sizeof line, "ts=%s level=%s ", ts, level);
-  if (n < 0)
-    return;
-  va_list ap;
-  va_start(ap, fmt);
-  int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-  va_end(ap);
-  if (m < 0)
-    return;
-  size_t len = strlen(line);
-  line[len++] = '\n';
-  ssize_t w = write(STDERR_FILENO, line, len);
-  (void)w;
-}
-
 size_t utf8_length(const char *s, size_t len) {
   size_t n = 0;
   for (size_t i = 0; i < len; i++)
     if (((unsigned char)s[i] & 0xC0) != 0x80)
       n++;
   return n;
+}
+
+size_t utf8_char_len(const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  size_t len;
+  if (p[0] < 0x80)
+    return 1;
+  if (p[0] >= 0xC2 && p[0] <= 0xDF)
+    len = 2;
+  else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+    len = 3;
+  else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+    len = 4;
+  else
+    return 0;
+  if (n < len)
+    return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80)
+      return 0;
+  if ((p[0] == 0xE0 && p[1] < 0xA0) ||  /* overlong */
+      (p[0] == 0xED && p[1] > 0x9F) ||  /* a surrogate */
+      (p[0] == 0xF0 && p[1] < 0x90) ||  /* overlong */
+      (p[0] == 0xF4 && p[1] > 0x8F))    /* beyond U+10FFFF */
+    return 0;
+  return len;
 }

@@ -1,4 +1,4 @@
-/* Small helpers: time, randomness, logging. */
+/* Small helpers: time, randomness, UTF-8. Logging is in util/log.h. */
 #ifndef AGON_UTIL_UTIL_H
 #define AGON_UTIL_UTIL_H
 
@@ -25,16 +25,13 @@ void format_rfc3339_ms(int64_t ms, char out[32]);
  * a NUL. Returns 0, or -1 if randomness is unavailable. */
 int random_hex(char *out, size_t nbytes);
 
-/* Log one line to stderr: "agon: level=LEVEL " followed by the message.
- * Thread-safe (one write per line). Messages must never carry API keys. */
-void log_msg(const char *level, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-#define log_info(...) log_msg("info", __VA_ARGS__)
-#define log_warn(...) log_msg("warn", __VA_ARGS__)
-#define log_error(...) log_msg("error", __VA_ARGS__)
-
 /* Number of Unicode code points in valid UTF-8 text. */
 size_t utf8_length(const char *s, size_t len);
+
+/* The length (1 to 4) of the valid UTF-8 character at s, of which n > 0
+ * bytes may be read; 0 when the bytes there are not one (a stray or
+ * missing continuation byte, an overlong form, a surrogate, beyond
+ * U+10FFFF). */
+size_t utf8_char_len(const char *s, size_t n);
 
 #endif

@@ -97,6 +97,17 @@ def test_fail_statuses(fake, status):
     assert fake_backend.PROVIDER_SECRET in json.loads(raw)["error"]["message"]
 
 
+def test_echoauth_echoes_the_key(fake):
+    r, raw, _ = post(fake, "echoauth-x", MSGS, auth="k-123")
+    assert r.status == 500
+    err = json.loads(raw)["error"]
+    assert err["message"].startswith("echoauth: the upstream refused the request")
+    assert "Authorization: Bearer k-123" in err["message"]
+    assert "the key k-123 " in err["message"]
+    assert err["headers"]["Authorization"] == "Bearer k-123"
+    assert "Authorization: Bearer k-123\r\n" in err["raw_headers"]
+
+
 def test_cut_resets(fake):
     r, raw, err = post(fake, "cut-x", MSGS)
     assert r.status == 200
