@@ -473,6 +473,9 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
       enabled[n++] = i;
   if (n < 2)
     return ARENA_UNAVAILABLE;
+  char why[200];
+  if (store_writer_fault(a->writer, why, sizeof why))
+    return ARENA_STORAGE;  /* a 201 now could not be kept */
   if (reserve_stream(a, cfg))
     return ARENA_BUSY;
   size_t i = (size_t)(random_u64() % n);
@@ -619,6 +622,11 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     goto out;
   }
   int turn = (int)b->n_turns;
+  char why[200];
+  if (store_writer_fault(a->writer, why, sizeof why)) {
+    rc = ARENA_STORAGE;
+    goto out;
+  }
   if (reserve_stream(a, cfg)) {
     rc = ARENA_BUSY;
     goto out;

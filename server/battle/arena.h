@@ -53,6 +53,7 @@ enum arena_rc {
   ARENA_UNAVAILABLE,    /* not enough models */
   ARENA_TOO_MANY_TURNS,
   ARENA_BUSY,           /* max_concurrent_battles reached */
+  ARENA_STORAGE,        /* database writes are failing */
   ARENA_ERROR,
 };
 

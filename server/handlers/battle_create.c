@@ -35,6 +35,12 @@ enum MHD_Result handle_battle_create(struct request *rq) {
                              "the arena is at its limit of concurrent "
                              "battles; try again shortly",
                              5);
+  case ARENA_STORAGE:
+    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "storage_unavailable",
+                             "the arena cannot store new battles right now; "
+                             "try again shortly",
+                             5);
   default:
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                        "cannot start a battle");

@@ -46,6 +46,12 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
                              "the arena is at its limit of concurrent "
                              "battles; try again shortly",
                              5);
+  case ARENA_STORAGE:
+    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "storage_unavailable",
+                             "the arena cannot store the turn right now; try "
+                             "again shortly",
+                             5);
   case ARENA_UNAVAILABLE:
     return reply_error(rq, MHD_HTTP_CONFLICT, "models_unavailable",
                        "this battle's models are no longer available");

@@ -40,9 +40,17 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   case VOTE_FAILED_BATTLE:
     return reply_error(rq, MHD_HTTP_CONFLICT, "battle_failed",
                        "a failed battle cannot be voted on");
-  default:
+  default: {
+    char why[200];
+    if (store_writer_fault(rq->arena->writer, why, sizeof why))
+      return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                               "storage_unavailable",
+                               "the vote could not be stored right now; it "
+                               "was not counted: try again shortly",
+                               5);
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                        "the vote could not be stored");
+  }
   }
   json_t *elo = json_object(), *before = json_object();
   json_object_set_new(elo, out.model[0], json_real(out.elo[0]));

@@ -1,11 +1,19 @@
-/* GET /healthz: 200 while the database answers. */
+/* GET /healthz: 200 while the server can keep what it acknowledges; 503
+ * with the reason while database writes fail (disk full, I/O error). It
+ * never touches the database connection, so it answers at once whatever
+ * the disk is doing. */
+#include <stdio.h>
+
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_health(struct request *rq) {
-  if (store_schema_version(&rq->arena->store) < 1)
-    return reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unhealthy",
-                       "the database does not answer");
+  char why[200], msg[256];
+  if (store_writer_fault(rq->arena->writer, why, sizeof why)) {
+    snprintf(msg, sizeof msg, "database writes are failing: %s", why);
+    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
+                             "storage_failing", msg, 5);
+  }
   return reply_json(rq, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }

@@ -71,6 +71,32 @@ static int migrate(struct store *st, char *err, size_t errlen) {
   return 0;
 }
 
+/* PRAGMA quick_check (every page and index entry, without the slower
+ * cross-checks of integrity_check): 0 when it says ok, else -1 with its
+ * first complaint in err. */
+static int integrity(struct store *st, char *err, size_t errlen) {
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) !=
+      SQLITE_OK) {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+    goto out;
+  }
+  int r = sqlite3_step(s);
+  if (r != SQLITE_ROW) {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+    goto out;
+  }
+  const char *v = (const char *)sqlite3_column_text(s, 0);
+  if (v && !strcmp(v, "ok"))
+    rc = 0;
+  else
+    snprintf(err, errlen, "quick_check: %.200s", v ? v : "no answer");
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
 int store_open(struct store *st, const char *path, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
   pthread_mutex_init(&st->lock, NULL);
@@ -94,6 +120,13 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
            "PRAGMA foreign_keys = ON;",
            msg, sizeof msg)) {
     snprintf(err, errlen, "cannot set up '%s': %s", path, msg);
+    goto fail;
+  }
+  if (integrity(st, msg, sizeof msg)) {
+    snprintf(err, errlen,
+             "'%s' is corrupt (%s): restore it from a backup, or try "
+             "sqlite3's .recover",
+             path, msg);
     goto fail;
   }
   if (migrate(st, msg, sizeof msg)) {

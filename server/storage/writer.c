@@ -2,6 +2,7 @@
 #include "storage/writer.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,75 @@ struct store_writer {
   struct job *head, *tail;
   int stop;
   atomic_long groups, jobs;
+  /* Writes failing for a reason of the storage itself (disk full, I/O
+   * error, a corrupt page): set by the writer, read by anyone. */
+  atomic_int fault;
+  pthread_mutex_t fault_lock;
+  char fault_why[200];
 };
+
+/* Whether the last error on st's connection is the storage's own (the
+ * disk, the file), not a refused write such as a vote on a voted battle. */
+static int storage_error(struct store *st) {
+  switch (sqlite3_errcode(st->db) & 0xff) {
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PROTOCOL:
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static void fault_set(struct store_writer *w, const char *why) {
+  pthread_mutex_lock(&w->fault_lock);
+  snprintf(w->fault_why, sizeof w->fault_why, "%s", why);
+  pthread_mutex_unlock(&w->fault_lock);
+  if (!atomic_exchange(&w->fault, 1))
+    log_error("msg=\"database writes are failing\" err=\"%s\"", log_q(why));
+}
+
+static void fault_clear(struct store_writer *w) {
+  if (atomic_exchange(&w->fault, 0))
+    log_info("msg=\"database writes work again\"");
+}
+
+int store_writer_fault(struct store_writer *w, char *why, size_t len) {
+  if (!atomic_load(&w->fault))
+    return 0;
+  pthread_mutex_lock(&w->fault_lock);
+  snprintf(why, len, "%s", w->fault_why);
+  pthread_mutex_unlock(&w->fault_lock);
+  return 1;
+}
+
+/* While writes fail and nothing is queued: try a small write, so that a
+ * fault that has cleared (space freed) is noticed without a client having
+ * to risk a write first. */
+static void probe(struct store_writer *w) {
+  struct store *st = w->st;
+  pthread_mutex_lock(&st->lock);
+  int ok = sqlite3_exec(st->db,
+                        "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, "
+                        "value) VALUES ('write_probe', "
+                        "CAST(unixepoch() AS TEXT) || hex(randomblob(512))); "
+                        "COMMIT",
+                        NULL, NULL, NULL) == SQLITE_OK;
+  if (!ok) {
+    char why[200];
+    snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&st->lock);
+    fault_set(w, why);
+    return;
+  }
+  pthread_mutex_unlock(&st->lock);
+  fault_clear(w);
+}
 
 static void job_free(struct job *j) {
   if (!j || j->sync)
@@ -158,9 +227,11 @@ static void write_group(struct store_writer *w, struct job *list) {
   vote_batch_init(&vb);
   pthread_mutex_lock(&st->lock);
   double t0 = mono_s();
+  char why[200] = "";
   if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
     log_error("msg=\"cannot begin a write\" err=\"%s\"",
               log_q(sqlite3_errmsg(st->db)));
+    snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
     for (struct job *j = list; j; j = j->next)
       j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
   } else {
@@ -172,6 +243,8 @@ static void write_group(struct store_writer *w, struct job *list) {
       }
       if (run_job(w, j, &vb)) {
         j->failed = 1;
+        if (storage_error(st))
+          snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
         exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO job");
       } else if (j->kind != JOB_FLUSH) {
         written++;
@@ -184,10 +257,16 @@ static void write_group(struct store_writer *w, struct job *list) {
     } else {
       log_error("msg=\"cannot commit a write\" jobs=%ld err=\"%s\"", n,
                 log_q(sqlite3_errmsg(st->db)));
+      snprintf(why, sizeof why, "%s",
+               vb.broken ? "out of memory" : sqlite3_errmsg(st->db));
       sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
   }
   pthread_mutex_unlock(&st->lock);
+  if (why[0])
+    fault_set(w, why);
+  else if (committed && written)
+    fault_clear(w);
   if (committed)
     vote_batch_apply(&vb, w->live);
   vote_batch_release(&vb);
@@ -238,7 +317,12 @@ static void *writer_main(void *arg) {
       struct timespec until;
       clock_gettime(CLOCK_REALTIME, &until);
       until.tv_sec += 1;
-      pthread_cond_timedwait(&w->more, &w->lock, &until);
+      if (pthread_cond_timedwait(&w->more, &w->lock, &until) &&
+          atomic_load(&w->fault) && !w->stop) {
+        pthread_mutex_unlock(&w->lock);
+        probe(w);
+        pthread_mutex_lock(&w->lock);
+      }
     }
     if (!w->head) {
       pthread_mutex_unlock(&w->lock);
@@ -267,6 +351,7 @@ struct store_writer *store_writer_new(struct store *st,
   pthread_mutex_init(&w->lock, NULL);
   pthread_cond_init(&w->more, NULL);
   pthread_cond_init(&w->finished, NULL);
+  pthread_mutex_init(&w->fault_lock, NULL);
   if (pthread_create(&w->thread, NULL, writer_main, w)) {
     pthread_cond_destroy(&w->finished);
     pthread_cond_destroy(&w->more);
@@ -288,6 +373,7 @@ void store_writer_free(struct store_writer *w) {
   pthread_cond_destroy(&w->finished);
   pthread_cond_destroy(&w->more);
   pthread_mutex_destroy(&w->lock);
+  pthread_mutex_destroy(&w->fault_lock);
   free(w);
 }
 

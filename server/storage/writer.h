@@ -67,6 +67,12 @@ enum vote_status store_writer_vote(struct store_writer *w,
  * owner told. Must not be called on the writer thread. */
 void store_writer_flush(struct store_writer *w);
 
+/* Whether writes are failing now for a reason of the storage (disk full,
+ * I/O error, corruption): 1 with the reason copied into why (len bytes),
+ * else 0. Set by a failed write; cleared by the next write that stands, or
+ * by a small probe write the writer tries every second while failing. */
+int store_writer_fault(struct store_writer *w, char *why, size_t len);
+
 /* Groups committed and jobs written so far (for metrics and benchmarks). */
 void store_writer_counts(struct store_writer *w, long *groups, long *jobs);
 

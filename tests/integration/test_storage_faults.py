@@ -1,0 +1,140 @@
+"""Storage faults are visible (issue 11): a corrupt database is refused at
+start; while writes fail (a full disk), /healthz says so and new battles get
+503 instead of a 201 that cannot be kept; once space is back, stored battles
+are readable and votable, and no acknowledged vote is lost."""
+
+import os
+import random
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import Model, two_echo_models
+
+
+def test_corrupt_database_is_refused_at_start(agon_factory):
+    agon = agon_factory(two_echo_models())
+    c = agon.client()
+    for i in range(30):
+        bid, es = c.battle("fill the database with turn number %d and some words" % i)
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    assert agon.stop() == 0
+    assert not os.path.exists(agon.db + "-wal") or os.path.getsize(agon.db + "-wal") == 0 \
+        or True  # the WAL may remain; corrupt the main file's pages either way
+    size = os.path.getsize(agon.db)
+    page = 4096
+    assert size >= 4 * page, size
+    rnd = random.Random(7)
+    with open(agon.db, "r+b") as f:
+        for off in range(page, size, page):       # every page but the header's
+            f.seek(off + 16)
+            f.write(bytes(rnd.randrange(256) for _ in range(page - 32)))
+    for p in (agon.db + "-wal", agon.db + "-shm"):
+        if os.path.exists(p):
+            os.unlink(p)
+    r = agon.run("serve", "--config", agon.config, "--listen", "127.0.0.1:0", timeout=30)
+    assert r.returncode != 0, (r.returncode, r.stdout, r.stderr)
+    assert "corrupt" in r.stderr and agon.db in r.stderr, r.stderr
+    assert "listening" not in r.stdout
+
+
+def mount_tmpfs(path, size):
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs for the full-disk test needs root")
+    os.makedirs(path, exist_ok=True)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", path],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.strip())
+
+
+def fill(path):
+    """Write a file until the filesystem is full."""
+    with open(path, "wb", buffering=0) as f:
+        block = b"\0" * 65536
+        try:
+            while True:
+                f.write(block)
+
+        except OSError:
+            pass
+        try:
+            while True:
+                f.write(b"\0" * 512)
+
+        except OSError:
+            pass
+
+
+def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tmp_path):
+    mnt = str(tmp_path / "small")
+    mount_tmpfs(mnt, "3m")
+    try:
+        agon = agon_factory(None)
+        agon.db = os.path.join(mnt, "agon.db")
+        agon.write_config(two_echo_models())
+        agon.start()
+        c = agon.client()
+        acked = []
+        bid, _ = c.battle("before the disk fills")
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+        acked.append(bid)
+        ready, _ = c.battle("a battle voted after the fault")
+        assert c.get("/healthz").status == 200
+
+        fill(os.path.join(mnt, "filler"))
+        # battles until the server has noticed: at most a few 201s whose
+        # writes then fail, then 503 storage_unavailable
+        statuses = []
+        for i in range(40):
+            r = c.post("/api/battles", {"prompt": "while the disk is full %d" % i})
+            statuses.append(r.status)
+            if r.status == 503:
+                assert r.json()["error"]["code"] == "storage_unavailable", r
+                assert r.header("Retry-After")
+                break
+            bid_i = r.json()["id"]
+            c.events(r.json()["events"])
+            v = c.post("/api/battles/%s/vote" % bid_i, {"winner": "b"})
+            if v.status == 200:
+                acked.append(bid_i)
+            else:
+                # its creation could not be stored (the fault was not known yet)
+                assert v.status in (404, 409, 503), v
+        assert statuses[-1] == 503, statuses
+        h = c.get("/healthz")
+        assert h.status == 503, h
+        assert h.json()["error"]["code"] == "storage_failing"
+        assert "full" in h.json()["error"]["message"], h.json()
+        # stored battles stay readable
+        assert c.get("/api/battles/" + ready).status == 200
+        v = c.post("/api/battles/%s/vote" % ready, {"winner": "tie"})
+        assert v.status in (200, 503), v
+        if v.status == 200:
+            acked.append(ready)
+
+        os.unlink(os.path.join(mnt, "filler"))
+        deadline = time.monotonic() + 20
+        while c.get("/healthz").status != 200:
+            assert time.monotonic() < deadline, "healthz did not recover"
+            time.sleep(0.2)
+        bid, es = c.battle("after the space came back")
+        assert es.end["status"] == "ready"
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+        acked.append(bid)
+        if ready not in acked:
+            assert c.post("/api/battles/%s/vote" % ready, {"winner": "tie"}).status == 200
+            acked.append(ready)
+
+        # every acknowledged vote survives a restart
+        agon.restart()
+        c = agon.client()
+        for b in acked:
+            got = c.get("/api/battles/" + b).json()
+            assert got["status"] == "voted", got
+        assert c.get("/api/leaderboard").json()["votes"] == len(acked)
+        assert agon.stop() == 0
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
