@@ -43,6 +43,15 @@ def test_help(agon_bin):
         assert word in out, "--help does not mention %s:\n%s" % (word, out)
 
 
+@pytest.mark.parametrize("args", [("--help",), ("serve", "--help"), ("ratings", "--help")])
+def test_help_texts_are_printed_as_written(agon_bin, args):
+    """Usage texts go out with fputs, so a printf escape such as %% shows."""
+    r = run_agon(agon_bin, *args)
+    assert r.returncode == 0, r
+    assert "%%" not in r.stdout, r.stdout
+    assert "95% " in r.stdout, r.stdout
+
+
 def test_unknown_command_fails(agon_bin):
     r = run_agon(agon_bin, "frobnicate")
     assert r.returncode != 0
