@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util/listen.h"
+
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
 void config_init(struct config *cfg) {
@@ -200,8 +202,12 @@ static int handle_server(struct load_ctx *ctx, const char *name,
                          const char *value) {
   struct config *cfg = ctx->cfg;
   if (!strcmp(name, "listen")) {
-    if (!strrchr(value, ':'))
-      return fail(ctx, ctx->line, "listen: expected HOST:PORT, got '%s'%s",
+    char host[256];
+    uint16_t port;
+    if (parse_listen(value, host, sizeof host, &port))
+      return fail(ctx, ctx->line,
+                  "listen: expected HOST:PORT or [IPV6]:PORT with a port "
+                  "from 0 to 65535, got '%s'%s",
                   value, "");
     return set_string(&cfg->listen, value) == 0;
   }

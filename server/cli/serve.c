@@ -15,6 +15,7 @@
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
+#include "util/listen.h"
 #include "util/util.h"
 
 /* The demo database path; created directories as needed. */

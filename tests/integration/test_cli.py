@@ -95,6 +95,12 @@ BAD_CASES = {
                         "[model alpha]\nbase_url = http://127.0.0.1:9/v1\n"),
     "unset_key_env": (GOOD + "api_key_env = AGON_TEST_SURELY_UNSET_VAR\n",
                       "api_key_env = AGON_TEST_SURELY_UNSET_VAR"),
+    "listen_not_a_port": (GOOD.replace("listen = 127.0.0.1:0", "listen = abc:def"),
+                          "listen = abc:def"),
+    "listen_port_over_65535": (GOOD.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:70000"),
+                               "listen = 127.0.0.1:70000"),
+    "listen_v6_without_brackets": (GOOD.replace("listen = 127.0.0.1:0", "listen = ::1:8080"),
+                                   "listen = ::1:8080"),
 }
 
 
@@ -149,3 +155,23 @@ def test_serve_refuses_bad_config(agon_bin, tmp_path):
     assert r.returncode != 0
     assert "listening" not in r.stdout
     assert "%s:%d" % (p, line_of(text, "colour = blue")) in out, out
+
+
+@pytest.mark.parametrize("listen", ["[::1]:8080", "localhost:0", "0.0.0.0:65535"])
+def test_check_config_accepts_listen(agon_bin, tmp_path, listen):
+    text = GOOD.format(db=tmp_path / "x.db").replace("listen = 127.0.0.1:0", "listen = " + listen)
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize("listen", ["abc:def", "127.0.0.1:70000", "::1:8080", "127.0.0.1: 80"])
+def test_serve_reads_listen_as_check_config_does(agon_bin, tmp_path, listen):
+    """What check-config rejects in the file, serve rejects on its command line."""
+    text = GOOD.format(db=tmp_path / "x.db")
+    good = _bad(tmp_path, text, "good.ini")
+    bad = _bad(tmp_path, text.replace("listen = 127.0.0.1:0", "listen = " + listen))
+    assert run_agon(agon_bin, "check-config", bad).returncode == 1
+    r = run_agon(agon_bin, "serve", "--config", good, "--listen", listen, timeout=15)
+    assert r.returncode != 0, r
+    assert "listening" not in r.stdout
+    assert "listen address '%s' is not HOST:PORT" % listen in r.stderr, r.stderr

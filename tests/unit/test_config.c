@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "util/listen.h"
 
 static char path[256];
 
@@ -26,6 +27,17 @@ static void expect_error(const char *text, int line, const char *want) {
   CHECK(strstr(err, want) != NULL);
   if (strncmp(err, prefix, strlen(prefix)) || !strstr(err, want))
     fprintf(stderr, "  got: %s\n  want: %s...%s\n", err, prefix, want);
+  config_release(&cfg);
+}
+
+/* The text must load. */
+static void expect_ok(const char *text) {
+  struct config cfg;
+  char err[512] = "";
+  int rc = load(text, &cfg, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc)
+    fprintf(stderr, "  rejected: %s\n", err);
   config_release(&cfg);
 }
 
@@ -100,6 +112,29 @@ int main(void) {
   expect_error("[server]\nthis line has no equals sign\n", 2, "syntax error");
   expect_error("[ratings]\nk = -1\n", 2, "k: expected");
   expect_error("[limits]\nmax_turns = lots\n", 2, "max_turns");
+
+  /* listen: the parser serve uses */
+  expect_error("[server]\nlisten = abc:def\n", 2, "listen: expected HOST:PORT");
+  expect_error("[server]\nlisten = 127.0.0.1:70000\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1\n", 2, "listen:");
+  expect_error("[server]\nlisten = :8080\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1: 80\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1:+80\n", 2, "listen:");
+  expect_error("[server]\nlisten = ::1:8080\n", 2, "listen:");
+  expect_error("[server]\nlisten = [::1:8080\n", 2, "listen:");
+  expect_ok("[server]\nlisten = [::1]:8080\n");
+  expect_ok("[server]\nlisten = localhost:0\n");
+  expect_ok("[server]\nlisten = 0.0.0.0:65535\n");
+  char host[256];
+  uint16_t port = 0;
+  CHECK(parse_listen("[::1]:8080", host, sizeof host, &port) == 0 &&
+        !strcmp(host, "::1") && port == 8080);
+  CHECK(parse_listen("127.0.0.1:0", host, sizeof host, &port) == 0 &&
+        !strcmp(host, "127.0.0.1") && port == 0);
+  CHECK(parse_listen("127.0.0.1:65536", host, sizeof host, &port) == -1);
+  CHECK(parse_listen("127.0.0.1:000080", host, sizeof host, &port) == -1);
+  CHECK(parse_listen("abcdef:1", host, 6, &port) == -1);
+  CHECK(parse_listen("abcde:1", host, 6, &port) == 0);
 
   unlink(path);
   return check_done("test_config");
