@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -310,15 +311,64 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "limits");
 }
 
+/* Whether u has the given part (which may be empty). */
+static int url_has(CURLU *u, CURLUPart what) {
+  char *s = NULL;
+  CURLUcode uc = curl_url_get(u, what, &s, 0);
+  curl_free(s);
+  return uc == CURLUE_OK;
+}
+
+/* Whether url is a base_url that libcurl will read as one: http or https,
+ * a host, a port from 1 to 65535 if any, no query or fragment (the client
+ * appends "/chat/completions"), no user or password (keys come from
+ * api_key_env), at most AGON_MAX_BASE_URL bytes. Returns 0, or -1 with
+ * what is wrong in why (whylen bytes). */
+static int check_base_url(const char *url, char *why, size_t whylen) {
+  if (strlen(url) > AGON_MAX_BASE_URL) {
+    snprintf(why, whylen, "longer than %d bytes", AGON_MAX_BASE_URL);
+    return -1;
+  }
+  CURLU *u = curl_url();
+  CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, url, 0)
+                   : CURLUE_OUT_OF_MEMORY;
+  char *scheme = NULL, *port = NULL;
+  why[0] = '\0';
+  if (uc == CURLUE_NO_HOST)
+    snprintf(why, whylen, "the URL has no host");
+  else if (uc == CURLUE_BAD_PORT_NUMBER)
+    snprintf(why, whylen, "expected a port from 1 to 65535");
+  else if (uc == CURLUE_BAD_SCHEME || uc == CURLUE_NO_SCHEME ||
+           uc == CURLUE_UNSUPPORTED_SCHEME || uc == CURLUE_BAD_SLASHES)
+    snprintf(why, whylen, "expected an http:// or https:// URL");
+  else if (uc)
+    snprintf(why, whylen, "not a valid URL (libcurl: %s)",
+             curl_url_strerror(uc));
+  else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+           (strcmp(scheme, "http") && strcmp(scheme, "https")))
+    snprintf(why, whylen, "expected an http:// or https:// URL");
+  else if (!curl_url_get(u, CURLUPART_PORT, &port, 0) && !strcmp(port, "0"))
+    snprintf(why, whylen, "expected a port from 1 to 65535");
+  else if (strpbrk(url, "?#")) /* in a parsed URL, only a query or fragment
+                                  (libcurl drops an empty fragment) */
+    snprintf(why, whylen,
+             "a query or fragment cannot be followed by /chat/completions");
+  else if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_PASSWORD))
+    snprintf(why, whylen, "no user or password in the URL (use api_key_env)");
+  curl_free(scheme);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return why[0] ? -1 : 0;
+}
+
 /* A connection key shared by [model] and [judge] sections: 1 (taken),
  * 0 (error recorded) or -1 (not a connection key). */
 static int conn_key(struct load_ctx *ctx, struct model_config *m,
                     const char *name, const char *value) {
   if (!strcmp(name, "base_url")) {
-    if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
-      return fail(ctx, ctx->line,
-                  "base_url: expected an http:// or https:// URL, got '%s'%s",
-                  value, "");
+    char why[128];
+    if (check_base_url(value, why, sizeof why))
+      return fail(ctx, ctx->line, "base_url: %s, got '%s'", why, value);
     if (set_string(&m->base_url, value))
       return 0;
     size_t n = strlen(m->base_url);

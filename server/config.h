@@ -5,7 +5,8 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define AGON_MAX_MODEL_NAME 100
+#define AGON_MAX_MODEL_NAME 100 /* bytes of a model or judge name */
+#define AGON_MAX_BASE_URL 2000  /* bytes of a base_url */
 
 /* One [model NAME] section. */
 struct model_config {

@@ -600,7 +600,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   if (!t->model_name || !t->body || !t->easy)
     goto fail;
 
-  char url[2048];
+  char url[AGON_MAX_BASE_URL + sizeof "/chat/completions"];
   if ((size_t)snprintf(url, sizeof url, "%s/chat/completions", m->base_url) >=
       sizeof url)
     goto fail;

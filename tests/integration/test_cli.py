@@ -99,6 +99,10 @@ BAD_CASES = {
                           "listen = abc:def"),
     "listen_port_over_65535": (GOOD.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:70000"),
                                "listen = 127.0.0.1:70000"),
+    "base_url_no_host": (GOOD + "base_url = http://   ; no host\n", "; no host"),
+    "base_url_ftp": (GOOD + "base_url = ftp://x\n", "base_url = ftp://x"),
+    "base_url_port_over_65535": (GOOD + "base_url = http://127.0.0.1:70000/v1\n",
+                                 "base_url = http://127.0.0.1:70000/v1"),
     "listen_v6_without_brackets": (GOOD.replace("listen = 127.0.0.1:0", "listen = ::1:8080"),
                                    "listen = ::1:8080"),
 }
@@ -175,3 +179,11 @@ def test_serve_reads_listen_as_check_config_does(agon_bin, tmp_path, listen):
     assert r.returncode != 0, r
     assert "listening" not in r.stdout
     assert "listen address '%s' is not HOST:PORT" % listen in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("url", ["https://api.openai.com/v1", "http://[::1]:8000/v1/",
+                                 "http://localhost:65535", "HTTPS://Example.org/openai/v1"])
+def test_check_config_accepts_base_url(agon_bin, tmp_path, url):
+    text = GOOD.format(db=tmp_path / "x.db") + "base_url = %s\n" % url
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r

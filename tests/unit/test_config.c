@@ -125,6 +125,26 @@ int main(void) {
   expect_ok("[server]\nlisten = [::1]:8080\n");
   expect_ok("[server]\nlisten = localhost:0\n");
   expect_ok("[server]\nlisten = 0.0.0.0:65535\n");
+  /* base_url: read by libcurl's URL parser */
+  expect_error("[model m]\nbase_url = http://\n", 2, "base_url: the URL has no host");
+  expect_error("[model m]\nbase_url = https://:443/v1\n", 2, "no host");
+  expect_error("[model m]\nbase_url = ftp://x\n", 2,
+               "base_url: expected an http:// or https:// URL");
+  expect_error("[model m]\nbase_url = api.openai.com/v1\n", 2, "http://");
+  expect_error("[model m]\nbase_url = http://x:70000/v1\n", 2,
+               "expected a port from 1 to 65535");
+  expect_error("[model m]\nbase_url = http://x:0/v1\n", 2, "port");
+  expect_error("[model m]\nbase_url = http://x:port/v1\n", 2, "port");
+  expect_error("[model m]\nbase_url = http://a b/v1\n", 2, "not a valid URL");
+  expect_error("[model m]\nbase_url = http://x/v1?key=1\n", 2, "query");
+  expect_error("[model m]\nbase_url = http://x/v1#\n", 2, "fragment");
+  expect_error("[model m]\nbase_url = http://me:pw@x/v1\n", 2, "password");
+  expect_error("[judge j]\nbase_url = http://\n", 2, "no host");
+  expect_ok("[model m]\nbase_url = https://api.openai.com/v1\n");
+  expect_ok("[model m]\nbase_url = http://[::1]:8000/v1/\n");
+  expect_ok("[model m]\nbase_url = HTTP://Localhost:65535\n");
+  expect_ok("[judge j]\nbase_url = http://127.0.0.1:1/v1\n");
+
   char host[256];
   uint16_t port = 0;
   CHECK(parse_listen("[::1]:8080", host, sizeof host, &port) == 0 &&
