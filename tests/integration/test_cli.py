@@ -187,3 +187,64 @@ def test_check_config_accepts_base_url(agon_bin, tmp_path, url):
     text = GOOD.format(db=tmp_path / "x.db") + "base_url = %s\n" % url
     r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
     assert r.returncode == 0, r
+
+
+MAX_LINE = 4096   # bytes of a config line (AGON_CONFIG_MAX_LINE)
+
+
+def words_line(length):
+    """An identity_words line of exactly length bytes."""
+    head = "identity_words = "
+    words, n = [], len(head)
+    while n < length:
+        w = "w%d" % len(words)
+        words.append(w)
+        n += len(w) + (1 if len(words) > 1 else 0)
+    line = head + ",".join(words)
+    return line[:length]
+
+
+@pytest.mark.parametrize("length", [300, MAX_LINE])
+def test_check_config_accepts_long_lines(agon_bin, tmp_path, length):
+    line = words_line(length)
+    assert len(line) == length
+    text = GOOD.format(db=tmp_path / "x.db").replace("k = 4", "k = 4\n" + line)
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize("length", [MAX_LINE + 1, 3 * MAX_LINE])
+def test_check_config_reports_a_long_line_at_its_line(agon_bin, tmp_path, length):
+    line = words_line(length)
+    # a long comment before it must not shift the line numbers
+    text = GOOD.format(db=tmp_path / "x.db").replace(
+        "k = 4", "; " + "c" * 3000 + "\nk = 4\n" + line) + "colour = blue\n"
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p)
+    assert r.returncode == 1, r
+    want = "%s:%d: line is longer than %d bytes" % (p, line_of(text, "identity_words"), MAX_LINE)
+    assert want in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("length", [44, 60, 99, 100])
+def test_check_config_accepts_long_model_names(agon_bin, tmp_path, length):
+    name = ("model-%d-" % length + "x" * length)[:length]
+    twin = name[:-1] + "y"   # the same first 49 bytes and more
+    text = GOOD.format(db=tmp_path / "x.db") + (
+        "\n[model %s]\nbase_url = http://127.0.0.1:9/v1\n"
+        "[model %s]\nbase_url = http://127.0.0.1:9/v1\n" % (name, twin))
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+    assert "(4 models, 4 enabled)" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("section", ["model", "judge"])
+@pytest.mark.parametrize("length", [101, 300])
+def test_check_config_rejects_a_long_name_at_its_line(agon_bin, tmp_path, section, length):
+    header = "[%s %s]" % (section, "n" * length)
+    text = GOOD.format(db=tmp_path / "x.db") + "\n%s\nbase_url = http://127.0.0.1:9/v1\n" % header
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p)
+    assert r.returncode == 1, r
+    want = "%s:%d: the %s name is longer than 100 bytes" % (p, line_of(text, header), section)
+    assert want in r.stderr, r.stderr

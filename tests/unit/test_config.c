@@ -41,7 +41,11 @@ static void expect_ok(const char *text) {
   config_release(&cfg);
 }
 
+/* Filler for long lines and names. */
+static char many[3 * AGON_CONFIG_MAX_LINE];
+
 int main(void) {
+  memset(many, 'm', sizeof many - 1);
   snprintf(path, sizeof path, "/tmp/agon-test-config-%d.ini", (int)getpid());
   setenv("AGON_TEST_KEY", "sk-test-123", 1);
   unsetenv("AGON_TEST_UNSET");
@@ -144,6 +148,99 @@ int main(void) {
   expect_ok("[model m]\nbase_url = http://[::1]:8000/v1/\n");
   expect_ok("[model m]\nbase_url = HTTP://Localhost:65535\n");
   expect_ok("[judge j]\nbase_url = http://127.0.0.1:1/v1\n");
+  {
+    char text[2100 + 64];
+    snprintf(text, sizeof text, "[model m]\nbase_url = http://x/%0*d\n",
+             AGON_MAX_BASE_URL - 9, 0);
+    expect_ok(text);
+    snprintf(text, sizeof text, "[model m]\nbase_url = http://x/%0*d\n",
+             AGON_MAX_BASE_URL - 8, 0);
+    expect_error(text, 2, "base_url: longer than 2000 bytes");
+  }
+
+
+  /* Lines up to AGON_CONFIG_MAX_LINE bytes; longer ones at their line. */
+  {
+    static char text[3 * AGON_CONFIG_MAX_LINE];
+    const char *key = "identity_words = ";
+    size_t fill = AGON_CONFIG_MAX_LINE - strlen(key) - strlen(",last");
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last\nk = 5\n", key,
+             (int)fill, many);
+    CHECK(load(text, &cfg, err, sizeof err) == 0);
+    CHECK(cfg.n_identity_words == 2 && cfg.elo_k == 5);
+    if (cfg.n_identity_words == 2)
+      CHECK_STR(cfg.identity_words[1], "last");
+    config_release(&cfg);
+    /* the same with CRLF line endings, and no ending on the last line */
+    snprintf(text, sizeof text, "[ratings]\r\n%s%.*s,last\r\nk = 5", key,
+             (int)fill, many);
+    expect_ok(text);
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last\n", key,
+             (int)fill + 1, many);
+    expect_error(text, 2, "line is longer than 4096 bytes");
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last", key,
+             (int)fill + 1, many);
+    expect_error(text, 2, "line is longer than 4096 bytes");
+    /* after other long lines, at its own line */
+    snprintf(text, sizeof text,
+             "[server]\n; %.*s\nlisten = 127.0.0.1:1\n[ratings]\n"
+             "identity_words = %.*s\n[limits]\nmax_turns = x\n",
+             AGON_CONFIG_MAX_LINE - 2, many, AGON_CONFIG_MAX_LINE, many);
+    expect_error(text, 5, "line is longer than 4096 bytes");
+    /* and the lines after a long one keep their numbers */
+    snprintf(text, sizeof text, "[ratings]\nidentity_words = %.*s\n"
+             "k = 1\nbogus = 1\n", 3000, many);
+    expect_error(text, 4, "unknown key 'bogus'");
+  }
+
+  /* Model and judge names up to AGON_MAX_MODEL_NAME bytes (libinih cuts
+   * section names to 49 bytes); longer ones at their line. */
+  {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[model %.60s]\nbase_url = http://a\n"
+             "[model %.99s]\nbase_url = http://b\n"
+             "[model %.100s]\nbase_url = http://c\n"
+             "[model %.59sx]\nbase_url = http://d\n"
+             "[judge %.100s]\nbase_url = http://e\n",
+             many, many, many, many, many);
+    rc = load(text, &cfg, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc)
+      fprintf(stderr, "  %s\n", err);
+    char name[128];
+    snprintf(name, sizeof name, "%.60s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://a") && !strcmp(m->upstream, name));
+    snprintf(name, sizeof name, "%.99s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://b"));
+    snprintf(name, sizeof name, "%.100s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://c"));
+    snprintf(name, sizeof name, "%.59sx", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://d"));
+    const struct judge_config *j = config_find_judge(&cfg, name);
+    CHECK(j == NULL && cfg.n_models == 4 && cfg.n_judges == 1);
+    config_release(&cfg);
+
+    snprintf(text, sizeof text, "[model %.60s]\nbase_url = http://a\n"
+             "[model %.60s]\nbase_url = http://b\n", many, many);
+    expect_error(text, 3, "defined twice");
+    snprintf(text, sizeof text, "[model a]\nbase_url = http://a\n\n"
+             "[model %.101s]\nbase_url = http://b\n", many);
+    expect_error(text, 4, "the model name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[server]\n[model %.200s]\n[limits]\n", many);
+    expect_error(text, 2, "the model name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[judge %.101s]\nbase_url = http://b\n", many);
+    expect_error(text, 1, "the judge name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[model %.60s]\n", many);
+    expect_error(text, 1, "has no base_url");
+    expect_error("[model ]\nbase_url = http://a\n", 1, "the model name is empty");
+    expect_error("[model a\"b]\nbase_url = http://a\n", 1,
+                 "the model name has a control character");
+  }
 
   char host[256];
   uint16_t port = 0;
