@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "util/listen.h"
+#include "util/util.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -193,6 +194,10 @@ static char *reader(char *str, int num, void *stream) {
     return NULL;
   }
   const char *h = ctx->section;
+  if (!utf8_valid(h, strlen(h))) {
+    fail(ctx, ctx->line, "the section name is not valid UTF-8");
+    return NULL;
+  }
   const char *kind = !strncmp(h, "model ", 6)   ? "model"
                      : !strncmp(h, "judge ", 6) ? "judge"
                                                 : NULL;
@@ -624,10 +629,12 @@ static int read_prompt_file(struct load_ctx *ctx, const char *value,
   fclose(f);
   if (!text)
     return 0;
-  if (more || n == 0) {
+  if (more || n == 0 || !utf8_valid(text, n)) {
     free(text);
     return fail(ctx, ctx->line, "prompt_file: '%s' is %s", path,
-                more ? "larger than 64 KiB" : "empty");
+                more       ? "larger than 64 KiB"
+                : n == 0   ? "empty"
+                           : "not valid UTF-8");
   }
   free(*out);
   *out = text;
@@ -707,6 +714,10 @@ static int handler(void *user, const char *cut_section, const char *name,
   if (ctx->failed)
     return 0;
   const char *section = whole_section(ctx, cut_section);
+  if (!utf8_valid(name, strlen(name)))
+    return fail(ctx, ctx->line, "the key is not valid UTF-8");
+  if (!utf8_valid(value, strlen(value)))
+    return fail(ctx, ctx->line, "%s: the value is not valid UTF-8", name);
   if (strncmp(section, "model ", 6))
     ctx->model = NULL;
   if (strncmp(section, "judge ", 6))

@@ -92,3 +92,40 @@ size_t utf8_length(const char *s, size_t len) {
       n++;
   return n;
 }
+
+int utf8_valid(const char *s, size_t len) {
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  while (p < end) {
+    unsigned c = *p;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
+    if (c < 0x80) {
+      p++;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      if (c == 0xE0)
+        lo = 0xA0; /* overlong */
+      else if (c == 0xED)
+        hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      if (c == 0xF0)
+        lo = 0x90; /* overlong */
+      else if (c == 0xF4)
+        hi = 0x8F; /* above U+10FFFF */
+    } else {
+      return 0;
+    }
+    if ((size_t)(end - p) <= n || p[1] < lo || p[1] > hi)
+      return 0;
+    for (size_t i = 2; i <= n; i++)
+      if ((p[i] & 0xC0) != 0x80)
+        return 0;
+    p += n + 1;
+  }
+  return 1;
+}

@@ -34,6 +34,10 @@ void log_msg(const char *level, const char *fmt, ...)
 #define log_warn(...) log_msg("warn", __VA_ARGS__)
 #define log_error(...) log_msg("error", __VA_ARGS__)
 
+/* Whether s (len bytes) is valid UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int utf8_valid(const char *s, size_t len);
+
 /* Number of Unicode code points in valid UTF-8 text. */
 size_t utf8_length(const char *s, size_t len);
 

@@ -248,3 +248,35 @@ def test_check_config_rejects_a_long_name_at_its_line(agon_bin, tmp_path, sectio
     assert r.returncode == 1, r
     want = "%s:%d: the %s name is longer than 100 bytes" % (p, line_of(text, header), section)
     assert want in r.stderr, r.stderr
+
+
+UTF8_CASES = {
+    # name: (bytes to add to GOOD, the bytes of the line the error must name)
+    "model_name": (b"\n[model caf\xe9]\nbase_url = http://127.0.0.1:9/v1\n", b"[model caf\xe9]"),
+    "judge_name": (b"\n[judge j\xc3]\nbase_url = http://127.0.0.1:9/v1\n", b"[judge j\xc3]"),
+    "alias": (b"aliases = beta, b\xeata\n", b"aliases = "),
+    "value": (b"model = \xed\xa0\x80\n", b"model = \xed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UTF8_CASES))
+def test_check_config_rejects_invalid_utf8_at_its_line(agon_bin, tmp_path, case):
+    extra, needle = UTF8_CASES[case]
+    data = GOOD.format(db=tmp_path / "x.db").encode() + extra
+    line = [i for i, l in enumerate(data.split(b"\n"), 1) if needle in l][0]
+    p = tmp_path / "bad.ini"
+    p.write_bytes(data)
+    r = run_agon(agon_bin, "check-config", str(p))
+    assert r.returncode == 1, r
+    assert "%s:%d: " % (p, line) in r.stderr, r.stderr
+    assert "not valid UTF-8" in r.stderr, r.stderr
+
+
+def test_check_config_accepts_utf8_names_and_latin1_comments(agon_bin, tmp_path):
+    data = GOOD.format(db=tmp_path / "x.db").encode() + (
+        "\n[model café-模型]   ; ünïcode\nbase_url = http://127.0.0.1:9/v1\n"
+        "aliases = crème, 🤖\n".encode() + b"; caf\xe9 (Latin-1, in a comment)\n")
+    p = tmp_path / "good.ini"
+    p.write_bytes(data)
+    r = run_agon(agon_bin, "check-config", str(p))
+    assert r.returncode == 0, r

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "config.h"
 #include "util/listen.h"
+#include "util/util.h"
 
 static char path[256];
 
@@ -240,6 +241,53 @@ int main(void) {
     expect_error("[model ]\nbase_url = http://a\n", 1, "the model name is empty");
     expect_error("[model a\"b]\nbase_url = http://a\n", 1,
                  "the model name has a control character");
+  }
+
+  /* Invalid UTF-8 in names and values, at its line; comments are free. */
+  expect_error("[server]\n[model caf\xe9]\nbase_url = http://x\n", 2,
+               "the section name is not valid UTF-8");
+  expect_error("[judge j\xc3]\n", 1, "the section name is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\naliases = caf\xc3\n", 3,
+               "aliases: the value is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\naliases = a,\n  b\xff\n", 4,
+               "aliases: the value is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\nmodel = \xc0\xaf" "x\n", 3,
+               "model: the value is not valid UTF-8"); /* overlong '/' */
+  expect_error("[model m]\nbase_url = http://x\nmodel = \xed\xa0\x80\n", 3,
+               "not valid UTF-8"); /* a surrogate */
+  expect_error("[ratings]\nidentity_words = \xf4\x90\x80\x80\n", 2,
+               "not valid UTF-8"); /* above U+10FFFF */
+  expect_error("[model m]\nbase_url = http://x/\xe2\x82\n", 2,
+               "base_url: the value is not valid UTF-8");
+  expect_error("[server]\nlist\xff" "en = 1\n", 2, "the key is not valid UTF-8");
+  rc = load("; caf\xe9\n"
+            "[model caf\xc3\xa9-\xe6\xa8\xa1\xe5\x9e\x8b]   ; \xff\n"
+            "base_url = http://x     ; caf\xe9\n"
+            "aliases = cr\xc3\xa8me, \xf0\x9f\xa4\x96\n",
+            &cfg, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc)
+    fprintf(stderr, "  %s\n", err);
+  m = config_find_model(&cfg, "caf\xc3\xa9-\xe6\xa8\xa1\xe5\x9e\x8b");
+  CHECK(m && m->n_aliases == 2 && !strcmp(m->aliases[1], "\xf0\x9f\xa4\x96"));
+  config_release(&cfg);
+  CHECK(utf8_valid("", 0) && utf8_valid("a\xc2\x80\xdf\xbf", 5));
+  CHECK(utf8_valid("\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 14));
+  CHECK(!utf8_valid("\xc1\xbf", 2) && !utf8_valid("\xe0\x9f\xbf", 3));
+  CHECK(!utf8_valid("\xf0\x8f\xbf\xbf", 4) && !utf8_valid("\xf5\x80\x80\x80", 4));
+  CHECK(!utf8_valid("\x80", 1) && !utf8_valid("\xe2\x82" "a", 3));
+  CHECK(!utf8_valid("\xe2\x82\xac", 2) && utf8_valid("\xe2\x82\xac", 3));
+
+  {
+    char prompt[300], text[600];
+    snprintf(prompt, sizeof prompt, "%s.prompt", path);
+    FILE *f = fopen(prompt, "w");
+    fputs("Judge the answers. Na\xefve.\n", f);
+    fclose(f);
+    snprintf(text, sizeof text,
+             "[judge j]\nbase_url = http://x\nprompt_file = %s\n", prompt);
+    expect_error(text, 3, "is not valid UTF-8");
+    unlink(prompt);
   }
 
   char host[256];
