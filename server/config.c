@@ -1,13 +1,19 @@
 #include "config.h"
 
+#include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "util/listen.h"
+#include "util/util.h"
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -51,6 +57,27 @@ void config_init(struct config *cfg) {
   cfg->admin_failures_per_minute = 10;
 }
 
+/* libinih reads each line into one buffer before it looks at it. Debian's
+ * build (libinih 55) takes the buffer's size at run time: on the heap
+ * (ini_use_stack = 0), of ini_initial_alloc bytes that do not grow
+ * (ini_allow_realloc = 0; a growing buffer would be filled by several
+ * reader calls per line). So the reader hands over whole lines of up to
+ * AGON_CONFIG_MAX_LINE bytes, +3 for "\r\n" and the NUL. The first error
+ * ends the parse. What cannot be changed at run time: section names are
+ * cut to 49 bytes (MAX_SECTION is compiled in), so the reader keeps the
+ * whole header line, and handlers read the section from there. */
+static pthread_once_t inih_once = PTHREAD_ONCE_INIT;
+
+static void inih_setup(void) {
+#ifdef AGON_INIH_RUNTIME_OPTIONS
+  ini_use_stack = 0;
+  ini_allow_realloc = 0;
+  ini_initial_alloc = AGON_CONFIG_MAX_LINE + 3;
+  ini_max_line = AGON_CONFIG_MAX_LINE + 3;
+  ini_stop_on_first_error = 1;
+#endif
+}
+
 /* Parser state: libinih does not report line numbers to the handler, so
  * our reader counts the lines it hands over, and remembers where the
  * latest section header was. */
@@ -59,43 +86,149 @@ struct load_ctx {
   FILE *f;
   const char *file;
   int line;            /* line number of the line last read */
+  int in_key;          /* a key line since the latest header: an indented
+                          line now continues its value, as in libinih */
   int section_line;    /* line of the latest "[...]" */
-  char section[128];   /* section the current model was created for */
+  char *section;       /* its name, whole (libinih's may be cut) */
   struct model_config *model; /* model being filled, NULL elsewhere */
   struct judge_config *judge; /* judge being filled, NULL elsewhere */
   char *err;
   size_t errlen;
   int failed;
-  struct {
-    char name[128];
+  struct header {
+    char *name;
     int line;
-  } headers[256];      /* every section header, for sections with no keys */
+  } *headers;          /* every section header, for sections with no keys */
   size_t n_headers;
 };
 
-static char *reader(char *str, int num, void *stream) {
-  struct load_ctx *ctx = stream;
-  char *r = fgets(str, num, ctx->f);
-  if (r) {
-    ctx->line++;
-    const char *p = r;
-    while (*p == ' ' || *p == '\t')
-      p++;
-    if (*p == '[') {
-      ctx->section_line = ctx->line;
-      const char *end = strchr(p, ']');
-      if (end && ctx->n_headers < sizeof ctx->headers / sizeof ctx->headers[0]) {
-        snprintf(ctx->headers[ctx->n_headers].name,
-                 sizeof ctx->headers[0].name, "%.*s", (int)(end - p - 1), p + 1);
-        ctx->headers[ctx->n_headers++].line = ctx->line;
-      }
-    }
-  }
-  return r;
-}
-
 static int fail(struct load_ctx *ctx, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* What is wrong with s as a model or judge name, or NULL. */
+static const char *bad_name(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0)
+    return "is empty";
+  if (n > AGON_MAX_MODEL_NAME)
+    return "is longer than " STR(AGON_MAX_MODEL_NAME) " bytes";
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
+      return "has a control character, '\"' or '\\'";
+  return NULL;
+}
+
+/* Note a section header, name (n bytes), read at the current line.
+ * Returns 0, or -1 when out of memory. */
+static int add_header(struct load_ctx *ctx, const char *name, size_t n) {
+  struct header *h =
+      realloc(ctx->headers, (ctx->n_headers + 1) * sizeof *h);
+  if (!h)
+    return -1;
+  ctx->headers = h;
+  h = &h[ctx->n_headers];
+  h->name = strndup(name, n);
+  if (!h->name)
+    return -1;
+  h->line = ctx->line;
+  ctx->n_headers++;
+  ctx->section = h->name;
+  ctx->section_line = ctx->line;
+  return 0;
+}
+
+/* libinih's fgets-like reader: one whole line of the file into str (num
+ * bytes), or NULL at the end, after an error, or for a line that is too
+ * long or holds a NUL byte (the error is recorded). Section headers are
+ * recognised as libinih does: after a byte order mark on the first line
+ * and blanks, a '[' that does not continue a value; the name ends at the
+ * first ']'. */
+static char *reader(char *str, int num, void *stream) {
+  struct load_ctx *ctx = stream;
+  if (ctx->failed || num < 3)
+    return NULL;
+  size_t max = AGON_CONFIG_MAX_LINE;
+  if ((size_t)num - 3 < max)
+    max = (size_t)num - 3; /* a libinih whose buffer is fixed smaller */
+  size_t n = 0;
+  while (n < max + 2) {
+    int c = getc(ctx->f);
+    if (c == EOF)
+      break;
+    str[n++] = (char)c;
+    if (c == '\n')
+      break;
+  }
+  if (ferror(ctx->f)) {
+    fail(ctx, ctx->line + 1, "cannot read: %s", strerror(errno));
+    return NULL;
+  }
+  if (n == 0)
+    return NULL;
+  str[n] = '\0';
+  ctx->line++;
+  size_t len = n;
+  if (len && str[len - 1] == '\n')
+    len--;
+  if (len && str[len - 1] == '\r')
+    len--;
+  if (len > max) {
+    fail(ctx, ctx->line, "line is longer than %zu bytes", max);
+    return NULL;
+  }
+  if (memchr(str, '\0', n)) {
+    fail(ctx, ctx->line, "line holds a NUL byte");
+    return NULL;
+  }
+  const char *p = str;
+  if (ctx->line == 1 && !strncmp(p, "\xEF\xBB\xBF", 3))
+    p += 3;
+  while (isspace((unsigned char)*p))
+    p++;
+  if (!*p || *p == ';' || *p == '#' || (ctx->in_key && p > str))
+    return str; /* blank, comment, or the value goes on */
+  if (*p != '[') {
+    ctx->in_key = 1;
+    return str;
+  }
+  ctx->in_key = 0;
+  const char *end = strchr(p, ']');
+  if (!end) { /* a syntax error for libinih; the name for messages */
+    end = str + len;
+    while (end > p + 1 && isspace((unsigned char)end[-1]))
+      end--;
+  }
+  if (add_header(ctx, p + 1, (size_t)(end - p - 1))) {
+    fail(ctx, ctx->line, "out of memory");
+    return NULL;
+  }
+  const char *h = ctx->section;
+  if (!utf8_valid(h, strlen(h))) {
+    fail(ctx, ctx->line, "the section name is not valid UTF-8");
+    return NULL;
+  }
+  const char *kind = !strncmp(h, "model ", 6)   ? "model"
+                     : !strncmp(h, "judge ", 6) ? "judge"
+                                                : NULL;
+  const char *why = kind ? bad_name(h + 6 + strspn(h + 6, " ")) : NULL;
+  if (why) {
+    fail(ctx, ctx->line, "the %s name %s", kind, why);
+    return NULL;
+  }
+  return str;
+}
+
+/* The whole name of the section libinih passes as section, which it may
+ * have cut. */
+static const char *whole_section(const struct load_ctx *ctx,
+                                 const char *section) {
+  if (ctx->section && !strncmp(ctx->section, section, strlen(section)))
+    return ctx->section;
+  return section;
+}
 
 /* Record the first error (always returns 0, inih's "stop" value). */
 static int fail(struct load_ctx *ctx, int line, const char *fmt, ...) {
@@ -141,16 +274,6 @@ static int parse_bool(const char *v, int *out) {
   else
     return -1;
   return 0;
-}
-
-static int valid_name(const char *s) {
-  size_t n = strlen(s);
-  if (n == 0 || n > AGON_MAX_MODEL_NAME)
-    return 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-    if (*p < 0x20 || *p == 0x7f || *p == '"' || *p == '\\')
-      return 0;
-  return 1;
 }
 
 static int set_string(char **dst, const char *v) {
@@ -212,8 +335,12 @@ static int handle_server(struct load_ctx *ctx, const char *name,
                          const char *value) {
   struct config *cfg = ctx->cfg;
   if (!strcmp(name, "listen")) {
-    if (!strrchr(value, ':'))
-      return fail(ctx, ctx->line, "listen: expected HOST:PORT, got '%s'%s",
+    char host[256];
+    uint16_t port;
+    if (parse_listen(value, host, sizeof host, &port))
+      return fail(ctx, ctx->line,
+                  "listen: expected HOST:PORT or [IPV6]:PORT with a port "
+                  "from 0 to 65535, got '%s'%s",
                   value, "");
     return set_string(&cfg->listen, value) == 0;
   }
@@ -325,15 +452,64 @@ static int handle_limits(struct load_ctx *ctx, const char *name,
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, "limits");
 }
 
+/* Whether u has the given part (which may be empty). */
+static int url_has(CURLU *u, CURLUPart what) {
+  char *s = NULL;
+  CURLUcode uc = curl_url_get(u, what, &s, 0);
+  curl_free(s);
+  return uc == CURLUE_OK;
+}
+
+/* Whether url is a base_url that libcurl will read as one: http or https,
+ * a host, a port from 1 to 65535 if any, no query or fragment (the client
+ * appends "/chat/completions"), no user or password (keys come from
+ * api_key_env), at most AGON_MAX_BASE_URL bytes. Returns 0, or -1 with
+ * what is wrong in why (whylen bytes). */
+static int check_base_url(const char *url, char *why, size_t whylen) {
+  if (strlen(url) > AGON_MAX_BASE_URL) {
+    snprintf(why, whylen, "longer than %d bytes", AGON_MAX_BASE_URL);
+    return -1;
+  }
+  CURLU *u = curl_url();
+  CURLUcode uc = u ? curl_url_set(u, CURLUPART_URL, url, 0)
+                   : CURLUE_OUT_OF_MEMORY;
+  char *scheme = NULL, *port = NULL;
+  why[0] = '\0';
+  if (uc == CURLUE_NO_HOST)
+    snprintf(why, whylen, "the URL has no host");
+  else if (uc == CURLUE_BAD_PORT_NUMBER)
+    snprintf(why, whylen, "expected a port from 1 to 65535");
+  else if (uc == CURLUE_BAD_SCHEME || uc == CURLUE_NO_SCHEME ||
+           uc == CURLUE_UNSUPPORTED_SCHEME || uc == CURLUE_BAD_SLASHES)
+    snprintf(why, whylen, "expected an http:// or https:// URL");
+  else if (uc)
+    snprintf(why, whylen, "not a valid URL (libcurl: %s)",
+             curl_url_strerror(uc));
+  else if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+           (strcmp(scheme, "http") && strcmp(scheme, "https")))
+    snprintf(why, whylen, "expected an http:// or https:// URL");
+  else if (!curl_url_get(u, CURLUPART_PORT, &port, 0) && !strcmp(port, "0"))
+    snprintf(why, whylen, "expected a port from 1 to 65535");
+  else if (strpbrk(url, "?#")) /* in a parsed URL, only a query or fragment
+                                  (libcurl drops an empty fragment) */
+    snprintf(why, whylen,
+             "a query or fragment cannot be followed by /chat/completions");
+  else if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_PASSWORD))
+    snprintf(why, whylen, "no user or password in the URL (use api_key_env)");
+  curl_free(scheme);
+  curl_free(port);
+  curl_url_cleanup(u);
+  return why[0] ? -1 : 0;
+}
+
 /* A connection key shared by [model] and [judge] sections: 1 (taken),
  * 0 (error recorded) or -1 (not a connection key). */
 static int conn_key(struct load_ctx *ctx, struct model_config *m,
                     const char *name, const char *value) {
   if (!strcmp(name, "base_url")) {
-    if (strncmp(value, "http://", 7) && strncmp(value, "https://", 8))
-      return fail(ctx, ctx->line,
-                  "base_url: expected an http:// or https:// URL, got '%s'%s",
-                  value, "");
+    char why[128];
+    if (check_base_url(value, why, sizeof why))
+      return fail(ctx, ctx->line, "base_url: %s, got '%s'", why, value);
     if (set_string(&m->base_url, value))
       return 0;
     size_t n = strlen(m->base_url);
@@ -385,15 +561,11 @@ static int conn_key(struct load_ctx *ctx, struct model_config *m,
 static int handle_model(struct load_ctx *ctx, const char *section,
                         const char *name, const char *value) {
   struct config *cfg = ctx->cfg;
-  if (!ctx->model || strcmp(ctx->section, section) ||
-      ctx->model->line != ctx->section_line) {
-    const char *mname = section + 6; /* after "model " */
+  if (!ctx->model || ctx->model->line != ctx->section_line) {
+    const char *mname = section + 6; /* after "model "; the reader
+                                        checked the name */
     while (*mname == ' ')
       mname++;
-    if (!valid_name(mname))
-      return fail(ctx, ctx->section_line,
-                  "[%s]: a model name is 1 to 100 printable characters%s",
-                  section, "");
     if (config_find_model(cfg, mname))
       return fail(ctx, ctx->section_line, "model '%s' is defined twice%s",
                   mname, "");
@@ -406,7 +578,6 @@ static int handle_model(struct load_ctx *ctx, const char *section,
     if (config_add_model(cfg, &m))
       return 0;
     ctx->model = &cfg->models[cfg->n_models - 1];
-    snprintf(ctx->section, sizeof ctx->section, "%s", section);
   }
   struct model_config *m = ctx->model;
   int r = conn_key(ctx, m, name, value);
@@ -479,10 +650,12 @@ static int read_prompt_file(struct load_ctx *ctx, const char *value,
   fclose(f);
   if (!text)
     return 0;
-  if (more || n == 0) {
+  if (more || n == 0 || !utf8_valid(text, n)) {
     free(text);
     return fail(ctx, ctx->line, "prompt_file: '%s' is %s", path,
-                more ? "larger than 64 KiB" : "empty");
+                more       ? "larger than 64 KiB"
+                : n == 0   ? "empty"
+                           : "not valid UTF-8");
   }
   free(*out);
   *out = text;
@@ -492,15 +665,11 @@ static int read_prompt_file(struct load_ctx *ctx, const char *value,
 static int handle_judge(struct load_ctx *ctx, const char *section,
                         const char *name, const char *value) {
   struct config *cfg = ctx->cfg;
-  if (!ctx->judge || strcmp(ctx->section, section) ||
-      ctx->judge->line != ctx->section_line) {
-    const char *jname = section + 6; /* after "judge " */
+  if (!ctx->judge || ctx->judge->line != ctx->section_line) {
+    const char *jname = section + 6; /* after "judge "; the reader
+                                        checked the name */
     while (*jname == ' ')
       jname++;
-    if (!valid_name(jname))
-      return fail(ctx, ctx->section_line,
-                  "[%s]: a judge name is 1 to 100 printable characters%s",
-                  section, "");
     if (config_find_judge(cfg, jname))
       return fail(ctx, ctx->section_line, "judge '%s' is defined twice%s",
                   jname, "");
@@ -521,7 +690,6 @@ static int handle_judge(struct load_ctx *ctx, const char *section,
     j->concurrency = 4;
     j->line = ctx->section_line;
     ctx->judge = j;
-    snprintf(ctx->section, sizeof ctx->section, "%s", section);
   }
   struct judge_config *j = ctx->judge;
   int r = conn_key(ctx, &j->conn, name, value);
@@ -561,11 +729,16 @@ static int handle_judge(struct load_ctx *ctx, const char *section,
   return fail(ctx, ctx->line, "unknown key '%s' in [%s]", name, section);
 }
 
-static int handler(void *user, const char *section, const char *name,
+static int handler(void *user, const char *cut_section, const char *name,
                    const char *value) {
   struct load_ctx *ctx = user;
   if (ctx->failed)
     return 0;
+  const char *section = whole_section(ctx, cut_section);
+  if (!utf8_valid(name, strlen(name)))
+    return fail(ctx, ctx->line, "the key is not valid UTF-8");
+  if (!utf8_valid(value, strlen(value)))
+    return fail(ctx, ctx->line, "%s: the value is not valid UTF-8", name);
   if (strncmp(section, "model ", 6))
     ctx->model = NULL;
   if (strncmp(section, "judge ", 6))
@@ -588,49 +761,43 @@ static int handler(void *user, const char *section, const char *name,
 int config_load(struct config *cfg, const char *file, char *err,
                 size_t errlen) {
   struct load_ctx ctx = {0};
+  int rc = -1;
   ctx.cfg = cfg;
   ctx.file = file;
   ctx.err = err;
   ctx.errlen = errlen;
+  pthread_once(&inih_once, inih_setup);
   ctx.f = fopen(file, "r");
   if (!ctx.f) {
     snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
     return -1;
   }
-  int rc = ini_parse_stream(reader, &ctx, handler, &ctx);
+  int parsed = ini_parse_stream(reader, &ctx, handler, &ctx);
   fclose(ctx.f);
-  if (rc != 0) {
-    if (!ctx.failed)
-      snprintf(err, errlen, "%s:%d: syntax error", file, rc > 0 ? rc : ctx.line);
-    return -1;
+  if (ctx.failed)
+    goto out;
+  if (parsed != 0) {
+    snprintf(err, errlen, "%s:%d: syntax error", file,
+             parsed > 0 ? parsed : ctx.line);
+    goto out;
   }
-  set_string(&cfg->path, file);
   /* sections without keys never reach the handler */
   for (size_t i = 0; i < ctx.n_headers; i++) {
     const char *h = ctx.headers[i].name;
-    if (!strncmp(h, "model ", 6)) {
-      const char *mname = h + 6;
-      while (*mname == ' ')
-        mname++;
-      if (!config_find_model(cfg, mname)) {
-        snprintf(err, errlen, "%s:%d: model '%s' has no base_url", file,
-                 ctx.headers[i].line, mname);
-        return -1;
-      }
-    } else if (!strncmp(h, "judge ", 6)) {
-      const char *jname = h + 6;
-      while (*jname == ' ')
-        jname++;
-      if (!config_find_judge(cfg, jname)) {
-        snprintf(err, errlen, "%s:%d: judge '%s' has no base_url", file,
-                 ctx.headers[i].line, jname);
-        return -1;
+    int line = ctx.headers[i].line;
+    if (!strncmp(h, "model ", 6) || !strncmp(h, "judge ", 6)) {
+      const char *name = h + 6 + strspn(h + 6, " ");
+      int model = h[0] == 'm';
+      if (model ? !config_find_model(cfg, name)
+                : !config_find_judge(cfg, name)) {
+        snprintf(err, errlen, "%s:%d: %s '%s' has no base_url", file, line,
+                 model ? "model" : "judge", name);
+        goto out;
       }
     } else if (strcmp(h, "server") && strcmp(h, "ratings") &&
                strcmp(h, "limits")) {
-      snprintf(err, errlen, "%s:%d: unknown section [%s]", file,
-               ctx.headers[i].line, h);
-      return -1;
+      snprintf(err, errlen, "%s:%d: unknown section [%s]", file, line, h);
+      goto out;
     }
   }
   for (size_t i = 0; i < cfg->n_models; i++) {
@@ -638,22 +805,29 @@ int config_load(struct config *cfg, const char *file, char *err,
     if (!m->base_url) {
       snprintf(err, errlen, "%s:%d: model '%s' has no base_url", file, m->line,
                m->name);
-      return -1;
+      goto out;
     }
     if (!m->upstream && set_string(&m->upstream, m->name))
-      return -1;
+      goto out;
   }
   for (size_t i = 0; i < cfg->n_judges; i++) {
     struct judge_config *j = &cfg->judges[i];
     if (!j->conn.base_url) {
       snprintf(err, errlen, "%s:%d: judge '%s' has no base_url", file, j->line,
                j->conn.name);
-      return -1;
+      goto out;
     }
     if (!j->conn.upstream && set_string(&j->conn.upstream, j->conn.name))
-      return -1;
+      goto out;
   }
-  return 0;
+  if (set_string(&cfg->path, file))
+    goto out;
+  rc = 0;
+out:
+  for (size_t i = 0; i < ctx.n_headers; i++)
+    free(ctx.headers[i].name);
+  free(ctx.headers);
+  return rc;
 }
 
 int config_add_model(struct config *cfg, const struct model_config *m) {

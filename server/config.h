@@ -5,7 +5,10 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#define AGON_MAX_MODEL_NAME 100
+#define AGON_MAX_MODEL_NAME 100 /* bytes of a model or judge name */
+#define AGON_MAX_BASE_URL 2000  /* bytes of a base_url */
+#define AGON_CONFIG_MAX_LINE 4096 /* bytes of a config line, without its
+                                     line ending */
 
 /* One [model NAME] section. */
 struct model_config {

@@ -628,7 +628,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
       (m->api_key && m->api_key[0] && !t->api_key))
     goto fail;
 
-  char url[2048];
+  char url[AGON_MAX_BASE_URL + sizeof "/chat/completions"];
   if ((size_t)snprintf(url, sizeof url, "%s/chat/completions", m->base_url) >=
       sizeof url)
     goto fail;

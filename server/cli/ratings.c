@@ -17,7 +17,7 @@ static const char ratings_usage[] =
     "                    [--k K] [--threads T] FILE...\n"
     "Reads battle logs in FastChat's clean-battle format (JSON array or JSON\n"
     "lines; '-' is stdin) and prints online Elo (in tstamp order) and\n"
-    "Bradley-Terry ratings with 95%% bootstrap intervals.\n"
+    "Bradley-Terry ratings with 95% bootstrap intervals.\n"
     "Malformed records are reported on stderr with their index and skipped.\n";
 
 static void report_problem(void *cls, const char *file, size_t index,

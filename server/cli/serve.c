@@ -18,6 +18,7 @@
 #include "http/server.h"
 #include "util/fdbudget.h"
 #include "util/log.h"
+#include "util/listen.h"
 #include "util/util.h"
 
 /* The demo database path; created directories as needed. */

@@ -12,6 +12,7 @@
 
 #include "battle/arena.h"
 #include "util/defer.h"
+#include "util/listen.h"
 #include "http/body.h"
 #include "http/connections.h"
 #include "http/reply.h"
@@ -42,32 +43,6 @@ struct http_server {
 #define MAX_QUERY_ARGS 64
 #define MAX_HEADER_BYTES 16384
 #define CONNECTION_MEMORY (64 * 1024)
-
-int parse_listen(const char *listen, char *host, size_t hostlen,
-                 uint16_t *port) {
-  const char *colon = strrchr(listen, ':');
-  if (!colon || colon == listen)
-    return -1;
-  const char *h = listen;
-  size_t n = (size_t)(colon - listen);
-  if (h[0] == '[') {
-    if (n < 3 || h[n - 1] != ']')
-      return -1;
-    h++;
-    n -= 2;
-  }
-  if (n >= hostlen)
-    return -1;
-  memcpy(host, h, n);
-  host[n] = '\0';
-  char *end;
-  errno = 0;
-  long p = strtol(colon + 1, &end, 10);
-  if (errno || end == colon + 1 || *end || p < 0 || p > 65535)
-    return -1;
-  *port = (uint16_t)p;
-  return 0;
-}
 
 const char *request_session(struct request *rq, int create) {
   if (rq->session[0])

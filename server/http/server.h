@@ -19,9 +19,4 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
 /* Stop accepting, close every connection, free. Accepts NULL. */
 void http_server_stop(struct http_server *s);
 
-/* Split "HOST:PORT" into host (hostlen bytes) and port; accepts
- * "[::1]:8080". Returns 0 or -1. */
-int parse_listen(const char *listen, char *host, size_t hostlen,
-                 uint16_t *port);
-
 #endif

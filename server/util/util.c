@@ -97,3 +97,14 @@ size_t utf8_char_len(const char *s, size_t n) {
     return 0;
   return len;
 }
+
+int utf8_valid(const char *s, size_t len) {
+  size_t i = 0;
+  while (i < len) {
+    size_t n = utf8_char_len(s + i, len - i);
+    if (!n)
+      return 0;
+    i += n;
+  }
+  return 1;
+}

@@ -25,6 +25,10 @@ void format_rfc3339_ms(int64_t ms, char out[32]);
  * a NUL. Returns 0, or -1 if randomness is unavailable. */
 int random_hex(char *out, size_t nbytes);
 
+/* Whether s (len bytes) is valid UTF-8 (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF). */
+int utf8_valid(const char *s, size_t len);
+
 /* Number of Unicode code points in valid UTF-8 text. */
 size_t utf8_length(const char *s, size_t len);
 

@@ -43,6 +43,15 @@ def test_help(agon_bin):
         assert word in out, "--help does not mention %s:\n%s" % (word, out)
 
 
+@pytest.mark.parametrize("args", [("--help",), ("serve", "--help"), ("ratings", "--help")])
+def test_help_texts_are_printed_as_written(agon_bin, args):
+    """Usage texts go out with fputs, so a printf escape such as %% shows."""
+    r = run_agon(agon_bin, *args)
+    assert r.returncode == 0, r
+    assert "%%" not in r.stdout, r.stdout
+    assert "95% " in r.stdout, r.stdout
+
+
 def test_unknown_command_fails(agon_bin):
     r = run_agon(agon_bin, "frobnicate")
     assert r.returncode != 0
@@ -86,6 +95,16 @@ BAD_CASES = {
                         "[model alpha]\nbase_url = http://127.0.0.1:9/v1\n"),
     "unset_key_env": (GOOD + "api_key_env = AGON_TEST_SURELY_UNSET_VAR\n",
                       "api_key_env = AGON_TEST_SURELY_UNSET_VAR"),
+    "listen_not_a_port": (GOOD.replace("listen = 127.0.0.1:0", "listen = abc:def"),
+                          "listen = abc:def"),
+    "listen_port_over_65535": (GOOD.replace("listen = 127.0.0.1:0", "listen = 127.0.0.1:70000"),
+                               "listen = 127.0.0.1:70000"),
+    "base_url_no_host": (GOOD + "base_url = http://   ; no host\n", "; no host"),
+    "base_url_ftp": (GOOD + "base_url = ftp://x\n", "base_url = ftp://x"),
+    "base_url_port_over_65535": (GOOD + "base_url = http://127.0.0.1:70000/v1\n",
+                                 "base_url = http://127.0.0.1:70000/v1"),
+    "listen_v6_without_brackets": (GOOD.replace("listen = 127.0.0.1:0", "listen = ::1:8080"),
+                                   "listen = ::1:8080"),
 }
 
 
@@ -140,3 +159,124 @@ def test_serve_refuses_bad_config(agon_bin, tmp_path):
     assert r.returncode != 0
     assert "listening" not in r.stdout
     assert "%s:%d" % (p, line_of(text, "colour = blue")) in out, out
+
+
+@pytest.mark.parametrize("listen", ["[::1]:8080", "localhost:0", "0.0.0.0:65535"])
+def test_check_config_accepts_listen(agon_bin, tmp_path, listen):
+    text = GOOD.format(db=tmp_path / "x.db").replace("listen = 127.0.0.1:0", "listen = " + listen)
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize("listen", ["abc:def", "127.0.0.1:70000", "::1:8080", "127.0.0.1: 80"])
+def test_serve_reads_listen_as_check_config_does(agon_bin, tmp_path, listen):
+    """What check-config rejects in the file, serve rejects on its command line."""
+    text = GOOD.format(db=tmp_path / "x.db")
+    good = _bad(tmp_path, text, "good.ini")
+    bad = _bad(tmp_path, text.replace("listen = 127.0.0.1:0", "listen = " + listen))
+    assert run_agon(agon_bin, "check-config", bad).returncode == 1
+    r = run_agon(agon_bin, "serve", "--config", good, "--listen", listen, timeout=15)
+    assert r.returncode != 0, r
+    assert "listening" not in r.stdout
+    assert "listen address '%s' is not HOST:PORT" % listen in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("url", ["https://api.openai.com/v1", "http://[::1]:8000/v1/",
+                                 "http://localhost:65535", "HTTPS://Example.org/openai/v1"])
+def test_check_config_accepts_base_url(agon_bin, tmp_path, url):
+    text = GOOD.format(db=tmp_path / "x.db") + "base_url = %s\n" % url
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
+MAX_LINE = 4096   # bytes of a config line (AGON_CONFIG_MAX_LINE)
+
+
+def words_line(length):
+    """An identity_words line of exactly length bytes."""
+    head = "identity_words = "
+    words, n = [], len(head)
+    while n < length:
+        w = "w%d" % len(words)
+        words.append(w)
+        n += len(w) + (1 if len(words) > 1 else 0)
+    line = head + ",".join(words)
+    return line[:length]
+
+
+@pytest.mark.parametrize("length", [300, MAX_LINE])
+def test_check_config_accepts_long_lines(agon_bin, tmp_path, length):
+    line = words_line(length)
+    assert len(line) == length
+    text = GOOD.format(db=tmp_path / "x.db").replace("k = 4", "k = 4\n" + line)
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
+@pytest.mark.parametrize("length", [MAX_LINE + 1, 3 * MAX_LINE])
+def test_check_config_reports_a_long_line_at_its_line(agon_bin, tmp_path, length):
+    line = words_line(length)
+    # a long comment before it must not shift the line numbers
+    text = GOOD.format(db=tmp_path / "x.db").replace(
+        "k = 4", "; " + "c" * 3000 + "\nk = 4\n" + line) + "colour = blue\n"
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p)
+    assert r.returncode == 1, r
+    want = "%s:%d: line is longer than %d bytes" % (p, line_of(text, "identity_words"), MAX_LINE)
+    assert want in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("length", [44, 60, 99, 100])
+def test_check_config_accepts_long_model_names(agon_bin, tmp_path, length):
+    name = ("model-%d-" % length + "x" * length)[:length]
+    twin = name[:-1] + "y"   # the same first 49 bytes and more
+    text = GOOD.format(db=tmp_path / "x.db") + (
+        "\n[model %s]\nbase_url = http://127.0.0.1:9/v1\n"
+        "[model %s]\nbase_url = http://127.0.0.1:9/v1\n" % (name, twin))
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+    assert "(4 models, 4 enabled)" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("section", ["model", "judge"])
+@pytest.mark.parametrize("length", [101, 300])
+def test_check_config_rejects_a_long_name_at_its_line(agon_bin, tmp_path, section, length):
+    header = "[%s %s]" % (section, "n" * length)
+    text = GOOD.format(db=tmp_path / "x.db") + "\n%s\nbase_url = http://127.0.0.1:9/v1\n" % header
+    p = _bad(tmp_path, text)
+    r = run_agon(agon_bin, "check-config", p)
+    assert r.returncode == 1, r
+    want = "%s:%d: the %s name is longer than 100 bytes" % (p, line_of(text, header), section)
+    assert want in r.stderr, r.stderr
+
+
+UTF8_CASES = {
+    # name: (bytes to add to GOOD, the bytes of the line the error must name)
+    "model_name": (b"\n[model caf\xe9]\nbase_url = http://127.0.0.1:9/v1\n", b"[model caf\xe9]"),
+    "judge_name": (b"\n[judge j\xc3]\nbase_url = http://127.0.0.1:9/v1\n", b"[judge j\xc3]"),
+    "alias": (b"aliases = beta, b\xeata\n", b"aliases = "),
+    "value": (b"model = \xed\xa0\x80\n", b"model = \xed"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UTF8_CASES))
+def test_check_config_rejects_invalid_utf8_at_its_line(agon_bin, tmp_path, case):
+    extra, needle = UTF8_CASES[case]
+    data = GOOD.format(db=tmp_path / "x.db").encode() + extra
+    line = [i for i, l in enumerate(data.split(b"\n"), 1) if needle in l][0]
+    p = tmp_path / "bad.ini"
+    p.write_bytes(data)
+    r = run_agon(agon_bin, "check-config", str(p))
+    assert r.returncode == 1, r
+    assert "%s:%d: " % (p, line) in r.stderr, r.stderr
+    assert "not valid UTF-8" in r.stderr, r.stderr
+
+
+def test_check_config_accepts_utf8_names_and_latin1_comments(agon_bin, tmp_path):
+    data = GOOD.format(db=tmp_path / "x.db").encode() + (
+        "\n[model café-模型]   ; ünïcode\nbase_url = http://127.0.0.1:9/v1\n"
+        "aliases = crème, 🤖\n".encode() + b"; caf\xe9 (Latin-1, in a comment)\n")
+    p = tmp_path / "good.ini"
+    p.write_bytes(data)
+    r = run_agon(agon_bin, "check-config", str(p))
+    assert r.returncode == 0, r

@@ -4,6 +4,8 @@
 
 #include "check.h"
 #include "config.h"
+#include "util/listen.h"
+#include "util/util.h"
 
 static char path[256];
 
@@ -29,7 +31,22 @@ static void expect_error(const char *text, int line, const char *want) {
   config_release(&cfg);
 }
 
+/* The text must load. */
+static void expect_ok(const char *text) {
+  struct config cfg;
+  char err[512] = "";
+  int rc = load(text, &cfg, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc)
+    fprintf(stderr, "  rejected: %s\n", err);
+  config_release(&cfg);
+}
+
+/* Filler for long lines and names. */
+static char many[3 * AGON_CONFIG_MAX_LINE];
+
 int main(void) {
+  memset(many, 'm', sizeof many - 1);
   snprintf(path, sizeof path, "/tmp/agon-test-config-%d.ini", (int)getpid());
   setenv("AGON_TEST_KEY", "sk-test-123", 1);
   unsetenv("AGON_TEST_UNSET");
@@ -103,6 +120,189 @@ int main(void) {
   expect_error("[limits]\nmax_turns = lots\n", 2, "max_turns");
   expect_error("[limits]\nadmin_failures_per_minute = 0\n", 2,
                "admin_failures_per_minute");
+
+  /* listen: the parser serve uses */
+  expect_error("[server]\nlisten = abc:def\n", 2, "listen: expected HOST:PORT");
+  expect_error("[server]\nlisten = 127.0.0.1:70000\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1\n", 2, "listen:");
+  expect_error("[server]\nlisten = :8080\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1: 80\n", 2, "listen:");
+  expect_error("[server]\nlisten = 127.0.0.1:+80\n", 2, "listen:");
+  expect_error("[server]\nlisten = ::1:8080\n", 2, "listen:");
+  expect_error("[server]\nlisten = [::1:8080\n", 2, "listen:");
+  expect_ok("[server]\nlisten = [::1]:8080\n");
+  expect_ok("[server]\nlisten = localhost:0\n");
+  expect_ok("[server]\nlisten = 0.0.0.0:65535\n");
+  /* base_url: read by libcurl's URL parser */
+  expect_error("[model m]\nbase_url = http://\n", 2, "base_url: the URL has no host");
+  expect_error("[model m]\nbase_url = https://:443/v1\n", 2, "no host");
+  expect_error("[model m]\nbase_url = ftp://x\n", 2,
+               "base_url: expected an http:// or https:// URL");
+  expect_error("[model m]\nbase_url = api.openai.com/v1\n", 2, "http://");
+  expect_error("[model m]\nbase_url = http://x:70000/v1\n", 2,
+               "expected a port from 1 to 65535");
+  expect_error("[model m]\nbase_url = http://x:0/v1\n", 2, "port");
+  expect_error("[model m]\nbase_url = http://x:port/v1\n", 2, "port");
+  expect_error("[model m]\nbase_url = http://a b/v1\n", 2, "not a valid URL");
+  expect_error("[model m]\nbase_url = http://x/v1?key=1\n", 2, "query");
+  expect_error("[model m]\nbase_url = http://x/v1#\n", 2, "fragment");
+  expect_error("[model m]\nbase_url = http://me:pw@x/v1\n", 2, "password");
+  expect_error("[judge j]\nbase_url = http://\n", 2, "no host");
+  expect_ok("[model m]\nbase_url = https://api.openai.com/v1\n");
+  expect_ok("[model m]\nbase_url = http://[::1]:8000/v1/\n");
+  expect_ok("[model m]\nbase_url = HTTP://Localhost:65535\n");
+  expect_ok("[judge j]\nbase_url = http://127.0.0.1:1/v1\n");
+  {
+    char text[2100 + 64];
+    snprintf(text, sizeof text, "[model m]\nbase_url = http://x/%0*d\n",
+             AGON_MAX_BASE_URL - 9, 0);
+    expect_ok(text);
+    snprintf(text, sizeof text, "[model m]\nbase_url = http://x/%0*d\n",
+             AGON_MAX_BASE_URL - 8, 0);
+    expect_error(text, 2, "base_url: longer than 2000 bytes");
+  }
+
+
+  /* Lines up to AGON_CONFIG_MAX_LINE bytes; longer ones at their line. */
+  {
+    static char text[3 * AGON_CONFIG_MAX_LINE];
+    const char *key = "identity_words = ";
+    size_t fill = AGON_CONFIG_MAX_LINE - strlen(key) - strlen(",last");
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last\nk = 5\n", key,
+             (int)fill, many);
+    CHECK(load(text, &cfg, err, sizeof err) == 0);
+    CHECK(cfg.n_identity_words == 2 && cfg.elo_k == 5);
+    if (cfg.n_identity_words == 2)
+      CHECK_STR(cfg.identity_words[1], "last");
+    config_release(&cfg);
+    /* the same with CRLF line endings, and no ending on the last line */
+    snprintf(text, sizeof text, "[ratings]\r\n%s%.*s,last\r\nk = 5", key,
+             (int)fill, many);
+    expect_ok(text);
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last\n", key,
+             (int)fill + 1, many);
+    expect_error(text, 2, "line is longer than 4096 bytes");
+    snprintf(text, sizeof text, "[ratings]\n%s%.*s,last", key,
+             (int)fill + 1, many);
+    expect_error(text, 2, "line is longer than 4096 bytes");
+    /* after other long lines, at its own line */
+    snprintf(text, sizeof text,
+             "[server]\n; %.*s\nlisten = 127.0.0.1:1\n[ratings]\n"
+             "identity_words = %.*s\n[limits]\nmax_turns = x\n",
+             AGON_CONFIG_MAX_LINE - 2, many, AGON_CONFIG_MAX_LINE, many);
+    expect_error(text, 5, "line is longer than 4096 bytes");
+    /* and the lines after a long one keep their numbers */
+    snprintf(text, sizeof text, "[ratings]\nidentity_words = %.*s\n"
+             "k = 1\nbogus = 1\n", 3000, many);
+    expect_error(text, 4, "unknown key 'bogus'");
+  }
+
+  /* Model and judge names up to AGON_MAX_MODEL_NAME bytes (libinih cuts
+   * section names to 49 bytes); longer ones at their line. */
+  {
+    char text[1024];
+    snprintf(text, sizeof text,
+             "[model %.60s]\nbase_url = http://a\n"
+             "[model %.99s]\nbase_url = http://b\n"
+             "[model %.100s]\nbase_url = http://c\n"
+             "[model %.59sx]\nbase_url = http://d\n"
+             "[judge %.100s]\nbase_url = http://e\n",
+             many, many, many, many, many);
+    rc = load(text, &cfg, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc)
+      fprintf(stderr, "  %s\n", err);
+    char name[128];
+    snprintf(name, sizeof name, "%.60s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://a") && !strcmp(m->upstream, name));
+    snprintf(name, sizeof name, "%.99s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://b"));
+    snprintf(name, sizeof name, "%.100s", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://c"));
+    snprintf(name, sizeof name, "%.59sx", many);
+    m = config_find_model(&cfg, name);
+    CHECK(m && !strcmp(m->base_url, "http://d"));
+    const struct judge_config *j = config_find_judge(&cfg, name);
+    CHECK(j == NULL && cfg.n_models == 4 && cfg.n_judges == 1);
+    config_release(&cfg);
+
+    snprintf(text, sizeof text, "[model %.60s]\nbase_url = http://a\n"
+             "[model %.60s]\nbase_url = http://b\n", many, many);
+    expect_error(text, 3, "defined twice");
+    snprintf(text, sizeof text, "[model a]\nbase_url = http://a\n\n"
+             "[model %.101s]\nbase_url = http://b\n", many);
+    expect_error(text, 4, "the model name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[server]\n[model %.200s]\n[limits]\n", many);
+    expect_error(text, 2, "the model name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[judge %.101s]\nbase_url = http://b\n", many);
+    expect_error(text, 1, "the judge name is longer than 100 bytes");
+    snprintf(text, sizeof text, "[model %.60s]\n", many);
+    expect_error(text, 1, "has no base_url");
+    expect_error("[model ]\nbase_url = http://a\n", 1, "the model name is empty");
+    expect_error("[model a\"b]\nbase_url = http://a\n", 1,
+                 "the model name has a control character");
+  }
+
+  /* Invalid UTF-8 in names and values, at its line; comments are free. */
+  expect_error("[server]\n[model caf\xe9]\nbase_url = http://x\n", 2,
+               "the section name is not valid UTF-8");
+  expect_error("[judge j\xc3]\n", 1, "the section name is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\naliases = caf\xc3\n", 3,
+               "aliases: the value is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\naliases = a,\n  b\xff\n", 4,
+               "aliases: the value is not valid UTF-8");
+  expect_error("[model m]\nbase_url = http://x\nmodel = \xc0\xaf" "x\n", 3,
+               "model: the value is not valid UTF-8"); /* overlong '/' */
+  expect_error("[model m]\nbase_url = http://x\nmodel = \xed\xa0\x80\n", 3,
+               "not valid UTF-8"); /* a surrogate */
+  expect_error("[ratings]\nidentity_words = \xf4\x90\x80\x80\n", 2,
+               "not valid UTF-8"); /* above U+10FFFF */
+  expect_error("[model m]\nbase_url = http://x/\xe2\x82\n", 2,
+               "base_url: the value is not valid UTF-8");
+  expect_error("[server]\nlist\xff" "en = 1\n", 2, "the key is not valid UTF-8");
+  rc = load("; caf\xe9\n"
+            "[model caf\xc3\xa9-\xe6\xa8\xa1\xe5\x9e\x8b]   ; \xff\n"
+            "base_url = http://x     ; caf\xe9\n"
+            "aliases = cr\xc3\xa8me, \xf0\x9f\xa4\x96\n",
+            &cfg, err, sizeof err);
+  CHECK(rc == 0);
+  if (rc)
+    fprintf(stderr, "  %s\n", err);
+  m = config_find_model(&cfg, "caf\xc3\xa9-\xe6\xa8\xa1\xe5\x9e\x8b");
+  CHECK(m && m->n_aliases == 2 && !strcmp(m->aliases[1], "\xf0\x9f\xa4\x96"));
+  config_release(&cfg);
+  CHECK(utf8_valid("", 0) && utf8_valid("a\xc2\x80\xdf\xbf", 5));
+  CHECK(utf8_valid("\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf", 14));
+  CHECK(!utf8_valid("\xc1\xbf", 2) && !utf8_valid("\xe0\x9f\xbf", 3));
+  CHECK(!utf8_valid("\xf0\x8f\xbf\xbf", 4) && !utf8_valid("\xf5\x80\x80\x80", 4));
+  CHECK(!utf8_valid("\x80", 1) && !utf8_valid("\xe2\x82" "a", 3));
+  CHECK(!utf8_valid("\xe2\x82\xac", 2) && utf8_valid("\xe2\x82\xac", 3));
+
+  {
+    char prompt[300], text[600];
+    snprintf(prompt, sizeof prompt, "%s.prompt", path);
+    FILE *f = fopen(prompt, "w");
+    fputs("Judge the answers. Na\xefve.\n", f);
+    fclose(f);
+    snprintf(text, sizeof text,
+             "[judge j]\nbase_url = http://x\nprompt_file = %s\n", prompt);
+    expect_error(text, 3, "is not valid UTF-8");
+    unlink(prompt);
+  }
+
+  char host[256];
+  uint16_t port = 0;
+  CHECK(parse_listen("[::1]:8080", host, sizeof host, &port) == 0 &&
+        !strcmp(host, "::1") && port == 8080);
+  CHECK(parse_listen("127.0.0.1:0", host, sizeof host, &port) == 0 &&
+        !strcmp(host, "127.0.0.1") && port == 0);
+  CHECK(parse_listen("127.0.0.1:65536", host, sizeof host, &port) == -1);
+  CHECK(parse_listen("127.0.0.1:000080", host, sizeof host, &port) == -1);
+  CHECK(parse_listen("abcdef:1", host, 6, &port) == -1);
+  CHECK(parse_listen("abcde:1", host, 6, &port) == 0);
 
   unlink(path);
   return check_done("test_config");
