@@ -600,16 +600,75 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
   return have;
 }
 
+/* A follow-up turn on its way through the writer: like arena_vote, two
+ * references, the writer's and the caller's. */
+struct arena_turn {
+  atomic_int refs;
+  pthread_mutex_t lock;
+  int caller_gone;
+  int decided;
+  enum arena_rc rc;
+  int turn;                     /* 0-based */
+  struct arena *a;
+  struct battle *b;             /* a reference */
+  char *prompt;
+  arena_vote_fn done;
+  void *cls;
+};
+
+static void turn_unref(struct arena_turn *t) {
+  if (atomic_fetch_sub(&t->refs, 1) != 1)
+    return;
+  battle_unref(t->b);
+  free(t->prompt);
+  pthread_mutex_destroy(&t->lock);
+  free(t);
+}
+
+/* The writer stored the new turn (rc 0), or refused it: on the writer
+ * thread. Only now is the turn added in memory and asked upstream. */
+static void turn_added(void *cls, int stored) {
+  struct arena_turn *t = cls;
+  struct battle *b = t->b;
+  enum arena_rc rc = ARENA_OK;
+  pthread_mutex_lock(&b->lock);
+  b->turn_pending = 0;
+  if (stored != 0) {
+    rc = stored == 1 ? ARENA_CONFLICT : ARENA_ERROR;  /* voted meanwhile */
+  } else if (battle_add_turn_locked(b, t->prompt, b->max_answer) < 0) {
+    rc = ARENA_ERROR;  /* stored 'streaming': failed at the next start */
+  } else {
+    b->status = BATTLE_STREAMING;
+    b->touched = mono_ms();
+    atomic_store(&b->cancel, 0);
+    ask_both_locked(t->a, b, t->turn);
+  }
+  pthread_mutex_unlock(&b->lock);
+  if (rc != ARENA_OK)
+    atomic_fetch_sub(&t->a->streaming, 1);
+  pthread_mutex_lock(&t->lock);
+  t->rc = rc;
+  t->decided = 1;
+  if (!t->caller_gone && t->done)
+    t->done(t->cls);
+  pthread_mutex_unlock(&t->lock);
+  turn_unref(t);
+}
+
 enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
-                               const char *session, const char *prompt) {
+                               const char *session, const char *prompt,
+                               arena_vote_fn done, void *cls,
+                               struct arena_turn **out) {
   enum arena_rc rc = ARENA_OK;
   struct config *cfg = arena_config(a);
+  struct arena_turn *t = NULL;
+  *out = NULL;
   pthread_mutex_lock(&b->lock);
   if (strcmp(b->session, session)) {
     rc = ARENA_FORBIDDEN;
     goto out;
   }
-  if (b->status != BATTLE_READY) {
+  if (b->status != BATTLE_READY || b->turn_pending) {
     rc = ARENA_CONFLICT;
     goto out;
   }
@@ -621,36 +680,67 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     rc = ARENA_UNAVAILABLE;
     goto out;
   }
-  int turn = (int)b->n_turns;
   char why[200];
   if (store_writer_fault(a->writer, why, sizeof why)) {
     rc = ARENA_STORAGE;
+    goto out;
+  }
+  t = calloc(1, sizeof *t);
+  if (!t || !(t->prompt = strdup(prompt))) {
+    rc = ARENA_ERROR;
     goto out;
   }
   if (reserve_stream(a, cfg)) {
     rc = ARENA_BUSY;
     goto out;
   }
-  /* Waits for the writer with b->lock held: the writer takes a battle's
-   * lock only in turn_stored, which for b has run (b is READY). */
-  if (store_writer_turn_add(a->writer, b->id, turn + 1, prompt, now_ms())) {
+  atomic_init(&t->refs, 2);
+  pthread_mutex_init(&t->lock, NULL);
+  t->a = a;
+  t->b = b;
+  battle_ref(b);
+  t->turn = (int)b->n_turns;
+  t->done = done;
+  t->cls = cls;
+  /* Stored first (the writer refuses it if a vote came in), then added in
+   * memory and asked (turn_added); no second turn meanwhile. */
+  b->turn_pending = 1;
+  if (store_writer_turn_add_async(a->writer, b->id, t->turn + 1, prompt,
+                                  now_ms(), turn_added, t)) {
+    b->turn_pending = 0;
     atomic_fetch_sub(&a->streaming, 1);
-    rc = ARENA_CONFLICT;  /* voted meanwhile, or a database failure */
-    goto out;
-  }
-  if (battle_add_turn_locked(b, prompt, b->max_answer) < 0) {
-    atomic_fetch_sub(&a->streaming, 1);
+    battle_unref(b);
+    pthread_mutex_destroy(&t->lock);
     rc = ARENA_ERROR;
     goto out;
   }
-  b->status = BATTLE_STREAMING;
-  b->touched = mono_ms();
-  atomic_store(&b->cancel, 0);
-  ask_both_locked(a, b, turn);
+  *out = t;
+  t = NULL;
 out:
   pthread_mutex_unlock(&b->lock);
+  if (t) {
+    free(t->prompt);
+    free(t);
+  }
   config_unref(cfg);
   return rc;
+}
+
+enum arena_rc arena_turn_result(struct arena_turn *t, int *turn) {
+  pthread_mutex_lock(&t->lock);
+  enum arena_rc rc = t->decided ? t->rc : ARENA_ERROR;
+  pthread_mutex_unlock(&t->lock);
+  *turn = t->turn + 1;
+  return rc;
+}
+
+void arena_turn_free(struct arena_turn *t) {
+  if (!t)
+    return;
+  pthread_mutex_lock(&t->lock);
+  t->caller_gone = 1;
+  pthread_mutex_unlock(&t->lock);
+  turn_unref(t);
 }
 
 /* The vote's verdict, from the battle as stored (see vote_verdict_fn):
@@ -676,28 +766,40 @@ static const char *vote_verdict(void *cls, const char *const *texts,
   return NULL;
 }
 
-enum vote_status arena_vote(struct arena *a, const char *id,
-                            const char *session, const char *client,
-                            enum winner w, struct vote_outcome *out) {
-  struct config *cfg = arena_config(a);
-  struct verdict_ctx vc = {.cfg = cfg, .now = now_ms()};
+/* One vote on its way through the writer. Two references: the writer's
+ * (dropped once it has reported) and the caller's (arena_vote_free). */
+struct arena_vote {
+  atomic_int refs;
+  pthread_mutex_t lock;
+  int caller_gone;              /* arena_vote_free ran: do not call done */
+  int decided;
+  struct arena *a;
+  struct config *cfg;           /* a reference, for the verdict */
+  struct verdict_ctx vc;
+  char id[72];
+  char session[40];
   char client_hash[65];
-  if (hmac_sha256_hex(a->secret, strlen(a->secret), client, strlen(client),
-                      client_hash))
-    client_hash[0] = '\0';
-  client_hash[32] = '\0';
-  struct vote_request vr = {.id = id,
-                            .session = session,
-                            .w = w,
-                            .k = cfg->elo_k,
-                            .counted = 1,
-                            .client = client_hash[0] ? client_hash : NULL,
-                            .verdict = vote_verdict,
-                            .verdict_cls = &vc};
-  enum vote_status vs = store_writer_vote(a->writer, &vr, out);
-  config_unref(cfg);
-  if (vs != VOTE_OK)
-    return vs;
+  enum winner w;
+  struct vote_request vr;
+  struct vote_outcome out;
+  enum vote_status vs;
+  arena_vote_fn done;
+  void *cls;
+};
+
+static void vote_unref(struct arena_vote *v) {
+  if (atomic_fetch_sub(&v->refs, 1) != 1)
+    return;
+  vote_outcome_release(&v->out);
+  config_unref(v->cfg);
+  pthread_mutex_destroy(&v->lock);
+  free(v);
+}
+
+/* What a stored vote changes beside the database: caches, the battle in
+ * memory, metrics, the log. On the writer thread. */
+static void vote_applied(struct arena *a, struct arena_vote *v) {
+  struct vote_outcome *out = &v->out;
   atomic_fetch_add(&a->version, 1);
   if (out->counted)
     rating_worker_poke(&a->bt);
@@ -706,18 +808,87 @@ enum vote_status arena_vote(struct arena *a, const char *id,
                              : !strncmp(reason, "identity", 8) ? "identity"
                                                                : "too_fast");
   atomic_store(&a->ratings_updated, now_ms());
-  struct battle *b = registry_get(&a->battles, id);
+  struct battle *b = registry_get(&a->battles, v->id);
   if (b) {
     pthread_mutex_lock(&b->lock);
     b->status = BATTLE_VOTED;
-    b->winner = (int)w;
+    b->winner = (int)v->w;
     battle_reveal_metrics_locked(b);
     b->touched = mono_ms();
     pthread_mutex_unlock(&b->lock);
     battle_unref(b);
   }
-  log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", id,
-           winner_name(w), out->counted, reason ? " reason=\"" : "",
+  log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", v->id,
+           winner_name(v->w), out->counted, reason ? " reason=\"" : "",
            reason ? log_q(reason) : "", reason ? "\"" : "");
+}
+
+static void vote_decided(void *cls, enum vote_status vs) {
+  struct arena_vote *v = cls;
+  if (vs == VOTE_OK)
+    vote_applied(v->a, v);
+  pthread_mutex_lock(&v->lock);
+  v->vs = vs;
+  v->decided = 1;
+  if (!v->caller_gone && v->done)
+    v->done(v->cls);
+  pthread_mutex_unlock(&v->lock);
+  vote_unref(v);
+}
+
+struct arena_vote *arena_vote_start(struct arena *a, const char *id,
+                                    const char *session, const char *client,
+                                    enum winner w, arena_vote_fn done,
+                                    void *cls) {
+  struct arena_vote *v = calloc(1, sizeof *v);
+  if (!v)
+    return NULL;
+  atomic_init(&v->refs, 2);
+  pthread_mutex_init(&v->lock, NULL);
+  v->a = a;
+  v->cfg = arena_config(a);
+  v->vc.cfg = v->cfg;
+  v->vc.now = now_ms();
+  snprintf(v->id, sizeof v->id, "%s", id);
+  snprintf(v->session, sizeof v->session, "%s", session);
+  if (hmac_sha256_hex(a->secret, strlen(a->secret), client, strlen(client),
+                      v->client_hash))
+    v->client_hash[0] = '\0';
+  v->client_hash[32] = '\0';
+  v->w = w;
+  v->done = done;
+  v->cls = cls;
+  v->vr = (struct vote_request){.id = v->id,
+                                .session = v->session,
+                                .w = w,
+                                .k = v->cfg->elo_k,
+                                .counted = 1,
+                                .client = v->client_hash[0] ? v->client_hash
+                                                            : NULL,
+                                .verdict = vote_verdict,
+                                .verdict_cls = &v->vc};
+  if (store_writer_vote_async(a->writer, &v->vr, &v->out, vote_decided, v)) {
+    atomic_store(&v->refs, 1);
+    vote_unref(v);
+    return NULL;
+  }
+  return v;
+}
+
+enum vote_status arena_vote_result(struct arena_vote *v,
+                                   const struct vote_outcome **out) {
+  pthread_mutex_lock(&v->lock);
+  enum vote_status vs = v->decided ? v->vs : VOTE_ERROR;
+  pthread_mutex_unlock(&v->lock);
+  *out = &v->out;
   return vs;
+}
+
+void arena_vote_free(struct arena_vote *v) {
+  if (!v)
+    return;
+  pthread_mutex_lock(&v->lock);
+  v->caller_gone = 1;
+  pthread_mutex_unlock(&v->lock);
+  vote_unref(v);
 }

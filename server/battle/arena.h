@@ -91,13 +91,52 @@ enum arena_rc arena_battle_start(struct arena *a, const char *session,
  * database; NULL when unknown or on error. */
 struct battle *arena_battle_find(struct arena *a, const char *id);
 
-/* Ask both sides a follow-up prompt; only the owner, only while ready. */
-enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
-                               const char *session, const char *prompt);
+/* A follow-up turn on its way (opaque). */
+struct arena_turn;
 
-/* Vote on battle id: see store_vote_tx. Also updates the battle in memory. */
-enum vote_status arena_vote(struct arena *a, const char *id,
-                            const char *session, const char *client,
-                            enum winner w, struct vote_outcome *out);
+/* Ask both sides a follow-up prompt; only the owner, only while ready.
+ * Refusals that need no database come back at once (and done is never
+ * called); on ARENA_OK the turn is being stored without waiting, *out is
+ * the caller's (arena_turn_result once done was called, then
+ * arena_turn_free), and done runs on the writer thread when the turn is
+ * stored and asked, or refused (a vote came first). */
+typedef void (*arena_vote_fn)(void *cls);
+struct arena_turn;
+enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
+                               const char *session, const char *prompt,
+                               arena_vote_fn done, void *cls,
+                               struct arena_turn **out);
+
+/* ARENA_OK (the turn streams), ARENA_CONFLICT (voted meanwhile) or
+ * ARENA_ERROR; *turn gets its 1-based number. */
+enum arena_rc arena_turn_result(struct arena_turn *t, int *turn);
+
+/* The caller's reference; done is never called after it. Accepts NULL. */
+void arena_turn_free(struct arena_turn *t);
+
+/* A vote on its way (opaque). */
+struct arena_vote;
+
+/* arena_vote_fn: told once a vote (or a turn) is decided, on the writer
+ * thread; cls as given. It must not call back into the arena. */
+
+/* Vote on battle id (see store_vote_tx) without waiting: the verdict and
+ * the new ratings come from the writer's group commit, after which done
+ * is called, unless arena_vote_free ran first. On success the caller owns
+ * the returned vote (arena_vote_result, then arena_vote_free); NULL when
+ * it could not be queued (done is not called then). Also updates the
+ * battle in memory, metrics and caches once stored. */
+struct arena_vote *arena_vote_start(struct arena *a, const char *id,
+                                    const char *session, const char *client,
+                                    enum winner w, arena_vote_fn done,
+                                    void *cls);
+
+/* The vote's status once done was called (VOTE_ERROR before), and its
+ * outcome (valid until arena_vote_free) when VOTE_OK. */
+enum vote_status arena_vote_result(struct arena_vote *v,
+                                   const struct vote_outcome **out);
+
+/* The caller's reference; after it done is never called. Accepts NULL. */
+void arena_vote_free(struct arena_vote *v);
 
 #endif

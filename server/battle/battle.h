@@ -66,6 +66,7 @@ struct battle {
   int64_t finished_at;           /* wall ms the latest turn finished, or 0 */
   size_t max_answer;             /* bytes per answer, fixed at the start */
   int n_streams;                 /* event streams open on it */
+  int turn_pending;              /* a follow-up turn is being stored */
 };
 
 /* A new battle with one reference, no turns, status STREAMING. The model

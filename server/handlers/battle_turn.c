@@ -5,29 +5,16 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 
-enum MHD_Result handle_battle_turn(struct request *rq) {
-  enum MHD_Result res;
-  const char *prompt = body_prompt(rq, &res);
-  if (!prompt)
-    return res;
-  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->cfg->battles_per_minute);
-  if (wait)
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many prompts from this client; try again "
-                             "later",
-                             wait);
-  const char *session = request_session(rq, 0);
-  struct battle *b = arena_battle_find(rq->arena, rq->param);
-  if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
-  enum arena_rc rc = session ? arena_turn_start(rq->arena, b, session, prompt)
-                             : ARENA_FORBIDDEN;
-  int turn = (int)b->n_turns;
+static void turn_decided(void *cls) { MHD_resume_connection(cls); }
+
+static void turn_free(void *pending) { arena_turn_free(pending); }
+
+/* The answer to a follow-up: rc from arena_turn_start or, once stored,
+ * from arena_turn_result (turn: its number). */
+static enum MHD_Result turn_answer(struct request *rq, enum arena_rc rc,
+                                   int turn) {
   char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", b->id);
-  battle_unref(b);
+  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
   switch (rc) {
   case ARENA_OK:
     return reply_json(rq, MHD_HTTP_ACCEPTED,
@@ -59,4 +46,52 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                        "cannot start the turn");
   }
+}
+
+static enum MHD_Result turn_refused(struct request *rq) {
+  return turn_answer(rq, (enum arena_rc)rq->pending_rc, 0);
+}
+
+static enum MHD_Result turn_reply(struct request *rq) {
+  int turn = 0;
+  enum arena_rc rc = arena_turn_result(rq->pending, &turn);
+  return turn_answer(rq, rc, turn);
+}
+
+enum MHD_Result handle_battle_turn(struct request *rq) {
+  enum MHD_Result res;
+  const char *prompt = body_prompt(rq, &res);
+  if (!prompt)
+    return res;
+  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
+                            rq->cfg->battles_per_minute);
+  if (wait)
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many prompts from this client; try again "
+                             "later",
+                             wait);
+  const char *session = request_session(rq, 0);
+  struct battle *b = arena_battle_find(rq->arena, rq->param);
+  if (!b)
+    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
+                       "no such battle");
+  /* Suspended while the writer stores the turn (no worker waits on the
+   * disk); suspend first, so the resume always finds it suspended. */
+  rq->on_resume = turn_reply;
+  MHD_suspend_connection(rq->conn);
+  struct arena_turn *t = NULL;
+  enum arena_rc rc = session ? arena_turn_start(rq->arena, b, session, prompt,
+                                                turn_decided, rq->conn, &t)
+                             : ARENA_FORBIDDEN;
+  battle_unref(b);
+  if (rc == ARENA_OK) {
+    rq->pending = t;
+    rq->pending_free = turn_free;
+    return MHD_YES;
+  }
+  /* refused at once: answered when libmicrohttpd calls back */
+  rq->pending_rc = (int)rc;
+  rq->on_resume = turn_refused;
+  MHD_resume_connection(rq->conn);
+  return MHD_YES;
 }

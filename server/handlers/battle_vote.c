@@ -5,23 +5,24 @@
 #include "http/body.h"
 #include "http/reply.h"
 
-enum MHD_Result handle_battle_vote(struct request *rq) {
+static void vote_decided(void *cls) {
+  MHD_resume_connection(cls);
+}
+
+static void vote_free(void *pending) { arena_vote_free(pending); }
+
+static enum MHD_Result vote_not_queued(struct request *rq) {
+  return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                           "the vote could not be queued; try again", 1);
+}
+
+/* The answer, once the writer has decided the vote. */
+static enum MHD_Result vote_reply(struct request *rq) {
+  const struct vote_outcome *o;
+  enum vote_status vs = arena_vote_result(rq->pending, &o);
   enum winner w;
   char msg[160];
-  const char *code = body_check_winner(rq->json, &w, msg, sizeof msg);
-  if (code)
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
-  int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
-                            rq->cfg->votes_per_minute);
-  if (wait)
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many votes from this client; try again "
-                             "later",
-                             wait);
-  const char *session = request_session(rq, 0);
-  struct vote_outcome out;
-  enum vote_status vs = arena_vote(rq->arena, rq->param, session ? session : "",
-                                   rq->client, w, &out);
+  body_check_winner(rq->json, &w, msg, sizeof msg);
   switch (vs) {
   case VOTE_OK:
     break;
@@ -53,14 +54,45 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   }
   }
   json_t *elo = json_object(), *before = json_object();
-  json_object_set_new(elo, out.model[0], json_real(out.elo[0]));
-  json_object_set_new(elo, out.model[1], json_real(out.elo[1]));
-  json_object_set_new(before, out.model[0], json_real(out.elo_before[0]));
-  json_object_set_new(before, out.model[1], json_real(out.elo_before[1]));
+  json_object_set_new(elo, o->model[0], json_real(o->elo[0]));
+  json_object_set_new(elo, o->model[1], json_real(o->elo[1]));
+  json_object_set_new(before, o->model[0], json_real(o->elo_before[0]));
+  json_object_set_new(before, o->model[1], json_real(o->elo_before[1]));
   json_t *body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:b}", "winner",
-                           winner_name(w), "models", "a", out.model[0], "b",
-                           out.model[1], "elo", elo, "counted", out.counted);
+                           winner_name(w), "models", "a", o->model[0], "b",
+                           o->model[1], "elo", elo, "counted", o->counted);
   json_object_set_new(body, "elo_before", before);
-  vote_outcome_release(&out);
   return reply_json(rq, MHD_HTTP_OK, body);
+}
+
+enum MHD_Result handle_battle_vote(struct request *rq) {
+  enum winner w;
+  char msg[160];
+  const char *code = body_check_winner(rq->json, &w, msg, sizeof msg);
+  if (code)
+    return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
+  int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
+                            rq->cfg->votes_per_minute);
+  if (wait)
+    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many votes from this client; try again "
+                             "later",
+                             wait);
+  const char *session = request_session(rq, 0);
+  /* The vote waits for its group commit with the connection suspended: no
+   * worker waits on the disk. Suspend first, so that the resume (from the
+   * writer, maybe at once) always finds it suspended. */
+  rq->on_resume = vote_reply;
+  MHD_suspend_connection(rq->conn);
+  struct arena_vote *v = arena_vote_start(rq->arena, rq->param,
+                                          session ? session : "", rq->client,
+                                          w, vote_decided, rq->conn);
+  if (!v) {
+    rq->on_resume = vote_not_queued;
+    MHD_resume_connection(rq->conn);
+    return MHD_YES;
+  }
+  rq->pending = v;
+  rq->pending_free = vote_free;
+  return MHD_YES;
 }

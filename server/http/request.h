@@ -34,6 +34,14 @@ struct request {
   unsigned status;            /* of the reply, for logs and metrics */
   long long started;          /* monotonic ms */
   int secure;                 /* served over https (a trusted proxy says) */
+  /* A request whose answer waits for another thread (a vote for its
+   * commit) suspends its connection instead of blocking a worker; when
+   * resumed, on_resume answers it. `pending` is what it waits on, freed by
+   * pending_free with the request. */
+  enum MHD_Result (*on_resume)(struct request *rq);
+  void *pending;
+  void (*pending_free)(void *pending);
+  int pending_rc;             /* for on_resume: an answer known already */
 };
 
 struct config;

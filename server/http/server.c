@@ -63,6 +63,8 @@ const char *request_session(struct request *rq, int create) {
 static void request_free(struct request *rq) {
   if (!rq)
     return;
+  if (rq->pending_free)
+    rq->pending_free(rq->pending);
   buf_release(&rq->body);
   json_decref(rq->json);
   config_unref(rq->cfg);
@@ -331,6 +333,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
                                      1);
     }
     return MHD_YES;
+  }
+  if (rq->on_resume) {
+    /* resumed: the handler's answer is ready */
+    enum MHD_Result (*fn)(struct request *) = rq->on_resume;
+    rq->on_resume = NULL;
+    return fn(rq);
   }
   if (rq->replied)
     return MHD_YES;

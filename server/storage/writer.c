@@ -42,8 +42,11 @@ struct job {
   const char *borrowed_id, *borrowed_prompt;          /* sync turn add */
   int turn;
   int64_t at;
-  const struct vote_request *vr;                      /* sync vote */
+  const struct vote_request *vr;                      /* votes: borrowed */
   struct vote_outcome *out;
+  store_vote_fn vote_done;                            /* async vote */
+  store_rc_fn rc_done;                                /* async turn add */
+  int urgent;            /* async, but someone waits: wake the writer now */
 };
 
 struct store_writer {
@@ -162,10 +165,10 @@ static int enqueue(struct store_writer *w, struct job *j) {
   else
     w->head = j;
   w->tail = j;
-  if (j->sync)
+  if (j->sync || j->urgent)
     pthread_cond_signal(&w->more);
   pthread_mutex_unlock(&w->lock);
-  if (!j->sync)
+  if (!j->sync && !j->urgent)
     defer_wake(writer_wake, w);
   return 0;
 }
@@ -206,7 +209,10 @@ static int run_job(struct store_writer *w, struct job *j,
                                  j->error_a, j->error_b, j->at, j->status);
     return j->rc ? -1 : 0;
   case JOB_TURN_ADD:
-    j->rc = store_turn_add_tx(st, j->borrowed_id, j->turn, j->borrowed_prompt,
+    j->rc = store_turn_add_tx(st, j->borrowed_id ? j->borrowed_id : j->id,
+                              j->turn,
+                              j->borrowed_prompt ? j->borrowed_prompt
+                                                 : j->prompt,
                               j->at);
     return j->rc ? -1 : 0;
   case JOB_VOTE:
@@ -292,7 +298,11 @@ static void write_group(struct store_writer *w, struct job *list) {
       waiting = j;
       continue;
     }
-    if (j->done)
+    if (j->vote_done)
+      j->vote_done(j->cls, (enum vote_status)j->rc);
+    else if (j->rc_done)
+      j->rc_done(j->cls, j->rc);
+    else if (j->done)
       j->done(j->cls, ok);
     job_free(j);
   }
@@ -467,6 +477,44 @@ enum vote_status store_writer_vote(struct store_writer *w,
   if (run_sync(w, &j))
     return VOTE_ERROR;
   return (enum vote_status)j.rc;
+}
+
+int store_writer_turn_add_async(struct store_writer *w, const char *id,
+                                int turn, const char *prompt,
+                                int64_t started_at, store_rc_fn done,
+                                void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_TURN_ADD, id, started_at, NULL, NULL,
+                                &failed);
+  if (!j)
+    return -1;
+  j->turn = turn;
+  j->prompt = dup_or_null(prompt, &failed);
+  j->rc_done = done;
+  j->cls = cls;
+  j->urgent = 1;
+  return queue_async(w, j, failed);
+}
+
+int store_writer_vote_async(struct store_writer *w,
+                            const struct vote_request *vr,
+                            struct vote_outcome *out, store_vote_fn done,
+                            void *cls) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j)
+    return -1;
+  memset(out, 0, sizeof *out);
+  j->kind = JOB_VOTE;
+  j->vr = vr;
+  j->out = out;
+  j->vote_done = done;
+  j->cls = cls;
+  j->urgent = 1;
+  if (enqueue(w, j)) {
+    free(j);
+    return -1;
+  }
+  return 0;
 }
 
 void store_writer_flush(struct store_writer *w) {

@@ -63,6 +63,33 @@ enum vote_status store_writer_vote(struct store_writer *w,
                                    const struct vote_request *vr,
                                    struct vote_outcome *out);
 
+/* Called on the writer thread once a job's transaction has ended, with
+ * what it returned (see each queueing function). */
+typedef void (*store_rc_fn)(void *cls, int rc);
+
+/* store_writer_turn_add without waiting: done gets 0 once the turn is
+ * committed, 1 when the battle was no longer ready, -1 on error. The
+ * strings are copied. Returns 0, or -1 when it could not be queued (done
+ * is not called then). */
+int store_writer_turn_add_async(struct store_writer *w, const char *id,
+                                int turn, const char *prompt,
+                                int64_t started_at, store_rc_fn done,
+                                void *cls);
+
+/* Called on the writer thread once a vote's transaction has ended, with
+ * its status (VOTE_OK only when committed). */
+typedef void (*store_vote_fn)(void *cls, enum vote_status vs);
+
+/* Queue a vote (see store_vote_tx) without waiting: the HTTP worker that
+ * asks is free while the group commit fsyncs. vr (and what it points to)
+ * and out are borrowed until done has been called; out is filled when the
+ * status is VOTE_OK. Returns 0, or -1 when it could not be queued (done
+ * is not called then). */
+int store_writer_vote_async(struct store_writer *w,
+                            const struct vote_request *vr,
+                            struct vote_outcome *out, store_vote_fn done,
+                            void *cls);
+
 /* Wait until every job queued before this call has been written and its
  * owner told. Must not be called on the writer thread. */
 void store_writer_flush(struct store_writer *w);
