@@ -1,9 +1,10 @@
 // Agon arena page. Plain ES2020 module, no dependencies.
 // While an answer streams it is shown as plain text (a Text node). Once a side is done, the
-// server sends the answer rendered as Markdown by md4c with raw HTML disabled; that HTML is
-// parsed into an inert <template>, passed through an allowlist of elements and attributes
-// (links only to http:, https:, mailto: and #; images become links, never loaded) and only
-// then inserted. Prompts, names and errors are always inserted as text.
+// server sends the answer rendered as Markdown (md4c, raw HTML disabled, links only to http:,
+// https:, mailto: and #, images as their alt text); that HTML is still parsed into an inert
+// document, passed through an allowlist of elements and attributes (the same link rule; an
+// image becomes a link, never loaded) and only then inserted. Prompts, names and errors are
+// always inserted as text.
 
 const MAX_CHARS = 30000;
 const SIDES = ['a', 'b'];
@@ -101,14 +102,14 @@ function hideBanner() { el.banner.hidden = true; el.bannerText.textContent = '';
 const XHTML = 'http://www.w3.org/1999/xhtml';
 // Elements md4c produces (GitHub dialect); anything else is unwrapped to its text.
 const MD_TAGS = new Set(['P', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'PRE',
-  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR', 'INPUT',
-  'SUP', 'SUB', 'U']);
+  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'SPAN', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR',
+  'INPUT', 'SUP', 'SUB', 'U']);
 // Elements removed with everything inside them.
 const MD_DROP = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'FRAME', 'FRAMESET', 'OBJECT', 'EMBED', 'TEMPLATE', 'NOSCRIPT',
   'LINK', 'META', 'BASE', 'FORM', 'BUTTON', 'SELECT', 'TEXTAREA', 'OPTION', 'VIDEO', 'AUDIO', 'SOURCE',
   'CANVAS', 'DIALOG', 'SLOT', 'PORTAL', 'TITLE', 'HEAD']);
 const MD_ATTRS = {
-  A: ['href', 'title'], OL: ['start'], TH: ['align'], TD: ['align'],
+  A: ['href', 'title', 'class'], SPAN: ['class'], OL: ['start'], TH: ['align'], TD: ['align'],
   CODE: ['class'], LI: ['class'], INPUT: ['type', 'class', 'checked', 'disabled'],
 };
 const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
@@ -125,6 +126,7 @@ function attrOk(tag, name, value) {
   if (!(MD_ATTRS[tag] || []).includes(name)) return false;
   if (name === 'class') {
     if (tag === 'CODE') return /^language-[\w#+.-]{1,40}$/.test(value);
+    if (tag === 'A' || tag === 'SPAN') return value === 'md-image';
     return /^task-list-item(?:-checkbox)?$/.test(value);
   }
   if (name === 'align') return /^(?:left|center|right)$/.test(value);
@@ -163,6 +165,10 @@ function sanitize(root) {
       if (node.getAttribute('type') !== 'checkbox') { node.remove(); continue; }
       node.disabled = true;
       node.setAttribute('aria-label', node.checked ? 'done' : 'not done');
+    }
+    if (node.classList.contains('md-image')) {
+      // The server's stand-in for an image: its alt text (a link to it when allowed).
+      node.textContent = `🖼 ${node.textContent.trim() || 'image'}`;
     }
     if (tag === 'A') fixLink(node);
     sanitize(node);
