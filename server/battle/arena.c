@@ -370,7 +370,8 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
     size_t n = 0;
     struct chat_message *msgs = conversation(b, turn, side, &n);
     struct side_ctx *sc = calloc(1, sizeof *sc);
-    struct upstream_callbacks cb = {side_on_text, side_on_finish, sc};
+    struct upstream_callbacks cb = {
+        .on_text = side_on_text, .on_finish = side_on_finish, .cls = sc};
     int rc = -1;
     if (msgs && sc) {
       sc->a = a;
