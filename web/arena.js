@@ -3,8 +3,8 @@
 // server sends the answer rendered as Markdown (md4c, raw HTML disabled, links only to http:,
 // https:, mailto: and #, images as their alt text); that HTML is still parsed into an inert
 // document, passed through an allowlist of elements and attributes (the same link rule; an
-// image becomes a link, never loaded) and only then inserted. Prompts, names and errors are
-// always inserted as text.
+// image becomes a link, never loaded) and only then inserted. Prompts, names, errors and the
+// models' reasoning are always inserted as text.
 
 const MAX_CHARS = 30000;
 const SIDES = ['a', 'b'];
@@ -46,7 +46,7 @@ const state = {
 };
 
 function freshSide() {
-  return { state: 'idle', box: null, text: null, errEl: null, chars: 0 };
+  return { state: 'idle', box: null, text: null, errEl: null, thought: null, chars: 0 };
 }
 
 // ---------- helpers ----------
@@ -275,14 +275,25 @@ function addTurn(prompt) {
     q.textContent = prompt;
     const a = document.createElement('div');
     a.className = 'answer-text';
+    // The model's reasoning, if it sent any: apart from the answer, folded, after it.
+    const thought = document.createElement('details');
+    thought.className = 'reasoning';
+    thought.dataset.testid = `reasoning-${s}`;
+    thought.hidden = true;
+    const summary = document.createElement('summary');
+    summary.textContent = 'Reasoning';
+    const body = document.createElement('div');
+    body.className = 'reasoning-text';
+    thought.append(summary, body);
     const err = document.createElement('p');
     err.className = 'turn-error';
     err.hidden = true;
-    turn.append(q, a, err);
+    turn.append(q, a, thought, err);
     panes[s].answer.append(turn);
     const sd = state.sides[s];
     sd.box = a;
     sd.errEl = err;
+    sd.thought = thought;
     plain(s, '');
     setSide(s, 'wait');
     panes[s].answer.scrollTop = panes[s].answer.scrollHeight;
@@ -311,11 +322,22 @@ function rendered(side, html) {
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
+// Show a side's reasoning (plain text, folded), or hide it when there is none.
+function reasoning(side, text) {
+  const sd = state.sides[side];
+  if (!sd || !sd.thought) return;
+  const has = typeof text === 'string' && text !== '';
+  sd.thought.querySelector('.reasoning-text').textContent = has ? text : '';
+  sd.thought.open = false;
+  sd.thought.hidden = !has;
+}
+
 // Reset the latest turn's text: the event stream replays it from the start on every (re)connect.
 function restartTurn() {
   for (const s of SIDES) {
     const sd = state.sides[s];
     plain(s, '');
+    reasoning(s, null);
     if (sd.errEl) { sd.errEl.hidden = true; sd.errEl.textContent = ''; }
     setSide(s, 'wait');
   }
@@ -467,6 +489,7 @@ function openEvents() {
     const d = parse(ev);
     if (!turnOk(d) || !SIDES.includes(d.side)) return;
     if (typeof d.html === 'string') rendered(d.side, d.html);
+    reasoning(d.side, d.reasoning);
     setSide(d.side, 'done');
   });
   // "error" is both the server's named event (a MessageEvent with data) and EventSource's connection error.
@@ -514,6 +537,7 @@ async function resync() {
     for (const s of SIDES) {
       if (typeof last[`${s}_html`] === 'string') rendered(s, last[`${s}_html`]);
       else if (typeof last[s] === 'string') setText(s, last[s]);
+      reasoning(s, last[`${s}_reasoning`]);
     }
   }
   setStatusLine('');
