@@ -71,8 +71,8 @@ void battle_ref(struct battle *b);
 void battle_unref(struct battle *b);
 
 /* Append a turn with the prompt (copied); caller holds the lock. Each
- * side's answer, and its reasoning, may each grow up to max_answer bytes. Returns the new turn's
- * index, or -1 when out of memory. */
+ * side's answer, and its reasoning, may each grow up to max_answer bytes.
+ * Returns the new turn's index, or -1 when out of memory. */
 int battle_add_turn_locked(struct battle *b, const char *prompt,
                            size_t max_answer);
 

@@ -317,7 +317,8 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *cls) {
     break;
   case MD_BLOCK_H: {
     const MD_BLOCK_H_DETAIL *d = detail;
-    snprintf(tag, sizeof tag, "<h%u>", d->level >= 1 && d->level <= 6 ? d->level : 6);
+    snprintf(tag, sizeof tag, "<h%u>",
+             d->level >= 1 && d->level <= 6 ? d->level : 6);
     put_str(r, tag);
     break;
   }
