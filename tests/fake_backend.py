@@ -42,6 +42,21 @@ The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
   padNNN...    the echo answer followed by NNN more characters of filler
                (``pad...`` alone: 100), for answers of a known, longer length.
 
+Reasoning models and answers without text (what DeepSeek, vLLM's reasoning parsers,
+OpenRouter and tool-calling models send):
+
+  reasoning...      first ``reasoning_content`` deltas with ``"content": null`` (the
+                    text is ``reasoning_text(model, messages)``), then content deltas
+                    of the echo answer with ``"reasoning_content": null``.
+  reasoningfield... the same with the ``reasoning`` field instead of
+                    ``reasoning_content`` (vLLM's newer name, OpenRouter's).
+  reasononly...     only ``reasoning_content`` deltas, never any content (a model
+                    that spent all its tokens thinking), finish_reason "length".
+  toolonly...       only ``tool_calls`` deltas (one call of ``lookup`` with its
+                    arguments in pieces), ``"content": null``, finish_reason
+                    "tool_calls".
+  blank...          content deltas of whitespace only (spaces and newlines).
+
 LLM judges (scripted replies to Agon's judge prompts, streamed like echo; the
 reply texts come from ``judge_reply(model, messages)``):
 
@@ -95,7 +110,7 @@ CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
 BEHAVIOURS = (
     "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
     "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
-    "pad", "echoauth",
+    "pad", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
     "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
     "judge-slow", "judge-single",
 )
@@ -134,6 +149,16 @@ def behaviour_of(model):
         if m.startswith(b):
             return b
     return "echo"
+
+
+def reasoning_text(model, messages):
+    """The reasoning a reasoning... / reasononly... model streams before (or
+    instead of) its answer. It never contains the model id itself."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    last = content_text(users[-1].get("content")) if users else ""
+    return ("Thinking %s: the user wrote %d characters in turn %d. Hmm, let me "
+            "weigh this ponderously.\nI will repeat it back." % (
+                answer_tag(model)[1:-1], len(last), len(users)))
 
 
 def pad_answer(model, messages):
@@ -542,6 +567,55 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _b_pad(self, messages):
         self._start_stream(chunked=True)
         data = b"".join(self._answer_events(pad_answer(self._model, messages)))
+        self._write_split(data + self.DONE)
+        self._end_stream()
+
+    def _reasoning_events(self, text, field="reasoning_content"):
+        return [self._event(self._chunk({field: p, "content": None}))
+                for p in split_content(text)]
+
+    def _b_reasoning(self, messages, field="reasoning_content"):
+        self._start_stream(chunked=True)
+        evs = [self._event(self._chunk({"role": "assistant", "content": None,
+                                        field: ""}))]
+        evs += self._reasoning_events(reasoning_text(self._model, messages), field)
+        for p in split_content(echo_answer(self._model, messages)):
+            evs.append(self._event(self._chunk({"content": p, field: None})))
+        evs.append(self._event(self._chunk({}, "stop")))
+        evs.append(self._event(self._usage_chunk(len(evs))))
+        self._write_split(b"".join(evs) + self.DONE)
+        self._end_stream()
+
+    def _b_reasoningfield(self, messages):
+        self._b_reasoning(messages, field="reasoning")
+
+    def _b_reasononly(self, messages):
+        self._start_stream(chunked=True)
+        evs = [self._event(self._chunk({"role": "assistant", "content": None}))]
+        evs += self._reasoning_events(reasoning_text(self._model, messages))
+        evs.append(self._event(self._chunk({}, "length")))
+        evs.append(self._event(self._usage_chunk(len(evs))))
+        self._write_split(b"".join(evs) + self.DONE)
+        self._end_stream()
+
+    def _b_toolonly(self, messages):
+        self._start_stream(chunked=True)
+        call = {"index": 0, "id": "call_" + self._cid[-8:], "type": "function",
+                "function": {"name": "lookup", "arguments": ""}}
+        evs = [self._event(self._chunk({"role": "assistant", "content": None,
+                                        "tool_calls": [call]}))]
+        args = json.dumps({"query": user_text(messages)[:40]})
+        for p in split_content(args):
+            evs.append(self._event(self._chunk(
+                {"tool_calls": [{"index": 0, "function": {"arguments": p}}]})))
+        evs.append(self._event(self._chunk({}, "tool_calls")))
+        evs.append(self._event(self._usage_chunk(len(evs))))
+        self._write_split(b"".join(evs) + self.DONE)
+        self._end_stream()
+
+    def _b_blank(self, messages):
+        self._start_stream(chunked=True)
+        data = b"".join(self._answer_events("  \n\n   \n\t \r\n "))
         self._write_split(data + self.DONE)
         self._end_stream()
 

@@ -1,9 +1,10 @@
 // Agon arena page. Plain ES2020 module, no dependencies.
 // While an answer streams it is shown as plain text (a Text node). Once a side is done, the
-// server sends the answer rendered as Markdown by md4c with raw HTML disabled; that HTML is
-// parsed into an inert <template>, passed through an allowlist of elements and attributes
-// (links only to http:, https:, mailto: and #; images become links, never loaded) and only
-// then inserted. Prompts, names and errors are always inserted as text.
+// server sends the answer rendered as Markdown (md4c, raw HTML disabled, links only to http:,
+// https:, mailto: and #, images as their alt text); that HTML is still parsed into an inert
+// document, passed through an allowlist of elements and attributes (the same link rule; an
+// image becomes a link, never loaded) and only then inserted. Prompts, names, errors and the
+// models' reasoning are always inserted as text.
 
 const MAX_CHARS = 30000;
 const SIDES = ['a', 'b'];
@@ -45,7 +46,7 @@ const state = {
 };
 
 function freshSide() {
-  return { state: 'idle', box: null, text: null, errEl: null, chars: 0 };
+  return { state: 'idle', box: null, text: null, errEl: null, thought: null, chars: 0 };
 }
 
 // ---------- helpers ----------
@@ -101,14 +102,14 @@ function hideBanner() { el.banner.hidden = true; el.bannerText.textContent = '';
 const XHTML = 'http://www.w3.org/1999/xhtml';
 // Elements md4c produces (GitHub dialect); anything else is unwrapped to its text.
 const MD_TAGS = new Set(['P', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'PRE',
-  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR', 'INPUT',
-  'SUP', 'SUB', 'U']);
+  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'SPAN', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR',
+  'INPUT', 'SUP', 'SUB', 'U']);
 // Elements removed with everything inside them.
 const MD_DROP = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'FRAME', 'FRAMESET', 'OBJECT', 'EMBED', 'TEMPLATE', 'NOSCRIPT',
   'LINK', 'META', 'BASE', 'FORM', 'BUTTON', 'SELECT', 'TEXTAREA', 'OPTION', 'VIDEO', 'AUDIO', 'SOURCE',
   'CANVAS', 'DIALOG', 'SLOT', 'PORTAL', 'TITLE', 'HEAD']);
 const MD_ATTRS = {
-  A: ['href', 'title'], OL: ['start'], TH: ['align'], TD: ['align'],
+  A: ['href', 'title', 'class'], SPAN: ['class'], OL: ['start'], TH: ['align'], TD: ['align'],
   CODE: ['class'], LI: ['class'], INPUT: ['type', 'class', 'checked', 'disabled'],
 };
 const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
@@ -125,6 +126,7 @@ function attrOk(tag, name, value) {
   if (!(MD_ATTRS[tag] || []).includes(name)) return false;
   if (name === 'class') {
     if (tag === 'CODE') return /^language-[\w#+.-]{1,40}$/.test(value);
+    if (tag === 'A' || tag === 'SPAN') return value === 'md-image';
     return /^task-list-item(?:-checkbox)?$/.test(value);
   }
   if (name === 'align') return /^(?:left|center|right)$/.test(value);
@@ -163,6 +165,10 @@ function sanitize(root) {
       if (node.getAttribute('type') !== 'checkbox') { node.remove(); continue; }
       node.disabled = true;
       node.setAttribute('aria-label', node.checked ? 'done' : 'not done');
+    }
+    if (node.classList.contains('md-image')) {
+      // The server's stand-in for an image: its alt text (a link to it when allowed).
+      node.textContent = `🖼 ${node.textContent.trim() || 'image'}`;
     }
     if (tag === 'A') fixLink(node);
     sanitize(node);
@@ -269,14 +275,25 @@ function addTurn(prompt) {
     q.textContent = prompt;
     const a = document.createElement('div');
     a.className = 'answer-text';
+    // The model's reasoning, if it sent any: apart from the answer, folded, after it.
+    const thought = document.createElement('details');
+    thought.className = 'reasoning';
+    thought.dataset.testid = `reasoning-${s}`;
+    thought.hidden = true;
+    const summary = document.createElement('summary');
+    summary.textContent = 'Reasoning';
+    const body = document.createElement('div');
+    body.className = 'reasoning-text';
+    thought.append(summary, body);
     const err = document.createElement('p');
     err.className = 'turn-error';
     err.hidden = true;
-    turn.append(q, a, err);
+    turn.append(q, a, thought, err);
     panes[s].answer.append(turn);
     const sd = state.sides[s];
     sd.box = a;
     sd.errEl = err;
+    sd.thought = thought;
     plain(s, '');
     setSide(s, 'wait');
     panes[s].answer.scrollTop = panes[s].answer.scrollHeight;
@@ -305,11 +322,22 @@ function rendered(side, html) {
   if (atBottom) box.scrollTop = box.scrollHeight;
 }
 
+// Show a side's reasoning (plain text, folded), or hide it when there is none.
+function reasoning(side, text) {
+  const sd = state.sides[side];
+  if (!sd || !sd.thought) return;
+  const has = typeof text === 'string' && text !== '';
+  sd.thought.querySelector('.reasoning-text').textContent = has ? text : '';
+  sd.thought.open = false;
+  sd.thought.hidden = !has;
+}
+
 // Reset the latest turn's text: the event stream replays it from the start on every (re)connect.
 function restartTurn() {
   for (const s of SIDES) {
     const sd = state.sides[s];
     plain(s, '');
+    reasoning(s, null);
     if (sd.errEl) { sd.errEl.hidden = true; sd.errEl.textContent = ''; }
     setSide(s, 'wait');
   }
@@ -508,6 +536,7 @@ async function resync() {
     for (const s of SIDES) {
       if (typeof last[`${s}_html`] === 'string') rendered(s, last[`${s}_html`]);
       else if (typeof last[s] === 'string') setText(s, last[s]);
+      reasoning(s, last[`${s}_reasoning`]);
     }
   }
   setStatusLine('');
@@ -627,6 +656,7 @@ async function vote(winner) {
     reveal(r, before);
     hideBanner();
     update();
+    showReasoning(gen);
   } catch (e) {
     if (gen !== state.gen) return;
     for (const b of el.votes) b.removeAttribute('aria-pressed');
@@ -636,6 +666,17 @@ async function vote(winner) {
     update();
     if (e.status === 409) resync();
   }
+}
+
+// The models' reasoning is only given once the battle is voted (before, that a side reasons
+// at all would tell a reasoning model apart): fetch it after the vote.
+async function showReasoning(gen) {
+  let b;
+  try { b = await api('GET', battleUrl()); } catch { return; }
+  if (gen !== state.gen) return;
+  const turns = Array.isArray(b.turns) ? b.turns : [];
+  const last = turns[turns.length - 1];
+  if (last) for (const s of SIDES) reasoning(s, last[`${s}_reasoning`]);
 }
 
 function reveal(r, before) {

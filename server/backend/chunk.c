@@ -3,12 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-void chunk_parse(const char *data, size_t len, struct chunk *out) {
+/* Load data as a JSON object into out->root; CHUNK_DATA, or
+ * CHUNK_MALFORMED / CHUNK_ERROR with the detail. */
+static void load(const char *data, size_t len, struct chunk *out) {
   memset(out, 0, sizeof *out);
-  if (len == 6 && !memcmp(data, "[DONE]", 6)) {
-    out->kind = CHUNK_DONE;
-    return;
-  }
   json_error_t jerr;
   out->root = json_loadb(data, len, 0, &jerr);
   if (!out->root || !json_is_object(out->root)) {
@@ -31,15 +29,59 @@ void chunk_parse(const char *data, size_t len, struct chunk *out) {
     return;
   }
   out->kind = CHUNK_DATA;
-  json_t *c0 = json_array_get(json_object_get(out->root, "choices"), 0);
-  if (!c0)
-    return; /* usage-only chunks have no choices */
-  json_t *content = json_object_get(json_object_get(c0, "delta"), "content");
+}
+
+/* The text, reasoning and tool calls of a delta (or a whole message). */
+static void read_message(json_t *m, struct chunk *out) {
+  json_t *content = json_object_get(m, "content");
   if (json_is_string(content)) {
     out->text = json_string_value(content);
     out->text_len = json_string_length(content);
   }
+  json_t *r = json_object_get(m, "reasoning_content");
+  if (!json_is_string(r))
+    r = json_object_get(m, "reasoning");
+  if (json_is_string(r)) {
+    out->reasoning = json_string_value(r);
+    out->reasoning_len = json_string_length(r);
+  }
+  json_t *calls = json_object_get(m, "tool_calls");
+  out->tool_calls = (json_is_array(calls) && json_array_size(calls) > 0) ||
+                    json_is_object(json_object_get(m, "function_call"));
+}
+
+void chunk_parse(const char *data, size_t len, struct chunk *out) {
+  if (len == 6 && !memcmp(data, "[DONE]", 6)) {
+    memset(out, 0, sizeof *out);
+    out->kind = CHUNK_DONE;
+    return;
+  }
+  load(data, len, out);
+  if (out->kind != CHUNK_DATA)
+    return;
+  json_t *c0 = json_array_get(json_object_get(out->root, "choices"), 0);
+  if (!c0)
+    return; /* usage-only chunks have no choices */
+  read_message(json_object_get(c0, "delta"), out);
   out->finished = json_is_string(json_object_get(c0, "finish_reason"));
+}
+
+void chunk_parse_completion(const char *data, size_t len, struct chunk *out) {
+  load(data, len, out);
+  if (out->kind != CHUNK_DATA)
+    return;
+  json_t *msg = json_object_get(
+      json_array_get(json_object_get(out->root, "choices"), 0), "message");
+  json_t *content = json_object_get(msg, "content");
+  if (!json_is_object(msg) ||
+      (content && !json_is_string(content) && !json_is_null(content))) {
+    out->kind = CHUNK_MALFORMED;
+    snprintf(out->detail, sizeof out->detail, "%s",
+             "non-streamed answer without choices[0].message.content");
+    return;
+  }
+  read_message(msg, out);
+  out->finished = 1;
 }
 
 void chunk_release(struct chunk *c) {

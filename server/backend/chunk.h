@@ -19,6 +19,13 @@ struct chunk {
   const char *text;  /* choices[0].delta.content when a string, else NULL;
                         valid UTF-8, borrowed from root */
   size_t text_len;
+  const char *reasoning; /* the model's thinking, never its answer:
+                            delta.reasoning_content (DeepSeek, vLLM) or
+                            else delta.reasoning (vLLM, OpenRouter) when a
+                            string, else NULL; valid UTF-8, borrowed */
+  size_t reasoning_len;
+  int tool_calls;    /* delta.tool_calls is a non-empty array, or the older
+                        delta.function_call an object: a call, not text */
   int finished;      /* choices[0].finish_reason is a string */
   char detail[320];  /* for CHUNK_ERROR / CHUNK_MALFORMED, server log only */
   const char *message; /* for CHUNK_ERROR: the provider's message, whole
@@ -29,6 +36,12 @@ struct chunk {
 
 /* Interpret len bytes of one event's data. Never fails otherwise. */
 void chunk_parse(const char *data, size_t len, struct chunk *out);
+
+/* Interpret a whole chat.completion object (from a server that ignored
+ * "stream"): the same fields from choices[0].message, and finished set.
+ * CHUNK_MALFORMED when there is no choices[0].message object or its
+ * content is neither a string nor null (nor absent). */
+void chunk_parse_completion(const char *data, size_t len, struct chunk *out);
 
 void chunk_release(struct chunk *c);
 

@@ -39,6 +39,11 @@ struct transfer {
   struct buf raw;                /* error body, or a non-streamed answer */
   size_t answer_bytes;
   size_t max_bytes;
+  size_t reasoning_bytes;        /* passed on to on_reasoning */
+  size_t reasoning_dropped;      /* over max_bytes, or nobody wanted it */
+  size_t tool_calls;             /* chunks with tool calls */
+  int has_text;                  /* the answer has a non-blank byte */
+  int reasoning_full;            /* a piece did not fit: drop the rest */
   size_t chunks;
   int64_t started;               /* monotonic ms */
   int64_t first_text;            /* monotonic ms, 0 before any content */
@@ -132,9 +137,38 @@ static int deliver_text(struct transfer *t, const char *text, size_t len) {
     if (!t->first_text)
       t->first_text = mono_ms();
     t->chunks++;
+    for (size_t i = 0; !t->has_text && i < len; i++)
+      t->has_text = text[i] != ' ' && text[i] != '\t' && text[i] != '\r' &&
+                    text[i] != '\n';
     t->cb.on_text(t->cb.cls, text, len);
   }
   return 0;
+}
+
+/* Reasoning is kept apart from the answer, and never fails a transfer:
+ * past max_bytes it is dropped, whole pieces only (so what was passed on
+ * stays valid UTF-8). */
+static void deliver_reasoning(struct transfer *t, const char *text,
+                              size_t len) {
+  if (!len)
+    return;
+  if (!t->cb.on_reasoning || t->reasoning_full ||
+      len > t->max_bytes - t->reasoning_bytes) {
+    t->reasoning_full = t->cb.on_reasoning != NULL;
+    t->reasoning_dropped += len;
+    return;
+  }
+  t->reasoning_bytes += len;
+  t->cb.on_reasoning(t->cb.cls, text, len);
+}
+
+/* The text, reasoning and tool calls of a chunk (streamed or not). */
+static int deliver_chunk(struct transfer *t, const struct chunk *c) {
+  if (c->reasoning)
+    deliver_reasoning(t, c->reasoning, c->reasoning_len);
+  if (c->tool_calls)
+    t->tool_calls++;
+  return c->text ? deliver_text(t, c->text, c->text_len) : 0;
 }
 
 /* One "data:" payload of the stream. */
@@ -161,8 +195,7 @@ static int on_sse_event(void *cls, const char *event, const char *data,
     rc = -1;
     break;
   case CHUNK_DATA:
-    if (c.text)
-      rc = deliver_text(t, c.text, c.text_len);
+    rc = deliver_chunk(t, &c);
     if (c.finished)
       t->saw_finish = 1;
     break;
@@ -219,18 +252,15 @@ static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow,
 
 /* A server that ignored "stream": a whole chat.completion object. */
 static void finish_non_streamed(struct transfer *t) {
-  json_error_t jerr;
-  json_t *root = json_loadb(t->raw.data ? t->raw.data : "", t->raw.len, 0, &jerr);
-  json_t *content = json_object_get(
-      json_object_get(json_array_get(json_object_get(root, "choices"), 0),
-                      "message"),
-      "content");
-  if (!json_is_string(content))
-    transfer_fail(t, "the model sent a malformed answer",
-                  "non-streamed answer without choices[0].message.content");
+  struct chunk c;
+  chunk_parse_completion(t->raw.data ? t->raw.data : "", t->raw.len, &c);
+  if (c.kind == CHUNK_ERROR)
+    transfer_fail(t, "the model's service reported an error", c.detail);
+  else if (c.kind != CHUNK_DATA)
+    transfer_fail(t, "the model sent a malformed answer", c.detail);
   else
-    deliver_text(t, json_string_value(content), json_string_length(content));
-  json_decref(root);
+    deliver_chunk(t, &c);
+  chunk_release(&c);
 }
 
 static void finish(struct transfer *t);
@@ -260,6 +290,17 @@ static void transfer_done(struct transfer *t, CURLcode res) {
     transfer_fail(t, "the answer stream broke off",
                   "stream ended without [DONE] or finish_reason");
   }
+  if (!t->failed && !t->has_text) {
+    /* Nothing to read or vote on: say what came instead (reasoning
+     * models that spent max_tokens thinking, tool calls). */
+    char d[160];
+    snprintf(d, sizeof d,
+             "no text in the answer: %zu answer bytes, %zu reasoning bytes, "
+             "%zu chunks with tool calls",
+             t->answer_bytes, t->reasoning_bytes + t->reasoning_dropped,
+             t->tool_calls);
+    transfer_fail(t, "the model returned no text", d);
+  }
   finish(t);
 }
 
@@ -271,6 +312,7 @@ static void finish(struct transfer *t) {
   st.ttft = t->first_text ? (double)(t->first_text - t->started) / 1000.0 : -1;
   st.chunks = t->chunks;
   st.bytes = t->answer_bytes;
+  st.reasoning_bytes = t->reasoning_bytes;
   if (t->failed)
     log_warn("msg=\"upstream failed\" model=\"%s\" status=%ld ms=%.0f "
              "detail=\"%s\"",
@@ -278,10 +320,10 @@ static void finish(struct transfer *t) {
              log_q(t->detail));
   else
     log_info("msg=\"upstream\" model=\"%s\" status=%ld ttft_ms=%.0f ms=%.0f "
-             "chunks=%zu bytes=%zu",
+             "chunks=%zu bytes=%zu reasoning_bytes=%zu",
              log_q(t->model_name), t->status, st.ttft * 1000,
-             st.duration * 1000,
-             st.chunks, st.bytes);
+             st.duration * 1000, st.chunks, st.bytes,
+             t->reasoning_bytes + t->reasoning_dropped);
   t->cb.on_finish(t->cb.cls, !t->failed, t->failed ? t->public_msg : NULL,
                   t->failed ? t->detail : NULL, &st);
 }

@@ -28,14 +28,22 @@ struct upstream_stats {
   double duration;      /* seconds for the whole request */
   size_t chunks;        /* content chunks received */
   size_t bytes;         /* answer bytes */
+  size_t reasoning_bytes; /* reasoning bytes passed on (see on_reasoning) */
 };
 
 struct upstream_callbacks {
   /* A piece of the answer (valid UTF-8, len bytes, not NUL-terminated). */
   void (*on_text)(void *cls, const char *text, size_t len);
-  /* Called exactly once at the end. ok != 0 for a complete answer; else
-   * public_msg is safe to show anyone (it never names the model, the
-   * endpoint or the provider's words) and detail is for the server log. */
+  /* A piece of the model's reasoning (reasoning_content or reasoning), which
+   * is never part of the answer; same form as on_text. At most max_bytes of
+   * it are passed on, whole pieces, the rest is dropped. May be NULL. */
+  void (*on_reasoning)(void *cls, const char *text, size_t len);
+  /* Called exactly once at the end. ok != 0 for a complete answer with some
+   * text in it (not only whitespace): an answer of only reasoning or tool
+   * calls, or of nothing, fails with "the model returned no text". When
+   * ok == 0, public_msg is safe to show anyone (it never names the model,
+   * the endpoint or the provider's words) and detail is for the server
+   * log. */
   void (*on_finish)(void *cls, int ok, const char *public_msg,
                     const char *detail, const struct upstream_stats *stats);
   void *cls;

@@ -226,6 +226,18 @@ static void side_on_text(void *cls, const char *text, size_t len) {
   pthread_mutex_unlock(&b->lock);
 }
 
+/* Reasoning is only stored: it is sent once the side is done (with its
+ * HTML), so no watcher needs waking. */
+static void side_on_reasoning(void *cls, const char *text, size_t len) {
+  struct side_ctx *sc = cls;
+  struct battle *b = sc->b;
+  pthread_mutex_lock(&b->lock);
+  struct battle_side *s = &b->turns[sc->turn].side[sc->side];
+  if (buf_append(&s->reasoning, text, len) == 0)
+    b->touched = mono_ms();
+  pthread_mutex_unlock(&b->lock);
+}
+
 /* A finished turn on its way to the database. */
 struct turn_ctx {
   struct arena *a;
@@ -341,12 +353,15 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
       /* the answers are borrowed until turn_stored: no text is appended
        * after a side finished, and no turn is added (which could move
        * them) while the battle is STREAMING; tc's reference keeps b */
-      if (store_writer_turn_finish(
-              a->writer, b->id, sc->turn + 1, t->side[0].text.data,
-              t->side[1].text.data,
-              t->side[0].failed ? t->side[0].detail : NULL,
-              t->side[1].failed ? t->side[1].detail : NULL, now_ms(),
-              failed ? "failed" : "ready", turn_stored, tc))
+      struct turn_answer ans[2];
+      for (int i = 0; i < 2; i++) {
+        ans[i].text = t->side[i].text.data;
+        ans[i].reasoning = t->side[i].reasoning.data; /* NULL when none */
+        ans[i].error = t->side[i].failed ? t->side[i].detail : NULL;
+      }
+      if (store_writer_turn_finish(a->writer, b->id, sc->turn + 1, ans,
+                                   now_ms(), failed ? "failed" : "ready",
+                                   turn_stored, tc))
         turn_stored(tc, 0);
     }
   }
@@ -383,7 +398,10 @@ static void ask_both_locked(struct arena *a, struct battle *b, int turn) {
     size_t n = 0;
     struct chat_message *msgs = conversation(b, turn, side, &n);
     struct side_ctx *sc = calloc(1, sizeof *sc);
-    struct upstream_callbacks cb = {side_on_text, side_on_finish, sc};
+    struct upstream_callbacks cb = {.on_text = side_on_text,
+                                    .on_reasoning = side_on_reasoning,
+                                    .on_finish = side_on_finish,
+                                    .cls = sc};
     int rc = -1;
     if (msgs && sc) {
       sc->a = a;
@@ -558,7 +576,10 @@ static struct battle *battle_from_record(const struct config *cfg,
       struct battle_side *side = &b->turns[t].side[s];
       side->finished = 1;
       side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */
-      if (tr->answer[s] && buf_append_str(&side->text, tr->answer[s]))
+      side->reasoning.max = side->text.max;
+      if ((tr->answer[s] && buf_append_str(&side->text, tr->answer[s])) ||
+          (tr->reasoning[s] &&
+           buf_append_str(&side->reasoning, tr->reasoning[s])))
         goto fail;
       if (tr->answer[s] && !tr->error[s])
         side->html = markdown_to_html(tr->answer[s], strlen(tr->answer[s]));
@@ -755,7 +776,9 @@ static const char *vote_verdict(void *cls, const char *const *texts,
                                 size_t n_turns, int64_t finished_at,
                                 char *why, size_t whylen) {
   const struct verdict_ctx *vc = cls;
-  const char *word = identity_leak(vc->cfg, texts, 3 * n_turns);
+  /* the reasoning beside the answers: the voter has seen it too */
+  const char *word = identity_leak(vc->cfg, texts,
+                                   VOTE_TEXTS_PER_TURN * n_turns);
   if (word) {
     snprintf(why, whylen, "identity: %s", word);
     return why;

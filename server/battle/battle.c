@@ -42,6 +42,7 @@ void battle_unref(struct battle *b) {
     free(t->prompt);
     for (int s = 0; s < 2; s++) {
       buf_release(&t->side[s].text);
+      buf_release(&t->side[s].reasoning);
       free(t->side[s].detail);
       free(t->side[s].html);
     }
@@ -65,8 +66,10 @@ int battle_add_turn_locked(struct battle *b, const char *prompt,
   t->prompt = strdup(prompt);
   if (!t->prompt)
     return -1;
-  buf_init(&t->side[0].text, max_answer);
-  buf_init(&t->side[1].text, max_answer);
+  for (int s = 0; s < 2; s++) {
+    buf_init(&t->side[s].text, max_answer);
+    buf_init(&t->side[s].reasoning, max_answer);
+  }
   return (int)b->n_turns++;
 }
 

@@ -18,6 +18,9 @@ const char *battle_status_name(enum battle_status s);
 
 struct battle_side {
   struct buf text;        /* the answer so far */
+  struct buf reasoning;   /* the model's reasoning so far, kept apart: never
+                             part of the answer or of the conversation;
+                             shown once the side is done */
   int finished;           /* done or failed */
   int failed;
   char public_error[128]; /* safe to show before the vote */
@@ -80,8 +83,8 @@ void battle_ref(struct battle *b);
 void battle_unref(struct battle *b);
 
 /* Append a turn with the prompt (copied); caller holds the lock. Each
- * side's answer may grow up to max_answer bytes. Returns the new turn's
- * index, or -1 when out of memory. */
+ * side's answer, and its reasoning, may each grow up to max_answer bytes.
+ * Returns the new turn's index, or -1 when out of memory. */
 int battle_add_turn_locked(struct battle *b, const char *prompt,
                            size_t max_answer);
 

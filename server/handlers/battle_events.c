@@ -1,8 +1,9 @@
 /* GET /api/battles/ID/events: the latest turn as Server-Sent Events.
  *
- * First the text so far, then live deltas, each side's done or error, and
- * `end`; then the stream closes (the body ends with the connection: no
- * chunked encoding, see below).
+ * First the text so far, then live deltas, each side's done (with its HTML
+ * and its reasoning, null when none) or error, and `end`; then the stream
+ * closes (the body ends with the connection: no chunked encoding, see
+ * below).
  *
  * The fast path. libmicrohttpd sends the headers and what the battle
  * already holds. Once a stream has nothing more to send, its connection is
@@ -191,9 +192,12 @@ static void build_events_locked(struct event_stream *es) {
                   json_pack("{s:s, s:i, s:s}", "side", names[s], "turn", turn,
                             "message", side->public_error));
       else
+        /* no reasoning here: whether a side reasons at all would tell
+         * a reasoning model apart before the vote (GET /api/battles/ID
+         * gives it once voted) */
         add_event(es, "done",
-                  json_pack("{s:s, s:i, s:s?}", "side", names[s], "turn", turn,
-                            "html", side->html));
+                  json_pack("{s:s, s:i, s:s?}", "side", names[s], "turn",
+                            turn, "html", side->html));
       es->side_closed[s] = 1;
     }
   }
@@ -320,8 +324,9 @@ enum MHD_Result handle_battle_events(struct request *rq) {
     setsockopt(es->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
   /* an answer of max bytes may be escaped up to 6x in one delta, and its
-   * HTML (larger still) in one done event, for each side */
-  es->out_max = (size_t)rq->cfg->max_answer_bytes * 64 + 65536;
+   * HTML (larger still) and its reasoning (6x again) in one done event,
+   * for each side */
+  es->out_max = (size_t)rq->cfg->max_answer_bytes * 80 + 65536;
   buf_init(&es->out, es->out_max);
   pthread_mutex_lock(&b->lock);
   es->turn = b->n_turns ? (int)b->n_turns - 1 : 0;

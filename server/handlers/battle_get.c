@@ -1,4 +1,5 @@
-/* GET /api/battles/ID: the battle so far. Model names only once voted. */
+/* GET /api/battles/ID: the battle so far. Model names only once voted;
+ * a side's reasoning (a_reasoning, b_reasoning) once it is done. */
 #include <stdio.h>
 
 #include "battle/arena.h"
@@ -21,11 +22,20 @@ enum MHD_Result handle_battle_get(struct request *rq) {
       struct buf *tx = &t->side[s].text;
       json_object_set_new(turn, names[s],
                           json_stringn(tx->data ? tx->data : "", tx->len));
-      char key[8];
+      char key[16];
       snprintf(key, sizeof key, "%s_html", names[s]);
       json_object_set_new(turn, key,
                           t->side[s].html ? json_string(t->side[s].html)
                                           : json_null());
+      /* the reasoning, apart from the answer, once the battle is voted:
+       * before, that a side reasons at all would tell a reasoning model */
+      const struct buf *r = &t->side[s].reasoning;
+      snprintf(key, sizeof key, "%s_reasoning", names[s]);
+      json_object_set_new(turn, key,
+                          b->status == BATTLE_VOTED && t->side[s].html &&
+                                  r->len
+                              ? json_stringn(r->data, r->len)
+                              : json_null());
     }
     json_t *errors = json_null();
     if (t->side[0].failed || t->side[1].failed)

@@ -81,11 +81,12 @@ static void send_call(struct judge_runner *r, struct job *jb, int k,
   c->job = jb;
   buf_init(&c->reply, MAX_REPLY);
   jb->sent++;
-  struct upstream_callbacks cb = {call_text, call_finish, c};
+  struct upstream_callbacks cb = {
+      .on_text = call_text, .on_finish = call_finish, .cls = c};
   if (upstream_chat(r->up, &jb->j.conn, msgs, 2, MAX_REPLY, &r->cancel,
                     &cb)) {
     char detail[] = "cannot queue the request";
-    struct upstream_stats none = {-1, 0, 0, 0};
+    struct upstream_stats none = {.ttft = -1};
     call_finish(c, 0, detail, detail, &none);
   }
 }

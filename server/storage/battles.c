@@ -92,22 +92,24 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
 }
 
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
-                         const char *answer_a, const char *answer_b,
-                         const char *error_a, const char *error_b,
+                         const struct turn_answer ans[2],
                          int64_t finished_at, const char *status) {
   sqlite3_stmt *t = store_stmt(st, STMT_TURN_FINISH,
                                "UPDATE turns SET answer_a = ?, answer_b = ?, "
-                               "error_a = ?, error_b = ?, finished_at = ? "
+                               "error_a = ?, error_b = ?, reasoning_a = ?, "
+                               "reasoning_b = ?, finished_at = ? "
                                "WHERE battle_id = ? AND turn = ?");
   if (!t)
     return -1;
-  sqlite3_bind_text(t, 1, answer_a ? answer_a : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(t, 2, answer_b ? answer_b : "", -1, SQLITE_STATIC);
-  bind_text_or_null(t, 3, error_a);
-  bind_text_or_null(t, 4, error_b);
-  sqlite3_bind_int64(t, 5, finished_at);
-  sqlite3_bind_text(t, 6, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(t, 7, turn);
+  for (int s = 0; s < 2; s++) {
+    sqlite3_bind_text(t, 1 + s, ans[s].text ? ans[s].text : "", -1,
+                      SQLITE_STATIC);
+    bind_text_or_null(t, 3 + s, ans[s].error);
+    bind_text_or_null(t, 5 + s, ans[s].reasoning);
+  }
+  sqlite3_bind_int64(t, 7, finished_at);
+  sqlite3_bind_text(t, 8, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(t, 9, turn);
   int rc = step_done(st, t, "turn_finish");
   sqlite3_reset(t);
   if (rc)
@@ -139,8 +141,9 @@ int store_battle_load(struct store *st, const char *id,
                          "JOIN votes v ON v.battle_id = b.id WHERE b.id = ?",
                          -1, &b, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db,
-                         "SELECT prompt, answer_a, answer_b, error_a, error_b "
-                         "FROM turns WHERE battle_id = ? ORDER BY turn",
+                         "SELECT prompt, answer_a, answer_b, error_a, error_b, "
+                         "reasoning_a, reasoning_b FROM turns WHERE "
+                         "battle_id = ? ORDER BY turn",
                          -1, &t, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(b, 1, id, -1, SQLITE_STATIC);
@@ -175,6 +178,8 @@ int store_battle_load(struct store *st, const char *id,
     tr->answer[1] = column_dup(t, 2);
     tr->error[0] = column_dup(t, 3);
     tr->error[1] = column_dup(t, 4);
+    tr->reasoning[0] = column_dup(t, 5);
+    tr->reasoning[1] = column_dup(t, 6);
   }
   if (s != SQLITE_DONE)
     goto out;
@@ -199,6 +204,7 @@ void battle_record_release(struct battle_record *r) {
     free(t->prompt);
     for (int s = 0; s < 2; s++) {
       free(t->answer[s]);
+      free(t->reasoning[s]);
       free(t->error[s]);
     }
   }

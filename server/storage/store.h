@@ -83,7 +83,15 @@ int store_schema_version(struct store *st);
 struct turn_record {
   char *prompt;
   char *answer[2];   /* NULL while streaming */
+  char *reasoning[2]; /* the model's reasoning, NULL when none */
   char *error[2];    /* server-side detail, NULL when fine */
+};
+
+/* One side's end of a turn, as stored (strings borrowed). */
+struct turn_answer {
+  const char *text;      /* the answer; NULL is stored as "" */
+  const char *reasoning; /* NULL when there was none */
+  const char *error;     /* server-side detail, NULL when fine */
 };
 
 struct battle_record {
@@ -113,11 +121,11 @@ int store_battle_create_tx(struct store *st, const char *id,
 int store_turn_add_tx(struct store *st, const char *id, int turn,
                       const char *prompt, int64_t started_at);
 
-/* Store a finished turn's answers and errors and set the battle status
- * ("ready" or "failed"). -1 also when there is no such turn. */
+/* Store a finished turn's answers (side a, then b: reasoning and errors
+ * too) and set the battle status ("ready" or "failed"). -1 also when
+ * there is no such turn. */
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
-                         const char *answer_a, const char *answer_b,
-                         const char *error_a, const char *error_b,
+                         const struct turn_answer ans[2],
                          int64_t finished_at, const char *status);
 
 /* Load a battle. Returns 0, 1 when there is no such battle, -1 on error. */
@@ -153,11 +161,13 @@ struct vote_outcome {
 };
 
 /* Decides from the battle as stored, inside the vote's transaction, why
- * a vote must not count: texts holds prompt, answer a, answer b of each of
- * the n_turns stored turns, in order (an answer may be NULL); finished_at
+ * a vote must not count: texts holds VOTE_TEXTS_PER_TURN texts for each of
+ * the n_turns stored turns, in order: the prompt, answer a, answer b,
+ * reasoning a, reasoning b (any but the prompt may be NULL); finished_at
  * is the wall-clock ms at which the last turn was stored as finished (0:
  * unknown). Returns NULL when the vote counts, else a reason written into
  * why (whylen bytes) or a static string. */
+#define VOTE_TEXTS_PER_TURN 5
 typedef const char *(*vote_verdict_fn)(void *cls, const char *const *texts,
                                        size_t n_turns, int64_t finished_at,
                                        char *why, size_t whylen);

@@ -183,21 +183,21 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
 static int stored_verdict(struct store *st, const struct vote_request *vr,
                           char *why, size_t whylen) {
   enum { MAX_TURNS = 256 };
-  const char *texts[3 * MAX_TURNS];
-  char *owned[3 * MAX_TURNS];
+  const char *texts[VOTE_TEXTS_PER_TURN * MAX_TURNS];
+  char *owned[VOTE_TEXTS_PER_TURN * MAX_TURNS];
   size_t n = 0, k = 0;
   int64_t finished_at = 0;
   int rc = -1;
   sqlite3_stmt *s = store_stmt(st, STMT_VOTE_TURNS,
                                "SELECT prompt, answer_a, answer_b, "
-                               "finished_at FROM turns WHERE battle_id = ? "
-                               "ORDER BY turn");
+                               "reasoning_a, reasoning_b, finished_at FROM "
+                               "turns WHERE battle_id = ? ORDER BY turn");
   if (!s)
     return -1;
   sqlite3_bind_text(s, 1, vr->id, -1, SQLITE_STATIC);
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_TURNS) {
-    for (int c = 0; c < 3; c++) {
+    for (int c = 0; c < VOTE_TEXTS_PER_TURN; c++) {
       const char *t = (const char *)sqlite3_column_text(s, c);
       owned[k] = t ? strdup(t) : NULL;
       if (t && !owned[k])
@@ -205,9 +205,9 @@ static int stored_verdict(struct store *st, const struct vote_request *vr,
       texts[k] = owned[k];
       k++;
     }
-    finished_at = sqlite3_column_type(s, 3) == SQLITE_NULL
+    finished_at = sqlite3_column_type(s, VOTE_TEXTS_PER_TURN) == SQLITE_NULL
                       ? 0
-                      : sqlite3_column_int64(s, 3);
+                      : sqlite3_column_int64(s, VOTE_TEXTS_PER_TURN);
     n++;
   }
   if (r != SQLITE_ROW && r != SQLITE_DONE)

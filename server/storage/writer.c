@@ -36,9 +36,10 @@ struct job {
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
-  char *error_a, *error_b, *status;
-  const char *answer_a, *answer_b;                    /* borrowed (see
-                                                         writer.h) */
+  char *error[2], *status;
+  struct turn_answer ans[2];                          /* texts borrowed
+                                                         (see writer.h),
+                                                         errors in error */
   const char *borrowed_id, *borrowed_prompt;          /* sync turn add */
   int turn;
   int64_t at;
@@ -137,8 +138,8 @@ static void job_free(struct job *j) {
   free(j->model_b);
   free(j->session);
   free(j->prompt);
-  free(j->error_a);
-  free(j->error_b);
+  free(j->error[0]);
+  free(j->error[1]);
   free(j->status);
   free(j);
 }
@@ -205,8 +206,8 @@ static int run_job(struct store_writer *w, struct job *j,
                                    j->session, j->prompt);
     return j->rc ? -1 : 0;
   case JOB_TURN_FINISH:
-    j->rc = store_turn_finish_tx(st, j->id, j->turn, j->answer_a, j->answer_b,
-                                 j->error_a, j->error_b, j->at, j->status);
+    j->rc = store_turn_finish_tx(st, j->id, j->turn, j->ans, j->at,
+                                 j->status);
     return j->rc ? -1 : 0;
   case JOB_TURN_ADD:
     j->rc = store_turn_add_tx(st, j->borrowed_id ? j->borrowed_id : j->id,
@@ -439,8 +440,7 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
 }
 
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
-                             const char *answer_a, const char *answer_b,
-                             const char *error_a, const char *error_b,
+                             const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
                              store_done_fn done, void *cls) {
   int failed = 0;
@@ -449,10 +449,12 @@ int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
   if (!j)
     return -1;
   j->turn = turn;
-  j->answer_a = answer_a ? answer_a : "";
-  j->answer_b = answer_b ? answer_b : "";
-  j->error_a = dup_or_null(error_a, &failed);
-  j->error_b = dup_or_null(error_b, &failed);
+  for (int s = 0; s < 2; s++) {
+    j->ans[s].text = ans[s].text ? ans[s].text : "";
+    j->ans[s].reasoning = ans[s].reasoning;
+    j->error[s] = dup_or_null(ans[s].error, &failed);
+    j->ans[s].error = j->error[s];
+  }
   j->status = dup_or_null(status, &failed);
   return queue_async(w, j, failed);
 }

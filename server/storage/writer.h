@@ -40,14 +40,14 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
                                const char *prompt, store_done_fn done,
                                void *cls);
 
-/* Queue the end of a turn (see store_turn_finish_tx). The answers are
- * borrowed, not copied (each may be up to max_answer_bytes): they must stay
- * as they are until done has been called, or, when done is NULL, until a
- * later store_writer_flush returns. The other strings are copied. Same
- * contract otherwise as store_writer_battle_create. */
+/* Queue the end of a turn (see store_turn_finish_tx). The answers and
+ * their reasoning are borrowed, not copied (each may be up to
+ * max_answer_bytes): they must stay as they are until done has been
+ * called, or, when done is NULL, until a later store_writer_flush returns.
+ * The other strings are copied. Same contract otherwise as
+ * store_writer_battle_create. */
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
-                             const char *answer_a, const char *answer_b,
-                             const char *error_a, const char *error_b,
+                             const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
                              store_done_fn done, void *cls);
 

@@ -7,7 +7,7 @@ import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   newPage, waitFor, waitPhase, screenshot, clearOldFailures, checkPrerequisites, arenaTest,
-  startBattle, vote, assertNoSideways,
+  startBattle, vote, assertNoSideways, answerTag, ECHO_RE, votesDisabled,
 } from './harness.mjs';
 
 before(async () => {
@@ -306,4 +306,70 @@ arenaTest('the page neutralises hostile HTML even from a misbehaving server',
     // anything else is not.
     const csp = /violates the following Content Security Policy directive/;
     assert.deepEqual(page.problems.filter((p) => !csp.test(p)), [], 'no other console errors');
+  });
+
+// A reasoning model (the fake's reasoning...: reasoning_content deltas, then the answer): the
+// answer is only the answer, and the reasoning is shown apart, folded, after it.
+arenaTest('a reasoning model: its reasoning is folded after its answer, never in it',
+  { 'deep-think': 'reasoning-dt', 'plain-echo': 'echo-pe' }, {}, async (arena) => {
+    const page = await newPage(arena);
+    await page.goto(arena.url);
+    await waitPhase(page, 'idle');
+    await startBattle(page, 'What is the sea?');
+    await waitPhase(page, 'ready', 30000);
+    // blind: no reasoning block before the vote (it would tell a reasoning model)
+    const before = await page.evaluate(() => ['a', 'b'].map((s) => {
+      const d = document.querySelector(`[data-testid=answer-${s}] .turn details.reasoning`);
+      return !!d && !d.hidden && d.getClientRects().length > 0;
+    }));
+    assert.deepEqual(before, [false, false], 'no reasoning shown before the vote');
+    await vote(page, 'vote-tie');
+    await page.waitForFunction(() => [...document.querySelectorAll('details.reasoning')]
+      .some((d) => !d.hidden && d.getClientRects().length > 0), null, { timeout: 10000 });
+    const panes = await page.evaluate(() => ['a', 'b'].map((s) => {
+      const turn = document.querySelector(`[data-testid=answer-${s}] .turn`);
+      const d = turn.querySelector('details.reasoning');
+      return {
+        side: s,
+        answer: turn.querySelector('.answer-text').textContent,
+        shown: !!d && !d.hidden && d.getClientRects().length > 0,
+        open: !!d && d.open,
+        afterAnswer: !!d && d.previousElementSibling === turn.querySelector('.answer-text'),
+        summary: d ? d.querySelector('summary').textContent : null,
+        text: d ? d.querySelector('.reasoning-text').textContent : null,
+        children: d ? d.querySelector('.reasoning-text').children.length : null,
+      };
+    }));
+    const deep = panes.find((p) => p.answer.startsWith(answerTag('reasoning-dt')));
+    const plain = panes.find((p) => p !== deep);
+    assert.ok(deep && plain, JSON.stringify(panes));
+    assert.match(deep.answer, ECHO_RE(1, 1, 'What is the sea?'), 'the answer is only the answer');
+    assert.ok(!deep.answer.includes('ponderously'), 'no reasoning in the answer');
+    assert.equal(deep.shown, true, 'the reasoning is shown');
+    assert.equal(deep.open, false, 'folded');
+    assert.equal(deep.afterAnswer, true, 'right after the answer');
+    assert.equal(deep.summary, 'Reasoning');
+    assert.match(deep.text, /^Thinking [0-9a-f]{10}: the user wrote 16 characters in turn 1\. .*ponderously\.\nI will repeat it back\.$/s);
+    assert.equal(deep.children, 0, 'plain text, not HTML');
+    assert.equal(plain.shown, false, 'no reasoning block for a model without reasoning');
+
+    const summary = page.locator(`[data-testid=reasoning-${deep.side}] summary`);
+    await summary.click();
+    assert.equal(await page.locator(`[data-testid=reasoning-${deep.side}] .reasoning-text`).isVisible(), true, 'unfolds');
+    await waitPhase(page, 'voted');
+    assert.deepEqual(page.problems, [], 'no console errors');
+  });
+
+arenaTest('an answer of only reasoning fails its side: "the model returned no text", no voting',
+  { 'only-thinks': 'reasononly-ot', 'plain-echo': 'slow30-pe' }, {}, async (arena) => {
+    const page = await newPage(arena);
+    await page.goto(arena.url);
+    await waitPhase(page, 'idle');
+    await startBattle(page, 'Say something.');
+    await waitPhase(page, 'failed', 30000);
+    const errors = await page.$$eval('.turn-error', (els) => els.filter((e) => !e.hidden).map((e) => e.textContent));
+    assert.ok(errors.some((e) => e.includes('the model returned no text')), JSON.stringify(errors));
+    assert.equal(await page.locator('details.reasoning:visible').count(), 0, 'no reasoning shown for a failed side');
+    assert.deepEqual(await votesDisabled(page), [true, true, true, true]);
+    assert.deepEqual(page.problems, [], 'no console errors');
   });

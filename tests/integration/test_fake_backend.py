@@ -82,6 +82,61 @@ def test_echo_like_streams_parse(fake, model):
     assert model not in content  # answers never name the model
 
 
+def deltas(raw):
+    """Every choices[0].delta of a stream, in order, and the last finish_reason."""
+    out, finish = [], None
+    text = raw.decode("utf-8").replace("\r\n", "\n")
+    for block in text.split("\n\n"):
+        data = "\n".join(l[5:].lstrip(" ") for l in block.split("\n") if l.startswith("data:"))
+        if not data or data == "[DONE]":
+            continue
+        for ch in json.loads(data).get("choices", []):
+            out.append(ch.get("delta", {}))
+            finish = ch.get("finish_reason") or finish
+    return out, finish
+
+
+@pytest.mark.parametrize("model,field", [("reasoning-x", "reasoning_content"),
+                                         ("reasoningfield-x", "reasoning")])
+def test_reasoning_then_content(fake, model, field):
+    r, raw, err = post(fake, model, MSGS)
+    assert r.status == 200 and err is None
+    ds, finish = deltas(raw)
+    reasoning = "".join(d.get(field) or "" for d in ds)
+    content = "".join(d.get("content") or "" for d in ds)
+    assert reasoning == fake_backend.reasoning_text(model, MSGS)
+    assert content == fake_backend.echo_answer(model, MSGS) == reference_parse(raw)[0]
+    assert finish == "stop"
+    # all the reasoning comes first, with "content": null
+    first = next(i for i, d in enumerate(ds) if d.get("content"))
+    assert all(not d.get(field) for d in ds[first:])
+    assert all(d.get("content") is None for d in ds[:first])
+    assert model not in reasoning
+
+
+@pytest.mark.parametrize("model,finish", [("reasononly-x", "length"),
+                                          ("toolonly-x", "tool_calls"),
+                                          ("blank-x", "stop")])
+def test_answers_without_text(fake, model, finish):
+    r, raw, err = post(fake, model, MSGS)
+    assert r.status == 200 and err is None
+    ds, got = deltas(raw)
+    assert got == finish
+    content = reference_parse(raw)[0]
+    assert content.strip() == ""
+    if model.startswith("reasononly"):
+        assert content == ""
+        assert "".join(d.get("reasoning_content") or "" for d in ds) == \
+            fake_backend.reasoning_text(model, MSGS)
+    if model.startswith("toolonly"):
+        assert content == ""
+        args = "".join(c["function"].get("arguments", "") for d in ds
+                       for c in d.get("tool_calls") or [])
+        assert json.loads(args) == {"query": MSGS[0]["content"]}
+    if model.startswith("blank"):
+        assert content != ""
+
+
 def test_echo_answer_counts_turns():
     msgs = [{"role": "system", "content": "s"}, {"role": "user", "content": "p1"},
             {"role": "assistant", "content": "a1"}, {"role": "user", "content": "p2"}]

@@ -97,13 +97,16 @@ int main(void) {
     CHECK(store_writer_battle_create(w, id, 1000 + i, models[i % 4],
                                      models[(i + 1) % 4], "s", "a prompt",
                                      count_done, NULL) == 0);
-    CHECK(store_writer_turn_finish(w, id, 1, "answer a", "answer b", NULL,
-                                   NULL, 2000 + i, "ready", count_done,
-                                   NULL) == 0);
+    /* side b of every other battle reasoned before it answered */
+    struct turn_answer ans[2] = {{"answer a", NULL, NULL},
+                                 {"answer b", i % 2 ? "thought b" : NULL, NULL}};
+    CHECK(store_writer_turn_finish(w, id, 1, ans, 2000 + i, "ready",
+                                   count_done, NULL) == 0);
   }
   /* the end of a turn that was never started fails alone */
-  CHECK(store_writer_turn_finish(w, "no-such-battle", 1, "x", "y", NULL, NULL,
-                                 3000, "ready", count_done, NULL) == 0);
+  struct turn_answer xy[2] = {{"x", NULL, NULL}, {"y", NULL, NULL}};
+  CHECK(store_writer_turn_finish(w, "no-such-battle", 1, xy, 3000, "ready",
+                                 count_done, NULL) == 0);
   pthread_mutex_unlock(&st.lock);
   store_writer_flush(w);
   store_writer_counts(w, &groups1, &jobs1);
@@ -115,12 +118,20 @@ int main(void) {
         N_BATTLES);
   CHECK(count_rows(&st, "SELECT count(*) FROM turns WHERE answer_a = "
                         "'answer a' AND finished_at IS NOT NULL") == N_BATTLES);
+  /* the reasoning is stored apart from the answer, NULL when none */
+  CHECK(count_rows(&st, "SELECT count(*) FROM turns WHERE answer_b = "
+                        "'answer b' AND reasoning_b = 'thought b' AND "
+                        "reasoning_a IS NULL") == N_BATTLES / 2);
+  CHECK(count_rows(&st, "SELECT count(*) FROM turns WHERE answer_b = "
+                        "'answer b' AND reasoning_b IS NULL") ==
+        N_BATTLES - N_BATTLES / 2);
 
   /* A turn added to a ready battle; not to one that is streaming. */
   CHECK(store_writer_turn_add(w, "battle-0000", 2, "more", 4000) == 0);
   CHECK(store_writer_turn_add(w, "battle-0000", 3, "again", 4001) == 1);
-  CHECK(store_writer_turn_finish(w, "battle-0000", 2, "a2", "b2", NULL, "cut",
-                                 4002, "failed", NULL, NULL) == 0);
+  struct turn_answer cut[2] = {{"a2", NULL, NULL}, {"b2", NULL, "cut"}};
+  CHECK(store_writer_turn_finish(w, "battle-0000", 2, cut, 4002, "failed",
+                                 NULL, NULL) == 0);
 
   /* Votes from many threads at once, each battle voted once; the failed
    * battle and an unknown one are refused without harming the rest. */
