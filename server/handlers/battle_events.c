@@ -68,10 +68,10 @@ struct event_stream {
 };
 
 /* Event bytes built and not yet taken by the socket or libmicrohttpd, for
- * every stream of the server: a reader too slow to keep up is cut when
- * this passes max_buffered_bytes, so that many slow readers cannot make
- * the server hold every battle's backlog for each of them. */
-static atomic_long buffered;
+ * every stream of the server (metrics_events_buffered): a reader too slow
+ * to keep up is cut when this passes max_buffered_bytes, so that many slow
+ * readers cannot make the server hold every battle's backlog for each of
+ * them. */
 
 /* At most this much of one answer goes into one delta event: a stream
  * that falls behind holds a slice, not the whole backlog. */
@@ -86,13 +86,15 @@ static void account(struct event_stream *es) {
     buf_init(&es->out, es->out_max);
     es->out_pos = 0;
   }
-  atomic_fetch_add(&buffered, now - es->held);
+  if (now != es->held)
+    metrics_events_buffered(now - es->held);
   es->held = now;
 }
 
 /* Whether the server holds more for slow readers than it may. */
 static int over_budget(const struct event_stream *es) {
-  return es->max_buffered > 0 && atomic_load(&buffered) > es->max_buffered;
+  return es->max_buffered > 0 &&
+         metrics_events_buffered(0) > es->max_buffered;
 }
 
 static struct event_stream *stream_of(struct battle_watcher *w) {
@@ -264,7 +266,7 @@ static void stream_free(void *cls) {
   pthread_mutex_lock(&es->b->lock);
   battle_unwatch_locked(es->b, &es->watcher);
   es->b->n_streams--;
-  atomic_fetch_sub(&buffered, es->held);
+  metrics_events_buffered(-es->held);
   pthread_mutex_unlock(&es->b->lock);
   if (es->client[0])
     keycount_give(&es->arena->streams, es->client);

@@ -123,6 +123,12 @@ void metrics_db_write(double seconds, long jobs) {
 
 void metrics_streams(int delta) { atomic_fetch_add(&streams_open, delta); }
 
+static atomic_long events_buffered;
+
+long metrics_events_buffered(long delta) {
+  return atomic_fetch_add(&events_buffered, delta) + delta;
+}
+
 /* Prometheus label values escape backslash, quote and newline. */
 static void label(struct buf *out, const char *v) {
   for (; *v; v++) {
@@ -209,6 +215,11 @@ int metrics_render(struct buf *out, size_t upstream_active,
   appendf(out, "# HELP agon_streams_open Event streams open to browsers.\n"
                "# TYPE agon_streams_open gauge\nagon_streams_open %ld\n",
           atomic_load(&streams_open));
+  appendf(out, "# HELP agon_events_buffered_bytes Event bytes held for "
+               "readers that are behind (bounded by max_buffered_bytes).\n"
+               "# TYPE agon_events_buffered_bytes gauge\n"
+               "agon_events_buffered_bytes %ld\n",
+          atomic_load(&events_buffered));
   appendf(out, "# HELP agon_upstream_active Upstream requests in flight.\n"
                "# TYPE agon_upstream_active gauge\nagon_upstream_active %zu\n",
           upstream_active);

@@ -33,6 +33,10 @@ void metrics_db_write(double seconds, long jobs);
 /* Event streams to browsers opened (+1) or closed (-1). */
 void metrics_streams(int delta);
 
+/* Event bytes built for streams and not yet taken by their sockets,
+ * whole server: add delta (may be negative); returns the new total. */
+long metrics_events_buffered(long delta);
+
 /* Append the whole exposition to out. upstream_active and
  * battles_streaming are sampled by the caller. Returns 0 or -1. */
 int metrics_render(struct buf *out, size_t upstream_active,

@@ -160,16 +160,18 @@ static int enqueue(struct store_writer *w, struct job *j) {
     pthread_mutex_unlock(&w->lock);
     return -1;
   }
+  /* j may be written and freed as soon as the lock is released */
+  int now = j->sync || j->urgent;
   j->next = NULL;
   if (w->tail)
     w->tail->next = j;
   else
     w->head = j;
   w->tail = j;
-  if (j->sync || j->urgent)
+  if (now)
     pthread_cond_signal(&w->more);
   pthread_mutex_unlock(&w->lock);
-  if (!j->sync && !j->urgent)
+  if (!now)
     defer_wake(writer_wake, w);
   return 0;
 }
