@@ -624,25 +624,18 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
 /* A follow-up turn on its way through the writer: like arena_vote, two
  * references, the writer's and the caller's. */
 struct arena_turn {
-  atomic_int refs;
-  pthread_mutex_t lock;
-  int caller_gone;
-  int decided;
+  struct waiter waiter;         /* first: see turn_release */
   enum arena_rc rc;
   int turn;                     /* 0-based */
   struct arena *a;
   struct battle *b;             /* a reference */
   char *prompt;
-  arena_vote_fn done;
-  void *cls;
 };
 
-static void turn_unref(struct arena_turn *t) {
-  if (atomic_fetch_sub(&t->refs, 1) != 1)
-    return;
+static void turn_release(struct waiter *w) {
+  struct arena_turn *t = (struct arena_turn *)w;
   battle_unref(t->b);
   free(t->prompt);
-  pthread_mutex_destroy(&t->lock);
   free(t);
 }
 
@@ -667,13 +660,8 @@ static void turn_added(void *cls, int stored) {
   pthread_mutex_unlock(&b->lock);
   if (rc != ARENA_OK)
     atomic_fetch_sub(&t->a->streaming, 1);
-  pthread_mutex_lock(&t->lock);
   t->rc = rc;
-  t->decided = 1;
-  if (!t->caller_gone && t->done)
-    t->done(t->cls);
-  pthread_mutex_unlock(&t->lock);
-  turn_unref(t);
+  waiter_tell(&t->waiter);
 }
 
 enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
@@ -715,14 +703,11 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     rc = ARENA_BUSY;
     goto out;
   }
-  atomic_init(&t->refs, 2);
-  pthread_mutex_init(&t->lock, NULL);
+  waiter_init(&t->waiter, done, cls, turn_release);
   t->a = a;
   t->b = b;
   battle_ref(b);
   t->turn = (int)b->n_turns;
-  t->done = done;
-  t->cls = cls;
   /* Stored first (the writer refuses it if a vote came in), then added in
    * memory and asked (turn_added); no second turn meanwhile. */
   b->turn_pending = 1;
@@ -730,8 +715,9 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
                                   now_ms(), turn_added, t)) {
     b->turn_pending = 0;
     atomic_fetch_sub(&a->streaming, 1);
-    battle_unref(b);
-    pthread_mutex_destroy(&t->lock);
+    waiter_unref(&t->waiter);  /* the writer's, never to tell */
+    waiter_leave(&t->waiter);  /* ours: frees t */
+    t = NULL;
     rc = ARENA_ERROR;
     goto out;
   }
@@ -748,20 +734,13 @@ out:
 }
 
 enum arena_rc arena_turn_result(struct arena_turn *t, int *turn) {
-  pthread_mutex_lock(&t->lock);
-  enum arena_rc rc = t->decided ? t->rc : ARENA_ERROR;
-  pthread_mutex_unlock(&t->lock);
   *turn = t->turn + 1;
-  return rc;
+  return waiter_told(&t->waiter) ? t->rc : ARENA_ERROR;
 }
 
 void arena_turn_free(struct arena_turn *t) {
-  if (!t)
-    return;
-  pthread_mutex_lock(&t->lock);
-  t->caller_gone = 1;
-  pthread_mutex_unlock(&t->lock);
-  turn_unref(t);
+  if (t)
+    waiter_leave(&t->waiter);
 }
 
 /* The vote's verdict, from the battle as stored (see vote_verdict_fn):
@@ -792,10 +771,7 @@ static const char *vote_verdict(void *cls, const char *const *texts,
 /* One vote on its way through the writer. Two references: the writer's
  * (dropped once it has reported) and the caller's (arena_vote_free). */
 struct arena_vote {
-  atomic_int refs;
-  pthread_mutex_t lock;
-  int caller_gone;              /* arena_vote_free ran: do not call done */
-  int decided;
+  struct waiter waiter;         /* first: see vote_release */
   struct arena *a;
   struct config *cfg;           /* a reference, for the verdict */
   struct verdict_ctx vc;
@@ -806,16 +782,12 @@ struct arena_vote {
   struct vote_request vr;
   struct vote_outcome out;
   enum vote_status vs;
-  arena_vote_fn done;
-  void *cls;
 };
 
-static void vote_unref(struct arena_vote *v) {
-  if (atomic_fetch_sub(&v->refs, 1) != 1)
-    return;
+static void vote_release(struct waiter *w) {
+  struct arena_vote *v = (struct arena_vote *)w;
   vote_outcome_release(&v->out);
   config_unref(v->cfg);
-  pthread_mutex_destroy(&v->lock);
   free(v);
 }
 
@@ -850,13 +822,8 @@ static void vote_decided(void *cls, enum vote_status vs) {
   struct arena_vote *v = cls;
   if (vs == VOTE_OK)
     vote_applied(v->a, v);
-  pthread_mutex_lock(&v->lock);
   v->vs = vs;
-  v->decided = 1;
-  if (!v->caller_gone && v->done)
-    v->done(v->cls);
-  pthread_mutex_unlock(&v->lock);
-  vote_unref(v);
+  waiter_tell(&v->waiter);
 }
 
 struct arena_vote *arena_vote_start(struct arena *a, const char *id,
@@ -866,8 +833,7 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
   struct arena_vote *v = calloc(1, sizeof *v);
   if (!v)
     return NULL;
-  atomic_init(&v->refs, 2);
-  pthread_mutex_init(&v->lock, NULL);
+  waiter_init(&v->waiter, done, cls, vote_release);
   v->a = a;
   v->cfg = arena_config(a);
   v->vc.cfg = v->cfg;
@@ -879,8 +845,6 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
     v->client_hash[0] = '\0';
   v->client_hash[32] = '\0';
   v->w = w;
-  v->done = done;
-  v->cls = cls;
   v->vr = (struct vote_request){.id = v->id,
                                 .session = v->session,
                                 .w = w,
@@ -891,8 +855,8 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                 .verdict = vote_verdict,
                                 .verdict_cls = &v->vc};
   if (store_writer_vote_async(a->writer, &v->vr, &v->out, vote_decided, v)) {
-    atomic_store(&v->refs, 1);
-    vote_unref(v);
+    waiter_unref(&v->waiter);  /* the writer's, never to tell */
+    waiter_leave(&v->waiter);  /* ours: frees v */
     return NULL;
   }
   return v;
@@ -900,18 +864,11 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
 
 enum vote_status arena_vote_result(struct arena_vote *v,
                                    const struct vote_outcome **out) {
-  pthread_mutex_lock(&v->lock);
-  enum vote_status vs = v->decided ? v->vs : VOTE_ERROR;
-  pthread_mutex_unlock(&v->lock);
   *out = &v->out;
-  return vs;
+  return waiter_told(&v->waiter) ? v->vs : VOTE_ERROR;
 }
 
 void arena_vote_free(struct arena_vote *v) {
-  if (!v)
-    return;
-  pthread_mutex_lock(&v->lock);
-  v->caller_gone = 1;
-  pthread_mutex_unlock(&v->lock);
-  vote_unref(v);
+  if (v)
+    waiter_leave(&v->waiter);
 }

@@ -9,6 +9,7 @@
 #include "backend/upstream.h"
 #include "battle/battle.h"
 #include "battle/registry.h"
+#include "battle/waiter.h"
 #include "config.h"
 #include "http/ratelimit.h"
 #include "judge/runner.h"

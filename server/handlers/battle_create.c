@@ -9,16 +9,9 @@
 
 enum MHD_Result handle_battle_create(struct request *rq) {
   enum MHD_Result res;
-  const char *prompt = body_prompt(rq, &res);
+  const char *prompt = body_prompt_allowed(rq, &res);
   if (!prompt)
     return res;
-  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->cfg->battles_per_minute);
-  if (wait)
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many battles from this client; try again "
-                             "later",
-                             wait);
   const char *session = request_session(rq, 1);
   if (!session)
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",

@@ -60,16 +60,9 @@ static enum MHD_Result turn_reply(struct request *rq) {
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
   enum MHD_Result res;
-  const char *prompt = body_prompt(rq, &res);
+  const char *prompt = body_prompt_allowed(rq, &res);
   if (!prompt)
     return res;
-  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->cfg->battles_per_minute);
-  if (wait)
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many prompts from this client; try again "
-                             "later",
-                             wait);
   const char *session = request_session(rq, 0);
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)

@@ -15,3 +15,19 @@ const char *body_prompt(struct request *rq, enum MHD_Result *res) {
   }
   return prompt;
 }
+
+const char *body_prompt_allowed(struct request *rq, enum MHD_Result *res) {
+  const char *prompt = body_prompt(rq, res);
+  if (!prompt)
+    return NULL;
+  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
+                            rq->cfg->battles_per_minute);
+  if (wait) {
+    *res = reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
+                             "too many prompts from this client; try again "
+                             "later",
+                             wait);
+    return NULL;
+  }
+  return prompt;
+}

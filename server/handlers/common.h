@@ -11,4 +11,9 @@
  * (and the 400 is already queued in *res). */
 const char *body_prompt(struct request *rq, enum MHD_Result *res);
 
+/* body_prompt, then one token of the client's battles_per_minute (a
+ * new battle and a follow-up count alike). NULL when either says no (the
+ * 400 or 429 is already queued in *res). */
+const char *body_prompt_allowed(struct request *rq, enum MHD_Result *res);
+
 #endif

@@ -80,35 +80,34 @@ enum MHD_Result reply_json(struct request *rq, unsigned int status,
   return reply_json_with(rq, status, body, 0, 0);
 }
 
-enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
-                                  const char *code, const char *message,
-                                  int seconds) {
+/* The error body {"error": {"code", "message"}}, sent as reply_json_with. */
+static enum MHD_Result reply_error_with(struct request *rq, unsigned status,
+                                        const char *code, const char *message,
+                                        int retry, int close) {
   return reply_json_with(rq, status,
                          json_pack("{s:{s:s, s:s}}", "error", "code", code,
                                    "message", message),
-                         seconds, 0);
+                         retry, close);
+}
+
+enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
+                                  const char *code, const char *message,
+                                  int seconds) {
+  return reply_error_with(rq, status, code, message, seconds, 0);
 }
 
 enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
                                   const char *code, const char *message) {
-  return reply_json_with(rq, status,
-                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                                   "message", message),
-                         0, 1);
+  return reply_error_with(rq, status, code, message, 0, 1);
 }
 
 enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
                                         const char *code, const char *message,
                                         int seconds) {
-  return reply_json_with(rq, status,
-                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                                   "message", message),
-                         seconds, 1);
+  return reply_error_with(rq, status, code, message, seconds, 1);
 }
 
 enum MHD_Result reply_error(struct request *rq, unsigned int status,
                             const char *code, const char *message) {
-  return reply_json(rq, status,
-                    json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                              "message", message));
+  return reply_error_with(rq, status, code, message, 0, 0);
 }
