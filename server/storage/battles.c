@@ -134,13 +134,13 @@ int store_battle_load(struct store *st, const char *id,
   sqlite3_stmt *b = NULL, *t = NULL;
   memset(out, 0, sizeof *out);
   out->winner = -1;
-  pthread_mutex_lock(&st->lock);
-  if (sqlite3_prepare_v2(st->db,
+  pthread_mutex_lock(&st->read_lock);
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT b.id, b.created_at, b.model_a, b.model_b, "
                          "b.session, b.status, v.winner FROM battles b LEFT "
                          "JOIN votes v ON v.battle_id = b.id WHERE b.id = ?",
                          -1, &b, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
+      sqlite3_prepare_v2(st->rdb,
                          "SELECT prompt, answer_a, answer_b, error_a, error_b, "
                          "reasoning_a, reasoning_b FROM turns WHERE "
                          "battle_id = ? ORDER BY turn",
@@ -187,10 +187,10 @@ int store_battle_load(struct store *st, const char *id,
 out:
   if (rc < 0)
     log_error("msg=\"cannot load battle\" err=\"%s\"",
-              log_q(sqlite3_errmsg(st->db)));
+              log_q(sqlite3_errmsg(st->rdb)));
   sqlite3_finalize(b);
   sqlite3_finalize(t);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   if (rc != 0)
     battle_record_release(out);
   return rc;
@@ -219,9 +219,9 @@ json_t *store_battles_list(struct store *st, const char *model,
                            long limit, long offset) {
   sqlite3_stmt *s = NULL;
   json_t *out = NULL;
-  pthread_mutex_lock(&st->lock);
+  pthread_mutex_lock(&st->read_lock);
   if (sqlite3_prepare_v2(
-          st->db,
+          st->rdb,
           "SELECT b.id, b.created_at, b.model_a, b.model_b, b.status, "
           "b.source, v.winner, v.counted, v.reason, (SELECT count(*) FROM "
           "turns t WHERE t.battle_id = b.id) FROM battles b LEFT JOIN votes v "
@@ -270,6 +270,6 @@ json_t *store_battles_list(struct store *st, const char *model,
   }
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   return out;
 }

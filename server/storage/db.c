@@ -10,14 +10,18 @@
 #include "util/embedded.h"
 #include "util/util.h"
 
-static int exec(struct store *st, const char *sql, char *err, size_t errlen) {
+static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   char *msg = NULL;
-  if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(st->db));
+  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     return -1;
   }
   return 0;
+}
+
+static int exec(struct store *st, const char *sql, char *err, size_t errlen) {
+  return exec_on(st->db, sql, err, errlen);
 }
 
 int store_schema_version(struct store *st) {
@@ -100,6 +104,7 @@ out:
 int store_open(struct store *st, const char *path, char *err, size_t errlen) {
   memset(st, 0, sizeof *st);
   pthread_mutex_init(&st->lock, NULL);
+  pthread_mutex_init(&st->read_lock, NULL);
   pthread_mutex_init(&st->watch_lock, NULL);
   atomic_init(&st->watch_at, 0);
   atomic_init(&st->watch_value, -1);
@@ -133,6 +138,14 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "'%s': %s", path, msg);
     goto fail;
   }
+  if (sqlite3_open_v2(path, &st->rdb, SQLITE_OPEN_READONLY, NULL) !=
+          SQLITE_OK ||
+      exec_on(st->rdb, "PRAGMA foreign_keys = ON", msg, sizeof msg)) {
+    snprintf(err, errlen, "cannot open '%s' for reading: %s", path,
+             st->rdb ? sqlite3_errmsg(st->rdb) : "out of memory");
+    goto fail;
+  }
+  sqlite3_busy_timeout(st->rdb, 5000);
   if (sqlite3_open_v2(path, &st->watch, SQLITE_OPEN_READONLY, NULL) !=
           SQLITE_OK ||
       sqlite3_prepare_v3(st->watch, "PRAGMA data_version", -1,
@@ -200,9 +213,13 @@ void store_close(struct store *st) {
   if (st->watch)
     sqlite3_close(st->watch);
   st->watch = NULL;
+  if (st->rdb)
+    sqlite3_close(st->rdb);
+  st->rdb = NULL;
   if (st->db)
     sqlite3_close(st->db);
   st->db = NULL;
   pthread_mutex_destroy(&st->watch_lock);
+  pthread_mutex_destroy(&st->read_lock);
   pthread_mutex_destroy(&st->lock);
 }

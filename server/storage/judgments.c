@@ -95,8 +95,8 @@ int store_case_load(struct store *st, const char *id, struct case_data *out) {
   snprintf(out->id, sizeof out->id, "%s", id);
   sqlite3_stmt *s = NULL;
   int rc = -1;
-  pthread_mutex_lock(&st->lock);
-  if (sqlite3_prepare_v2(st->db,
+  pthread_mutex_lock(&st->read_lock);
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT prompt, answer_a, answer_b, error_a, error_b "
                          "FROM turns WHERE battle_id = ? ORDER BY turn",
                          -1, &s, NULL) != SQLITE_OK)
@@ -123,7 +123,7 @@ int store_case_load(struct store *st, const char *id, struct case_data *out) {
   }
   sqlite3_finalize(s);
   s = NULL;
-  if (sqlite3_prepare_v2(st->db, "SELECT record FROM battles WHERE id = ?", -1,
+  if (sqlite3_prepare_v2(st->rdb, "SELECT record FROM battles WHERE id = ?", -1,
                          &s, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
@@ -134,7 +134,7 @@ int store_case_load(struct store *st, const char *id, struct case_data *out) {
     rc = 1;
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   if (rc)
     case_data_release(out);
   return rc;
@@ -146,9 +146,9 @@ int store_judge_pending(struct store *st, const char *judge, long limit,
   int rc = -1;
   *ids = NULL;
   *n = 0;
-  pthread_mutex_lock(&st->lock);
+  pthread_mutex_lock(&st->read_lock);
   if (sqlite3_prepare_v2(
-          st->db,
+          st->rdb,
           "SELECT b.id FROM battles b WHERE b.status IN ('ready', 'voted') "
           "AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.battle_id = b.id "
           "AND j.judge = ?1 AND j.verdict IS NOT NULL) ORDER BY b.created_at, "
@@ -172,7 +172,7 @@ int store_judge_pending(struct store *st, const char *judge, long limit,
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   return rc;
 }
 
@@ -188,8 +188,8 @@ int store_few_shot(struct store *st, size_t n, struct case_data *out,
   size_t found = 0;
   if (!ids || !winners)
     goto out;
-  pthread_mutex_lock(&st->lock);
-  if (sqlite3_prepare_v2(st->db,
+  pthread_mutex_lock(&st->read_lock);
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT v.battle_id, v.winner FROM votes v JOIN "
                          "battles b ON b.id = v.battle_id WHERE v.counted = 1 "
                          "ORDER BY v.seq DESC LIMIT ?",
@@ -203,7 +203,7 @@ int store_few_shot(struct store *st, size_t n, struct case_data *out,
     }
   }
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   for (size_t i = 0; i < found && *got < n; i++) {
     if (store_case_load(st, ids[i], &out[*got]) == 0) {
       out[*got].c.human = winners[i];
@@ -263,9 +263,9 @@ out:
 json_t *store_judge_stats(struct store *st, const char *judge) {
   sqlite3_stmt *s = NULL;
   json_t *out = NULL;
-  pthread_mutex_lock(&st->lock);
+  pthread_mutex_lock(&st->read_lock);
   if (sqlite3_prepare_v2(
-          st->db,
+          st->rdb,
           "SELECT count(j.verdict), sum(j.verdict IS NULL), sum(j.inconsistent),"
           " sum(v.winner IS NOT NULL AND j.verdict IS NOT NULL), "
           " sum(v.winner IS NOT NULL AND j.verdict = CASE v.winner WHEN "
@@ -297,7 +297,7 @@ json_t *store_judge_stats(struct store *st, const char *judge) {
   s = NULL;
   /* verdicts (and errors) held back on battles still blind: a count that
    * does not depend on the models */
-  if (sqlite3_prepare_v2(st->db,
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT count(*) FROM judgments j JOIN battles b ON "
                          "b.id = j.battle_id WHERE j.judge = ? AND b.status "
                          "NOT IN " JUDGMENT_PUBLISHED,
@@ -310,7 +310,7 @@ json_t *store_judge_stats(struct store *st, const char *judge) {
   sqlite3_finalize(s);
   s = NULL;
   /* single mode: each model's mean score over the four criteria */
-  if (sqlite3_prepare_v2(st->db,
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT b.model_a, b.model_b, j.scores FROM judgments "
                          "j JOIN battles b ON b.id = j.battle_id WHERE j.judge "
                          "= ? AND j.scores IS NOT NULL AND j.verdict IS NOT "
@@ -360,7 +360,7 @@ fail:
   out = NULL;
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   return out;
 }
 
@@ -368,8 +368,8 @@ int store_judge_ratings(struct store *st, const char *judge, double k,
                         struct rating_table *elo, struct pair_table *pairs) {
   sqlite3_stmt *s = NULL;
   int rc = -1;
-  pthread_mutex_lock(&st->lock);
-  if (sqlite3_prepare_v2(st->db,
+  pthread_mutex_lock(&st->read_lock);
+  if (sqlite3_prepare_v2(st->rdb,
                          "SELECT b.model_a, b.model_b, j.verdict FROM "
                          "judgments j JOIN battles b ON b.id = j.battle_id "
                          "WHERE j.judge = ? AND j.verdict IS NOT NULL AND "
@@ -390,6 +390,6 @@ int store_judge_ratings(struct store *st, const char *judge, double k,
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
+  pthread_mutex_unlock(&st->read_lock);
   return rc;
 }

@@ -35,8 +35,13 @@ enum store_stmt_id {
 };
 
 struct store {
-  sqlite3 *db;
+  sqlite3 *db;             /* writes (the writer thread) */
   pthread_mutex_t lock;
+  sqlite3 *rdb;            /* reads that HTTP workers wait for (battles,
+                              judges): a connection of its own, so that in
+                              WAL mode they never wait for a write's fsync
+                              under `lock` */
+  pthread_mutex_t read_lock;
   atomic_long judgments;   /* bumped by every stored judgment */
   sqlite3 *watch;          /* a second connection, only to see commits of
                               other processes (store_data_version) */

@@ -23,6 +23,10 @@ def test_waiting_votes_and_turns_do_not_hold_the_workers(agon_factory):
         assert es.end["status"] == "ready"
         owners.append((c, bid))
 
+    # from the database from now on, not from memory
+    agon.restart()
+    for c, _ in owners:
+        c.port = agon.port
     holder = sqlite3.connect(agon.db, timeout=10, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     results = {}
@@ -41,8 +45,9 @@ def test_waiting_votes_and_turns_do_not_hold_the_workers(agon_factory):
     try:
         other = agon.client()
         for _ in range(3):
-            for path in ("/healthz", "/api/models", "/api/leaderboard",
-                         "/api/battles/" + owners[0][1], "/"):
+            for path in ("/healthz", "/api/models", "/api/leaderboard", "/api/judges",
+                         "/api/battles/" + owners[0][1], "/api/battles/" + owners[5][1],
+                         "/"):
                 r = other.get(path, timeout=3)
                 assert r.status == 200, (path, r)
             # the votes and turns are all still waiting for the database
