@@ -11,7 +11,7 @@
 #include "battle/registry.h"
 #include "battle/waiter.h"
 #include "config.h"
-#include "http/ratelimit.h"
+#include "util/ratelimit.h"
 #include "judge/runner.h"
 #include "rating/elo.h"
 #include "rating/worker.h"

@@ -148,7 +148,10 @@ int cmd_serve(int argc, char **argv) {
     goto out;
   }
   uint16_t port = 0;
-  http = http_server_start(&arena, mine->listen, 2, &port, err, sizeof err);
+  struct http_app app = {
+      .routes = agon_routes, .arena = &arena, .config = arena_config};
+  http = http_server_start(&app, mine, mine->listen, 2, &port, err,
+                           sizeof err);
   if (!http) {
     fprintf(stderr, "agon: %s\n", err);
     goto out;

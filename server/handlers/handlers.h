@@ -5,6 +5,10 @@
 #include <microhttpd.h>
 
 #include "http/request.h"
+#include "http/router.h"
+
+/* The route table (handlers/routes.c), ended by a NULL method. */
+extern const struct route agon_routes[];
 
 enum MHD_Result handle_battle_create(struct request *rq); /* battle_create.c */
 enum MHD_Result handle_battle_get(struct request *rq);    /* battle_get.c */

@@ -7,7 +7,11 @@
 enum MHD_Result handle_metrics(struct request *rq) {
   struct buf out;
   buf_init(&out, 16u << 20);
-  metrics_render(&out, upstream_active(rq->arena->up),
+  const char *names[64];
+  size_t n = 0;
+  for (const struct route *r = agon_routes; r->method && n < 64; r++)
+    names[n++] = r->pattern;
+  metrics_render(&out, names, n, upstream_active(rq->arena->up),
                  atomic_load(&rq->arena->streaming));
   size_t len = out.len;
   struct MHD_Response *resp = MHD_create_response_from_buffer(

@@ -21,6 +21,7 @@ struct request {
   struct config *cfg;         /* the configuration for this request (a ref) */
   const char *method;
   const char *url;
+  const struct route *routes; /* the server's table */
   const struct route *route;
   char param[72];             /* the ":id" segment of the route, if any */
   struct buf body;

@@ -3,29 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handlers/handlers.h"
 
-const struct route agon_routes[] = {
-    {.method = "POST", .pattern = "/api/battles", .handler = &handle_battle_create, .json_body = 1},
-    {.method = "GET", .pattern = "/api/battles/:id", .handler = &handle_battle_get},
-    {.method = "GET", .pattern = "/api/battles/:id/events", .handler = &handle_battle_events},
-    {.method = "POST", .pattern = "/api/battles/:id/turns", .handler = &handle_battle_turn, .json_body = 1},
-    {.method = "POST", .pattern = "/api/battles/:id/vote", .handler = &handle_battle_vote, .json_body = 1},
-    {.method = "GET", .pattern = "/api/leaderboard", .handler = &handle_leaderboard},
-    {.method = "GET", .pattern = "/api/leaderboard/matrix", .handler = &handle_leaderboard_matrix},
-    {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
-    {.method = "GET", .pattern = "/api/judges", .handler = &handle_judges},
-    {.method = "POST", .pattern = "/api/admin/reload", .handler = &handle_admin_reload, .essential = 1},
-    {.method = "GET", .pattern = "/api/admin/battles", .handler = &handle_admin_battles, .essential = 1},
-    {.method = "GET", .pattern = "/api/admin/export", .handler = &handle_admin_export, .essential = 1},
-    {.method = "POST", .pattern = "/api/admin/models/:id", .handler = &handle_admin_model, .json_body = 1, .essential = 1},
-    {.method = "GET", .pattern = "/healthz", .handler = &handle_health, .essential = 1},
-    {.method = "GET", .pattern = "/metrics", .handler = &handle_metrics, .essential = 1},
-    {.method = "GET", .pattern = "/", .handler = &handle_static},
-    {.method = "GET", .pattern = "/leaderboard", .handler = &handle_static},
-    {.method = "GET", .pattern = "/:id", .handler = &handle_static},
-    {.method = NULL},
-};
 
 /* Match one pattern against a path; capture ":id". */
 static int match(const char *pattern, const char *url, char *param,
@@ -52,12 +30,12 @@ static int match(const char *pattern, const char *url, char *param,
   return *p == '\0' && *u == '\0';
 }
 
-enum route_match router_find(const char *method, const char *url,
-                             const struct route **out, char *param,
-                             size_t paramlen) {
+enum route_match router_find(const struct route *table, const char *method,
+                             const char *url, const struct route **out,
+                             char *param, size_t paramlen) {
   int path_seen = 0;
   int is_head = !strcmp(method, "HEAD");
-  for (const struct route *r = agon_routes; r->method; r++) {
+  for (const struct route *r = table; r->method; r++) {
     if (!match(r->pattern, url, param, paramlen))
       continue;
     path_seen = 1;
@@ -70,10 +48,11 @@ enum route_match router_find(const char *method, const char *url,
   return path_seen ? ROUTE_BAD_METHOD : ROUTE_NO_PATH;
 }
 
-void router_allowed(const char *url, char *out, size_t outlen) {
+void router_allowed(const struct route *table, const char *url, char *out,
+                    size_t outlen) {
   char param[72];
   int get = 0, post = 0;
-  for (const struct route *r = agon_routes; r->method; r++) {
+  for (const struct route *r = table; r->method; r++) {
     if (!match(r->pattern, url, param, sizeof param))
       continue;
     if (!strcmp(r->method, "GET"))

@@ -18,18 +18,19 @@ struct route {
                            metrics, admin): see http/connections.h */
 };
 
-/* The table, ended by an entry with a NULL method. */
-extern const struct route agon_routes[];
 
 enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_BAD_METHOD };
 
-/* Find the route for method and url (path only). On ROUTE_FOUND, *out is
- * set and param holds the ":id" segment (paramlen bytes at most). */
-enum route_match router_find(const char *method, const char *url,
-                             const struct route **out, char *param,
-                             size_t paramlen);
+/* Find the route for method and url (path only) in table (ended by an
+ * entry with a NULL method). On ROUTE_FOUND, *out is set and param holds
+ * the ":id" segment (paramlen bytes at most). */
+enum route_match router_find(const struct route *table, const char *method,
+                             const char *url, const struct route **out,
+                             char *param, size_t paramlen);
 
-/* The methods allowed on url, comma-separated ("GET, HEAD"), into out. */
-void router_allowed(const char *url, char *out, size_t outlen);
+/* The methods table allows on url, comma-separated ("GET, HEAD"), into
+ * out. */
+void router_allowed(const struct route *table, const char *url, char *out,
+                    size_t outlen);
 
 #endif

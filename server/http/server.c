@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "battle/arena.h"
+#include "config.h"
 #include "util/defer.h"
 #include "util/listen.h"
 #include "http/body.h"
@@ -28,7 +28,7 @@
 
 struct http_server {
   struct MHD_Daemon *daemon;
-  struct arena *arena;
+  struct http_app app;
   struct deadline *deadline;  /* every connection: see http/connections.h */
   long soft_limit;            /* past this many connections, shed */
 };
@@ -110,7 +110,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn,
   defer_flush();  /* the reply is out: wake whom the handler woke */
   deadline_request_done(conn);
   if (rq && rq->method) {
-    int route = rq->route ? (int)(rq->route - agon_routes) : -1;
+    int route = rq->route ? (int)(rq->route - rq->routes) : -1;
     metrics_request(route, rq->status);
     log_info("msg=\"request\" method=%s path=\"%s\" status=%u ms=%lld%s",
              log_q(rq->method), log_q(rq->url), rq->status,
@@ -240,14 +240,15 @@ static int answer_early(struct request *rq, const char *version,
     return 1;
   const struct route *r = NULL;
   enum route_match m =
-      router_find(rq->method, rq->url, &r, rq->param, sizeof rq->param);
+      router_find(rq->routes, rq->method, rq->url, &r, rq->param,
+                  sizeof rq->param);
   if (m == ROUTE_NO_PATH) {
     *res = reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
     return 1;
   }
   if (m == ROUTE_BAD_METHOD) {
     char allow[64];
-    router_allowed(rq->url, allow, sizeof allow);
+    router_allowed(rq->routes, rq->url, allow, sizeof allow);
     snprintf(msg, sizeof msg, "method %s is not allowed here (allowed: %s)",
              rq->method, allow);
     json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code",
@@ -310,8 +311,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     return MHD_NO; /* on_uri ran out of memory */
   if (!rq->method) {
     rq->conn = conn;
-    rq->arena = s->arena;
-    rq->cfg = arena_config(s->arena);
+    rq->arena = s->app.arena;
+    rq->routes = s->app.routes;
+    rq->cfg = s->app.config(s->app.arena);
     rq->started = mono_ms();
     rq->method = method;
     rq->url = url;
@@ -379,9 +381,11 @@ static void log_mhd(void *cls, const char *fmt, va_list ap) {
                 log_q(msg));
 }
 
-struct http_server *http_server_start(struct arena *a, const char *listen,
-                                      unsigned threads, uint16_t *port,
-                                      char *err, size_t errlen) {
+struct http_server *http_server_start(const struct http_app *app,
+                                      const struct config *cfg,
+                                      const char *listen, unsigned threads,
+                                      uint16_t *port, char *err,
+                                      size_t errlen) {
   char host[256];
   uint16_t want;
   struct addrinfo *ai = NULL;
@@ -404,8 +408,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
     freeaddrinfo(ai);
     return NULL;
   }
-  s->arena = a;
-  const struct config *cfg = a->cfg;
+  s->app = *app;
   long max_conn = cfg->max_connections < 0 ? fdbudget_connections()
                                            : cfg->max_connections;
   if (max_conn == 0)
@@ -433,7 +436,7 @@ struct http_server *http_server_start(struct arena *a, const char *listen,
       MHD_OPTION_URI_LOG_CALLBACK, &on_uri, s,
       MHD_OPTION_NOTIFY_COMPLETED, &on_completed, s,
       MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(threads ? threads : 1),
-      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)a->cfg->idle_timeout,
+      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->idle_timeout,
       MHD_OPTION_CONNECTION_LIMIT, (unsigned int)max_conn,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT,
       (unsigned int)cfg->max_connections_per_client,

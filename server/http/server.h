@@ -7,14 +7,27 @@
 #include <stdint.h>
 
 struct arena;
+struct config;
+struct route;
 struct http_server;
 
+/* What the server serves: the route table (ended by a NULL method), the
+ * application handed to every request (rq->arena) and where each request
+ * takes its configuration from (a reference, dropped with the request). */
+struct http_app {
+  const struct route *routes;
+  struct arena *arena;
+  struct config *(*config)(struct arena *arena);
+};
+
 /* Listen on listen ("HOST:PORT", "[V6]:PORT"; port 0 picks one) and serve
- * the arena. Returns NULL with err set on failure. *port gets the bound
- * port. */
-struct http_server *http_server_start(struct arena *a, const char *listen,
-                                      unsigned threads, uint16_t *port,
-                                      char *err, size_t errlen);
+ * app, with the connection limits of cfg (read at start only). Returns
+ * NULL with err set on failure. *port gets the bound port. */
+struct http_server *http_server_start(const struct http_app *app,
+                                      const struct config *cfg,
+                                      const char *listen, unsigned threads,
+                                      uint16_t *port, char *err,
+                                      size_t errlen);
 
 /* Stop accepting, close every connection, free. Accepts NULL. */
 void http_server_stop(struct http_server *s);

@@ -7,14 +7,7 @@
 #include <stddef.h>
 
 #include "backend/upstream.h"
-
-/* A battle as a judge sees it: the prompts and each side's answers. */
-struct judge_case {
-  size_t n_turns;
-  const char **prompts;      /* n_turns */
-  const char **answers[2];   /* answers[side][turn] */
-  char human;                /* for few-shot examples: 'A', 'B' or 'C' */
-};
+#include "storage/judgments.h"
 
 /* The pairwise messages (system, user) for c, with side B shown first when
  * swapped. examples (n, may be 0) are worked examples with their human

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/router.h"
 
 #define MAX_ROUTES 64
 #define MAX_MODELS 256
@@ -186,22 +185,17 @@ static void histogram_lines(struct buf *out, const char *name,
   }
 }
 
-int metrics_render(struct buf *out, size_t upstream_active,
+int metrics_render(struct buf *out, const char *const *route_names,
+                   size_t n_routes, size_t upstream_active,
                    long battles_streaming) {
   buf_append_str(out, "# HELP agon_http_requests_total HTTP requests by route "
                       "and status.\n# TYPE agon_http_requests_total counter\n");
   for (int r = 0; r <= MAX_ROUTES; r++) {
     const char *pattern = "unmatched";
     if (r < MAX_ROUTES) {
-      int k = 0;
-      const struct route *rt = agon_routes;
-      while (rt->method && k < r) {
-        rt++;
-        k++;
-      }
-      if (!rt->method)
+      if ((size_t)r >= n_routes)
         continue;
-      pattern = rt->pattern;
+      pattern = route_names[r];
     }
     for (int s = 0; s < 500; s++) {
       unsigned long n = atomic_load(&requests[r][s]);

@@ -7,7 +7,8 @@
 
 #include "util/buf.h"
 
-/* One finished HTTP request: route index in agon_routes (-1: no route). */
+/* One finished HTTP request: the index of its route in the route table
+ * (-1: no route). */
 void metrics_request(int route, unsigned status);
 
 enum side_event { SIDE_STARTED, SIDE_FINISHED, SIDE_FAILED };
@@ -37,9 +38,11 @@ void metrics_streams(int delta);
  * whole server: add delta (may be negative); returns the new total. */
 long metrics_events_buffered(long delta);
 
-/* Append the whole exposition to out. upstream_active and
- * battles_streaming are sampled by the caller. Returns 0 or -1. */
-int metrics_render(struct buf *out, size_t upstream_active,
+/* Append the whole exposition to out. route_names[i] is the pattern of
+ * route i (n_routes of them); upstream_active and battles_streaming are
+ * sampled by the caller. Returns 0 or -1. */
+int metrics_render(struct buf *out, const char *const *route_names,
+                   size_t n_routes, size_t upstream_active,
                    long battles_streaming);
 
 #endif

@@ -63,14 +63,8 @@ const struct rating_row *rating_table_find(const struct rating_table *t,
   return NULL;
 }
 
-int rating_table_apply(struct rating_table *t, const char *a, const char *b,
+void rating_rows_apply(struct rating_row *ra, struct rating_row *rb,
                        enum winner w, double k) {
-  if (!rating_table_get(t, a))
-    return -1;
-  struct rating_row *rb = rating_table_get(t, b);
-  if (!rb)
-    return -1;
-  struct rating_row *ra = rating_table_get(t, a); /* may have moved */
   elo_update(&ra->elo, &rb->elo, w, k);
   ra->battles++;
   rb->battles++;
@@ -84,6 +78,17 @@ int rating_table_apply(struct rating_table *t, const char *a, const char *b,
     ra->ties++;
     rb->ties++;
   }
+}
+
+int rating_table_apply(struct rating_table *t, const char *a, const char *b,
+                       enum winner w, double k) {
+  if (!rating_table_get(t, a))
+    return -1;
+  struct rating_row *rb = rating_table_get(t, b);
+  if (!rb)
+    return -1;
+  struct rating_row *ra = rating_table_get(t, a); /* may have moved */
+  rating_rows_apply(ra, rb, w, k);
   return 0;
 }
 

@@ -41,6 +41,12 @@ struct rating_row *rating_table_get(struct rating_table *t, const char *model);
 const struct rating_row *rating_table_find(const struct rating_table *t,
                                            const char *model);
 
+/* One vote between the models of rows ra and rb: their Elo (elo_update)
+ * and their counts. The one place a vote moves a row: live votes and
+ * every replay go through it. */
+void rating_rows_apply(struct rating_row *ra, struct rating_row *rb,
+                       enum winner w, double k);
+
 /* Apply one vote between models a and b to the table (rows created as
  * needed). Returns 0, or -1 when out of memory (table unchanged). */
 int rating_table_apply(struct rating_table *t, const char *a, const char *b,

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "storage/store.h"
+#include "rating/live.h"
 #include "util/log.h"
 #include "util/util.h"
 

@@ -3,10 +3,18 @@
 #define AGON_STORAGE_JUDGMENTS_H
 
 #include <jansson.h>
+#include <stddef.h>
 
-#include "judge/prompt.h"
 #include "rating/pairs.h"
 #include "storage/store.h"
+
+/* A battle as a judge sees it: the prompts and each side's answers. */
+struct judge_case {
+  size_t n_turns;
+  const char **prompts;      /* n_turns */
+  const char **answers[2];   /* answers[side][turn] */
+  char human;                /* for few-shot examples: 'A', 'B' or 'C' */
+};
 
 /* A battle as a judge needs it, owning its strings. */
 struct case_data {

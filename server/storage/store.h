@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "rating/elo.h"
+#include "rating/live.h"
 #include "rating/pairs.h"
 
 /* The numbers of the statements in store.stmts. */
@@ -189,37 +190,6 @@ struct vote_request {
                               still make a counted vote not count */
   void *verdict_cls;
 };
-
-/* The live, in-memory ratings: Elo and the pair counts BT is fitted from.
- * Only the writer thread modifies them (vote_batch_apply); `lock` is
- * taken around modifications and by readers. */
-struct live_ratings {
-  struct rating_table elo;
-  struct pair_table pairs;
-  pthread_mutex_t lock;
-};
-
-/* What the votes of one group commit change in the live ratings, staged
- * until the commit: each vote sees the ones before it in the batch. */
-struct vote_batch {
-  struct rating_row *rows;   /* staged rows; model names owned */
-  size_t n_rows, cap_rows;
-  struct staged_pair {
-    char *a, *b;             /* owned */
-    enum winner w;
-  } *pairs;
-  size_t n_pairs, cap_pairs;
-  int broken;                /* staging ran out of memory: what is staged
-                                is not what was written, so the whole
-                                batch must be rolled back */
-};
-
-void vote_batch_init(struct vote_batch *vb);
-/* Forget what is staged (after a rollback, or once applied). */
-void vote_batch_release(struct vote_batch *vb);
-/* Make the staged changes live, after their commit. Returns 0, or -1 when
- * memory ran out (logged; live then lags the database until a restart). */
-int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live);
 
 /* Record a vote inside the caller's transaction (st->lock held, see the
  * writes above): check the battle, insert the vote, mark the battle voted

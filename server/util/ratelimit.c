@@ -1,4 +1,4 @@
-#include "http/ratelimit.h"
+#include "util/ratelimit.h"
 
 #include <math.h>
 #include <stdio.h>

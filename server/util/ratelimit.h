@@ -1,8 +1,8 @@
 /* Per-client rate limits: a token bucket per (client, kind), allowing
  * `per_minute` events a minute with bursts of the same size. Thread-safe;
  * memory is bounded (idle buckets are forgotten first). */
-#ifndef AGON_HTTP_RATELIMIT_H
-#define AGON_HTTP_RATELIMIT_H
+#ifndef AGON_UTIL_RATELIMIT_H
+#define AGON_UTIL_RATELIMIT_H
 
 #include <pthread.h>
 #include <stddef.h>

@@ -1,0 +1,129 @@
+/* The live ratings and what a group of votes stages in them (live.h). */
+#include "rating/live.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+/* The row for model as it stands: staged in vb, else live, else a fresh
+ * one (not inserted). */
+static struct rating_row current_row(const struct rating_table *t,
+                                     const struct vote_batch *vb,
+                                     const char *model) {
+  for (size_t i = vb->n_rows; i-- > 0;)
+    if (!strcmp(vb->rows[i].model, model))
+      return vb->rows[i];
+  const struct rating_row *r = rating_table_find(t, model);
+  if (r)
+    return *r;
+  struct rating_row fresh = {.model = (char *)model, .elo = ELO_INITIAL};
+  return fresh;
+}
+
+void vote_batch_init(struct vote_batch *vb) { memset(vb, 0, sizeof *vb); }
+
+void vote_batch_release(struct vote_batch *vb) {
+  for (size_t i = 0; i < vb->n_rows; i++)
+    free(vb->rows[i].model);
+  for (size_t i = 0; i < vb->n_pairs; i++) {
+    free(vb->pairs[i].a);
+    free(vb->pairs[i].b);
+  }
+  free(vb->rows);
+  free(vb->pairs);
+  vote_batch_init(vb);
+}
+
+/* Stage row r (its model copied), replacing an earlier staged row of the
+ * same model. 0, or -1 when memory runs out. */
+static int stage_row(struct vote_batch *vb, const struct rating_row *r) {
+  for (size_t i = 0; i < vb->n_rows; i++) {
+    if (!strcmp(vb->rows[i].model, r->model)) {
+      char *keep = vb->rows[i].model;
+      vb->rows[i] = *r;
+      vb->rows[i].model = keep;
+      return 0;
+    }
+  }
+  if (vb->n_rows == vb->cap_rows) {
+    size_t cap = vb->cap_rows ? 2 * vb->cap_rows : 16;
+    struct rating_row *rows = realloc(vb->rows, cap * sizeof *rows);
+    if (!rows)
+      return -1;
+    vb->rows = rows;
+    vb->cap_rows = cap;
+  }
+  char *name = strdup(r->model);
+  if (!name)
+    return -1;
+  vb->rows[vb->n_rows] = *r;
+  vb->rows[vb->n_rows++].model = name;
+  return 0;
+}
+
+static int stage_pair(struct vote_batch *vb, const char *a, const char *b,
+                      enum winner w) {
+  if (vb->n_pairs == vb->cap_pairs) {
+    size_t cap = vb->cap_pairs ? 2 * vb->cap_pairs : 16;
+    struct staged_pair *p = realloc(vb->pairs, cap * sizeof *p);
+    if (!p)
+      return -1;
+    vb->pairs = p;
+    vb->cap_pairs = cap;
+  }
+  struct staged_pair *p = &vb->pairs[vb->n_pairs];
+  p->a = strdup(a);
+  p->b = strdup(b);
+  p->w = w;
+  if (!p->a || !p->b) {
+    free(p->a);
+    free(p->b);
+    return -1;
+  }
+  vb->n_pairs++;
+  return 0;
+}
+
+int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live) {
+  int rc = 0;
+  pthread_mutex_lock(&live->lock);
+  for (size_t i = 0; i < vb->n_rows; i++) {
+    struct rating_row *l = rating_table_get(&live->elo, vb->rows[i].model);
+    if (!l) {
+      rc = -1;
+      continue;
+    }
+    l->elo = vb->rows[i].elo;
+    l->battles = vb->rows[i].battles;
+    l->wins = vb->rows[i].wins;
+    l->losses = vb->rows[i].losses;
+    l->ties = vb->rows[i].ties;
+  }
+  for (size_t i = 0; i < vb->n_pairs; i++)
+    if (pair_table_add(&live->pairs, vb->pairs[i].a, vb->pairs[i].b,
+                       vb->pairs[i].w))
+      rc = -1;
+  pthread_mutex_unlock(&live->lock);
+  if (rc)
+    log_error("msg=\"out of memory updating live ratings\"");
+  return rc;
+}
+
+int vote_batch_stage(struct vote_batch *vb, const struct rating_row *ra,
+                     const struct rating_row *rb, enum winner w) {
+  if (stage_row(vb, ra) || stage_row(vb, rb) ||
+      stage_pair(vb, ra->model, rb->model, w)) {
+    vb->broken = 1;
+    return -1;
+  }
+  return 0;
+}
+
+void vote_batch_peek(const struct vote_batch *vb,
+                     const struct live_ratings *live, const char *model_a,
+                     const char *model_b, struct rating_row *ra,
+                     struct rating_row *rb) {
+  *ra = current_row(&live->elo, vb, model_a);
+  *rb = current_row(&live->elo, vb, model_b);
+}
