@@ -258,6 +258,25 @@ def leaderboard(c, query=""):
     return r.json()
 
 
+def settled_leaderboard(c, timeout=30.0):
+    """The leaderboard once the background Bradley-Terry fit has caught up
+    with the votes: every model with battles has a fit, and two reads
+    0.3 s apart agree (a poll of the state, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        lb = leaderboard(c)
+        rows = lb["models"] + lb.get("provisional", [])
+        if all(m["bt"] is not None for m in rows if m["battles"]):
+            key = json.dumps({k: v for k, v in lb.items() if k not in ("updated_at", "bt_updated_at")},
+                             sort_keys=True)
+            if key == last:
+                return lb
+            last = key
+        assert time.monotonic() < deadline, lb
+        time.sleep(0.3)
+
+
 def rows_of(lb):
     return {m["model"]: m for m in lb["models"] + lb.get("provisional", [])}
 
@@ -794,8 +813,7 @@ def test_judge_verdicts_leave_human_ratings_untouched(agon_factory):
     votes = ["short", "short", "tie", "short", "bothbad", "long", None]
     played = [play(c, "human question %d" % i, v) for i, v in enumerate(votes)]
     human = [(p.models["a"], p.models["b"], p.winner) for p in played if p.winner]
-    time.sleep(1.5)  # let the background BT fit settle
-    before = leaderboard(c)
+    before = settled_leaderboard(c)
     exp = expected_ratings(human, k=4, models=[LONG.name, SHORT.name])
     assert {m: r["elo"] for m, r in rows_of(before).items()} == \
         {m: pytest.approx(e, abs=1e-9) for m, e in exp.items()}
@@ -820,8 +838,7 @@ def test_judge_verdicts_leave_human_ratings_untouched(agon_factory):
     # ... and after a restart too (ratings are rebuilt from human votes only).
     agon.restart()
     c = agon.client()
-    time.sleep(1.0)
-    again = leaderboard(c)
+    again = settled_leaderboard(c)
     assert human_view(again)["votes"] == 6
     for m, row in human_view(again)["rows"].items():
         assert row["elo"] == pytest.approx(human_view(before)["rows"][m]["elo"], abs=1e-9)
@@ -834,55 +851,55 @@ def test_judge_verdicts_leave_human_ratings_untouched(agon_factory):
 # auto judging does not slow the arena.
 
 def test_auto_judging_does_not_delay_battles_or_votes(agon_factory, fake):
+    """Order and outcome, not wall-clock thresholds: every battle ends and
+    every vote is stored while the (slow, ~2 s a request) judges are still
+    busy with earlier battles, so neither waited for them."""
     agon = start_arena(agon_factory, [
         ("slow", "judge-slow-1", {"auto": True, "concurrency": 2}),
         ("slow-single", "judge-slow-2", {"auto": True, "mode": "single", "concurrency": 1}),
     ])
     c = agon.client()
-    t_start = time.monotonic()
-    played, battle_times, vote_times, ends = [], [], [], {}
+    played, ends = [], {}
     for i in range(5):
-        t0 = time.monotonic()
         p = play(c, "slow judge question %d" % i)
-        battle_times.append(time.monotonic() - t0)
         ends[p.bid] = time.time()
-        t0 = time.monotonic()
         vote_on(c, p, "long")
-        vote_times.append(time.monotonic() - t0)
         played.append(p)
-    t_api = time.monotonic()
     js = judges_api(c)
     lb = leaderboard(c)
-    api_time = time.monotonic() - t_api
-    elapsed = time.monotonic() - t_start
-    assert max(battle_times) < 1.0, battle_times
-    assert max(vote_times) < 0.5, vote_times
-    assert api_time < 0.5, api_time
     assert lb["votes"] == 5
-    # The judges were asked, and have not answered yet (each takes ~2 s).
-    assert elapsed < 1.8, "the arena was too slow for this check: %.2fs" % elapsed
-    assert js["slow"]["judged"] + js["slow"]["errors"] + js["slow"]["pending"] == 0, js["slow"]
     assert judge_requests(fake, "judge-slow-1"), "auto judging did not start"
 
-    js = wait_judged(c, {"slow": 5}, timeout=40)
+    js = wait_judged(c, {"slow": 5, "slow-single": 5}, timeout=60)
     assert js["slow"]["judged"] == 5 and js["slow"]["inconsistent"] == 5
     rows = judgments(agon, "slow")
+    votes = {r["battle_id"]: r["created_at"]
+             for r in db_rows(agon, "SELECT battle_id, created_at FROM votes")}
+    last_vote = max(votes.values())
     for p in played:
-        # stored about 2 s after the battle ended
+        # stored about 2 s after the battle ended (the judge's own delay) ...
         assert rows[p.bid]["created_at"] / 1000.0 >= ends[p.bid] + 1.5, (rows[p.bid], ends[p.bid])
+        # ... and after its vote: the vote never waited for the verdict
+        assert rows[p.bid]["created_at"] > votes[p.bid], (rows[p.bid], votes[p.bid])
+    # the battles and votes went on while the judges worked: the last vote
+    # was stored before the single judge had its fifth verdict
+    singles = sorted(r["created_at"] for r in judgments(agon, "slow-single").values())
+    assert last_vote < singles[-1], (last_vote, singles)
     # concurrency = 2 requests in flight: a swapped battle at a time -> ~2 s each
     reqs = sorted(q["time"] for q in judge_requests(fake, "judge-slow-1"))
     assert len(reqs) == 10
     assert reqs[-1] - reqs[0] >= 4 * 1.8, reqs
 
-    # A battle still streams fast while the single judge is busy.
-    t0 = time.monotonic()
-    play(c, "one more while judging")
-    assert time.monotonic() - t0 < 1.0
-    # Stopping with judge requests in flight is quick and clean.
-    t0 = time.monotonic()
+    # A battle still streams while the single judge is busy: it ends before
+    # the verdict on it (which needs two ~2 s requests one after the other).
+    p = play(c, "one more while judging")
+    ended = time.time() * 1000
+    vote_on(c, p, "long")
+    js = wait_judged(c, {"slow-single": 6}, timeout=60)
+    assert judgments(agon, "slow-single")[p.bid]["created_at"] > ended
+    # Stopping with judge requests in flight is clean (SIGTERM, exit 0).
+    play(c, "judged when the server stops")
     assert agon.stop() == 0
-    assert time.monotonic() - t0 < 5.0
 
 
 def max_in_flight(reqs, duration):
