@@ -42,6 +42,142 @@ static void expect_ok(const char *text) {
   config_release(&cfg);
 }
 
+/* The text must fail with exactly "PATH:" followed by want. */
+static void expect_exact(const char *text, const char *want) {
+  struct config cfg;
+  char err[1024] = "", full[1024];
+  CHECK(load(text, &cfg, err, sizeof err) == -1);
+  snprintf(full, sizeof full, "%s:%s", path, want);
+  CHECK_STR(err, full);
+  config_release(&cfg);
+}
+
+/* Every message the loader writes, word for word, at its line: the key
+ * tables must not change one. */
+static void exact_messages(void) {
+  static const struct {
+    const char *text, *want;
+  } cases[] = {
+      {"[server]\nlisten = x\n",
+       "2: listen: expected HOST:PORT or [IPV6]:PORT with a port from 0 to "
+       "65535, got 'x'"},
+      {"[server]\nadmin_token_env =\n",
+       "2: admin_token_env: empty variable name"},
+      {"[server]\nadmin_token_env = AGON_TEST_KEY\n",
+       "2: admin_token_env: environment variable 'AGON_TEST_KEY' is not set "
+       "or shorter than 16 characters"},
+      {"[server]\ndatabase =\n", "2: database: empty path"},
+      {"[server]\nbogus = 1\n", "2: unknown key 'bogus' in [server]"},
+      {"[ratings]\nk = 1001\n",
+       "2: k: expected a number from 0 to 1000, got '1001'"},
+      {"[ratings]\nbootstrap_rounds = -1\n",
+       "2: bootstrap_rounds: expected 0 to 100000, got '-1'"},
+      {"[ratings]\nmin_battles = x\n",
+       "2: min_battles: expected a whole number >= 0, got 'x'"},
+      {"[ratings]\nbogus = 1\n", "2: unknown key 'bogus' in [ratings]"},
+      {"[limits]\nmax_turns = 0\n",
+       "2: max_turns: expected a whole number in range, got '0'"},
+      {"[limits]\nmin_vote_seconds = 3601\n",
+       "2: min_vote_seconds: expected seconds from 0 to 3600, got '3601'"},
+      {"[limits]\nbogus = 1\n", "2: unknown key 'bogus' in [limits]"},
+      {"[model m]\nbase_url = ftp://x\n",
+       "2: base_url: expected an http:// or https:// URL, got 'ftp://x'"},
+      {"[model m]\nbase_url = http://x\nmodel =\n",
+       "3: model: empty upstream model id"},
+      {"[model m]\nbase_url = http://x\napi_key_env =\n",
+       "3: api_key_env: empty variable name"},
+      {"[model m]\nbase_url = http://x\napi_key_env = AGON_TEST_UNSET\n",
+       "3: api_key_env: environment variable 'AGON_TEST_UNSET' is not set"},
+      {"[model m]\nbase_url = http://x\ntemperature = 2.5\n",
+       "3: temperature: expected a number from 0 to 2, got '2.5'"},
+      {"[model m]\nbase_url = http://x\nmax_tokens = 0\n",
+       "3: max_tokens: expected a positive whole number, got '0'"},
+      {"[model m]\nbase_url = http://x\ntimeout = 86401\n",
+       "3: timeout: expected seconds from 1 to 86400, got '86401'"},
+      {"[model m]\nbase_url = http://x\nbenchmarks = arc:1 mmlu\n",
+       "3: benchmarks: expected NAME:NUMBER items, got 'mmlu'"},
+      {"[model m]\nbase_url = http://x\nenabled = 2\n",
+       "3: enabled: expected true or false, got '2'"},
+      {"[model m]\nbase_url = http://x\nbogus = 1\n",
+       "3: unknown key 'bogus' in [model m]"},
+      {"[model  m]\nbase_url = http://x\nbogus = 1\n",
+       "3: unknown key 'bogus' in [model  m]"},
+      {"[model m]\nbase_url = http://x\n\n[model m]\nenabled = no\n",
+       "4: model 'm' is defined twice"},
+      {"[model m]\nenabled = no\n", "1: model 'm' has no base_url"},
+      {"[model m]\n", "1: model 'm' has no base_url"},
+      {"[judge j]\nbase_url = http://x\nmode = both\n",
+       "3: mode: expected pairwise or single, got 'both'"},
+      {"[judge j]\nbase_url = http://x\nswap = 2\n",
+       "3: swap: expected true or false, got '2'"},
+      {"[judge j]\nbase_url = http://x\nauto = 2\n",
+       "3: auto: expected true or false, got '2'"},
+      {"[judge j]\nbase_url = http://x\nconcurrency = 1001\n",
+       "3: concurrency: expected 1 to 1000, got '1001'"},
+      {"[judge j]\nbase_url = http://x\nfew_shot = 51\n",
+       "3: few_shot: expected 0 to 50, got '51'"},
+      {"[judge j]\nbase_url = http://x\nenabled = no\n",
+       "3: unknown key 'enabled' in [judge j]"},
+      {"[judge j]\nbase_url = http://x\n[judge j]\nswap = no\n",
+       "3: judge 'j' is defined twice"},
+      {"[judge j]\nswap = no\n", "1: judge 'j' has no base_url"},
+      {"[judge j]\n", "1: judge 'j' has no base_url"},
+      {"[bogus]\n\nx = 1\n", "1: unknown section [bogus]"},
+      {"[server]\n[bogus]\n", "2: unknown section [bogus]"},
+      {"\nx = 1\n", "2: key 'x' outside of any section"},
+      {"[server]\nlisten\n", "2: syntax error"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    expect_exact(cases[i].text, cases[i].want);
+
+  /* the file itself, and prompt_file's */
+  struct config cfg;
+  char err[1024], want[1024], text[1024], prompt[300];
+  FILE *f = fopen(path, "w");
+  fwrite("[server]\n; c\n\0\n", 1, 15, f);
+  fclose(f);
+  config_init(&cfg);
+  CHECK(config_load(&cfg, path, err, sizeof err) == -1);
+  snprintf(want, sizeof want, "%s:3: line holds a NUL byte", path);
+  CHECK_STR(err, want);
+  config_release(&cfg);
+  config_init(&cfg);
+  CHECK(config_load(&cfg, "/nonexistent/agon.ini", err, sizeof err) == -1);
+  CHECK_STR(err, "/nonexistent/agon.ini: cannot open: No such file or "
+                 "directory");
+  config_release(&cfg);
+  config_init(&cfg);
+  CHECK(config_load(&cfg, "/tmp", err, sizeof err) == -1);
+  CHECK_STR(err, "/tmp:1: cannot read: Is a directory");
+  config_release(&cfg);
+  snprintf(text, sizeof text,
+           "[judge j]\nbase_url = http://x\nprompt_file = /nonexistent/p\n");
+  snprintf(want, sizeof want,
+           "3: prompt_file: cannot open '/nonexistent/p': No such file or "
+           "directory");
+  expect_exact(text, want);
+  snprintf(prompt, sizeof prompt, "%s.prompt", path);
+  static const struct {
+    size_t size;
+    char fill;
+    const char *what;
+  } prompts[] = {{0, 'x', "empty"},
+                 {65537, 'x', "larger than 64 KiB"},
+                 {3, '\xff', "not valid UTF-8"}};
+  for (size_t i = 0; i < sizeof prompts / sizeof prompts[0]; i++) {
+    f = fopen(prompt, "w");
+    for (size_t n = 0; n < prompts[i].size; n++)
+      fputc(prompts[i].fill, f);
+    fclose(f);
+    snprintf(text, sizeof text,
+             "[judge j]\nbase_url = http://x\nprompt_file = %s\n", prompt);
+    snprintf(want, sizeof want, "3: prompt_file: '%s' is %s", prompt,
+             prompts[i].what);
+    expect_exact(text, want);
+  }
+  unlink(prompt);
+}
+
 /* Filler for long lines and names. */
 static char many[3 * AGON_CONFIG_MAX_LINE];
 
@@ -303,6 +439,8 @@ int main(void) {
   CHECK(parse_listen("127.0.0.1:000080", host, sizeof host, &port) == -1);
   CHECK(parse_listen("abcdef:1", host, 6, &port) == -1);
   CHECK(parse_listen("abcde:1", host, 6, &port) == 0);
+
+  exact_messages();
 
   unlink(path);
   return check_done("test_config");
