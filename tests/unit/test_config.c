@@ -3,7 +3,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "config.h"
+#include "config/config.h"
 #include "util/listen.h"
 #include "util/util.h"
 

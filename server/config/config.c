@@ -1,4 +1,4 @@
-#include "config.h"
+#include "config/config.h"
 
 #include <curl/curl.h>
 #include <ctype.h>
