@@ -12,7 +12,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 struct upstream;
 

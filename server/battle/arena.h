@@ -10,7 +10,7 @@
 #include "battle/battle.h"
 #include "battle/registry.h"
 #include "battle/waiter.h"
-#include "config.h"
+#include "config/config.h"
 #include "util/ratelimit.h"
 #include "judge/runner.h"
 #include "rating/elo.h"

@@ -9,7 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "util/buf.h"
 
 enum battle_status { BATTLE_STREAMING, BATTLE_READY, BATTLE_FAILED, BATTLE_VOTED };

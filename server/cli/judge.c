@@ -8,7 +8,7 @@
 
 #include "backend/upstream.h"
 #include "cli/cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "judge/runner.h"
 #include "storage/judgments.h"
 #include "storage/store.h"

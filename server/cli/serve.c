@@ -12,7 +12,7 @@
 #include "agon_version.h"
 #include "battle/arena.h"
 #include "cli/cli.h"
-#include "config.h"
+#include "config/config.h"
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"

@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "http/request.h"
 
 static void peer_address(struct MHD_Connection *conn, char *out, size_t len) {

@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "util/defer.h"
 #include "util/listen.h"
 #include "http/body.h"

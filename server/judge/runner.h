@@ -9,7 +9,7 @@
 #include <stddef.h>
 
 #include "backend/upstream.h"
-#include "config.h"
+#include "config/config.h"
 #include "storage/store.h"
 
 struct judge_runner;

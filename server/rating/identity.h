@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* The first configured model name, alias or identity word found in any
  * of texts[n] (case-insensitive, as a whole word), or NULL. */

@@ -1,4 +1,5 @@
-/* The configuration file (INI, read with libinih) and its defaults. */
+/* The configuration: its model and defaults (config.c), read from an INI
+ * file with libinih (load.c). */
 #ifndef AGON_CONFIG_H
 #define AGON_CONFIG_H
 
@@ -118,6 +119,9 @@ void model_config_copy(struct model_config *dst,
 void model_config_release(struct model_config *m);
 
 void config_release(struct config *cfg);
+
+/* Free a list of n strings (identity_words, aliases...). Accepts NULL. */
+void config_strings_free(char **items, size_t n);
 
 /* A configuration on the heap with the defaults and one reference; NULL
  * when out of memory. Shared read-only once published: a reload makes a

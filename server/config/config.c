@@ -1,0 +1,228 @@
+/* The configuration model: defaults, models, copies and references. */
+#include "config/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+
+void config_init(struct config *cfg) {
+  memset(cfg, 0, sizeof *cfg);
+  cfg->listen = strdup("127.0.0.1:8080");
+  cfg->database = strdup("agon.db");
+  cfg->elo_k = 4.0;
+  cfg->bootstrap_rounds = 1000;
+  cfg->min_battles = 0;
+  /* Words whose presence in a battle's text reveals who answered, as in
+   * FastChat's identity filter. Model names and aliases are added. */
+  static const char *const words[] = {
+      "chatgpt", "openai", "gpt-3", "gpt-3.5", "gpt-4", "gpt-4o", "claude",
+      "anthropic", "gemini", "bard", "google deepmind", "deepmind", "llama",
+      "meta ai", "mistral", "mixtral", "qwen", "alibaba cloud", "deepseek",
+      "vicuna", "lmsys", "grok", "xai", "cohere", "command-r", "phi-3",
+      "microsoft"};
+  cfg->identity_words = calloc(sizeof words / sizeof words[0], sizeof(char *));
+  if (cfg->identity_words) {
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+      cfg->identity_words[cfg->n_identity_words++] = strdup(words[i]);
+  }
+  cfg->max_prompt_chars = 30000;
+  cfg->max_answer_bytes = 1024 * 1024;
+  cfg->max_turns = 20;
+  cfg->max_body_bytes = 256 * 1024;
+  cfg->min_vote_seconds = 1.0;
+  cfg->idle_timeout = 60;
+  /* Safe on the internet with no [limits] at all: every limit has a
+   * default; an admin's 0 means "no limit" (see config.h). */
+  cfg->battles_per_minute = 20;
+  cfg->votes_per_minute = 60;
+  cfg->max_concurrent_battles = -1;        /* from the descriptor budget */
+  cfg->max_connections = -1;               /* from the descriptor budget */
+  cfg->max_connections_per_client = 64;
+  cfg->max_streams_per_client = 16;
+  cfg->max_streams_per_battle = 4;
+  cfg->max_buffered_bytes = 64L * 1024 * 1024;
+  cfg->request_timeout = 10;
+  cfg->admin_failures_per_minute = 10;
+}
+
+void config_strings_free(char **items, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(items[i]);
+  free(items);
+}
+
+int config_add_model(struct config *cfg, const struct model_config *m) {
+  if (config_find_model(cfg, m->name))
+    return -1;
+  struct model_config *p =
+      realloc(cfg->models, (cfg->n_models + 1) * sizeof *p);
+  if (!p)
+    return -1;
+  cfg->models = p;
+  model_config_copy(&cfg->models[cfg->n_models++], m);
+  return 0;
+}
+
+const struct model_config *config_find_model(const struct config *cfg,
+                                             const char *name) {
+  for (size_t i = 0; i < cfg->n_models; i++)
+    if (!strcmp(cfg->models[i].name, name))
+      return &cfg->models[i];
+  return NULL;
+}
+
+size_t config_enabled_models(const struct config *cfg) {
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_models; i++)
+    n += cfg->models[i].enabled != 0;
+  return n;
+}
+
+void model_config_copy(struct model_config *dst,
+                       const struct model_config *src) {
+  *dst = *src;
+  dst->name = dup_or_null(src->name);
+  dst->base_url = dup_or_null(src->base_url);
+  dst->upstream = dup_or_null(src->upstream);
+  dst->api_key_env = dup_or_null(src->api_key_env);
+  dst->api_key = dup_or_null(src->api_key);
+  dst->aliases = NULL;
+  dst->n_aliases = 0;
+  dst->benchmarks = NULL;
+  dst->n_benchmarks = 0;
+  if (src->n_benchmarks) {
+    dst->benchmarks = malloc(src->n_benchmarks * sizeof *dst->benchmarks);
+    if (dst->benchmarks) {
+      memcpy(dst->benchmarks, src->benchmarks,
+             src->n_benchmarks * sizeof *dst->benchmarks);
+      dst->n_benchmarks = src->n_benchmarks;
+    }
+  }
+  if (src->n_aliases) {
+    dst->aliases = calloc(src->n_aliases, sizeof(char *));
+    for (size_t i = 0; dst->aliases && i < src->n_aliases; i++)
+      dst->aliases[dst->n_aliases++] = strdup(src->aliases[i]);
+  }
+}
+
+void model_config_release(struct model_config *m) {
+  free(m->name);
+  free(m->base_url);
+  free(m->upstream);
+  free(m->api_key_env);
+  config_strings_free(m->aliases, m->n_aliases);
+  free(m->benchmarks);
+  if (m->api_key) {
+    memset(m->api_key, 0, strlen(m->api_key));
+    free(m->api_key);
+  }
+  memset(m, 0, sizeof *m);
+}
+
+void config_release(struct config *cfg) {
+  for (size_t i = 0; i < cfg->n_models; i++)
+    model_config_release(&cfg->models[i]);
+  free(cfg->models);
+  for (size_t i = 0; i < cfg->n_judges; i++) {
+    model_config_release(&cfg->judges[i].conn);
+    free(cfg->judges[i].instructions);
+  }
+  free(cfg->judges);
+  config_strings_free(cfg->identity_words, cfg->n_identity_words);
+  config_strings_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
+  config_strings_free(cfg->allowed_origins, cfg->n_allowed_origins);
+  free(cfg->admin_token_env);
+  if (cfg->admin_token) {
+    memset(cfg->admin_token, 0, strlen(cfg->admin_token));
+    free(cfg->admin_token);
+  }
+  free(cfg->path);
+  free(cfg->listen);
+  free(cfg->database);
+  memset(cfg, 0, sizeof *cfg);
+}
+
+struct config *config_new(void) {
+  struct config *cfg = malloc(sizeof *cfg);
+  if (!cfg)
+    return NULL;
+  config_init(cfg);
+  atomic_init(&cfg->refs, 1);
+  return cfg;
+}
+
+void config_ref(struct config *cfg) { atomic_fetch_add(&cfg->refs, 1); }
+
+void config_unref(struct config *cfg) {
+  if (!cfg || atomic_fetch_sub(&cfg->refs, 1) != 1)
+    return;
+  config_release(cfg);
+  free(cfg);
+}
+
+static char **copy_list(char **items, size_t n, int *bad) {
+  if (!n)
+    return NULL;
+  char **out = calloc(n, sizeof *out);
+  if (!out) {
+    *bad = 1;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    if (!(out[i] = strdup(items[i])))
+      *bad = 1;
+  return out;
+}
+
+struct config *config_copy(const struct config *src) {
+  struct config *c = malloc(sizeof *c);
+  if (!c)
+    return NULL;
+  *c = *src;
+  atomic_init(&c->refs, 1);
+  c->judges = NULL;
+  c->n_judges = 0;
+  int bad = 0;
+  c->path = dup_or_null(src->path);
+  c->listen = dup_or_null(src->listen);
+  c->database = dup_or_null(src->database);
+  c->admin_token_env = dup_or_null(src->admin_token_env);
+  c->admin_token = dup_or_null(src->admin_token);
+  c->identity_words = copy_list(src->identity_words, src->n_identity_words, &bad);
+  c->trusted_proxies = copy_list(src->trusted_proxies, src->n_trusted_proxies, &bad);
+  c->allowed_origins = copy_list(src->allowed_origins, src->n_allowed_origins, &bad);
+  c->models = calloc(src->n_models + 1, sizeof *c->models);
+  c->n_models = 0;
+  if (!c->models) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_models; i++)
+      model_config_copy(&c->models[c->n_models++], &src->models[i]);
+  }
+  c->judges = calloc(src->n_judges + 1, sizeof *c->judges);
+  c->n_judges = 0;
+  if (!c->judges) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_judges; i++) {
+      struct judge_config *j = &c->judges[c->n_judges++];
+      *j = src->judges[i];
+      model_config_copy(&j->conn, &src->judges[i].conn);
+      j->instructions = dup_or_null(src->judges[i].instructions);
+    }
+  }
+  if (bad) {
+    config_unref(c);
+    return NULL;
+  }
+  return c;
+}
+
+const struct judge_config *config_find_judge(const struct config *cfg,
+                                             const char *name) {
+  for (size_t i = 0; i < cfg->n_judges; i++)
+    if (!strcmp(cfg->judges[i].conn.name, name))
+      return &cfg->judges[i];
+  return NULL;
+}
