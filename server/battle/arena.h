@@ -6,7 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#include "backend/upstream.h"
+#include "upstream/upstream.h"
 #include "battle/battle.h"
 #include "battle/registry.h"
 #include "battle/waiter.h"

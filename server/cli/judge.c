@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend/upstream.h"
+#include "upstream/upstream.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "judge/runner.h"

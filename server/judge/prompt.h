@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "backend/upstream.h"
+#include "upstream/upstream.h"
 #include "storage/judgments.h"
 
 /* The pairwise messages (system, user) for c, with side B shown first when

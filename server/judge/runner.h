@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "backend/upstream.h"
+#include "upstream/upstream.h"
 #include "config/config.h"
 #include "storage/store.h"
 

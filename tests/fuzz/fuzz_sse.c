@@ -4,17 +4,17 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "backend/chunk.h"
-#include "backend/sse.h"
+#include "upstream/openai_delta.h"
+#include "upstream/sse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int on_event(void *cls, const char *event, const char *d, size_t len) {
-  struct chunk c;
-  chunk_parse(d, len, &c);
-  if (c.kind == CHUNK_DATA && c.text)
+  struct openai_delta c;
+  openai_delta_parse(d, len, &c);
+  if (c.kind == DELTA_DATA && c.text)
     *(size_t *)cls += c.text_len;
-  chunk_release(&c);
+  openai_delta_release(&c);
   return 0;
 }
 

@@ -2,7 +2,7 @@
  * comments, multi-line data, named events, limits. */
 #include <stdlib.h>
 
-#include "backend/sse.h"
+#include "upstream/sse.h"
 #include "check.h"
 
 struct collected {

@@ -6,8 +6,8 @@
  * curl_multi_socket_action on its own epoll set, so a chunk costs the same
  * with 10 or 2,000 streams open. Requests are submitted from any thread; a
  * request's callbacks run on the thread of the loop that took it. */
-#ifndef AGON_BACKEND_UPSTREAM_H
-#define AGON_BACKEND_UPSTREAM_H
+#ifndef AGON_UPSTREAM_UPSTREAM_H
+#define AGON_UPSTREAM_UPSTREAM_H
 
 #include <stdatomic.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "backend/upstream.h"
+#include "upstream/upstream.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -13,8 +13,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "backend/chunk.h"
-#include "backend/sse.h"
+#include "upstream/openai_delta.h"
+#include "upstream/sse.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/redact.h"
@@ -163,7 +163,7 @@ static void deliver_reasoning(struct transfer *t, const char *text,
 }
 
 /* The text, reasoning and tool calls of a chunk (streamed or not). */
-static int deliver_chunk(struct transfer *t, const struct chunk *c) {
+static int deliver_chunk(struct transfer *t, const struct openai_delta *c) {
   if (c->reasoning)
     deliver_reasoning(t, c->reasoning, c->reasoning_len);
   if (c->tool_calls)
@@ -178,29 +178,29 @@ static int on_sse_event(void *cls, const char *event, const char *data,
   (void)event;
   if (t->saw_done)
     return 0;
-  struct chunk c;
+  struct openai_delta c;
   int rc = 0;
-  chunk_parse(data, len, &c);
+  openai_delta_parse(data, len, &c);
   switch (c.kind) {
-  case CHUNK_DONE:
+  case DELTA_DONE:
     t->saw_done = 1;
     break;
-  case CHUNK_MALFORMED:
+  case DELTA_MALFORMED:
     transfer_fail(t, "the model sent a malformed answer stream", c.detail);
     rc = -1;
     break;
-  case CHUNK_ERROR:
+  case DELTA_ERROR:
     transfer_fail_text(t, "the model's service reported an error",
                        "error object in stream: ", c.message, c.message_len);
     rc = -1;
     break;
-  case CHUNK_DATA:
+  case DELTA_DATA:
     rc = deliver_chunk(t, &c);
     if (c.finished)
       t->saw_finish = 1;
     break;
   }
-  chunk_release(&c);
+  openai_delta_release(&c);
   return rc;
 }
 
@@ -252,15 +252,15 @@ static int on_progress(void *cls, curl_off_t dltotal, curl_off_t dlnow,
 
 /* A server that ignored "stream": a whole chat.completion object. */
 static void finish_non_streamed(struct transfer *t) {
-  struct chunk c;
-  chunk_parse_completion(t->raw.data ? t->raw.data : "", t->raw.len, &c);
-  if (c.kind == CHUNK_ERROR)
+  struct openai_delta c;
+  openai_delta_parse_completion(t->raw.data ? t->raw.data : "", t->raw.len, &c);
+  if (c.kind == DELTA_ERROR)
     transfer_fail(t, "the model's service reported an error", c.detail);
-  else if (c.kind != CHUNK_DATA)
+  else if (c.kind != DELTA_DATA)
     transfer_fail(t, "the model sent a malformed answer", c.detail);
   else
     deliver_chunk(t, &c);
-  chunk_release(&c);
+  openai_delta_release(&c);
 }
 
 static void finish(struct transfer *t);

@@ -1,4 +1,4 @@
-#include "backend/sse.h"
+#include "upstream/sse.h"
 
 #include <string.h>
 

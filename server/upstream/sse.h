@@ -5,8 +5,8 @@
  * starting with ':' are comments. "data:" lines accumulate (joined with
  * LF) and an empty line dispatches the event. Only the "event" and "data"
  * fields are kept; "id" and "retry" are ignored. */
-#ifndef AGON_BACKEND_SSE_H
-#define AGON_BACKEND_SSE_H
+#ifndef AGON_UPSTREAM_SSE_H
+#define AGON_UPSTREAM_SSE_H
 
 #include <stddef.h>
 
