@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/util.h"
 
 void ratelimit_init(struct ratelimit *r) {
@@ -13,20 +14,13 @@ void ratelimit_init(struct ratelimit *r) {
 
 void ratelimit_release(struct ratelimit *r) { pthread_mutex_destroy(&r->lock); }
 
-static size_t hash_key(const char *s) {
-  size_t h = 14695981039346656037ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The bucket for key, refilled at rate (tokens per ms) up to cap until
  * now; a new one starts full. Call with the lock held. */
 static struct bucket *bucket_locked(struct ratelimit *r, const char *key,
                                     double rate, double cap, int64_t now) {
   /* open addressing over a short probe window; when full, the stalest
    * bucket of the window is reused (its client starts afresh) */
-  size_t h = hash_key(key);
+  size_t h = (size_t)hash_fnv1a_str(key);
   struct bucket *b = NULL, *free_slot = NULL, *stalest = NULL;
   for (size_t probe = 0; probe < 16; probe++) {
     struct bucket *c = &r->slots[(h + probe) % RATELIMIT_SLOTS];
