@@ -19,6 +19,7 @@ static const struct route table[] = {
     {.method = "GET", .pattern = "/api/items/:id/events", .handler = &h_events},
     {.method = "POST", .pattern = "/api/items/:id/vote", .handler = &h_vote},
     {.method = "GET", .pattern = "/api/items/:id/stats", .handler = &h_stats},
+    {.method = "GET", .pattern = "/api/items/all/recent", .handler = &h_list},
     {.method = "GET", .pattern = "/", .handler = &h_page},
     {.method = NULL},
 };
@@ -45,6 +46,7 @@ int main(void) {
   /* exact paths, by method */
   CHECK(find("GET", "/api/items") == ROUTE_FOUND);
   CHECK(found && found->handler == &h_list);
+  CHECK(param[0] == '\0');   /* no ":id": none captured */
   CHECK(find("POST", "/api/items") == ROUTE_FOUND);
   CHECK(found && found->handler == &h_create && found->json_body);
   CHECK(find("GET", "/") == ROUTE_FOUND);
@@ -75,6 +77,10 @@ int main(void) {
   CHECK(find("GET", "/api/items/abc/") == ROUTE_NO_PATH);
   CHECK(find("GET", "/api/items/a/b") == ROUTE_NO_PATH);     /* one segment */
   CHECK(find("GET", "/api/items/abc/eventsx") == ROUTE_NO_PATH);
+  /* routes with ":id" were tried first and took "all": not kept */
+  CHECK(find("GET", "/api/items/all/recent") == ROUTE_FOUND);
+  CHECK(found && found->handler == &h_list);
+  CHECK(param[0] == '\0');
 
   /* within its limit: paramlen - 1 bytes, no more */
   CHECK(find("GET", "/api/items/1234567") == ROUTE_FOUND);
