@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config.h"
+#include "http/client.h"
 #include "http/request.h"
 
 static void peer_address(struct MHD_Connection *conn, char *out, size_t len) {
@@ -29,49 +30,58 @@ static void peer_address(struct MHD_Connection *conn, char *out, size_t len) {
   }
 }
 
-static int trusted(const struct config *cfg, const char *addr) {
-  for (size_t i = 0; i < cfg->n_trusted_proxies; i++)
-    if (!strcasecmp(cfg->trusted_proxies[i], addr))
+static int trusted(char *const *list, size_t n, const char *addr) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcasecmp(list[i], addr))
       return 1;
   return 0;
 }
 
-void request_identify(struct request *rq, const struct config *cfg) {
-  peer_address(rq->conn, rq->client, sizeof rq->client);
-  if (!trusted(cfg, rq->client))
-    return;
-  const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                  "X-Forwarded-Proto");
-  rq->secure = proto && !strcasecmp(proto, "https");
-  const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                "X-Forwarded-For");
-  if (!xff)
+void client_address(const char *peer, const char *xff, char *const *list,
+                    size_t n_list, char *out, size_t outlen) {
+  snprintf(out, outlen, "%s", peer);
+  if (!xff || !trusted(list, n_list, peer))
     return;
   /* the rightmost address that is not one of our proxies */
-  char list[1024];
-  snprintf(list, sizeof list, "%s", xff);
+  char hops[1024];
+  snprintf(hops, sizeof hops, "%s", xff);
   for (;;) {
-    char *comma = strrchr(list, ',');
-    char *item = comma ? comma + 1 : list;
+    char *comma = strrchr(hops, ',');
+    char *item = comma ? comma + 1 : hops;
     while (*item == ' ' || *item == '\t')
       item++;
     size_t n = strlen(item);
     while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
       item[--n] = '\0';
-    if (n && n < sizeof rq->client) {
+    if (n && n < outlen) {
       unsigned char tmp[sizeof(struct in6_addr)];
       int valid = inet_pton(AF_INET, item, tmp) == 1 ||
                   inet_pton(AF_INET6, item, tmp) == 1;
       if (!valid)
         return; /* garbage: keep the last trustworthy hop */
-      snprintf(rq->client, sizeof rq->client, "%s", item);
-      if (!trusted(cfg, item))
+      snprintf(out, outlen, "%s", item);
+      if (!trusted(list, n_list, item))
         return;
     }
     if (!comma)
       return;
     *comma = '\0';
   }
+}
+
+void request_identify(struct request *rq, const struct config *cfg) {
+  char peer[sizeof rq->client];
+  peer_address(rq->conn, peer, sizeof peer);
+  snprintf(rq->client, sizeof rq->client, "%s", peer);
+  if (!trusted(cfg->trusted_proxies, cfg->n_trusted_proxies, peer))
+    return;
+  const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                  "X-Forwarded-Proto");
+  rq->secure = proto && !strcasecmp(proto, "https");
+  const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
+                                                "X-Forwarded-For");
+  client_address(peer, xff, cfg->trusted_proxies, cfg->n_trusted_proxies,
+                 rq->client, sizeof rq->client);
 }
 
 int request_origin_ok(struct request *rq, const struct config *cfg) {
