@@ -42,30 +42,37 @@ void client_address(const char *peer, const char *xff, char *const *list,
   snprintf(out, outlen, "%s", peer);
   if (!xff || !trusted(list, n_list, peer))
     return;
-  /* the rightmost address that is not one of our proxies */
-  char hops[1024];
-  snprintf(hops, sizeof hops, "%s", xff);
+  /* the rightmost address that is not one of our proxies, read in place
+   * from the right: a copy cut to some size would lose the hops our
+   * proxies appended, and keep one a client wrote */
+  const char *end = xff + strlen(xff);
   for (;;) {
-    char *comma = strrchr(hops, ',');
-    char *item = comma ? comma + 1 : hops;
-    while (*item == ' ' || *item == '\t')
-      item++;
-    size_t n = strlen(item);
-    while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
-      item[--n] = '\0';
-    if (n && n < outlen) {
+    const char *start = end;
+    while (start > xff && start[-1] != ',')
+      start--;
+    const char *a = start, *b = end;
+    while (a < b && (*a == ' ' || *a == '\t'))
+      a++;
+    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+      b--;
+    size_t n = (size_t)(b - a);
+    if (n) {
+      char hop[INET6_ADDRSTRLEN];
       unsigned char tmp[sizeof(struct in6_addr)];
-      int valid = inet_pton(AF_INET, item, tmp) == 1 ||
-                  inet_pton(AF_INET6, item, tmp) == 1;
-      if (!valid)
+      if (n >= sizeof hop || n >= outlen)
+        return; /* longer than any address (or out): as garbage */
+      memcpy(hop, a, n);
+      hop[n] = '\0';
+      if (inet_pton(AF_INET, hop, tmp) != 1 &&
+          inet_pton(AF_INET6, hop, tmp) != 1)
         return; /* garbage: keep the last trustworthy hop */
-      snprintf(out, outlen, "%s", item);
-      if (!trusted(list, n_list, item))
+      memcpy(out, hop, n + 1);
+      if (!trusted(list, n_list, hop))
         return;
     }
-    if (!comma)
+    if (start == xff)
       return;
-    *comma = '\0';
+    end = start - 1;
   }
 }
 

@@ -10,8 +10,8 @@
  * X-Forwarded-For value, or NULL) names the hops before it. Then it is the
  * rightmost hop that is not a trusted proxy; hops are read from the right
  * (empty ones passed over) up to one that is not an IPv4 or IPv6 address,
- * and the last one read before it is kept. Addresses compare as text,
- * case aside. */
+ * and the last one read before it is kept. xff may be of any length.
+ * Addresses compare as text, case aside. */
 void client_address(const char *peer, const char *xff, char *const *trusted,
                     size_t n_trusted, char *out, size_t outlen);
 

@@ -63,6 +63,30 @@ int main(void) {
   CHECK_STR(who("2001:db8::7", "198.51.100.9"), "2001:db8::7");
   CHECK_STR(who("10.0.0.1", "2001:db8::7::1"), "10.0.0.1");
 
+  /* a header of any length is read from its right end: the hops our
+   * proxies appended are never cut off, whatever a client put before */
+  {
+    static char xff[6000];
+    for (size_t pad = 1000; pad < 1040; pad++) {
+      memset(xff, 0, sizeof xff);
+      memset(xff, ' ', pad);
+      strcat(xff, "6.6.6.6, 198.51.100.9");
+      CHECK_STR(who("10.0.0.1", xff), "198.51.100.9");
+    }
+    memset(xff, 0, sizeof xff);
+    for (int i = 0; i < 700; i++)
+      strcat(xff, "6.6.6.6,");
+    strcat(xff, " 198.51.100.9 ,10.0.0.2");
+    CHECK_STR(who("10.0.0.1", xff), "198.51.100.9");
+  }
+  /* a hop too long to be an address is garbage, not passed over */
+  CHECK_STR(who("10.0.0.1", "6.6.6.6, 1111111111111111111111111111111111111111"
+                            "11111111111111111111111111111111"),
+            "10.0.0.1");
+  /* while the longest form of an address is one, kept as written */
+  CHECK_STR(who("10.0.0.1", "6.6.6.6, 0000:0000:0000:0000:0000:ffff:198.51.100.9"),
+            "0000:0000:0000:0000:0000:ffff:198.51.100.9");
+
   /* the answer is cut to the room given, never past it */
   {
     char small[8];
