@@ -37,43 +37,74 @@ static int trusted(char *const *list, size_t n, const char *addr) {
   return 0;
 }
 
-void client_address(const char *peer, const char *xff, char *const *list,
-                    size_t n_list, char *out, size_t outlen) {
+void client_address(const char *peer, const char *const *xff, size_t n_xff,
+                    char *const *list, size_t n_list, char *out,
+                    size_t outlen) {
   snprintf(out, outlen, "%s", peer);
-  if (!xff || !trusted(list, n_list, peer))
+  if (!trusted(list, n_list, peer))
     return;
   /* the rightmost address that is not one of our proxies, read in place
    * from the right: a copy cut to some size would lose the hops our
    * proxies appended, and keep one a client wrote */
-  const char *end = xff + strlen(xff);
-  for (;;) {
-    const char *start = end;
-    while (start > xff && start[-1] != ',')
-      start--;
-    const char *a = start, *b = end;
-    while (a < b && (*a == ' ' || *a == '\t'))
-      a++;
-    while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
-      b--;
-    size_t n = (size_t)(b - a);
-    if (n) {
-      char hop[INET6_ADDRSTRLEN];
-      unsigned char tmp[sizeof(struct in6_addr)];
-      if (n >= sizeof hop || n >= outlen)
-        return; /* longer than any address (or out): as garbage */
-      memcpy(hop, a, n);
-      hop[n] = '\0';
-      if (inet_pton(AF_INET, hop, tmp) != 1 &&
-          inet_pton(AF_INET6, hop, tmp) != 1)
-        return; /* garbage: keep the last trustworthy hop */
-      memcpy(out, hop, n + 1);
-      if (!trusted(list, n_list, hop))
-        return;
+  for (size_t v = n_xff; v-- > 0;) {
+    const char *line = xff[v], *end = line + strlen(line);
+    for (;;) {
+      const char *start = end;
+      while (start > line && start[-1] != ',')
+        start--;
+      const char *a = start, *b = end;
+      while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+      while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+      size_t n = (size_t)(b - a);
+      if (n) {
+        char hop[INET6_ADDRSTRLEN];
+        unsigned char tmp[sizeof(struct in6_addr)];
+        if (n >= sizeof hop || n >= outlen)
+          return; /* longer than any address (or out): as garbage */
+        memcpy(hop, a, n);
+        hop[n] = '\0';
+        if (inet_pton(AF_INET, hop, tmp) != 1 &&
+            inet_pton(AF_INET6, hop, tmp) != 1)
+          return; /* garbage: keep the last trustworthy hop */
+        memcpy(out, hop, n + 1);
+        if (!trusted(list, n_list, hop))
+          return;
+      }
+      if (start == line)
+        break;
+      end = start - 1;
     }
-    if (start == xff)
-      return;
-    end = start - 1;
   }
+}
+
+/* The request's X-Forwarded-For lines, the last XFF_LINES of them, and its
+ * last X-Forwarded-Proto: the ones the nearest proxy wrote. */
+#define XFF_LINES 16
+
+struct forwarded {
+  const char *xff[XFF_LINES];
+  size_t n_xff;
+  const char *proto;
+};
+
+static enum MHD_Result scan_forwarded(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  struct forwarded *f = cls;
+  (void)kind;
+  if (!key || !value)
+    return MHD_YES;
+  if (!strcasecmp(key, "X-Forwarded-For")) {
+    if (f->n_xff == XFF_LINES) {
+      memmove(f->xff, f->xff + 1, (XFF_LINES - 1) * sizeof *f->xff);
+      f->n_xff--;
+    }
+    f->xff[f->n_xff++] = value;
+  } else if (!strcasecmp(key, "X-Forwarded-Proto")) {
+    f->proto = value;
+  }
+  return MHD_YES;
 }
 
 void request_identify(struct request *rq, const struct config *cfg) {
@@ -82,13 +113,14 @@ void request_identify(struct request *rq, const struct config *cfg) {
   snprintf(rq->client, sizeof rq->client, "%s", peer);
   if (!trusted(cfg->trusted_proxies, cfg->n_trusted_proxies, peer))
     return;
-  const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                  "X-Forwarded-Proto");
-  rq->secure = proto && !strcasecmp(proto, "https");
-  const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                "X-Forwarded-For");
-  client_address(peer, xff, cfg->trusted_proxies, cfg->n_trusted_proxies,
-                 rq->client, sizeof rq->client);
+  /* every line of a header, in order: a proxy may add its own line
+   * rather than append to the one a client sent (HAProxy's forwardfor
+   * does), and the first line is then the client's */
+  struct forwarded f = {.n_xff = 0};
+  MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, &scan_forwarded, &f);
+  rq->secure = f.proto && !strcasecmp(f.proto, "https");
+  client_address(peer, f.xff, f.n_xff, cfg->trusted_proxies,
+                 cfg->n_trusted_proxies, rq->client, sizeof rq->client);
 }
 
 int request_origin_ok(struct request *rq, const struct config *cfg) {

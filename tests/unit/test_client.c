@@ -7,11 +7,18 @@
 static char *proxies[] = {"10.0.0.1", "10.0.0.2", "fd00::1"};
 #define N_PROXIES (sizeof proxies / sizeof *proxies)
 
-static const char *who(const char *peer, const char *xff) {
+/* with the X-Forwarded-For field lines xff[0..n) */
+static const char *who_n(const char *peer, const char *const *xff,
+                         size_t n) {
   static char out[64];
   memset(out, 'x', sizeof out);
-  client_address(peer, xff, proxies, N_PROXIES, out, sizeof out);
+  client_address(peer, xff, n, proxies, N_PROXIES, out, sizeof out);
   return out;
+}
+
+/* with one line, or none when xff is NULL */
+static const char *who(const char *peer, const char *xff) {
+  return who_n(peer, &xff, xff ? 1 : 0);
 }
 
 int main(void) {
@@ -87,17 +94,36 @@ int main(void) {
   CHECK_STR(who("10.0.0.1", "6.6.6.6, 0000:0000:0000:0000:0000:ffff:198.51.100.9"),
             "0000:0000:0000:0000:0000:ffff:198.51.100.9");
 
+  /* several field lines are one list, in their order (a proxy may add a
+   * line of its own rather than append to the client's) */
+  {
+    const char *two[] = {"6.6.6.6", "198.51.100.9"};
+    CHECK_STR(who_n("10.0.0.1", two, 2), "198.51.100.9");
+    const char *hops[] = {"6.6.6.6, 7.7.7.7", "198.51.100.9", "10.0.0.2"};
+    CHECK_STR(who_n("10.0.0.1", hops, 3), "198.51.100.9");
+    const char *proxied[] = {"6.6.6.6", "198.51.100.9, 10.0.0.2", "10.0.0.1"};
+    CHECK_STR(who_n("10.0.0.1", proxied, 3), "198.51.100.9");
+    const char *empty[] = {"6.6.6.6", "", " , "};
+    CHECK_STR(who_n("10.0.0.1", empty, 3), "6.6.6.6");  /* nothing newer */
+    const char *bad[] = {"6.6.6.6", "garbage", "10.0.0.2"};
+    CHECK_STR(who_n("10.0.0.1", bad, 3), "10.0.0.2");
+    CHECK_STR(who_n("203.0.113.5", two, 2), "203.0.113.5");
+    CHECK_STR(who_n("10.0.0.1", two, 0), "10.0.0.1");
+  }
+
   /* the answer is cut to the room given, never past it */
   {
     char small[8];
-    client_address("10.0.0.1", "198.51.100.9", proxies, N_PROXIES, small,
+    const char *xff = "198.51.100.9";
+    client_address("10.0.0.1", &xff, 1, proxies, N_PROXIES, small,
                    sizeof small);
     CHECK(strlen(small) < sizeof small);
   }
   /* no trusted proxies at all */
   {
     char out[64];
-    client_address("10.0.0.1", "198.51.100.9", NULL, 0, out, sizeof out);
+    const char *xff = "198.51.100.9";
+    client_address("10.0.0.1", &xff, 1, NULL, 0, out, sizeof out);
     CHECK_STR(out, "10.0.0.1");
   }
   return check_done("test_client");
