@@ -41,15 +41,17 @@ static struct bucket *bucket_locked(struct ratelimit *r, const char *key,
     b->tokens = cap;
     b->updated = now;
   }
-  b->tokens += (double)(now - b->updated) * rate;
-  if (b->tokens > cap)
-    b->tokens = cap;
-  b->updated = now;
+  if (now > b->updated) {  /* a clock read before the lock may be older */
+    b->tokens += (double)(now - b->updated) * rate;
+    if (b->tokens > cap)
+      b->tokens = cap;
+    b->updated = now;
+  }
   return b;
 }
 
-int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
-                   long per_minute) {
+int ratelimit_take_at(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute, int64_t now) {
   if (per_minute <= 0)
     return 0;
   char key[80];
@@ -57,8 +59,7 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   double rate = (double)per_minute / 60000.0; /* tokens per ms */
   int wait = 0;
   pthread_mutex_lock(&r->lock);
-  struct bucket *b =
-      bucket_locked(r, key, rate, (double)per_minute, mono_ms());
+  struct bucket *b = bucket_locked(r, key, rate, (double)per_minute, now);
   if (b->tokens >= 1.0) {
     b->tokens -= 1.0;
   } else {
@@ -70,15 +71,25 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   return wait;
 }
 
-void ratelimit_refund(struct ratelimit *r, const char *kind,
-                      const char *client, long per_minute) {
+void ratelimit_refund_at(struct ratelimit *r, const char *kind,
+                         const char *client, long per_minute, int64_t now) {
   if (per_minute <= 0)
     return;
   char key[80];
   snprintf(key, sizeof key, "%s|%s", kind, client);
   double cap = (double)per_minute;
   pthread_mutex_lock(&r->lock);
-  struct bucket *b = bucket_locked(r, key, cap / 60000.0, cap, mono_ms());
+  struct bucket *b = bucket_locked(r, key, cap / 60000.0, cap, now);
   b->tokens = b->tokens + 1.0 > cap ? cap : b->tokens + 1.0;
   pthread_mutex_unlock(&r->lock);
+}
+
+int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
+                   long per_minute) {
+  return ratelimit_take_at(r, kind, client, per_minute, mono_ms());
+}
+
+void ratelimit_refund(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute) {
+  ratelimit_refund_at(r, kind, client, per_minute, mono_ms());
 }
