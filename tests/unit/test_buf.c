@@ -111,6 +111,17 @@ int main(void) {
   CHECK(b.data && b.data[0] == '\0');
   buf_release(&b);
 
+  /* the largest maximum of all: no room is lost to a wrapped size */
+  buf_init(&b, SIZE_MAX);
+  CHECK(buf_append_str(&b, "abc") == 0);
+  CHECK(b.cap >= 4 && b.len == 3);
+  if (b.cap >= 4)
+    CHECK_STR(b.data, "abc");
+  s = look(&b);
+  CHECK(buf_append(&b, "x", SIZE_MAX - 3) == -1);   /* its NUL: no room */
+  CHECK(same(&b, s));
+  buf_release(&b);
+
 #ifndef __SANITIZE_ADDRESS__
   /* out of memory (an allocation no machine has): refused, unchanged.
    * AddressSanitizer reports such a request instead of failing it. */
