@@ -44,7 +44,8 @@ int main(void) {
 
   /* several proxies: each trusted hop passes to the one before it */
   CHECK_STR(who("10.0.0.1", "1.1.1.1, 198.51.100.9, 10.0.0.2"), "198.51.100.9");
-  CHECK_STR(who("10.0.0.2", "198.51.100.9, 10.0.0.2, 10.0.0.1"), "198.51.100.9");
+  CHECK_STR(who("10.0.0.2", "198.51.100.9, 10.0.0.2, 10.0.0.1"),
+            "198.51.100.9");
   /* all of them proxies: the leftmost */
   CHECK_STR(who("10.0.0.1", "10.0.0.1, 10.0.0.2"), "10.0.0.1");
   CHECK_STR(who("10.0.0.1", "10.0.0.2"), "10.0.0.2");
@@ -91,7 +92,8 @@ int main(void) {
                             "11111111111111111111111111111111"),
             "10.0.0.1");
   /* while the longest form of an address is one, kept as written */
-  CHECK_STR(who("10.0.0.1", "6.6.6.6, 0000:0000:0000:0000:0000:ffff:198.51.100.9"),
+  CHECK_STR(who("10.0.0.1",
+                "6.6.6.6, 0000:0000:0000:0000:0000:ffff:198.51.100.9"),
             "0000:0000:0000:0000:0000:ffff:198.51.100.9");
 
   /* several field lines are one list, in their order (a proxy may add a

@@ -4,17 +4,24 @@
 #include "check.h"
 #include "http/router.h"
 
-static enum MHD_Result h_list(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_create(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_get(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_events(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_vote(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_stats(struct request *rq) { (void)rq; return MHD_YES; }
-static enum MHD_Result h_page(struct request *rq) { (void)rq; return MHD_YES; }
+/* the handlers are only compared, never called */
+#define HANDLER(name)                                                        \
+  static enum MHD_Result name(struct request *rq) {                          \
+    (void)rq;                                                                \
+    return MHD_YES;                                                          \
+  }
+HANDLER(h_list)
+HANDLER(h_create)
+HANDLER(h_get)
+HANDLER(h_events)
+HANDLER(h_vote)
+HANDLER(h_stats)
+HANDLER(h_page)
 
 static const struct route table[] = {
     {.method = "GET", .pattern = "/api/items", .handler = &h_list},
-    {.method = "POST", .pattern = "/api/items", .handler = &h_create, .json_body = 1},
+    {.method = "POST", .pattern = "/api/items", .handler = &h_create,
+     .json_body = 1},
     {.method = "GET", .pattern = "/api/items/:id", .handler = &h_get},
     {.method = "GET", .pattern = "/api/items/:id/events", .handler = &h_events},
     {.method = "POST", .pattern = "/api/items/:id/vote", .handler = &h_vote},
@@ -105,7 +112,7 @@ int main(void) {
   CHECK(find("GET", "/api/items/abc/vote") == ROUTE_BAD_METHOD);
   CHECK(find("PUT", "/api/items") == ROUTE_BAD_METHOD);
   CHECK(find("DELETE", "/") == ROUTE_BAD_METHOD);
-  CHECK(find("get", "/api/items") == ROUTE_BAD_METHOD);    /* methods are exact */
+  CHECK(find("get", "/api/items") == ROUTE_BAD_METHOD);  /* exact methods */
   CHECK(find("PUT", "/nowhere") == ROUTE_NO_PATH);
   CHECK(find("POST", "/api/items/12345678/vote") == ROUTE_NO_PATH);
 
