@@ -2,13 +2,11 @@
 
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/util.h"
 
 static size_t bucket_of(const char *id) {
-  size_t h = 14695981039346656037ull;
-  for (; *id; id++)
-    h = (h ^ (unsigned char)*id) * 1099511628211ull;
-  return h % REGISTRY_BUCKETS;
+  return (size_t)(hash_fnv1a_str(id) % REGISTRY_BUCKETS);
 }
 
 void registry_init(struct registry *r) {

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "config/config.h"
+#include "http/client.h"
 #include "http/request.h"
 
 static void peer_address(struct MHD_Connection *conn, char *out, size_t len) {
@@ -29,49 +30,97 @@ static void peer_address(struct MHD_Connection *conn, char *out, size_t len) {
   }
 }
 
-static int trusted(const struct config *cfg, const char *addr) {
-  for (size_t i = 0; i < cfg->n_trusted_proxies; i++)
-    if (!strcasecmp(cfg->trusted_proxies[i], addr))
+static int trusted(char *const *list, size_t n, const char *addr) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcasecmp(list[i], addr))
       return 1;
   return 0;
 }
 
-void request_identify(struct request *rq, const struct config *cfg) {
-  peer_address(rq->conn, rq->client, sizeof rq->client);
-  if (!trusted(cfg, rq->client))
+void client_address(const char *peer, const char *const *xff, size_t n_xff,
+                    char *const *list, size_t n_list, char *out,
+                    size_t outlen) {
+  snprintf(out, outlen, "%s", peer);
+  if (!trusted(list, n_list, peer))
     return;
-  const char *proto = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                  "X-Forwarded-Proto");
-  rq->secure = proto && !strcasecmp(proto, "https");
-  const char *xff = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
-                                                "X-Forwarded-For");
-  if (!xff)
-    return;
-  /* the rightmost address that is not one of our proxies */
-  char list[1024];
-  snprintf(list, sizeof list, "%s", xff);
-  for (;;) {
-    char *comma = strrchr(list, ',');
-    char *item = comma ? comma + 1 : list;
-    while (*item == ' ' || *item == '\t')
-      item++;
-    size_t n = strlen(item);
-    while (n && (item[n - 1] == ' ' || item[n - 1] == '\t'))
-      item[--n] = '\0';
-    if (n && n < sizeof rq->client) {
-      unsigned char tmp[sizeof(struct in6_addr)];
-      int valid = inet_pton(AF_INET, item, tmp) == 1 ||
-                  inet_pton(AF_INET6, item, tmp) == 1;
-      if (!valid)
-        return; /* garbage: keep the last trustworthy hop */
-      snprintf(rq->client, sizeof rq->client, "%s", item);
-      if (!trusted(cfg, item))
-        return;
+  /* the rightmost address that is not one of our proxies, read in place
+   * from the right: a copy cut to some size would lose the hops our
+   * proxies appended, and keep one a client wrote */
+  for (size_t v = n_xff; v-- > 0;) {
+    const char *line = xff[v], *end = line + strlen(line);
+    for (;;) {
+      const char *start = end;
+      while (start > line && start[-1] != ',')
+        start--;
+      const char *a = start, *b = end;
+      while (a < b && (*a == ' ' || *a == '\t'))
+        a++;
+      while (b > a && (b[-1] == ' ' || b[-1] == '\t'))
+        b--;
+      size_t n = (size_t)(b - a);
+      if (n) {
+        char hop[INET6_ADDRSTRLEN];
+        unsigned char tmp[sizeof(struct in6_addr)];
+        if (n >= sizeof hop || n >= outlen)
+          return; /* longer than any address (or out): as garbage */
+        memcpy(hop, a, n);
+        hop[n] = '\0';
+        if (inet_pton(AF_INET, hop, tmp) != 1 &&
+            inet_pton(AF_INET6, hop, tmp) != 1)
+          return; /* garbage: keep the last trustworthy hop */
+        memcpy(out, hop, n + 1);
+        if (!trusted(list, n_list, hop))
+          return;
+      }
+      if (start == line)
+        break;
+      end = start - 1;
     }
-    if (!comma)
-      return;
-    *comma = '\0';
   }
+}
+
+/* The request's X-Forwarded-For lines, the last XFF_LINES of them, and its
+ * last X-Forwarded-Proto: the ones the nearest proxy wrote. */
+#define XFF_LINES 16
+
+struct forwarded {
+  const char *xff[XFF_LINES];
+  size_t n_xff;
+  const char *proto;
+};
+
+static enum MHD_Result scan_forwarded(void *cls, enum MHD_ValueKind kind,
+                                      const char *key, const char *value) {
+  struct forwarded *f = cls;
+  (void)kind;
+  if (!key || !value)
+    return MHD_YES;
+  if (!strcasecmp(key, "X-Forwarded-For")) {
+    if (f->n_xff == XFF_LINES) {
+      memmove(f->xff, f->xff + 1, (XFF_LINES - 1) * sizeof *f->xff);
+      f->n_xff--;
+    }
+    f->xff[f->n_xff++] = value;
+  } else if (!strcasecmp(key, "X-Forwarded-Proto")) {
+    f->proto = value;
+  }
+  return MHD_YES;
+}
+
+void request_identify(struct request *rq, const struct config *cfg) {
+  char peer[sizeof rq->client];
+  peer_address(rq->conn, peer, sizeof peer);
+  snprintf(rq->client, sizeof rq->client, "%s", peer);
+  if (!trusted(cfg->trusted_proxies, cfg->n_trusted_proxies, peer))
+    return;
+  /* every line of a header, in order: a proxy may add its own line
+   * rather than append to the one a client sent (HAProxy's forwardfor
+   * does), and the first line is then the client's */
+  struct forwarded f = {.n_xff = 0};
+  MHD_get_connection_values(rq->conn, MHD_HEADER_KIND, &scan_forwarded, &f);
+  rq->secure = f.proto && !strcasecmp(f.proto, "https");
+  client_address(peer, f.xff, f.n_xff, cfg->trusted_proxies,
+                 cfg->n_trusted_proxies, rq->client, sizeof rq->client);
 }
 
 int request_origin_ok(struct request *rq, const struct config *cfg) {

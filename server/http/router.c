@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 
-
-
-/* Match one pattern against a path; capture ":id". */
+/* Match one pattern against a path; capture ":id" (param is "" for a
+ * pattern without one). */
 static int match(const char *pattern, const char *url, char *param,
                  size_t paramlen) {
   const char *p = pattern, *u = url;
+  param[0] = '\0';
   while (*p && *u) {
     if (p[0] == ':' ) {
       const char *end = strchr(u, '/');

@@ -23,7 +23,8 @@ enum route_match { ROUTE_FOUND, ROUTE_NO_PATH, ROUTE_BAD_METHOD };
 
 /* Find the route for method and url (path only) in table (ended by an
  * entry with a NULL method). On ROUTE_FOUND, *out is set and param holds
- * the ":id" segment (paramlen bytes at most). */
+ * the ":id" segment (paramlen bytes at most), "" when the route has none;
+ * otherwise param is "". */
 enum route_match router_find(const struct route *table, const char *method,
                              const char *url, const struct route **out,
                              char *param, size_t paramlen);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/buf.h"
+#include "util/hash.h"
 
 void battle_log_init(struct battle_log *log) { memset(log, 0, sizeof *log); }
 
@@ -46,13 +47,6 @@ const char *fastchat_winner_name(enum winner w) {
   return names[w];
 }
 
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 14695981039346656037ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 static int grow_slots(struct battle_log *log) {
   size_t n = log->n_slots ? log->n_slots * 2 : 64;
   int *slots = malloc(n * sizeof *slots);
@@ -61,7 +55,7 @@ static int grow_slots(struct battle_log *log) {
   for (size_t i = 0; i < n; i++)
     slots[i] = -1;
   for (size_t m = 0; m < log->n_models; m++) {
-    size_t s = hash_str(log->models[m]) & (n - 1);
+    size_t s = hash_fnv1a_str(log->models[m]) & (n - 1);
     while (slots[s] >= 0)
       s = (s + 1) & (n - 1);
     slots[s] = (int)m;
@@ -75,7 +69,7 @@ static int grow_slots(struct battle_log *log) {
 int battle_log_model(struct battle_log *log, const char *name) {
   if ((log->n_models + 1) * 2 > log->n_slots && grow_slots(log))
     return -1;
-  size_t s = hash_str(name) & (log->n_slots - 1);
+  size_t s = hash_fnv1a_str(name) & (log->n_slots - 1);
   while (log->slots[s] >= 0) {
     if (!strcmp(log->models[log->slots[s]], name))
       return log->slots[s];

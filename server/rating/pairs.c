@@ -3,14 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/hash.h"
+
+/* a, a separator, then b: ("ab", "c") and ("a", "bc") differ */
 static size_t pair_hash(const char *a, const char *b) {
-  size_t h = 14695981039346656037ull;
-  for (; *a; a++)
-    h = (h ^ (unsigned char)*a) * 1099511628211ull;
-  h = (h ^ 0xff) * 1099511628211ull;
-  for (; *b; b++)
-    h = (h ^ (unsigned char)*b) * 1099511628211ull;
-  return h;
+  uint64_t h = hash_fnv1a_add_str(HASH_FNV1A_BASIS, a);
+  h = hash_fnv1a_add(h, "\xff", 1);
+  return (size_t)hash_fnv1a_add_str(h, b);
 }
 
 /* Rebuild the index for at least `want` rows. 0 or -1. */

@@ -1,5 +1,6 @@
 #include "util/buf.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,13 +12,15 @@ void buf_init(struct buf *b, size_t max) {
 }
 
 int buf_append(struct buf *b, const void *data, size_t n) {
-  if (n > b->max - b->len)
+  /* len + n + 1 (the NUL) must not wrap, whatever max is */
+  if (n > b->max - b->len || n >= SIZE_MAX - b->len)
     return -1;
-  if (b->len + n + 1 > b->cap) {
+  size_t need = b->len + n + 1;
+  if (need > b->cap) {
     size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + n + 1)
-      cap *= 2;
-    if (cap > b->max + 1)
+    while (cap < need)
+      cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (cap - 1 > b->max)  /* cap > max + 1, as max + 1 may wrap */
       cap = b->max + 1;
     char *p = realloc(b->data, cap);
     if (!p)

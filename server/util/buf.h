@@ -24,8 +24,9 @@ int buf_append_str(struct buf *b, const char *s);
 /* Forget the contents, keep the allocation. */
 void buf_reset(struct buf *b);
 
-/* Hand the contents to the caller (NUL-terminated, NULL when empty); the
- * buffer is left empty. The caller frees the result. */
+/* Hand the contents to the caller (NUL-terminated; NULL when nothing was
+ * ever appended, "" after an append of nothing or a reset); the buffer is
+ * left empty, with nothing allocated. The caller frees the result. */
 char *buf_steal(struct buf *b);
 
 /* Free the contents; the buffer may be used again after buf_init. */

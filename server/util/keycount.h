@@ -20,7 +20,9 @@ void keycount_init(struct keycount *t);
 void keycount_release(struct keycount *t);
 
 /* Count one more for key unless it already has max (0: no cap). Returns 0
- * when taken, -1 when key is at max or the table is full. */
+ * when taken, -1 when key is at max or the table is full. key is not ""
+ * (that marks a free slot), and keys are told apart by their first
+ * KEYCOUNT_KEY - 1 bytes. */
 int keycount_take(struct keycount *t, const char *key, long max);
 
 /* Give back one taken by keycount_take. */

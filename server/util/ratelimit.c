@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/hash.h"
 #include "util/util.h"
 
 void ratelimit_init(struct ratelimit *r) {
@@ -13,20 +14,13 @@ void ratelimit_init(struct ratelimit *r) {
 
 void ratelimit_release(struct ratelimit *r) { pthread_mutex_destroy(&r->lock); }
 
-static size_t hash_key(const char *s) {
-  size_t h = 14695981039346656037ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
 /* The bucket for key, refilled at rate (tokens per ms) up to cap until
  * now; a new one starts full. Call with the lock held. */
 static struct bucket *bucket_locked(struct ratelimit *r, const char *key,
                                     double rate, double cap, int64_t now) {
   /* open addressing over a short probe window; when full, the stalest
    * bucket of the window is reused (its client starts afresh) */
-  size_t h = hash_key(key);
+  size_t h = (size_t)hash_fnv1a_str(key);
   struct bucket *b = NULL, *free_slot = NULL, *stalest = NULL;
   for (size_t probe = 0; probe < 16; probe++) {
     struct bucket *c = &r->slots[(h + probe) % RATELIMIT_SLOTS];
@@ -47,15 +41,17 @@ static struct bucket *bucket_locked(struct ratelimit *r, const char *key,
     b->tokens = cap;
     b->updated = now;
   }
-  b->tokens += (double)(now - b->updated) * rate;
-  if (b->tokens > cap)
-    b->tokens = cap;
-  b->updated = now;
+  if (now > b->updated) {  /* a clock read before the lock may be older */
+    b->tokens += (double)(now - b->updated) * rate;
+    if (b->tokens > cap)
+      b->tokens = cap;
+    b->updated = now;
+  }
   return b;
 }
 
-int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
-                   long per_minute) {
+int ratelimit_take_at(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute, int64_t now) {
   if (per_minute <= 0)
     return 0;
   char key[80];
@@ -63,8 +59,7 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   double rate = (double)per_minute / 60000.0; /* tokens per ms */
   int wait = 0;
   pthread_mutex_lock(&r->lock);
-  struct bucket *b =
-      bucket_locked(r, key, rate, (double)per_minute, mono_ms());
+  struct bucket *b = bucket_locked(r, key, rate, (double)per_minute, now);
   if (b->tokens >= 1.0) {
     b->tokens -= 1.0;
   } else {
@@ -76,15 +71,25 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
   return wait;
 }
 
-void ratelimit_refund(struct ratelimit *r, const char *kind,
-                      const char *client, long per_minute) {
+void ratelimit_refund_at(struct ratelimit *r, const char *kind,
+                         const char *client, long per_minute, int64_t now) {
   if (per_minute <= 0)
     return;
   char key[80];
   snprintf(key, sizeof key, "%s|%s", kind, client);
   double cap = (double)per_minute;
   pthread_mutex_lock(&r->lock);
-  struct bucket *b = bucket_locked(r, key, cap / 60000.0, cap, mono_ms());
+  struct bucket *b = bucket_locked(r, key, cap / 60000.0, cap, now);
   b->tokens = b->tokens + 1.0 > cap ? cap : b->tokens + 1.0;
   pthread_mutex_unlock(&r->lock);
+}
+
+int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
+                   long per_minute) {
+  return ratelimit_take_at(r, kind, client, per_minute, mono_ms());
+}
+
+void ratelimit_refund(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute) {
+  ratelimit_refund_at(r, kind, client, per_minute, mono_ms());
 }

@@ -35,4 +35,11 @@ int ratelimit_take(struct ratelimit *r, const char *kind, const char *client,
 void ratelimit_refund(struct ratelimit *r, const char *kind,
                       const char *client, long per_minute);
 
+/* The same at a time of the caller's, now in ms of a monotonic clock
+ * (the two above pass mono_ms()), so tests need not wait. */
+int ratelimit_take_at(struct ratelimit *r, const char *kind,
+                      const char *client, long per_minute, int64_t now);
+void ratelimit_refund_at(struct ratelimit *r, const char *kind,
+                         const char *client, long per_minute, int64_t now);
+
 #endif

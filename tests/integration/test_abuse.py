@@ -1,6 +1,8 @@
 """Limits and abuse (issue 5): rate limits, concurrency cap, cross-site
 POSTs, proxies, cookies, the reading delay, keyed client hashes, static
 traversal, unknown methods, idle connections."""
+import http.client
+import json
 import socket
 import sqlite3
 import time
@@ -52,6 +54,57 @@ def test_trusted_proxy_forwarded_for_separates_clients(agon_factory):
     assert_error(c.post("/api/battles", {"prompt": "b"}, headers=h1), 429)
     # a different client behind the same proxy has its own budget
     assert c.post("/api/battles", {"prompt": "c"}, headers=h2).status == 201
+
+
+def post_lines(agon, path, obj, lines):
+    """POST obj with the header lines (name, value), repeated names kept
+    as separate lines. Returns (status, headers)."""
+    body = json.dumps(obj).encode("utf-8")
+    c = http.client.HTTPConnection("127.0.0.1", agon.port, timeout=10)
+    try:
+        c.putrequest("POST", path)
+        c.putheader("Content-Type", "application/json")
+        c.putheader("Content-Length", str(len(body)))
+        for name, value in lines:
+            c.putheader(name, value)
+        c.endheaders(body)
+        r = c.getresponse()
+        r.read()
+        return r.status, r.getheaders()
+    finally:
+        c.close()
+
+
+def test_forwarded_lines_are_one_list(agon_factory):
+    # A proxy may add a line of its own instead of appending to the one the
+    # client sent (HAProxy's option forwardfor): the client's line comes
+    # first, the proxy's last, and the last one names the client.
+    agon = agon_factory(two_echo_models(), limits={"battles_per_minute": 1},
+                        server_extra="trusted_proxies = 127.0.0.1")
+    xff = "X-Forwarded-For"
+    real = (xff, "203.0.113.7")
+    assert post_lines(agon, "/api/battles", {"prompt": "a"},
+                      [(xff, "6.6.6.1"), real])[0] == 201
+    # a new first line buys no new budget
+    assert post_lines(agon, "/api/battles", {"prompt": "b"},
+                      [(xff, "6.6.6.2"), real])[0] == 429
+    assert post_lines(agon, "/api/battles", {"prompt": "c"},
+                      [(xff, "6.6.6.3, 6.6.6.4"), real, (xff, "127.0.0.1")])[0] == 429
+    # another client behind the proxy has its own
+    assert post_lines(agon, "/api/battles", {"prompt": "d"},
+                      [(xff, "6.6.6.2"), (xff, "203.0.113.8")])[0] == 201
+    # X-Forwarded-Proto: the last line, the nearest proxy's
+    proto = "X-Forwarded-Proto"
+    status, headers = post_lines(agon, "/api/battles", {"prompt": "e"},
+                                 [(proto, "https"), (proto, "http"),
+                                  (xff, "203.0.113.9")])
+    cookie = dict((k.lower(), v) for k, v in headers).get("set-cookie", "")
+    assert status == 201 and cookie and "Secure" not in cookie
+    status, headers = post_lines(agon, "/api/battles", {"prompt": "f"},
+                                 [(proto, "http"), (proto, "https"),
+                                  (xff, "203.0.113.10")])
+    cookie = dict((k.lower(), v) for k, v in headers).get("set-cookie", "")
+    assert status == 201 and "Secure" in cookie
 
 
 def test_forwarded_for_ignored_from_untrusted_peer(agon_factory):
