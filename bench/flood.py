@@ -6,8 +6,10 @@ Python 3 standard library only. Starts agon with a config that has only
 tests/fake_backend.py, under `prlimit --nofile=N:N` (default 1024), and
 measures, in three phases, each with a fresh agon and database:
 
-  flood   POST /api/battles from many connections (100 from 127.0.0.1, past
-          its 64, and 2 each from 60 other addresses 127.0.1.x) for
+  flood   POST /api/battles from many connections (--connections, default
+          220: 100 from 127.0.0.1, past its 64, and 2 each from 60 other
+          addresses 127.0.1.x, as tests/integration/test_flood.py; 600 go
+          past the 480 connections 1024 descriptors allow) for
           --duration seconds, the flooders in their own processes. Meanwhile,
           from 127.0.0.2, a new connection every 50 ms for GET /healthz:
           its latency (connect to the end of the response) p50 / p99 / max
@@ -30,6 +32,7 @@ measures, in three phases, each with a fresh agon and database:
 
   python3 bench/flood.py [--agon build-bench/agon] [--runs 3]
                          [--phases flood,term,memory] [--duration 10]
+                         [--connections 220]
                          [--nofile 1024] [--work /tmp/agon-flood] [--json FILE]
 
 Prints one key=value line per phase and run, and a summary (median, min,
@@ -343,13 +346,18 @@ def flood_process(port, sources, stop, out):
 
 
 class Flood:
-    """100 connections from 127.0.0.1 and 2 from each of 60 addresses
-    127.0.1.x, over PROCS processes (so that the GIL of the flooders does
-    not slow the prober in this one)."""
+    """n connections: 100 from 127.0.0.1 (past its 64) and the others 2 from
+    each of the addresses 127.0.1.1, 127.0.1.2, ... (127.0.1.60 for the
+    default 220; on into 127.0.6.x, 127.0.7.x... for more), over PROCS
+    processes (so that the GIL of the flooders does not slow the prober in
+    this one)."""
     PROCS = 2
 
-    def __init__(self, port):
-        sources = ["127.0.0.1"] * 100 + ["127.0.1.%d" % (i // 2 + 1) for i in range(120)]
+    def __init__(self, port, n=220):
+        def addr(k):   # the k-th other address, k from 0
+            net = (1, 6, 7, 8)[k // 250]
+            return "127.0.%d.%d" % (net, k % 250 + 1)
+        sources = ["127.0.0.1"] * 100 + [addr(i // 2) for i in range(max(0, n - 100))]
         self.n = len(sources)
         self.stop_ev = mp.Event()
         self.q = mp.Queue()
@@ -388,7 +396,7 @@ def phase_flood(args, work, backend, run):
         base_s = time.monotonic() - t0
         rss0 = agon.status("VmRSS")
         hwm_reset = agon.reset_hwm()
-        fl = Flood(agon.port)
+        fl = Flood(agon.port, args.connections)
         lat, fails = [], {}
         end = time.monotonic() + args.duration
         while time.monotonic() < end:
@@ -448,7 +456,7 @@ def phase_term(args, work, backend, run):
             if st != 201:
                 raise SystemExit("flood.py: term: battle %d got %s" % (i, st))
             streams.append(open_stream(agon.port, src, events, cookie))
-        fl = Flood(agon.port)
+        fl = Flood(agon.port, args.connections)
         time.sleep(args.term_after)
         hwm = agon.status("VmHWM")
         t0 = time.monotonic()
@@ -465,7 +473,7 @@ def phase_term(args, work, backend, run):
             e = end_status(read_all(s))
             ends[str(e)] = ends.get(str(e), 0) + 1
         return {
-            "phase": "term", "run": run, "streams": len(streams),
+            "phase": "term", "run": run, "connections": fl.n, "streams": len(streams),
             "flood_before_sigterm_s": args.term_after, "exit_s": round(exit_s, 3),
             "exit_code": rc, "streams_with_end": sum(v for k, v in ends.items() if k != "None"),
             "end_status": counts_str(ends), "peak_rss_kib": hwm,
@@ -564,6 +572,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--phases", default="flood,term,memory")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds of flood")
+    ap.add_argument("--connections", type=int, default=220,
+                    help="flooding connections (100 of them from 127.0.0.1); at most 2100")
     ap.add_argument("--term-after", type=float, default=2.0,
                     help="seconds of flood before the SIGTERM")
     ap.add_argument("--nofile", type=int, default=1024)
