@@ -13,7 +13,7 @@ measures, in three phases, each with a fresh agon and database:
           --duration seconds, the flooders in their own processes. Meanwhile,
           from 127.0.0.2, a new connection every 50 ms for GET /healthz:
           its latency (connect to the end of the response) p50 / p99 / max
-          and its failures. Responses by status and error code; agon's peak
+          and its failures, beside 2 s of the same before the flood. Responses by status and error code; agon's peak
           RSS (VmHWM, reset before the flood when the kernel allows it);
           then the time from the end of the flood until a whole battle
           (create, then its events read to `end` with status ready) works
@@ -296,6 +296,25 @@ def healthz_once(port, src="127.0.0.2", timeout=5.0):
     return (time.perf_counter() - t0) * 1e3, (r[0] if r else None)
 
 
+def probe_healthz(port, seconds):
+    """GET /healthz on a new connection from 127.0.0.2 every 50 ms for
+    seconds: ([latency ms of each 200], {failure: count})."""
+    lat, fails = [], {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        t = time.monotonic()
+        try:
+            ms, st = healthz_once(port)
+            if st == 200:
+                lat.append(ms)
+            else:
+                fails[str(st)] = fails.get(str(st), 0) + 1
+        except OSError as e:
+            fails[type(e).__name__] = fails.get(type(e).__name__, 0) + 1
+        time.sleep(max(0.0, 0.05 - (time.monotonic() - t)))
+    return lat, fails
+
+
 # ------------------------------------------------------------ the flood
 
 def flood_conn(port, src, stop, counts, lock):
@@ -395,21 +414,11 @@ def phase_flood(args, work, backend, run):
         base = whole_battle(agon.port, "127.0.0.3", "before the flood")
         base_s = time.monotonic() - t0
         rss0 = agon.status("VmRSS")
+        # /healthz without the flood first, 2 s, for a baseline at this load
+        quiet, _ = probe_healthz(agon.port, 2.0)
         hwm_reset = agon.reset_hwm()
         fl = Flood(agon.port, args.connections)
-        lat, fails = [], {}
-        end = time.monotonic() + args.duration
-        while time.monotonic() < end:
-            t = time.monotonic()
-            try:
-                ms, st = healthz_once(agon.port)
-                if st == 200:
-                    lat.append(ms)
-                else:
-                    fails[str(st)] = fails.get(str(st), 0) + 1
-            except OSError as e:
-                fails[type(e).__name__] = fails.get(type(e).__name__, 0) + 1
-            time.sleep(max(0.0, 0.05 - (time.monotonic() - t)))
+        lat, fails = probe_healthz(agon.port, args.duration)
         hwm = agon.status("VmHWM")
         fl.stop()
         # the time until a whole battle works again, from a fresh address
@@ -433,6 +442,7 @@ def phase_flood(args, work, backend, run):
         errlog = (agon.dir / "agon.err").stat().st_size
         return {
             "phase": "flood", "run": run, "seconds": args.duration, "connections": fl.n,
+            "quiet_healthz_p50_ms": pct(quiet, 0.5), "quiet_healthz_p99_ms": pct(quiet, 0.99),
             "healthz_n": len(lat), "healthz_p50_ms": pct(lat, 0.5),
             "healthz_p99_ms": pct(lat, 0.99), "healthz_max_ms": max(lat) if lat else None,
             "healthz_failures": counts_str(fails) or "0",
@@ -559,7 +569,8 @@ def phase_memory(args, work, backend, run):
 PHASES = {"flood": phase_flood, "term": phase_term, "memory": phase_memory}
 
 SUMMARY = {
-    "flood": ["healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms", "responses",
+    "flood": ["quiet_healthz_p50_ms", "quiet_healthz_p99_ms",
+              "healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms", "responses",
               "peak_rss_kib", "recovery_s", "whole_battle_before_s"],
     "term": ["exit_s", "streams_with_end", "peak_rss_kib"],
     "memory": ["rss_before_kib", "peak_rss_kib", "rss_after_kib"],

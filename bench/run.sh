@@ -341,16 +341,27 @@ bench_votes256() {
       case $s in
       new|old)
         sed -n "$(((r - 1) * VOTES256 + 1)),$((r * VOTES256))p" "$WORK/v256-battles-$s.txt" > "$WORK/v256-slice.txt"
-        local g0 j0 g1 j1
+        local g0 j0 w0 g1 j1 w1 cpu0 cpu1
         g0=$(metric agon_db_write_seconds_count "${port[$s]}")
         j0=$(metric agon_db_writes_total "${port[$s]}")
+        w0=$(metric agon_db_write_seconds_sum "${port[$s]}")
+        cpu0=$(thread_cpu "${pid[$s]}")
         out=$("$BIN/arena_load" votes --port "${port[$s]}" --battles "$WORK/v256-slice.txt" \
           -c "$CONC256" 2>> "$WORK/v256-votes.err" || true)
+        cpu1=$(thread_cpu "${pid[$s]}")
         g1=$(metric agon_db_write_seconds_count "${port[$s]}")
         j1=$(metric agon_db_writes_total "${port[$s]}")
+        w1=$(metric agon_db_write_seconds_sum "${port[$s]}")
         local groups=$((g1 - g0)) jobs=$((j1 - j0))
         extra+=" ${s}_groups=$groups ${s}_writes=$jobs"
         extra+=" ${s}_mean_group=$("$PYTHON" -c "print('%.1f' % ($jobs / max($groups, 1)))")"
+        # the writer's time in its transactions (agon_db_write_seconds_sum),
+        # and agon's CPU by thread, over the round
+        extra+=" ${s}_writer_busy_s=$("$PYTHON" -c "print('%.3f' % ($w1 - $w0))")"
+        extra+=" ${s}_cpu_s=$(join <(echo "$cpu0") <(echo "$cpu1") |
+          awk '{t += ($6 + $7) - ($3 + $4)} END {printf "%.2f", t / 100}')"
+        echo "      $s: agon CPU by thread (s): $(join <(echo "$cpu0") <(echo "$cpu1") |
+          awk '{d = (($6 + $7) - ($3 + $4)) / 100; if (d > 0) printf "%s %.2f, ", $2, d}')"
         extra+=" ${s}_p50_ms=$(field "$out" p50_ms) ${s}_p99_ms=$(field "$out" p99_ms) ${s}_errors=$(field "$out" errors)"
         ;;
       full|normal)
