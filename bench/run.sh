@@ -12,7 +12,8 @@
 # 2b. votes256    the same votes from CONC256 concurrent voters, versus the
 #                 raw loop with synchronous = FULL (one transaction and fsync
 #                 per vote) and with synchronous = NORMAL (no fsync before
-#                 the commit returns); with OLD_BUILD, an older agon too,
+#                 the commit returns), and FULL with GROUP256 votes per
+#                 transaction; with OLD_BUILD, an older agon too,
 #                 side by side; mean group size from /metrics.
 # 2c. lbvotes     GET /api/leaderboard (wrk) alone, votes alone, and both at
 #                 the same time: leaderboard req/s and votes/s.
@@ -32,6 +33,7 @@
 #   DURATION [10] THREADS [2] CONNS [50]   wrk -d, -t, -c
 #   VOTES [2000] VOTE_CONC [32]   votes per round, concurrent voters
 #   VOTES256 [20000] CONC256 [256]   2b: votes per round and agon, voters
+#   GROUP256 [128]        2b: votes per transaction of the grouped raw loop
 #   OLD_BUILD             2b: a build dir of another revision (its agon is
 #                         measured beside this one; e.g. a worktree's build)
 #   SLOW_FSYNC_US         2b: stretch every fsync/fdatasync of agon and the
@@ -64,6 +66,7 @@ VOTES=${VOTES:-2000}
 VOTE_CONC=${VOTE_CONC:-32}
 VOTES256=${VOTES256:-20000}
 CONC256=${CONC256:-256}
+GROUP256=${GROUP256:-128}
 OLD_BUILD=${OLD_BUILD:-}
 SLOW_FSYNC_US=${SLOW_FSYNC_US:-}
 LBV_DURATION=${LBV_DURATION:-3}
@@ -327,8 +330,8 @@ bench_votes256() {
     "$BIN/arena_load" battles --port "${port[$s]}" -n "$need" -c 100 --timeout 900 \
       --out "$WORK/v256-battles-$s.txt" | sed 's/^/   /'
   done
-  sides+=(full normal)
-  echo "command: arena_load votes -c $CONC256 -n $VOTES256 (keep-alive) vs sqlite_votes -n $VOTES256 --mode full --sync full|normal, database in $WORK; order rotated each round"
+  sides+=(full normal group)
+  echo "command: arena_load votes -c $CONC256 -n $VOTES256 (keep-alive) vs sqlite_votes -n $VOTES256 --mode full --sync full|normal, and --sync full --group $GROUP256 (the database work of a group commit alone), database in $WORK; order rotated each round"
   declare -A vps
   local k=${#sides[@]}
   for r in $(seq "$RUNS"); do
@@ -364,9 +367,11 @@ bench_votes256() {
           awk '{d = (($6 + $7) - ($3 + $4)) / 100; if (d > 0) printf "%s %.2f, ", $2, d}')"
         extra+=" ${s}_p50_ms=$(field "$out" p50_ms) ${s}_p99_ms=$(field "$out" p99_ms) ${s}_errors=$(field "$out" errors)"
         ;;
-      full|normal)
+      full|normal|group)
+        local sync=$s group=1
+        [ "$s" = group ] && sync=full group=$GROUP256
         out=$(${PRELOAD[@]+"${PRELOAD[@]}"} "$BIN/sqlite_votes" --db "$WORK/raw-votes.db" \
-          --schema "$ROOT/schema" -n "$VOTES256" --mode full --sync "$s")
+          --schema "$ROOT/schema" -n "$VOTES256" --mode full --sync "$sync" --group "$group")
         extra+=" ${s}_p50_ms=$(field "$out" p50_ms)"
         ;;
       esac
@@ -376,7 +381,7 @@ bench_votes256() {
     local line="votes256 round=$r conc=$CONC256 agon_vps=${vps[new]}"
     [ -n "$OLD_BUILD" ] &&
       line+=" old_vps=${vps[old]} new_over_old=$("$PYTHON" -c "print('%.2f' % (${vps[new]} / ${vps[old]}))")"
-    line+=" sqlite_full_vps=${vps[full]} sqlite_normal_vps=${vps[normal]}"
+    line+=" sqlite_full_vps=${vps[full]} sqlite_normal_vps=${vps[normal]} sqlite_full_group${GROUP256}_vps=${vps[group]}"
     line+=" ratio_full=$("$PYTHON" -c "print('%.2f' % (${vps[new]} / ${vps[full]}))")"
     line+=" ratio_normal=$("$PYTHON" -c "print('%.3f' % (${vps[new]} / ${vps[normal]}))")"
     result "$line$extra${SLOW_FSYNC_US:+ slow_fsync_us=$SLOW_FSYNC_US}"
