@@ -19,7 +19,9 @@
  *       POST /api/battles/ID/vote {"winner": "a"|"b"|"tie"} for the battles
  *       listed in FILE (the --out of `battles`), each with its own session
  *       cookie, over c keep-alive connections, each sending its next vote
- *       once the last one is answered.
+ *       once the last one is answered. --duration S: start no vote after S
+ *       seconds (those in flight are answered; n and votes/s count only the
+ *       votes started), so that a vote run covers a fixed window.
  *
  * Times are CLOCK_MONOTONIC nanoseconds, comparable with fake_upstream's.
  * --out writes one line per battle or stream:
@@ -95,6 +97,7 @@ static long n_items, next_item, done_items;
 static long errors_connect;
 static int64_t *vote_lat;
 static long n_vote_lat;
+static int64_t stop_at;  /* --duration: start nothing after this */
 
 static void die(const char *m) {
   perror(m);
@@ -315,6 +318,8 @@ static int scheduling;
 static void start_item(struct conn *c) {
   if (paced && !scheduling)
     return;
+  if (stop_at && next_item < n_items && mono_ns() >= stop_at)
+    n_items = next_item; /* the window is over: only those started count */
   if (next_item >= n_items) {
     if (c->fd >= 0 && mode == VOTES)
       conn_close(c);
@@ -633,13 +638,15 @@ int main(int argc, char **argv) {
       {"timeout", required_argument, NULL, 't'},
       {"path", required_argument, NULL, 'P'},
       {"rate", required_argument, NULL, 'r'},
+      {"duration", required_argument, NULL, 'D'},
       {NULL, 0, NULL, 0}};
   int port = 0, c;
   long n = mode == DIRECT ? 2000 : mode == VOTES ? 0 : 1000, conc = -1;
-  double timeout = 120, rate = 0;
+  double timeout = 120, rate = 0, duration = 0;
   const char *out = NULL, *battles = NULL;
   optind = 2;
-  while ((c = getopt_long(argc, argv, "p:n:c:o:b:t:P:r:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:n:c:o:b:t:P:r:D:", opts, NULL)) !=
+         -1) {
     switch (c) {
     case 'p': port = atoi(optarg); break;
     case 'n': n = atol(optarg); break;
@@ -649,6 +656,7 @@ int main(int argc, char **argv) {
     case 't': timeout = atof(optarg); break;
     case 'P': get_path = optarg; break;
     case 'r': rate = atof(optarg); break;
+    case 'D': duration = atof(optarg); break;
     default: return 2;
     }
   }
@@ -680,6 +688,8 @@ int main(int argc, char **argv) {
   ep = epoll_create1(EPOLL_CLOEXEC);
   struct conn *conns = calloc((size_t)conc, sizeof *conns);
   int64_t t0 = mono_ns();
+  if (duration > 0 && mode == VOTES)
+    stop_at = t0 + (int64_t)(duration * 1e9);
   for (long i = 0; i < conc; i++) {
     conns[i].fd = -1;
     conns[i].item = -1;

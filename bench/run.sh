@@ -1,13 +1,22 @@
 #!/bin/bash
 # Operations benchmarks: Agon side by side with a baseline in the same run.
 #
-#   bench/run.sh [leaderboard|votes|battles|ramp|startup|all]...   (default: all)
+#   bench/run.sh [leaderboard|votes|votes256|lbvotes|battles|ramp|startup|all]...
+#                                                           (default: all)
 #
 # 1. leaderboard  GET /api/leaderboard (20 models) with wrk, keep-alive,
 #                 versus bench/minimal_mhd serving the very same bytes.
 # 2. votes        POST /api/battles/ID/vote, each on its own ready battle,
 #                 concurrent keep-alive clients (bench/arena_load), versus
 #                 bench/sqlite_votes: the vote transaction in a raw loop.
+# 2b. votes256    the same votes from CONC256 concurrent voters, versus the
+#                 raw loop with synchronous = FULL (one transaction and fsync
+#                 per vote) and with synchronous = NORMAL (no fsync before
+#                 the commit returns), and FULL with GROUP256 votes per
+#                 transaction; with OLD_BUILD, an older agon too,
+#                 side by side; mean group size from /metrics.
+# 2c. lbvotes     GET /api/leaderboard (wrk) alone, votes alone, and both at
+#                 the same time: leaderboard req/s and votes/s.
 # 3. battles      1,000 battles at once (2,000 upstream streams) against
 #                 bench/fake_upstream: errors, time to first delta versus the
 #                 upstream's own time to first token, peak RSS, threads;
@@ -23,6 +32,15 @@
 #   RUNS [3]              rounds of each ratio measurement (order alternates)
 #   DURATION [10] THREADS [2] CONNS [50]   wrk -d, -t, -c
 #   VOTES [2000] VOTE_CONC [32]   votes per round, concurrent voters
+#   VOTES256 [20000] CONC256 [256]   2b: votes per round and agon, voters
+#   GROUP256 [128]        2b: votes per transaction of the grouped raw loop
+#   OLD_BUILD             2b: a build dir of another revision (its agon is
+#                         measured beside this one; e.g. a worktree's build)
+#   SLOW_FSYNC_US         2b: stretch every fsync/fdatasync of agon and the
+#                         raw loop to this many microseconds (LD_PRELOAD of
+#                         bench/slow_fsync.c): a slower disk than this one
+#   LBV_DURATION [3] LBV_VOTES [40000] LBV_CONC [256]   2c: window of each
+#                         phase, battles kept per vote phase, voters
 #   BATTLES [1000] CHUNKS [20] INTERVAL_MS [0]   battles at once; chunks per
 #                         answer and the time between them (fake upstream)
 #   RAMP_RATE [100] RAMP_CHUNKS [120] RAMP_INTERVAL_MS [100]   3b: the same
@@ -46,6 +64,14 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-50}
 VOTES=${VOTES:-2000}
 VOTE_CONC=${VOTE_CONC:-32}
+VOTES256=${VOTES256:-20000}
+CONC256=${CONC256:-256}
+GROUP256=${GROUP256:-128}
+OLD_BUILD=${OLD_BUILD:-}
+SLOW_FSYNC_US=${SLOW_FSYNC_US:-}
+LBV_DURATION=${LBV_DURATION:-3}
+LBV_VOTES=${LBV_VOTES:-40000}
+LBV_CONC=${LBV_CONC:-256}
 BATTLES=${BATTLES:-1000}
 CHUNKS=${CHUNKS:-20}
 INTERVAL_MS=${INTERVAL_MS:-0}
@@ -126,18 +152,25 @@ write_config() {
 
 fresh_db() { rm -f "$1" "$1-wal" "$1-shm"; }
 
-start_agon() { # CONFIG
-  start_bg agon "listening on" "$AGON" serve --config "$1" --listen 127.0.0.1:0
+PRELOAD=()   # "env LD_PRELOAD=..." before agon and the raw loop (2b)
+start_agon() { # CONFIG [BINARY [NAME]]
+  start_bg "${3:-agon}" "listening on" ${PRELOAD[@]+"${PRELOAD[@]}"} "${2:-$AGON}" \
+    serve --config "$1" --listen 127.0.0.1:0
   AGON_PID=$BG_PID
   AGON_PORT=$BG_PORT
 }
+
+# metric NAME PORT: one unlabelled value from agon's /metrics
+metric() { curl -s "http://127.0.0.1:$2/metrics" | awk -v k="$1" '$1 == k {print $2}'; }
+# field LINE KEY: the value of key=value in LINE
+field() { echo "$1" | grep -o "$2=[0-9.]*" | head -1 | cut -d= -f2; }
 
 machine() {
   echo "== machine"
   echo "nproc: $(nproc)"
   lscpu | head -20
   echo "kernel: $(uname -r)"
-  echo "disk for $WORK: $(df -h "$WORK" | tail -1)"
+  echo "disk for $WORK: $(df -hT "$WORK" | tail -1)"
   echo "libmicrohttpd $(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null)," \
        "SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)," \
        "libcurl $(dpkg-query -W -f='${Version}' libcurl4 2>/dev/null)," \
@@ -242,6 +275,190 @@ bench_votes() {
   result "votes ratios=${ratios[*]} goal>=0.50 $(load)"
   "$AGON" recompute --db "$WORK/votes.db" > "$WORK/votes-recompute.json" &&
     echo "recompute after the votes: live ratings match the replay"
+  stop_bg "$AGON_PID"
+  stop_bg "$up_pid"
+  echo
+}
+
+# ---------------------------------------------------------------- 2b
+# fdatasync of a 4 KiB append in $WORK, 200 times: "p50 p99" in ms
+fsync_cost() {
+  "$PYTHON" - "$WORK/fsync-probe" <<'EOF'
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+ts = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096)
+    t0 = time.perf_counter()
+    os.fdatasync(fd)
+    ts.append((time.perf_counter() - t0) * 1e3)
+os.close(fd)
+os.unlink(sys.argv[1])
+ts.sort()
+print("%.3f %.3f" % (ts[100], ts[198]))
+EOF
+}
+
+bench_votes256() {
+  echo "== 2b. votes/s at $CONC256 concurrent voters (synchronous = FULL) vs the raw SQLite loop with FULL and with NORMAL"
+  load
+  PRELOAD=()
+  if [ -n "$SLOW_FSYNC_US" ]; then
+    PRELOAD=(env "SLOW_FSYNC_US=$SLOW_FSYNC_US" "LD_PRELOAD=$BIN/libslow_fsync.so")
+    echo "every fsync/fdatasync of agon and the raw loop stretched to $SLOW_FSYNC_US us (bench/slow_fsync.c)"
+  fi
+  echo "fdatasync of a 4 KiB append in $WORK (this disk, no shim), p50 / p99 ms: $(fsync_cost)"
+  start_bg upstream "listening on" "$BIN/fake_upstream" --chunks 5
+  local up=$BG_PORT up_pid=$BG_PID
+  local sides=(new) need=$((VOTES256 * RUNS))
+  [ -n "$OLD_BUILD" ] && sides+=(old)
+  declare -A port pid
+  local s
+  for s in "${sides[@]}"; do
+    local bin=$AGON rev
+    rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "?")
+    if [ "$s" = old ]; then
+      bin=$OLD_BUILD/agon
+      rev=$(git -C "$OLD_BUILD/.." rev-parse --short HEAD 2>/dev/null || echo "?")
+    fi
+    write_config "$WORK/v256-$s.ini" "$WORK/v256-$s.db" "$up"
+    fresh_db "$WORK/v256-$s.db"
+    start_agon "$WORK/v256-$s.ini" "$bin" "agon-$s"
+    port[$s]=$AGON_PORT
+    pid[$s]=$AGON_PID
+    echo "agon $s: $bin ($rev); creating $need ready battles..."
+    "$BIN/arena_load" battles --port "${port[$s]}" -n "$need" -c 100 --timeout 900 \
+      --out "$WORK/v256-battles-$s.txt" | sed 's/^/   /'
+  done
+  sides+=(full normal group)
+  echo "command: arena_load votes -c $CONC256 -n $VOTES256 (keep-alive) vs sqlite_votes -n $VOTES256 --mode full --sync full|normal, and --sync full --group $GROUP256 (the database work of a group commit alone), database in $WORK; order rotated each round"
+  declare -A vps
+  local k=${#sides[@]}
+  for r in $(seq "$RUNS"); do
+    local order=() i
+    for i in $(seq 0 $((k - 1))); do order+=("${sides[$(((i + r - 1) % k))]}"); done
+    echo "   round $r: ${order[*]}"
+    local extra=""
+    for s in "${order[@]}"; do
+      local out
+      case $s in
+      new|old)
+        sed -n "$(((r - 1) * VOTES256 + 1)),$((r * VOTES256))p" "$WORK/v256-battles-$s.txt" > "$WORK/v256-slice.txt"
+        local g0 j0 w0 g1 j1 w1 cpu0 cpu1
+        g0=$(metric agon_db_write_seconds_count "${port[$s]}")
+        j0=$(metric agon_db_writes_total "${port[$s]}")
+        w0=$(metric agon_db_write_seconds_sum "${port[$s]}")
+        cpu0=$(thread_cpu "${pid[$s]}")
+        out=$("$BIN/arena_load" votes --port "${port[$s]}" --battles "$WORK/v256-slice.txt" \
+          -c "$CONC256" 2>> "$WORK/v256-votes.err" || true)
+        cpu1=$(thread_cpu "${pid[$s]}")
+        g1=$(metric agon_db_write_seconds_count "${port[$s]}")
+        j1=$(metric agon_db_writes_total "${port[$s]}")
+        w1=$(metric agon_db_write_seconds_sum "${port[$s]}")
+        local groups=$((g1 - g0)) jobs=$((j1 - j0))
+        extra+=" ${s}_groups=$groups ${s}_writes=$jobs"
+        extra+=" ${s}_mean_group=$("$PYTHON" -c "print('%.1f' % ($jobs / max($groups, 1)))")"
+        # the writer's time in its transactions (agon_db_write_seconds_sum),
+        # and agon's CPU by thread, over the round
+        extra+=" ${s}_writer_busy_s=$("$PYTHON" -c "print('%.3f' % ($w1 - $w0))")"
+        extra+=" ${s}_cpu_s=$(join <(echo "$cpu0") <(echo "$cpu1") |
+          awk '{t += ($6 + $7) - ($3 + $4)} END {printf "%.2f", t / 100}')"
+        echo "      $s: agon CPU by thread (s): $(join <(echo "$cpu0") <(echo "$cpu1") |
+          awk '{d = (($6 + $7) - ($3 + $4)) / 100; if (d > 0) printf "%s %.2f, ", $2, d}')"
+        extra+=" ${s}_p50_ms=$(field "$out" p50_ms) ${s}_p99_ms=$(field "$out" p99_ms) ${s}_errors=$(field "$out" errors)"
+        ;;
+      full|normal|group)
+        local sync=$s group=1
+        [ "$s" = group ] && sync=full group=$GROUP256
+        out=$(${PRELOAD[@]+"${PRELOAD[@]}"} "$BIN/sqlite_votes" --db "$WORK/raw-votes.db" \
+          --schema "$ROOT/schema" -n "$VOTES256" --mode full --sync "$sync" --group "$group")
+        extra+=" ${s}_p50_ms=$(field "$out" p50_ms)"
+        ;;
+      esac
+      echo "      $s: $out"
+      vps[$s]=$(field "$out" votes_per_s)
+    done
+    local line="votes256 round=$r conc=$CONC256 agon_vps=${vps[new]}"
+    [ -n "$OLD_BUILD" ] &&
+      line+=" old_vps=${vps[old]} new_over_old=$("$PYTHON" -c "print('%.2f' % (${vps[new]} / ${vps[old]}))")"
+    line+=" sqlite_full_vps=${vps[full]} sqlite_normal_vps=${vps[normal]} sqlite_full_group${GROUP256}_vps=${vps[group]}"
+    line+=" ratio_full=$("$PYTHON" -c "print('%.2f' % (${vps[new]} / ${vps[full]}))")"
+    line+=" ratio_normal=$("$PYTHON" -c "print('%.3f' % (${vps[new]} / ${vps[normal]}))")"
+    result "$line$extra${SLOW_FSYNC_US:+ slow_fsync_us=$SLOW_FSYNC_US}"
+  done
+  result "votes256 goals: ratio_full>=10 ratio_normal>=0.5 $(load)"
+  for s in new ${OLD_BUILD:+old}; do
+    stop_bg "${pid[$s]}"
+    "$AGON" recompute --db "$WORK/v256-$s.db" > "$WORK/v256-recompute.json" &&
+      echo "recompute after the votes ($s): live ratings match the replay"
+  done
+  PRELOAD=()
+  stop_bg "$up_pid"
+  echo
+}
+
+# ---------------------------------------------------------------- 2c
+bench_lbvotes() {
+  echo "== 2c. GET /api/leaderboard while votes are written: wrk alone, votes alone, both at once (${LBV_DURATION} s windows)"
+  load
+  start_bg upstream "listening on" "$BIN/fake_upstream" --chunks 5
+  local up=$BG_PORT up_pid=$BG_PID
+  write_config "$WORK/lbv.ini" "$WORK/lbv.db" "$up"
+  fresh_db "$WORK/lbv.db"
+  start_agon "$WORK/lbv.ini"
+  local need=$((LBV_VOTES * 2 * RUNS))
+  # some votes first, so that the rows differ
+  "$BIN/arena_load" battles --port "$AGON_PORT" -n 300 -c 50 --out "$WORK/lbv-warm.txt" >/dev/null
+  "$BIN/arena_load" votes --port "$AGON_PORT" --battles "$WORK/lbv-warm.txt" -c 8 >/dev/null
+  echo "creating $need ready battles..."
+  "$BIN/arena_load" battles --port "$AGON_PORT" -n "$need" -c 100 --timeout 900 \
+    --out "$WORK/lbv-battles.txt" | sed 's/^/   /'
+  sleep 1.5 # the Bradley-Terry refit after the last vote
+  local url="http://127.0.0.1:$AGON_PORT/api/leaderboard"
+  local cmd="wrk -t$THREADS -c$CONNS -d${LBV_DURATION}s"
+  echo "command: $cmd URL; arena_load votes -c $LBV_CONC --duration $LBV_DURATION (each vote on its own ready battle); both started together; order alternating"
+  local slice=0 r
+  next_slice() {
+    SLICE_FILE=$WORK/lbv-slice.txt
+    sed -n "$((slice * LBV_VOTES + 1)),$(((slice + 1) * LBV_VOTES))p" "$WORK/lbv-battles.txt" > "$SLICE_FILE"
+    slice=$((slice + 1))
+  }
+  for r in $(seq "$RUNS"); do
+    local lb_alone lb_both v_alone v_both
+    phase_lb() {
+      lb_alone=$($cmd "$url" | tee "$WORK/lbv-wrk-alone-$r.txt" | awk '/Requests\/sec/ {print $2}')
+    }
+    phase_votes() {
+      next_slice
+      v_alone=$("$BIN/arena_load" votes --port "$AGON_PORT" --battles "$SLICE_FILE" \
+        -c "$LBV_CONC" --duration "$LBV_DURATION" 2>> "$WORK/lbv-votes.err" || true)
+    }
+    phase_both() {
+      next_slice
+      "$BIN/arena_load" votes --port "$AGON_PORT" --battles "$SLICE_FILE" -c "$LBV_CONC" \
+        --duration "$LBV_DURATION" > "$WORK/lbv-both-votes.txt" 2>> "$WORK/lbv-votes.err" &
+      local vp=$!
+      lb_both=$($cmd "$url" | tee "$WORK/lbv-wrk-both-$r.txt" | awk '/Requests\/sec/ {print $2}')
+      wait "$vp" || true
+      v_both=$(cat "$WORK/lbv-both-votes.txt")
+    }
+    if [ $((r % 2)) -eq 1 ]; then
+      phase_lb; phase_votes; phase_both
+    else
+      phase_both; phase_votes; phase_lb
+    fi
+    echo "   votes alone:    $v_alone"
+    echo "   votes with wrk: $v_both"
+    grep -h "Latency " "$WORK/lbv-wrk-alone-$r.txt" "$WORK/lbv-wrk-both-$r.txt" |
+      sed 's/^/   wrk alone, with votes: /' | head -2
+    local va vb short=""
+    va=$(field "$v_alone" votes_per_s)
+    vb=$(field "$v_both" votes_per_s)
+    "$PYTHON" -c "import sys; sys.exit(0 if $(field "$v_both" seconds) >= $LBV_DURATION else 1)" ||
+      short=" votes_ran_out_before_the_window_ended=1"
+    result "lbvotes round=$r lb_rps_alone=$lb_alone lb_rps_with_votes=$lb_both lb_ratio=$("$PYTHON" -c "print('%.3f' % ($lb_both / $lb_alone))") votes_vps_alone=$va votes_vps_with_lb=$vb votes_ratio=$("$PYTHON" -c "print('%.3f' % ($vb / $va))") vote_p99_ms_alone=$(field "$v_alone" p99_ms) vote_p99_ms_with_lb=$(field "$v_both" p99_ms)$short"
+  done
+  result "lbvotes $(load)"
   stop_bg "$AGON_PID"
   stop_bg "$up_pid"
   echo
@@ -419,10 +636,12 @@ for w in $WHAT; do
   case $w in
   leaderboard) bench_leaderboard ;;
   votes) bench_votes ;;
+  votes256) bench_votes256 ;;
+  lbvotes) bench_lbvotes ;;
   battles) bench_battles ;;
   ramp) bench_ramp ;;
   startup) bench_startup ;;
-  all) bench_leaderboard; bench_votes; bench_battles; bench_startup ;;
+  all) bench_leaderboard; bench_votes; bench_votes256; bench_lbvotes; bench_battles; bench_startup ;;
   *) echo "run.sh: unknown benchmark '$w'" >&2; exit 2 ;;
   esac
 done
