@@ -172,18 +172,12 @@ enum MHD_Result handle_admin_export(struct request *rq) {
     free(data);
     return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", err);
   }
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(data);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  reply_add_common_headers(resp);
-  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
+  return reply_body(rq, MHD_HTTP_OK,
+                    &(struct reply_body){.data = data,
+                                         .len = len,
+                                         .mem = MHD_RESPMEM_MUST_FREE,
+                                         .type = type,
+                                         .cache = "no-store"});
 }
 
 enum MHD_Result handle_admin_model(struct request *rq) {

@@ -253,21 +253,20 @@ static int answer_early(struct request *rq, const char *version,
              rq->method, allow);
     json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code",
                              "method_not_allowed", "message", msg);
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    struct MHD_Response *resp = text ? MHD_create_response_from_buffer(
-                                           strlen(text), text,
-                                           MHD_RESPMEM_MUST_FREE)
-                                     : NULL;
+    struct MHD_Response *resp =
+        text ? reply_response_new(&(struct reply_body){
+                   .data = text,
+                   .len = strlen(text),
+                   .mem = MHD_RESPMEM_MUST_FREE,
+                   .type = "application/json"})
+             : NULL;
     if (!resp) {
-      free(text);
       *res = MHD_NO;
       return 1;
     }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    reply_add_common_headers(resp);
     *res = reply_queue(rq, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
     MHD_destroy_response(resp);
     return 1;
