@@ -278,15 +278,11 @@ static void stream_free(void *cls) {
 enum MHD_Result handle_battle_events(struct request *rq) {
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   if (keycount_take(&rq->arena->streams, rq->client,
                     rq->cfg->max_streams_per_client)) {
     battle_unref(b);
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
-                             "too_many_streams",
-                             "too many event streams open from this client",
-                             5);
+    return reply_ec(rq, EC_TOO_MANY_STREAMS);
   }
   pthread_mutex_lock(&b->lock);
   int full = rq->cfg->max_streams_per_battle > 0 &&
@@ -297,9 +293,7 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   if (full) {
     keycount_give(&rq->arena->streams, rq->client);
     battle_unref(b);
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
-                             "too_many_streams",
-                             "too many event streams open on this battle", 5);
+    return reply_ec(rq, EC_TOO_MANY_BATTLE_STREAMS);
   }
   struct event_stream *es = calloc(1, sizeof *es);
   if (!es) {
@@ -336,8 +330,7 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   pthread_mutex_unlock(&b->lock);
   if (empty) {
     stream_free(es);
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   }
   struct MHD_Response *resp = MHD_create_response_from_callback(
       MHD_SIZE_UNKNOWN, 16 * 1024, &stream_read, es, &stream_free);

@@ -20,31 +20,19 @@ static enum MHD_Result turn_answer(struct request *rq, enum arena_rc rc,
     return reply_json(rq, MHD_HTTP_ACCEPTED,
                       json_pack("{s:i, s:s}", "turn", turn, "events", events));
   case ARENA_FORBIDDEN:
-    return reply_error(rq, MHD_HTTP_FORBIDDEN, "not_your_battle",
-                       "this battle belongs to another session");
+    return reply_ec(rq, EC_NOT_YOUR_BATTLE);
   case ARENA_CONFLICT:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "battle_not_ready",
-                       "a follow-up needs a battle that is ready and not voted");
+    return reply_ec(rq, EC_BATTLE_NOT_READY);
   case ARENA_TOO_MANY_TURNS:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "too_many_turns",
-                       "this battle has reached its turn limit");
+    return reply_ec(rq, EC_TOO_MANY_TURNS);
   case ARENA_BUSY:
-    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                             "the arena is at its limit of concurrent "
-                             "battles; try again shortly",
-                             5);
+    return reply_ec(rq, EC_BUSY);
   case ARENA_STORAGE:
-    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-                             "storage_unavailable",
-                             "the arena cannot store the turn right now; try "
-                             "again shortly",
-                             5);
+    return reply_ec(rq, EC_STORAGE_TURN);
   case ARENA_UNAVAILABLE:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "models_unavailable",
-                       "this battle's models are no longer available");
+    return reply_ec(rq, EC_MODELS_UNAVAILABLE);
   default:
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "cannot start the turn");
+    return reply_ec(rq, EC_INTERNAL_TURN);
   }
 }
 
@@ -66,8 +54,7 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   const char *session = request_session(rq, 0);
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   /* Suspended while the writer stores the turn (no worker waits on the
    * disk); suspend first, so the resume always finds it suspended. */
   rq->on_resume = turn_reply;

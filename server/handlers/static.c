@@ -27,7 +27,7 @@ static enum MHD_Result serve_from_dir(struct request *rq, const char *name) {
   snprintf(path, sizeof path, "%s/%s", web_dir, name);
   FILE *f = fopen(path, "rb");
   if (!f)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+    return reply_ec(rq, EC_NOT_FOUND);
   struct buf b;
   buf_init(&b, 16u << 20);
   char chunk[16384];
@@ -39,8 +39,7 @@ static enum MHD_Result serve_from_dir(struct request *rq, const char *name) {
   fclose(f);
   if (bad) {
     buf_release(&b);
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "asset too large");
+    return reply_ec(rq, EC_INTERNAL_ASSET);
   }
   size_t len = b.len;
   return reply_body(rq, MHD_HTTP_OK,
@@ -132,5 +131,5 @@ enum MHD_Result handle_static(struct request *rq) {
       return reply_queue(rq, MHD_HTTP_NOT_MODIFIED, not_modified[i]);
     return reply_queue(rq, MHD_HTTP_OK, responses[i]);
   }
-  return reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+  return reply_ec(rq, EC_NOT_FOUND);
 }

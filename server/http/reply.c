@@ -105,47 +105,56 @@ enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
                     });
 }
 
-/* The error body {"error": {"code", "message"}}; retry > 0 adds
- * Retry-After; close adds Connection: close, which makes libmicrohttpd
+/* What a caller adds to an error of the table. */
+struct ec_extra {
+  const char *msg;   /* instead of the entry's message; NULL: none */
+  int retry;         /* Retry-After instead of the entry's; 0: none */
+  const char *allow; /* Allow, for a 405 (then no Cache-Control) */
+};
+
+/* The one error reply: {"error": {"code", "message"}} with the entry's
+ * status, Retry-After and Connection: close, which makes libmicrohttpd
  * close the connection after the reply. */
-static enum MHD_Result reply_error_with(struct request *rq, unsigned status,
-                                        const char *code, const char *message,
-                                        int retry, int close) {
-  json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                           "message", message);
+static enum MHD_Result ec_reply(struct request *rq, enum agon_ec ec,
+                                const struct ec_extra *x) {
+  struct ec_info e = ec_info(ec);
+  json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", e.code,
+                           "message", x->msg ? x->msg : e.message);
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
-  struct MHD_Response *resp = json_response(text, "no-store");
+  struct MHD_Response *resp =
+      json_response(text, x->allow ? NULL : "no-store");
   if (!resp)
     return MHD_NO;
+  int retry = x->retry > 0 ? x->retry : e.retry;
   if (retry > 0) {
     char secs[24];
     snprintf(secs, sizeof secs, "%d", retry);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
   }
-  if (close)
+  if (x->allow)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, x->allow);
+  if (e.close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-  return reply_send(rq, status, resp);
+  return reply_send(rq, e.status, resp);
 }
 
-enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
-                                  const char *code, const char *message,
-                                  int seconds) {
-  return reply_error_with(rq, status, code, message, seconds, 0);
+enum MHD_Result reply_ec(struct request *rq, enum agon_ec ec) {
+  return ec_reply(rq, ec, &(struct ec_extra){0});
 }
 
-enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
-                                  const char *code, const char *message) {
-  return reply_error_with(rq, status, code, message, 0, 1);
+enum MHD_Result reply_ec_msg(struct request *rq, enum agon_ec ec,
+                             const char *msg) {
+  return ec_reply(rq, ec, &(struct ec_extra){.msg = msg});
 }
 
-enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
-                                        const char *code, const char *message,
-                                        int seconds) {
-  return reply_error_with(rq, status, code, message, seconds, 1);
+enum MHD_Result reply_ec_retry(struct request *rq, enum agon_ec ec,
+                               int seconds) {
+  return ec_reply(rq, ec, &(struct ec_extra){.retry = seconds});
 }
 
-enum MHD_Result reply_error(struct request *rq, unsigned int status,
-                            const char *code, const char *message) {
-  return reply_error_with(rq, status, code, message, 0, 0);
+enum MHD_Result reply_ec_allow(struct request *rq, const char *msg,
+                               const char *allow) {
+  return ec_reply(rq, EC_METHOD_NOT_ALLOWED,
+                  &(struct ec_extra){.msg = msg, .allow = allow});
 }

@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <stddef.h>
 
+#include "errors/errors.h"
 #include "http/request.h"
 
 /* A reply's body from a buffer, and the headers that describe it. */
@@ -39,25 +40,27 @@ enum MHD_Result reply_json(struct request *rq, unsigned int status,
 enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
                                 const char *text, size_t len);
 
-/* Reply {"error": {"code": code, "message": message}}. The message must
- * never name a model before its battle is voted. */
-enum MHD_Result reply_error(struct request *rq, unsigned int status,
-                            const char *code, const char *message);
+/* Reply with the error ec (errors/errors.h): {"error": {"code",
+ * "message"}} with the status, Retry-After and Connection: close its entry
+ * gives. Every error reply is made here. */
+enum MHD_Result reply_ec(struct request *rq, enum agon_ec ec);
 
-/* reply_error with a Retry-After header of seconds. */
-enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
-                                  const char *code, const char *message,
-                                  int seconds);
+/* reply_ec with msg instead of the entry's message, for one that carries
+ * details (a size, a parser's or the config file's complaint); NULL: the
+ * entry's. The message must never name a model before its battle is
+ * voted. */
+enum MHD_Result reply_ec_msg(struct request *rq, enum agon_ec ec,
+                             const char *msg);
 
-/* reply_error with Connection: close: the connection is not reused (the
- * request's framing cannot be trusted, or the client sent too much). */
-enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
-                                  const char *code, const char *message);
+/* reply_ec with Retry-After: seconds, for entries whose caller knows when
+ * to come back (EC_RETRY_GIVEN: a rate limit's wait). */
+enum MHD_Result reply_ec_retry(struct request *rq, enum agon_ec ec,
+                               int seconds);
 
-/* reply_error_close with Retry-After (seconds > 0): shedding load. */
-enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
-                                        const char *code, const char *message,
-                                        int seconds);
+/* EC_METHOD_NOT_ALLOWED with msg and Allow: allow. As it always has, it
+ * goes without Cache-Control. */
+enum MHD_Result reply_ec_allow(struct request *rq, const char *msg,
+                               const char *allow);
 
 /* Queue an already built response, adding the session cookie when new.
  * Does not destroy it. */
