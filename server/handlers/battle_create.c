@@ -16,18 +16,9 @@ enum MHD_Result handle_battle_create(struct request *rq) {
   if (!session)
     return reply_ec(rq, EC_INTERNAL_SESSION);
   struct battle *b = NULL;
-  switch (arena_battle_start(rq->arena, session, prompt, &b)) {
-  case ARENA_OK:
-    break;
-  case ARENA_UNAVAILABLE:
-    return reply_ec(rq, EC_NOT_ENOUGH_MODELS);
-  case ARENA_BUSY:
-    return reply_ec(rq, EC_BUSY);
-  case ARENA_STORAGE:
-    return reply_ec(rq, EC_STORAGE_UNAVAILABLE);
-  default:
-    return reply_ec(rq, EC_INTERNAL_BATTLE);
-  }
+  enum agon_ec rc = arena_battle_start(rq->arena, session, prompt, &b);
+  if (rc)
+    return reply_ec(rq, rc);
   char events[128];
   snprintf(events, sizeof events, "/api/battles/%s/events", b->id);
   json_t *body = json_pack("{s:s, s:s}", "id", b->id, "events", events);

@@ -9,41 +9,21 @@ static void turn_decided(void *cls) { MHD_resume_connection(cls); }
 
 static void turn_free(void *pending) { arena_turn_free(pending); }
 
-/* The answer to a follow-up: rc from arena_turn_start or, once stored,
- * from arena_turn_result (turn: its number). */
-static enum MHD_Result turn_answer(struct request *rq, enum arena_rc rc,
-                                   int turn) {
-  char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
-  switch (rc) {
-  case ARENA_OK:
-    return reply_json(rq, MHD_HTTP_ACCEPTED,
-                      json_pack("{s:i, s:s}", "turn", turn, "events", events));
-  case ARENA_FORBIDDEN:
-    return reply_ec(rq, EC_NOT_YOUR_BATTLE);
-  case ARENA_CONFLICT:
-    return reply_ec(rq, EC_BATTLE_NOT_READY);
-  case ARENA_TOO_MANY_TURNS:
-    return reply_ec(rq, EC_TOO_MANY_TURNS);
-  case ARENA_BUSY:
-    return reply_ec(rq, EC_BUSY);
-  case ARENA_STORAGE:
-    return reply_ec(rq, EC_STORAGE_TURN);
-  case ARENA_UNAVAILABLE:
-    return reply_ec(rq, EC_MODELS_UNAVAILABLE);
-  default:
-    return reply_ec(rq, EC_INTERNAL_TURN);
-  }
-}
-
+/* Refused at once by arena_turn_start. */
 static enum MHD_Result turn_refused(struct request *rq) {
-  return turn_answer(rq, (enum arena_rc)rq->pending_rc, 0);
+  return reply_ec(rq, rq->pending_rc);
 }
 
+/* The answer once the writer has stored the turn, or refused it. */
 static enum MHD_Result turn_reply(struct request *rq) {
   int turn = 0;
-  enum arena_rc rc = arena_turn_result(rq->pending, &turn);
-  return turn_answer(rq, rc, turn);
+  enum agon_ec rc = arena_turn_result(rq->pending, &turn);
+  if (rc)
+    return reply_ec(rq, rc);
+  char events[128];
+  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
+  return reply_json(rq, MHD_HTTP_ACCEPTED,
+                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
 }
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
@@ -60,17 +40,17 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   rq->on_resume = turn_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_turn *t = NULL;
-  enum arena_rc rc = session ? arena_turn_start(rq->arena, b, session, prompt,
-                                                turn_decided, rq->conn, &t)
-                             : ARENA_FORBIDDEN;
+  enum agon_ec rc = session ? arena_turn_start(rq->arena, b, session, prompt,
+                                               turn_decided, rq->conn, &t)
+                            : EC_NOT_YOUR_BATTLE;
   battle_unref(b);
-  if (rc == ARENA_OK) {
+  if (rc == EC_OK) {
     rq->pending = t;
     rq->pending_free = turn_free;
     return MHD_YES;
   }
   /* refused at once: answered when libmicrohttpd calls back */
-  rq->pending_rc = (int)rc;
+  rq->pending_rc = rc;
   rq->on_resume = turn_refused;
   MHD_resume_connection(rq->conn);
   return MHD_YES;

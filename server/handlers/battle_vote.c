@@ -18,30 +18,12 @@ static enum MHD_Result vote_not_queued(struct request *rq) {
 /* The answer, once the writer has decided the vote. */
 static enum MHD_Result vote_reply(struct request *rq) {
   const struct vote_outcome *o;
-  enum vote_status vs = arena_vote_result(rq->pending, &o);
+  enum agon_ec rc = arena_vote_result(rq->pending, &o);
+  if (rc)
+    return reply_ec(rq, rc);
   enum winner w;
   char msg[160];
   body_check_winner(rq->json, &w, msg, sizeof msg);
-  switch (vs) {
-  case VOTE_OK:
-    break;
-  case VOTE_NOT_FOUND:
-    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
-  case VOTE_FORBIDDEN:
-    return reply_ec(rq, EC_NOT_YOUR_BATTLE);
-  case VOTE_ALREADY_VOTED:
-    return reply_ec(rq, EC_ALREADY_VOTED);
-  case VOTE_STREAMING:
-    return reply_ec(rq, EC_STILL_STREAMING);
-  case VOTE_FAILED_BATTLE:
-    return reply_ec(rq, EC_BATTLE_FAILED);
-  default: {
-    char why[200];
-    if (store_writer_fault(rq->arena->writer, why, sizeof why))
-      return reply_ec(rq, EC_STORAGE_VOTE);
-    return reply_ec(rq, EC_INTERNAL_VOTE);
-  }
-  }
   json_t *elo = json_object(), *before = json_object();
   json_object_set_new(elo, o->model[0], json_real(o->elo[0]));
   json_object_set_new(elo, o->model[1], json_real(o->elo[1]));

@@ -2,7 +2,8 @@
 that a request can reach, its status, its exact message (or how it starts,
 where it carries details), its Retry-After and whether the connection is
 closed after it. CODES is the list; the last test checks that every code in
-it was reached by one of the tests above it.
+it was reached by one of the tests above it. The table behind them is
+server/errors/errors.c; the `errors` unit test walks it.
 
 Codes no request here can reach: `internal` (out of memory, a failing
 read of the database), `unavailable` (a vote that cannot be queued for the
