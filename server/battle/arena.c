@@ -456,16 +456,16 @@ static void maybe_sweep(struct arena *a) {
     log_info("msg=\"idle battles dropped from memory\" count=%zu", n);
 }
 
-static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
-                                  const char *session, const char *prompt,
-                                  struct battle **out);
+static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
+                                 const char *session, const char *prompt,
+                                 struct battle **out);
 
-enum arena_rc arena_battle_start(struct arena *a, const char *session,
-                                 const char *prompt, struct battle **out) {
+enum agon_ec arena_battle_start(struct arena *a, const char *session,
+                                const char *prompt, struct battle **out) {
   *out = NULL;
   maybe_sweep(a);
   struct config *cfg = arena_config(a);
-  enum arena_rc rc = battle_start(a, cfg, session, prompt, out);
+  enum agon_ec rc = battle_start(a, cfg, session, prompt, out);
   config_unref(cfg);
   return rc;
 }
@@ -481,21 +481,21 @@ static void battle_stored(void *cls, int ok) {
   battle_unref(b);
 }
 
-static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
-                                  const char *session, const char *prompt,
-                                  struct battle **out) {
+static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
+                                 const char *session, const char *prompt,
+                                 struct battle **out) {
   size_t enabled[512];
   size_t n = 0;
   for (size_t i = 0; i < cfg->n_models && n < 512; i++)
     if (cfg->models[i].enabled)
       enabled[n++] = i;
   if (n < 2)
-    return ARENA_UNAVAILABLE;
+    return EC_NOT_ENOUGH_MODELS;
   char why[200];
   if (store_writer_fault(a->writer, why, sizeof why))
-    return ARENA_STORAGE;  /* a 201 now could not be kept */
+    return EC_STORAGE_UNAVAILABLE;  /* a 201 now could not be kept */
   if (reserve_stream(a, cfg))
-    return ARENA_BUSY;
+    return EC_BUSY;
   size_t i = (size_t)(random_u64() % n);
   size_t j = (size_t)(random_u64() % (n - 1));
   if (j >= i)
@@ -509,7 +509,7 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
   if (random_hex(id, 16) ||
       !(b = battle_new(id, session, created, ma, mb))) {
     atomic_fetch_sub(&a->streaming, 1);
-    return ARENA_ERROR;
+    return EC_INTERNAL_BATTLE;
   }
   pthread_mutex_lock(&b->lock);
   b->max_answer = (size_t)cfg->max_answer_bytes;
@@ -522,7 +522,7 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
     battle_unref(b);
     battle_unref(b);
     atomic_fetch_sub(&a->streaming, 1);
-    return ARENA_ERROR;
+    return EC_INTERNAL_BATTLE;
   }
   struct battle *have = registry_put(&a->battles, b);
   battle_unref(b);  /* registry_put gave us our own reference */
@@ -532,7 +532,7 @@ static enum arena_rc battle_start(struct arena *a, const struct config *cfg,
   log_info("msg=\"battle started\" battle=%s model_a=\"%s\" model_b=\"%s\"",
            id, log_q(ma->name), log_q(mb->name));
   *out = have;
-  return ARENA_OK;
+  return EC_OK;
 }
 
 static enum battle_status status_from(const char *s) {
@@ -625,7 +625,7 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
  * references, the writer's and the caller's. */
 struct arena_turn {
   struct waiter waiter;         /* first: see turn_release */
-  enum arena_rc rc;
+  enum agon_ec rc;
   int turn;                     /* 0-based */
   struct arena *a;
   struct battle *b;             /* a reference */
@@ -644,13 +644,14 @@ static void turn_release(struct waiter *w) {
 static void turn_added(void *cls, int stored) {
   struct arena_turn *t = cls;
   struct battle *b = t->b;
-  enum arena_rc rc = ARENA_OK;
+  enum agon_ec rc = EC_OK;
   pthread_mutex_lock(&b->lock);
   b->turn_pending = 0;
   if (stored != 0) {
-    rc = stored == 1 ? ARENA_CONFLICT : ARENA_ERROR;  /* voted meanwhile */
+    /* 1: voted meanwhile */
+    rc = stored == 1 ? EC_BATTLE_NOT_READY : EC_INTERNAL_TURN;
   } else if (battle_add_turn_locked(b, t->prompt, b->max_answer) < 0) {
-    rc = ARENA_ERROR;  /* stored 'streaming': failed at the next start */
+    rc = EC_INTERNAL_TURN; /* stored 'streaming': failed at the next start */
   } else {
     b->status = BATTLE_STREAMING;
     b->touched = mono_ms();
@@ -658,49 +659,49 @@ static void turn_added(void *cls, int stored) {
     ask_both_locked(t->a, b, t->turn);
   }
   pthread_mutex_unlock(&b->lock);
-  if (rc != ARENA_OK)
+  if (rc != EC_OK)
     atomic_fetch_sub(&t->a->streaming, 1);
   t->rc = rc;
   waiter_tell(&t->waiter);
 }
 
-enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
-                               const char *session, const char *prompt,
-                               arena_vote_fn done, void *cls,
-                               struct arena_turn **out) {
-  enum arena_rc rc = ARENA_OK;
+enum agon_ec arena_turn_start(struct arena *a, struct battle *b,
+                              const char *session, const char *prompt,
+                              arena_vote_fn done, void *cls,
+                              struct arena_turn **out) {
+  enum agon_ec rc = EC_OK;
   struct config *cfg = arena_config(a);
   struct arena_turn *t = NULL;
   *out = NULL;
   pthread_mutex_lock(&b->lock);
   if (strcmp(b->session, session)) {
-    rc = ARENA_FORBIDDEN;
+    rc = EC_NOT_YOUR_BATTLE;
     goto out;
   }
   if (b->status != BATTLE_READY || b->turn_pending) {
-    rc = ARENA_CONFLICT;
+    rc = EC_BATTLE_NOT_READY;
     goto out;
   }
   if (b->n_turns >= (size_t)cfg->max_turns) {
-    rc = ARENA_TOO_MANY_TURNS;
+    rc = EC_TOO_MANY_TURNS;
     goto out;
   }
   if (!b->model[0].base_url || !b->model[1].base_url) {
-    rc = ARENA_UNAVAILABLE;
+    rc = EC_MODELS_UNAVAILABLE;
     goto out;
   }
   char why[200];
   if (store_writer_fault(a->writer, why, sizeof why)) {
-    rc = ARENA_STORAGE;
+    rc = EC_STORAGE_TURN;
     goto out;
   }
   t = calloc(1, sizeof *t);
   if (!t || !(t->prompt = strdup(prompt))) {
-    rc = ARENA_ERROR;
+    rc = EC_INTERNAL_TURN;
     goto out;
   }
   if (reserve_stream(a, cfg)) {
-    rc = ARENA_BUSY;
+    rc = EC_BUSY;
     goto out;
   }
   waiter_init(&t->waiter, done, cls, turn_release);
@@ -718,7 +719,7 @@ enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
     waiter_unref(&t->waiter);  /* the writer's, never to tell */
     waiter_leave(&t->waiter);  /* ours: frees t */
     t = NULL;
-    rc = ARENA_ERROR;
+    rc = EC_INTERNAL_TURN;
     goto out;
   }
   *out = t;
@@ -733,9 +734,9 @@ out:
   return rc;
 }
 
-enum arena_rc arena_turn_result(struct arena_turn *t, int *turn) {
+enum agon_ec arena_turn_result(struct arena_turn *t, int *turn) {
   *turn = t->turn + 1;
-  return waiter_told(&t->waiter) ? t->rc : ARENA_ERROR;
+  return waiter_told(&t->waiter) ? t->rc : EC_INTERNAL_TURN;
 }
 
 void arena_turn_free(struct arena_turn *t) {
@@ -781,7 +782,7 @@ struct arena_vote {
   enum winner w;
   struct vote_request vr;
   struct vote_outcome out;
-  enum vote_status vs;
+  enum agon_ec vs;
 };
 
 static void vote_release(struct waiter *w) {
@@ -818,9 +819,9 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
            reason ? log_q(reason) : "", reason ? "\"" : "");
 }
 
-static void vote_decided(void *cls, enum vote_status vs) {
+static void vote_decided(void *cls, enum agon_ec vs) {
   struct arena_vote *v = cls;
-  if (vs == VOTE_OK)
+  if (vs == EC_OK)
     vote_applied(v->a, v);
   v->vs = vs;
   waiter_tell(&v->waiter);
@@ -862,10 +863,15 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
   return v;
 }
 
-enum vote_status arena_vote_result(struct arena_vote *v,
-                                   const struct vote_outcome **out) {
+enum agon_ec arena_vote_result(struct arena_vote *v,
+                               const struct vote_outcome **out) {
   *out = &v->out;
-  return waiter_told(&v->waiter) ? v->vs : VOTE_ERROR;
+  enum agon_ec vs = waiter_told(&v->waiter) ? v->vs : EC_INTERNAL_VOTE;
+  char why[200];
+  if (vs == EC_INTERNAL_VOTE &&
+      store_writer_fault(v->a->writer, why, sizeof why))
+    vs = EC_STORAGE_VOTE; /* not counted while the disk fails: try again */
+  return vs;
 }
 
 void arena_vote_free(struct arena_vote *v) {

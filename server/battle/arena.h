@@ -46,17 +46,8 @@ struct arena {
   struct judge_runner *judges;    /* auto judging of finished battles */
 };
 
-enum arena_rc {
-  ARENA_OK,
-  ARENA_NOT_FOUND,
-  ARENA_FORBIDDEN,      /* another session's battle */
-  ARENA_CONFLICT,       /* wrong state for this */
-  ARENA_UNAVAILABLE,    /* not enough models */
-  ARENA_TOO_MANY_TURNS,
-  ARENA_BUSY,           /* max_concurrent_battles reached */
-  ARENA_STORAGE,        /* database writes are failing */
-  ARENA_ERROR,
-};
+/* The operations on battles below return EC_OK or the error of the table
+ * (errors/errors.h) to answer with. */
 
 /* Take over cfg (its reference), open the database, load the live ratings
  * and start the upstream loops. Models of cfg whose base_url points at the
@@ -84,9 +75,11 @@ int arena_keep_models(struct arena *a, const struct model_config *models,
 void arena_release(struct arena *a);
 
 /* Start a battle for session between two random distinct enabled models.
- * On ARENA_OK, *out is the battle with a reference for the caller. */
-enum arena_rc arena_battle_start(struct arena *a, const char *session,
-                                 const char *prompt, struct battle **out);
+ * On EC_OK, *out is the battle with a reference for the caller; else
+ * EC_NOT_ENOUGH_MODELS, EC_STORAGE_UNAVAILABLE (database writes are
+ * failing), EC_BUSY (max_concurrent_battles) or EC_INTERNAL_BATTLE. */
+enum agon_ec arena_battle_start(struct arena *a, const char *session,
+                                const char *prompt, struct battle **out);
 
 /* The battle with this id (a new reference), from memory or the
  * database; NULL when unknown or on error. */
@@ -97,20 +90,22 @@ struct arena_turn;
 
 /* Ask both sides a follow-up prompt; only the owner, only while ready.
  * Refusals that need no database come back at once (and done is never
- * called); on ARENA_OK the turn is being stored without waiting, *out is
- * the caller's (arena_turn_result once done was called, then
+ * called): EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
+ * EC_MODELS_UNAVAILABLE (no longer configured), EC_STORAGE_TURN, EC_BUSY,
+ * EC_INTERNAL_TURN. On EC_OK the turn is being stored without waiting,
+ * *out is the caller's (arena_turn_result once done was called, then
  * arena_turn_free), and done runs on the writer thread when the turn is
  * stored and asked, or refused (a vote came first). */
 typedef void (*arena_vote_fn)(void *cls);
 struct arena_turn;
-enum arena_rc arena_turn_start(struct arena *a, struct battle *b,
-                               const char *session, const char *prompt,
-                               arena_vote_fn done, void *cls,
-                               struct arena_turn **out);
+enum agon_ec arena_turn_start(struct arena *a, struct battle *b,
+                              const char *session, const char *prompt,
+                              arena_vote_fn done, void *cls,
+                              struct arena_turn **out);
 
-/* ARENA_OK (the turn streams), ARENA_CONFLICT (voted meanwhile) or
- * ARENA_ERROR; *turn gets its 1-based number. */
-enum arena_rc arena_turn_result(struct arena_turn *t, int *turn);
+/* EC_OK (the turn streams), EC_BATTLE_NOT_READY (voted meanwhile) or
+ * EC_INTERNAL_TURN; *turn gets its 1-based number. */
+enum agon_ec arena_turn_result(struct arena_turn *t, int *turn);
 
 /* The caller's reference; done is never called after it. Accepts NULL. */
 void arena_turn_free(struct arena_turn *t);
@@ -132,10 +127,12 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                     enum winner w, arena_vote_fn done,
                                     void *cls);
 
-/* The vote's status once done was called (VOTE_ERROR before), and its
- * outcome (valid until arena_vote_free) when VOTE_OK. */
-enum vote_status arena_vote_result(struct arena_vote *v,
-                                   const struct vote_outcome **out);
+/* The vote's result once done was called (see store_vote_tx; before,
+ * EC_INTERNAL_VOTE), and its outcome (valid until arena_vote_free) when
+ * EC_OK. A vote that could not be stored while database writes fail is
+ * EC_STORAGE_VOTE (try again), else EC_INTERNAL_VOTE. */
+enum agon_ec arena_vote_result(struct arena_vote *v,
+                               const struct vote_outcome **out);
 
 /* The caller's reference; after it done is never called. Accepts NULL. */
 void arena_vote_free(struct arena_vote *v);

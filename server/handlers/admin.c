@@ -35,18 +35,14 @@ static int same_secret(const char *a, const char *b) {
 static int authorized(struct request *rq, enum MHD_Result *res) {
   const char *token = rq->cfg->admin_token;
   if (!token) {
-    *res = reply_error(rq, MHD_HTTP_NOT_FOUND, "admin_disabled",
-                       "the admin API is off: set [server] admin_token_env");
+    *res = reply_ec(rq, EC_ADMIN_DISABLED);
     return 0;
   }
   long per_minute = rq->cfg->admin_failures_per_minute;
   int wait = ratelimit_take(&rq->arena->limits, "admin", rq->client,
                             per_minute);
   if (wait) {
-    *res = reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many failed admin authentications from "
-                             "this client; try again later",
-                             wait);
+    *res = reply_ec_retry(rq, EC_TOO_MANY_ADMIN_FAILURES, wait);
     return 0;
   }
   const char *auth = MHD_lookup_connection_value(
@@ -55,8 +51,7 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
     ratelimit_refund(&rq->arena->limits, "admin", rq->client, per_minute);
     return 1;
   }
-  *res = reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized",
-                     "this needs Authorization: Bearer <admin token>");
+  *res = reply_ec(rq, EC_UNAUTHORIZED);
   return 0;
 }
 
@@ -66,7 +61,7 @@ enum MHD_Result handle_admin_reload(struct request *rq) {
     return res;
   char err[1024];
   if (arena_reload(rq->arena, err, sizeof err))
-    return reply_error(rq, MHD_HTTP_UNPROCESSABLE_CONTENT, "reload_failed", err);
+    return reply_ec_msg(rq, EC_RELOAD_FAILED, err);
   struct config *cfg = arena_config(rq->arena);
   json_t *body = json_pack("{s:b, s:I, s:I}", "reloaded", 1, "models",
                            (json_int_t)cfg->n_models, "enabled",
@@ -109,27 +104,21 @@ enum MHD_Result handle_admin_battles(struct request *rq) {
       MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "offset");
   if (status && strcmp(status, "streaming") && strcmp(status, "ready") &&
       strcmp(status, "failed") && strcmp(status, "voted"))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_status",
-                       "status must be streaming, ready, failed or voted");
+    return reply_ec(rq, EC_INVALID_STATUS);
   int64_t since = parse_time(since_s), until = parse_time(until_s);
   if (since < 0 || until < 0)
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_time",
-                       "since and until take ms since the epoch or "
-                       "YYYY-MM-DDTHH:MM:SSZ");
+    return reply_ec(rq, EC_INVALID_TIME);
   char *end;
   long limit = limit_s ? strtol(limit_s, &end, 10) : 100;
   if (limit_s && (*end || limit < 1 || limit > 1000))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_limit",
-                       "limit must be 1 to 1000");
+    return reply_ec(rq, EC_INVALID_LIMIT);
   long offset = offset_s ? strtol(offset_s, &end, 10) : 0;
   if (offset_s && (*end || offset < 0))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_offset",
-                       "offset must be a whole number >= 0");
+    return reply_ec(rq, EC_INVALID_OFFSET);
   json_t *list = store_battles_list(&rq->arena->store, model, status, since,
                                     until, limit + 1, offset);
   if (!list)
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "cannot list battles");
+    return reply_ec(rq, EC_INTERNAL_LIST);
   json_t *next = json_null();
   if ((long)json_array_size(list) > limit) {
     json_array_remove(list, (size_t)limit);
@@ -157,8 +146,7 @@ enum MHD_Result handle_admin_export(struct request *rq) {
     fmt = EXPORT_CSV;
     type = "text/csv; charset=utf-8";
   } else {
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_format",
-                       "format must be fastchat, jsonl or csv");
+    return reply_ec(rq, EC_INVALID_FORMAT);
   }
   char *data = NULL;
   size_t len = 0;
@@ -170,20 +158,14 @@ enum MHD_Result handle_admin_export(struct request *rq) {
   fclose(mem);
   if (n < 0) {
     free(data);
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", err);
+    return reply_ec_msg(rq, EC_INTERNAL, err);
   }
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(data);
-    return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  reply_add_common_headers(resp);
-  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
+  return reply_body(rq, MHD_HTTP_OK,
+                    &(struct reply_body){.data = data,
+                                         .len = len,
+                                         .mem = MHD_RESPMEM_MUST_FREE,
+                                         .type = type,
+                                         .cache = "no-store"});
 }
 
 enum MHD_Result handle_admin_model(struct request *rq) {
@@ -192,11 +174,9 @@ enum MHD_Result handle_admin_model(struct request *rq) {
     return res;
   json_t *en = json_object_get(rq->json, "enabled");
   if (!json_is_boolean(en))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_enabled",
-                       "\"enabled\" must be true or false");
+    return reply_ec(rq, EC_INVALID_ENABLED);
   if (arena_set_enabled(rq->arena, rq->param, json_is_true(en)))
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "model_not_found",
-                       "no such model");
+    return reply_ec(rq, EC_MODEL_NOT_FOUND);
   return reply_json(rq, MHD_HTTP_OK,
                     json_pack("{s:s, s:b}", "model", rq->param, "enabled",
                               json_is_true(en)));

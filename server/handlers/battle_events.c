@@ -141,15 +141,11 @@ static const struct sse_producer battle_producer = {
 enum MHD_Result handle_battle_events(struct request *rq) {
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   if (keycount_take(&rq->arena->streams, rq->client,
                     rq->cfg->max_streams_per_client)) {
     battle_unref(b);
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
-                             "too_many_streams",
-                             "too many event streams open from this client",
-                             5);
+    return reply_ec(rq, EC_TOO_MANY_STREAMS);
   }
   pthread_mutex_lock(&b->lock);
   int full = rq->cfg->max_streams_per_battle > 0 &&
@@ -163,11 +159,8 @@ enum MHD_Result handle_battle_events(struct request *rq) {
     keycount_give(&rq->arena->streams, rq->client);
     battle_unref(b);
     if (empty)
-      return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                         "no such battle");
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS,
-                             "too_many_streams",
-                             "too many event streams open on this battle", 5);
+      return reply_ec(rq, EC_BATTLE_NOT_FOUND);
+    return reply_ec(rq, EC_TOO_MANY_BATTLE_STREAMS);
   }
   struct event_stream *es = calloc(1, sizeof *es);
   struct MHD_Response *resp = NULL;

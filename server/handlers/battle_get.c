@@ -9,8 +9,7 @@
 enum MHD_Result handle_battle_get(struct request *rq) {
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   json_t *turns = json_array();
   pthread_mutex_lock(&b->lock);
   for (size_t i = 0; i < b->n_turns; i++) {

@@ -9,53 +9,21 @@ static void turn_decided(void *cls) { MHD_resume_connection(cls); }
 
 static void turn_free(void *pending) { arena_turn_free(pending); }
 
-/* The answer to a follow-up: rc from arena_turn_start or, once stored,
- * from arena_turn_result (turn: its number). */
-static enum MHD_Result turn_answer(struct request *rq, enum arena_rc rc,
-                                   int turn) {
-  char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
-  switch (rc) {
-  case ARENA_OK:
-    return reply_json(rq, MHD_HTTP_ACCEPTED,
-                      json_pack("{s:i, s:s}", "turn", turn, "events", events));
-  case ARENA_FORBIDDEN:
-    return reply_error(rq, MHD_HTTP_FORBIDDEN, "not_your_battle",
-                       "this battle belongs to another session");
-  case ARENA_CONFLICT:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "battle_not_ready",
-                       "a follow-up needs a battle that is ready and not voted");
-  case ARENA_TOO_MANY_TURNS:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "too_many_turns",
-                       "this battle has reached its turn limit");
-  case ARENA_BUSY:
-    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "busy",
-                             "the arena is at its limit of concurrent "
-                             "battles; try again shortly",
-                             5);
-  case ARENA_STORAGE:
-    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-                             "storage_unavailable",
-                             "the arena cannot store the turn right now; try "
-                             "again shortly",
-                             5);
-  case ARENA_UNAVAILABLE:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "models_unavailable",
-                       "this battle's models are no longer available");
-  default:
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "cannot start the turn");
-  }
-}
-
+/* Refused at once by arena_turn_start. */
 static enum MHD_Result turn_refused(struct request *rq) {
-  return turn_answer(rq, (enum arena_rc)rq->pending_rc, 0);
+  return reply_ec(rq, rq->pending_rc);
 }
 
+/* The answer once the writer has stored the turn, or refused it. */
 static enum MHD_Result turn_reply(struct request *rq) {
   int turn = 0;
-  enum arena_rc rc = arena_turn_result(rq->pending, &turn);
-  return turn_answer(rq, rc, turn);
+  enum agon_ec rc = arena_turn_result(rq->pending, &turn);
+  if (rc)
+    return reply_ec(rq, rc);
+  char events[128];
+  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
+  return reply_json(rq, MHD_HTTP_ACCEPTED,
+                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
 }
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
@@ -66,24 +34,23 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   const char *session = request_session(rq, 0);
   struct battle *b = arena_battle_find(rq->arena, rq->param);
   if (!b)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
+    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   /* Suspended while the writer stores the turn (no worker waits on the
    * disk); suspend first, so the resume always finds it suspended. */
   rq->on_resume = turn_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_turn *t = NULL;
-  enum arena_rc rc = session ? arena_turn_start(rq->arena, b, session, prompt,
-                                                turn_decided, rq->conn, &t)
-                             : ARENA_FORBIDDEN;
+  enum agon_ec rc = session ? arena_turn_start(rq->arena, b, session, prompt,
+                                               turn_decided, rq->conn, &t)
+                            : EC_NOT_YOUR_BATTLE;
   battle_unref(b);
-  if (rc == ARENA_OK) {
+  if (rc == EC_OK) {
     rq->pending = t;
     rq->pending_free = turn_free;
     return MHD_YES;
   }
   /* refused at once: answered when libmicrohttpd calls back */
-  rq->pending_rc = (int)rc;
+  rq->pending_rc = rc;
   rq->on_resume = turn_refused;
   MHD_resume_connection(rq->conn);
   return MHD_YES;

@@ -12,47 +12,18 @@ static void vote_decided(void *cls) {
 static void vote_free(void *pending) { arena_vote_free(pending); }
 
 static enum MHD_Result vote_not_queued(struct request *rq) {
-  return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                           "the vote could not be queued; try again", 1);
+  return reply_ec(rq, EC_VOTE_NOT_QUEUED);
 }
 
 /* The answer, once the writer has decided the vote. */
 static enum MHD_Result vote_reply(struct request *rq) {
   const struct vote_outcome *o;
-  enum vote_status vs = arena_vote_result(rq->pending, &o);
+  enum agon_ec rc = arena_vote_result(rq->pending, &o);
+  if (rc)
+    return reply_ec(rq, rc);
   enum winner w;
   char msg[160];
   body_check_winner(rq->json, &w, msg, sizeof msg);
-  switch (vs) {
-  case VOTE_OK:
-    break;
-  case VOTE_NOT_FOUND:
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "battle_not_found",
-                       "no such battle");
-  case VOTE_FORBIDDEN:
-    return reply_error(rq, MHD_HTTP_FORBIDDEN, "not_your_battle",
-                       "this battle belongs to another session");
-  case VOTE_ALREADY_VOTED:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "already_voted",
-                       "this battle has already been voted on");
-  case VOTE_STREAMING:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "still_streaming",
-                       "the answers are not complete yet");
-  case VOTE_FAILED_BATTLE:
-    return reply_error(rq, MHD_HTTP_CONFLICT, "battle_failed",
-                       "a failed battle cannot be voted on");
-  default: {
-    char why[200];
-    if (store_writer_fault(rq->arena->writer, why, sizeof why))
-      return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-                               "storage_unavailable",
-                               "the vote could not be stored right now; it "
-                               "was not counted: try again shortly",
-                               5);
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "the vote could not be stored");
-  }
-  }
   json_t *elo = json_object(), *before = json_object();
   json_object_set_new(elo, o->model[0], json_real(o->elo[0]));
   json_object_set_new(elo, o->model[1], json_real(o->elo[1]));
@@ -68,16 +39,13 @@ static enum MHD_Result vote_reply(struct request *rq) {
 enum MHD_Result handle_battle_vote(struct request *rq) {
   enum winner w;
   char msg[160];
-  const char *code = body_check_winner(rq->json, &w, msg, sizeof msg);
-  if (code)
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
+  enum agon_ec ec = body_check_winner(rq->json, &w, msg, sizeof msg);
+  if (ec)
+    return reply_ec_msg(rq, ec, msg);
   int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
                             rq->cfg->votes_per_minute);
   if (wait)
-    return reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many votes from this client; try again "
-                             "later",
-                             wait);
+    return reply_ec_retry(rq, EC_TOO_MANY_VOTES, wait);
   const char *session = request_session(rq, 0);
   /* The vote waits for its group commit with the connection suspended: no
    * worker waits on the disk. Suspend first, so that the resume (from the

@@ -7,10 +7,10 @@
 const char *body_prompt(struct request *rq, enum MHD_Result *res) {
   char msg[160];
   const char *prompt;
-  const char *code = body_check_prompt(
-      rq->json, rq->cfg->max_prompt_chars, &prompt, msg, sizeof msg);
-  if (code) {
-    *res = reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
+  enum agon_ec ec = body_check_prompt(rq->json, rq->cfg->max_prompt_chars,
+                                      &prompt, msg, sizeof msg);
+  if (ec) {
+    *res = reply_ec_msg(rq, ec, msg);
     return NULL;
   }
   return prompt;
@@ -23,10 +23,7 @@ const char *body_prompt_allowed(struct request *rq, enum MHD_Result *res) {
   int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
                             rq->cfg->battles_per_minute);
   if (wait) {
-    *res = reply_error_retry(rq, MHD_HTTP_TOO_MANY_REQUESTS, "rate_limited",
-                             "too many prompts from this client; try again "
-                             "later",
-                             wait);
+    *res = reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
     return NULL;
   }
   return prompt;

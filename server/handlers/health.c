@@ -12,8 +12,7 @@ enum MHD_Result handle_health(struct request *rq) {
   char why[200], msg[256];
   if (store_writer_fault(rq->arena->writer, why, sizeof why)) {
     snprintf(msg, sizeof msg, "database writes are failing: %s", why);
-    return reply_error_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-                             "storage_failing", msg, 5);
+    return reply_ec_msg(rq, EC_STORAGE_FAILING, msg);
   }
   return reply_json(rq, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
 }

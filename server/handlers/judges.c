@@ -14,8 +14,7 @@ enum MHD_Result handle_judges(struct request *rq) {
     json_t *st = store_judge_stats(&rq->arena->store, j->conn.name);
     if (!st) {
       json_decref(list);
-      return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                         "cannot read the judges' verdicts");
+      return reply_ec(rq, EC_INTERNAL_JUDGES);
     }
     json_object_set_new(st, "mode", json_string(j->mode == JUDGE_SINGLE
                                                     ? "single"

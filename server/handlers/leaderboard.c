@@ -212,8 +212,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   const char *sort = MHD_lookup_connection_value(rq->conn,
                                                  MHD_GET_ARGUMENT_KIND, "sort");
   if (sort && strcmp(sort, "elo") && strcmp(sort, "bt"))
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_sort",
-                       "sort must be \"elo\" or \"bt\"");
+    return reply_ec(rq, EC_INVALID_SORT);
   int by_bt = sort && !strcmp(sort, "bt");
   const char *source = MHD_lookup_connection_value(
       rq->conn, MHD_GET_ARGUMENT_KIND, "source");
@@ -225,13 +224,11 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     const struct judge_config *jc = judge ? config_find_judge(rq->cfg, judge)
                                           : NULL;
     if (!jc)
-      return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_judge",
-                         "source=judge needs judge=NAME of a configured judge");
+      return reply_ec(rq, EC_INVALID_JUDGE);
     from_judge = 1;
     jdx = jc - rq->cfg->judges;
   } else if (source && strcmp(source, "human")) {
-    return reply_error(rq, MHD_HTTP_BAD_REQUEST, "invalid_source",
-                       "source must be \"human\" or \"judge\"");
+    return reply_ec(rq, EC_INVALID_SOURCE);
   }
   /* read the versions before building, so a change during the build
    * only makes the next request rebuild */
@@ -265,8 +262,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
       pair_table_release(&pairs);
       rating_table_release(&judge_elo);
       free(rows);
-      return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                         "cannot read the judge's verdicts");
+      return reply_ec(rq, EC_INTERNAL_JUDGE);
     }
     snap = bt_snapshot_fit_steal(&pairs, (int)rq->cfg->bootstrap_rounds);
   } else {

@@ -14,16 +14,12 @@ enum MHD_Result handle_metrics(struct request *rq) {
   metrics_render(&out, names, n, upstream_active(rq->arena->up),
                  atomic_load(&rq->arena->streaming));
   size_t len = out.len;
-  struct MHD_Response *resp = MHD_create_response_from_buffer(
-      len, len ? buf_steal(&out) : (void *)"",
-      len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-  buf_release(&out);
-  if (!resp)
-    return MHD_NO;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          "text/plain; version=0.0.4; charset=utf-8");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
+  return reply_body(
+      rq, MHD_HTTP_OK,
+      &(struct reply_body){.data = buf_steal(&out),
+                           .len = len,
+                           .mem = MHD_RESPMEM_MUST_FREE,
+                           .type = "text/plain; version=0.0.4; charset=utf-8",
+                           .cache = "no-store",
+                           .bare = 1});
 }

@@ -27,7 +27,7 @@ static enum MHD_Result serve_from_dir(struct request *rq, const char *name) {
   snprintf(path, sizeof path, "%s/%s", web_dir, name);
   FILE *f = fopen(path, "rb");
   if (!f)
-    return reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+    return reply_ec(rq, EC_NOT_FOUND);
   struct buf b;
   buf_init(&b, 16u << 20);
   char chunk[16384];
@@ -39,23 +39,15 @@ static enum MHD_Result serve_from_dir(struct request *rq, const char *name) {
   fclose(f);
   if (bad) {
     buf_release(&b);
-    return reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
-                       "asset too large");
+    return reply_ec(rq, EC_INTERNAL_ASSET);
   }
   size_t len = b.len;
-  struct MHD_Response *resp = MHD_create_response_from_buffer(
-      len, len ? buf_steal(&b) : (void *)"",
-      len ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-  buf_release(&b);
-  if (!resp)
-    return MHD_NO;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          content_type(name));
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  reply_add_common_headers(resp);
-  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
-  MHD_destroy_response(resp);
-  return r;
+  return reply_body(rq, MHD_HTTP_OK,
+                    &(struct reply_body){.data = buf_steal(&b),
+                                         .len = len,
+                                         .mem = MHD_RESPMEM_MUST_FREE,
+                                         .type = content_type(name),
+                                         .cache = "no-store"});
 }
 static struct MHD_Response *not_modified[MAX_ASSETS];
 
@@ -82,21 +74,17 @@ int static_init(void) {
     const struct agon_embedded *e = &agon_web_assets[i];
     if (i >= MAX_ASSETS)
       return -1;
-    responses[i] = MHD_create_response_from_buffer(
-        e->size, (void *)e->data, MHD_RESPMEM_PERSISTENT);
-    not_modified[i] =
-        MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    responses[i] = reply_response_new(&(struct reply_body){
+        .data = (void *)e->data,
+        .len = e->size,
+        .mem = MHD_RESPMEM_PERSISTENT,
+        .type = content_type(e->name),
+        .cache = "no-cache",
+        .etag = e->etag});
+    not_modified[i] = reply_response_new(&(struct reply_body){
+        .mem = MHD_RESPMEM_PERSISTENT, .cache = "no-cache", .etag = e->etag});
     if (!responses[i] || !not_modified[i])
       return -1;
-    struct MHD_Response *both[2] = {responses[i], not_modified[i]};
-    for (int k = 0; k < 2; k++) {
-      MHD_add_response_header(both[k], MHD_HTTP_HEADER_ETAG, e->etag);
-      MHD_add_response_header(both[k], MHD_HTTP_HEADER_CACHE_CONTROL,
-                              "no-cache");
-      reply_add_common_headers(both[k]);
-    }
-    MHD_add_response_header(responses[i], MHD_HTTP_HEADER_CONTENT_TYPE,
-                            content_type(e->name));
   }
   return 0;
 }
@@ -129,18 +117,13 @@ enum MHD_Result handle_static(struct request *rq) {
        * shared one must not carry anyone's cookie) */
       request_session(rq, 1);
       const struct agon_embedded *e = &agon_web_assets[i];
-      struct MHD_Response *resp = MHD_create_response_from_buffer(
-          e->size, (void *)e->data, MHD_RESPMEM_PERSISTENT);
-      if (!resp)
-        return MHD_NO;
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                              content_type(name));
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-      MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, e->etag);
-      reply_add_common_headers(resp);
-      enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
-      MHD_destroy_response(resp);
-      return r;
+      return reply_body(rq, MHD_HTTP_OK,
+                        &(struct reply_body){.data = (void *)e->data,
+                                             .len = e->size,
+                                             .mem = MHD_RESPMEM_PERSISTENT,
+                                             .type = content_type(name),
+                                             .cache = "no-cache",
+                                             .etag = e->etag});
     }
     const char *inm = MHD_lookup_connection_value(
         rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -148,5 +131,5 @@ enum MHD_Result handle_static(struct request *rq) {
       return reply_queue(rq, MHD_HTTP_NOT_MODIFIED, not_modified[i]);
     return reply_queue(rq, MHD_HTTP_OK, responses[i]);
   }
-  return reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+  return reply_ec(rq, EC_NOT_FOUND);
 }

@@ -29,85 +29,132 @@ enum MHD_Result reply_queue(struct request *rq, unsigned int status,
   return MHD_queue_response(rq->conn, status, resp);
 }
 
-/* Steals body. retry > 0 adds Retry-After; close adds Connection: close,
- * which makes libmicrohttpd close the connection after the reply. */
-static enum MHD_Result reply_json_with(struct request *rq, unsigned status,
-                                       json_t *body, int retry, int close) {
+struct MHD_Response *reply_response_new(const struct reply_body *b) {
+  void *data = b->data;
+  enum MHD_ResponseMemoryMode mem = b->mem;
+  if (!b->len) {
+    /* nothing to keep: no buffer of ours for libmicrohttpd to free */
+    if (mem == MHD_RESPMEM_MUST_FREE)
+      free(data);
+    data = (void *)"";
+    mem = MHD_RESPMEM_PERSISTENT;
+  }
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(b->len, data, mem);
+  if (!resp) {
+    if (mem == MHD_RESPMEM_MUST_FREE)
+      free(data);
+    return NULL;
+  }
+  if (b->type)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, b->type);
+  if (b->cache)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, b->cache);
+  if (b->etag)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, b->etag);
+  if (!b->bare)
+    reply_add_common_headers(resp);
+  return resp;
+}
+
+/* Queue resp with status and drop our reference; NULL: out of memory. */
+static enum MHD_Result reply_send(struct request *rq, unsigned status,
+                                  struct MHD_Response *resp) {
+  if (!resp)
+    return MHD_NO;
+  enum MHD_Result r = reply_queue(rq, status, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
+
+enum MHD_Result reply_body(struct request *rq, unsigned int status,
+                           const struct reply_body *b) {
+  return reply_send(rq, status, reply_response_new(b));
+}
+
+/* JSON text (malloc'd, or NULL when out of memory) as a response: the
+ * response's from here on. */
+static struct MHD_Response *json_response(char *text, const char *cache) {
+  if (!text)
+    return NULL;
+  return reply_response_new(&(struct reply_body){
+      .data = text,
+      .len = strlen(text),
+      .mem = MHD_RESPMEM_MUST_FREE,
+      .type = "application/json",
+      .cache = cache,
+  });
+}
+
+enum MHD_Result reply_json(struct request *rq, unsigned int status,
+                           json_t *body) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
   json_decref(body);
-  if (!text)
-    return MHD_NO;
-  size_t len = strlen(text);
+  return reply_send(rq, status, json_response(text, "no-store"));
+}
+
+enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
+                                const char *text, size_t len) {
+  return reply_body(rq, status,
+                    &(struct reply_body){
+                        .data = (void *)text,
+                        .len = len,
+                        .mem = MHD_RESPMEM_MUST_COPY,
+                        .type = "application/json",
+                        .cache = "no-store",
+                    });
+}
+
+/* What a caller adds to an error of the table. */
+struct ec_extra {
+  const char *msg;   /* instead of the entry's message; NULL: none */
+  int retry;         /* Retry-After instead of the entry's; 0: none */
+  const char *allow; /* Allow, for a 405 (then no Cache-Control) */
+};
+
+/* The one error reply: {"error": {"code", "message"}} with the entry's
+ * status, Retry-After and Connection: close, which makes libmicrohttpd
+ * close the connection after the reply. */
+static enum MHD_Result ec_reply(struct request *rq, enum agon_ec ec,
+                                const struct ec_extra *x) {
+  struct ec_info e = ec_info(ec);
+  json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", e.code,
+                           "message", x->msg ? x->msg : e.message);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
   struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-  if (!resp) {
-    free(text);
+      json_response(text, x->allow ? NULL : "no-store");
+  if (!resp)
     return MHD_NO;
-  }
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          "application/json");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  reply_add_common_headers(resp);
+  int retry = x->retry > 0 ? x->retry : e.retry;
   if (retry > 0) {
     char secs[24];
     snprintf(secs, sizeof secs, "%d", retry);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, secs);
   }
-  if (close)
+  if (x->allow)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, x->allow);
+  if (e.close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-  enum MHD_Result r = reply_queue(rq, status, resp);
-  MHD_destroy_response(resp);
-  return r;
+  return reply_send(rq, e.status, resp);
 }
 
-enum MHD_Result reply_json_text(struct request *rq, unsigned int status,
-                                const char *text, size_t len) {
-  struct MHD_Response *resp =
-      MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-  if (!resp)
-    return MHD_NO;
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                          "application/json");
-  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-  reply_add_common_headers(resp);
-  enum MHD_Result r = reply_queue(rq, status, resp);
-  MHD_destroy_response(resp);
-  return r;
+enum MHD_Result reply_ec(struct request *rq, enum agon_ec ec) {
+  return ec_reply(rq, ec, &(struct ec_extra){0});
 }
 
-enum MHD_Result reply_json(struct request *rq, unsigned int status,
-                           json_t *body) {
-  return reply_json_with(rq, status, body, 0, 0);
+enum MHD_Result reply_ec_msg(struct request *rq, enum agon_ec ec,
+                             const char *msg) {
+  return ec_reply(rq, ec, &(struct ec_extra){.msg = msg});
 }
 
-/* The error body {"error": {"code", "message"}}, sent as reply_json_with. */
-static enum MHD_Result reply_error_with(struct request *rq, unsigned status,
-                                        const char *code, const char *message,
-                                        int retry, int close) {
-  return reply_json_with(rq, status,
-                         json_pack("{s:{s:s, s:s}}", "error", "code", code,
-                                   "message", message),
-                         retry, close);
+enum MHD_Result reply_ec_retry(struct request *rq, enum agon_ec ec,
+                               int seconds) {
+  return ec_reply(rq, ec, &(struct ec_extra){.retry = seconds});
 }
 
-enum MHD_Result reply_error_retry(struct request *rq, unsigned int status,
-                                  const char *code, const char *message,
-                                  int seconds) {
-  return reply_error_with(rq, status, code, message, seconds, 0);
-}
-
-enum MHD_Result reply_error_close(struct request *rq, unsigned int status,
-                                  const char *code, const char *message) {
-  return reply_error_with(rq, status, code, message, 0, 1);
-}
-
-enum MHD_Result reply_error_close_retry(struct request *rq, unsigned int status,
-                                        const char *code, const char *message,
-                                        int seconds) {
-  return reply_error_with(rq, status, code, message, seconds, 1);
-}
-
-enum MHD_Result reply_error(struct request *rq, unsigned int status,
-                            const char *code, const char *message) {
-  return reply_error_with(rq, status, code, message, 0, 0);
+enum MHD_Result reply_ec_allow(struct request *rq, const char *msg,
+                               const char *allow) {
+  return ec_reply(rq, EC_METHOD_NOT_ALLOWED,
+                  &(struct ec_extra){.msg = msg, .allow = allow});
 }

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "errors/errors.h"
 #include "util/buf.h"
 
 struct arena;
@@ -42,7 +43,7 @@ struct request {
   enum MHD_Result (*on_resume)(struct request *rq);
   void *pending;
   void (*pending_free)(void *pending);
-  int pending_rc;             /* for on_resume: an answer known already */
+  enum agon_ec pending_rc;    /* for on_resume: an answer known already */
 };
 
 struct config;

@@ -160,7 +160,7 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 /* A Transfer-Encoding value other than "chunked": 501 when chunked is the
  * last of several codings, once (framed, but we decode no other coding);
  * else 400, as the length of the body is unknown (RFC 9112, 6.1 and 6.3). */
-static unsigned te_status(const char *te) {
+static enum agon_ec te_error(const char *te) {
   unsigned tokens = 0, chunked = 0, last_chunked = 0;
   for (const char *p = te; *p;) {
     p += strspn(p, " \t,");
@@ -176,8 +176,8 @@ static unsigned te_status(const char *te) {
     p += n;
   }
   return tokens > 1 && chunked == 1 && last_chunked
-             ? MHD_HTTP_NOT_IMPLEMENTED
-             : MHD_HTTP_BAD_REQUEST;
+             ? EC_UNSUPPORTED_TRANSFER_ENCODING
+             : EC_BAD_FRAMING;
 }
 
 /* Refuse a body whose framing a proxy in front of us could read another
@@ -189,30 +189,20 @@ static unsigned te_status(const char *te) {
  * when answered; the connection is closed after the reply. */
 static int answer_bad_framing(struct request *rq, const struct header_scan *h,
                               const char *version, enum MHD_Result *res) {
-  const char *why = NULL;
-  unsigned status = MHD_HTTP_BAD_REQUEST;
+  enum agon_ec ec = EC_OK;
   if (h->content_lengths > 1)
-    why = "more than one Content-Length header";
+    ec = EC_FRAMING_CONTENT_LENGTHS;
   else if (h->content_lengths && h->transfer_encodings)
-    why = "Content-Length and Transfer-Encoding together";
+    ec = EC_FRAMING_LENGTH_AND_CODING;
   else if (h->transfer_encodings > 1)
-    why = "more than one Transfer-Encoding header";
+    ec = EC_FRAMING_CODINGS;
   else if (h->transfer_encodings && !strcmp(version, MHD_HTTP_VERSION_1_0))
-    why = "Transfer-Encoding in an HTTP/1.0 request";
-  else if (h->te && strcasecmp(h->te, "chunked")) {
-    status = te_status(h->te);
-    why = status == MHD_HTTP_NOT_IMPLEMENTED
-              ? "no transfer coding but chunked is supported"
-              : "a body must be framed by Content-Length or by "
-                "Transfer-Encoding: chunked alone";
-  }
-  if (!why)
+    ec = EC_FRAMING_HTTP_1_0;
+  else if (h->te && strcasecmp(h->te, "chunked"))
+    ec = te_error(h->te);
+  if (!ec)
     return 0;
-  *res = reply_error_close(rq, status,
-                           status == MHD_HTTP_NOT_IMPLEMENTED
-                               ? "unsupported_transfer_encoding"
-                               : "bad_framing",
-                           why);
+  *res = reply_ec(rq, ec);
   return 1;
 }
 
@@ -224,7 +214,7 @@ static int answer_early(struct request *rq, const char *version,
     snprintf(msg, sizeof msg,
              "the URI is longer than %d bytes or has more than %d query "
              "arguments", MAX_URI_BYTES, MAX_QUERY_ARGS);
-    *res = reply_error_close(rq, MHD_HTTP_URI_TOO_LONG, "uri_too_long", msg);
+    *res = reply_ec_msg(rq, EC_URI_TOO_LONG, msg);
     return 1;
   }
   struct header_scan h = {0};
@@ -232,8 +222,7 @@ static int answer_early(struct request *rq, const char *version,
   if (h.bytes > MAX_HEADER_BYTES) {
     snprintf(msg, sizeof msg, "the header fields are larger than %d bytes",
              MAX_HEADER_BYTES);
-    *res = reply_error_close(rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-                             "headers_too_large", msg);
+    *res = reply_ec_msg(rq, EC_HEADERS_TOO_LARGE, msg);
     return 1;
   }
   if (answer_bad_framing(rq, &h, version, res))
@@ -243,7 +232,7 @@ static int answer_early(struct request *rq, const char *version,
       router_find(rq->routes, rq->method, rq->url, &r, rq->param,
                   sizeof rq->param);
   if (m == ROUTE_NO_PATH) {
-    *res = reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
+    *res = reply_ec(rq, EC_NOT_FOUND);
     return 1;
   }
   if (m == ROUTE_BAD_METHOD) {
@@ -251,48 +240,27 @@ static int answer_early(struct request *rq, const char *version,
     router_allowed(rq->routes, rq->url, allow, sizeof allow);
     snprintf(msg, sizeof msg, "method %s is not allowed here (allowed: %s)",
              rq->method, allow);
-    json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code",
-                             "method_not_allowed", "message", msg);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    struct MHD_Response *resp = text ? MHD_create_response_from_buffer(
-                                           strlen(text), text,
-                                           MHD_RESPMEM_MUST_FREE)
-                                     : NULL;
-    if (!resp) {
-      free(text);
-      *res = MHD_NO;
-      return 1;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
-    reply_add_common_headers(resp);
-    *res = reply_queue(rq, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
-    MHD_destroy_response(resp);
+    *res = reply_ec_allow(rq, msg, allow);
     return 1;
   }
   rq->route = r;
   if (!r->json_body)
     return 0;
   if (!request_origin_ok(rq, rq->cfg)) {
-    *res = reply_error(rq, MHD_HTTP_FORBIDDEN, "cross_origin",
-                       "cross-site requests are not accepted");
+    *res = reply_ec(rq, EC_CROSS_ORIGIN);
     return 1;
   }
   const char *ct = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_CONTENT_TYPE);
   if (!is_json_type(ct)) {
-    *res = reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
-                       "unsupported_media_type",
-                       "the body must be sent as Content-Type: application/json");
+    *res = reply_ec(rq, EC_UNSUPPORTED_MEDIA_TYPE);
     return 1;
   }
   const char *cl = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND,
                                                MHD_HTTP_HEADER_CONTENT_LENGTH);
   if (cl && strtoull(cl, NULL, 10) > rq->body.max) {
     snprintf(msg, sizeof msg, "the body is larger than %zu bytes", rq->body.max);
-    *res = reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg);
+    *res = reply_ec_msg(rq, EC_BODY_TOO_LARGE, msg);
     return 1;
   }
   return 0;
@@ -328,11 +296,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
       /* Overloaded: answer at once and free the connection, keeping the
        * last descriptors for /healthz, /metrics and the admin. */
       deadline_request_in(conn);
-      return reply_error_close_retry(rq, MHD_HTTP_SERVICE_UNAVAILABLE,
-                                     "overloaded",
-                                     "the server is at its connection "
-                                     "limit; try again shortly",
-                                     1);
+      return reply_ec(rq, EC_OVERLOADED);
     }
     return MHD_YES;
   }
@@ -355,14 +319,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
   if (rq->body_too_large) {
     char msg[96];
     snprintf(msg, sizeof msg, "the body is larger than %zu bytes", rq->body.max);
-    return reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", msg);
+    return reply_ec_msg(rq, EC_BODY_TOO_LARGE, msg);
   }
   if (rq->route->json_body) {
     char msg[256];
-    const char *code =
+    enum agon_ec ec =
         body_parse(rq->body.data, rq->body.len, &rq->json, msg, sizeof msg);
-    if (code)
-      return reply_error(rq, MHD_HTTP_BAD_REQUEST, code, msg);
+    if (ec)
+      return reply_ec_msg(rq, ec, msg);
   }
   defer_begin();
   return rq->route->handler(rq);

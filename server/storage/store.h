@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errors/errors.h"
 #include "rating/elo.h"
 #include "rating/live.h"
 #include "rating/pairs.h"
@@ -148,15 +149,15 @@ json_t *store_battles_list(struct store *st, const char *model,
 
 /* ---- votes and ratings (storage/votes.c) ---- */
 
-enum vote_status {
-  VOTE_OK,
-  VOTE_NOT_FOUND,
-  VOTE_FORBIDDEN,      /* another session's battle */
-  VOTE_ALREADY_VOTED,
-  VOTE_STREAMING,
-  VOTE_FAILED_BATTLE,
-  VOTE_ERROR,          /* database failure */
-};
+/* What a vote comes to: errors of the table (errors/errors.h), which
+ * reach the voter as they are; these are their names here. */
+#define VOTE_OK EC_OK
+#define VOTE_NOT_FOUND EC_BATTLE_NOT_FOUND
+#define VOTE_FORBIDDEN EC_NOT_YOUR_BATTLE /* another session's battle */
+#define VOTE_ALREADY_VOTED EC_ALREADY_VOTED
+#define VOTE_STREAMING EC_STILL_STREAMING
+#define VOTE_FAILED_BATTLE EC_BATTLE_FAILED
+#define VOTE_ERROR EC_INTERNAL_VOTE       /* database failure */
 
 struct vote_outcome {
   char *model[2];      /* owned; set when VOTE_OK */
@@ -196,10 +197,9 @@ struct vote_request {
  * and, when counted, update the stored ratings and pair counts from live
  * plus what vb already stages, and stage the new rows in vb. Statuses
  * other than VOTE_OK and VOTE_ERROR write nothing. */
-enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
-                               const struct live_ratings *live,
-                               struct vote_batch *vb,
-                               struct vote_outcome *out);
+enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
+                           const struct live_ratings *live,
+                           struct vote_batch *vb, struct vote_outcome *out);
 void vote_outcome_release(struct vote_outcome *o);
 
 /* Load the ratings and pair counts as stored (no replay). */

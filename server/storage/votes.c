@@ -105,13 +105,12 @@ out:
   return rc;
 }
 
-enum vote_status store_vote_tx(struct store *st, const struct vote_request *vr,
-                               const struct live_ratings *live,
-                               struct vote_batch *vb,
-                               struct vote_outcome *out) {
+enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
+                           const struct live_ratings *live,
+                           struct vote_batch *vb, struct vote_outcome *out) {
   const char *id = vr->id, *session = vr->session;
   enum winner w = vr->w;
-  enum vote_status vs = VOTE_ERROR;
+  enum agon_ec vs = VOTE_ERROR;
   sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
   memset(out, 0, sizeof *out);
   sel = store_stmt(st, STMT_VOTE_BATTLE,

@@ -302,7 +302,7 @@ static void write_group(struct store_writer *w, struct job *list) {
       continue;
     }
     if (j->vote_done)
-      j->vote_done(j->cls, (enum vote_status)j->rc);
+      j->vote_done(j->cls, (enum agon_ec)j->rc);
     else if (j->rc_done)
       j->rc_done(j->cls, j->rc);
     else if (j->done)
@@ -473,14 +473,14 @@ int store_writer_turn_add(struct store_writer *w, const char *id, int turn,
   return j.rc;
 }
 
-enum vote_status store_writer_vote(struct store_writer *w,
-                                   const struct vote_request *vr,
-                                   struct vote_outcome *out) {
+enum agon_ec store_writer_vote(struct store_writer *w,
+                               const struct vote_request *vr,
+                               struct vote_outcome *out) {
   memset(out, 0, sizeof *out);
   struct job j = {.kind = JOB_VOTE, .vr = vr, .out = out};
   if (run_sync(w, &j))
     return VOTE_ERROR;
-  return (enum vote_status)j.rc;
+  return (enum agon_ec)j.rc;
 }
 
 int store_writer_turn_add_async(struct store_writer *w, const char *id,

@@ -59,9 +59,9 @@ int store_writer_turn_add(struct store_writer *w, const char *id, int turn,
 /* Record a vote (see store_vote_tx) and wait for its commit; the live
  * ratings have changed when it returns VOTE_OK. Must not be called on the
  * writer thread. */
-enum vote_status store_writer_vote(struct store_writer *w,
-                                   const struct vote_request *vr,
-                                   struct vote_outcome *out);
+enum agon_ec store_writer_vote(struct store_writer *w,
+                               const struct vote_request *vr,
+                               struct vote_outcome *out);
 
 /* Called on the writer thread once a job's transaction has ended, with
  * what it returned (see each queueing function). */
@@ -78,7 +78,7 @@ int store_writer_turn_add_async(struct store_writer *w, const char *id,
 
 /* Called on the writer thread once a vote's transaction has ended, with
  * its status (VOTE_OK only when committed). */
-typedef void (*store_vote_fn)(void *cls, enum vote_status vs);
+typedef void (*store_vote_fn)(void *cls, enum agon_ec vs);
 
 /* Queue a vote (see store_vote_tx) without waiting: the HTTP worker that
  * asks is free while the group commit fsyncs. vr (and what it points to)
