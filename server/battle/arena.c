@@ -359,9 +359,22 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
         ans[i].reasoning = t->side[i].reasoning.data; /* NULL when none */
         ans[i].error = t->side[i].failed ? t->side[i].detail : NULL;
       }
+      /* The identity check for the vote's verdict, made once here rather
+       * than in the vote's transaction on the writer thread (a scan of
+       * every word over answers of up to max_answer_bytes): the prompt,
+       * the answers and the reasoning the voter will read. */
+      const char *texts[VOTE_TEXTS_PER_TURN] = {
+          t->prompt, ans[0].text, ans[1].text, ans[0].reasoning,
+          ans[1].reasoning};
+      struct config *cfg = arena_config(a);
+      const char *word = identity_leak(cfg, texts, VOTE_TEXTS_PER_TURN);
+      char identity[512];
+      if (word)
+        snprintf(identity, sizeof identity, "%s", word);
+      config_unref(cfg);
       if (store_writer_turn_finish(a->writer, b->id, sc->turn + 1, ans,
                                    now_ms(), failed ? "failed" : "ready",
-                                   turn_stored, tc))
+                                   word ? identity : NULL, turn_stored, tc))
         turn_stored(tc, 0);
     }
   }
@@ -753,12 +766,11 @@ struct verdict_ctx {
 };
 
 static const char *vote_verdict(void *cls, const char *const *texts,
-                                size_t n_turns, int64_t finished_at,
+                                size_t n_texts, int64_t finished_at,
                                 char *why, size_t whylen) {
   const struct verdict_ctx *vc = cls;
-  /* the reasoning beside the answers: the voter has seen it too */
-  const char *word = identity_leak(vc->cfg, texts,
-                                   VOTE_TEXTS_PER_TURN * n_turns);
+  /* the reasoning counts beside the answers (see turn_identity) */
+  const char *word = identity_leak(vc->cfg, texts, n_texts);
   if (word) {
     snprintf(why, whylen, "identity: %s", word);
     return why;

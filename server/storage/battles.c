@@ -93,12 +93,14 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
 
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          const struct turn_answer ans[2],
-                         int64_t finished_at, const char *status) {
+                         int64_t finished_at, const char *status,
+                         const char *identity) {
   sqlite3_stmt *t = store_stmt(st, STMT_TURN_FINISH,
                                "UPDATE turns SET answer_a = ?, answer_b = ?, "
                                "error_a = ?, error_b = ?, reasoning_a = ?, "
-                               "reasoning_b = ?, finished_at = ? "
-                               "WHERE battle_id = ? AND turn = ?");
+                               "reasoning_b = ?, finished_at = ?, identity = "
+                               "?, identity_checked = 1 WHERE battle_id = ? "
+                               "AND turn = ?");
   if (!t)
     return -1;
   for (int s = 0; s < 2; s++) {
@@ -108,8 +110,9 @@ int store_turn_finish_tx(struct store *st, const char *id, int turn,
     bind_text_or_null(t, 5 + s, ans[s].reasoning);
   }
   sqlite3_bind_int64(t, 7, finished_at);
-  sqlite3_bind_text(t, 8, id, -1, SQLITE_STATIC);
-  sqlite3_bind_int(t, 9, turn);
+  bind_text_or_null(t, 8, identity);
+  sqlite3_bind_text(t, 9, id, -1, SQLITE_STATIC);
+  sqlite3_bind_int(t, 10, turn);
   int rc = step_done(st, t, "turn_finish");
   sqlite3_reset(t);
   if (rc)

@@ -131,9 +131,12 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
 /* Store a finished turn's answers (side a, then b: reasoning and errors
  * too) and set the battle status ("ready" or "failed"). -1 also when
  * there is no such turn. */
+/* identity: the word that names a model in the turn's texts (checked when
+ * it ended), or NULL when none does; stored for the vote's verdict. */
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          const struct turn_answer ans[2],
-                         int64_t finished_at, const char *status);
+                         int64_t finished_at, const char *status,
+                         const char *identity);
 
 /* Load a battle. Returns 0, 1 when there is no such battle, -1 on error. */
 int store_battle_load(struct store *st, const char *id,
@@ -168,15 +171,17 @@ struct vote_outcome {
 };
 
 /* Decides from the battle as stored, inside the vote's transaction, why
- * a vote must not count: texts holds VOTE_TEXTS_PER_TURN texts for each of
- * the n_turns stored turns, in order: the prompt, answer a, answer b,
- * reasoning a, reasoning b (any but the prompt may be NULL); finished_at
- * is the wall-clock ms at which the last turn was stored as finished (0:
+ * a vote must not count: texts (n_texts, any may be NULL) are what the
+ * stored turns say about identity: for a turn whose identity was checked
+ * when it ended, the word found then (or nothing); for a turn stored
+ * before that check existed, its VOTE_TEXTS_PER_TURN texts (the prompt,
+ * answer a, answer b, reasoning a, reasoning b). finished_at is the
+ * wall-clock ms at which the last turn was stored as finished (0:
  * unknown). Returns NULL when the vote counts, else a reason written into
  * why (whylen bytes) or a static string. */
 #define VOTE_TEXTS_PER_TURN 5
 typedef const char *(*vote_verdict_fn)(void *cls, const char *const *texts,
-                                       size_t n_turns, int64_t finished_at,
+                                       size_t n_texts, int64_t finished_at,
                                        char *why, size_t whylen);
 
 struct vote_request {

@@ -70,15 +70,20 @@ static int stored_verdict(struct store *st, const struct vote_request *vr,
   int rc = -1;
   sqlite3_stmt *s = store_stmt(st, STMT_VOTE_TURNS,
                                "SELECT prompt, answer_a, answer_b, "
-                               "reasoning_a, reasoning_b, finished_at FROM "
-                               "turns WHERE battle_id = ? ORDER BY turn");
+                               "reasoning_a, reasoning_b, finished_at, "
+                               "identity, identity_checked FROM turns WHERE "
+                               "battle_id = ? ORDER BY turn");
   if (!s)
     return -1;
   sqlite3_bind_text(s, 1, vr->id, -1, SQLITE_STATIC);
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_TURNS) {
-    for (int c = 0; c < VOTE_TEXTS_PER_TURN; c++) {
-      const char *t = (const char *)sqlite3_column_text(s, c);
+    /* checked when the turn ended: only the word found (no copies of
+     * answers of up to max_answer_bytes) */
+    int checked = sqlite3_column_int(s, VOTE_TEXTS_PER_TURN + 2);
+    for (int c = 0; c < (checked ? 1 : VOTE_TEXTS_PER_TURN); c++) {
+      const char *t = (const char *)sqlite3_column_text(
+          s, checked ? VOTE_TEXTS_PER_TURN + 1 : c);
       owned[k] = t ? strdup(t) : NULL;
       if (t && !owned[k])
         goto out;
@@ -93,7 +98,7 @@ static int stored_verdict(struct store *st, const struct vote_request *vr,
   if (r != SQLITE_ROW && r != SQLITE_DONE)
     goto out;
   sqlite3_reset(s);
-  const char *reason = vr->verdict(vr->verdict_cls, texts, n, finished_at,
+  const char *reason = vr->verdict(vr->verdict_cls, texts, k, finished_at,
                                    why, whylen);
   if (reason && reason != why)
     snprintf(why, whylen, "%s", reason);

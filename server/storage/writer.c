@@ -36,7 +36,7 @@ struct job {
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
-  char *error[2], *status;
+  char *error[2], *status, *identity;
   struct turn_answer ans[2];                          /* texts borrowed
                                                          (see writer.h),
                                                          errors in error */
@@ -141,6 +141,7 @@ static void job_free(struct job *j) {
   free(j->error[0]);
   free(j->error[1]);
   free(j->status);
+  free(j->identity);
   free(j);
 }
 
@@ -209,7 +210,7 @@ static int run_job(struct store_writer *w, struct job *j,
     return j->rc ? -1 : 0;
   case JOB_TURN_FINISH:
     j->rc = store_turn_finish_tx(st, j->id, j->turn, j->ans, j->at,
-                                 j->status);
+                                 j->status, j->identity);
     return j->rc ? -1 : 0;
   case JOB_TURN_ADD:
     j->rc = store_turn_add_tx(st, j->borrowed_id ? j->borrowed_id : j->id,
@@ -444,7 +445,8 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
                              const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
-                             store_done_fn done, void *cls) {
+                             const char *identity, store_done_fn done,
+                             void *cls) {
   int failed = 0;
   struct job *j = async_job_new(JOB_TURN_FINISH, id, finished_at, done, cls,
                                 &failed);
@@ -458,6 +460,7 @@ int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
     j->ans[s].error = j->error[s];
   }
   j->status = dup_or_null(status, &failed);
+  j->identity = dup_or_null(identity, &failed);
   return queue_async(w, j, failed);
 }
 

@@ -49,7 +49,8 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
                              const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
-                             store_done_fn done, void *cls);
+                             const char *identity, store_done_fn done,
+                             void *cls);
 
 /* Add a turn and wait for its commit. Returns 0, 1 when the battle was no
  * longer ready, -1 on error. Must not be called on the writer thread. */

@@ -100,12 +100,12 @@ int main(void) {
     /* side b of every other battle reasoned before it answered */
     struct turn_answer ans[2] = {{"answer a", NULL, NULL},
                                  {"answer b", i % 2 ? "thought b" : NULL, NULL}};
-    CHECK(store_writer_turn_finish(w, id, 1, ans, 2000 + i, "ready",
+    CHECK(store_writer_turn_finish(w, id, 1, ans, 2000 + i, "ready", NULL,
                                    count_done, NULL) == 0);
   }
   /* the end of a turn that was never started fails alone */
   struct turn_answer xy[2] = {{"x", NULL, NULL}, {"y", NULL, NULL}};
-  CHECK(store_writer_turn_finish(w, "no-such-battle", 1, xy, 3000, "ready",
+  CHECK(store_writer_turn_finish(w, "no-such-battle", 1, xy, 3000, "ready", NULL,
                                  count_done, NULL) == 0);
   pthread_mutex_unlock(&st.lock);
   store_writer_flush(w);
@@ -130,7 +130,7 @@ int main(void) {
   CHECK(store_writer_turn_add(w, "battle-0000", 2, "more", 4000) == 0);
   CHECK(store_writer_turn_add(w, "battle-0000", 3, "again", 4001) == 1);
   struct turn_answer cut[2] = {{"a2", NULL, NULL}, {"b2", NULL, "cut"}};
-  CHECK(store_writer_turn_finish(w, "battle-0000", 2, cut, 4002, "failed",
+  CHECK(store_writer_turn_finish(w, "battle-0000", 2, cut, 4002, "failed", NULL,
                                  NULL, NULL) == 0);
 
   /* Votes from many threads at once, each battle voted once; the failed
