@@ -50,6 +50,8 @@ int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
              sqlite3_errmsg(a->store.db));
     goto fail;
   }
+  if (store_check_start(&a->store, a->cfg->database))
+    log_warn("msg=\"cannot start the background database check\"");
   a->writer = store_writer_new(&a->store, &a->live);
   if (!a->writer) {
     snprintf(err, errlen, "cannot start the database writer");

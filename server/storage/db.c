@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/embedded.h"
+#include "util/log.h"
 #include "util/util.h"
 
 static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
@@ -75,20 +76,19 @@ static int migrate(struct store *st, char *err, size_t errlen) {
   return 0;
 }
 
-/* PRAGMA quick_check (every page and index entry, without the slower
- * cross-checks of integrity_check): 0 when it says ok, else -1 with its
- * first complaint in err. */
-static int integrity(struct store *st, char *err, size_t errlen) {
+/* A PRAGMA quick_check (every page and index entry, without the slower
+ * cross-checks of integrity_check) on db, sql naming what to check: 0 when
+ * it says ok, else -1 with its first complaint in err. */
+static int integrity(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   sqlite3_stmt *s = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL) !=
-      SQLITE_OK) {
-    snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+  if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
     goto out;
   }
   int r = sqlite3_step(s);
   if (r != SQLITE_ROW) {
-    snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+    snprintf(err, errlen, "%s", sqlite3_errmsg(db));
     goto out;
   }
   const char *v = (const char *)sqlite3_column_text(s, 0);
@@ -127,15 +127,25 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot set up '%s': %s", path, msg);
     goto fail;
   }
-  if (integrity(st, msg, sizeof msg)) {
-    snprintf(err, errlen,
-             "'%s' is corrupt (%s): restore it from a backup, or try "
-             "sqlite3's .recover",
-             path, msg);
-    goto fail;
-  }
-  if (migrate(st, msg, sizeof msg)) {
-    snprintf(err, errlen, "'%s': %s", path, msg);
+  /* What start reads is checked now (the schema, then the ratings, pair
+   * counts and meta after any migration): cheap, whatever the number of
+   * battles. The big tables are checked in the background by the server
+   * (store_check_start), so that start stays fast with millions of votes. */
+  if (integrity(st->db, "PRAGMA quick_check(sqlite_schema)", msg,
+                sizeof msg) ||
+      migrate(st, msg, sizeof msg) ||
+      integrity(st->db, "PRAGMA quick_check(ratings)", msg, sizeof msg) ||
+      integrity(st->db, "PRAGMA quick_check(pair_counts)", msg, sizeof msg) ||
+      integrity(st->db, "PRAGMA quick_check(meta)", msg, sizeof msg)) {
+    if ((sqlite3_errcode(st->db) & 0xff) == SQLITE_CORRUPT ||
+        (sqlite3_errcode(st->db) & 0xff) == SQLITE_NOTADB ||
+        !strncmp(msg, "quick_check", 11))
+      snprintf(err, errlen,
+               "'%s' is corrupt (%s): restore it from a backup, or try "
+               "sqlite3's .recover",
+               path, msg);
+    else
+      snprintf(err, errlen, "'%s': %s", path, msg);
     goto fail;
   }
   if (sqlite3_open_v2(path, &st->rdb, SQLITE_OPEN_READONLY, NULL) !=
@@ -203,7 +213,59 @@ long store_data_version(struct store *st) {
   return v;
 }
 
+/* The background check: the whole file, on a connection of its own. */
+static void *check_main(void *arg) {
+  struct store *st = arg;
+  char msg[256];
+  if (integrity(st->check_db, "PRAGMA quick_check(1)", msg, sizeof msg) &&
+      !atomic_load(&st->check_stop)) {
+    pthread_mutex_lock(&st->watch_lock);
+    snprintf(st->corrupt_why, sizeof st->corrupt_why,
+             "the database is corrupt (%s)", msg);
+    pthread_mutex_unlock(&st->watch_lock);
+    atomic_store(&st->corrupt, 1);
+    log_error("msg=\"the database is corrupt; writes are refused: restore it "
+              "from a backup\" err=\"%s\"", log_q(msg));
+  }
+  return NULL;
+}
+
+int store_check_start(struct store *st, const char *path) {
+  if (sqlite3_open_v2(path, &st->check_db, SQLITE_OPEN_READONLY, NULL) !=
+      SQLITE_OK) {
+    sqlite3_close(st->check_db);
+    st->check_db = NULL;
+    return -1;
+  }
+  sqlite3_busy_timeout(st->check_db, 5000);
+  if (pthread_create(&st->check_thread, NULL, check_main, st)) {
+    sqlite3_close(st->check_db);
+    st->check_db = NULL;
+    return -1;
+  }
+  st->check_started = 1;
+  return 0;
+}
+
+int store_corrupt(struct store *st, char *why, size_t len) {
+  if (!atomic_load(&st->corrupt))
+    return 0;
+  pthread_mutex_lock(&st->watch_lock);
+  snprintf(why, len, "%s", st->corrupt_why);
+  pthread_mutex_unlock(&st->watch_lock);
+  return 1;
+}
+
 void store_close(struct store *st) {
+  if (st->check_started) {
+    atomic_store(&st->check_stop, 1);
+    sqlite3_interrupt(st->check_db);
+    pthread_join(st->check_thread, NULL);
+    st->check_started = 0;
+  }
+  if (st->check_db)
+    sqlite3_close(st->check_db);
+  st->check_db = NULL;
   for (size_t i = 0; i < sizeof st->stmts / sizeof st->stmts[0]; i++) {
     sqlite3_finalize(st->stmts[i]);
     st->stmts[i] = NULL;

@@ -51,6 +51,12 @@ struct store {
   pthread_mutex_t watch_lock;
   atomic_llong watch_at;   /* monotonic ms of the last look */
   atomic_long watch_value; /* what it saw */
+  sqlite3 *check_db;        /* the background integrity check's */
+  pthread_t check_thread;
+  int check_started;
+  atomic_int check_stop;
+  atomic_int corrupt;       /* it found the file corrupt */
+  char corrupt_why[300];    /* under watch_lock */
   sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
                                       once (under lock); see store_stmt */
 };
@@ -66,6 +72,16 @@ sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql);
  * error returns -1 with a message in err. */
 int store_open(struct store *st, const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
+
+/* Check the whole file (PRAGMA quick_check) in a thread of its own, on a
+ * connection of its own; when it finds corruption, store_corrupt says so
+ * from then on. store_open checks at once only what start reads, so that
+ * a large arena starts fast. 0, or -1 when it cannot start. */
+int store_check_start(struct store *st, const char *path);
+
+/* 1 with the reason (len bytes into why) once the background check found
+ * the file corrupt, else 0. */
+int store_corrupt(struct store *st, char *why, size_t len);
 
 /* store_open for a database that must already exist (the offline
  * commands): a missing file is an error, never a new empty database. */

@@ -98,6 +98,8 @@ static void fault_clear(struct store_writer *w) {
 }
 
 int store_writer_fault(struct store_writer *w, char *why, size_t len) {
+  if (store_corrupt(w->st, why, len))
+    return 1;  /* for good: no probe clears it */
   if (!atomic_load(&w->fault))
     return 0;
   pthread_mutex_lock(&w->fault_lock);

@@ -40,6 +40,41 @@ def test_corrupt_database_is_refused_at_start(agon_factory):
     assert "listening" not in r.stdout
 
 
+def test_corruption_start_does_not_read_is_found_in_the_background(agon_factory):
+    """Start checks only what it reads (schema, ratings, pair counts, meta),
+    so that it stays fast with millions of votes; the rest of the file is
+    checked in the background: corruption there turns /healthz to 503 and
+    refuses new writes, with the reason, for good."""
+    import sqlite3
+    agon = agon_factory(two_echo_models())
+    c = agon.client()
+    for i in range(40):
+        bid, es = c.battle("a turn with enough words to need pages %d " % i + "x" * 200)
+    assert agon.stop() == 0
+    db = sqlite3.connect(agon.db)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = db.execute("SELECT rootpage FROM sqlite_schema WHERE name = 'turns'").fetchone()[0]
+    page = db.execute("PRAGMA page_size").fetchone()[0]
+    db.close()
+    with open(agon.db, "r+b") as f:
+        f.seek((root - 1) * page)
+        f.write(b"\xa5" * page)   # the turns table's root: not read at start
+    agon.start()
+    c = agon.client()
+    deadline = time.monotonic() + 20
+    while True:
+        h = c.get("/healthz")
+        if h.status == 503:
+            break
+        assert time.monotonic() < deadline, "the background check found nothing"
+        time.sleep(0.1)
+    assert h.json()["error"]["code"] == "storage_failing"
+    assert "corrupt" in h.json()["error"]["message"], h.json()
+    r = c.post("/api/battles", {"prompt": "after the corruption was found"})
+    assert r.status == 503 and r.json()["error"]["code"] == "storage_unavailable", r
+    assert "corrupt" in agon.stderr()
+
+
 def mount_tmpfs(path, size):
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a small tmpfs for the full-disk test needs root")
