@@ -15,7 +15,8 @@
 #include "storage/interchange.h"
 
 #define SWEEP_EVERY_MS 60000
-#define IDLE_BATTLE_MS (10 * 60000)
+#define IDLE_BATTLE_MS (2 * 60000)
+#define REGISTRY_FINISHED_MAX 256
 
 /* What an upstream request reports back to: one side of one turn. */
 struct side_ctx {
@@ -461,12 +462,20 @@ static int reserve_stream(struct arena *a, const struct config *cfg) {
 }
 
 static void maybe_sweep(struct arena *a) {
+  /* Finished battles are kept in memory only as a cache of the database:
+   * past REGISTRY_FINISHED_MAX of them (beyond those streaming), every idle
+   * one goes at once, so that their answers (up to max_answer_bytes a side
+   * and turn) cannot pile up outside every limit; else the idle ones go
+   * once a minute. */
+  long over = (long)registry_count(&a->battles) -
+              atomic_load(&a->streaming) - REGISTRY_FINISHED_MAX;
   long long now = mono_ms();
   long long last = atomic_load(&a->last_sweep);
-  if (now - last < SWEEP_EVERY_MS ||
-      !atomic_compare_exchange_strong(&a->last_sweep, &last, now))
+  if (over <= 0 && now - last < SWEEP_EVERY_MS)
     return;
-  size_t n = registry_sweep(&a->battles, IDLE_BATTLE_MS);
+  if (!atomic_compare_exchange_strong(&a->last_sweep, &last, now))
+    return;
+  size_t n = registry_sweep(&a->battles, over > 0 ? 0 : IDLE_BATTLE_MS);
   if (n)
     log_info("msg=\"idle battles dropped from memory\" count=%zu", n);
 }
@@ -623,6 +632,7 @@ struct battle *arena_battle_find(struct arena *a, const char *id) {
   if (b)
     return b;
   struct battle_record r;
+  maybe_sweep(a);  /* loads from the database fill the registry too */
   if (store_battle_load(&a->store, id, &r))
     return NULL;
   struct config *cfg = arena_config(a);

@@ -85,3 +85,10 @@ size_t registry_sweep(struct registry *r, int64_t idle_ms) {
   pthread_mutex_unlock(&r->lock);
   return dropped;
 }
+
+size_t registry_count(struct registry *r) {
+  pthread_mutex_lock(&r->lock);
+  size_t n = r->count;
+  pthread_mutex_unlock(&r->lock);
+  return n;
+}

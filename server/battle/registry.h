@@ -30,6 +30,9 @@ struct battle *registry_get(struct registry *r, const char *id);
  * reference for the caller; else b is returned, with a new reference. */
 struct battle *registry_put(struct registry *r, struct battle *b);
 
+/* How many battles it holds now. */
+size_t registry_count(struct registry *r);
+
 /* Forget finished battles nobody watches that have been idle for
  * idle_ms. Returns how many were dropped. */
 size_t registry_sweep(struct registry *r, int64_t idle_ms);

@@ -6,7 +6,7 @@ import struct
 import threading
 import time
 
-from conftest import Model, assert_error, fake_backend, parse_sse
+from conftest import Model, assert_error, fake_backend, parse_sse, two_echo_models
 
 
 def slow_models(ms=60, timeout=10):
@@ -259,3 +259,20 @@ def test_waiting_event_streams_do_not_spin(agon_factory):
         t.join(20)
     assert cpu < 0.25 * wall, "agon used %.2fs of CPU in %.2fs while waiting" % (cpu, wall)
     assert len(res) == 6 and all(es.closed and es.end["status"] == "failed" for es in res)
+
+
+def test_finished_battles_in_memory_are_bounded(agon_factory):
+    """Finished battles stay in memory only as a cache of the database: past
+    256 of them the idle ones are dropped at once (their answers could
+    otherwise pile up outside every limit), and are read back from the
+    database when asked for."""
+    agon = agon_factory(two_echo_models())
+    c = agon.client()
+    bids = [c.battle("battle number %d" % i)[0] for i in range(270)]
+    assert "idle battles dropped from memory" in agon.stderr()
+    first = c.get("/api/battles/" + bids[0])
+    assert first.status == 200 and first.json()["status"] == "ready", first
+    assert "battle number 0" in first.json()["turns"][0]["prompt"]
+    r = c.post("/api/battles/%s/vote" % bids[0], {"winner": "a"})
+    assert r.status == 200, r
+    assert c.get("/api/battles/" + bids[0]).json()["models"] is not None
