@@ -595,5 +595,16 @@ def assert_no_leak(blobs, forbidden, what="output"):
             assert i < 0, "%s leaks %r: ...%s..." % (what, s, text[max(0, i - 150):i + 150])
 
 
+def wait_for(pred, timeout=10.0, what="condition"):
+    """Poll pred until it returns something true (returned), or fail."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
 def new_id():
     return secrets.token_hex(16)

@@ -9,20 +9,10 @@ import sqlite3
 import time
 from pathlib import Path
 
-from conftest import Model
+from conftest import Model, wait_for
 
 LINE_RE = re.compile(r"^ts=\S+ level=(info|warn|error) msg=")
 PAIR_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)(?: |$)')
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def unescape(v):

@@ -8,19 +8,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import Model, assert_error, two_echo_models
+from conftest import Model, assert_error, two_echo_models, wait_for
 
 TOKEN = "admin-token-for-tests-0123456789"
-
-
-def wait_for(pred, timeout=10.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def model_names(c):
