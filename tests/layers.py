@@ -36,7 +36,7 @@ def main(server):
     server = Path(server)
     level = layers(server / "LAYERS")
     bad = []
-    for f in sorted(list(server.rglob("*.c")) + list(server.rglob("*.h"))):
+    for f in sorted(list(server.rglob("*.c")) + list(server.rglob("*.cc")) + list(server.rglob("*.h"))):
         rel = f.relative_to(server)
         src = module_of(rel)
         if src not in level:
