@@ -129,6 +129,17 @@ void config_release(struct config *cfg) {
     free(cfg->judges[i].instructions);
   }
   free(cfg->judges);
+  for (size_t i = 0; i < cfg->n_taggers; i++) {
+    model_config_release(&cfg->taggers[i].conn);
+    config_strings_free(cfg->taggers[i].categories,
+                        cfg->taggers[i].n_categories);
+  }
+  free(cfg->taggers);
+  for (size_t i = 0; i < cfg->n_categories; i++) {
+    free(cfg->categories[i].name);
+    free(cfg->categories[i].question);
+  }
+  free(cfg->categories);
   config_strings_free(cfg->identity_words, cfg->n_identity_words);
   config_strings_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
   config_strings_free(cfg->allowed_origins, cfg->n_allowed_origins);
@@ -183,6 +194,10 @@ struct config *config_copy(const struct config *src) {
   atomic_init(&c->refs, 1);
   c->judges = NULL;
   c->n_judges = 0;
+  c->taggers = NULL;
+  c->n_taggers = 0;
+  c->categories = NULL;
+  c->n_categories = 0;
   int bad = 0;
   c->path = dup_or_null(src->path);
   c->listen = dup_or_null(src->listen);
@@ -212,11 +227,61 @@ struct config *config_copy(const struct config *src) {
       j->instructions = dup_or_null(src->judges[i].instructions);
     }
   }
+  c->taggers = calloc(src->n_taggers + 1, sizeof *c->taggers);
+  if (!c->taggers) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_taggers; i++) {
+      struct tagger_config *t = &c->taggers[c->n_taggers++];
+      *t = src->taggers[i];
+      model_config_copy(&t->conn, &src->taggers[i].conn);
+      t->categories = copy_list(src->taggers[i].categories,
+                                src->taggers[i].n_categories, &bad);
+    }
+  }
+  c->categories = calloc(src->n_categories + 1, sizeof *c->categories);
+  if (!c->categories) {
+    bad = 1;
+  } else {
+    for (size_t i = 0; i < src->n_categories; i++) {
+      struct category_config *k = &c->categories[c->n_categories++];
+      *k = src->categories[i];
+      k->name = dup_or_null(src->categories[i].name);
+      k->question = dup_or_null(src->categories[i].question);
+      if (!k->name || !k->question)
+        bad = 1;
+    }
+  }
   if (bad) {
     config_unref(c);
     return NULL;
   }
   return c;
+}
+
+const struct tagger_config *config_find_tagger(const struct config *cfg,
+                                               const char *name) {
+  for (size_t i = 0; i < cfg->n_taggers; i++)
+    if (!strcmp(cfg->taggers[i].conn.name, name))
+      return &cfg->taggers[i];
+  return NULL;
+}
+
+const struct category_config *config_find_category(const struct config *cfg,
+                                                   const char *name) {
+  for (size_t i = 0; i < cfg->n_categories; i++)
+    if (!strcmp(cfg->categories[i].name, name))
+      return &cfg->categories[i];
+  return NULL;
+}
+
+int tagger_tags(const struct tagger_config *t, const char *name) {
+  if (!t->n_categories)
+    return 1;
+  for (size_t i = 0; i < t->n_categories; i++)
+    if (!strcmp(t->categories[i], name))
+      return 1;
+  return 0;
 }
 
 const struct judge_config *config_find_judge(const struct config *cfg,

@@ -47,6 +47,28 @@ struct judge_config {
   int line;
 };
 
+/* One [tagger NAME] section: an LLM that tags battles with categories
+ * from their prompts (tag/llm.h), in the background. */
+struct tagger_config {
+  struct model_config conn;   /* name, base_url, upstream, key, timeout */
+  char **categories;          /* what it tags: built-in names and
+                                 [category] names; none given: every
+                                 built-in one and every [category] */
+  size_t n_categories;
+  long concurrency;           /* requests in flight at most */
+  long retries;               /* more tries of a failed or unreadable reply */
+  int auto_tag;               /* tag each battle as its turns are stored */
+  int line;
+};
+
+/* One [category NAME] section: the admin's own category, a yes/no
+ * question about the prompts that taggers ask. */
+struct category_config {
+  char *name;                 /* [a-z0-9_], not a built-in tag's name */
+  char *question;
+  int line;
+};
+
 struct config {
   atomic_int refs;             /* for config_new'd ones: see config_unref */
   long generation;             /* set by the arena when it installs it */
@@ -88,7 +110,20 @@ struct config {
   size_t n_models;
   struct judge_config *judges;
   size_t n_judges;
+  struct tagger_config *taggers;
+  size_t n_taggers;
+  struct category_config *categories;
+  size_t n_categories;
 };
+
+/* The tagger or category named name, or NULL. */
+const struct tagger_config *config_find_tagger(const struct config *cfg,
+                                               const char *name);
+const struct category_config *config_find_category(const struct config *cfg,
+                                                   const char *name);
+
+/* Whether tagger t tags the category named name. */
+int tagger_tags(const struct tagger_config *t, const char *name);
 
 /* The judge named name, or NULL. */
 const struct judge_config *config_find_judge(const struct config *cfg,

@@ -23,6 +23,8 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "tag/categories.h"
+#include "tag/llm.h"
 #include "util/listen.h"
 #include "util/util.h"
 
@@ -47,6 +49,8 @@ static int set_prompt_file(struct config_load *ctx,
 #define IN_CONFIG(field) offsetof(struct config, field)
 #define IN_MODEL(field) offsetof(struct model_config, field)
 #define IN_JUDGE(field) offsetof(struct judge_config, field)
+#define IN_TAGGER(field) offsetof(struct tagger_config, field)
+#define IN_CATEGORY(field) offsetof(struct category_config, field)
 
 /* A [limits] key: a whole number, named as its field. */
 #define LIMIT(field, lo, hi)                                                 \
@@ -135,10 +139,30 @@ static const struct config_key judge_keys[] = {
      .set = set_prompt_file},
     {0}};
 
+static const struct config_key tagger_keys[] = {
+    {"categories", CONFIG_LIST, IN_TAGGER(categories),
+     .count = IN_TAGGER(n_categories)},
+    {"concurrency", CONFIG_LONG, IN_TAGGER(concurrency), .min = 1,
+     .max = 1000, .error = "expected 1 to 1000"},
+    {"retries", CONFIG_LONG, IN_TAGGER(retries), .min = 0, .max = 10,
+     .error = "expected 0 to 10"},
+    {"auto", CONFIG_BOOL, IN_TAGGER(auto_tag),
+     .error = "expected true or false"},
+    {0}};
+
+static const struct config_key category_keys[] = {
+    {"question", CONFIG_STRING, IN_CATEGORY(question),
+     .error = "empty question"},
+    {0}};
+
 static const void *model_find(const struct config *cfg, const char *name);
 static void *model_add(struct config_load *ctx, const char *name);
 static const void *judge_find(const struct config *cfg, const char *name);
 static void *judge_add(struct config_load *ctx, const char *name);
+static const void *tagger_find(const struct config *cfg, const char *name);
+static void *tagger_add(struct config_load *ctx, const char *name);
+static const void *category_find(const struct config *cfg, const char *name);
+static void *category_add(struct config_load *ctx, const char *name);
 
 const struct config_section config_sections[] = {
     {"server", .tables = {{.keys = server_keys}}},
@@ -149,6 +173,11 @@ const struct config_section config_sections[] = {
     {"judge", judge_find, judge_add,
      .tables = {{.keys = conn_keys, .base = IN_JUDGE(conn)},
                 {.keys = judge_keys}}},
+    {"tagger", tagger_find, tagger_add,
+     .tables = {{.keys = conn_keys, .base = IN_TAGGER(conn)},
+                {.keys = tagger_keys}}},
+    {"category", category_find, category_add,
+     .tables = {{.keys = category_keys}}},
     {0}};
 
 /* libinih reads each line into one buffer before it looks at it. Debian's
@@ -733,6 +762,95 @@ oom:
   return NULL;
 }
 
+static const void *tagger_find(const struct config *cfg, const char *name) {
+  return config_find_tagger(cfg, name);
+}
+
+/* A [tagger NAME]'s defaults: deterministic replies, 4 in flight, two
+ * more tries, tagging every battle. */
+static void *tagger_add(struct config_load *ctx, const char *name) {
+  struct config *cfg = ctx->cfg;
+  struct tagger_config *t =
+      realloc(cfg->taggers, (cfg->n_taggers + 1) * sizeof *t);
+  if (!t)
+    goto oom;
+  cfg->taggers = t;
+  t = &t[cfg->n_taggers];
+  *t = (struct tagger_config){
+      .conn = {.name = strdup(name),
+               .temperature = 0,
+               .timeout_s = 60,
+               .enabled = 1,
+               .line = ctx->section_line},
+      .concurrency = 4,
+      .retries = 2,
+      .auto_tag = 1,
+      .line = ctx->section_line,
+  };
+  if (!t->conn.name)
+    goto oom;
+  cfg->n_taggers++;
+  return t;
+oom:
+  fail(ctx, ctx->line, "out of memory");
+  return NULL;
+}
+
+static const void *category_find(const struct config *cfg,
+                                 const char *name) {
+  return config_find_category(cfg, name);
+}
+
+/* A [category NAME]: its name is a tag's, so it is checked as one. */
+static void *category_add(struct config_load *ctx, const char *name) {
+  struct config *cfg = ctx->cfg;
+  size_t n = strlen(name);
+  if (n > 32 || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") != n) {
+    fail(ctx, ctx->section_line,
+         "the category name '%s' must be 1 to 32 of a-z, 0-9 and '_'", name);
+    return NULL;
+  }
+  for (int i = 0; i < TAG_N_HEURISTIC; i++)
+    if (!strcmp(name, heuristic_tag_name(i)))
+      goto builtin;
+  if (llm_tag_builtin(name))
+    goto builtin;
+  struct category_config *k =
+      realloc(cfg->categories, (cfg->n_categories + 1) * sizeof *k);
+  if (!k)
+    goto oom;
+  cfg->categories = k;
+  k = &k[cfg->n_categories];
+  *k = (struct category_config){.name = strdup(name),
+                                .line = ctx->section_line};
+  if (!k->name)
+    goto oom;
+  cfg->n_categories++;
+  return k;
+builtin:
+  fail(ctx, ctx->section_line,
+       "category '%s' is built in: only new categories are defined here",
+       name);
+  return NULL;
+oom:
+  fail(ctx, ctx->line, "out of memory");
+  return NULL;
+}
+
+/* A [tagger]'s categories are built-in LLM ones or [category] ones. */
+static int tagger_check(struct config_load *ctx,
+                        const struct tagger_config *t) {
+  for (size_t i = 0; i < t->n_categories; i++)
+    if (!llm_tag_builtin(t->categories[i]) &&
+        !config_find_category(ctx->cfg, t->categories[i]))
+      return fail(ctx, t->line,
+                  "tagger '%s': unknown category '%s' (built in: "
+                  "hard_prompt, math, creative_writing, "
+                  "instruction_following; or a [category NAME])",
+                  t->conn.name, t->categories[i]);
+  return 0;
+}
+
 /* The object a named section's keys fill, made at its first key. */
 static void *section_object(struct config_load *ctx,
                             const struct config_section *s,
@@ -798,7 +916,8 @@ static int headers_check(struct config_load *ctx) {
       return -1;
     }
     if (s->find && !s->find(ctx->cfg, name))
-      return fail(ctx, line, "%s '%s' has no base_url", s->name, name);
+      return fail(ctx, line, "%s '%s' has no %s", s->name, name,
+                  strcmp(s->name, "category") ? "base_url" : "question");
   }
   return 0;
 }
@@ -836,6 +955,14 @@ int config_load(struct config *cfg, const char *file, char *err,
     rc = conn_check(&ctx, &cfg->models[i], "model");
   for (size_t i = 0; !rc && i < cfg->n_judges; i++)
     rc = conn_check(&ctx, &cfg->judges[i].conn, "judge");
+  for (size_t i = 0; !rc && i < cfg->n_taggers; i++)
+    rc = conn_check(&ctx, &cfg->taggers[i].conn, "tagger");
+  for (size_t i = 0; !rc && i < cfg->n_taggers; i++)
+    rc = tagger_check(&ctx, &cfg->taggers[i]);
+  for (size_t i = 0; !rc && i < cfg->n_categories; i++)
+    if (!cfg->categories[i].question)
+      rc = fail(&ctx, cfg->categories[i].line, "category '%s' has no question",
+                cfg->categories[i].name);
   if (!rc)
     rc = set_string(&ctx, &cfg->path, file);
   for (size_t i = 0; i < ctx.n_headers; i++)

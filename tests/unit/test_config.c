@@ -123,6 +123,25 @@ static void exact_messages(void) {
        "3: judge 'j' is defined twice"},
       {"[judge j]\nswap = no\n", "1: judge 'j' has no base_url"},
       {"[judge j]\n", "1: judge 'j' has no base_url"},
+      {"[tagger t]\nretries = 1\n", "1: tagger 't' has no base_url"},
+      {"[tagger t]\nbase_url = http://x\ncategories = math, legal\n",
+       "1: tagger 't': unknown category 'legal' (built in: hard_prompt, "
+       "math, creative_writing, instruction_following; or a [category "
+       "NAME])"},
+      {"[tagger t]\nbase_url = http://x\nretries = 11\n",
+       "3: retries: expected 0 to 10, got '11'"},
+      {"[category legal]\n", "1: category 'legal' has no question"},
+      {"[category legal]\nquestion =\n", "2: question: empty question"},
+      {"[category Legal]\nquestion = Is it?\n",
+       "1: the category name 'Legal' must be 1 to 32 of a-z, 0-9 and '_'"},
+      {"[category coding]\nquestion = Is it?\n",
+       "1: category 'coding' is built in: only new categories are defined "
+       "here"},
+      {"[category math]\nquestion = Is it?\n",
+       "1: category 'math' is built in: only new categories are defined "
+       "here"},
+      {"[category legal]\nquestion = a\n[category legal]\nquestion = b\n",
+       "3: category 'legal' is defined twice"},
       {"[bogus]\n\nx = 1\n", "1: unknown section [bogus]"},
       {"[server]\n[bogus]\n", "2: unknown section [bogus]"},
       {"\nx = 1\n", "2: key 'x' outside of any section"},
@@ -188,8 +207,17 @@ static void exact_messages(void) {
  * section needs after it). Named sections' objects are named "o". */
 static void key_file(char *text, size_t n, const struct config_section *s,
                      const char *key, const char *value) {
+  /* what a named section needs besides: a connection, or a question */
+  const char *needs = !s->find ? ""
+                      : !strcmp(s->name, "category")
+                          ? (strcmp(key, "question") ? "question = q\n" : "")
+                      : !strcmp(s->name, "tagger")
+                          /* the [category] sections its lists may name */
+                          ? "base_url = http://h/v1\n[category alpha]\n"
+                            "question = q\n[category d]\nquestion = q\n"
+                          : "base_url = http://h/v1\n";
   snprintf(text, n, "[%s%s]\n%s = %s\n%s", s->name, s->find ? " o" : "", key,
-           value, s->find ? "base_url = http://h/v1\n" : "");
+           value, needs);
 }
 
 /* Load section s with key = value into cfg; the field of k (in table t)
@@ -329,14 +357,19 @@ static void string_key(const struct config_section *s,
 static void list_key(const struct config_section *s,
                      const struct config_table *t, const struct config_key *k) {
   struct config cfg;
-  char ***field = key_accepts(&cfg, s, t, k, "Alpha, b c ,,\tD\t");
+  /* a tagger's categories must exist: a built-in one in the middle */
+  int tagger = !strcmp(s->name, "tagger");
+  const char *second = tagger ? "math" : "b c";
+  char ***field = key_accepts(&cfg, s, t, k,
+                              tagger ? "Alpha, Math ,,\tD\t"
+                                     : "Alpha, b c ,,\tD\t");
   CHECK(field != NULL);
   if (field) {
     size_t n = *(size_t *)((char *)field - k->offset + k->count);
     CHECK(n == 3);
     if (n == 3) {
       CHECK_STR((*field)[0], "alpha");
-      CHECK_STR((*field)[1], "b c");
+      CHECK_STR((*field)[1], second);
       CHECK_STR((*field)[2], "d");
     }
     config_release(&cfg);
@@ -437,9 +470,9 @@ static void table_keys(void) {
       }
     }
   }
-  /* 40 keys in five sections, the 6 connection keys in two: a key added or
-   * dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 46);
+  /* 45 keys in seven sections, the 6 connection keys in three: a key added
+   * or dropped changes the count (and so this line) on purpose */
+  CHECK(n_keys == 57);
   unlink(prompt);
 }
 
@@ -477,6 +510,11 @@ static void ranges(void) {
       {"judge", "timeout", 1, 86400},
       {"judge", "concurrency", 1, 1000},
       {"judge", "few_shot", 0, 50},
+      {"tagger", "temperature", 0, 2},
+      {"tagger", "max_tokens", 1, 10000000},
+      {"tagger", "timeout", 1, 86400},
+      {"tagger", "concurrency", 1, 1000},
+      {"tagger", "retries", 0, 10},
   };
   size_t n = sizeof want / sizeof want[0], seen = 0;
   for (const struct config_section *s = config_sections; s->name; s++)

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "tag/categories.h"
 #include "tag/language.h"
+#include "tag/llm.h"
 #include "util/tokens.h"
 
 static const char *lang(const char *s) {
@@ -89,5 +90,39 @@ int main(void) {
   CHECK(!is_refusal("Sure! Here is a haiku about rain."));
   CHECK(!is_refusal("The capital of Australia is Canberra."));
   CHECK(!is_refusal(NULL));
+  /* LLM tags: replies read strictly */
+  int sc = 0;
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[1, 2, 3, 4, 5, 6]", &sc) == 1 && sc == 6);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[1,2,3,4,5,6,7]", &sc) == 1 && sc == 7);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "Criteria met: [2, 5]", &sc) == 0 && sc == 2);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[]", &sc) == 0 && sc == 0);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[1, 1, 1, 1, 1, 1]", &sc) == 0 && sc == 1);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[1, 2] or maybe [3]", &sc) == -1 && sc == -1);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "none of them", &sc) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_CRITERIA, "[8, 9]", &sc) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "<score>4</score>", &sc) == 1 && sc == 4);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "<score> 5 </score>", &sc) == 1 && sc == 5);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "<score>[3]</score>", &sc) == 0 && sc == 3);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "<score>7</score>", &sc) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "<score>2</score><score>5</score>", &sc) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_SCORE, "4", &sc) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_YESNO, "<decision>\nyes\n</decision>", &sc) == 1 && sc == -1);
+  CHECK(llm_tag_parse(LLM_TAG_YESNO, "<DECISION>No</DECISION>", NULL) == 0);
+  CHECK(llm_tag_parse(LLM_TAG_YESNO, "<decision>maybe</decision>", NULL) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_YESNO, "yes", NULL) == -1);
+  CHECK(llm_tag_parse(LLM_TAG_YESNO, NULL, NULL) == -1);
+  CHECK(llm_tag_builtin("math") && llm_tag_builtin("math")->kind == LLM_TAG_YESNO);
+  CHECK(llm_tag_builtin("hard_prompt")->kind == LLM_TAG_CRITERIA);
+  CHECK(llm_tag_builtin("instruction_following")->kind == LLM_TAG_SCORE);
+  CHECK(llm_tag_builtin("creative_writing") != NULL && llm_tag_builtin("coding") == NULL);
+  char sys[512];
+  llm_tag_custom_system("Does it ask for legal advice?", sys, sizeof sys);
+  CHECK(strstr(sys, "Does it ask for legal advice?") && strstr(sys, "<decision>"));
+  const char *turns[] = {"first", "second"};
+  json_t *m = llm_tag_messages(sys, turns, 2);
+  CHECK(m && json_array_size(m) == 2);
+  CHECK_STR(json_string_value(json_object_get(json_array_get(m, 1), "content")),
+            "<user_prompt>\nfirst\n\nsecond\n</user_prompt>");
+  json_decref(m);
   return check_done("test_tags");
 }
