@@ -1,0 +1,113 @@
+#include "rating/slices.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int part_ok(const char *s, size_t max) {
+  size_t n = strlen(s);
+  return n < max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
+int slice_key(char out[SLICE_KEY_MAX], const char *language,
+              const char *category) {
+  int has_l = language && *language, has_c = category && *category;
+  out[0] = '\0';
+  if ((has_l && !part_ok(language, SLICE_LANG_MAX)) ||
+      (has_c && !part_ok(category, SLICE_CAT_MAX)))
+    return -1;
+  if (has_l && has_c)
+    snprintf(out, SLICE_KEY_MAX, "language=%s&category=%s", language,
+             category);
+  else if (has_l)
+    snprintf(out, SLICE_KEY_MAX, "language=%s", language);
+  else if (has_c)
+    snprintf(out, SLICE_KEY_MAX, "category=%s", category);
+  return 0;
+}
+
+size_t slice_keys(const char *language, const char *const *categories,
+                  size_t n_categories, char (*out)[SLICE_KEY_MAX],
+                  size_t max) {
+  size_t n = 0;
+  int lang = language && *language && strcmp(language, "und") != 0;
+  if (lang && n < max && slice_key(out[n], language, NULL) == 0)
+    n++;
+  for (size_t i = 0; i < n_categories; i++) {
+    if (n < max && slice_key(out[n], NULL, categories[i]) == 0)
+      n++;
+    if (lang && n < max && slice_key(out[n], language, categories[i]) == 0)
+      n++;
+  }
+  return n;
+}
+
+void slice_table_init(struct slice_table *t) { memset(t, 0, sizeof *t); }
+
+void slice_table_release(struct slice_table *t) {
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->s[i].key);
+    pair_table_release(&t->s[i].pairs);
+  }
+  free(t->s);
+  slice_table_init(t);
+}
+
+const struct slice *slice_table_find(const struct slice_table *t,
+                                     const char *key) {
+  for (size_t i = 0; i < t->n; i++)
+    if (!strcmp(t->s[i].key, key))
+      return &t->s[i];
+  return NULL;
+}
+
+struct slice *slice_table_get(struct slice_table *t, const char *key,
+                              int create) {
+  struct slice *s = (struct slice *)slice_table_find(t, key);
+  if (s || !create)
+    return s;
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 16;
+    struct slice *grown = realloc(t->s, cap * sizeof *grown);
+    if (!grown)
+      return NULL;
+    t->s = grown;
+    t->cap = cap;
+  }
+  s = &t->s[t->n];
+  memset(s, 0, sizeof *s);
+  if (!(s->key = strdup(key)))
+    return NULL;
+  t->n++;
+  return s;
+}
+
+int slice_table_add(struct slice_table *t, const char *key, const char *x,
+                    const char *y, enum winner w) {
+  struct slice *s = slice_table_get(t, key, 1);
+  if (!s || pair_table_add(&s->pairs, x, y, w))
+    return -1;
+  s->votes++;
+  return 0;
+}
+
+int slice_table_copy(struct slice_table *dst, const struct slice_table *src) {
+  slice_table_init(dst);
+  if (!src->n)
+    return 0;
+  dst->s = calloc(src->n, sizeof *dst->s);
+  if (!dst->s)
+    return -1;
+  dst->cap = src->n;
+  for (size_t i = 0; i < src->n; i++) {
+    struct slice *d = &dst->s[i];
+    d->key = strdup(src->s[i].key);
+    d->votes = src->s[i].votes;
+    dst->n++;
+    if (!d->key || pair_table_copy(&d->pairs, &src->s[i].pairs)) {
+      slice_table_release(dst);
+      return -1;
+    }
+  }
+  return 0;
+}
