@@ -3,13 +3,13 @@
 #include <stdio.h>
 
 #include "battle/arena.h"
-#include "handlers/common.h"
 #include "handlers/handlers.h"
+#include "handlers/prompt_body.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_battle_create(struct request *rq) {
   enum MHD_Result res;
-  const char *prompt = body_prompt_allowed(rq, &res);
+  const char *prompt = prompt_from_body(rq, &res);
   if (!prompt)
     return res;
   const char *session = request_session(rq, 1);

@@ -1,8 +1,8 @@
 /* POST /api/battles/ID/turns {"prompt"}: a follow-up question to both
  * sides, while the battle is ready and not voted. */
 #include "battle/arena.h"
-#include "handlers/common.h"
 #include "handlers/handlers.h"
+#include "handlers/prompt_body.h"
 #include "http/reply.h"
 
 static void turn_decided(void *cls) { MHD_resume_connection(cls); }
@@ -28,7 +28,7 @@ static enum MHD_Result turn_reply(struct request *rq) {
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
   enum MHD_Result res;
-  const char *prompt = body_prompt_allowed(rq, &res);
+  const char *prompt = prompt_from_body(rq, &res);
   if (!prompt)
     return res;
   const char *session = request_session(rq, 0);
