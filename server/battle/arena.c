@@ -225,3 +225,26 @@ void maybe_sweep(struct arena *a) {
   if (n)
     log_info("msg=\"idle battles dropped from memory\" count=%zu", n);
 }
+
+static const char *const limit_names[] = {"battle", "vote", "admin"};
+
+static long limit_per_minute(struct arena *a, enum arena_limit kind) {
+  struct config *cfg = arena_config(a);
+  long n = kind == ARENA_LIMIT_PROMPTS ? cfg->battles_per_minute
+           : kind == ARENA_LIMIT_VOTES ? cfg->votes_per_minute
+                                       : cfg->admin_failures_per_minute;
+  config_unref(cfg);
+  return n;
+}
+
+int arena_rate_limit(struct arena *a, enum arena_limit kind,
+                     const char *client) {
+  return ratelimit_take(&a->limits, limit_names[kind], client,
+                        limit_per_minute(a, kind));
+}
+
+void arena_rate_refund(struct arena *a, enum arena_limit kind,
+                       const char *client) {
+  ratelimit_refund(&a->limits, limit_names[kind], client,
+                   limit_per_minute(a, kind));
+}

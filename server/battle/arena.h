@@ -3,8 +3,11 @@
 #ifndef AGON_BATTLE_ARENA_H
 #define AGON_BATTLE_ARENA_H
 
+#include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "upstream/upstream.h"
 #include "battle/battle.h"
@@ -15,8 +18,10 @@
 #include "judge/runner.h"
 #include "rating/elo.h"
 #include "rating/worker.h"
+#include "storage/interchange.h"
 #include "storage/store.h"
 #include "storage/writer.h"
+#include "util/buf.h"
 #include "util/keycount.h"
 
 /* Upstream event loops: as many as the HTTP worker threads (two), so that
@@ -45,6 +50,48 @@ struct arena {
   char secret[65];                /* for keyed hashes of client addresses */
   struct judge_runner *judges;    /* auto judging of finished battles */
 };
+
+/* Per-client budgets, each of its [limits] key in the current
+ * configuration: prompts (battles_per_minute: a new battle and a
+ * follow-up alike), votes (votes_per_minute) and failed admin attempts
+ * (admin_failures_per_minute). */
+enum arena_limit { ARENA_LIMIT_PROMPTS, ARENA_LIMIT_VOTES, ARENA_LIMIT_ADMIN };
+
+/* Take one of client's tokens of kind. Returns 0 when allowed, else the
+ * seconds to wait before the next would be (>= 1). */
+int arena_rate_limit(struct arena *a, enum arena_limit kind,
+                     const char *client);
+
+/* Give back a token arena_rate_limit took (the attempt did not count
+ * after all). */
+void arena_rate_refund(struct arena *a, enum arena_limit kind,
+                       const char *client);
+
+/* 1 with the reason in why while database writes are failing (disk
+ * full, I/O error: nothing new could be kept), else 0. Never touches the
+ * database connection, so it answers at once. */
+int arena_storage_fault(struct arena *a, char *why, size_t len);
+
+/* Append the Prometheus exposition to out: metrics/'s counters, with the
+ * upstream transfers and streaming turns sampled now. route_names[i] is
+ * the pattern of route i. Returns 0 or -1. */
+int arena_metrics_render(struct arena *a, struct buf *out,
+                         const char *const *route_names, size_t n_routes);
+
+/* A judge's counts and its agreement with the humans (see
+ * store_judge_stats), owned by the caller; NULL on error. */
+json_t *arena_judge_stats(struct arena *a, const char *judge);
+
+/* The stored battles, newest first, for the admin (see
+ * store_battles_list): NULL on error. */
+json_t *arena_battles_list(struct arena *a, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset);
+
+/* Every stored battle written to out in fmt (see store_export). Returns
+ * how many, or -1 with err set. */
+long arena_export(struct arena *a, enum export_format fmt, FILE *out,
+                  char *err, size_t errlen);
 
 /* The operations on battles below return EC_OK or the error of the table
  * (errors/errors.h) to answer with. */

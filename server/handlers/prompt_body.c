@@ -21,8 +21,7 @@ const char *prompt_from_body(struct request *rq, enum MHD_Result *res) {
   const char *prompt = checked_prompt(rq, res);
   if (!prompt)
     return NULL;
-  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->cfg->battles_per_minute);
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
   if (wait) {
     *res = reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
     return NULL;
