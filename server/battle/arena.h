@@ -93,6 +93,34 @@ json_t *arena_battles_list(struct arena *a, const char *model,
 long arena_export(struct arena *a, enum export_format fmt, FILE *out,
                   char *err, size_t errlen);
 
+/* The latest Bradley-Terry fit of the humans' votes, with a reference
+ * for the caller (bt_snapshot_unref), or NULL before the first fit. */
+struct bt_snapshot *arena_bt_snapshot(struct arena *a);
+
+/* A copy of the humans' live Elo table, all of it at one instant, for the
+ * caller to keep (rating_table_release). 0, or -1 when out of memory
+ * (*out is then empty). */
+int arena_elo(struct arena *a, struct rating_table *out);
+
+/* A judge's ratings from its stored verdicts, computed now: Elo with
+ * factor k, and the pair counts to fit (see store_judge_ratings). 0 or -1;
+ * the caller releases both either way. */
+int arena_judge_ratings(struct arena *a, const char *judge, double k,
+                        struct rating_table *elo, struct pair_table *pairs);
+
+/* What a leaderboard is made of, beside the configuration and the fit:
+ * a board built when these were read stays right while they stay. */
+struct arena_versions {
+  long votes;      /* bumped by every stored vote */
+  long judgments;  /* by every judgment stored by this process */
+  long data;       /* store_data_version: commits of other processes too
+                      (`agon judge` beside the server); < 0 when unknown */
+};
+void arena_versions(struct arena *a, struct arena_versions *out);
+
+/* Wall-clock ms of the last stored vote (or of the start). */
+int64_t arena_ratings_updated(struct arena *a);
+
 /* The operations on battles below return EC_OK or the error of the table
  * (errors/errors.h) to answer with. */
 
