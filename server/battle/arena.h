@@ -160,6 +160,13 @@ enum agon_ec arena_battle_start(struct arena *a, const char *session,
  * database; NULL when unknown or on error. */
 struct battle *arena_battle_find(struct arena *a, const char *id);
 
+/* Battle id as the public sees it, for the caller to own: its status, its
+ * turns with both answers so far (text and HTML) and their public
+ * errors; once voted, the winner, the models and each finished side's
+ * reasoning, else null for them. EC_OK (*out NULL only when out of
+ * memory) or EC_BATTLE_NOT_FOUND. */
+enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
+
 /* A follow-up turn on its way (opaque). */
 struct arena_turn;
 
