@@ -149,12 +149,15 @@ int arena_keep_models(struct arena *a, const struct model_config *models,
                       size_t n);
 void arena_release(struct arena *a);
 
+/* Bytes of a battle id, with its NUL. */
+#define ARENA_BATTLE_ID 40
+
 /* Start a battle for session between two random distinct enabled models.
- * On EC_OK, *out is the battle with a reference for the caller; else
- * EC_NOT_ENOUGH_MODELS, EC_STORAGE_UNAVAILABLE (database writes are
- * failing), EC_BUSY (max_concurrent_battles) or EC_INTERNAL_BATTLE. */
+ * On EC_OK, id is the new battle's; else EC_NOT_ENOUGH_MODELS,
+ * EC_STORAGE_UNAVAILABLE (database writes are failing), EC_BUSY
+ * (max_concurrent_battles) or EC_INTERNAL_BATTLE, and id is "". */
 enum agon_ec arena_battle_start(struct arena *a, const char *session,
-                                const char *prompt, struct battle **out);
+                                const char *prompt, char id[ARENA_BATTLE_ID]);
 
 /* The battle with this id (a new reference), from memory or the
  * database; NULL when unknown or on error. */
@@ -170,9 +173,10 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
 /* A follow-up turn on its way (opaque). */
 struct arena_turn;
 
-/* Ask both sides a follow-up prompt; only the owner, only while ready.
- * Refusals that need no database come back at once (and done is never
- * called): EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
+/* Ask both sides of battle id a follow-up prompt; only the owner (session,
+ * NULL when the client has none), only while ready. Refusals that need no
+ * write come back at once (and done is never called): EC_BATTLE_NOT_FOUND,
+ * EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
  * EC_MODELS_UNAVAILABLE (no longer configured), EC_STORAGE_TURN, EC_BUSY,
  * EC_INTERNAL_TURN. On EC_OK the turn is being stored without waiting,
  * *out is the caller's (arena_turn_result once done was called, then
@@ -180,7 +184,7 @@ struct arena_turn;
  * stored and asked, or refused (a vote came first). */
 typedef void (*arena_vote_fn)(void *cls);
 struct arena_turn;
-enum agon_ec arena_turn_start(struct arena *a, struct battle *b,
+enum agon_ec arena_turn_start(struct arena *a, const char *id,
                               const char *session, const char *prompt,
                               arena_vote_fn done, void *cls,
                               struct arena_turn **out);

@@ -20,13 +20,21 @@ static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
                                  const char *session, const char *prompt,
                                  struct battle **out);
 
+_Static_assert(sizeof ((struct battle *)0)->id == ARENA_BATTLE_ID,
+               "a battle id fits ARENA_BATTLE_ID");
+
 enum agon_ec arena_battle_start(struct arena *a, const char *session,
-                                const char *prompt, struct battle **out) {
-  *out = NULL;
+                                const char *prompt, char id[ARENA_BATTLE_ID]) {
+  struct battle *b = NULL;
+  id[0] = '\0';
   maybe_sweep(a);
   struct config *cfg = arena_config(a);
-  enum agon_ec rc = battle_start(a, cfg, session, prompt, out);
+  enum agon_ec rc = battle_start(a, cfg, session, prompt, &b);
   config_unref(cfg);
+  if (b) {
+    snprintf(id, ARENA_BATTLE_ID, "%s", b->id);
+    battle_unref(b);
+  }
   return rc;
 }
 

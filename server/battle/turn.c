@@ -50,10 +50,10 @@ static void turn_added(void *cls, int stored) {
   waiter_tell(&t->waiter);
 }
 
-enum agon_ec arena_turn_start(struct arena *a, struct battle *b,
-                              const char *session, const char *prompt,
-                              arena_vote_fn done, void *cls,
-                              struct arena_turn **out) {
+static enum agon_ec turn_start(struct arena *a, struct battle *b,
+                               const char *session, const char *prompt,
+                               arena_vote_fn done, void *cls,
+                               struct arena_turn **out) {
   enum agon_ec rc = EC_OK;
   struct config *cfg = arena_config(a);
   struct arena_turn *t = NULL;
@@ -116,6 +116,20 @@ out:
     free(t);
   }
   config_unref(cfg);
+  return rc;
+}
+
+enum agon_ec arena_turn_start(struct arena *a, const char *id,
+                              const char *session, const char *prompt,
+                              arena_vote_fn done, void *cls,
+                              struct arena_turn **out) {
+  *out = NULL;
+  struct battle *b = arena_battle_find(a, id);
+  if (!b)
+    return EC_BATTLE_NOT_FOUND;
+  enum agon_ec rc = session ? turn_start(a, b, session, prompt, done, cls, out)
+                            : EC_NOT_YOUR_BATTLE;
+  battle_unref(b);
   return rc;
 }
 

@@ -15,13 +15,12 @@ enum MHD_Result handle_battle_create(struct request *rq) {
   const char *session = request_session(rq, 1);
   if (!session)
     return reply_ec(rq, EC_INTERNAL_SESSION);
-  struct battle *b = NULL;
-  enum agon_ec rc = arena_battle_start(rq->arena, session, prompt, &b);
+  char id[ARENA_BATTLE_ID];
+  enum agon_ec rc = arena_battle_start(rq->arena, session, prompt, id);
   if (rc)
     return reply_ec(rq, rc);
   char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", b->id);
-  json_t *body = json_pack("{s:s, s:s}", "id", b->id, "events", events);
-  battle_unref(b);
+  snprintf(events, sizeof events, "/api/battles/%s/events", id);
+  json_t *body = json_pack("{s:s, s:s}", "id", id, "events", events);
   return reply_json(rq, MHD_HTTP_CREATED, body);
 }
