@@ -170,6 +170,43 @@ struct battle *arena_battle_find(struct arena *a, const char *id);
  * memory) or EC_BATTLE_NOT_FOUND. */
 enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
 
+/* An event feed (opaque): the latest turn of one battle as Server-Sent
+ * Events for one client, built under the battle's lock by whichever
+ * thread changed the battle (see http/sse_stream.h for the stream that
+ * writes them). Blind like arena_battle_json: no names, no reasoning. */
+struct arena_feed;
+
+/* A feed of battle id's latest turn for client, which holds one of the
+ * client's max_streams_per_client and one of the battle's
+ * max_streams_per_battle until arena_feed_close. EC_OK with *out, else
+ * EC_BATTLE_NOT_FOUND (also a battle without a turn), EC_TOO_MANY_STREAMS,
+ * EC_TOO_MANY_BATTLE_STREAMS, or EC_INTERNAL when out of memory. */
+enum agon_ec arena_feed_open(struct arena *a, const char *id,
+                             const char *client, struct arena_feed **out);
+
+/* The most one arena_feed_build can append (both answers at their
+ * maximum, escaped, and their HTML). */
+size_t arena_feed_max_build(const struct arena_feed *f);
+
+/* Take and give back the battle's lock, which the next three need. */
+void arena_feed_lock(struct arena_feed *f);
+void arena_feed_unlock(struct arena_feed *f);
+
+/* Append the events now due to out (one slice of an answer at a time);
+ * 1 once `end` is in: nothing follows. Lock held. */
+int arena_feed_build(struct arena_feed *f, struct buf *out);
+
+/* Call wake(cls) once, with the lock held, at the battle's next change.
+ * Lock held. */
+void arena_feed_watch(struct arena_feed *f, void (*wake)(void *cls),
+                      void *cls);
+
+/* Forget the watch if it has not fired. Lock held. */
+void arena_feed_unwatch(struct arena_feed *f);
+
+/* Give back the feed's slots and free it; lock not held. Accepts NULL. */
+void arena_feed_close(struct arena_feed *f);
+
 /* A follow-up turn on its way (opaque). */
 struct arena_turn;
 
