@@ -13,7 +13,9 @@
 #define IDLE_BATTLE_MS (2 * 60000)
 #define REGISTRY_FINISHED_MAX 256
 
-int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen) {
+/* Set up *a (see arena_new). Returns 0, or -1 with err set. */
+static int arena_init(struct arena *a, struct config *cfg, char *err,
+                      size_t errlen) {
   memset(a, 0, sizeof *a);
   a->cfg = cfg;
   cfg->generation = a->generation = 1;
@@ -79,7 +81,7 @@ fail_store:
   return -1;
 }
 
-void arena_release(struct arena *a) {
+static void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
   store_writer_free(a->writer);  /* then writes what they queued */
   judge_runner_free(a->judges);
@@ -97,6 +99,33 @@ void arena_release(struct arena *a) {
   for (size_t i = 0; i < a->n_extra_models; i++)
     model_config_release(&a->extra_models[i]);
   free(a->extra_models);
+}
+
+struct arena *arena_new(struct config *cfg, char *err, size_t errlen) {
+  struct arena *a = malloc(sizeof *a);
+  if (!a) {
+    snprintf(err, errlen, "out of memory");
+    config_unref(cfg);
+    return NULL;
+  }
+  if (arena_init(a, cfg, err, errlen)) {
+    free(a);
+    return NULL;
+  }
+  return a;
+}
+
+void arena_shutdown(struct arena *a) {
+  upstream_stop(a->up);         /* ends every stream... */
+  store_writer_flush(a->writer); /* ...stores the turns, and wakes their
+                                    watchers */
+}
+
+void arena_free(struct arena *a) {
+  if (!a)
+    return;
+  arena_release(a);
+  free(a);
 }
 
 struct config *arena_config(struct arena *a) {

@@ -3,6 +3,7 @@
  * rank (UB)); models below [ratings] min_battles are listed apart, under
  * "provisional". */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
