@@ -1,58 +1,48 @@
-/* The arena: configuration, database, upstream loops, battles in memory
- * and live ratings, and the operations on battles that handlers call. */
+/* The arena: the battles, their models and their votes, behind the
+ * operations that handlers/ and cli/ call. What it holds (the
+ * configuration, the database and its writer, the upstream loops, the
+ * battles in memory and their locks, the live ratings) is its own, in
+ * battle/arena_impl.h, which nothing outside battle/ includes.
+ *
+ * The operations on battles return EC_OK or the error of the table
+ * (errors/errors.h) to answer with. */
 #ifndef AGON_BATTLE_ARENA_H
 #define AGON_BATTLE_ARENA_H
 
-#include <pthread.h>
-#include <stdatomic.h>
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
-#include "upstream/upstream.h"
-#include "battle/battle.h"
-#include "battle/registry.h"
-#include "battle/waiter.h"
 #include "config/config.h"
-#include "util/ratelimit.h"
-#include "judge/runner.h"
+#include "errors/errors.h"
 #include "rating/elo.h"
+#include "rating/pairs.h"
 #include "rating/worker.h"
+#include "storage/interchange.h"
 #include "storage/store.h"
-#include "storage/writer.h"
-#include "util/keycount.h"
+#include "util/buf.h"
 
-/* Upstream event loops: as many as the HTTP worker threads (two), so that
- * relaying deltas (parse, then write to the client: see
- * handlers/battle_events.c) can use both cores of a small machine. */
-#define UPSTREAM_LOOPS 2
+struct arena;
 
-struct arena {
-  struct config *cfg;             /* current; take it with arena_config */
-  pthread_mutex_t cfg_lock;
-  struct model_config *extra_models; /* added to every config (demo) */
-  size_t n_extra_models;
-  struct store store;
-  struct store_writer *writer;    /* every battle, turn and vote write */
-  struct upstream *up;
-  struct registry battles;
-  struct live_ratings live;       /* Elo and pair counts; see store_vote_tx */
-  struct rating_worker bt;        /* Bradley-Terry in the background */
-  atomic_llong last_sweep;        /* monotonic ms */
-  atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
-  atomic_long streaming;          /* turns in flight, whole server */
-  atomic_long version;            /* bumped by every vote (cache keys) */
-  long generation;                /* of the configuration; under cfg_lock */
-  struct ratelimit limits;        /* per-client battles and votes */
-  struct keycount streams;        /* open event streams per client */
-  char secret[65];                /* for keyed hashes of client addresses */
-  struct judge_runner *judges;    /* auto judging of finished battles */
-};
+/* ---- its life ---- */
 
-/* The operations on battles below return EC_OK or the error of the table
- * (errors/errors.h) to answer with. */
+/* A new arena that takes over cfg (its reference, also on failure): opens
+ * the database, loads the live ratings and starts the writer, the ratings
+ * worker, the upstream loops and the judge runner. NULL with err set on
+ * failure. */
+struct arena *arena_new(struct config *cfg, char *err, size_t errlen);
 
-/* Take over cfg (its reference), open the database, load the live ratings
- * and start the upstream loops. Models of cfg whose base_url points at the
- * demo server are kept across reloads. Returns 0, or -1 with err set. */
-int arena_init(struct arena *a, struct config *cfg, char *err, size_t errlen);
+/* Before the HTTP server stops: end every upstream transfer (so every
+ * stream comes to its end) and store what they queued, waking the streams'
+ * watchers. */
+void arena_shutdown(struct arena *a);
+
+/* Stop everything arena_new started and free it (arena_shutdown first if
+ * it was not called). Accepts NULL. */
+void arena_free(struct arena *a);
+
+/* ---- its configuration ---- */
 
 /* The current configuration, with a reference for the caller. */
 struct config *arena_config(struct arena *a);
@@ -72,33 +62,98 @@ int arena_set_enabled(struct arena *a, const char *model, int enabled);
  * reloads (the built-in demo models). 0 or -1. */
 int arena_keep_models(struct arena *a, const struct model_config *models,
                       size_t n);
-void arena_release(struct arena *a);
+
+/* ---- per-client limits ---- */
+
+/* Per-client budgets, each of its [limits] key in the current
+ * configuration: prompts (battles_per_minute: a new battle and a
+ * follow-up alike), votes (votes_per_minute) and failed admin attempts
+ * (admin_failures_per_minute). */
+enum arena_limit { ARENA_LIMIT_PROMPTS, ARENA_LIMIT_VOTES, ARENA_LIMIT_ADMIN };
+
+/* Take one of client's tokens of kind. Returns 0 when allowed, else the
+ * seconds to wait before the next would be (>= 1). */
+int arena_rate_limit(struct arena *a, enum arena_limit kind,
+                     const char *client);
+
+/* Give back a token arena_rate_limit took (the attempt did not count
+ * after all). */
+void arena_rate_refund(struct arena *a, enum arena_limit kind,
+                       const char *client);
+
+/* ---- battles ---- */
+
+/* Bytes of a battle id, with its NUL. */
+#define ARENA_BATTLE_ID 40
 
 /* Start a battle for session between two random distinct enabled models.
- * On EC_OK, *out is the battle with a reference for the caller; else
- * EC_NOT_ENOUGH_MODELS, EC_STORAGE_UNAVAILABLE (database writes are
- * failing), EC_BUSY (max_concurrent_battles) or EC_INTERNAL_BATTLE. */
+ * On EC_OK, id is the new battle's; else EC_NOT_ENOUGH_MODELS,
+ * EC_STORAGE_UNAVAILABLE (database writes are failing), EC_BUSY
+ * (max_concurrent_battles) or EC_INTERNAL_BATTLE, and id is "". */
 enum agon_ec arena_battle_start(struct arena *a, const char *session,
-                                const char *prompt, struct battle **out);
+                                const char *prompt, char id[ARENA_BATTLE_ID]);
 
-/* The battle with this id (a new reference), from memory or the
- * database; NULL when unknown or on error. */
-struct battle *arena_battle_find(struct arena *a, const char *id);
+/* Battle id as the public sees it, for the caller to own: its status, its
+ * turns with both answers so far (text and HTML) and their public
+ * errors; once voted, the winner, the models and each finished side's
+ * reasoning, else null for them. EC_OK (*out NULL only when out of
+ * memory) or EC_BATTLE_NOT_FOUND. */
+enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
+
+/* An event feed (opaque): the latest turn of one battle as Server-Sent
+ * Events for one client, built under the battle's lock by whichever
+ * thread changed the battle (see http/sse_stream.h for the stream that
+ * writes them). Blind like arena_battle_json: no names, no reasoning. */
+struct arena_feed;
+
+/* A feed of battle id's latest turn for client, which holds one of the
+ * client's max_streams_per_client and one of the battle's
+ * max_streams_per_battle until arena_feed_close. EC_OK with *out, else
+ * EC_BATTLE_NOT_FOUND (also a battle without a turn), EC_TOO_MANY_STREAMS,
+ * EC_TOO_MANY_BATTLE_STREAMS, or EC_INTERNAL when out of memory. */
+enum agon_ec arena_feed_open(struct arena *a, const char *id,
+                             const char *client, struct arena_feed **out);
+
+/* The most one arena_feed_build can append (both answers at their
+ * maximum, escaped, and their HTML). */
+size_t arena_feed_max_build(const struct arena_feed *f);
+
+/* Take and give back the battle's lock, which the next three need. */
+void arena_feed_lock(struct arena_feed *f);
+void arena_feed_unlock(struct arena_feed *f);
+
+/* Append the events now due to out (one slice of an answer at a time);
+ * 1 once `end` is in: nothing follows. Lock held. */
+int arena_feed_build(struct arena_feed *f, struct buf *out);
+
+/* Call wake(cls) once, with the lock held, at the battle's next change.
+ * Lock held. */
+void arena_feed_watch(struct arena_feed *f, void (*wake)(void *cls),
+                      void *cls);
+
+/* Forget the watch if it has not fired. Lock held. */
+void arena_feed_unwatch(struct arena_feed *f);
+
+/* Give back the feed's slots and free it; lock not held. Accepts NULL. */
+void arena_feed_close(struct arena_feed *f);
+
+/* Told once a turn or a vote is decided, on the writer thread; cls as
+ * given. It must not call back into the arena. */
+typedef void (*arena_vote_fn)(void *cls);
 
 /* A follow-up turn on its way (opaque). */
 struct arena_turn;
 
-/* Ask both sides a follow-up prompt; only the owner, only while ready.
- * Refusals that need no database come back at once (and done is never
- * called): EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
+/* Ask both sides of battle id a follow-up prompt; only the owner (session,
+ * NULL when the client has none), only while ready. Refusals that need no
+ * write come back at once (and done is never called): EC_BATTLE_NOT_FOUND,
+ * EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
  * EC_MODELS_UNAVAILABLE (no longer configured), EC_STORAGE_TURN, EC_BUSY,
  * EC_INTERNAL_TURN. On EC_OK the turn is being stored without waiting,
  * *out is the caller's (arena_turn_result once done was called, then
  * arena_turn_free), and done runs on the writer thread when the turn is
  * stored and asked, or refused (a vote came first). */
-typedef void (*arena_vote_fn)(void *cls);
-struct arena_turn;
-enum agon_ec arena_turn_start(struct arena *a, struct battle *b,
+enum agon_ec arena_turn_start(struct arena *a, const char *id,
                               const char *session, const char *prompt,
                               arena_vote_fn done, void *cls,
                               struct arena_turn **out);
@@ -112,9 +167,6 @@ void arena_turn_free(struct arena_turn *t);
 
 /* A vote on its way (opaque). */
 struct arena_vote;
-
-/* arena_vote_fn: told once a vote (or a turn) is decided, on the writer
- * thread; cls as given. It must not call back into the arena. */
 
 /* Vote on battle id (see store_vote_tx) without waiting: the verdict and
  * the new ratings come from the writer's group commit, after which done
@@ -136,5 +188,63 @@ enum agon_ec arena_vote_result(struct arena_vote *v,
 
 /* The caller's reference; after it done is never called. Accepts NULL. */
 void arena_vote_free(struct arena_vote *v);
+
+/* ---- ratings ---- */
+
+/* The latest Bradley-Terry fit of the humans' votes, with a reference
+ * for the caller (bt_snapshot_unref), or NULL before the first fit. */
+struct bt_snapshot *arena_bt_snapshot(struct arena *a);
+
+/* A copy of the humans' live Elo table, all of it at one instant, for the
+ * caller to keep (rating_table_release). 0, or -1 when out of memory
+ * (*out is then empty). */
+int arena_elo(struct arena *a, struct rating_table *out);
+
+/* A judge's ratings from its stored verdicts, computed now: Elo with
+ * factor k, and the pair counts to fit (see store_judge_ratings). 0 or -1;
+ * the caller releases both either way. */
+int arena_judge_ratings(struct arena *a, const char *judge, double k,
+                        struct rating_table *elo, struct pair_table *pairs);
+
+/* What a leaderboard is made of, beside the configuration and the fit:
+ * a board built when these were read stays right while they stay. */
+struct arena_versions {
+  long votes;      /* bumped by every stored vote */
+  long judgments;  /* by every judgment stored by this process */
+  long data;       /* store_data_version: commits of other processes too
+                      (`agon judge` beside the server); < 0 when unknown */
+};
+void arena_versions(struct arena *a, struct arena_versions *out);
+
+/* Wall-clock ms of the last stored vote (or of the start). */
+int64_t arena_ratings_updated(struct arena *a);
+
+/* ---- operations ---- */
+
+/* 1 with the reason in why while database writes are failing (disk
+ * full, I/O error: nothing new could be kept), else 0. Never touches the
+ * database connection, so it answers at once. */
+int arena_storage_fault(struct arena *a, char *why, size_t len);
+
+/* Append the Prometheus exposition to out: metrics/'s counters, with the
+ * upstream transfers and streaming turns sampled now. route_names[i] is
+ * the pattern of route i. Returns 0 or -1. */
+int arena_metrics_render(struct arena *a, struct buf *out,
+                         const char *const *route_names, size_t n_routes);
+
+/* A judge's counts and its agreement with the humans (see
+ * store_judge_stats), owned by the caller; NULL on error. */
+json_t *arena_judge_stats(struct arena *a, const char *judge);
+
+/* The stored battles, newest first, for the admin (see
+ * store_battles_list): NULL on error. */
+json_t *arena_battles_list(struct arena *a, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset);
+
+/* Every stored battle written to out in fmt (see store_export). Returns
+ * how many, or -1 with err set. */
+long arena_export(struct arena *a, enum export_format fmt, FILE *out,
+                  char *err, size_t errlen);
 
 #endif

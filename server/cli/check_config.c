@@ -9,7 +9,6 @@
 #include <sys/stat.h>
 
 #include "agon_version.h"
-#include "battle/arena.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "demo/demo.h"

@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "agon_version.h"
-#include "battle/arena.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "demo/demo.h"

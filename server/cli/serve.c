@@ -59,8 +59,7 @@ int cmd_serve(int argc, char **argv) {
   int demo = 0, c, rc = 1;
   char err[1024];
   struct config *cfg = NULL;
-  struct arena arena;
-  int arena_up = 0;
+  struct arena *arena = NULL;
   struct demo_server *demo_srv = NULL;
   struct http_server *http = NULL;
 
@@ -137,19 +136,19 @@ int cmd_serve(int argc, char **argv) {
   }
   struct config *mine = cfg;
   cfg = NULL; /* the arena owns it from here, even on failure */
-  if (arena_init(&arena, mine, err, sizeof err)) {
+  arena = arena_new(mine, err, sizeof err);
+  if (!arena) {
     fprintf(stderr, "agon: %s\n", err);
     goto out;
   }
-  arena_up = 1;
-  if (arena_keep_models(&arena, mine->models + first_demo,
+  if (arena_keep_models(arena, mine->models + first_demo,
                         mine->n_models - first_demo)) {
     fprintf(stderr, "agon: out of memory\n");
     goto out;
   }
   uint16_t port = 0;
   struct http_app app = {
-      .routes = agon_routes, .arena = &arena, .config = arena_config};
+      .routes = agon_routes, .arena = arena, .config = arena_config};
   http = http_server_start(&app, mine, mine->listen, 2, &port, err,
                            sizeof err);
   if (!http) {
@@ -180,7 +179,7 @@ int cmd_serve(int argc, char **argv) {
       continue;
     }
     if (sig == SIGHUP) {
-      if (arena_reload(&arena, err, sizeof err))
+      if (arena_reload(arena, err, sizeof err))
         log_error("msg=\"reload failed; the running configuration stays\" "
                   "error=\"%s\"", log_q(err));
       else
@@ -192,15 +191,11 @@ int cmd_serve(int argc, char **argv) {
   }
   rc = 0;
 out:
-  if (arena_up) {
-    upstream_stop(arena.up);   /* ends every stream... */
-    store_writer_flush(arena.writer);  /* ...stores the turns, and wakes
-                                          their watchers */
-  }
+  if (arena)
+    arena_shutdown(arena); /* every stream ends before the server stops */
   http_server_stop(http);
   demo_stop(demo_srv);
-  if (arena_up)
-    arena_release(&arena);
+  arena_free(arena);
   config_unref(cfg);
   static_release();
   log_flush(1);

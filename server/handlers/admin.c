@@ -14,7 +14,6 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
-#include "storage/interchange.h"
 #include "util/digest.h"
 
 /* Whether a equals the secret b, in a time that does not depend on how
@@ -38,9 +37,7 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
     *res = reply_ec(rq, EC_ADMIN_DISABLED);
     return 0;
   }
-  long per_minute = rq->cfg->admin_failures_per_minute;
-  int wait = ratelimit_take(&rq->arena->limits, "admin", rq->client,
-                            per_minute);
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_ADMIN, rq->client);
   if (wait) {
     *res = reply_ec_retry(rq, EC_TOO_MANY_ADMIN_FAILURES, wait);
     return 0;
@@ -48,7 +45,7 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
   const char *auth = MHD_lookup_connection_value(
       rq->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (auth && !strncmp(auth, "Bearer ", 7) && same_secret(auth + 7, token)) {
-    ratelimit_refund(&rq->arena->limits, "admin", rq->client, per_minute);
+    arena_rate_refund(rq->arena, ARENA_LIMIT_ADMIN, rq->client);
     return 1;
   }
   *res = reply_ec(rq, EC_UNAUTHORIZED);
@@ -115,8 +112,8 @@ enum MHD_Result handle_admin_battles(struct request *rq) {
   long offset = offset_s ? strtol(offset_s, &end, 10) : 0;
   if (offset_s && (*end || offset < 0))
     return reply_ec(rq, EC_INVALID_OFFSET);
-  json_t *list = store_battles_list(&rq->arena->store, model, status, since,
-                                    until, limit + 1, offset);
+  json_t *list = arena_battles_list(rq->arena, model, status, since, until,
+                                    limit + 1, offset);
   if (!list)
     return reply_ec(rq, EC_INTERNAL_LIST);
   json_t *next = json_null();
@@ -154,7 +151,7 @@ enum MHD_Result handle_admin_export(struct request *rq) {
   if (!mem)
     return MHD_NO;
   char err[512];
-  long n = store_export(&rq->arena->store, fmt, mem, err, sizeof err);
+  long n = arena_export(rq->arena, fmt, mem, err, sizeof err);
   fclose(mem);
   if (n < 0) {
     free(data);

@@ -1,63 +1,14 @@
-/* GET /api/battles/ID: the battle so far. Model names only once voted;
- * a side's reasoning (a_reasoning, b_reasoning) once it is done. */
-#include <stdio.h>
-
+/* GET /api/battles/ID: the battle so far (arena_battle_json). Model names
+ * only once voted; a side's reasoning (a_reasoning, b_reasoning) once it
+ * is done. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_battle_get(struct request *rq) {
-  struct battle *b = arena_battle_find(rq->arena, rq->param);
-  if (!b)
-    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
-  json_t *turns = json_array();
-  pthread_mutex_lock(&b->lock);
-  for (size_t i = 0; i < b->n_turns; i++) {
-    struct battle_turn *t = &b->turns[i];
-    json_t *turn = json_object();
-    json_object_set_new(turn, "prompt", json_string(t->prompt));
-    const char *names[2] = {"a", "b"};
-    for (int s = 0; s < 2; s++) {
-      struct buf *tx = &t->side[s].text;
-      json_object_set_new(turn, names[s],
-                          json_stringn(tx->data ? tx->data : "", tx->len));
-      char key[16];
-      snprintf(key, sizeof key, "%s_html", names[s]);
-      json_object_set_new(turn, key,
-                          t->side[s].html ? json_string(t->side[s].html)
-                                          : json_null());
-      /* the reasoning, apart from the answer, once the battle is voted:
-       * before, that a side reasons at all would tell a reasoning model */
-      const struct buf *r = &t->side[s].reasoning;
-      snprintf(key, sizeof key, "%s_reasoning", names[s]);
-      json_object_set_new(turn, key,
-                          b->status == BATTLE_VOTED && t->side[s].html &&
-                                  r->len
-                              ? json_stringn(r->data, r->len)
-                              : json_null());
-    }
-    json_t *errors = json_null();
-    if (t->side[0].failed || t->side[1].failed)
-      errors = json_pack("{s:s?, s:s?}", "a",
-                         t->side[0].failed ? t->side[0].public_error : NULL,
-                         "b",
-                         t->side[1].failed ? t->side[1].public_error : NULL);
-    json_object_set_new(turn, "errors", errors);
-    json_array_append_new(turns, turn);
-  }
-  json_t *body = json_pack("{s:s, s:s, s:o}", "id", b->id, "status",
-                           battle_status_name(b->status), "turns", turns);
-  if (b->status == BATTLE_VOTED && b->winner >= 0) {
-    json_object_set_new(body, "winner",
-                        json_string(winner_name((enum winner)b->winner)));
-    json_object_set_new(body, "models",
-                        json_pack("{s:s, s:s}", "a", b->model[0].name, "b",
-                                  b->model[1].name));
-  } else {
-    json_object_set_new(body, "winner", json_null());
-    json_object_set_new(body, "models", json_null());
-  }
-  pthread_mutex_unlock(&b->lock);
-  battle_unref(b);
+  json_t *body;
+  enum agon_ec rc = arena_battle_json(rq->arena, rq->param, &body);
+  if (rc)
+    return reply_ec(rq, rc);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -1,15 +1,15 @@
 /* POST /api/battles/ID/turns {"prompt"}: a follow-up question to both
  * sides, while the battle is ready and not voted. */
 #include "battle/arena.h"
-#include "handlers/common.h"
 #include "handlers/handlers.h"
+#include "handlers/prompt_body.h"
 #include "http/reply.h"
 
 static void turn_decided(void *cls) { MHD_resume_connection(cls); }
 
 static void turn_free(void *pending) { arena_turn_free(pending); }
 
-/* Refused at once by arena_turn_start. */
+/* Refused at once by arena_turn_start (an unknown battle too). */
 static enum MHD_Result turn_refused(struct request *rq) {
   return reply_ec(rq, rq->pending_rc);
 }
@@ -28,22 +28,17 @@ static enum MHD_Result turn_reply(struct request *rq) {
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
   enum MHD_Result res;
-  const char *prompt = body_prompt_allowed(rq, &res);
+  const char *prompt = prompt_from_body(rq, &res);
   if (!prompt)
     return res;
   const char *session = request_session(rq, 0);
-  struct battle *b = arena_battle_find(rq->arena, rq->param);
-  if (!b)
-    return reply_ec(rq, EC_BATTLE_NOT_FOUND);
   /* Suspended while the writer stores the turn (no worker waits on the
    * disk); suspend first, so the resume always finds it suspended. */
   rq->on_resume = turn_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_turn *t = NULL;
-  enum agon_ec rc = session ? arena_turn_start(rq->arena, b, session, prompt,
-                                               turn_decided, rq->conn, &t)
-                            : EC_NOT_YOUR_BATTLE;
-  battle_unref(b);
+  enum agon_ec rc = arena_turn_start(rq->arena, rq->param, session, prompt,
+                                     turn_decided, rq->conn, &t);
   if (rc == EC_OK) {
     rq->pending = t;
     rq->pending_free = turn_free;

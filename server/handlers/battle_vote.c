@@ -42,8 +42,7 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   enum agon_ec ec = body_check_winner(rq->json, &w, msg, sizeof msg);
   if (ec)
     return reply_ec_msg(rq, ec, msg);
-  int wait = ratelimit_take(&rq->arena->limits, "vote", rq->client,
-                            rq->cfg->votes_per_minute);
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_VOTES, rq->client);
   if (wait)
     return reply_ec_retry(rq, EC_TOO_MANY_VOTES, wait);
   const char *session = request_session(rq, 0);

@@ -10,7 +10,7 @@
 
 enum MHD_Result handle_health(struct request *rq) {
   char why[200], msg[256];
-  if (store_writer_fault(rq->arena->writer, why, sizeof why)) {
+  if (arena_storage_fault(rq->arena, why, sizeof why)) {
     snprintf(msg, sizeof msg, "database writes are failing: %s", why);
     return reply_ec_msg(rq, EC_STORAGE_FAILING, msg);
   }

@@ -5,13 +5,12 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
-#include "storage/judgments.h"
 
 enum MHD_Result handle_judges(struct request *rq) {
   json_t *list = json_array();
   for (size_t i = 0; i < rq->cfg->n_judges; i++) {
     const struct judge_config *j = &rq->cfg->judges[i];
-    json_t *st = store_judge_stats(&rq->arena->store, j->conn.name);
+    json_t *st = arena_judge_stats(rq->arena, j->conn.name);
     if (!st) {
       json_decref(list);
       return reply_ec(rq, EC_INTERNAL_JUDGES);

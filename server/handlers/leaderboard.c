@@ -3,6 +3,7 @@
  * rank (UB)); models below [ratings] min_battles are listed apart, under
  * "provisional". */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,6 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 #include "rating/spearman.h"
-#include "storage/judgments.h"
 #include "util/util.h"
 
 struct lb_row {
@@ -115,7 +115,7 @@ static json_t *correlations_json(struct arena *a, const struct config *cfg,
     struct rating_table elo = {0};
     struct pair_table pairs = {0};
     struct bt_snapshot *js = NULL;
-    if (store_judge_ratings(&a->store, judge, cfg->elo_k, &elo, &pairs) == 0)
+    if (arena_judge_ratings(a, judge, cfg->elo_k, &elo, &pairs) == 0)
       js = bt_snapshot_fit_steal(&pairs, 0);
     pair_table_release(&pairs);
     rating_table_release(&elo);
@@ -233,12 +233,14 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   /* read the versions before building, so a change during the build
    * only makes the next request rebuild */
   int slot = cache_slot(jdx, by_bt);
+  struct arena_versions v;
+  arena_versions(a, &v);
   key.generation = rq->cfg->generation;
-  key.version = atomic_load(&a->version);
-  key.judgments = atomic_load(&a->store.judgments);
-  key.data = store_data_version(&a->store);
+  key.version = v.votes;
+  key.judgments = v.judgments;
+  key.data = v.data;
   if (!from_judge) {
-    human_snap = rating_worker_snapshot(&a->bt);
+    human_snap = arena_bt_snapshot(a);
     key.fit = human_snap ? human_snap->fit : 0;
   }
   if (cache_reply(rq, slot, &key, &cached)) {
@@ -252,33 +254,33 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     return MHD_NO;
   }
   struct bt_snapshot *snap = NULL;
-  struct rating_table judge_elo = {0};
-  struct rating_table *elo = &judge_elo;
+  struct rating_table elo = {0}; /* the judge's, or a copy of the live one */
   if (from_judge) {
     /* the same leaderboard, from the judge's verdicts (computed now) */
     struct pair_table pairs = {0};
-    if (store_judge_ratings(&a->store, judge, rq->cfg->elo_k, &judge_elo,
-                            &pairs)) {
+    if (arena_judge_ratings(a, judge, rq->cfg->elo_k, &elo, &pairs)) {
       pair_table_release(&pairs);
-      rating_table_release(&judge_elo);
+      rating_table_release(&elo);
       free(rows);
       return reply_ec(rq, EC_INTERNAL_JUDGE);
     }
     snap = bt_snapshot_fit_steal(&pairs, (int)rq->cfg->bootstrap_rounds);
   } else {
     snap = human_snap; /* taken with the cache key */
-    elo = &a->live.elo;
+    if (arena_elo(a, &elo)) {
+      free(rows);
+      bt_snapshot_unref(snap);
+      return MHD_NO;
+    }
   }
   long votes2 = 0;
-  if (!from_judge)
-    pthread_mutex_lock(&a->live.lock);
-  for (size_t i = 0; i < elo->n; i++)
-    votes2 += elo->rows[i].battles;
+  for (size_t i = 0; i < elo.n; i++)
+    votes2 += elo.rows[i].battles;
   for (size_t i = 0; i < rq->cfg->n_models; i++) {
     const struct model_config *m = &rq->cfg->models[i];
     if (!m->enabled)
       continue;
-    const struct rating_row *r = rating_table_find(elo, m->name);
+    const struct rating_row *r = rating_table_find(&elo, m->name);
     if (r)
       rows[n].r = *r;
     else
@@ -288,9 +290,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     rows[n].cfg = m;
     n++;
   }
-  if (!from_judge)
-    pthread_mutex_unlock(&a->live.lock);
-  rating_table_release(&judge_elo);
+  rating_table_release(&elo);
   for (size_t i = 0; i < n; i++) {
     int k = snap ? bt_snapshot_find(snap, rows[i].model) : -1;
     if (k >= 0 && snap->s[k].component >= 0) {
@@ -322,7 +322,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   free(rows);
   free(prov);
   char updated[32], bt_updated[32];
-  format_rfc3339_ms(atomic_load(&a->ratings_updated), updated);
+  format_rfc3339_ms(arena_ratings_updated(a), updated);
   json_t *body = json_pack(
       "{s:s, s:I, s:s, s:s, s:I, s:I, s:o, s:o}", "source",
       from_judge ? "judge" : "human", "votes", (json_int_t)(votes2 / 2),

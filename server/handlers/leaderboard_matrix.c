@@ -10,8 +10,7 @@
 #include "http/reply.h"
 
 enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
-  struct arena *a = rq->arena;
-  struct bt_snapshot *snap = rating_worker_snapshot(&a->bt);
+  struct bt_snapshot *snap = arena_bt_snapshot(rq->arena);
   size_t n = 0;
   const char **names = calloc(rq->cfg->n_models + 1, sizeof *names);
   if (!names) {

@@ -2,7 +2,6 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/reply.h"
-#include "metrics/metrics.h"
 
 enum MHD_Result handle_metrics(struct request *rq) {
   struct buf out;
@@ -11,8 +10,7 @@ enum MHD_Result handle_metrics(struct request *rq) {
   size_t n = 0;
   for (const struct route *r = agon_routes; r->method && n < 64; r++)
     names[n++] = r->pattern;
-  metrics_render(&out, names, n, upstream_active(rq->arena->up),
-                 atomic_load(&rq->arena->streaming));
+  arena_metrics_render(rq->arena, &out, names, n);
   size_t len = out.len;
   return reply_body(
       rq, MHD_HTTP_OK,

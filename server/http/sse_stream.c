@@ -15,7 +15,6 @@
 
 struct sse_stream {
   struct MHD_Connection *conn;
-  pthread_mutex_t *lock;           /* the producer's */
   const struct sse_producer *p;
   void *cls;
   int fd;                          /* the client's socket, -1: none */
@@ -102,7 +101,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   struct sse_stream *s = cls;
   ssize_t r;
   (void)pos;
-  pthread_mutex_lock(s->lock);
+  s->p->lock(s->cls);
   /* libmicrohttpd calls us: it has the socket (it may also have resumed
    * the connection on its own, to close it at shutdown) */
   s->direct = 0;
@@ -135,23 +134,22 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   account(s);
   r = (ssize_t)n;
 out:
-  pthread_mutex_unlock(s->lock);
+  s->p->unlock(s->cls);
   return r;
 }
 
 static void stream_free(void *cls) {
   struct sse_stream *s = cls;
-  pthread_mutex_lock(s->lock);
+  s->p->lock(s->cls);
   s->p->unwatch(s->cls);
   metrics_events_buffered(-s->held);
-  pthread_mutex_unlock(s->lock);
+  s->p->unlock(s->cls);
   s->p->release(s->cls);
   buf_release(&s->out);
   free(s);
 }
 
 struct MHD_Response *sse_stream_response(struct MHD_Connection *conn,
-                                         pthread_mutex_t *lock,
                                          const struct sse_producer *p,
                                          void *cls, size_t max_out,
                                          long max_buffered) {
@@ -159,7 +157,6 @@ struct MHD_Response *sse_stream_response(struct MHD_Connection *conn,
   if (!s)
     return NULL;
   s->conn = conn;
-  s->lock = lock;
   s->p = p;
   s->cls = cls;
   s->fd = -1;

@@ -1,5 +1,5 @@
-/* A Server-Sent Events response whose events a producer (a battle) builds
- * under its own lock, written straight to the client's socket while the
+/* A Server-Sent Events response whose events a producer (a battle's feed)
+ * builds under its own lock, written straight to the client's socket while the
  * connection is suspended.
  *
  * The fast path. libmicrohttpd sends the headers and what the producer
@@ -36,16 +36,18 @@
 #define AGON_HTTP_SSE_STREAM_H
 
 #include <microhttpd.h>
-#include <pthread.h>
 #include <stddef.h>
 
 #include "util/buf.h"
 
 struct sse_stream;
 
-/* What the producer does for a stream; every call but release is made
- * with the producer's lock held. */
+/* What the producer does for a stream; every call but lock, unlock and
+ * release is made with the producer's lock held. */
 struct sse_producer {
+  /* Take and give back the producer's lock (a mutex, not recursive). */
+  void (*lock)(void *cls);
+  void (*unlock)(void *cls);
   /* Append the events now due to out (a slice at a time is fine: build is
    * called again once they are out). Returns 1 when the stream is over:
    * nothing will ever follow what was appended. */
@@ -58,12 +60,10 @@ struct sse_producer {
   void (*release)(void *cls);
 };
 
-/* A response streaming the producer's events on conn. lock is the
- * producer's; max_out bounds one build; max_buffered is the server's bound
- * on held event bytes (0: none). NULL when out of memory (release is not
- * called then). */
+/* A response streaming the producer's events on conn. max_out bounds one
+ * build; max_buffered is the server's bound on held event bytes (0: none).
+ * NULL when out of memory (release is not called then). */
 struct MHD_Response *sse_stream_response(struct MHD_Connection *conn,
-                                         pthread_mutex_t *lock,
                                          const struct sse_producer *p,
                                          void *cls, size_t max_out,
                                          long max_buffered);

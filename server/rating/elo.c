@@ -92,6 +92,24 @@ int rating_table_apply(struct rating_table *t, const char *a, const char *b,
   return 0;
 }
 
+int rating_table_copy(struct rating_table *dst,
+                      const struct rating_table *src) {
+  dst->rows = calloc(src->n + 1, sizeof *dst->rows);
+  dst->n = 0;
+  if (!dst->rows)
+    return -1;
+  for (size_t i = 0; i < src->n; i++) {
+    dst->rows[i] = src->rows[i];
+    dst->rows[i].model = strdup(src->rows[i].model);
+    dst->n++;
+    if (!dst->rows[i].model) {
+      rating_table_release(dst);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 void rating_table_release(struct rating_table *t) {
   for (size_t i = 0; i < t->n; i++)
     free(t->rows[i].model);

@@ -52,6 +52,10 @@ void rating_rows_apply(struct rating_row *ra, struct rating_row *rb,
 int rating_table_apply(struct rating_table *t, const char *a, const char *b,
                        enum winner w, double k);
 
+/* A deep copy of src into dst: 0, or -1 when out of memory (dst is then
+ * empty). */
+int rating_table_copy(struct rating_table *dst, const struct rating_table *src);
+
 void rating_table_release(struct rating_table *t);
 
 #endif

@@ -85,6 +85,14 @@ static int stage_pair(struct vote_batch *vb, const char *a, const char *b,
   return 0;
 }
 
+int live_ratings_elo_copy(struct live_ratings *live,
+                          struct rating_table *out) {
+  pthread_mutex_lock(&live->lock);
+  int rc = rating_table_copy(out, &live->elo);
+  pthread_mutex_unlock(&live->lock);
+  return rc;
+}
+
 int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live) {
   int rc = 0;
   pthread_mutex_lock(&live->lock);

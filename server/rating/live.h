@@ -22,6 +22,11 @@ struct live_ratings {
   pthread_mutex_t lock;
 };
 
+/* A copy of the live Elo table, taken under the lock, for a reader to
+ * keep (rating_table_release): 0, or -1 when out of memory (*out is then
+ * empty). */
+int live_ratings_elo_copy(struct live_ratings *live, struct rating_table *out);
+
 /* What the votes of one group commit change in the live ratings, staged
  * until the commit: each vote sees the ones before it in the batch. */
 struct vote_batch {

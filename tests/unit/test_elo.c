@@ -43,7 +43,21 @@ int main(void) {
     CHECK_NEAR(x->elo + y->elo + z->elo, 3000.0, 1e-9);
   }
   CHECK(rating_table_find(&t, "w") == NULL);
+
+  /* a copy is the same rows, owned apart: it outlives the table */
+  struct rating_table copy = {0};
+  CHECK(rating_table_copy(&copy, &t) == 0);
+  CHECK(copy.n == t.n);
+  const struct rating_row *cy = rating_table_find(&copy, "y");
+  CHECK(cy && y && cy != y && cy->model != y->model);
+  if (cy && y)
+    CHECK(cy->elo == y->elo && cy->battles == 3 && cy->ties == 1);
   rating_table_release(&t);
+  CHECK(rating_table_find(&copy, "x") && rating_table_find(&copy, "z"));
+  rating_table_release(&copy);
+  struct rating_table empty = {0};
+  CHECK(rating_table_copy(&copy, &empty) == 0 && copy.n == 0);
+  rating_table_release(&copy);
 
   enum winner w;
   CHECK(winner_parse("bothbad", &w) == 0 && w == WINNER_BOTHBAD);

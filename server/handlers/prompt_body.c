@@ -1,10 +1,11 @@
-#include "handlers/common.h"
+#include "handlers/prompt_body.h"
 
 #include "battle/arena.h"
 #include "http/body.h"
 #include "http/reply.h"
 
-const char *body_prompt(struct request *rq, enum MHD_Result *res) {
+/* The prompt, checked; NULL when it is not fine (the 400 queued). */
+static const char *checked_prompt(struct request *rq, enum MHD_Result *res) {
   char msg[160];
   const char *prompt;
   enum agon_ec ec = body_check_prompt(rq->json, rq->cfg->max_prompt_chars,
@@ -16,12 +17,11 @@ const char *body_prompt(struct request *rq, enum MHD_Result *res) {
   return prompt;
 }
 
-const char *body_prompt_allowed(struct request *rq, enum MHD_Result *res) {
-  const char *prompt = body_prompt(rq, res);
+const char *prompt_from_body(struct request *rq, enum MHD_Result *res) {
+  const char *prompt = checked_prompt(rq, res);
   if (!prompt)
     return NULL;
-  int wait = ratelimit_take(&rq->arena->limits, "battle", rq->client,
-                            rq->cfg->battles_per_minute);
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
   if (wait) {
     *res = reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
     return NULL;

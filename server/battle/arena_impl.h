@@ -1,0 +1,66 @@
+/* The arena's own: what it holds, and what the .c files of battle/ share.
+ * Nothing outside battle/ includes this header (tests/layers.py checks
+ * it): the others go through battle/arena.h. */
+#ifndef AGON_BATTLE_ARENA_IMPL_H
+#define AGON_BATTLE_ARENA_IMPL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "battle/arena.h"
+#include "battle/battle.h"
+#include "battle/registry.h"
+#include "battle/waiter.h"
+#include "judge/runner.h"
+#include "rating/live.h"
+#include "rating/worker.h"
+#include "storage/store.h"
+#include "storage/writer.h"
+#include "upstream/upstream.h"
+#include "util/keycount.h"
+#include "util/ratelimit.h"
+
+/* Upstream event loops: as many as the HTTP worker threads (two), so that
+ * relaying deltas (parse, then write to the client: see battle/feed.c)
+ * can use both cores of a small machine. */
+#define UPSTREAM_LOOPS 2
+
+struct arena {
+  struct config *cfg;             /* current; take it with arena_config */
+  pthread_mutex_t cfg_lock;
+  struct model_config *extra_models; /* added to every config (demo) */
+  size_t n_extra_models;
+  struct store store;
+  struct store_writer *writer;    /* every battle, turn and vote write */
+  struct upstream *up;
+  struct registry battles;
+  struct live_ratings live;       /* Elo and pair counts; see store_vote_tx */
+  struct rating_worker bt;        /* Bradley-Terry in the background */
+  atomic_llong last_sweep;        /* monotonic ms */
+  atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
+  atomic_long streaming;          /* turns in flight, whole server */
+  atomic_long version;            /* bumped by every vote (cache keys) */
+  long generation;                /* of the configuration; under cfg_lock */
+  struct ratelimit limits;        /* per-client battles and votes */
+  struct keycount streams;        /* open event streams per client */
+  char secret[65];                /* for keyed hashes of client addresses */
+  struct judge_runner *judges;    /* auto judging of finished battles */
+};
+
+/* The battle with this id (a new reference), from memory or the
+ * database; NULL when unknown or on error (load.c). */
+struct battle *arena_battle_find(struct arena *a, const char *id);
+
+/* Reserve a slot for one more streaming turn; 0, or -1 when full
+ * (arena.c). */
+int reserve_stream(struct arena *a, const struct config *cfg);
+
+/* Drop idle finished battles from memory, at most once a minute unless
+ * too many are held (arena.c). */
+void maybe_sweep(struct arena *a);
+
+/* Send turn `turn` of b to both models. Caller holds the battle lock. On
+ * failure to queue a side, that side is finished as failed (ask.c). */
+void ask_both_locked(struct arena *a, struct battle *b, int turn);
+
+#endif

@@ -1,0 +1,94 @@
+/* Battles read back from the database, into the registry. */
+#include "battle/arena_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "render/markdown.h"
+
+static enum battle_status status_from(const char *s) {
+  if (!strcmp(s, "ready"))
+    return BATTLE_READY;
+  if (!strcmp(s, "voted"))
+    return BATTLE_VOTED;
+  if (!strcmp(s, "streaming"))
+    return BATTLE_STREAMING;
+  return BATTLE_FAILED;
+}
+
+/* A battle object for a stored battle: finished turns only. */
+static struct battle *battle_from_record(const struct config *cfg,
+                                         struct battle_record *r) {
+  struct model_config m[2];
+  for (int s = 0; s < 2; s++) {
+    const struct model_config *c = config_find_model(cfg, r->model[s]);
+    if (c) {
+      m[s] = *c;
+    } else {
+      memset(&m[s], 0, sizeof m[s]);
+      m[s].name = r->model[s];
+    }
+  }
+  struct battle *b = battle_new(r->id, r->session, r->created_at, &m[0], &m[1]);
+  if (!b)
+    return NULL;
+  b->max_answer = (size_t)cfg->max_answer_bytes;
+  if (!config_find_model(cfg, r->model[0]) ||
+      !config_find_model(cfg, r->model[1]))
+    b->model[0].enabled = b->model[1].enabled = 0;
+  b->status = status_from(r->status);
+  b->winner = r->winner;
+  for (size_t i = 0; i < r->n_turns; i++) {
+    struct turn_record *tr = &r->turns[i];
+    int t = battle_add_turn_locked(b, tr->prompt, b->max_answer);
+    if (t < 0)
+      goto fail;
+    for (int s = 0; s < 2; s++) {
+      struct battle_side *side = &b->turns[t].side[s];
+      side->finished = 1;
+      side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */
+      side->reasoning.max = side->text.max;
+      if ((tr->answer[s] && buf_append_str(&side->text, tr->answer[s])) ||
+          (tr->reasoning[s] &&
+           buf_append_str(&side->reasoning, tr->reasoning[s])))
+        goto fail;
+      if (tr->answer[s] && !tr->error[s])
+        side->html = markdown_to_html(tr->answer[s], strlen(tr->answer[s]));
+      if (tr->error[s]) {
+        side->failed = 1;
+        snprintf(side->public_error, sizeof side->public_error,
+                 "this answer failed");
+      } else if (!tr->answer[s]) {
+        /* the turn never finished: the server stopped while it streamed */
+        side->failed = 1;
+        snprintf(side->public_error, sizeof side->public_error,
+                 "the answer was interrupted");
+      }
+    }
+  }
+  if (b->status == BATTLE_STREAMING)
+    b->status = BATTLE_FAILED;  /* a turn that can no longer finish */
+  return b;
+fail:
+  battle_unref(b);
+  return NULL;
+}
+
+struct battle *arena_battle_find(struct arena *a, const char *id) {
+  struct battle *b = registry_get(&a->battles, id);
+  if (b)
+    return b;
+  struct battle_record r;
+  maybe_sweep(a);  /* loads from the database fill the registry too */
+  if (store_battle_load(&a->store, id, &r))
+    return NULL;
+  struct config *cfg = arena_config(a);
+  b = battle_from_record(cfg, &r);
+  config_unref(cfg);
+  battle_record_release(&r);
+  if (!b)
+    return NULL;
+  struct battle *have = registry_put(&a->battles, b);
+  battle_unref(b);
+  return have;
+}

@@ -1,0 +1,32 @@
+/* What the operators read: health, metrics, the judges' stats, and the
+ * admin's list and export of stored battles. */
+#include "battle/arena_impl.h"
+
+#include "metrics/metrics.h"
+#include "storage/judgments.h"
+
+int arena_storage_fault(struct arena *a, char *why, size_t len) {
+  return store_writer_fault(a->writer, why, len);
+}
+
+int arena_metrics_render(struct arena *a, struct buf *out,
+                         const char *const *route_names, size_t n_routes) {
+  return metrics_render(out, route_names, n_routes, upstream_active(a->up),
+                        atomic_load(&a->streaming));
+}
+
+json_t *arena_judge_stats(struct arena *a, const char *judge) {
+  return store_judge_stats(&a->store, judge);
+}
+
+json_t *arena_battles_list(struct arena *a, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset) {
+  return store_battles_list(&a->store, model, status, since, until, limit,
+                            offset);
+}
+
+long arena_export(struct arena *a, enum export_format fmt, FILE *out,
+                  char *err, size_t errlen) {
+  return store_export(&a->store, fmt, out, err, errlen);
+}

@@ -1,0 +1,28 @@
+/* The ratings as the leaderboards read them: copies and references that
+ * the caller owns, so that no reader holds a lock of the arena's. */
+#include "battle/arena_impl.h"
+
+#include "storage/judgments.h"
+
+struct bt_snapshot *arena_bt_snapshot(struct arena *a) {
+  return rating_worker_snapshot(&a->bt);
+}
+
+int arena_elo(struct arena *a, struct rating_table *out) {
+  return live_ratings_elo_copy(&a->live, out);
+}
+
+int arena_judge_ratings(struct arena *a, const char *judge, double k,
+                        struct rating_table *elo, struct pair_table *pairs) {
+  return store_judge_ratings(&a->store, judge, k, elo, pairs);
+}
+
+void arena_versions(struct arena *a, struct arena_versions *out) {
+  out->votes = atomic_load(&a->version);
+  out->judgments = atomic_load(&a->store.judgments);
+  out->data = store_data_version(&a->store);
+}
+
+int64_t arena_ratings_updated(struct arena *a) {
+  return atomic_load(&a->ratings_updated);
+}

@@ -1,0 +1,104 @@
+/* Starting a battle: two random distinct enabled models, stored, then
+ * asked. */
+#include "battle/arena_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "util/log.h"
+#include "util/util.h"
+
+static uint64_t random_u64(void) {
+  uint64_t x = 0;
+  if (getrandom(&x, sizeof x, 0) != sizeof x)
+    x = (uint64_t)mono_ms() * 6364136223846793005ull;
+  return x;
+}
+
+static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
+                                 const char *session, const char *prompt,
+                                 struct battle **out);
+
+_Static_assert(sizeof ((struct battle *)0)->id == ARENA_BATTLE_ID,
+               "a battle id fits ARENA_BATTLE_ID");
+
+enum agon_ec arena_battle_start(struct arena *a, const char *session,
+                                const char *prompt, char id[ARENA_BATTLE_ID]) {
+  struct battle *b = NULL;
+  id[0] = '\0';
+  maybe_sweep(a);
+  struct config *cfg = arena_config(a);
+  enum agon_ec rc = battle_start(a, cfg, session, prompt, &b);
+  config_unref(cfg);
+  if (b) {
+    snprintf(id, ARENA_BATTLE_ID, "%s", b->id);
+    battle_unref(b);
+  }
+  return rc;
+}
+
+/* The writer stored a new battle, or could not: then its answers could
+ * never be stored or voted on, so the battle is given up. */
+static void battle_stored(void *cls, int ok) {
+  struct battle *b = cls;
+  if (!ok) {
+    log_error("msg=\"cannot store new battle\" battle=%s", b->id);
+    atomic_store(&b->cancel, 1);
+  }
+  battle_unref(b);
+}
+
+static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
+                                 const char *session, const char *prompt,
+                                 struct battle **out) {
+  size_t enabled[512];
+  size_t n = 0;
+  for (size_t i = 0; i < cfg->n_models && n < 512; i++)
+    if (cfg->models[i].enabled)
+      enabled[n++] = i;
+  if (n < 2)
+    return EC_NOT_ENOUGH_MODELS;
+  char why[200];
+  if (store_writer_fault(a->writer, why, sizeof why))
+    return EC_STORAGE_UNAVAILABLE;  /* a 201 now could not be kept */
+  if (reserve_stream(a, cfg))
+    return EC_BUSY;
+  size_t i = (size_t)(random_u64() % n);
+  size_t j = (size_t)(random_u64() % (n - 1));
+  if (j >= i)
+    j++;
+  const struct model_config *ma = &cfg->models[enabled[i]];
+  const struct model_config *mb = &cfg->models[enabled[j]];
+
+  char id[40];
+  struct battle *b = NULL;
+  int64_t created = now_ms();
+  if (random_hex(id, 16) ||
+      !(b = battle_new(id, session, created, ma, mb))) {
+    atomic_fetch_sub(&a->streaming, 1);
+    return EC_INTERNAL_BATTLE;
+  }
+  pthread_mutex_lock(&b->lock);
+  b->max_answer = (size_t)cfg->max_answer_bytes;
+  int turn = battle_add_turn_locked(b, prompt, b->max_answer);
+  pthread_mutex_unlock(&b->lock);
+  battle_ref(b);  /* for battle_stored */
+  if (turn < 0 ||
+      store_writer_battle_create(a->writer, id, created, ma->name, mb->name,
+                                 session, prompt, battle_stored, b)) {
+    battle_unref(b);
+    battle_unref(b);
+    atomic_fetch_sub(&a->streaming, 1);
+    return EC_INTERNAL_BATTLE;
+  }
+  struct battle *have = registry_put(&a->battles, b);
+  battle_unref(b);  /* registry_put gave us our own reference */
+  pthread_mutex_lock(&have->lock);
+  ask_both_locked(a, have, 0);
+  pthread_mutex_unlock(&have->lock);
+  log_info("msg=\"battle started\" battle=%s model_a=\"%s\" model_b=\"%s\"",
+           id, log_q(ma->name), log_q(mb->name));
+  *out = have;
+  return EC_OK;
+}
