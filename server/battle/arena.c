@@ -74,6 +74,7 @@ fail_store:
   keycount_release(&a->streams);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
+  slice_table_release(&a->live.slices);
   registry_release(&a->battles);
   pthread_mutex_destroy(&a->live.lock);
   pthread_mutex_destroy(&a->cfg_lock);
@@ -93,6 +94,7 @@ static void arena_release(struct arena *a) {
   store_close(&a->store);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);
+  slice_table_release(&a->live.slices);
   pthread_mutex_destroy(&a->live.lock);
   pthread_mutex_destroy(&a->cfg_lock);
   config_unref(a->cfg);

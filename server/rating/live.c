@@ -29,6 +29,7 @@ void vote_batch_release(struct vote_batch *vb) {
   for (size_t i = 0; i < vb->n_pairs; i++) {
     free(vb->pairs[i].a);
     free(vb->pairs[i].b);
+    free(vb->pairs[i].slice);
   }
   free(vb->rows);
   free(vb->pairs);
@@ -62,8 +63,8 @@ static int stage_row(struct vote_batch *vb, const struct rating_row *r) {
   return 0;
 }
 
-static int stage_pair(struct vote_batch *vb, const char *a, const char *b,
-                      enum winner w) {
+static int stage_pair(struct vote_batch *vb, const char *slice,
+                      const char *a, const char *b, enum winner w) {
   if (vb->n_pairs == vb->cap_pairs) {
     size_t cap = vb->cap_pairs ? 2 * vb->cap_pairs : 16;
     struct staged_pair *p = realloc(vb->pairs, cap * sizeof *p);
@@ -75,10 +76,12 @@ static int stage_pair(struct vote_batch *vb, const char *a, const char *b,
   struct staged_pair *p = &vb->pairs[vb->n_pairs];
   p->a = strdup(a);
   p->b = strdup(b);
+  p->slice = slice ? strdup(slice) : NULL;
   p->w = w;
-  if (!p->a || !p->b) {
+  if (!p->a || !p->b || (slice && !p->slice)) {
     free(p->a);
     free(p->b);
+    free(p->slice);
     return -1;
   }
   vb->n_pairs++;
@@ -108,10 +111,12 @@ int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live) {
     l->losses = vb->rows[i].losses;
     l->ties = vb->rows[i].ties;
   }
-  for (size_t i = 0; i < vb->n_pairs; i++)
-    if (pair_table_add(&live->pairs, vb->pairs[i].a, vb->pairs[i].b,
-                       vb->pairs[i].w))
+  for (size_t i = 0; i < vb->n_pairs; i++) {
+    const struct staged_pair *p = &vb->pairs[i];
+    if (p->slice ? slice_table_add(&live->slices, p->slice, p->a, p->b, p->w)
+                 : pair_table_add(&live->pairs, p->a, p->b, p->w))
       rc = -1;
+  }
   pthread_mutex_unlock(&live->lock);
   if (rc)
     log_error("msg=\"out of memory updating live ratings\"");
@@ -121,10 +126,22 @@ int vote_batch_apply(struct vote_batch *vb, struct live_ratings *live) {
 int vote_batch_stage(struct vote_batch *vb, const struct rating_row *ra,
                      const struct rating_row *rb, enum winner w) {
   if (stage_row(vb, ra) || stage_row(vb, rb) ||
-      stage_pair(vb, ra->model, rb->model, w)) {
+      stage_pair(vb, NULL, ra->model, rb->model, w)) {
     vb->broken = 1;
     return -1;
   }
+  return 0;
+}
+
+int vote_batch_stage_slices(struct vote_batch *vb,
+                            const char (*keys)[SLICE_KEY_MAX], size_t n,
+                            const char *model_a, const char *model_b,
+                            enum winner w) {
+  for (size_t i = 0; i < n; i++)
+    if (stage_pair(vb, keys[i], model_a, model_b, w)) {
+      vb->broken = 1;
+      return -1;
+    }
   return 0;
 }
 

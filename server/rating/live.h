@@ -12,6 +12,7 @@
 
 #include "rating/elo.h"
 #include "rating/pairs.h"
+#include "rating/slices.h"
 
 /* The live, in-memory ratings: Elo and the pair counts BT is fitted from.
  * Only the writer thread modifies them (vote_batch_apply); `lock` is
@@ -19,6 +20,7 @@
 struct live_ratings {
   struct rating_table elo;
   struct pair_table pairs;
+  struct slice_table slices;  /* the pair counts of each leaderboard slice */
   pthread_mutex_t lock;
 };
 
@@ -34,6 +36,7 @@ struct vote_batch {
   size_t n_rows, cap_rows;
   struct staged_pair {
     char *a, *b;             /* owned */
+    char *slice;             /* owned; NULL: the overall counts */
     enum winner w;
   } *pairs;
   size_t n_pairs, cap_pairs;
@@ -61,5 +64,13 @@ void vote_batch_peek(const struct vote_batch *vb,
  * commit. Returns 0, or -1 when memory ran out (vb is then broken). */
 int vote_batch_stage(struct vote_batch *vb, const struct rating_row *ra,
                      const struct rating_row *rb, enum winner w);
+
+/* Stage a counted vote's outcome in the slices of keys[n] (slice_keys),
+ * to be made live after the commit with the rest. 0, or -1 when memory
+ * ran out (vb is then broken). */
+int vote_batch_stage_slices(struct vote_batch *vb,
+                            const char (*keys)[SLICE_KEY_MAX], size_t n,
+                            const char *model_a, const char *model_b,
+                            enum winner w);
 
 #endif

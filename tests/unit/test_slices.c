@@ -1,5 +1,6 @@
 /* Leaderboard slices: keys, the slices of a battle, counting, copies. */
 #include "check.h"
+#include "rating/live.h"
 #include "rating/slices.h"
 
 #include <stdlib.h>
@@ -56,5 +57,29 @@ int main(void) {
   CHECK(t.n == 0 && slice_table_find(&t, "language=ko") == NULL);
   CHECK(slice_table_find(&c, "language=ko")->votes == 20);
   slice_table_release(&c);
+
+  /* staged with a group commit's votes, live only once applied */
+  struct live_ratings live = {0};
+  pthread_mutex_init(&live.lock, NULL);
+  struct vote_batch vb;
+  vote_batch_init(&vb);
+  char bk[8][SLICE_KEY_MAX];
+  size_t nk = slice_keys("ja", cats, 1, bk, 8);
+  CHECK(nk == 3);
+  CHECK(vote_batch_stage_slices(&vb, (const char(*)[SLICE_KEY_MAX])bk, nk,
+                                "m1", "m2", WINNER_A) == 0);
+  CHECK(vote_batch_stage_slices(&vb, (const char(*)[SLICE_KEY_MAX])bk, 1,
+                                "m2", "m1", WINNER_TIE) == 0);
+  CHECK(live.slices.n == 0 && live.pairs.n == 0);
+  CHECK(vote_batch_apply(&vb, &live) == 0);
+  vote_batch_release(&vb);
+  CHECK(live.pairs.n == 0); /* the overall counts are staged apart */
+  const struct slice *ja = slice_table_find(&live.slices, "language=ja");
+  CHECK(ja && ja->votes == 2 && ja->pairs.rows[0].ties == 1);
+  const struct slice *jc = slice_table_find(&live.slices, "language=ja&category=coding");
+  CHECK(jc && jc->votes == 1);
+  CHECK(jc && ((!strcmp(jc->pairs.rows[0].a, "m1") && jc->pairs.rows[0].wins_a == 1)));
+  slice_table_release(&live.slices);
+  pthread_mutex_destroy(&live.lock);
   return check_done("test_slices");
 }
