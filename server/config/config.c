@@ -1,8 +1,10 @@
 /* The configuration model: defaults, models, copies and references. */
 #include "config/config.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
@@ -290,4 +292,50 @@ const struct judge_config *config_find_judge(const struct config *cfg,
     if (!strcmp(cfg->judges[i].conn.name, name))
       return &cfg->judges[i];
   return NULL;
+}
+
+/* Whether s starts with a libpq connection keyword and its '=' (blanks
+ * around allowed): "host=db dbname=agon", "dbname = agon". */
+static int libpq_keywords(const char *s) {
+  static const char *const keys[] = {
+      "host", "hostaddr", "port", "dbname", "user", "password", "passfile",
+      "service", "options", "sslmode", "connect_timeout", "application_name",
+      "target_session_attrs", "client_encoding", "gssencmode", "sslrootcert",
+      "sslcert", "sslkey", "channel_binding", "require_auth"};
+  while (isspace((unsigned char)*s))
+    s++;
+  size_t n = 0;
+  while (s[n] == '_' || islower((unsigned char)s[n]))
+    n++;
+  const char *p = s + n;
+  while (isspace((unsigned char)*p))
+    p++;
+  if (!n || *p != '=')
+    return 0;
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+    if (strlen(keys[i]) == n && !strncmp(keys[i], s, n))
+      return 1;
+  return 0;
+}
+
+enum config_db_engine config_db_engine(const char *database,
+                                       const char **where) {
+  const char *w = database;
+  enum config_db_engine e = CONFIG_DB_SQLITE;
+  if (!strncasecmp(database, "postgresql://", 13) ||
+      !strncasecmp(database, "postgres://", 11) || libpq_keywords(database))
+    e = CONFIG_DB_POSTGRES;
+  else if (!strncasecmp(database, "sqlite:", 7))
+    w = database + 7;
+  if (where)
+    *where = w;
+  return e;
+}
+
+const char *config_db_engine_name(enum config_db_engine e) {
+  return e == CONFIG_DB_POSTGRES ? "PostgreSQL" : "SQLite";
+}
+
+int config_db_engine_built(enum config_db_engine e) {
+  return e == CONFIG_DB_SQLITE;
 }

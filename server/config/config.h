@@ -125,6 +125,24 @@ const struct category_config *config_find_category(const struct config *cfg,
 /* Whether tagger t tags the category named name. */
 int tagger_tags(const struct tagger_config *t, const char *name);
 
+/* The storage engines a `database` value can name. */
+enum config_db_engine { CONFIG_DB_SQLITE, CONFIG_DB_POSTGRES };
+
+/* Which engine the `database` value names, with in *where (when not NULL)
+ * what that engine opens: a postgresql:// or postgres:// URL, or a libpq
+ * keyword string ("host=db dbname=agon"), is PostgreSQL, *where the whole
+ * value; anything else is a SQLite file, *where its path (an "sqlite:"
+ * before it dropped). Pure: no file is looked at. */
+enum config_db_engine config_db_engine(const char *database,
+                                       const char **where);
+
+/* The engine's name, for messages ("SQLite", "PostgreSQL"). */
+const char *config_db_engine_name(enum config_db_engine e);
+
+/* Whether this build can store with engine e: SQLite always; PostgreSQL
+ * not yet (storage/postgres/ will add it). */
+int config_db_engine_built(enum config_db_engine e);
+
 /* The judge named name, or NULL. */
 const struct judge_config *config_find_judge(const struct config *cfg,
                                              const char *name);

@@ -45,6 +45,8 @@ static int set_mode(struct config_load *ctx, const struct config_key *k,
 static int set_prompt_file(struct config_load *ctx,
                            const struct config_key *k, void *obj,
                            const char *value);
+static int set_database(struct config_load *ctx, const struct config_key *k,
+                        void *obj, const char *value);
 
 #define IN_CONFIG(field) offsetof(struct config, field)
 #define IN_MODEL(field) offsetof(struct model_config, field)
@@ -67,7 +69,7 @@ static const struct config_key server_keys[] = {
      .count = IN_CONFIG(n_allowed_origins)},
     {"admin_token_env", CONFIG_SPECIAL, IN_CONFIG(admin_token_env),
      .set = set_admin_token},
-    {"database", CONFIG_STRING, IN_CONFIG(database), .error = "empty path"},
+    {"database", CONFIG_SPECIAL, IN_CONFIG(database), .set = set_database},
     {0}};
 
 static const struct config_key ratings_keys[] = {
@@ -514,6 +516,20 @@ static int key_set(struct config_load *ctx, const struct config_key *k,
     return k->set(ctx, k, obj, value);
   }
   return fail(ctx, ctx->line, "%s: a key of no kind", k->name);
+}
+
+/* A SQLite path, or a PostgreSQL URL or keyword string: an engine this
+ * build has. The value is not echoed: a URL may hold a password. */
+static int set_database(struct config_load *ctx, const struct config_key *k,
+                        void *obj, const char *value) {
+  const char *where;
+  enum config_db_engine e = config_db_engine(value, &where);
+  if (!*where)
+    return fail(ctx, ctx->line, "%s: empty path", k->name);
+  if (!config_db_engine_built(e))
+    return fail(ctx, ctx->line, "%s: %s support is not built", k->name,
+                config_db_engine_name(e));
+  return set_string(ctx, key_field(obj, k), value);
 }
 
 static int set_listen(struct config_load *ctx, const struct config_key *k,

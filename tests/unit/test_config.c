@@ -68,6 +68,15 @@ static void exact_messages(void) {
        "2: admin_token_env: environment variable 'AGON_TEST_KEY' is not set "
        "or shorter than 16 characters"},
       {"[server]\ndatabase =\n", "2: database: empty path"},
+      {"[server]\ndatabase = sqlite:\n", "2: database: empty path"},
+      /* an engine this build has not: said, without the value (a URL may
+       * hold a password) */
+      {"[server]\ndatabase = postgresql://agon:secret@db/agon\n",
+       "2: database: PostgreSQL support is not built"},
+      {"[server]\ndatabase = postgres://db/agon\n",
+       "2: database: PostgreSQL support is not built"},
+      {"[server]\ndatabase = host=db dbname=agon\n",
+       "2: database: PostgreSQL support is not built"},
       {"[server]\nbogus = 1\n", "2: unknown key 'bogus' in [server]"},
       {"[ratings]\nk = 1001\n",
        "2: k: expected a number from 0 to 1000, got '1001'"},
@@ -396,6 +405,7 @@ static void special_key(const struct config_section *s,
       {"benchmarks", "arc:71.1, mmlu:66", "arc"},
       {"mode", "single", "Single"},
       {"prompt_file", NULL, "/nonexistent/prompt"},
+      {"database", "sqlite:/tmp/x.db", "postgresql://db/agon"},
   };
   size_t i = 0;
   while (i < sizeof specials / sizeof specials[0] &&
@@ -659,6 +669,43 @@ static void defaults(void) {
         j->concurrency == 4 && j->few_shot == 0 && !j->instructions);
   CHECK(j && j->line == 3 && j->conn.line == 3);
   config_release(&cfg);
+}
+
+/* Which engine a database value names, and what that engine opens. */
+static void db_engines(void) {
+  static const struct {
+    const char *value;
+    enum config_db_engine e;
+    const char *where;
+  } cases[] = {
+      {"agon.db", CONFIG_DB_SQLITE, "agon.db"},
+      {"/var/lib/agon/agon.db", CONFIG_DB_SQLITE, "/var/lib/agon/agon.db"},
+      {"sqlite:/tmp/a.db", CONFIG_DB_SQLITE, "/tmp/a.db"},
+      {"SQLite:a.db", CONFIG_DB_SQLITE, "a.db"},
+      {"./host=x.db", CONFIG_DB_SQLITE, "./host=x.db"},
+      {"hostname=x", CONFIG_DB_SQLITE, "hostname=x"}, /* no such keyword */
+      {"file.db", CONFIG_DB_SQLITE, "file.db"},
+      {"postgresql://agon@db:5432/agon", CONFIG_DB_POSTGRES,
+       "postgresql://agon@db:5432/agon"},
+      {"postgres://db/agon", CONFIG_DB_POSTGRES, "postgres://db/agon"},
+      {"PostgreSQL://db", CONFIG_DB_POSTGRES, "PostgreSQL://db"},
+      {"host=db dbname=agon", CONFIG_DB_POSTGRES, "host=db dbname=agon"},
+      {"dbname = agon", CONFIG_DB_POSTGRES, "dbname = agon"},
+      {" service=agon", CONFIG_DB_POSTGRES, " service=agon"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    const char *where = NULL;
+    enum config_db_engine e = config_db_engine(cases[i].value, &where);
+    CHECK(e == cases[i].e);
+    CHECK(where && !strcmp(where, cases[i].where));
+    if (e != cases[i].e || !where || strcmp(where, cases[i].where))
+      fprintf(stderr, "  database = '%s': engine %d, '%s'\n", cases[i].value,
+              (int)e, where ? where : "(null)");
+  }
+  CHECK(config_db_engine("x", NULL) == CONFIG_DB_SQLITE);
+  CHECK(config_db_engine_built(CONFIG_DB_SQLITE));
+  CHECK(!config_db_engine_built(CONFIG_DB_POSTGRES));
+  CHECK_STR(config_db_engine_name(CONFIG_DB_POSTGRES), "PostgreSQL");
 }
 
 /* Filler for long lines and names. */
@@ -925,6 +972,7 @@ int main(void) {
   CHECK(parse_listen("abcde:1", host, 6, &port) == 0);
 
   exact_messages();
+  db_engines();
   table_keys();
   ranges();
   every_field();
