@@ -30,14 +30,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
   /* Turns that were streaming when the last process ended can never finish. */
-  if (sqlite3_exec(a->store.db,
-                   "UPDATE battles SET status = 'failed' WHERE status = "
-                   "'streaming'",
-                   NULL, NULL, NULL) != SQLITE_OK ||
+  if (store_fail_streaming(&a->store) ||
       store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
       store_secret(&a->store, a->secret)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
-             sqlite3_errmsg(a->store.db));
+             store_error(&a->store));
     goto fail;
   }
   if (store_check_start(&a->store, a->cfg->database))

@@ -59,7 +59,7 @@ int cmd_recompute(int argc, char **argv) {
   if (store_ratings_load(&st, &live, &live_pairs) ||
       store_ratings_replay(&st, k, &replay, &replay_pairs, &n)) {
     fprintf(stderr, "agon: '%s': cannot read votes: %s\n", db,
-            sqlite3_errmsg(st.db));
+            store_error(&st));
     goto out;
   }
   if (replay.n)

@@ -1,4 +1,8 @@
-#include "storage/interchange.h"
+/* Battle logs in and out of storage, the same for every engine: which
+ * records are imported and how, how an export is written (FastChat JSON,
+ * JSON lines, CSV), the database's secret, the rebuilt ratings. What is
+ * read and written is the engine's (storage/ops.h). */
+#include "storage/ops.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -11,32 +15,14 @@
 /* ---- the secret ---- */
 
 static int secret_locked(struct store *st, char out[65]) {
-  sqlite3_stmt *s = NULL;
-  int rc = -1;
-  if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = 'secret'",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    snprintf(out, 65, "%s", sqlite3_column_text(s, 0));
-    rc = 0;
-    goto out;
-  }
-  sqlite3_finalize(s);
-  s = NULL;
+  int r = st->ops->meta_get(st->impl, "secret", out, 65);
+  if (r <= 0)
+    return r;
   char fresh[65];
-  if (random_hex(fresh, 32) ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO meta (key, value) VALUES ('secret', ?)",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_text(s, 1, fresh, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) != SQLITE_DONE)
-    goto out;
+  if (random_hex(fresh, 32) || st->ops->meta_add(st->impl, "secret", fresh))
+    return -1;
   memcpy(out, fresh, 65);
-  rc = 0;
-out:
-  sqlite3_finalize(s);
-  return rc;
+  return 0;
 }
 
 int store_secret(struct store *st, char out[65]) {
@@ -51,52 +37,16 @@ int store_secret(struct store *st, char out[65]) {
 static int rebuild_locked(struct store *st, double k) {
   struct rating_table t = {0};
   struct pair_table p = {0};
-  sqlite3_stmt *s = NULL;
   long n = 0;
   int rc = -1;
-  if (store_replay_locked(st, k, &t, &p, &n))
+  if (store_replay_locked(st, k, &t, &p, &n) ||
+      st->ops->ratings_replace(st->impl, &t, &p))
     goto out;
-  if (sqlite3_exec(st->db, "DELETE FROM ratings; DELETE FROM pair_counts;",
-                   NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO ratings (model, elo, battles, wins, "
-                         "losses, ties) VALUES (?, ?, ?, ?, ?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  for (size_t i = 0; i < t.n; i++) {
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, t.rows[i].model, -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 2, t.rows[i].elo);
-    sqlite3_bind_int64(s, 3, t.rows[i].battles);
-    sqlite3_bind_int64(s, 4, t.rows[i].wins);
-    sqlite3_bind_int64(s, 5, t.rows[i].losses);
-    sqlite3_bind_int64(s, 6, t.rows[i].ties);
-    if (sqlite3_step(s) != SQLITE_DONE)
-      goto out;
-  }
-  sqlite3_finalize(s);
-  s = NULL;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO pair_counts (model_a, model_b, wins_a, "
-                         "wins_b, ties) VALUES (?, ?, ?, ?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  for (size_t i = 0; i < p.n; i++) {
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, p.rows[i].a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, p.rows[i].b, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, p.rows[i].wins_a);
-    sqlite3_bind_int64(s, 4, p.rows[i].wins_b);
-    sqlite3_bind_int64(s, 5, p.rows[i].ties);
-    if (sqlite3_step(s) != SQLITE_DONE)
-      goto out;
-  }
   rc = 0;
 out:
   if (rc)
     log_error("msg=\"cannot rebuild ratings\" err=\"%s\"",
-              log_q(sqlite3_errmsg(st->db)));
-  sqlite3_finalize(s);
+              log_q(store_error(st)));
   rating_table_release(&t);
   pair_table_release(&p);
   return rc;
@@ -107,10 +57,10 @@ int store_rebuild_ratings(struct store *st, double k, int in_tx) {
     return rebuild_locked(st, k);
   pthread_mutex_lock(&st->lock);
   int rc = -1;
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK) {
+  if (store_tx_begin(st) == 0) {
     rc = rebuild_locked(st, k);
-    if (rc || sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc || store_tx_commit(st)) {
+      store_tx_rollback(st);
       rc = -1;
     }
   }
@@ -120,32 +70,12 @@ int store_rebuild_ratings(struct store *st, double k, int in_tx) {
 
 /* ---- import ---- */
 
-static int exists(sqlite3_stmt *q, const char *id) {
-  sqlite3_reset(q);
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
-  return sqlite3_step(q) == SQLITE_ROW;
-}
-
 int store_import(struct store *st, const struct battle_log *log, double k,
                  struct import_stats *stats, char *err, size_t errlen) {
-  sqlite3_stmt *q = NULL, *ib = NULL, *iv = NULL;
   int rc = -1;
   memset(stats, 0, sizeof *stats);
   pthread_mutex_lock(&st->lock);
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-    goto fail;
-  if (sqlite3_prepare_v2(st->db, "SELECT 1 FROM battles WHERE id = ?", -1, &q,
-                         NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO battles (id, created_at, model_a, "
-                         "model_b, session, status, source, record, tstamp, "
-                         "anony) VALUES (?, ?, ?, ?, 'import', 'voted', "
-                         "'import', ?, ?, ?)",
-                         -1, &ib, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO votes (battle_id, winner, created_at, "
-                         "counted, reason, k) VALUES (?, ?, ?, ?, ?, ?)",
-                         -1, &iv, NULL) != SQLITE_OK)
+  if (store_tx_begin(st))
     goto fail;
   for (size_t i = 0; i < log->n; i++) {
     const struct log_battle *lb = &log->battles[i];
@@ -161,72 +91,62 @@ int store_import(struct store *st, const struct battle_log *log, double k,
     char digest[65], id[40];
     const char *qid =
         json_string_value(json_object_get(lb->record, "question_id"));
-    int present = qid && exists(q, qid);
+    int present = qid ? st->ops->battle_exists(st->impl, qid) : 0;
     sha256_hex(text, strlen(text), digest);
     snprintf(id, sizeof id, "imp-%.32s", digest);
-    present = present || exists(q, id);
+    if (present == 0)
+      present = st->ops->battle_exists(st->impl, id);
     if (present) {
-      stats->present++;
       free(text);
+      if (present < 0)
+        goto fail;
+      stats->present++;
       continue;
     }
     json_t *marked = json_object_get(lb->record, "agon_counted");
     int counted = lb->anony && !json_is_false(marked);
-    const char *reason = counted ? NULL
-                         : !lb->anony ? "not anonymous"
-                                      : "not counted where it came from";
-    int64_t created = (int64_t)llround(lb->tstamp * 1000.0);
-    sqlite3_reset(ib);
-    sqlite3_bind_text(ib, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(ib, 2, created);
-    sqlite3_bind_text(ib, 3, log->models[lb->a], -1, SQLITE_STATIC);
-    sqlite3_bind_text(ib, 4, log->models[lb->b], -1, SQLITE_STATIC);
-    sqlite3_bind_text(ib, 5, text, -1, SQLITE_STATIC);
-    sqlite3_bind_double(ib, 6, lb->tstamp);
-    sqlite3_bind_int(ib, 7, lb->anony);
-    int s1 = sqlite3_step(ib);
-    sqlite3_reset(iv);
-    sqlite3_bind_text(iv, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(iv, 2, winner_name(lb->w), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(iv, 3, created);
-    sqlite3_bind_int(iv, 4, counted);
-    if (reason)
-      sqlite3_bind_text(iv, 5, reason, -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(iv, 5);
-    sqlite3_bind_double(iv, 6, k);
-    int s2 = s1 == SQLITE_DONE ? sqlite3_step(iv) : s1;
+    struct store_import_row row = {
+        .id = id,
+        .created_at = (int64_t)llround(lb->tstamp * 1000.0),
+        .model_a = log->models[lb->a],
+        .model_b = log->models[lb->b],
+        .record = text,
+        .tstamp = lb->tstamp,
+        .anony = lb->anony,
+        .w = lb->w,
+        .counted = counted,
+        .reason = counted      ? NULL
+                  : !lb->anony ? "not anonymous"
+                               : "not counted where it came from",
+        .k = k};
+    int r = st->ops->import_battle(st->impl, &row);
     free(text);
-    if (s1 != SQLITE_DONE || s2 != SQLITE_DONE)
+    if (r)
       goto fail;
     stats->imported++;
     if (!counted)
       stats->not_counted++;
   }
-  if (rebuild_locked(st, k) ||
-      sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+  if (rebuild_locked(st, k) || store_tx_commit(st))
     goto fail;
   rc = 0;
   goto out;
 fail:
-  snprintf(err, errlen, "import failed: %s", sqlite3_errmsg(st->db));
-  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  snprintf(err, errlen, "import failed: %s", store_error(st));
+  store_tx_rollback(st);
 out:
-  sqlite3_finalize(q);
-  sqlite3_finalize(ib);
-  sqlite3_finalize(iv);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
 
 /* ---- export ---- */
 
-static json_t *conversation(sqlite3_stmt *turns, int side) {
+/* One side's conversation: each turn's prompt and that side's answer. */
+static json_t *conversation(const struct store_export_vote *v, int side) {
   json_t *conv = json_array();
-  sqlite3_reset(turns);
-  while (sqlite3_step(turns) == SQLITE_ROW) {
-    const char *prompt = (const char *)sqlite3_column_text(turns, 0);
-    const char *answer = (const char *)sqlite3_column_text(turns, 1 + side);
+  for (size_t i = 0; v->turns && i < v->n_texts; i++) {
+    const char *prompt = v->turns[i].prompt;
+    const char *answer = v->turns[i].answer[side];
     json_array_append_new(conv, json_pack("{s:s, s:s}", "role", "user",
                                           "content", prompt ? prompt : ""));
     json_array_append_new(conv, json_pack("{s:s, s:s}", "role", "assistant",
@@ -293,25 +213,73 @@ static void write_record(FILE *out, enum export_format fmt, json_t *rec,
   json_decref(rec);
 }
 
+struct export {
+  FILE *out;
+  enum export_format fmt;
+  const char *secret;
+  long n;                 /* records written */
+};
+
+static int export_vote(void *ctx, const struct store_export_vote *v) {
+  struct export *x = ctx;
+  json_t *rec = NULL;
+  if (v->record)
+    rec = json_loads(v->record, 0, NULL); /* an imported battle: as it came */
+  if (!rec) {
+    enum winner w = WINNER_TIE;
+    winner_parse(v->winner, &w);
+    char judge[80], hash[65];
+    hmac_sha256_hex(x->secret, strlen(x->secret), v->session,
+                    strlen(v->session), hash);
+    snprintf(judge, sizeof judge, "arena_user_%.16s", hash);
+    rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f}",
+                    "question_id", v->id, "model_a", v->model_a, "model_b",
+                    v->model_b, "winner", fastchat_winner_name(w), "judge",
+                    judge, "turn", (json_int_t)v->n_turns, "anony", 1,
+                    "language", "unknown", "tstamp",
+                    (double)v->voted_at / 1000.0);
+    if (x->fmt != EXPORT_CSV) {
+      json_object_set_new(rec, "conversation_a", conversation(v, 0));
+      json_object_set_new(rec, "conversation_b", conversation(v, 1));
+    }
+    if (!v->counted) {
+      /* stored but not counted: say so, so a re-import keeps it out */
+      json_object_set_new(rec, "agon_counted", json_false());
+      if (v->reason)
+        json_object_set_new(rec, "agon_reason", json_string(v->reason));
+    }
+  }
+  write_record(x->out, x->fmt, rec, x->n++);
+  return 0;
+}
+
+/* LLM judges' verdicts: FastChat's "judge" field names who voted; they are
+ * marked so that no analysis mistakes them for people, and an import
+ * skips them. */
+static int export_judgment(void *ctx, const struct store_export_judgment *j) {
+  struct export *x = ctx;
+  enum winner w = WINNER_TIE;
+  winner_parse(j->verdict, &w);
+  char judge[160];
+  snprintf(judge, sizeof judge, "llm_judge/%s", j->judge);
+  json_t *rec = json_pack(
+      "{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f, s:s, s:b, s:b}",
+      "question_id", j->id, "model_a", j->model_a, "model_b", j->model_b,
+      "winner", fastchat_winner_name(w), "judge", judge, "turn",
+      (json_int_t)j->n_turns, "anony", 1, "language", "unknown", "tstamp",
+      (double)j->created_at / 1000.0, "agon_source", "judge", "agon_counted",
+      0, "agon_inconsistent", j->inconsistent);
+  write_record(x->out, x->fmt, rec, x->n++);
+  return 0;
+}
+
 long store_export(struct store *st, enum export_format fmt, FILE *out,
                   char *err, size_t errlen) {
-  sqlite3_stmt *s = NULL, *turns = NULL;
-  long n = -1;
   char secret[65];
+  struct export x = {.out = out, .fmt = fmt, .secret = secret};
+  long n = -1;
   pthread_mutex_lock(&st->lock);
   if (secret_locked(st, secret))
-    goto fail;
-  if (sqlite3_prepare_v2(
-          st->db,
-          "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, v.created_at, "
-          "b.record, v.counted, v.reason, (SELECT count(*) FROM turns t WHERE "
-          "t.battle_id = b.id) FROM votes v JOIN battles b ON b.id = "
-          "v.battle_id ORDER BY v.seq",
-          -1, &s, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "SELECT prompt, answer_a, answer_b FROM turns WHERE "
-                         "battle_id = ? ORDER BY turn",
-                         -1, &turns, NULL) != SQLITE_OK)
     goto fail;
   if (fmt == EXPORT_FASTCHAT)
     fputs("[", out);
@@ -319,92 +287,16 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
     fputs("question_id,model_a,model_b,winner,judge,turn,anony,language,"
           "tstamp\n",
           out);
-  n = 0;
-  int r;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    json_t *rec = NULL;
-    const char *stored = (const char *)sqlite3_column_text(s, 6);
-    if (stored) {
-      rec = json_loads(stored, 0, NULL); /* an imported battle: as it came */
-    }
-    if (!rec) {
-      enum winner w = WINNER_TIE;
-      winner_parse((const char *)sqlite3_column_text(s, 3), &w);
-      char judge[80], hash[65];
-      const char *session = (const char *)sqlite3_column_text(s, 4);
-      hmac_sha256_hex(secret, strlen(secret), session, strlen(session), hash);
-      snprintf(judge, sizeof judge, "arena_user_%.16s", hash);
-      const char *id = (const char *)sqlite3_column_text(s, 0);
-      sqlite3_reset(turns);
-      sqlite3_bind_text(turns, 1, id, -1, SQLITE_TRANSIENT);
-      rec = json_pack(
-          "{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f}", "question_id", id,
-          "model_a", (const char *)sqlite3_column_text(s, 1), "model_b",
-          (const char *)sqlite3_column_text(s, 2), "winner",
-          fastchat_winner_name(w), "judge", judge, "turn",
-          (json_int_t)sqlite3_column_int64(s, 9), "anony", 1, "language",
-          "unknown", "tstamp", (double)sqlite3_column_int64(s, 5) / 1000.0);
-      if (fmt != EXPORT_CSV) {
-        json_object_set_new(rec, "conversation_a", conversation(turns, 0));
-        json_object_set_new(rec, "conversation_b", conversation(turns, 1));
-      }
-      if (!sqlite3_column_int(s, 7)) {
-        /* stored but not counted: say so, so a re-import keeps it out */
-        json_object_set_new(rec, "agon_counted", json_false());
-        const char *reason = (const char *)sqlite3_column_text(s, 8);
-        if (reason)
-          json_object_set_new(rec, "agon_reason", json_string(reason));
-      }
-    }
-    write_record(out, fmt, rec, n++);
-  }
-  if (r != SQLITE_DONE) {
-    n = -1;
+  if (st->ops->export_votes(st->impl, fmt != EXPORT_CSV, export_vote, &x) ||
+      st->ops->export_judgments(st->impl, export_judgment, &x))
     goto fail;
-  }
-  /* LLM judges' verdicts: FastChat's "judge" field names who voted; they
-   * are marked so that no analysis mistakes them for people, and an
-   * import skips them. */
-  sqlite3_finalize(s);
-  s = NULL;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT b.id, b.model_a, b.model_b, j.verdict, "
-                         "j.judge, j.created_at, j.inconsistent, (SELECT "
-                         "count(*) FROM turns t WHERE t.battle_id = b.id) FROM "
-                         "judgments j JOIN battles b ON b.id = j.battle_id "
-                         "WHERE j.verdict IS NOT NULL ORDER BY j.id",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto fail;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    enum winner w = WINNER_TIE;
-    winner_parse((const char *)sqlite3_column_text(s, 3), &w);
-    char judge[160];
-    snprintf(judge, sizeof judge, "llm_judge/%s", sqlite3_column_text(s, 4));
-    json_t *rec = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f, s:s, s:b, s:b}",
-        "question_id", (const char *)sqlite3_column_text(s, 0), "model_a",
-        (const char *)sqlite3_column_text(s, 1), "model_b",
-        (const char *)sqlite3_column_text(s, 2), "winner",
-        fastchat_winner_name(w), "judge", judge, "turn",
-        (json_int_t)sqlite3_column_int64(s, 7), "anony", 1, "language",
-        "unknown", "tstamp", (double)sqlite3_column_int64(s, 5) / 1000.0,
-        "agon_source", "judge", "agon_counted", 0, "agon_inconsistent",
-        sqlite3_column_int(s, 6));
-    write_record(out, fmt, rec, n++);
-  }
-  if (r != SQLITE_DONE) {
-    n = -1;
-    goto fail;
-  }
   if (fmt == EXPORT_FASTCHAT)
-    fputs(n ? "\n]\n" : "]\n", out);
+    fputs(x.n ? "\n]\n" : "]\n", out);
+  n = x.n;
   goto out;
 fail:
-  snprintf(err, errlen, "export failed: %s", sqlite3_errmsg(st->db));
-  n = -1;
+  snprintf(err, errlen, "export failed: %s", store_error(st));
 out:
-  sqlite3_finalize(s);
-  sqlite3_finalize(turns);
   pthread_mutex_unlock(&st->lock);
   return n;
 }

@@ -24,6 +24,14 @@ struct case_data {
 
 void case_data_release(struct case_data *d);
 
+/* For the engines (storage/ops.h), which build cases from what they read:
+ * add a turn (prompt p, answers a and b, copied; NULL is ""), 0 or -1;
+ * or add the turns of a FastChat record (JSON text): its conversations'
+ * user/assistant pairs, side by side. 0, 1 when it has none, -1. */
+int case_data_add_turn(struct case_data *d, const char *p, const char *a,
+                       const char *b);
+int case_data_from_record(struct case_data *d, const char *record);
+
 /* Load battle id's prompts and answers: its turns, or for an imported
  * battle the conversations of its record. 0, 1 (nothing to judge), -1. */
 int store_case_load(struct store *st, const char *id, struct case_data *out);

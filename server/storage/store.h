@@ -1,12 +1,17 @@
-/* Everything Agon keeps: one SQLite database in WAL mode, one connection
- * serialised by a mutex. Schema files from schema/ are applied at open. */
+/* Everything Agon keeps, behind one table of operations.
+ *
+ * A struct store is an engine's operations (struct store_ops,
+ * storage/ops.h) and its closure: the store_* functions below hand each
+ * call to the engine the `database` value named (store_open). Callers
+ * never see the engine: the SQLite one is in storage/sqlite/, the only
+ * folder that includes <sqlite3.h>; a second one (PostgreSQL) goes beside
+ * it. */
 #ifndef AGON_STORAGE_STORE_H
 #define AGON_STORAGE_STORE_H
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,68 +20,34 @@
 #include "rating/live.h"
 #include "rating/pairs.h"
 
-/* The numbers of the statements in store.stmts. */
-enum store_stmt_id {
-  STMT_VOTE_BATTLE,
-  STMT_VOTE_TURNS,
-  STMT_VOTE_INSERT,
-  STMT_VOTE_MARK,
-  STMT_RATING_UPSERT,
-  STMT_PAIR_WINS_A,
-  STMT_PAIR_WINS_B,
-  STMT_PAIR_TIES,
-  STMT_BATTLE_INSERT,
-  STMT_TURN_INSERT,
-  STMT_BATTLE_RESUME,
-  STMT_TURN_FINISH,
-  STMT_BATTLE_FINISH,
-  STMT_SAVEPOINT,
-  STMT_RELEASE,
-  STMT_ROLLBACK_TO,
-  STMT_COUNT
-};
+struct store_ops;
 
 struct store {
-  sqlite3 *db;             /* writes (the writer thread) */
-  pthread_mutex_t lock;
-  sqlite3 *rdb;            /* reads that HTTP workers wait for (battles,
-                              judges): a connection of its own, so that in
-                              WAL mode they never wait for a write's fsync
-                              under `lock` */
-  pthread_mutex_t read_lock;
-  atomic_long judgments;   /* bumped by every stored judgment */
-  sqlite3 *watch;          /* a second connection, only to see commits of
-                              other processes (store_data_version) */
-  sqlite3_stmt *watch_stmt;
-  pthread_mutex_t watch_lock;
-  atomic_llong watch_at;   /* monotonic ms of the last look */
-  atomic_long watch_value; /* what it saw */
-  sqlite3 *check_db;        /* the background integrity check's */
-  pthread_t check_thread;
-  int check_started;
-  atomic_int check_stop;
-  atomic_int corrupt;       /* it found the file corrupt */
-  char corrupt_why[300];    /* under watch_lock */
-  sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
-                                      once (under lock); see store_stmt */
+  const struct store_ops *ops; /* the engine's (storage/ops.h) */
+  void *impl;                  /* its closure, handed to every op */
+  pthread_mutex_t lock;        /* the write connection's: held by whoever
+                                  uses it, from store_tx_begin to the
+                                  commit or rollback (the writer's group
+                                  commit, an import), and by the store_*
+                                  functions that say so */
+  atomic_long judgments;       /* bumped by every stored judgment */
 };
 
-/* The cached statement number idx for sql, reset and with its bindings
- * cleared, prepared on first use; NULL on error. Caller holds st->lock
- * and must not finalize it. */
-sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql);
-
-/* Open (creating if needed) the database at path and bring its schema up
- * to date. Durability: WAL with synchronous=FULL, so a committed
- * transaction survives a crash of the process and of the machine. On
- * error returns -1 with a message in err. */
-int store_open(struct store *st, const char *path, char *err, size_t errlen);
+/* Open (creating if needed) the database that `database` names and bring
+ * its schema up to date: a SQLite file's path (or "sqlite:PATH"); a
+ * PostgreSQL URL or keyword string is refused while that engine is not
+ * built (config_db_engine). Durability: a committed transaction survives
+ * a crash of the process and of the machine (SQLite: WAL with
+ * synchronous=FULL). On error returns -1 with a message in err. */
+int store_open(struct store *st, const char *database, char *err,
+               size_t errlen);
 void store_close(struct store *st);
 
-/* Check the whole file (PRAGMA quick_check) in a thread of its own, on a
- * connection of its own; when it finds corruption, store_corrupt says so
- * from then on. store_open checks at once only what start reads, so that
- * a large arena starts fast. 0, or -1 when it cannot start. */
+/* Check the whole database (SQLite: PRAGMA quick_check) in a thread of its
+ * own, on a connection of its own; when it finds corruption, store_corrupt
+ * says so from then on. store_open checks at once only what start reads,
+ * so that a large arena starts fast. path: what store_open was given (the
+ * engine checks the database it opened). 0, or -1 when it cannot start. */
 int store_check_start(struct store *st, const char *path);
 
 /* 1 with the reason (len bytes into why) once the background check found
@@ -88,19 +59,52 @@ int store_corrupt(struct store *st, char *why, size_t len);
 int store_open_existing(struct store *st, const char *path, char *err,
                         size_t errlen);
 
-/* A number that changes whenever a transaction of another process (say
- * `agon judge` or `agon import` beside the server) or of this one has
- * been committed: PRAGMA data_version on a connection of its own, so it
- * never waits for st->lock. It looks at most every STORE_WATCH_MS (a look
- * starts a read transaction, too dear for every request of a busy
- * leaderboard), so a commit shows within that time. -1 on error. */
+/* The store's version: a number that changes whenever any process (say
+ * `agon judge` or `agon import` beside the server, or this one) has
+ * committed a transaction, for caches built from what is stored. It never
+ * waits for st->lock. The engine may look at most every STORE_WATCH_MS
+ * (SQLite: a look starts a read transaction, too dear for every request
+ * of a busy leaderboard), so a commit shows within that time. -1 on
+ * error. */
 #define STORE_WATCH_MS 100
 long store_data_version(struct store *st);
 
-/* Current schema version (PRAGMA user_version). */
+/* Current schema version (SQLite: PRAGMA user_version). */
 int store_schema_version(struct store *st);
 
-/* ---- battles (storage/battles.c) ---- */
+/* The message of the last error on the write connection (for logs and
+ * messages; valid until its next use). Never NULL. */
+const char *store_error(struct store *st);
+
+/* Battles that were streaming when the last process ended can never
+ * finish: mark them failed. Takes st->lock. 0 or -1. */
+int store_fail_streaming(struct store *st);
+
+/* ---- transactions on the write connection (caller holds st->lock) ---- */
+
+/* Begin a transaction that writes (SQLite: BEGIN IMMEDIATE), commit it,
+ * roll it back. 0 or -1 (store_error says why); a rollback cannot fail. */
+int store_tx_begin(struct store *st);
+int store_tx_commit(struct store *st);
+void store_tx_rollback(struct store *st);
+
+/* Inside a transaction: mark a savepoint, forget it (its writes stay in
+ * the transaction), or undo every write since it (it stays marked:
+ * release it after). One level: the writer's one job. 0 or -1. */
+int store_savepoint(struct store *st);
+int store_savepoint_release(struct store *st);
+int store_savepoint_rollback(struct store *st);
+
+/* Whether the last error on the write connection is the storage's own
+ * (disk full, I/O error, a corrupt or read-only file), not a refused
+ * write: 1 with its message in why (len bytes), else 0. */
+int store_storage_error(struct store *st, char *why, size_t len);
+
+/* A small write in a transaction of its own, to see whether writes work
+ * again after a storage fault. Takes st->lock. 0, or -1 with why. */
+int store_probe(struct store *st, char *why, size_t len);
+
+/* ---- battles ---- */
 
 /* A battle as stored. Strings are owned by the record. */
 struct turn_record {
@@ -166,7 +170,7 @@ json_t *store_battles_list(struct store *st, const char *model,
                            const char *status, int64_t since, int64_t until,
                            long limit, long offset);
 
-/* ---- votes and ratings (storage/votes.c) ---- */
+/* ---- votes and ratings ---- */
 
 /* What a vote comes to: errors of the table (errors/errors.h), which
  * reach the voter as they are; these are their names here. */

@@ -67,23 +67,6 @@ struct store_writer {
   char fault_why[200];
 };
 
-/* Whether the last error on st's connection is the storage's own (the
- * disk, the file), not a refused write such as a vote on a voted battle. */
-static int storage_error(struct store *st) {
-  switch (sqlite3_errcode(st->db) & 0xff) {
-  case SQLITE_FULL:
-  case SQLITE_IOERR:
-  case SQLITE_CORRUPT:
-  case SQLITE_NOTADB:
-  case SQLITE_READONLY:
-  case SQLITE_CANTOPEN:
-  case SQLITE_PROTOCOL:
-    return 1;
-  default:
-    return 0;
-  }
-}
-
 static void fault_set(struct store_writer *w, const char *why) {
   pthread_mutex_lock(&w->fault_lock);
   snprintf(w->fault_why, sizeof w->fault_why, "%s", why);
@@ -112,24 +95,11 @@ int store_writer_fault(struct store_writer *w, char *why, size_t len) {
  * fault that has cleared (space freed) is noticed without a client having
  * to risk a write first. */
 static void probe(struct store_writer *w) {
-  struct store *st = w->st;
-  pthread_mutex_lock(&st->lock);
-  int ok = sqlite3_exec(st->db,
-                        "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, "
-                        "value) VALUES ('write_probe', "
-                        "CAST(unixepoch() AS TEXT) || hex(randomblob(512))); "
-                        "COMMIT",
-                        NULL, NULL, NULL) == SQLITE_OK;
-  if (!ok) {
-    char why[200];
-    snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
-    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-    pthread_mutex_unlock(&st->lock);
+  char why[200];
+  if (store_probe(w->st, why, sizeof why))
     fault_set(w, why);
-    return;
-  }
-  pthread_mutex_unlock(&st->lock);
-  fault_clear(w);
+  else
+    fault_clear(w);
 }
 
 static void job_free(struct job *j) {
@@ -191,15 +161,6 @@ static int run_sync(struct store_writer *w, struct job *j) {
   return 0;
 }
 
-static int exec_stmt(struct store *st, int idx, const char *sql) {
-  sqlite3_stmt *s = store_stmt(st, idx, sql);
-  if (!s)
-    return -1;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* Run one job's writes; returns 0 when they stand, -1 when they must be
  * rolled back (j->rc says more). */
 static int run_job(struct store_writer *w, struct job *j,
@@ -240,38 +201,36 @@ static void write_group(struct store_writer *w, struct job *list) {
   pthread_mutex_lock(&st->lock);
   double t0 = mono_s();
   char why[200] = "";
-  if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+  if (store_tx_begin(st)) {
     log_error("msg=\"cannot begin a write\" err=\"%s\"",
-              log_q(sqlite3_errmsg(st->db)));
-    snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
+              log_q(store_error(st)));
+    snprintf(why, sizeof why, "%s", store_error(st));
     for (struct job *j = list; j; j = j->next)
       j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
   } else {
     for (struct job *j = list; j; j = j->next, n++) {
-      if (exec_stmt(st, STMT_SAVEPOINT, "SAVEPOINT job")) {
+      if (store_savepoint(st)) {
         j->rc = j->kind == JOB_VOTE ? (int)VOTE_ERROR : -1;
         j->failed = 1;
         continue;
       }
       if (run_job(w, j, &vb)) {
         j->failed = 1;
-        if (storage_error(st))
-          snprintf(why, sizeof why, "%s", sqlite3_errmsg(st->db));
-        exec_stmt(st, STMT_ROLLBACK_TO, "ROLLBACK TO job");
+        store_storage_error(st, why, sizeof why);
+        store_savepoint_rollback(st);
       } else if (j->kind != JOB_FLUSH) {
         written++;
       }
-      exec_stmt(st, STMT_RELEASE, "RELEASE job");
+      store_savepoint_release(st);
     }
-    if (!vb.broken &&
-        sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
+    if (!vb.broken && store_tx_commit(st) == 0) {
       committed = 1;
     } else {
       log_error("msg=\"cannot commit a write\" jobs=%ld err=\"%s\"", n,
-                log_q(sqlite3_errmsg(st->db)));
+                log_q(store_error(st)));
       snprintf(why, sizeof why, "%s",
-               vb.broken ? "out of memory" : sqlite3_errmsg(st->db));
-      sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+               vb.broken ? "out of memory" : store_error(st));
+      store_tx_rollback(st);
     }
   }
   pthread_mutex_unlock(&st->lock);

@@ -1,5 +1,5 @@
-/* Battles and their turns in the database. */
-#include "storage/store.h"
+/* Battles and their turns in the SQLite database. */
+#include "storage/sqlite/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +20,7 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t) {
 }
 
 /* Run one prepared statement to completion; 0 on success. */
-static int step_done(struct store *st, sqlite3_stmt *s, const char *what) {
+static int step_done(struct sqlite_store *st, sqlite3_stmt *s, const char *what) {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
     log_error("msg=\"database write failed\" op=%s err=\"%s\"", what,
@@ -30,11 +30,11 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what) {
   return 0;
 }
 
-int store_battle_create_tx(struct store *st, const char *id,
-                           int64_t created_at, const char *model_a,
-                           const char *model_b, const char *session,
-                           const char *prompt) {
-  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_INSERT,
+int sqlite_battle_create(void *cls, const char *id, int64_t created_at,
+                         const char *model_a, const char *model_b,
+                         const char *session, const char *prompt) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *b = sqlite_stmt(st, STMT_BATTLE_INSERT,
                                "INSERT INTO battles (id, created_at, model_a, "
                                "model_b, session, status) VALUES (?, ?, ?, ?, "
                                "?, 'streaming')");
@@ -49,7 +49,7 @@ int store_battle_create_tx(struct store *st, const char *id,
   sqlite3_reset(b);
   if (rc)
     return -1;
-  sqlite3_stmt *t = store_stmt(st, STMT_TURN_INSERT,
+  sqlite3_stmt *t = sqlite_stmt(st, STMT_TURN_INSERT,
                                "INSERT INTO turns (battle_id, turn, prompt, "
                                "started_at) VALUES (?, ?, ?, ?)");
   if (!t)
@@ -63,9 +63,10 @@ int store_battle_create_tx(struct store *st, const char *id,
   return rc;
 }
 
-int store_turn_add_tx(struct store *st, const char *id, int turn,
-                      const char *prompt, int64_t started_at) {
-  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_RESUME,
+int sqlite_turn_add(void *cls, const char *id, int turn, const char *prompt,
+                    int64_t started_at) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *b = sqlite_stmt(st, STMT_BATTLE_RESUME,
                                "UPDATE battles SET status = 'streaming' "
                                "WHERE id = ? AND status = 'ready'");
   if (!b)
@@ -77,7 +78,7 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
     return -1;
   if (sqlite3_changes(st->db) != 1)
     return 1;  /* voted meanwhile */
-  sqlite3_stmt *t = store_stmt(st, STMT_TURN_INSERT,
+  sqlite3_stmt *t = sqlite_stmt(st, STMT_TURN_INSERT,
                                "INSERT INTO turns (battle_id, turn, prompt, "
                                "started_at) VALUES (?, ?, ?, ?)");
   if (!t)
@@ -91,11 +92,11 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
   return rc;
 }
 
-int store_turn_finish_tx(struct store *st, const char *id, int turn,
-                         const struct turn_answer ans[2],
-                         int64_t finished_at, const char *status,
-                         const char *identity) {
-  sqlite3_stmt *t = store_stmt(st, STMT_TURN_FINISH,
+int sqlite_turn_finish(void *cls, const char *id, int turn,
+                       const struct turn_answer ans[2], int64_t finished_at,
+                       const char *status, const char *identity) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *t = sqlite_stmt(st, STMT_TURN_FINISH,
                                "UPDATE turns SET answer_a = ?, answer_b = ?, "
                                "error_a = ?, error_b = ?, reasoning_a = ?, "
                                "reasoning_b = ?, finished_at = ?, identity = "
@@ -119,7 +120,7 @@ int store_turn_finish_tx(struct store *st, const char *id, int turn,
     return -1;
   if (sqlite3_changes(st->db) != 1)
     return -1;  /* no such turn: its battle was never stored */
-  sqlite3_stmt *b = store_stmt(st, STMT_BATTLE_FINISH,
+  sqlite3_stmt *b = sqlite_stmt(st, STMT_BATTLE_FINISH,
                                "UPDATE battles SET status = ? WHERE id = ? "
                                "AND status = 'streaming'");
   if (!b)
@@ -131,8 +132,18 @@ int store_turn_finish_tx(struct store *st, const char *id, int turn,
   return rc;
 }
 
-int store_battle_load(struct store *st, const char *id,
-                      struct battle_record *out) {
+int sqlite_fail_streaming(void *cls) {
+  struct sqlite_store *st = cls;
+  if (sqlite3_exec(st->db,
+                   "UPDATE battles SET status = 'failed' WHERE status = "
+                   "'streaming'",
+                   NULL, NULL, NULL) != SQLITE_OK)
+    return -1;
+  return 0;
+}
+
+int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
+  struct sqlite_store *st = cls;
   int rc = -1;
   sqlite3_stmt *b = NULL, *t = NULL;
   memset(out, 0, sizeof *out);
@@ -199,27 +210,10 @@ out:
   return rc;
 }
 
-void battle_record_release(struct battle_record *r) {
-  free(r->model[0]);
-  free(r->model[1]);
-  for (size_t i = 0; i < r->n_turns; i++) {
-    struct turn_record *t = &r->turns[i];
-    free(t->prompt);
-    for (int s = 0; s < 2; s++) {
-      free(t->answer[s]);
-      free(t->reasoning[s]);
-      free(t->error[s]);
-    }
-  }
-  free(r->turns);
-  r->turns = NULL;
-  r->n_turns = 0;
-  r->model[0] = r->model[1] = NULL;
-}
-
-json_t *store_battles_list(struct store *st, const char *model,
-                           const char *status, int64_t since, int64_t until,
-                           long limit, long offset) {
+json_t *sqlite_battles_list(void *cls, const char *model, const char *status,
+                            int64_t since, int64_t until, long limit,
+                            long offset) {
+  struct sqlite_store *st = cls;
   sqlite3_stmt *s = NULL;
   json_t *out = NULL;
   pthread_mutex_lock(&st->read_lock);

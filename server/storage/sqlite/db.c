@@ -1,5 +1,8 @@
-/* Opening the database and applying the schema. */
-#include "storage/store.h"
+/* The SQLite engine's database: opening it and applying the schema, its
+ * connections, transactions, version and background check, and its table
+ * of operations. */
+#include "storage/sqlite/sqlite.h"
+#include "storage/sqlite/internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -21,11 +24,13 @@ static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   return 0;
 }
 
-static int exec(struct store *st, const char *sql, char *err, size_t errlen) {
+static int exec(struct sqlite_store *st, const char *sql, char *err,
+                size_t errlen) {
   return exec_on(st->db, sql, err, errlen);
 }
 
-int store_schema_version(struct store *st) {
+static int schema_version(void *cls) {
+  struct sqlite_store *st = cls;
   sqlite3_stmt *s = NULL;
   int v = -1;
   if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) ==
@@ -38,8 +43,8 @@ int store_schema_version(struct store *st) {
 
 /* Apply every embedded schema file whose number is above user_version,
  * each in its own transaction together with the version bump. */
-static int migrate(struct store *st, char *err, size_t errlen) {
-  int current = store_schema_version(st);
+static int migrate(struct sqlite_store *st, char *err, size_t errlen) {
+  int current = schema_version(st);
   if (current < 0) {
     snprintf(err, errlen, "cannot read schema version: %s",
              sqlite3_errmsg(st->db));
@@ -101,9 +106,22 @@ out:
   return rc;
 }
 
-int store_open(struct store *st, const char *path, char *err, size_t errlen) {
-  memset(st, 0, sizeof *st);
-  pthread_mutex_init(&st->lock, NULL);
+static void close_impl(void *cls);
+static const struct store_ops sqlite_ops;
+
+int sqlite_store_open(struct store *store, const char *path, int must_exist,
+                      char *err, size_t errlen) {
+  struct stat sb;
+  if (must_exist && stat(path, &sb)) {
+    snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+    return -1;
+  }
+  struct sqlite_store *st = calloc(1, sizeof *st);
+  if (!st || !(st->path = strdup(path))) {
+    free(st);
+    snprintf(err, errlen, "cannot open '%s': out of memory", path);
+    return -1;
+  }
   pthread_mutex_init(&st->read_lock, NULL);
   pthread_mutex_init(&st->watch_lock, NULL);
   atomic_init(&st->watch_at, 0);
@@ -166,13 +184,15 @@ int store_open(struct store *st, const char *path, char *err, size_t errlen) {
     goto fail;
   }
   sqlite3_busy_timeout(st->watch, 5000);
+  store->ops = &sqlite_ops;
+  store->impl = st;
   return 0;
 fail:
-  store_close(st);
+  close_impl(st);
   return -1;
 }
 
-sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql) {
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *st, int idx, const char *sql) {
   sqlite3_stmt **s = &st->stmts[idx];
   if (!*s) {
     if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
@@ -187,17 +207,8 @@ sqlite3_stmt *store_stmt(struct store *st, int idx, const char *sql) {
   return *s;
 }
 
-int store_open_existing(struct store *st, const char *path, char *err,
-                        size_t errlen) {
-  struct stat sb;
-  if (stat(path, &sb)) {
-    snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-    return -1;
-  }
-  return store_open(st, path, err, errlen);
-}
-
-long store_data_version(struct store *st) {
+static long version(void *cls) {
+  struct sqlite_store *st = cls;
   int64_t now = mono_ms();
   if (now - atomic_load(&st->watch_at) < STORE_WATCH_MS)
     return atomic_load(&st->watch_value);
@@ -215,7 +226,7 @@ long store_data_version(struct store *st) {
 
 /* The background check: the whole file, on a connection of its own. */
 static void *check_main(void *arg) {
-  struct store *st = arg;
+  struct sqlite_store *st = arg;
   char msg[256];
   if (integrity(st->check_db, "PRAGMA quick_check(1)", msg, sizeof msg) &&
       !atomic_load(&st->check_stop)) {
@@ -230,8 +241,9 @@ static void *check_main(void *arg) {
   return NULL;
 }
 
-int store_check_start(struct store *st, const char *path) {
-  if (sqlite3_open_v2(path, &st->check_db, SQLITE_OPEN_READONLY, NULL) !=
+static int check_start(void *cls) {
+  struct sqlite_store *st = cls;
+  if (sqlite3_open_v2(st->path, &st->check_db, SQLITE_OPEN_READONLY, NULL) !=
       SQLITE_OK) {
     sqlite3_close(st->check_db);
     st->check_db = NULL;
@@ -247,7 +259,8 @@ int store_check_start(struct store *st, const char *path) {
   return 0;
 }
 
-int store_corrupt(struct store *st, char *why, size_t len) {
+static int corrupt(void *cls, char *why, size_t len) {
+  struct sqlite_store *st = cls;
   if (!atomic_load(&st->corrupt))
     return 0;
   pthread_mutex_lock(&st->watch_lock);
@@ -256,7 +269,10 @@ int store_corrupt(struct store *st, char *why, size_t len) {
   return 1;
 }
 
-void store_close(struct store *st) {
+static void close_impl(void *cls) {
+  struct sqlite_store *st = cls;
+  if (!st)
+    return;
   if (st->check_started) {
     atomic_store(&st->check_stop, 1);
     sqlite3_interrupt(st->check_db);
@@ -283,5 +299,114 @@ void store_close(struct store *st) {
   st->db = NULL;
   pthread_mutex_destroy(&st->watch_lock);
   pthread_mutex_destroy(&st->read_lock);
-  pthread_mutex_destroy(&st->lock);
+  free(st->path);
+  free(st);
 }
+
+static const char *error(void *cls) {
+  struct sqlite_store *st = cls;
+  return sqlite3_errmsg(st->db);
+}
+
+/* ---- transactions ---- */
+
+static int exec_plain(struct sqlite_store *st, const char *sql) {
+  return sqlite3_exec(st->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int begin(void *cls) { return exec_plain(cls, "BEGIN IMMEDIATE"); }
+static int commit(void *cls) { return exec_plain(cls, "COMMIT"); }
+static void rollback(void *cls) { exec_plain(cls, "ROLLBACK"); }
+
+/* Run a cached statement that returns no rows. */
+static int exec_stmt(struct sqlite_store *st, int idx, const char *sql) {
+  sqlite3_stmt *s = sqlite_stmt(st, idx, sql);
+  if (!s)
+    return -1;
+  int rc = sqlite3_step(s);
+  sqlite3_reset(s);
+  return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int savepoint(void *cls) {
+  return exec_stmt(cls, STMT_SAVEPOINT, "SAVEPOINT job");
+}
+
+static int savepoint_release(void *cls) {
+  return exec_stmt(cls, STMT_RELEASE, "RELEASE job");
+}
+
+static int savepoint_rollback(void *cls) {
+  return exec_stmt(cls, STMT_ROLLBACK_TO, "ROLLBACK TO job");
+}
+
+static int storage_error(void *cls, char *why, size_t len) {
+  struct sqlite_store *st = cls;
+  switch (sqlite3_errcode(st->db) & 0xff) {
+  case SQLITE_FULL:
+  case SQLITE_IOERR:
+  case SQLITE_CORRUPT:
+  case SQLITE_NOTADB:
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PROTOCOL:
+    snprintf(why, len, "%s", sqlite3_errmsg(st->db));
+    return 1;
+  default:
+    return 0;
+  }
+}
+
+static int probe(void *cls, char *why, size_t len) {
+  struct sqlite_store *st = cls;
+  if (sqlite3_exec(st->db,
+                   "BEGIN IMMEDIATE; INSERT OR REPLACE INTO meta (key, "
+                   "value) VALUES ('write_probe', "
+                   "CAST(unixepoch() AS TEXT) || hex(randomblob(512))); "
+                   "COMMIT",
+                   NULL, NULL, NULL) == SQLITE_OK)
+    return 0;
+  snprintf(why, len, "%s", sqlite3_errmsg(st->db));
+  sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+  return -1;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = close_impl,
+    .error = error,
+    .schema_version = schema_version,
+    .check_start = check_start,
+    .corrupt = corrupt,
+    .version = version,
+    .begin = begin,
+    .commit = commit,
+    .rollback = rollback,
+    .savepoint = savepoint,
+    .savepoint_release = savepoint_release,
+    .savepoint_rollback = savepoint_rollback,
+    .storage_error = storage_error,
+    .probe = probe,
+    .battle_create = sqlite_battle_create,
+    .turn_add = sqlite_turn_add,
+    .turn_finish = sqlite_turn_finish,
+    .vote = sqlite_vote,
+    .fail_streaming = sqlite_fail_streaming,
+    .ratings_load = sqlite_ratings_load,
+    .ratings_replay = sqlite_ratings_replay,
+    .ratings_replace = sqlite_ratings_replace,
+    .meta_get = sqlite_meta_get,
+    .meta_add = sqlite_meta_add,
+    .battle_exists = sqlite_battle_exists,
+    .import_battle = sqlite_import_battle,
+    .export_votes = sqlite_export_votes,
+    .export_judgments = sqlite_export_judgments,
+    .judgment_save = sqlite_judgment_save,
+    .battle_load = sqlite_battle_load,
+    .battles_list = sqlite_battles_list,
+    .case_load = sqlite_case_load,
+    .judge_pending = sqlite_judge_pending,
+    .recent_votes = sqlite_recent_votes,
+    .judge_stats = sqlite_judge_stats,
+    .judge_ratings = sqlite_judge_ratings,
+};

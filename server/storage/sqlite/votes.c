@@ -1,5 +1,6 @@
-/* Where a vote goes: one transaction stores it and moves the live Elo. */
-#include "storage/store.h"
+/* Where a vote goes in SQLite: one transaction stores it and moves the
+ * live Elo; the ratings as stored, and their replay. */
+#include "storage/sqlite/internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,9 +9,9 @@
 #include "util/log.h"
 #include "util/util.h"
 
-static int upsert_rating(struct store *st, const struct rating_row *r) {
+static int upsert_rating(struct sqlite_store *st, const struct rating_row *r) {
   int rc = -1;
-  sqlite3_stmt *s = store_stmt(
+  sqlite3_stmt *s = sqlite_stmt(
       st, STMT_RATING_UPSERT,
       "INSERT INTO ratings (model, elo, battles, wins, losses, ties) VALUES "
       "(?, ?, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET elo = "
@@ -31,7 +32,7 @@ out:
   return rc;
 }
 
-static int upsert_pair(struct store *st, const char *x, const char *y,
+static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
                        enum winner w) {
   int x_is_a = strcmp(x, y) < 0;
   int col = 2; /* ties */
@@ -47,7 +48,7 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
       "INSERT INTO pair_counts (model_a, model_b, ties) VALUES (?, ?, 1) "
       "ON CONFLICT (model_a, model_b) DO UPDATE SET ties = ties + 1"};
   int rc = -1;
-  sqlite3_stmt *s = store_stmt(st, STMT_PAIR_WINS_A + col, sql[col]);
+  sqlite3_stmt *s = sqlite_stmt(st, STMT_PAIR_WINS_A + col, sql[col]);
   if (!s)
     return -1;
   sqlite3_bind_text(s, 1, x_is_a ? x : y, -1, SQLITE_STATIC);
@@ -60,7 +61,7 @@ static int upsert_pair(struct store *st, const char *x, const char *y,
 
 /* Ask vr->verdict about the battle's stored turns. Returns 0 when the vote
  * counts, 1 when it does not (reason in why), -1 on a database error. */
-static int stored_verdict(struct store *st, const struct vote_request *vr,
+static int stored_verdict(struct sqlite_store *st, const struct vote_request *vr,
                           char *why, size_t whylen) {
   enum { MAX_TURNS = 256 };
   const char *texts[VOTE_TEXTS_PER_TURN * MAX_TURNS];
@@ -68,7 +69,7 @@ static int stored_verdict(struct store *st, const struct vote_request *vr,
   size_t n = 0, k = 0;
   int64_t finished_at = 0;
   int rc = -1;
-  sqlite3_stmt *s = store_stmt(st, STMT_VOTE_TURNS,
+  sqlite3_stmt *s = sqlite_stmt(st, STMT_VOTE_TURNS,
                                "SELECT prompt, answer_a, answer_b, "
                                "reasoning_a, reasoning_b, finished_at, "
                                "identity, identity_checked FROM turns WHERE "
@@ -110,15 +111,16 @@ out:
   return rc;
 }
 
-enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
-                           const struct live_ratings *live,
-                           struct vote_batch *vb, struct vote_outcome *out) {
+enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
+                         const struct live_ratings *live,
+                         struct vote_batch *vb, struct vote_outcome *out) {
+  struct sqlite_store *st = cls;
   const char *id = vr->id, *session = vr->session;
   enum winner w = vr->w;
   enum agon_ec vs = VOTE_ERROR;
   sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
   memset(out, 0, sizeof *out);
-  sel = store_stmt(st, STMT_VOTE_BATTLE,
+  sel = sqlite_stmt(st, STMT_VOTE_BATTLE,
                    "SELECT model_a, model_b, session, status FROM battles "
                    "WHERE id = ?");
   if (!sel)
@@ -164,7 +166,7 @@ enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
     out->counted = v == 0;
   }
 
-  ins = store_stmt(st, STMT_VOTE_INSERT,
+  ins = sqlite_stmt(st, STMT_VOTE_INSERT,
                    "INSERT INTO votes (battle_id, winner, created_at, counted, "
                    "reason, k, client) VALUES (?, ?, ?, ?, ?, ?, ?)");
   if (!ins)
@@ -186,7 +188,7 @@ enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
     goto out;
   sqlite3_reset(ins);
   ins = NULL;
-  upd = store_stmt(st, STMT_VOTE_MARK,
+  upd = sqlite_stmt(st, STMT_VOTE_MARK,
                    "UPDATE battles SET status = 'voted' WHERE id = ?");
   if (!upd)
     goto out;
@@ -226,17 +228,11 @@ out:
   return vs;
 }
 
-void vote_outcome_release(struct vote_outcome *o) {
-  free(o->model[0]);
-  free(o->model[1]);
-  o->model[0] = o->model[1] = NULL;
-}
-
-int store_ratings_load(struct store *st, struct rating_table *t,
-                       struct pair_table *pairs) {
+int sqlite_ratings_load(void *cls, struct rating_table *t,
+                        struct pair_table *pairs) {
+  struct sqlite_store *st = cls;
   sqlite3_stmt *s = NULL;
   int rc = -1;
-  pthread_mutex_lock(&st->lock);
   if (sqlite3_prepare_v2(st->db,
                          "SELECT model, elo, battles, wins, losses, ties FROM "
                          "ratings",
@@ -276,12 +272,12 @@ int store_ratings_load(struct store *st, struct rating_table *t,
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->lock);
   return rc;
 }
 
-int store_replay_locked(struct store *st, double k, struct rating_table *t,
-                        struct pair_table *pairs, long *n_votes) {
+int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
+                          struct pair_table *pairs, long *n_votes) {
+  struct sqlite_store *st = cls;
   sqlite3_stmt *s = NULL;
   int rc = -1;
   *n_votes = 0;
@@ -308,13 +304,5 @@ int store_replay_locked(struct store *st, double k, struct rating_table *t,
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
   sqlite3_finalize(s);
-  return rc;
-}
-
-int store_ratings_replay(struct store *st, double k, struct rating_table *t,
-                         struct pair_table *pairs, long *n_votes) {
-  pthread_mutex_lock(&st->lock);
-  int rc = store_replay_locked(st, k, t, pairs, n_votes);
-  pthread_mutex_unlock(&st->lock);
   return rc;
 }

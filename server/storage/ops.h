@@ -1,0 +1,165 @@
+/* What a storage engine implements: one table of operations and a closure
+ * (after GNU Taler's TALER_EXCHANGEDB_Plugin). storage/store.c chooses the
+ * engine from the `database` value and hands every store_* call to it;
+ * nothing above storage/ sees this table, and nothing outside the
+ * engine's folder sees its SQL or its library.
+ *
+ * Every op gets the engine's closure, cls (struct store's impl). Locking
+ * is the caller's, as the store_* functions document it: the ops marked
+ * "write connection" run with st->lock held (the dispatchers in
+ * storage/store.c take it where the public function says so); the others
+ * are the engine's to make safe from any thread (SQLite: a read
+ * connection of its own and its own lock). Return values are those of the
+ * store_* function of the same name unless said otherwise.
+ *
+ * A second engine (storage/postgres/) fills a table of its own and is
+ * added to the engines in storage/store.c; nothing else changes. */
+#ifndef AGON_STORAGE_OPS_H
+#define AGON_STORAGE_OPS_H
+
+#include <stdint.h>
+
+#include "storage/interchange.h"
+#include "storage/judgments.h"
+#include "storage/store.h"
+
+/* One imported battle with its vote (store_import), strings borrowed. */
+struct store_import_row {
+  const char *id;
+  int64_t created_at;     /* ms; the vote's too */
+  const char *model_a, *model_b;
+  const char *record;     /* the FastChat record, as JSON text */
+  double tstamp;          /* its tstamp */
+  int anony;
+  enum winner w;
+  int counted;
+  const char *reason;     /* why not counted, or NULL */
+  double k;
+};
+
+/* One turn's texts for an export (borrowed; NULL is ""). */
+struct store_turn_text {
+  const char *prompt;
+  const char *answer[2];
+};
+
+/* One vote for an export, in vote order (strings borrowed for the call). */
+struct store_export_vote {
+  const char *id, *model_a, *model_b;
+  const char *winner;     /* as stored: "a", "b", "tie", "bothbad" */
+  const char *session;
+  int64_t voted_at;       /* ms */
+  const char *record;     /* an imported battle's record, or NULL */
+  int counted;
+  const char *reason;     /* or NULL */
+  long n_turns;
+  /* when asked for (with_turns), the battle's stored turns in order
+   * (none for an imported one); else NULL and 0 */
+  const struct store_turn_text *turns;
+  size_t n_texts;
+};
+
+/* One LLM judge's verdict for an export, in judgment order. */
+struct store_export_judgment {
+  const char *id, *model_a, *model_b;
+  const char *verdict;    /* "a", "b", "tie" */
+  const char *judge;
+  int64_t created_at;
+  int inconsistent;
+  long n_turns;
+};
+
+/* Called for each row; nonzero stops the walk (the op then returns -1). */
+typedef int (*store_export_vote_fn)(void *ctx,
+                                    const struct store_export_vote *v);
+typedef int (*store_export_judgment_fn)(
+    void *ctx, const struct store_export_judgment *j);
+
+struct store_ops {
+  const char *name;                 /* "sqlite" */
+
+  /* ---- the database ---- */
+  /* Close everything, stop the background check, free cls. */
+  void (*close)(void *cls);
+  /* The last error on the write connection; never NULL. */
+  const char *(*error)(void *cls);
+  int (*schema_version)(void *cls);
+  /* The background integrity check; corrupt says what it found. */
+  int (*check_start)(void *cls);
+  int (*corrupt)(void *cls, char *why, size_t len);
+  /* Changes whenever any process committed (store_data_version). */
+  long (*version)(void *cls);
+
+  /* ---- transactions (write connection) ---- */
+  int (*begin)(void *cls);
+  int (*commit)(void *cls);
+  void (*rollback)(void *cls);
+  int (*savepoint)(void *cls);
+  int (*savepoint_release)(void *cls);
+  int (*savepoint_rollback)(void *cls);
+  /* 1 with the message when the last error is the storage's own. */
+  int (*storage_error)(void *cls, char *why, size_t len);
+  /* A small write in its own transaction: 0, or -1 with why. */
+  int (*probe)(void *cls, char *why, size_t len);
+
+  /* ---- the writer's jobs, inside its transaction (write connection) ---- */
+  int (*battle_create)(void *cls, const char *id, int64_t created_at,
+                       const char *model_a, const char *model_b,
+                       const char *session, const char *prompt);
+  int (*turn_add)(void *cls, const char *id, int turn, const char *prompt,
+                  int64_t started_at);
+  int (*turn_finish)(void *cls, const char *id, int turn,
+                     const struct turn_answer ans[2], int64_t finished_at,
+                     const char *status, const char *identity);
+  /* The whole vote, one op: store_vote_tx. */
+  enum agon_ec (*vote)(void *cls, const struct vote_request *vr,
+                       const struct live_ratings *live,
+                       struct vote_batch *vb, struct vote_outcome *out);
+  /* Battles left streaming become failed (store_fail_streaming). */
+  int (*fail_streaming)(void *cls);
+
+  /* ---- ratings, meta, import, export (write connection) ---- */
+  int (*ratings_load)(void *cls, struct rating_table *t,
+                      struct pair_table *pairs);
+  int (*ratings_replay)(void *cls, double k, struct rating_table *t,
+                        struct pair_table *pairs, long *n_votes);
+  /* Replace every stored rating and pair count with t's and pairs'. */
+  int (*ratings_replace)(void *cls, const struct rating_table *t,
+                         const struct pair_table *pairs);
+  /* A value of the meta table: 0 with it in out (len bytes), 1 when
+   * there is none, -1 on error. */
+  int (*meta_get)(void *cls, const char *key, char *out, size_t len);
+  /* Add a value that is not there yet: 0 or -1. */
+  int (*meta_add)(void *cls, const char *key, const char *value);
+  /* Whether a battle with this id is stored: 1, 0, or -1 on error. */
+  int (*battle_exists)(void *cls, const char *id);
+  /* Store an imported battle and its vote (in the caller's transaction). */
+  int (*import_battle)(void *cls, const struct store_import_row *r);
+  /* Every vote, in vote order; with_turns: with its battle's turns.
+   * 0 or -1. */
+  int (*export_votes)(void *cls, int with_turns, store_export_vote_fn fn,
+                      void *ctx);
+  /* Every judgment with a verdict, in judgment order. 0 or -1. */
+  int (*export_judgments)(void *cls, store_export_judgment_fn fn, void *ctx);
+  /* Store (or replace) a judgment. */
+  int (*judgment_save)(void *cls, const struct judgment *j);
+
+  /* ---- reads that HTTP workers and judges wait for (any thread) ---- */
+  int (*battle_load)(void *cls, const char *id, struct battle_record *out);
+  json_t *(*battles_list)(void *cls, const char *model, const char *status,
+                          int64_t since, int64_t until, long limit,
+                          long offset);
+  int (*case_load)(void *cls, const char *id, struct case_data *out);
+  int (*judge_pending)(void *cls, const char *judge, long limit,
+                       char ***ids, size_t *n);
+  /* The newest counted human votes, up to want: battle ids (ids[i], 40
+   * bytes each) and their verdicts as 'A', 'B' or 'C' (winners[i]).
+   * *found says how many. 0 or -1. */
+  int (*recent_votes)(void *cls, size_t want, char (*ids)[40], char *winners,
+                      size_t *found);
+  json_t *(*judge_stats)(void *cls, const char *judge);
+  int (*judge_ratings)(void *cls, const char *judge, double k,
+                       struct rating_table *elo, struct pair_table *pairs);
+};
+
+#endif

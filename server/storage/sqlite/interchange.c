@@ -1,0 +1,298 @@
+/* What imports, exports and the rebuilt ratings read and write in SQLite
+ * (storage/interchange.c says what they do). All on the write connection,
+ * under the write lock. */
+#include "storage/sqlite/internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- meta ---- */
+
+int sqlite_meta_get(void *cls, const char *key, char *out, size_t len) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
+                         &s, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  int r = sqlite3_step(s);
+  if (r == SQLITE_ROW) {
+    const unsigned char *v = sqlite3_column_text(s, 0);
+    snprintf(out, len, "%s", v ? (const char *)v : "");
+    rc = 0;
+  } else if (r == SQLITE_DONE) {
+    rc = 1;
+  }
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+int sqlite_meta_add(void *cls, const char *key, const char *value) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(st->db, "INSERT INTO meta (key, value) VALUES (?, ?)",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+  if (sqlite3_step(s) == SQLITE_DONE)
+    rc = 0;
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* ---- the ratings as a replay makes them ---- */
+
+int sqlite_ratings_replace(void *cls, const struct rating_table *t,
+                           const struct pair_table *p) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_exec(st->db, "DELETE FROM ratings; DELETE FROM pair_counts;",
+                   NULL, NULL, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "INSERT INTO ratings (model, elo, battles, wins, "
+                         "losses, ties) VALUES (?, ?, ?, ?, ?, ?)",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  for (size_t i = 0; i < t->n; i++) {
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, t->rows[i].model, -1, SQLITE_STATIC);
+    sqlite3_bind_double(s, 2, t->rows[i].elo);
+    sqlite3_bind_int64(s, 3, t->rows[i].battles);
+    sqlite3_bind_int64(s, 4, t->rows[i].wins);
+    sqlite3_bind_int64(s, 5, t->rows[i].losses);
+    sqlite3_bind_int64(s, 6, t->rows[i].ties);
+    if (sqlite3_step(s) != SQLITE_DONE)
+      goto out;
+  }
+  sqlite3_finalize(s);
+  s = NULL;
+  if (sqlite3_prepare_v2(st->db,
+                         "INSERT INTO pair_counts (model_a, model_b, wins_a, "
+                         "wins_b, ties) VALUES (?, ?, ?, ?, ?)",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  for (size_t i = 0; i < p->n; i++) {
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, p->rows[i].a, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, p->rows[i].b, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, p->rows[i].wins_a);
+    sqlite3_bind_int64(s, 4, p->rows[i].wins_b);
+    sqlite3_bind_int64(s, 5, p->rows[i].ties);
+    if (sqlite3_step(s) != SQLITE_DONE)
+      goto out;
+  }
+  rc = 0;
+out:
+  sqlite3_finalize(s);
+  return rc;
+}
+
+/* ---- import ---- */
+
+int sqlite_battle_exists(void *cls, const char *id) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *q = sqlite_stmt(st, STMT_IMPORT_EXISTS,
+                                "SELECT 1 FROM battles WHERE id = ?");
+  if (!q)
+    return -1;
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+  int r = sqlite3_step(q);
+  sqlite3_reset(q);
+  return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
+int sqlite_import_battle(void *cls, const struct store_import_row *r) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *ib = sqlite_stmt(st, STMT_IMPORT_BATTLE,
+                                 "INSERT INTO battles (id, created_at, model_a, "
+                                 "model_b, session, status, source, record, "
+                                 "tstamp, anony) VALUES (?, ?, ?, ?, 'import', "
+                                 "'voted', 'import', ?, ?, ?)");
+  if (!ib)
+    return -1;
+  sqlite3_bind_text(ib, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(ib, 2, r->created_at);
+  sqlite3_bind_text(ib, 3, r->model_a, -1, SQLITE_STATIC);
+  sqlite3_bind_text(ib, 4, r->model_b, -1, SQLITE_STATIC);
+  sqlite3_bind_text(ib, 5, r->record, -1, SQLITE_STATIC);
+  sqlite3_bind_double(ib, 6, r->tstamp);
+  sqlite3_bind_int(ib, 7, r->anony);
+  int s1 = sqlite3_step(ib);
+  sqlite3_reset(ib);
+  if (s1 != SQLITE_DONE)
+    return -1;
+  sqlite3_stmt *iv = sqlite_stmt(st, STMT_IMPORT_VOTE,
+                                 "INSERT INTO votes (battle_id, winner, "
+                                 "created_at, counted, reason, k) VALUES (?, "
+                                 "?, ?, ?, ?, ?)");
+  if (!iv)
+    return -1;
+  sqlite3_bind_text(iv, 1, r->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(iv, 2, winner_name(r->w), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(iv, 3, r->created_at);
+  sqlite3_bind_int(iv, 4, r->counted);
+  if (r->reason)
+    sqlite3_bind_text(iv, 5, r->reason, -1, SQLITE_STATIC);
+  else
+    sqlite3_bind_null(iv, 5);
+  sqlite3_bind_double(iv, 6, r->k);
+  int s2 = sqlite3_step(iv);
+  sqlite3_reset(iv);
+  return s2 == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---- export ---- */
+
+/* One battle's turns for an export: texts[0..n), their strings owned. */
+struct turn_buf {
+  struct store_turn_text *texts;
+  char **owned;
+  size_t n, cap, n_owned;
+};
+
+static void turn_buf_clear(struct turn_buf *b) {
+  for (size_t i = 0; i < b->n_owned; i++)
+    free(b->owned[i]);
+  b->n = b->n_owned = 0;
+}
+
+static void turn_buf_release(struct turn_buf *b) {
+  turn_buf_clear(b);
+  free(b->texts);
+  free(b->owned);
+  memset(b, 0, sizeof *b);
+}
+
+/* A copy of column col kept in b (room made by load_turns), or NULL for
+ * NULL; *failed set when out of memory. */
+static const char *keep(struct turn_buf *b, sqlite3_stmt *s, int col,
+                        int *failed) {
+  const unsigned char *t = sqlite3_column_text(s, col);
+  if (!t)
+    return NULL;
+  char *d = strdup((const char *)t);
+  if (!d) {
+    *failed = 1;
+    return NULL;
+  }
+  b->owned[b->n_owned++] = d;
+  return d;
+}
+
+/* The turns of battle id into b (emptied first). 0 or -1. */
+static int load_turns(sqlite3_stmt *turns, const char *id,
+                      struct turn_buf *b) {
+  turn_buf_clear(b);
+  sqlite3_reset(turns);
+  sqlite3_bind_text(turns, 1, id, -1, SQLITE_TRANSIENT);
+  int r, failed = 0;
+  while ((r = sqlite3_step(turns)) == SQLITE_ROW) {
+    if (b->n == b->cap) {
+      size_t cap = b->cap ? b->cap * 2 : 8;
+      struct store_turn_text *t = realloc(b->texts, cap * sizeof *t);
+      if (t)
+        b->texts = t;
+      char **o = realloc(b->owned, 3 * cap * sizeof *o);
+      if (o)
+        b->owned = o;
+      if (!t || !o)
+        return -1;
+      b->cap = cap;
+    }
+    struct store_turn_text *t = &b->texts[b->n++];
+    t->prompt = keep(b, turns, 0, &failed);
+    t->answer[0] = keep(b, turns, 1, &failed);
+    t->answer[1] = keep(b, turns, 2, &failed);
+    if (failed)
+      return -1;
+  }
+  sqlite3_reset(turns);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
+int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
+                        void *ctx) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = NULL, *turns = NULL;
+  struct turn_buf tb = {0};
+  int rc = -1;
+  if (sqlite3_prepare_v2(
+          st->db,
+          "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, v.created_at, "
+          "b.record, v.counted, v.reason, (SELECT count(*) FROM turns t WHERE "
+          "t.battle_id = b.id) FROM votes v JOIN battles b ON b.id = "
+          "v.battle_id ORDER BY v.seq",
+          -1, &s, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(st->db,
+                         "SELECT prompt, answer_a, answer_b FROM turns WHERE "
+                         "battle_id = ? ORDER BY turn",
+                         -1, &turns, NULL) != SQLITE_OK)
+    goto out;
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    struct store_export_vote v = {
+        .id = (const char *)sqlite3_column_text(s, 0),
+        .model_a = (const char *)sqlite3_column_text(s, 1),
+        .model_b = (const char *)sqlite3_column_text(s, 2),
+        .winner = (const char *)sqlite3_column_text(s, 3),
+        .session = (const char *)sqlite3_column_text(s, 4),
+        .voted_at = sqlite3_column_int64(s, 5),
+        .record = (const char *)sqlite3_column_text(s, 6),
+        .counted = sqlite3_column_int(s, 7),
+        .reason = (const char *)sqlite3_column_text(s, 8),
+        .n_turns = (long)sqlite3_column_int64(s, 9)};
+    if (with_turns) {
+      if (load_turns(turns, v.id, &tb))
+        goto out;
+      v.turns = tb.texts;
+      v.n_texts = tb.n;
+    }
+    if (fn(ctx, &v))
+      goto out;
+  }
+  rc = r == SQLITE_DONE ? 0 : -1;
+out:
+  sqlite3_finalize(s);
+  sqlite3_finalize(turns);
+  turn_buf_release(&tb);
+  return rc;
+}
+
+int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
+                            void *ctx) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = NULL;
+  int rc = -1;
+  if (sqlite3_prepare_v2(st->db,
+                         "SELECT b.id, b.model_a, b.model_b, j.verdict, "
+                         "j.judge, j.created_at, j.inconsistent, (SELECT "
+                         "count(*) FROM turns t WHERE t.battle_id = b.id) FROM "
+                         "judgments j JOIN battles b ON b.id = j.battle_id "
+                         "WHERE j.verdict IS NOT NULL ORDER BY j.id",
+                         -1, &s, NULL) != SQLITE_OK)
+    goto out;
+  int r;
+  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    struct store_export_judgment j = {
+        .id = (const char *)sqlite3_column_text(s, 0),
+        .model_a = (const char *)sqlite3_column_text(s, 1),
+        .model_b = (const char *)sqlite3_column_text(s, 2),
+        .verdict = (const char *)sqlite3_column_text(s, 3),
+        .judge = (const char *)sqlite3_column_text(s, 4),
+        .created_at = sqlite3_column_int64(s, 5),
+        .inconsistent = sqlite3_column_int(s, 6),
+        .n_turns = (long)sqlite3_column_int64(s, 7)};
+    if (fn(ctx, &j))
+      goto out;
+  }
+  rc = r == SQLITE_DONE ? 0 : -1;
+out:
+  sqlite3_finalize(s);
+  return rc;
+}

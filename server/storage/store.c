@@ -1,0 +1,199 @@
+/* The engine a `database` value names, and every store_* call handed to
+ * its operations (storage/ops.h). What is the same for every engine (who
+ * takes st->lock, the judgments counter, releasing records) is here. */
+#include "storage/ops.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config.h"
+#include "storage/sqlite/sqlite.h"
+
+/* The engines this build has, by enum config_db_engine; NULL: not built. */
+typedef int (*engine_open_fn)(struct store *st, const char *where,
+                              int must_exist, char *err, size_t errlen);
+static const engine_open_fn engines[] = {
+    [CONFIG_DB_SQLITE] = sqlite_store_open,
+    [CONFIG_DB_POSTGRES] = NULL,
+};
+
+static int open_engine(struct store *st, const char *database, int must_exist,
+                       char *err, size_t errlen) {
+  memset(st, 0, sizeof *st);
+  const char *where;
+  enum config_db_engine e = config_db_engine(database, &where);
+  if (!config_db_engine_built(e) || !engines[e]) {
+    /* the value is not repeated: a URL may hold a password */
+    snprintf(err, errlen, "cannot open the database: %s support is not built",
+             config_db_engine_name(e));
+    return -1;
+  }
+  pthread_mutex_init(&st->lock, NULL);
+  atomic_init(&st->judgments, 0);
+  if (engines[e](st, where, must_exist, err, errlen)) {
+    pthread_mutex_destroy(&st->lock);
+    memset(st, 0, sizeof *st);
+    return -1;
+  }
+  return 0;
+}
+
+int store_open(struct store *st, const char *database, char *err,
+               size_t errlen) {
+  return open_engine(st, database, 0, err, errlen);
+}
+
+int store_open_existing(struct store *st, const char *path, char *err,
+                        size_t errlen) {
+  return open_engine(st, path, 1, err, errlen);
+}
+
+void store_close(struct store *st) {
+  if (!st->ops)
+    return;
+  st->ops->close(st->impl);
+  st->ops = NULL;
+  st->impl = NULL;
+  pthread_mutex_destroy(&st->lock);
+}
+
+int store_check_start(struct store *st, const char *path) {
+  (void)path; /* the engine checks the database it opened */
+  return st->ops->check_start(st->impl);
+}
+
+int store_corrupt(struct store *st, char *why, size_t len) {
+  return st->ops->corrupt(st->impl, why, len);
+}
+
+long store_data_version(struct store *st) {
+  return st->ops->version(st->impl);
+}
+
+int store_schema_version(struct store *st) {
+  return st->ops->schema_version(st->impl);
+}
+
+const char *store_error(struct store *st) { return st->ops->error(st->impl); }
+
+int store_fail_streaming(struct store *st) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->fail_streaming(st->impl);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+/* ---- transactions ---- */
+
+int store_tx_begin(struct store *st) { return st->ops->begin(st->impl); }
+int store_tx_commit(struct store *st) { return st->ops->commit(st->impl); }
+void store_tx_rollback(struct store *st) { st->ops->rollback(st->impl); }
+int store_savepoint(struct store *st) { return st->ops->savepoint(st->impl); }
+
+int store_savepoint_release(struct store *st) {
+  return st->ops->savepoint_release(st->impl);
+}
+
+int store_savepoint_rollback(struct store *st) {
+  return st->ops->savepoint_rollback(st->impl);
+}
+
+int store_storage_error(struct store *st, char *why, size_t len) {
+  return st->ops->storage_error(st->impl, why, len);
+}
+
+int store_probe(struct store *st, char *why, size_t len) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->probe(st->impl, why, len);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+/* ---- battles ---- */
+
+int store_battle_create_tx(struct store *st, const char *id,
+                           int64_t created_at, const char *model_a,
+                           const char *model_b, const char *session,
+                           const char *prompt) {
+  return st->ops->battle_create(st->impl, id, created_at, model_a, model_b,
+                                session, prompt);
+}
+
+int store_turn_add_tx(struct store *st, const char *id, int turn,
+                      const char *prompt, int64_t started_at) {
+  return st->ops->turn_add(st->impl, id, turn, prompt, started_at);
+}
+
+int store_turn_finish_tx(struct store *st, const char *id, int turn,
+                         const struct turn_answer ans[2],
+                         int64_t finished_at, const char *status,
+                         const char *identity) {
+  return st->ops->turn_finish(st->impl, id, turn, ans, finished_at, status,
+                              identity);
+}
+
+int store_battle_load(struct store *st, const char *id,
+                      struct battle_record *out) {
+  return st->ops->battle_load(st->impl, id, out);
+}
+
+void battle_record_release(struct battle_record *r) {
+  free(r->model[0]);
+  free(r->model[1]);
+  for (size_t i = 0; i < r->n_turns; i++) {
+    struct turn_record *t = &r->turns[i];
+    free(t->prompt);
+    for (int s = 0; s < 2; s++) {
+      free(t->answer[s]);
+      free(t->reasoning[s]);
+      free(t->error[s]);
+    }
+  }
+  free(r->turns);
+  r->turns = NULL;
+  r->n_turns = 0;
+  r->model[0] = r->model[1] = NULL;
+}
+
+json_t *store_battles_list(struct store *st, const char *model,
+                           const char *status, int64_t since, int64_t until,
+                           long limit, long offset) {
+  return st->ops->battles_list(st->impl, model, status, since, until, limit,
+                               offset);
+}
+
+/* ---- votes and ratings ---- */
+
+enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
+                           const struct live_ratings *live,
+                           struct vote_batch *vb, struct vote_outcome *out) {
+  return st->ops->vote(st->impl, vr, live, vb, out);
+}
+
+void vote_outcome_release(struct vote_outcome *o) {
+  free(o->model[0]);
+  free(o->model[1]);
+  o->model[0] = o->model[1] = NULL;
+}
+
+int store_ratings_load(struct store *st, struct rating_table *t,
+                       struct pair_table *pairs) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->ratings_load(st->impl, t, pairs);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_replay_locked(struct store *st, double k, struct rating_table *t,
+                        struct pair_table *pairs, long *n_votes) {
+  return st->ops->ratings_replay(st->impl, k, t, pairs, n_votes);
+}
+
+int store_ratings_replay(struct store *st, double k, struct rating_table *t,
+                         struct pair_table *pairs, long *n_votes) {
+  pthread_mutex_lock(&st->lock);
+  int rc = store_replay_locked(st, k, t, pairs, n_votes);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
