@@ -304,7 +304,10 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     /* resumed: the handler's answer is ready */
     enum MHD_Result (*fn)(struct request *) = rq->on_resume;
     rq->on_resume = NULL;
-    return fn(rq);
+    defer_begin();
+    enum MHD_Result r = fn(rq);
+    defer_end(rq->replied);
+    return r;
   }
   if (rq->replied)
     return MHD_YES;
@@ -329,7 +332,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
       return reply_ec_msg(rq, ec, msg);
   }
   defer_begin();
-  return rq->route->handler(rq);
+  enum MHD_Result r = rq->route->handler(rq);
+  /* a reply queued: libmicrohttpd sends it next, and its completion (a
+   * stream's: its first read) does the wakeups; else (suspended) now */
+  defer_end(rq->replied);
+  return r;
 }
 
 static void log_mhd(void *cls, const char *fmt, va_list ap) {

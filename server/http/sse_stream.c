@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "metrics/metrics.h"
+#include "util/defer.h"
 
 /* A built buffer larger than this is given back once it is all out. */
 #define KEEP_BYTES (64 * 1024)
@@ -101,6 +102,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   struct sse_stream *s = cls;
   ssize_t r;
   (void)pos;
+  /* the headers are out: wake whom the handler woke (util/defer.h) */
+  defer_flush();
   s->p->lock(s->cls);
   /* libmicrohttpd calls us: it has the socket (it may also have resumed
    * the connection on its own, to close it at shutdown) */

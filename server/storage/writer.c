@@ -1,6 +1,7 @@
 /* The writer thread: one queue of jobs, written in groups (writer.h). */
 #include "storage/writer.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -16,6 +17,9 @@
 /* At most this many jobs share one commit, so that a voter never waits
  * behind an unbounded group. */
 #define MAX_GROUP 512
+
+/* While writes fail, a probe write this often (seconds) while idle. */
+#define PROBE_EVERY_S 1
 
 enum job_kind {
   JOB_BATTLE_CREATE,
@@ -287,13 +291,21 @@ static void *writer_main(void *arg) {
   for (;;) {
     pthread_mutex_lock(&w->lock);
     while (!w->head && !w->stop) {
-      /* a timed wait: a job whose postponed wakeup was lost still gets
-       * written within a second */
+      /* Every job is queued and every stop set under w->lock, and each
+       * is signalled, at once or through defer_wake, which does every
+       * wakeup it notes (util/defer.h): nothing to wait for but them.
+       * Only while writes fail does the writer wake by itself, to probe
+       * whether they work again. The fault is set and cleared on this
+       * thread alone, so it cannot change while we wait. */
+      if (!atomic_load(&w->fault)) {
+        pthread_cond_wait(&w->more, &w->lock);
+        continue;
+      }
       struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      until.tv_sec += 1;
-      if (pthread_cond_timedwait(&w->more, &w->lock, &until) &&
-          atomic_load(&w->fault) && !w->stop) {
+      clock_gettime(CLOCK_MONOTONIC, &until);
+      until.tv_sec += PROBE_EVERY_S;
+      if (pthread_cond_timedwait(&w->more, &w->lock, &until) == ETIMEDOUT &&
+          !w->head && !w->stop) {
         pthread_mutex_unlock(&w->lock);
         probe(w);
         pthread_mutex_lock(&w->lock);
@@ -324,7 +336,11 @@ struct store_writer *store_writer_new(struct store *st,
   w->st = st;
   w->live = live;
   pthread_mutex_init(&w->lock, NULL);
-  pthread_cond_init(&w->more, NULL);
+  pthread_condattr_t monotonic;
+  pthread_condattr_init(&monotonic);
+  pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+  pthread_cond_init(&w->more, &monotonic);
+  pthread_condattr_destroy(&monotonic);
   pthread_cond_init(&w->finished, NULL);
   pthread_mutex_init(&w->fault_lock, NULL);
   if (pthread_create(&w->thread, NULL, writer_main, w)) {

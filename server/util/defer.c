@@ -31,6 +31,13 @@ void defer_wake(void (*fn)(void *), void *arg) {
   noted[n_noted++].arg = arg;
 }
 
+void defer_end(int keep) {
+  if (keep)
+    deferring = 0;
+  else
+    defer_flush();
+}
+
 void defer_flush(void) {
   deferring = 0;
   size_t n = n_noted;

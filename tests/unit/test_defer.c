@@ -1,5 +1,6 @@
 /* Postponed wakeups: done at once unless the thread defers; while it
- * does, noted once per (fn, arg) and done at its flush; never lost. */
+ * does, noted once per (fn, arg) and done at its flush, or when the
+ * handler ends without a reply to wait for; never lost. */
 #include <pthread.h>
 
 #include "check.h"
@@ -105,5 +106,44 @@ int main(void) {
       once &= calls[0][i] == 1;
     CHECK(once);
   }
+  /* a handler that did not reply (it suspended): its wakeups are done
+   * when it returns, and what follows on the thread is not deferred */
+  clear();
+  defer_begin();
+  defer_wake(f0, arg(10));
+  CHECK(total() == 0);
+  defer_end(0);
+  CHECK(calls[0][10] == 1);
+  defer_wake(f0, arg(11));
+  CHECK(calls[0][11] == 1);
+  defer_flush();
+  CHECK(total() == 2);
+
+  /* a handler that queued its reply: kept for the completion's flush;
+   * meanwhile (a resumed request, a stream's reader) nothing is deferred */
+  clear();
+  defer_begin();
+  defer_wake(f0, arg(12));
+  defer_end(1);
+  CHECK(total() == 0);
+  defer_wake(f1, arg(13));
+  CHECK(calls[1][13] == 1);
+  defer_flush();
+  CHECK(calls[0][12] == 1 && total() == 2);
+  defer_flush();
+  CHECK(total() == 2);
+
+  /* two handlers kept on one thread: the first completion does both */
+  clear();
+  defer_begin();
+  defer_wake(f0, arg(14));
+  defer_end(1);
+  defer_begin();
+  defer_wake(f0, arg(15));
+  defer_wake(f0, arg(14));
+  defer_end(1);
+  CHECK(total() == 0);
+  defer_flush();
+  CHECK(calls[0][14] == 1 && calls[0][15] == 1 && total() == 2);
   return check_done("test_defer");
 }
