@@ -2,7 +2,11 @@
 """Check that server/'s includes follow the layers declared in server/LAYERS:
 a file includes its own folder's headers and those of lower layers only,
 and of a folder that names its public headers (`folder: header ...`) only
-those. Above battle/ (the layers that call the arena) no file reaches into
+those (a header of a subfolder, say storage/sqlite/, is private unless
+named with its subfolder). A library header that LAYERS confines to a
+folder (`<sqlite3.h>: storage/sqlite`) is included there only, so that
+an engine's library stays behind its operations. Above battle/ (the
+layers that call the arena) no file reaches into
 the arena or a battle: no `arena->field` or `arena.field`, no `->live.` (the live ratings'
 fields, their lock), no battle lock (`&b->lock`).
 
@@ -13,6 +17,8 @@ import sys
 from pathlib import Path
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+# any include, of ours or a library's, for the confined library headers
+ANY_INCLUDE = re.compile(r'^\s*#\s*include\s+[<"]([^>"]+)[>"]', re.M)
 GENERATED = {"agon_version.h"}
 # comments and string literals, blanked before the checks of ARENA_ONLY
 NOT_CODE = re.compile(r'/\*.*?\*/|//[^\n]*|"(\\.|[^"\\\n])*"|\'(\\.|[^\'\\\n])*\'', re.S)
@@ -28,12 +34,17 @@ ARENA_ONLY = [
 
 
 def layers(path):
-    """The rank of every module, and the public headers of the folders
-    that name them."""
-    level, public = {}, {}
+    """The rank of every module, the public headers of the folders that
+    name them, and the folder each confined library header is for."""
+    level, public, confined = {}, {}, {}
     rank = 0
     for n, line in enumerate(path.read_text().splitlines()):
         names = line.split("#", 1)[0].split()
+        if names and names[0].startswith("<") and names[0].endswith(">:"):
+            if len(names) != 2:
+                raise SystemExit("%s:%d: '%s' names one folder" % (path, n + 1, names[0]))
+            confined[names[0][1:-2]] = names[1].rstrip("/")
+            continue
         if names and names[0].endswith(":"):
             public[names[0][:-1]] = set(names[1:])
             continue
@@ -46,7 +57,11 @@ def layers(path):
         if folder not in level:
             raise SystemExit("%s: public headers of an undeclared module '%s'"
                              % (path, folder))
-    return level, public
+    for header, folder in confined.items():
+        if module_of(folder + "/x") not in level:
+            raise SystemExit("%s: <%s> is confined to '%s', of an undeclared module"
+                             % (path, header, folder))
+    return level, public, confined
 
 
 def module_of(rel):
@@ -62,7 +77,7 @@ def line_of(text, pos):
 
 def main(server):
     server = Path(server)
-    level, public = layers(server / "LAYERS")
+    level, public, confined = layers(server / "LAYERS")
     bad = []
     for f in sorted(list(server.rglob("*.c")) + list(server.rglob("*.cc")) + list(server.rglob("*.h"))):
         rel = f.relative_to(server)
@@ -71,9 +86,15 @@ def main(server):
             bad.append("%s: module '%s' is not in server/LAYERS" % (rel, src))
             continue
         text = f.read_text(errors="replace")
+        for m in ANY_INCLUDE.finditer(text):
+            folder = confined.get(m.group(1))
+            if folder and Path(folder) not in rel.parents:
+                bad.append("server/%s:%d: includes <%s>, which only server/%s/ may "
+                           "(the others use its operations)"
+                           % (rel, line_of(text, m.start()), m.group(1), folder))
         for m in INCLUDE.finditer(text):
             inc = m.group(1)
-            if inc in GENERATED:
+            if inc in GENERATED or inc in confined:
                 continue
             dst = module_of(inc)
             if dst == src:
@@ -86,7 +107,7 @@ def main(server):
                 how = "sideways (same layer)" if level[dst] == level[src] else "up"
                 bad.append("server/%s:%d: %s (%s) includes \"%s\" (%s): points %s"
                            % (rel, line, src, level[src], inc, dst, how))
-            elif dst in public and Path(inc).name not in public[dst]:
+            elif dst in public and Path(inc).relative_to(dst).as_posix() not in public[dst]:
                 bad.append("server/%s:%d: includes \"%s\", private to %s/ "
                            "(its public headers: %s)"
                            % (rel, line, inc, dst, " ".join(sorted(public[dst]))))

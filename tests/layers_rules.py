@@ -35,6 +35,16 @@ FILES = {
     "handlers/live.c": "void j(struct arena *a) { use(&a->live.elo); }\n",
     "http/field.c": "void k(struct request *rq) { use(rq->arena->writer); }\n",
     "cli/serve.c": "void l(void) { struct arena arena; upstream_stop(arena.up); }\n",
+    # the SQLite engine's files may include SQLite, and storage/ its engine
+    "storage/sqlite/db.c": '#include <sqlite3.h>\n#include "storage/sqlite/internal.h"\n',
+    "storage/store.c": '#include "storage/ops.h"\n#include "storage/sqlite/sqlite.h"\n',
+    "judge/fine.c": '#include "storage/judgments.h"\n#include "storage/store.h"\n',
+    # one breach each: the engine's headers, and SQLite, above or beside it
+    "battle/peek.c": '#include "storage/sqlite/internal.h"\n',
+    "battle/ops.c": '#include "storage/ops.h"\n',
+    "cli/alike.c": '#include "storage/sqlite/store.h"\n',
+    "cli/raw.c": "#include <stdio.h>\n#include <sqlite3.h>\n",
+    "storage/writer.c": '#  include "sqlite3.h"\n',
 }
 
 WANT = {
@@ -46,6 +56,16 @@ WANT = {
     "server/handlers/live.c:1: reads the arena's live ratings (\"->live.\"): only battle/ may",
     'server/http/field.c:1: reads a field of the arena ("arena->writer"): only battle/ may',
     'server/cli/serve.c:1: reads a field of the arena ("arena.up"): only battle/ may',
+    'server/battle/peek.c:1: includes "storage/sqlite/internal.h", private to storage/ '
+    "(its public headers: interchange.h judgments.h store.h writer.h)",
+    'server/battle/ops.c:1: includes "storage/ops.h", private to storage/ '
+    "(its public headers: interchange.h judgments.h store.h writer.h)",
+    'server/cli/alike.c:1: includes "storage/sqlite/store.h", private to storage/ '
+    "(its public headers: interchange.h judgments.h store.h writer.h)",
+    "server/cli/raw.c:2: includes <sqlite3.h>, which only server/storage/sqlite/ may "
+    "(the others use its operations)",
+    "server/storage/writer.c:1: includes <sqlite3.h>, which only server/storage/sqlite/ may "
+    "(the others use its operations)",
 }
 
 
