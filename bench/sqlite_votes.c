@@ -11,7 +11,7 @@
  *
  *   minimal: BEGIN IMMEDIATE; INSERT INTO votes; UPDATE ratings (model a);
  *            UPDATE ratings (model b); COMMIT
- *   full:    what storage/votes.c does: BEGIN IMMEDIATE; SELECT the battle;
+ *   full:    what storage/sqlite/votes.c does: BEGIN IMMEDIATE; SELECT the battle;
  *            INSERT INTO votes; UPDATE battles SET status; upsert both
  *            ratings rows; upsert pair_counts; COMMIT
  *
@@ -171,7 +171,7 @@ int main(int argc, char **argv) {
   unlink(side);
 
   sqlite3 *db;
-  /* the same open flags and settings as storage/db.c */
+  /* the same open flags and settings as storage/sqlite/db.c */
   if (sqlite3_open_v2(path, &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                           SQLITE_OPEN_FULLMUTEX,
