@@ -20,7 +20,8 @@ static void bind_text_or_null(sqlite3_stmt *s, int i, const char *t) {
 }
 
 /* Run one prepared statement to completion; 0 on success. */
-static int step_done(struct sqlite_store *st, sqlite3_stmt *s, const char *what) {
+static int step_done(struct sqlite_store *st, sqlite3_stmt *s,
+                     const char *what) {
   int rc = sqlite3_step(s);
   if (rc != SQLITE_DONE) {
     log_error("msg=\"database write failed\" op=%s err=\"%s\"", what,

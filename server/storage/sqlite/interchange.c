@@ -109,11 +109,11 @@ int sqlite_battle_exists(void *cls, const char *id) {
 
 int sqlite_import_battle(void *cls, const struct store_import_row *r) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *ib = sqlite_stmt(st, STMT_IMPORT_BATTLE,
-                                 "INSERT INTO battles (id, created_at, model_a, "
-                                 "model_b, session, status, source, record, "
-                                 "tstamp, anony) VALUES (?, ?, ?, ?, 'import', "
-                                 "'voted', 'import', ?, ?, ?)");
+  sqlite3_stmt *ib = sqlite_stmt(
+      st, STMT_IMPORT_BATTLE,
+      "INSERT INTO battles (id, created_at, model_a, model_b, session, "
+      "status, source, record, tstamp, anony) VALUES (?, ?, ?, ?, 'import', "
+      "'voted', 'import', ?, ?, ?)");
   if (!ib)
     return -1;
   sqlite3_bind_text(ib, 1, r->id, -1, SQLITE_STATIC);
@@ -224,10 +224,10 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
   int rc = -1;
   if (sqlite3_prepare_v2(
           st->db,
-          "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, v.created_at, "
-          "b.record, v.counted, v.reason, (SELECT count(*) FROM turns t WHERE "
-          "t.battle_id = b.id) FROM votes v JOIN battles b ON b.id = "
-          "v.battle_id ORDER BY v.seq",
+          "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
+          "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
+          "turns t WHERE t.battle_id = b.id) FROM votes v JOIN battles b ON "
+          "b.id = v.battle_id ORDER BY v.seq",
           -1, &s, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2(st->db,
                          "SELECT prompt, answer_a, answer_b FROM turns WHERE "

@@ -61,7 +61,8 @@ static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
 
 /* Ask vr->verdict about the battle's stored turns. Returns 0 when the vote
  * counts, 1 when it does not (reason in why), -1 on a database error. */
-static int stored_verdict(struct sqlite_store *st, const struct vote_request *vr,
+static int stored_verdict(struct sqlite_store *st,
+                          const struct vote_request *vr,
                           char *why, size_t whylen) {
   enum { MAX_TURNS = 256 };
   const char *texts[VOTE_TEXTS_PER_TURN * MAX_TURNS];
