@@ -115,10 +115,10 @@ static int problem_init(struct problem *p, const struct style_data *d,
   return 0;
 }
 
-/* The objective at th; its gradient into g; when H is not NULL, its
- * Hessian into H (P x P, both triangles). */
-static double evaluate(const struct problem *p, const double *th, double *g,
-                       double *H) {
+/* The objective at th (when want_f; else 0); its gradient into g; when H
+ * is not NULL, its Hessian into H (P x P, both triangles). */
+static double evaluate_f(const struct problem *p, const double *th, double *g,
+                         double *H, int want_f) {
   int n = p->n, P = p->P;
   const double *beta = th + n;
   double f = 0;
@@ -138,7 +138,8 @@ static double evaluate(const struct problem *p, const double *th, double *g,
     double e = exp(-fabs(z));
     double pr = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     double y = bt->outcome;
-    f += w * ((z > 0 ? z : 0.0) + log1p(e) - y * z);
+    if (want_f)
+      f += w * ((z > 0 ? z : 0.0) + log1p(e) - y * z);
     double r = w * (pr - y);
     g[a] += LN10 * r;
     g[b] -= LN10 * r;
@@ -173,6 +174,11 @@ static double evaluate(const struct problem *p, const double *th, double *g,
     }
   }
   return f;
+}
+
+static double evaluate(const struct problem *p, const double *th, double *g,
+                       double *H) {
+  return evaluate_f(p, th, g, H, 1);
 }
 
 static double norm(const double *v, int n) {
@@ -278,7 +284,7 @@ static int chord(struct problem *p, const double *L, double *gnorm) {
   int P = p->P;
   double prev = INFINITY;
   for (int it = 0; it < MAX_CHORD; it++) {
-    evaluate(p, p->theta, p->g, NULL);
+    evaluate_f(p, p->theta, p->g, NULL, 0);
     double gn = norm(p->g, P);
     *gnorm = gn;
     if (gn <= TOL)
