@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "render/style_count.h"
 #include "util/buf.h"
 #include "util/hash.h"
 
@@ -24,6 +26,10 @@ void battle_log_release(struct battle_log *log) {
     json_decref(log->battles[i].record);
   free(log->battles);
   free(log->slots);
+  free(log->meta);
+  for (size_t i = 0; i < log->n_languages; i++)
+    free(log->languages[i]);
+  free(log->languages);
   memset(log, 0, sizeof *log);
 }
 
@@ -86,10 +92,282 @@ int battle_log_model(struct battle_log *log, const char *name) {
   return (int)log->n_models++;
 }
 
+/* ---- what a record says about itself (BATTLE_LOG_META) ---- */
+
+static const char *const category_names[LOG_CATEGORIES] = {
+    [LOG_CAT_MATH] = "math",
+    [LOG_CAT_IF] = "if",
+    [LOG_CAT_CREATIVE_WRITING] = "creative_writing",
+    [LOG_CAT_HARD_6] = "hard_6",
+    [LOG_CAT_HARD_ENGLISH_6] = "hard_english_6",
+    [LOG_CAT_CODING] = "coding",
+    [LOG_CAT_LONG_USER] = "long_user",
+    [LOG_CAT_NO_SHORT] = "no_short",
+    [LOG_CAT_MULTITURN] = "multiturn",
+    [LOG_CAT_NO_TIE] = "no_tie",
+    [LOG_CAT_NO_REFUSAL] = "no_refusal",
+    [LOG_CAT_DEDUP] = "dedup",
+};
+
+const char *log_category_name(enum log_category c) {
+  return (unsigned)c < LOG_CATEGORIES ? category_names[c] : NULL;
+}
+
+int log_category_parse(const char *name) {
+  for (int c = 0; c < LOG_CATEGORIES; c++)
+    if (!strcmp(name, category_names[c]))
+      return c;
+  return -1;
+}
+
+/* ISO 639-1 codes and the names FastChat's language detection (polyglot)
+ * gives them; a code may have several names. */
+static const struct {
+  const char *code, *name;
+} languages[] = {
+    {"en", "English"},    {"zh", "Chinese"},    {"ru", "Russian"},
+    {"es", "Spanish"},    {"de", "German"},     {"fr", "French"},
+    {"ja", "Japanese"},   {"ko", "Korean"},     {"pt", "Portuguese"},
+    {"it", "Italian"},    {"pl", "Polish"},     {"vi", "Vietnamese"},
+    {"ar", "Arabic"},     {"id", "Indonesian"}, {"tr", "Turkish"},
+    {"nl", "Dutch"},      {"uk", "Ukrainian"},  {"fa", "Persian"},
+    {"fa", "Farsi"},      {"hi", "Hindi"},      {"cs", "Czech"},
+    {"sv", "Swedish"},    {"hu", "Hungarian"},  {"el", "Greek"},
+    {"he", "Hebrew"},     {"th", "Thai"},       {"ro", "Romanian"},
+    {"bg", "Bulgarian"},  {"fi", "Finnish"},    {"da", "Danish"},
+    {"no", "Norwegian"},  {"nb", "Norwegian Bokmal"},
+    {"ms", "Malay"},      {"bn", "Bengali"},    {"ta", "Tamil"},
+    {"sr", "Serbian"},    {"hr", "Croatian"},   {"sk", "Slovak"},
+    {"ca", "Catalan"},    {"lt", "Lithuanian"}, {"lv", "Latvian"},
+    {"et", "Estonian"},   {"sl", "Slovenian"},  {"ur", "Urdu"},
+    {"sw", "Swahili"},    {"tl", "Tagalog"},    {"tl", "Filipino"},
+};
+
+const char *log_language_code(const char *language) {
+  size_t n = strcspn(language, "-_");
+  if (n == 2)
+    for (size_t k = 0; k < sizeof languages / sizeof languages[0]; k++)
+      if (!strncasecmp(language, languages[k].code, 2))
+        return languages[k].code;
+  for (size_t k = 0; k < sizeof languages / sizeof languages[0]; k++)
+    if (!strcasecmp(language, languages[k].name))
+      return languages[k].code;
+  return NULL;
+}
+
+int log_language_match(const char *record_language, const char *wanted) {
+  const char *a = log_language_code(record_language);
+  const char *b = log_language_code(wanted);
+  if (a && b)
+    return !strcmp(a, b);
+  return !strcasecmp(record_language, wanted);
+}
+
+/* The index of an interned language, adding it when new; -1 when out of
+ * memory. Few distinct values, mostly the same one: a scan from the last
+ * one found. */
+static int intern_language(struct battle_log *log, const char *s, int *last) {
+  if (*last >= 0 && (size_t)*last < log->n_languages &&
+      !strcmp(log->languages[*last], s))
+    return *last;
+  for (size_t i = 0; i < log->n_languages; i++)
+    if (!strcmp(log->languages[i], s))
+      return *last = (int)i;
+  char **more =
+      realloc(log->languages, (log->n_languages + 1) * sizeof *more);
+  if (!more)
+    return -1;
+  log->languages = more;
+  if (!(more[log->n_languages] = strdup(s)))
+    return -1;
+  return *last = (int)log->n_languages++;
+}
+
+static int is_true(json_t *obj, const char *key) {
+  return json_is_true(json_object_get(obj, key));
+}
+
+/* A conv_metadata count: a number, or an object whose numbers are
+ * summed; -1 when absent or not a count. */
+static double meta_count(json_t *v) {
+  if (json_is_number(v)) {
+    double x = json_number_value(v);
+    return x >= 0 ? x : -1;
+  }
+  if (!json_is_object(v))
+    return -1;
+  double sum = 0;
+  const char *key;
+  json_t *item;
+  json_object_foreach(v, key, item) {
+    double x = json_number_value(item);
+    if (!json_is_number(item) || x < 0)
+      return -1;
+    sum += x;
+  }
+  (void)key;
+  return sum;
+}
+
+/* What one conversation side says: the style counts of its assistant
+ * turns (joined with "\n", as FastChat joins them), its user turns'
+ * tokens and count, and whether a turn holds a ``` fence. */
+struct side {
+  int have;               /* the conversation is an array */
+  struct style_counts c;
+  uint64_t user_tokens;
+  long user_turns;
+  int fence;
+};
+
+static int read_side(json_t *conv, int want_style, struct side *s) {
+  memset(s, 0, sizeof *s);
+  if (!json_is_array(conv))
+    return 0;
+  s->have = 1;
+  struct buf joined;
+  buf_init(&joined, (size_t)1 << 40);
+  int rc = -1, first = 1;
+  size_t i;
+  json_t *turn;
+  json_array_foreach(conv, i, turn) {
+    const char *role = json_string_value(json_object_get(turn, "role"));
+    json_t *content = json_object_get(turn, "content");
+    const char *text = json_string_value(content);
+    size_t len = text ? json_string_length(content) : 0;
+    if (!text)
+      text = "";
+    if (len >= 3 && memmem(text, len, "```", 3))
+      s->fence = 1;
+    if (role && !strcmp(role, "user")) {
+      s->user_turns++;
+      s->user_tokens += style_tokens(text, len);
+    } else if (role && !strcmp(role, "assistant") && want_style) {
+      if ((!first && buf_append(&joined, "\n", 1)) ||
+          buf_append(&joined, text, len))
+        goto out;
+      first = 0;
+    }
+  }
+  if (want_style &&
+      style_count(joined.data ? joined.data : "", joined.len, &s->c))
+    goto out;
+  rc = 0;
+out:
+  buf_release(&joined);
+  return rc;
+}
+
+/* The four style counts of one side: conv_metadata's where it has them,
+ * else the conversation's. 1 when all four are known. */
+static int side_style(json_t *cm, const char *const keys[4],
+                      const struct side *conv, double out[4]) {
+  double from_text[4] = {
+      (double)conv->c.tokens,
+      (double)(conv->c.headers[0] + conv->c.headers[1] + conv->c.headers[2] +
+               conv->c.headers[3] + conv->c.headers[4] + conv->c.headers[5]),
+      (double)(conv->c.ordered + conv->c.unordered),
+      (double)(conv->c.bold_star + conv->c.bold_under)};
+  int known = 1;
+  for (int f = 0; f < 4; f++) {
+    double v = meta_count(json_object_get(cm, keys[f]));
+    if (v < 0 && conv->have)
+      v = from_text[f];
+    if (v < 0)
+      known = 0;
+    out[f] = v < 0 ? 0 : v;
+  }
+  return known;
+}
+
+static const char *const hard_criteria[7] = {
+    "specificity",       "domain_knowledge",   "complexity", "problem_solving",
+    "creativity",        "technical_accuracy", "real_world"};
+
+/* Fill m from the record; -1 when out of memory. */
+static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
+                     int *last_language, struct log_meta *m) {
+  memset(m, 0, sizeof *m);
+  m->language = -1;
+  const char *lang = json_string_value(json_object_get(rec, "language"));
+  if (lang && (m->language = intern_language(log, lang, last_language)) < 0)
+    return -1;
+  json_t *cm = json_object_get(rec, "conv_metadata");
+  json_t *ct = json_object_get(rec, "category_tag");
+  static const char *const style_keys[] = {
+      "sum_assistant_a_tokens", "header_count_a", "list_count_a",
+      "bold_count_a", "sum_assistant_b_tokens", "header_count_b",
+      "list_count_b", "bold_count_b"};
+  int need_text = 0;
+  for (int k = 0; k < 8 && !need_text; k++)
+    need_text = meta_count(json_object_get(cm, style_keys[k])) < 0;
+  struct side sa, sb;
+  if (read_side(json_object_get(rec, "conversation_a"), need_text, &sa) ||
+      read_side(json_object_get(rec, "conversation_b"), need_text, &sb))
+    return -1;
+  m->style = side_style(cm, style_keys, &sa, m->style_a) &
+             side_style(cm, style_keys + 4, &sb, m->style_b);
+
+  uint32_t c = 0;
+  if (is_true(json_object_get(ct, "math_v0.1"), "math"))
+    c |= 1u << LOG_CAT_MATH;
+  if (is_true(json_object_get(ct, "if_v0.1"), "if"))
+    c |= 1u << LOG_CAT_IF;
+  if (is_true(json_object_get(ct, "creative_writing_v0.1"), "creative_writing"))
+    c |= 1u << LOG_CAT_CREATIVE_WRITING;
+  json_t *crit = json_object_get(ct, "criteria_v0.1");
+  int hard = 0;
+  for (int k = 0; k < 7; k++)
+    hard += is_true(crit, hard_criteria[k]);
+  if (hard >= 6) {
+    c |= 1u << LOG_CAT_HARD_6;
+    if (lang && log_language_match(lang, "en"))
+      c |= 1u << LOG_CAT_HARD_ENGLISH_6;
+  }
+  json_t *code = json_object_get(rec, "is_code");
+  if (json_is_boolean(code) ? json_is_true(code) : sa.fence || sb.fence)
+    c |= 1u << LOG_CAT_CODING;
+  json_t *ut = json_object_get(cm, "sum_user_tokens");
+  double user = json_is_number(ut) ? json_number_value(ut)
+                : sa.have        ? (double)sa.user_tokens
+                                 : -1;
+  if (user >= 500)
+    c |= 1u << LOG_CAT_LONG_USER;
+  if (user < 0 || user >= 5)
+    c |= 1u << LOG_CAT_NO_SHORT;
+  json_t *turn = json_object_get(rec, "turn");
+  if (json_is_number(turn) ? json_number_value(turn) >= 2 : sa.user_turns >= 2)
+    c |= 1u << LOG_CAT_MULTITURN;
+  if (w == WINNER_A || w == WINNER_B)
+    c |= 1u << LOG_CAT_NO_TIE;
+  if (!is_true(rec, "is_refusal"))
+    c |= 1u << LOG_CAT_NO_REFUSAL;
+  json_t *dd = json_object_get(rec, "dedup_tag");
+  if (!json_is_object(dd) || is_true(dd, "sampled"))
+    c |= 1u << LOG_CAT_DEDUP;
+  m->categories = c;
+  return 0;
+}
+
+/* Room for 4096 more battles (and their meta). 0 or -1. */
+static int grow_battles(struct battle_log *log, int meta) {
+  struct log_battle *b = realloc(log->battles, (log->n + 4096) * sizeof *b);
+  if (!b)
+    return -1;
+  log->battles = b;
+  if (meta) {
+    struct log_meta *m = realloc(log->meta, (log->n + 4096) * sizeof *m);
+    if (!m)
+      return -1;
+    log->meta = m;
+  }
+  return 0;
+}
+
 /* One record; returns 0 (kept), 1 (malformed, reported), -1 (no memory). */
 static int add_record(struct battle_log *log, json_t *rec, const char *file,
-                      size_t index, int keep, log_problem_fn problem,
-                      void *cls) {
+                      size_t index, int keep, int meta, int *last_language,
+                      log_problem_fn problem, void *cls) {
   const char *why = NULL;
   const char *ma = NULL, *mb = NULL, *ws = NULL;
   enum winner w = WINNER_TIE;
@@ -121,13 +399,10 @@ static int add_record(struct battle_log *log, json_t *rec, const char *file,
       problem(cls, file, index, why);
     return 1;
   }
-  if (log->n % 4096 == 0) {
-    struct log_battle *b =
-        realloc(log->battles, (log->n + 4096) * sizeof *b);
-    if (!b)
-      return -1;
-    log->battles = b;
-  }
+  if (log->n % 4096 == 0 && grow_battles(log, meta))
+    return -1;
+  if (meta && read_meta(log, rec, w, last_language, &log->meta[log->n]))
+    return -1;
   int a = battle_log_model(log, ma), b = battle_log_model(log, mb);
   if (a < 0 || b < 0)
     return -1;
@@ -200,7 +475,8 @@ struct scan {
   size_t n, i;
   int array;                 /* 1 inside a top-level array, 2 after ']' */
   size_t index;              /* records seen (kept or malformed) */
-  int keep, fast;
+  int keep, fast, meta;
+  int last_language;         /* the language found last (a guess) */
   const char *path;
   log_problem_fn problem;
   void *cls;
@@ -250,7 +526,7 @@ static int scan_records(struct scan *sc, size_t stop) {
     }
     i += jerr.position;
     int r = add_record(sc->log, rec, sc->path, sc->index, sc->keep,
-                       sc->problem, sc->cls);
+                       sc->meta, &sc->last_language, sc->problem, sc->cls);
     json_decref(rec);
     if (sc->fast)
       bump_reset();
@@ -363,7 +639,8 @@ int battle_log_read(struct battle_log *log, const char *path, int flags,
   if (fast)
     json_set_alloc_funcs(bump_malloc, bump_free);
   struct scan sc = {.log = log, .data = data, .n = n, .keep = keep_records,
-                    .fast = fast, .path = path, .problem = problem,
+                    .fast = fast, .meta = (flags & BATTLE_LOG_META) != 0,
+                    .last_language = -1, .path = path, .problem = problem,
                     .cls = cls, .err = err, .errlen = errlen};
   sc.i = skip_space(data, 0, n);
   if (sc.i < n && data[sc.i] == '[') {
@@ -393,6 +670,7 @@ int battle_log_read(struct battle_log *log, const char *path, int flags,
       t2->sc = sc;
       t2->sc.i = guess;
       t2->sc.index = 0;
+      t2->sc.last_language = -1;
       t2->sc.problem = defer_problem;
       t2->sc.cls = &t2->problems;
       t2->sc.err = t2->err;
@@ -420,12 +698,19 @@ int battle_log_read(struct battle_log *log, const char *path, int flags,
         struct log_battle b = t2->log.battles[k];
         int a = battle_log_model(log, t2->log.models[b.a]);
         int c = battle_log_model(log, t2->log.models[b.b]);
-        if (a < 0 || c < 0 ||
-            (log->n % 4096 == 0 &&
-             !(log->battles = realloc(log->battles,
-                                      (log->n + 4096) * sizeof *log->battles)))) {
+        if (a < 0 || c < 0 || (log->n % 4096 == 0 && grow_battles(log, sc.meta))) {
           snprintf(err, errlen, "%s: out of memory", path);
           goto out;
+        }
+        if (sc.meta) {
+          struct log_meta m = t2->log.meta[b.seq];
+          if (m.language >= 0 &&
+              (m.language = intern_language(log, t2->log.languages[m.language],
+                                            &sc.last_language)) < 0) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto out;
+          }
+          log->meta[log->n] = m;
         }
         b.a = a;
         b.b = c;

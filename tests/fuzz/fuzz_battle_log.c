@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct battle_log log;
   char err[512];
   battle_log_init(&log);
-  if (battle_log_read(&log, path, 1, NULL, NULL, err, sizeof err) == 0)
+  if (battle_log_read(&log, path, BATTLE_LOG_KEEP | BATTLE_LOG_META, NULL, NULL,
+                      err, sizeof err) == 0)
     battle_log_sort(&log);
   battle_log_release(&log);
   close(fd);
