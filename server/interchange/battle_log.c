@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "render/style_count.h"
+#include "tag/style_count.h"
 #include "util/buf.h"
 #include "util/hash.h"
 

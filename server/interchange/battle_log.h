@@ -41,7 +41,7 @@ struct log_battle {
  *   long_user         the user's turns have at least 500 tokens:
  *                     conv_metadata's sum_user_tokens, else
  *                     conversation_a's user turns counted by
- *                     render/style_count.h's rule (unknown: not in it)
+ *                     tag/style_count.h's rule (unknown: not in it)
  *   no_short          the user's turns have at least 5 tokens, counted
  *                     the same way (unknown: in it)
  *   multiturn         turn >= 2; without turn, conversation_a has at
@@ -77,7 +77,7 @@ struct log_meta {
    * (sum_assistant_a_tokens, header_count_a, list_count_a, bold_count_a,
    * and _b; a number, or an object whose numbers are summed, as
    * FastChat's preprocess_for_style sums them), else counted from the
-   * side's conversation (render/style_count.h) */
+   * side's conversation (tag/style_count.h) */
   double style_a[4], style_b[4];
 };
 

@@ -5,7 +5,7 @@
  *
  * Each battle k between models a and b has four style counts per side:
  * tokens, Markdown headers, list items and bold spans of the side's
- * answers (render/style_count.h, or FastChat's conv_metadata).
+ * answers (tag/style_count.h, or FastChat's conv_metadata).
  *
  * Features. For each count, the ratio d = (c_a - c_b) / (c_a + c_b + 1);
  * each ratio is then standardised over the battles given: x = (d - mean)

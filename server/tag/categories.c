@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/tokens.h"
+#include "tag/style_count.h"
 
 static const char *const heuristic_names[TAG_N_HEURISTIC] = {
     "coding", "multi_turn", "long_query", "no_short", "no_refusal"};
@@ -110,7 +110,7 @@ unsigned prompt_tags(const char *const *prompts, size_t n, size_t *tokens) {
   for (size_t i = 0; i < n; i++) {
     if (!prompts[i])
       continue;
-    tok += count_tokens(prompts[i], strlen(prompts[i]));
+    tok += (size_t)style_tokens(prompts[i], strlen(prompts[i]));
     if (is_coding(prompts[i]))
       t |= TAG_CODING;
   }

@@ -9,7 +9,7 @@
  *   "programming", "function" and their equivalents in the languages of
  *   the language boards);
  * - multi_turn: two or more turns;
- * - long_query: the prompts hold 500 or more tokens (util/tokens.h);
+ * - long_query: the prompts hold 500 or more tokens (the token rule of tag/style_count.h);
  * - no_short: the prompts hold 5 or more tokens (FastChat's "exclude
  *   short queries").
  * From the answers (only once the battle is voted, since an answer's

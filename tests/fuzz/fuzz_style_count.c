@@ -1,4 +1,4 @@
-/* Fuzz the style counts (render/style_count.c) and check what holds on
+/* Fuzz the style counts (tag/style_count.c) and check what holds on
  * every input: counting never fails for lack of input validity, removing
  * code never lengthens the text, and no count exceeds what the bytes
  * allow. A broken promise aborts. */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "render/style_count.h"
+#include "tag/style_count.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

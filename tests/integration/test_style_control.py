@@ -12,7 +12,7 @@ effect; and the --language and --category filters.
 - Counts come from conv_metadata for most records, and from the
   conversations for the others: the test counts those with FastChat's
   regular expressions (add_markdown_info.py, code blocks removed its way)
-  and our token rule (server/render/style_count.h; the texts are ASCII).
+  and our token rule (server/tag/style_count.h; the texts are ASCII).
 - A weak model that writes long answers ranks high without style control
   and near its planted strength with it.
 

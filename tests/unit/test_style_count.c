@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "render/style_count.h"
+#include "tag/style_count.h"
 
 static struct style_counts counts(const char *s) {
   struct style_counts c;

@@ -1,4 +1,4 @@
-#include "render/style_count.h"
+#include "tag/style_count.h"
 
 #include <stdlib.h>
 #include <string.h>
