@@ -6,7 +6,8 @@ import struct
 import threading
 import time
 
-from conftest import Model, assert_error, fake_backend, parse_sse, two_echo_models
+from conftest import (Model, assert_error, fake_backend, metric, parse_sse, two_echo_models,
+                      wait_for)
 
 
 def slow_models(ms=60, timeout=10):
@@ -250,7 +251,9 @@ def test_waiting_event_streams_do_not_spin(agon_factory):
         c.events("/api/battles/%s/events" % b, timeout=15))) for b in bids for _ in range(2)]
     for t in ts:
         t.start()
-    time.sleep(0.5)  # let the streams connect and suspend
+    # every stream suspended, every upstream request waiting
+    wait_for(lambda: metric(c, "agon_streams_open") == 6 and
+             metric(c, "agon_upstream_active") == 6, what="6 streams on 6 upstreams")
     cpu0, t0 = _cpu_seconds(agon.proc.pid), time.monotonic()
     time.sleep(2.0)  # measuring a quiet interval: nothing to await here
     cpu = _cpu_seconds(agon.proc.pid) - cpu0
