@@ -962,12 +962,12 @@ def test_reload_adds_an_auto_judge(agon_factory, fake):
         assert time.monotonic() < deadline, "reload did not add the judge"
         time.sleep(0.05)
     p2 = play(c, "after the reload", "short")
-    js = wait_judged(c, {"late": 1})
-    time.sleep(0.3)
+    wait_judged(c, {"late": 1})  # counted from the stored rows
     rows = judgments(agon, "late")
     assert set(rows) == {p2.bid}  # auto judging starts with the next battle
     assert rows[p2.bid]["verdict"] == p2.long_side
-    # the battle from before is judged by agon judge
+    # the battle from before is judged by agon judge (so the server never
+    # judged it, whenever it might have)
     assert judge_summary(agon_judge(agon, "--judge", "late")) == (1, 1, 0, 0)
     js = judges_api(c)
     assert js["late"]["judged"] == 2 and js["late"]["compared"] == 2
