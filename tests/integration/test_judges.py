@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 
 import fake_backend
-from conftest import Model, check_sanitizers, expected_ratings, run_agon
+from conftest import Model, check_sanitizers, expected_ratings, run_agon, wait_for
 
 LONG = Model("Long-Lynx-70B", "pad120-lynx")      # always the longer answer
 SHORT = Model("Short-Shrew-7B", "echo-shrew")
@@ -258,23 +258,19 @@ def leaderboard(c, query=""):
     return r.json()
 
 
+def fitted(lb):
+    """The board's Bradley-Terry fit, which runs in the background
+    (debounced), covers every vote it counts (bt_votes), and every model
+    with battles has its points."""
+    rows = lb["models"] + lb.get("provisional", [])
+    return (lb.get("bt_votes", 0) == lb["votes"] and
+            all(m["bt"] is not None for m in rows if m["battles"]))
+
+
 def settled_leaderboard(c, timeout=30.0):
-    """The leaderboard once the background Bradley-Terry fit has caught up
-    with the votes: every model with battles has a fit, and two reads
-    0.3 s apart agree (a poll of the state, not a fixed sleep)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        lb = leaderboard(c)
-        rows = lb["models"] + lb.get("provisional", [])
-        if all(m["bt"] is not None for m in rows if m["battles"]):
-            key = json.dumps({k: v for k, v in lb.items() if k not in ("updated_at", "bt_updated_at")},
-                             sort_keys=True)
-            if key == last:
-                return lb
-            last = key
-        assert time.monotonic() < deadline, lb
-        time.sleep(0.3)
+    """The leaderboard once its fit has caught up with the votes."""
+    return wait_for(lambda: (lambda lb: fitted(lb) and lb)(leaderboard(c)), timeout,
+                    "the fit of every vote")
 
 
 def rows_of(lb):
