@@ -5,7 +5,12 @@
  * two sides of a battle) go to the same loop. Each loop is
  * curl_multi_socket_action on its own epoll set, so a chunk costs the same
  * with 10 or 2,000 streams open. Requests are submitted from any thread; a
- * request's callbacks run on the thread of the loop that took it. */
+ * request's callbacks run on the thread of the loop that took it.
+ *
+ * Two files implement it: upstream/loop.c the loops, which carry any HTTP
+ * request (upstream_new, upstream_stop, upstream_free, upstream_active),
+ * and upstream/openai.c the OpenAI-compatible protocol over them
+ * (upstream_chat). */
 #ifndef AGON_UPSTREAM_UPSTREAM_H
 #define AGON_UPSTREAM_UPSTREAM_H
 

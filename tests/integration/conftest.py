@@ -606,5 +606,12 @@ def wait_for(pred, timeout=10.0, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def metric(client, name):
+    """The value of an unlabelled series (agon_streams_open, say) on
+    /metrics, or None when it is not there."""
+    m = re.search(r"^%s (\S+)$" % re.escape(name), client.get("/metrics").body.decode(), re.M)
+    return float(m.group(1)) if m else None
+
+
 def new_id():
     return secrets.token_hex(16)

@@ -216,11 +216,13 @@ def test_static_traversal_and_methods(agon_factory):
 
 
 def test_idle_connection_is_closed(agon_factory):
+    """The server closes a request that stops arriving, without an answer
+    (idle_timeout 1 s; our wait of 10 s only bounds the test, the default
+    of 60 s would fail it)."""
     agon = agon_factory(two_echo_models(), limits={"idle_timeout": 1})
     s = socket.create_connection(("127.0.0.1", agon.port))
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finished
     s.settimeout(10)
-    t0 = time.monotonic()
     data = b""
     try:
         while True:
@@ -232,7 +234,7 @@ def test_idle_connection_is_closed(agon_factory):
         raise AssertionError("idle connection was not closed")
     finally:
         s.close()
-    assert time.monotonic() - t0 < 8
+    assert data == b"", data
     assert Client(agon.url).get("/healthz").status == 200
 
 

@@ -12,8 +12,8 @@ import json
 import re
 import time
 
-from conftest import Model
-from test_judges import add_judges, judges_api
+from conftest import Model, wait_for
+from test_judges import add_judges, fitted, judges_api
 
 MODELS = [Model("Long-Lynx-70B", "pad120-lynx"),
           Model("Short-Shrew-7B", "echo-shrew"),
@@ -60,20 +60,12 @@ def sample(c):
 
 
 def settle(c):
-    """Wait until the background work of the last vote is done: the BT fit
-    (and the judge board's) have caught up, so that a sample is stable."""
-    deadline = time.monotonic() + 30
-    last = None
-    while True:
-        now = [c.get(p).body for p in ("/api/leaderboard", "/api/judges",
-                                        "/api/leaderboard?source=judge&judge=" + JUDGE)]
-        lb = json.loads(now[0])
-        fitted = all(m["bt"] is not None for m in lb["models"] if m["battles"])
-        if fitted and now == last:
-            return
-        assert time.monotonic() < deadline, lb
-        last = now
-        time.sleep(0.4)
+    """Wait until the background work of the last vote is done: the BT fits
+    of the human board and of the judge's cover all their votes, so that a
+    sample is stable."""
+    boards = ("/api/leaderboard", "/api/leaderboard?source=judge&judge=" + JUDGE)
+    wait_for(lambda: all(fitted(c.get(b).json()) for b in boards), 30,
+             "the fits of every vote")
 
 
 def model_lines(metrics_text, model):

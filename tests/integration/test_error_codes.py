@@ -242,9 +242,11 @@ def test_http_layer(agon_factory):
 
 def test_overloaded(agon_factory):
     agon = agon_factory(two_echo_models(), limits={"max_connections": 2, "idle_timeout": IDLE})
-    held = [socket.create_connection(("127.0.0.1", agon.port)) for _ in range(2)]
+    held = [socket.create_connection(("127.0.0.1", agon.port), timeout=10) for _ in range(2)]
     try:
-        time.sleep(0.3)  # libmicrohttpd has accepted them
+        for s in held:  # answered once, so the server has taken them in, and kept alive
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 200"), "a held connection was not served"
         c = agon.client()
         expect(c.get("/api/leaderboard"), "overloaded",
                "the server is at its connection limit; try again shortly", retry=1, close=True)

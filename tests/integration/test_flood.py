@@ -10,6 +10,7 @@ Linux), as distinct visitors would."""
 import json
 import os
 import re
+import select
 import shutil
 import socket
 import threading
@@ -17,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import Model, parse_sse
+from conftest import Model, metric, parse_sse, wait_for
 
 SLOW = [Model("Flood-A", "slow30-flood-a", timeout=30), Model("Flood-B", "slow30-flood-b", timeout=30)]
 
@@ -63,6 +64,11 @@ def read_response(s):
             break
         rest += chunk
     return status, headers, rest[:n]
+
+
+def has_data(s):
+    """Whether bytes from the server (or its close) wait on s, unread."""
+    return bool(select.select([s], [], [], 0)[0])
 
 
 def post_battle_bytes(prompt="flood"):
@@ -211,7 +217,13 @@ def test_sigterm_under_load_ends_every_stream(agon_factory):
                for i in range(20)]
     for t in threads:
         t.start()
-    time.sleep(0.5)
+    # under load: every stream has begun, and the flood is being answered
+    wait_for(lambda: all(has_data(es) for es in streams), 15, "the streams' first bytes")
+
+    def answered():
+        with lock:
+            return sum(statuses.values()) > 0
+    wait_for(answered, 15, "the flood's first answers")
     agon.proc.send_signal(15)
     try:
         rc = agon.proc.wait(15)
@@ -315,7 +327,9 @@ def test_streams_never_read_do_not_grow_memory_without_bound(agon_factory):
                 break
             assert time.monotonic() < deadline
             time.sleep(0.2)
-    time.sleep(0.5)
+    c = agon.client()
+    wait_for(lambda: metric(c, "agon_upstream_active") == 0 and
+             metric(c, "agon_battles_streaming") == 0, 15, "the answers' transfers to end")
     base = rss_kib(agon.proc.pid)
     # 4 streams on each battle (the default cap), from 16 clients, never read
     sockets = []
@@ -328,7 +342,9 @@ def test_streams_never_read_do_not_grow_memory_without_bound(agon_factory):
             es.connect(("127.0.0.1", agon.port))
             es.sendall(("GET /api/battles/%s/events HTTP/1.1\r\nHost: x\r\n\r\n" % bid).encode())
             sockets.append(es)
-    time.sleep(1.0)
+    # every stream has built its first slice: bytes of it reached its reader
+    wait_for(lambda: all(has_data(es) for es in sockets), 15, "the streams' first bytes")
+    assert metric(c, "agon_streams_open") == 16
     # what the server holds for them: a slice each (the whole backlog would
     # be ~6 MB a stream, ~100 MB in all)
     m = re.search(r"^agon_events_buffered_bytes (\d+)$",
