@@ -48,10 +48,11 @@
  *     or any other code point (accented Latin, Greek, Cyrillic, Arabic,
  *     Hebrew, Indic scripts, combining marks...), and a byte that is not
  *     valid UTF-8.
- * On English prose this comes within about 10% of GPT-4's token count
- * (most words are at most six letters, and one token); scripts other
- * than Latin and CJK get fewer tokens than GPT-4 would give them, the
- * same for every model. */
+ * It is meant to come near GPT-4's count on English prose (most English
+ * words have at most six letters and are one token there), but it was
+ * not measured against a real tokenizer (none is at hand); scripts other
+ * than Latin and CJK surely get fewer tokens than GPT-4 would give them,
+ * the same for every model. Code's indentation counts nothing. */
 #ifndef AGON_RENDER_STYLE_COUNT_H
 #define AGON_RENDER_STYLE_COUNT_H
 
