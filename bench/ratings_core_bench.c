@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 #include "rating/bt.h"
 #include "rating/elo.h"
 #include "rating/summary.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 #include "storage/interchange.h"
 
 static void report_problem(void *cls, const char *file, size_t index,

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 #include "rating/style.h"
 #include "rating/summary.h"
 

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 #include "storage/store.h"
 
 struct import_stats {

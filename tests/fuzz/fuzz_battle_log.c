@@ -5,7 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,4 +1,4 @@
-#include "interchange/battle_log.h"
+#include "fastchat/battle_log.h"
 
 #include <errno.h>
 #include <fcntl.h>

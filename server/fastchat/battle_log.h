@@ -8,8 +8,8 @@
  * A record that is not an object, lacks a model name or has an unknown
  * winner is malformed: it is reported (file and 0-based record index)
  * and skipped, never mixed in. */
-#ifndef AGON_INTERCHANGE_BATTLE_LOG_H
-#define AGON_INTERCHANGE_BATTLE_LOG_H
+#ifndef AGON_FASTCHAT_BATTLE_LOG_H
+#define AGON_FASTCHAT_BATTLE_LOG_H
 
 #include <jansson.h>
 #include <stddef.h>
