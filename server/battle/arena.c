@@ -6,7 +6,7 @@
 
 #include "util/fdbudget.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 #include "storage/interchange.h"
 
 #define SWEEP_EVERY_MS 60000

@@ -9,7 +9,7 @@
 #include "rating/identity.h"
 #include "render/markdown.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 /* What an upstream request reports back to: one side of one turn. */
 struct side_ctx {

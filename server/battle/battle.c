@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "metrics/metrics.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 static const char *const status_names[] = {"streaming", "ready", "failed",
                                            "voted"};

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "util/hash.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 static size_t bucket_of(const char *id) {
   return (size_t)(hash_fnv1a_str(id) % REGISTRY_BUCKETS);

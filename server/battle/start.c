@@ -7,7 +7,8 @@
 #include <sys/random.h>
 
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
+#include "util/random.h"
 
 static uint64_t random_u64(void) {
   uint64_t x = 0;

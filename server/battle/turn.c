@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/util.h"
+#include "util/clock.h"
 
 /* A follow-up turn on its way through the writer: like arena_vote, two
  * references, the writer's and the caller's. */

@@ -10,7 +10,7 @@
 #include "rating/identity.h"
 #include "util/digest.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 /* The vote's verdict, from the battle as stored (see vote_verdict_fn):
  * run by the writer inside the vote's transaction, so that a vote racing

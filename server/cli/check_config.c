@@ -14,7 +14,6 @@
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
-#include "util/util.h"
 
 int cmd_check_config(int argc, char **argv) {
   if (argc != 2) {

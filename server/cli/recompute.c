@@ -13,7 +13,6 @@
 #include "demo/demo.h"
 #include "handlers/handlers.h"
 #include "http/server.h"
-#include "util/util.h"
 #include "storage/store.h"
 
 static int by_name(const void *x, const void *y) {

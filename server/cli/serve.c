@@ -19,7 +19,6 @@
 #include "util/fdbudget.h"
 #include "util/log.h"
 #include "util/listen.h"
-#include "util/util.h"
 
 /* The demo database path; created directories as needed. */
 static char *demo_db_path(void) {

@@ -26,7 +26,7 @@
 #include "tag/categories.h"
 #include "tag/llm.h"
 #include "util/listen.h"
-#include "util/util.h"
+#include "util/utf8.h"
 
 /* Keys that need more than their kind's check. */
 static int set_listen(struct config_load *ctx, const struct config_key *k,

@@ -13,7 +13,7 @@
 
 #include "util/buf.h"
 #include "util/hash.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 /* The demo models, best first: quality falls, so votes move the board. */
 static const struct demo_model {

@@ -11,7 +11,7 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 #include "rating/spearman.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 struct lb_row {
   const char *model;

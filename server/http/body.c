@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "util/util.h"
+#include "util/utf8.h"
 
 enum agon_ec body_parse(const char *data, size_t len, json_t **out,
                         char *msg, size_t msglen) {

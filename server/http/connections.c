@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 #define SWEEP_MS 250
 

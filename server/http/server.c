@@ -21,7 +21,8 @@
 #include "metrics/metrics.h"
 #include "util/fdbudget.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
+#include "util/random.h"
 
 /* Connections kept for essential routes above max_connections. */
 #define ESSENTIAL_CONNECTIONS 16

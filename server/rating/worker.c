@@ -8,7 +8,7 @@
 
 #include "rating/live.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 void bt_snapshot_unref(struct bt_snapshot *s) {
   if (!s || atomic_fetch_sub(&s->refs, 1) != 1)

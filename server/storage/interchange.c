@@ -10,7 +10,7 @@
 
 #include "util/digest.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/random.h"
 
 /* ---- the secret ---- */
 

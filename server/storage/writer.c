@@ -12,7 +12,7 @@
 #include "metrics/metrics.h"
 #include "util/defer.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 /* At most this many jobs share one commit, so that a voter never waits
  * behind an unbounded group. */

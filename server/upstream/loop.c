@@ -16,7 +16,7 @@
 
 #include "upstream/upstream.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 #include "agon_version.h"
 
 #define MAX_CONNECT_MS 10000L     /* of a transfer's timeout_ms */

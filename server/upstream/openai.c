@@ -25,7 +25,7 @@
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/redact.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 #define MAX_SSE_LINE (4u << 20)
 #define MAX_ERROR_BODY 4096

@@ -5,7 +5,8 @@
 #include <unistd.h>
 
 #include "util/lograte.h"
-#include "util/util.h"
+#include "util/clock.h"
+#include "util/utf8.h"
 
 #define LOG_WINDOW_MS 1000
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "util/hash.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 void ratelimit_init(struct ratelimit *r) {
   memset(r, 0, sizeof *r);

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "util/util.h"
+#include "util/utf8.h"
 
 /* Pieces of the secret shorter than this, cut off at an end of the text,
  * are left alone (the whole secret always goes). */

@@ -6,7 +6,7 @@
 #include "config/config.h"
 #include "config/keys.h"
 #include "util/listen.h"
-#include "util/util.h"
+#include "util/utf8.h"
 
 static char path[256];
 

@@ -5,7 +5,7 @@
 
 #include "battle/registry.h"
 #include "check.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 static struct model_config ma = {.name = "model-a"};
 static struct model_config mb = {.name = "model-b"};

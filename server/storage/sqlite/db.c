@@ -12,7 +12,7 @@
 
 #include "util/embedded.h"
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   char *msg = NULL;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 /* Verdicts are stored at once but published (stats, judge boards,
  * correlations) only for battles whose human vote is in, or that can no

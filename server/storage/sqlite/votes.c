@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "util/log.h"
-#include "util/util.h"
+#include "util/clock.h"
 
 static int upsert_rating(struct sqlite_store *st, const struct rating_row *r) {
   int rc = -1;
