@@ -1,7 +1,8 @@
 /* The transport under upstream.h: a few libcurl event loops (a thread, a
  * multi handle and its epoll set each, fixed at start) that carry HTTP
  * requests for a protocol that never sees libcurl (upstream/openai.c).
- * Internal to upstream/: nothing outside this folder includes it.
+ * Internal to upstream/: server/LAYERS names upstream.h its only public
+ * header, so the layers test fails any include of this one from outside.
  *
  * The loops are struct upstream: upstream_new, upstream_stop,
  * upstream_free and upstream_active (upstream.h) are implemented in
