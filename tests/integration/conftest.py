@@ -606,6 +606,13 @@ def wait_for(pred, timeout=10.0, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def expected_answers(prompt, models, history=None):
+    """The echo answers models (whose upstreams answer like echo) give to
+    prompt after history, as a set: the sides of a battle are random."""
+    msgs = (history or []) + [{"role": "user", "content": prompt}]
+    return {fake_backend.echo_answer(m.upstream, msgs) for m in models}
+
+
 def metric(client, name):
     """The value of an unlabelled series (agon_streams_open, say) on
     /metrics, or None when it is not there."""

@@ -4,7 +4,7 @@ refused, and the server stays healthy."""
 
 import pytest
 
-from conftest import (Model, assert_error, assert_no_leak, closed_port,
+from conftest import (Model, assert_error, assert_no_leak, closed_port, expected_answers,
                       fake_backend, forbidden_strings)
 
 HTTP = "the model's service answered with HTTP %d"
@@ -136,15 +136,19 @@ def test_big_answer_within_cap(agon_factory, fake):
     assert len(b["turns"][0]["a"]) == fake_backend.BIG_DEFAULT
 
 
+def assert_echo_battle(agon_factory, models, prompt):
+    """A battle of models whose upstreams answer like echo, however they
+    send it, is ready with each one's whole answer."""
+    c = agon_factory(models).client()
+    bid, es = c.battle(prompt)
+    assert es.end == {"turn": 1, "status": "ready"}, es.end
+    assert {es.text("a"), es.text("b")} == expected_answers(prompt, models)
+
+
 def test_multiline_data_fields(agon_factory, fake):
     """JSON split over several data: lines of one event is one payload."""
-    agon = agon_factory([Model("Multi-1", "multiline-one"), Model("Multi-2", "multiline-two")])
-    c = agon.client()
-    bid, es = c.battle("split me")
-    assert es.end == {"turn": 1, "status": "ready"}, es.end
-    msgs = [{"role": "user", "content": "split me"}]
-    assert {es.text("a"), es.text("b")} == {fake_backend.echo_answer(u, msgs)
-                                           for u in ("multiline-one", "multiline-two")}
+    assert_echo_battle(agon_factory, [Model("Multi-1", "multiline-one"),
+                                      Model("Multi-2", "multiline-two")], "split me")
 
 
 def test_slow_timeout_applies_to_whole_answer(agon_factory, fake):
@@ -169,10 +173,5 @@ def test_slow_timeout_applies_to_whole_answer(agon_factory, fake):
 
 def test_backend_that_ignores_stream(agon_factory, fake):
     """A backend answering one chat.completion object instead of a stream still works."""
-    agon = agon_factory([Model("Plain-1", "nostream-one"), Model("Plain-2", "echo-two")])
-    c = agon.client()
-    bid, es = c.battle("no stream")
-    assert es.end == {"turn": 1, "status": "ready"}, es.end
-    msgs = [{"role": "user", "content": "no stream"}]
-    assert {es.text("a"), es.text("b")} == {fake_backend.echo_answer(u, msgs)
-                                           for u in ("nostream-one", "echo-two")}
+    assert_echo_battle(agon_factory, [Model("Plain-1", "nostream-one"),
+                                      Model("Plain-2", "echo-two")], "no stream")

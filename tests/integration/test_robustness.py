@@ -6,18 +6,13 @@ import struct
 import threading
 import time
 
-from conftest import (Model, assert_error, fake_backend, metric, parse_sse, two_echo_models,
-                      wait_for)
+from conftest import (Model, assert_error, expected_answers, fake_backend, metric, parse_sse,
+                      two_echo_models, wait_for)
 
 
 def slow_models(ms=60, timeout=10):
     return [Model("Slow-Left", "slow%d-left" % ms, timeout=timeout),
             Model("Slow-Right", "slow%d-right" % ms, timeout=timeout)]
-
-
-def expected_answers(prompt, models, history=None):
-    msgs = (history or []) + [{"role": "user", "content": prompt}]
-    return {fake_backend.echo_answer(m.upstream, msgs) for m in models}
 
 
 def test_late_watcher_gets_the_text_so_far(agon_factory):
