@@ -402,25 +402,17 @@ def hold_stream(port, bid):
 
 def test_too_many_streams(agon_factory):
     hang = [Model("Hang-One", "hang-one", timeout=20), Model("Hang-Two", "hang-two", timeout=20)]
-    agon = agon_factory(hang, limits={"max_streams_per_client": 1})
-    c = agon.client()
-    bid = c.new_battle("wait").json()["id"]
-    s = hold_stream(agon.port, bid)
-    try:
-        expect(c.get("/api/battles/%s/events" % bid), "too_many_streams",
-               "too many event streams open from this client", retry=5)
-    finally:
-        s.close()
-
-    agon = agon_factory(hang, limits={"max_streams_per_battle": 1})
-    c = agon.client()
-    bid = c.new_battle("wait").json()["id"]
-    s = hold_stream(agon.port, bid)
-    try:
-        expect(c.get("/api/battles/%s/events" % bid), "too_many_streams",
-               "too many event streams open on this battle", retry=5)
-    finally:
-        s.close()
+    for limit, message in (("max_streams_per_client", "from this client"),
+                           ("max_streams_per_battle", "on this battle")):
+        agon = agon_factory(hang, limits={limit: 1})
+        c = agon.client()
+        bid = c.new_battle("wait").json()["id"]
+        s = hold_stream(agon.port, bid)
+        try:
+            expect(c.get("/api/battles/%s/events" % bid), "too_many_streams",
+                   "too many event streams open " + message, retry=5)
+        finally:
+            s.close()
 
 
 # ---------------------------------------------------------------------------
