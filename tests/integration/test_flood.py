@@ -117,21 +117,33 @@ def healthz(agon, src="127.0.0.2", timeout=2.0):
         s.close()
 
 
-def whole_battle(agon, src="127.0.0.3", prompt="after the flood"):
-    """Create a battle and read its events to the end, from src."""
+def create_battle(agon, src, prompt):
+    """POST a battle from src on a connection of its own: the reply
+    (status, headers, body), None when the server closed the connection
+    instead, and the session cookie it set ("" when none)."""
     s = connect(agon, src, timeout=15)
     try:
         s.sendall(post_battle_bytes(prompt))
         r = read_response(s)
-        if r is None or r[0] != 201:
-            return r and r[0]
-        cookie = r[1].get("set-cookie", "").split(";")[0]
-        events = json.loads(r[2])["events"]
     finally:
         s.close()
+    return r, (r[1].get("set-cookie", "").split(";")[0] if r else "")
+
+
+def open_events(agon, src, path, cookie):
+    """An event stream asked for from src: the socket, its reply unread."""
     s = connect(agon, src, timeout=15)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n" % (path, cookie)).encode())
+    return s
+
+
+def whole_battle(agon, src="127.0.0.3", prompt="after the flood"):
+    """Create a battle and read its events to the end, from src."""
+    r, cookie = create_battle(agon, src, prompt)
+    if r is None or r[0] != 201:
+        return r and r[0]
+    s = open_events(agon, src, json.loads(r[2])["events"], cookie)
     try:
-        s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n" % (events, cookie)).encode())
         raw = b""
         while True:
             chunk = s.recv(65536)
@@ -201,16 +213,9 @@ def test_sigterm_under_load_ends_every_stream(agon_factory):
     streams = []
     for i in range(6):
         src = "127.0.2.%d" % (i + 1)
-        s = connect(agon, src, timeout=15)
-        s.sendall(post_battle_bytes("term %d" % i))
-        r = read_response(s)
+        r, cookie = create_battle(agon, src, "term %d" % i)
         assert r and r[0] == 201, r
-        s.close()
-        cookie = r[1].get("set-cookie", "").split(";")[0]
-        es = connect(agon, src, timeout=15)
-        es.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nCookie: %s\r\n\r\n"
-                    % (json.loads(r[2])["events"], cookie)).encode())
-        streams.append(es)
+        streams.append(open_events(agon, src, json.loads(r[2])["events"], cookie))
     stop = threading.Event()
     statuses, lock = {}, threading.Lock()
     threads = [threading.Thread(target=flood, args=(agon, "127.0.3.%d" % (i + 1), stop, statuses, lock))
@@ -308,12 +313,9 @@ def test_streams_never_read_do_not_grow_memory_without_bound(agon_factory):
     bids = []
     for i in range(4):
         src = "127.0.4.%d" % (i + 1)
-        s = connect(agon, src, timeout=15)
-        s.sendall(post_battle_bytes("big %d" % i))
-        r = read_response(s)
+        r, cookie = create_battle(agon, src, "big %d" % i)
         assert r and r[0] == 201, r
-        s.close()
-        bids.append((json.loads(r[2])["id"], r[1].get("set-cookie", "").split(";")[0], src))
+        bids.append((json.loads(r[2])["id"], cookie, src))
     # the answers (2 MB each) finish
     deadline = time.monotonic() + 60
     for bid, cookie, src in bids:
