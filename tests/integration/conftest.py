@@ -606,6 +606,38 @@ def wait_for(pred, timeout=10.0, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def send_raw(port, data, until=None, timeout=10.0):
+    """Send raw bytes on a connection of their own and read what comes back
+    until the server closes the connection, until(raw) holds, or timeout
+    seconds pass without a byte: (raw, closed), closed when the server
+    closed or reset it. A server that answers and closes before it has read
+    all of data is no error."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    raw, closed = b"", False
+    try:
+        try:
+            s.sendall(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (socket.timeout, TimeoutError):
+                break
+            except ConnectionError:
+                closed = True
+                break
+            if not chunk:
+                closed = True
+                break
+            raw += chunk
+            if until is not None and until(raw):
+                break
+    finally:
+        s.close()
+    return raw, closed
+
+
 def expected_answers(prompt, models, history=None):
     """The echo answers models (whose upstreams answer like echo) give to
     prompt after history, as a set: the sides of a battle are random."""

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import Model, two_echo_models
+from conftest import Model, send_raw, two_echo_models
 
 # code -> HTTP status: every code a client can get from the API.
 CODES = {
@@ -142,24 +142,7 @@ class Raw:
 
 def exchange(port, data, timeout=10.0):
     """Send raw bytes, read until the server closes the connection."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    raw = b""
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        while True:
-            try:
-                b = s.recv(65536)
-            except (socket.timeout, ConnectionResetError):
-                break
-            if not b:
-                break
-            raw += b
-    finally:
-        s.close()
-    return Raw(raw)
+    return Raw(send_raw(port, data, timeout=timeout)[0])
 
 
 def post_raw(headers, body=b'{"prompt":"hi"}', version="HTTP/1.1"):

@@ -3,13 +3,12 @@ so that failures in the other tests point at agon, not at the fake."""
 
 import http.client
 import json
-import socket
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, fake_backend
+from conftest import REPO, fake_backend, send_raw
 
 
 def post(fake, model, messages, stream=True, auth=None, timeout=5):
@@ -191,24 +190,9 @@ def read_until_quiet(fake, model, messages, quiet=0.5):
     been silent for `quiet` seconds: (bytes, closed), closed when the fake
     ended the connection instead."""
     body = json.dumps({"model": model, "stream": True, "messages": messages}).encode()
-    s = socket.create_connection(("127.0.0.1", fake.port), timeout=5)
-    s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
-              b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-              % len(body) + body)
-    s.settimeout(quiet)
-    raw, closed = b"", False
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                closed = True
-                break
-            raw += chunk
-    except (socket.timeout, TimeoutError):
-        pass
-    finally:
-        s.close()
-    return raw, closed
+    return send_raw(fake.port, b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+                    % len(body) + body, timeout=quiet)
 
 
 def dechunk(raw):

@@ -8,10 +8,9 @@ most of these requests. The server runs with a 60 s idle timeout, so a reply
 that only comes when the connection times out fails the "promptly" checks."""
 
 import json
-import socket
 import time
 
-from conftest import assert_error, two_echo_models
+from conftest import assert_error, send_raw, two_echo_models
 
 IDLE = 60          # seconds: the idle timeout, far past exchange()'s read timeout
                    # (10 s), so a server that stays silent until it gives no reply
@@ -58,30 +57,8 @@ def _complete(raw):
 def exchange(port, data, until_close=True, timeout=10.0):
     """Send raw bytes; read the reply until the server closes the connection
     (until_close) or the reply is complete, or until timeout."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     t0 = time.monotonic()
-    raw, closed = b"", False
-    try:
-        try:
-            s.sendall(data)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may answer and close before it has read it all
-        while True:
-            try:
-                b = s.recv(65536)
-            except socket.timeout:
-                break
-            except ConnectionResetError:
-                closed = True
-                break
-            if not b:
-                closed = True
-                break
-            raw += b
-            if not until_close and _complete(raw):
-                break
-    finally:
-        s.close()
+    raw, closed = send_raw(port, data, None if until_close else _complete, timeout)
     return Reply(raw, closed, time.monotonic() - t0)
 
 

@@ -4,12 +4,11 @@ of one warning are counted rather than copied."""
 
 import re
 import secrets
-import socket
 import sqlite3
 import time
 from pathlib import Path
 
-from conftest import Model, wait_for
+from conftest import Model, send_raw, wait_for
 
 LINE_RE = re.compile(r"^ts=\S+ level=(info|warn|error) msg=")
 PAIR_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)(?: |$)')
@@ -53,21 +52,7 @@ def assert_all_lines_normal(err):
 
 
 def raw_request(port, data, timeout=5.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    try:
-        s.sendall(data)
-        got = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (socket.timeout, ConnectionError):
-                break
-            if not chunk:
-                break
-            got += chunk
-        return got
-    finally:
-        s.close()
+    return send_raw(port, data, timeout=timeout)[0]
 
 
 def test_a_request_path_cannot_forge_a_log_line(arena):
