@@ -448,6 +448,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     DONE = b"data: [DONE]\n\n"
 
+    def _finish_events(self, evs, finish_reason):
+        """Send the events of a stream after its finish chunk and its usage
+        chunk, then [DONE], and end the stream."""
+        evs.append(self._event(self._chunk({}, finish_reason)))
+        evs.append(self._event(self._usage_chunk(len(evs))))
+        self._write_split(b"".join(evs) + self.DONE)
+        self._end_stream()
+
     # --- request handling -------------------------------------------------
 
     def do_GET(self):
@@ -581,10 +589,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         evs += self._reasoning_events(reasoning_text(self._model, messages), field)
         for p in split_content(echo_answer(self._model, messages)):
             evs.append(self._event(self._chunk({"content": p, field: None})))
-        evs.append(self._event(self._chunk({}, "stop")))
-        evs.append(self._event(self._usage_chunk(len(evs))))
-        self._write_split(b"".join(evs) + self.DONE)
-        self._end_stream()
+        self._finish_events(evs, "stop")
 
     def _b_reasoningfield(self, messages):
         self._b_reasoning(messages, field="reasoning")
@@ -593,10 +598,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._start_stream(chunked=True)
         evs = [self._event(self._chunk({"role": "assistant", "content": None}))]
         evs += self._reasoning_events(reasoning_text(self._model, messages))
-        evs.append(self._event(self._chunk({}, "length")))
-        evs.append(self._event(self._usage_chunk(len(evs))))
-        self._write_split(b"".join(evs) + self.DONE)
-        self._end_stream()
+        self._finish_events(evs, "length")
 
     def _b_toolonly(self, messages):
         self._start_stream(chunked=True)
@@ -608,10 +610,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for p in split_content(args):
             evs.append(self._event(self._chunk(
                 {"tool_calls": [{"index": 0, "function": {"arguments": p}}]})))
-        evs.append(self._event(self._chunk({}, "tool_calls")))
-        evs.append(self._event(self._usage_chunk(len(evs))))
-        self._write_split(b"".join(evs) + self.DONE)
-        self._end_stream()
+        self._finish_events(evs, "tool_calls")
 
     def _b_blank(self, messages):
         self._start_stream(chunked=True)
