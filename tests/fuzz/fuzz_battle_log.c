@@ -1,24 +1,18 @@
 /* Fuzz the battle-log import parser (JSON array or JSON lines). */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "fastchat/battle_log.h"
+#include "memfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  int fd = memfd_create("agon-fuzz-log", 0);
+  char path[64];
+  int fd = fuzz_memfile(data, size, path, sizeof path);
   if (fd < 0)
     return 0;
-  if (write(fd, data, size) != (ssize_t)size) {
-    close(fd);
-    return 0;
-  }
-  char path[64];
-  snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
   struct battle_log log;
   char err[512];
   battle_log_init(&log);
