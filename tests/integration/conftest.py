@@ -5,11 +5,13 @@ repository root) against tests/fake_backend.py, and talk to it over HTTP with th
 standard library only.
 """
 
+import contextlib
 import http.client
 import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -650,6 +652,47 @@ def metric(client, name):
     /metrics, or None when it is not there."""
     m = re.search(r"^%s (\S+)$" % re.escape(name), client.get("/metrics").body.decode(), re.M)
     return float(m.group(1)) if m else None
+
+
+@contextlib.contextmanager
+def agon_on_a_small_disk(agon_factory, tmp_path, size="3m", on_skip=None):
+    """A started agon (two echo models) whose database is on a tmpfs of
+    size, with the tmpfs's path: (agon, mnt); unmounted at the end. Where
+    no tmpfs can be mounted (it needs root) on_skip is called and the test
+    skipped."""
+    mnt = str(tmp_path / "small")
+    why = None
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        why = "mounting a small tmpfs for a full disk needs root"
+    else:
+        os.makedirs(mnt, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", mnt],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            why = "cannot mount a tmpfs here: %s" % r.stderr.strip()
+    if why:
+        if on_skip:
+            on_skip()
+        pytest.skip(why)
+    try:
+        agon = agon_factory(None)
+        agon.db = os.path.join(mnt, "agon.db")
+        agon.write_config(two_echo_models())
+        agon.start()
+        yield agon, mnt
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
+def fill_disk(path):
+    """Write the file at path until its filesystem is full, to the byte."""
+    with open(path, "wb", buffering=0) as f:
+        for size in (65536, 512, 1):
+            try:
+                while True:
+                    f.write(b"\0" * size)
+            except OSError:
+                pass
 
 
 def new_id():

@@ -11,14 +11,12 @@ writer)."""
 
 import json
 import os
-import shutil
 import socket
-import subprocess
-import time
 
 import pytest
 
-from conftest import Model, send_raw, two_echo_models
+from conftest import (Model, agon_on_a_small_disk, fill_disk, send_raw, two_echo_models,
+                      wait_for)
 
 # code -> HTTP status: every code a client can get from the API.
 CODES = {
@@ -446,30 +444,12 @@ def test_admin(agon_factory):
 # Storage.
 
 def test_storage(agon_factory, tmp_path):
-    if os.geteuid() != 0 or not shutil.which("mount"):
+    def skipped():
         SKIPPED.update({"storage_unavailable", "storage_failing"})
-        pytest.skip("mounting a small tmpfs for a full disk needs root")
-    mnt = str(tmp_path / "small")
-    os.makedirs(mnt, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        SKIPPED.update({"storage_unavailable", "storage_failing"})
-        pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.strip())
-    try:
-        agon = agon_factory(None)
-        agon.db = os.path.join(mnt, "agon.db")
-        agon.write_config(two_echo_models())
-        agon.start()
+    with agon_on_a_small_disk(agon_factory, tmp_path, on_skip=skipped) as (agon, mnt):
         c = agon.client()
         ready, _ = c.battle("ready before the disk fills")
-        with open(os.path.join(mnt, "filler"), "wb", buffering=0) as f:
-            for size in (65536, 512, 1):
-                try:
-                    while True:
-                        f.write(b"\0" * size)
-                except OSError:
-                    pass
+        fill_disk(os.path.join(mnt, "filler"))
         # battles until the server has noticed the fault
         for i in range(40):
             r = c.post("/api/battles", {"prompt": "while the disk is full %d" % i})
@@ -488,13 +468,8 @@ def test_storage(agon_factory, tmp_path):
                    "the vote could not be stored right now; it was not counted: "
                    "try again shortly", retry=5)
         os.unlink(os.path.join(mnt, "filler"))
-        deadline = time.monotonic() + 20
-        while c.get("/healthz").status != 200:
-            assert time.monotonic() < deadline, "healthz did not recover"
-            time.sleep(0.2)
+        wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
         assert agon.stop() == 0
-    finally:
-        subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
 def test_every_code_is_reached(request):

@@ -5,13 +5,9 @@ are readable and votable, and no acknowledged vote is lost."""
 
 import os
 import random
-import shutil
-import subprocess
 import time
 
-import pytest
-
-from conftest import Model, two_echo_models
+from conftest import agon_on_a_small_disk, fill_disk, two_echo_models, wait_for
 
 
 def test_corrupt_database_is_refused_at_start(agon_factory):
@@ -75,42 +71,8 @@ def test_corruption_start_does_not_read_is_found_in_the_background(agon_factory)
     assert "corrupt" in agon.stderr()
 
 
-def mount_tmpfs(path, size):
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small tmpfs for the full-disk test needs root")
-    os.makedirs(path, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=%s" % size, "tmpfs", path],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip("cannot mount a tmpfs here: %s" % r.stderr.strip())
-
-
-def fill(path):
-    """Write a file until the filesystem is full."""
-    with open(path, "wb", buffering=0) as f:
-        block = b"\0" * 65536
-        try:
-            while True:
-                f.write(block)
-
-        except OSError:
-            pass
-        try:
-            while True:
-                f.write(b"\0" * 512)
-
-        except OSError:
-            pass
-
-
 def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tmp_path):
-    mnt = str(tmp_path / "small")
-    mount_tmpfs(mnt, "3m")
-    try:
-        agon = agon_factory(None)
-        agon.db = os.path.join(mnt, "agon.db")
-        agon.write_config(two_echo_models())
-        agon.start()
+    with agon_on_a_small_disk(agon_factory, tmp_path) as (agon, mnt):
         c = agon.client()
         acked = []
         bid, _ = c.battle("before the disk fills")
@@ -119,7 +81,7 @@ def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tm
         ready, _ = c.battle("a battle voted after the fault")
         assert c.get("/healthz").status == 200
 
-        fill(os.path.join(mnt, "filler"))
+        fill_disk(os.path.join(mnt, "filler"))
         # battles until the server has noticed: at most a few 201s whose
         # writes then fail, then 503 storage_unavailable
         statuses = []
@@ -151,10 +113,7 @@ def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tm
             acked.append(ready)
 
         os.unlink(os.path.join(mnt, "filler"))
-        deadline = time.monotonic() + 20
-        while c.get("/healthz").status != 200:
-            assert time.monotonic() < deadline, "healthz did not recover"
-            time.sleep(0.2)
+        wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
         bid, es = c.battle("after the space came back")
         assert es.end["status"] == "ready"
         assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
@@ -171,5 +130,3 @@ def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tm
             assert got["status"] == "voted", got
         assert c.get("/api/leaderboard").json()["votes"] == len(acked)
         assert agon.stop() == 0
-    finally:
-        subprocess.run(["umount", "-l", mnt], capture_output=True)
