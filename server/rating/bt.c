@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating/cholesky.h"
 #include "rating/rng.h"
 
 #define MAX_NEWTON 200
@@ -349,45 +350,6 @@ static void derivatives(const struct problem *p, const double *th, double *g,
   }
 }
 
-/* In-place Cholesky (lower triangle) of the n x n matrix A. 0 or -1. */
-static int cholesky(double *A, int n) {
-  for (int j = 0; j < n; j++) {
-    double *rj = A + (size_t)j * n;
-    double s = rj[j];
-    for (int k = 0; k < j; k++)
-      s -= rj[k] * rj[k];
-    if (!(s > 0))
-      return -1;
-    double d = sqrt(s);
-    rj[j] = d;
-    for (int i = j + 1; i < n; i++) {
-      double *ri = A + (size_t)i * n;
-      double t = ri[j];
-      for (int k = 0; k < j; k++)
-        t -= ri[k] * rj[k];
-      ri[j] = t / d;
-    }
-  }
-  return 0;
-}
-
-/* Solve L L^T x = b with the factor from cholesky(); x may alias b. */
-static void cholesky_solve(const double *L, int n, const double *b, double *x) {
-  for (int i = 0; i < n; i++) {
-    double s = b[i];
-    const double *ri = L + (size_t)i * n;
-    for (int k = 0; k < i; k++)
-      s -= ri[k] * x[k];
-    x[i] = s / ri[i];
-  }
-  for (int i = n - 1; i >= 0; i--) {
-    double s = x[i];
-    for (int k = i + 1; k < n; k++)
-      s -= L[(size_t)k * n + i] * x[k];
-    x[i] = s / L[(size_t)i * n + i];
-  }
-}
-
 static double max_abs(const double *x, int n) {
   double m = 0;
   for (int i = 0; i < n; i++)
@@ -402,7 +364,7 @@ static int newton(struct problem *p) {
   double ll = loglik(p, p->theta);
   for (int it = 0; it < MAX_NEWTON; it++) {
     derivatives(p, p->theta, p->g, p->H);
-    if (cholesky(p->H, n))
+    if (cholesky_factor(p->H, n))
       return -1;
     cholesky_solve(p->H, n, p->g, p->step);
     double lambda = 1.0;
@@ -687,7 +649,7 @@ int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
     }
     p.mask = NULL;
     derivatives(&p, p.theta, p.g, p.H);
-    if (cholesky(p.H, n) == 0)
+    if (cholesky_factor(p.H, n) == 0)
       b.L_hat = p.H;
   }
   b.samples = malloc((size_t)(rounds > 0 ? rounds : 1) * (size_t)(n ? n : 1) *

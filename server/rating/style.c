@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating/cholesky.h"
 #include "rating/rng.h"
 
 const char *const style_feature_names[STYLE_FEATURES] = {"length", "headers",
@@ -188,45 +189,13 @@ static double norm(const double *v, int n) {
   return sqrt(s);
 }
 
-/* In-place Cholesky factor (lower triangle) of the P x P matrix A, which
- * is symmetric positive definite here (the L2 term adds 0.5 I to a sum of
- * positive semi-definite terms). 0, or -1 when rounding broke that. */
-static int cholesky(double *A, int P) {
-  for (int j = 0; j < P; j++) {
-    double *rj = A + (size_t)j * P;
-    double s = rj[j];
-    for (int k = 0; k < j; k++)
-      s -= rj[k] * rj[k];
-    if (!(s > 0))
-      return -1;
-    double dj = sqrt(s);
-    rj[j] = dj;
-    for (int i = j + 1; i < P; i++) {
-      double *ri = A + (size_t)i * P;
-      double t = ri[j];
-      for (int k = 0; k < j; k++)
-        t -= ri[k] * rj[k];
-      ri[j] = t / dj;
-    }
-  }
-  return 0;
-}
-
-/* x = -(L L^T)^-1 b with the factor from cholesky(). */
+/* x = -(L L^T)^-1 b with the factor from cholesky_factor() (the Hessian
+ * is symmetric positive definite here: the L2 term adds 0.5 I to a sum of
+ * positive semi-definite terms). */
 static void solve_neg(const double *L, int P, const double *b, double *x) {
-  for (int i = 0; i < P; i++) {
-    const double *ri = L + (size_t)i * P;
-    double s = -b[i];
-    for (int k = 0; k < i; k++)
-      s -= ri[k] * x[k];
-    x[i] = s / ri[i];
-  }
-  for (int i = P - 1; i >= 0; i--) {
-    double s = x[i];
-    for (int k = i + 1; k < P; k++)
-      s -= L[(size_t)k * P + i] * x[k];
-    x[i] = s / L[(size_t)i * P + i];
-  }
+  for (int i = 0; i < P; i++)
+    x[i] = -b[i];
+  cholesky_solve(L, P, x, x);
 }
 
 static void swap_ptr(double **x, double **y) {
@@ -243,7 +212,7 @@ static int newton(struct problem *p, double *factor, double *gnorm) {
   double f = evaluate(p, p->theta, p->g, p->H);
   double gn = norm(p->g, P);
   for (; it < MAX_NEWTON && gn > TOL; it++) {
-    if (cholesky(p->H, P))
+    if (cholesky_factor(p->H, P))
       return -1;
     solve_neg(p->H, P, p->g, p->step);
     double slope = 0;
@@ -270,7 +239,7 @@ static int newton(struct problem *p, double *factor, double *gnorm) {
   }
   if (factor) {
     evaluate(p, p->theta, p->g, factor);
-    if (cholesky(factor, P))
+    if (cholesky_factor(factor, P))
       return -1;
   }
   *gnorm = gn;
