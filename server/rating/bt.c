@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rating/cholesky.h"
+#include "rating/quantile.h"
 #include "rating/rng.h"
 
 #define MAX_NEWTON 200
@@ -605,19 +606,6 @@ static void *boot_worker(void *arg) {
   }
   problem_free(&p);
   return NULL;
-}
-
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return a < b ? -1 : a > b;
-}
-
-static double quantile_sorted(const double *v, int n, double q) {
-  double pos = q * (n - 1);
-  int lo = (int)floor(pos);
-  int hi = lo + 1 < n ? lo + 1 : lo;
-  double f = pos - lo;
-  return v[lo] + (v[hi] - v[lo]) * f;
 }
 
 int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "rating/cholesky.h"
+#include "rating/quantile.h"
 #include "rating/rng.h"
 
 const char *const style_feature_names[STYLE_FEATURES] = {"length", "headers",
@@ -406,18 +407,6 @@ out:
   free(present);
   free(w);
   return NULL;
-}
-
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return a < b ? -1 : a > b;
-}
-
-static double quantile_sorted(const double *v, int m, double q) {
-  double pos = q * (m - 1);
-  int lo = (int)floor(pos);
-  int hi = lo + 1 < m ? lo + 1 : lo;
-  return v[lo] + (v[hi] - v[lo]) * (pos - lo);
 }
 
 /* The 2.5% and 97.5% quantiles of column c of the samples, over its
