@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "errors/errors.h"
 #include "rating/elo.h"
+#include "rating/live.h"
 #include "rating/pairs.h"
 #include "rating/worker.h"
 #include "storage/interchange.h"
@@ -194,6 +195,15 @@ void arena_vote_free(struct arena_vote *v);
 /* The latest Bradley-Terry fit of the humans' votes, with a reference
  * for the caller (bt_snapshot_unref), or NULL before the first fit. */
 struct bt_snapshot *arena_bt_snapshot(struct arena *a);
+
+/* The latest fit of the leaderboard slice of key (rating/slices.h), with
+ * a reference for the caller (bt_snapshot_unref), or NULL when it has no
+ * fit yet (no counted vote in it, or its first fit is under way). */
+struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key);
+
+/* The slices that hold counted votes, with their counts, in key order:
+ * *out for the caller to free. 0, or -1 when out of memory. */
+int arena_slices(struct arena *a, struct slice_count **out, size_t *n);
 
 /* A copy of the humans' live Elo table, all of it at one instant, for the
  * caller to keep (rating_table_release). 0, or -1 when out of memory

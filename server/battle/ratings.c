@@ -8,6 +8,14 @@ struct bt_snapshot *arena_bt_snapshot(struct arena *a) {
   return rating_worker_snapshot(&a->bt);
 }
 
+struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key) {
+  return rating_worker_slice_snapshot(&a->bt, key);
+}
+
+int arena_slices(struct arena *a, struct slice_count **out, size_t *n) {
+  return live_ratings_slices(&a->live, out, n);
+}
+
 int arena_elo(struct arena *a, struct rating_table *out) {
   return live_ratings_elo_copy(&a->live, out);
 }

@@ -142,6 +142,20 @@ static const struct ec_entry table[EC_COUNT] = {
     [EC_INVALID_SOURCE] = {.status = 400, .code = "invalid_source",
                            .message = "source must be \"human\" or "
                                       "\"judge\""},
+    [EC_INVALID_LANGUAGE] = {.status = 400, .code = "invalid_language",
+                             .message = "language must be an ISO 639 code "
+                                        "(two or three letters a-z) or "
+                                        "\"und\""},
+    [EC_INVALID_CATEGORY] = {.status = 400, .code = "invalid_category",
+                             .message = "category must be a built-in or "
+                                        "configured category: see "
+                                        "/api/leaderboard/slices"},
+    [EC_INVALID_STYLE] = {.status = 400, .code = "invalid_style",
+                          .message = "style must be \"control\" or "
+                                     "\"none\""},
+    [EC_SLICE_WITH_JUDGE] = MESSAGE_OF(
+        EC_INVALID_SOURCE, "slices and style control are boards of the "
+                           "human votes: source=judge takes neither"),
 
     /* the admin API */
     [EC_ADMIN_DISABLED] = {.status = 404, .code = "admin_disabled",

@@ -17,6 +17,7 @@ enum MHD_Result handle_battle_turn(struct request *rq);   /* battle_turn.c */
 enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */
 enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
 enum MHD_Result handle_leaderboard_matrix(struct request *rq); /* leaderboard_matrix.c */
+enum MHD_Result handle_leaderboard_slices(struct request *rq); /* leaderboard_slice.c */
 enum MHD_Result handle_models(struct request *rq);        /* models.c */
 enum MHD_Result handle_judges(struct request *rq);        /* judges.c */
 enum MHD_Result handle_health(struct request *rq);        /* health.c */

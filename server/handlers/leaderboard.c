@@ -9,6 +9,7 @@
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/slice_query.h"
 #include "http/reply.h"
 #include "rating/spearman.h"
 #include "util/clock.h"
@@ -218,6 +219,10 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
       rq->conn, MHD_GET_ARGUMENT_KIND, "source");
   const char *judge = MHD_lookup_connection_value(
       rq->conn, MHD_GET_ARGUMENT_KIND, "judge");
+  struct slice_query sq;
+  enum agon_ec ec = slice_query_read(rq, &sq);
+  if (ec)
+    return reply_ec(rq, ec);
   int from_judge = 0;
   long jdx = -1;
   if (source && !strcmp(source, "judge")) {
@@ -230,6 +235,10 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   } else if (source && strcmp(source, "human")) {
     return reply_ec(rq, EC_INVALID_SOURCE);
   }
+  if (from_judge && (sq.key[0] || sq.style))
+    return reply_ec(rq, EC_SLICE_WITH_JUDGE);
+  if (sq.key[0])
+    return leaderboard_slice_reply(rq, &sq);
   /* read the versions before building, so a change during the build
    * only makes the next request rebuild */
   int slot = cache_slot(jdx, by_bt);

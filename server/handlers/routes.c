@@ -10,6 +10,7 @@ const struct route agon_routes[] = {
     {.method = "POST", .pattern = "/api/battles/:id/vote", .handler = &handle_battle_vote, .json_body = 1},
     {.method = "GET", .pattern = "/api/leaderboard", .handler = &handle_leaderboard},
     {.method = "GET", .pattern = "/api/leaderboard/matrix", .handler = &handle_leaderboard_matrix},
+    {.method = "GET", .pattern = "/api/leaderboard/slices", .handler = &handle_leaderboard_slices},
     {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
     {.method = "GET", .pattern = "/api/judges", .handler = &handle_judges},
     {.method = "POST", .pattern = "/api/admin/reload", .handler = &handle_admin_reload, .essential = 1},

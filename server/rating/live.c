@@ -1,6 +1,7 @@
 /* The live ratings and what a group of votes stages in them (live.h). */
 #include "rating/live.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,4 +152,29 @@ void vote_batch_peek(const struct vote_batch *vb,
                      struct rating_row *rb) {
   *ra = current_row(&live->elo, vb, model_a);
   *rb = current_row(&live->elo, vb, model_b);
+}
+
+static int cmp_slice_count(const void *x, const void *y) {
+  return strcmp(((const struct slice_count *)x)->key,
+                ((const struct slice_count *)y)->key);
+}
+
+int live_ratings_slices(struct live_ratings *live, struct slice_count **out,
+                        size_t *n) {
+  *out = NULL;
+  *n = 0;
+  pthread_mutex_lock(&live->lock);
+  size_t m = live->slices.n;
+  struct slice_count *c = calloc(m + 1, sizeof *c);
+  for (size_t i = 0; c && i < m; i++) {
+    snprintf(c[i].key, sizeof c[i].key, "%s", live->slices.s[i].key);
+    c[i].votes = live->slices.s[i].votes;
+  }
+  pthread_mutex_unlock(&live->lock);
+  if (!c)
+    return -1;
+  qsort(c, m, sizeof *c, cmp_slice_count);
+  *out = c;
+  *n = m;
+  return 0;
 }

@@ -29,6 +29,17 @@ struct live_ratings {
  * empty). */
 int live_ratings_elo_copy(struct live_ratings *live, struct rating_table *out);
 
+/* One slice as listed: its key and counted votes. */
+struct slice_count {
+  char key[SLICE_KEY_MAX];
+  long votes;
+};
+
+/* The slices with their votes, copied under the lock, in key order into
+ * *out (caller frees) and *n. 0, or -1 when out of memory. */
+int live_ratings_slices(struct live_ratings *live, struct slice_count **out,
+                        size_t *n);
+
 /* What the votes of one group commit change in the live ratings, staged
  * until the commit: each vote sees the ones before it in the batch. */
 struct vote_batch {

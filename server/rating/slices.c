@@ -111,3 +111,37 @@ int slice_table_copy(struct slice_table *dst, const struct slice_table *src) {
   }
   return 0;
 }
+
+/* Copy the value of "name=" at the start of *s up to '&' into out[max],
+ * advancing *s past it. 1 when found, 0 when *s starts otherwise, -1 when
+ * the value does not fit. */
+static int key_part(const char **s, const char *name, char *out, size_t max) {
+  size_t nl = strlen(name);
+  if (strncmp(*s, name, nl) || (*s)[nl] != '=')
+    return 0;
+  const char *v = *s + nl + 1;
+  size_t l = strcspn(v, "&");
+  if (l == 0 || l >= max)
+    return -1;
+  memcpy(out, v, l);
+  out[l] = '\0';
+  *s = v + l;
+  return 1;
+}
+
+int slice_key_parts(const char *key, char language[SLICE_LANG_MAX],
+                    char category[SLICE_CAT_MAX]) {
+  language[0] = category[0] = '\0';
+  const char *s = key;
+  int l = key_part(&s, "language", language, SLICE_LANG_MAX);
+  if (l < 0)
+    return -1;
+  if (l == 1 && *s == '&')
+    s++;
+  else if (l == 1)
+    return *s ? -1 : 0;
+  int c = key_part(&s, "category", category, SLICE_CAT_MAX);
+  if (c <= 0 || *s)
+    return -1;
+  return 0;
+}

@@ -26,6 +26,11 @@
 int slice_key(char out[SLICE_KEY_MAX], const char *language,
               const char *category);
 
+/* The language and category of a key made by slice_key (each "" when
+ * the key has none). Returns 0, or -1 when key is not such a key. */
+int slice_key_parts(const char *key, char language[SLICE_LANG_MAX],
+                    char category[SLICE_CAT_MAX]);
+
 /* The keys of the slices a battle is in: its language (unless "und" or
  * empty), each of its categories, and each category within its language.
  * At most max keys into out; returns how many. */

@@ -102,6 +102,89 @@ fail:
   return NULL;
 }
 
+/* Refit every slice whose votes moved since its last fit (lock order:
+ * live->lock, then w->lock, never the other way): the keys and
+ * pair counts copied under the live lock, each fitted outside it and
+ * published under w->lock. A slice that cannot be fitted (out of memory)
+ * keeps its last fit and is tried again next round. */
+static void fit_slices(struct rating_worker *w) {
+  struct todo {
+    char *key;
+    long votes;
+    struct pair_table pairs;
+  } *todo = NULL;
+  size_t n = 0;
+  pthread_mutex_lock(&w->live->lock);
+  const struct slice_table *t = &w->live->slices;
+  todo = t->n ? calloc(t->n, sizeof *todo) : NULL;
+  for (size_t i = 0; todo && i < t->n; i++) {
+    long fitted = -1;
+    pthread_mutex_lock(&w->lock);
+    for (size_t k = 0; k < w->n_slices; k++)
+      if (!strcmp(w->slices[k].key, t->s[i].key))
+        fitted = w->slices[k].votes;
+    pthread_mutex_unlock(&w->lock);
+    if (fitted == t->s[i].votes)
+      continue;
+    todo[n].key = strdup(t->s[i].key);
+    todo[n].votes = t->s[i].votes;
+    if (!todo[n].key || pair_table_copy(&todo[n].pairs, &t->s[i].pairs)) {
+      free(todo[n].key);
+      pair_table_release(&todo[n].pairs);
+      continue;
+    }
+    n++;
+  }
+  pthread_mutex_unlock(&w->live->lock);
+  for (size_t i = 0; i < n; i++) {
+    struct bt_snapshot *s = bt_snapshot_fit_steal(&todo[i].pairs, w->rounds);
+    if (!s) {
+      log_error("msg=\"Bradley-Terry fit failed\" slice=\"%s\"",
+                log_q(todo[i].key));
+      free(todo[i].key);
+      continue;
+    }
+    struct bt_snapshot *old = NULL;
+    pthread_mutex_lock(&w->lock);
+    s->fit = ++w->slice_fits;
+    size_t k = 0;
+    while (k < w->n_slices && strcmp(w->slices[k].key, todo[i].key))
+      k++;
+    if (k == w->n_slices) {
+      struct slice_fit *more =
+          realloc(w->slices, (w->n_slices + 1) * sizeof *more);
+      if (!more) {
+        pthread_mutex_unlock(&w->lock);
+        bt_snapshot_unref(s);
+        free(todo[i].key);
+        continue;
+      }
+      w->slices = more;
+      more[k] = (struct slice_fit){.key = todo[i].key};
+      todo[i].key = NULL;
+      w->n_slices++;
+    }
+    old = w->slices[k].snap;
+    w->slices[k].snap = s;
+    w->slices[k].votes = todo[i].votes;
+    pthread_mutex_unlock(&w->lock);
+    bt_snapshot_unref(old);
+    free(todo[i].key);
+  }
+  free(todo);
+}
+
+struct bt_snapshot *rating_worker_slice_snapshot(struct rating_worker *w,
+                                                 const char *key) {
+  struct bt_snapshot *s = NULL;
+  pthread_mutex_lock(&w->lock);
+  for (size_t k = 0; k < w->n_slices && !s; k++)
+    if (!strcmp(w->slices[k].key, key) && (s = w->slices[k].snap))
+      atomic_fetch_add(&s->refs, 1);
+  pthread_mutex_unlock(&w->lock);
+  return s;
+}
+
 static void *worker_main(void *arg) {
   struct rating_worker *w = arg;
   /* refits are background work: they run when the CPU has nothing
@@ -139,6 +222,11 @@ static void *worker_main(void *arg) {
     } else {
       log_error("msg=\"Bradley-Terry fit failed\"");
     }
+    /* then the slices, in the same round: a slice's board is never
+     * fitted from more votes than the overall one shown beside it */
+    pthread_mutex_unlock(&w->lock);
+    fit_slices(w);
+    pthread_mutex_lock(&w->lock);
   }
   pthread_mutex_unlock(&w->lock);
   return NULL;
@@ -168,7 +256,11 @@ int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
   if (pthread_create(&w->thread, NULL, worker_main, w))
     return -1;
   w->started = 1;
-  if (quick)
+  /* the slices are fitted in the background from the start */
+  pthread_mutex_lock(&live->lock);
+  size_t slices = live->slices.n;
+  pthread_mutex_unlock(&live->lock);
+  if (quick || slices)
     rating_worker_poke(w);
   return 0;
 }
@@ -200,6 +292,13 @@ void rating_worker_stop(struct rating_worker *w) {
   }
   bt_snapshot_unref(w->snap);
   w->snap = NULL;
+  for (size_t k = 0; k < w->n_slices; k++) {
+    free(w->slices[k].key);
+    bt_snapshot_unref(w->slices[k].snap);
+  }
+  free(w->slices);
+  w->slices = NULL;
+  w->n_slices = 0;
   pthread_mutex_destroy(&w->lock);
   pthread_cond_destroy(&w->cond);
 }

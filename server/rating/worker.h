@@ -25,6 +25,13 @@ struct bt_snapshot {
   long fit;                    /* which fit this is (1, 2, ...) */
 };
 
+/* The latest fit of one leaderboard slice (rating/slices.h). */
+struct slice_fit {
+  char *key;                   /* owned */
+  long votes;                  /* the slice's votes the fit covers */
+  struct bt_snapshot *snap;    /* a reference, or NULL when it failed */
+};
+
 struct rating_worker {
   pthread_t thread;
   pthread_mutex_t lock;
@@ -35,6 +42,11 @@ struct rating_worker {
   int debounce_ms;
   struct bt_snapshot *snap;    /* latest, or NULL before the first fit */
   long fits;                   /* completed fits, for tests and metrics */
+  /* the slices' fits, refitted after the overall one in the same round
+   * when their votes moved; at most one per slice of live->slices */
+  struct slice_fit *slices;
+  size_t n_slices;
+  long slice_fits;             /* completed slice fits */
 };
 
 /* Start the worker; it fits once at start. 0 or -1. */
@@ -49,6 +61,12 @@ void rating_worker_poke(struct rating_worker *w);
 struct bt_snapshot *rating_worker_snapshot(struct rating_worker *w);
 
 void bt_snapshot_unref(struct bt_snapshot *s);
+
+/* The latest fit of the slice of key, with a reference (release with
+ * bt_snapshot_unref), or NULL when the slice was never fitted (it has no
+ * counted vote yet, or its first fit is under way). */
+struct bt_snapshot *rating_worker_slice_snapshot(struct rating_worker *w,
+                                                 const char *key);
 
 /* Fit a snapshot from pairs (taken over: *pairs is left empty) with
  * `rounds` bootstrap rounds (seed 0). NULL when out of memory. */

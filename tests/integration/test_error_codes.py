@@ -57,6 +57,9 @@ CODES = {
     "invalid_sort": 400,
     "invalid_judge": 400,
     "invalid_source": 400,
+    "invalid_language": 400,
+    "invalid_category": 400,
+    "invalid_style": 400,
     # the admin API
     "admin_disabled": 404,
     "unauthorized": 401,
@@ -406,6 +409,15 @@ def test_leaderboard(arena):
            'source must be "human" or "judge"')
     expect(c.get("/api/leaderboard?source=judge&judge=nobody"), "invalid_judge",
            "source=judge needs judge=NAME of a configured judge")
+    expect(c.get("/api/leaderboard?language=Korean"), "invalid_language",
+           'language must be an ISO 639 code (two or three letters a-z) or "und"')
+    expect(c.get("/api/leaderboard?category=poetry"), "invalid_category",
+           "category must be a built-in or configured category: see "
+           "/api/leaderboard/slices")
+    expect(c.get("/api/leaderboard?style=bold"), "invalid_style",
+           'style must be "control" or "none"')
+    expect(c.get("/api/leaderboard?source=judge&judge=nobody&language=ko"),
+           "invalid_judge")
 
 
 def test_admin(agon_factory):

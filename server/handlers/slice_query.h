@@ -1,0 +1,36 @@
+/* The slice a leaderboard request asks for: ?language=, ?category= and
+ * ?style= (handlers/leaderboard*.c). */
+#ifndef AGON_HANDLERS_SLICE_QUERY_H
+#define AGON_HANDLERS_SLICE_QUERY_H
+
+#include <microhttpd.h>
+
+#include "config/config.h"
+#include "errors/errors.h"
+#include "http/request.h"
+#include "rating/slices.h"
+
+struct slice_query {
+  const char *language;      /* borrowed from the request; NULL: any */
+  const char *category;      /* borrowed; NULL: any */
+  char key[SLICE_KEY_MAX];   /* the slice's key; "" for the whole board */
+  int style;                 /* style=control */
+};
+
+/* Read and check the request's arguments: a language is an ISO 639 code
+ * (two or three letters a-z, as tag/language.h gives them, or "und"), a
+ * category a built-in or configured one (slice_category_known), a style
+ * "control" or "none". EC_OK, or the error to answer with. */
+enum agon_ec slice_query_read(struct request *rq, struct slice_query *q);
+
+/* Whether name is a category of cfg's boards: a heuristic one
+ * (tag/categories.h), an LLM built-in (tag/llm.h) or a [category]. */
+int slice_category_known(const struct config *cfg, const char *name);
+
+/* The board of slice q (q->key not ""): its latest Bradley-Terry fit,
+ * each model's counts in the slice and its rank change against the whole
+ * board (handlers/leaderboard_slice.c). */
+enum MHD_Result leaderboard_slice_reply(struct request *rq,
+                                        const struct slice_query *q);
+
+#endif
