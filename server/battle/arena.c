@@ -32,6 +32,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   /* Turns that were streaming when the last process ended can never finish. */
   if (store_fail_streaming(&a->store) ||
       store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
+      store_slices_load(&a->store, &a->live.slices) ||
       store_secret(&a->store, a->secret)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
              store_error(&a->store));

@@ -179,9 +179,24 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
       if (word)
         snprintf(identity, sizeof identity, "%s", word);
       config_unref(cfg);
+      /* The battle's tags for the slices, from the whole conversation
+       * (earlier turns are final too): computed here for the same reason,
+       * stored with the turn, public only through a counted vote. */
+      struct battle_tags tags, *tp = NULL;
+      struct battle_tags_turn *conv =
+          failed ? NULL : calloc((size_t)sc->turn + 1, sizeof *conv);
+      for (int i = 0; conv && i <= sc->turn; i++) {
+        conv[i].prompt = b->turns[i].prompt;
+        for (int s2 = 0; s2 < 2; s2++)
+          conv[i].answer[s2] = b->turns[i].side[s2].text.data;
+      }
+      if (conv && !battle_tags_compute(conv, (size_t)sc->turn + 1, &tags))
+        tp = &tags;
+      free(conv);
       if (store_writer_turn_finish(a->writer, b->id, sc->turn + 1, ans,
                                    now_ms(), failed ? "failed" : "ready",
-                                   word ? identity : NULL, turn_stored, tc))
+                                   word ? identity : NULL, tp, turn_stored,
+                                   tc))
         turn_stored(tc, 0);
     }
   }

@@ -53,10 +53,15 @@ int cmd_recompute(int argc, char **argv) {
   }
   struct rating_table live = {0}, replay = {0};
   struct pair_table live_pairs = {0}, replay_pairs = {0};
-  long n = 0;
+  struct slice_table live_slices, replay_slices;
+  slice_table_init(&live_slices);
+  slice_table_init(&replay_slices);
+  long n = 0, n_sliced = 0;
   int rc = 1;
   if (store_ratings_load(&st, &live, &live_pairs) ||
-      store_ratings_replay(&st, k, &replay, &replay_pairs, &n)) {
+      store_ratings_replay(&st, k, &replay, &replay_pairs, &n) ||
+      store_slices_load(&st, &live_slices) ||
+      store_slices_replay(&st, &replay_slices, &n_sliced)) {
     fprintf(stderr, "agon: '%s': cannot read votes: %s\n", db,
             store_error(&st));
     goto out;
@@ -80,17 +85,20 @@ int cmd_recompute(int argc, char **argv) {
                           (json_int_t)r->ties, "matches", eq));
   }
   /* the pair counts that Bradley-Terry is fitted from must agree too */
-  int pairs_same = live_pairs.n == replay_pairs.n;
-  for (size_t i = 0; pairs_same && i < replay_pairs.n; i++) {
-    const struct pair_row *r = &replay_pairs.rows[i];
-    const struct pair_row *l = pair_table_get(&live_pairs, r->a, r->b, 0);
-    pairs_same = l && l->wins_a == r->wins_a && l->wins_b == r->wins_b &&
-                 l->ties == r->ties;
+  int pairs_same = pair_table_equal(&live_pairs, &replay_pairs);
+  /* and so must every slice's (tags as stored now) */
+  int slices_same = live_slices.n == replay_slices.n;
+  for (size_t i = 0; slices_same && i < replay_slices.n; i++) {
+    const struct slice *r = &replay_slices.s[i];
+    const struct slice *l = slice_table_find(&live_slices, r->key);
+    slices_same = l && pair_table_equal(&l->pairs, &r->pairs);
   }
-  same = same && pairs_same;
-  json_t *out = json_pack("{s:I, s:b, s:b, s:o}", "votes", (json_int_t)n,
-                          "matches", same, "pair_counts_match", pairs_same,
-                          "models", models);
+  same = same && pairs_same && slices_same;
+  json_t *out = json_pack("{s:I, s:b, s:b, s:b, s:I, s:o}", "votes",
+                          (json_int_t)n, "matches", same,
+                          "pair_counts_match", pairs_same,
+                          "slice_counts_match", slices_same, "slices",
+                          (json_int_t)replay_slices.n, "models", models);
   json_dumpf(out, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
   putchar('\n');
   json_decref(out);
@@ -103,6 +111,8 @@ out:
   rating_table_release(&replay);
   pair_table_release(&live_pairs);
   pair_table_release(&replay_pairs);
+  slice_table_release(&live_slices);
+  slice_table_release(&replay_slices);
   store_close(&st);
   return rc;
 }

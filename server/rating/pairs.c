@@ -136,3 +136,17 @@ void pair_table_release(struct pair_table *t) {
   t->slots = NULL;
   t->n_slots = 0;
 }
+
+int pair_table_equal(const struct pair_table *a, const struct pair_table *b) {
+  if (a->n != b->n)
+    return 0;
+  for (size_t i = 0; i < b->n; i++) {
+    const struct pair_row *r = &b->rows[i];
+    const struct pair_row *l =
+        pair_table_get((struct pair_table *)a, r->a, r->b, 0);
+    if (!l || l->wins_a != r->wins_a || l->wins_b != r->wins_b ||
+        l->ties != r->ties)
+      return 0;
+  }
+  return 1;
+}

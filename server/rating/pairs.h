@@ -30,6 +30,9 @@ int pair_table_add(struct pair_table *t, const char *x, const char *y,
 struct pair_row *pair_table_get(struct pair_table *t, const char *x,
                                 const char *y, int create);
 
+/* Whether a and b hold the same counts for the same pairs. */
+int pair_table_equal(const struct pair_table *a, const struct pair_table *b);
+
 /* Deep copy; 0 or -1. */
 int pair_table_copy(struct pair_table *dst, const struct pair_table *src);
 

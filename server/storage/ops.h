@@ -110,7 +110,8 @@ struct store_ops {
                   int64_t started_at);
   int (*turn_finish)(void *cls, const char *id, int turn,
                      const struct turn_answer ans[2], int64_t finished_at,
-                     const char *status, const char *identity);
+                     const char *status, const char *identity,
+                     const struct battle_tags *tags);
   /* The whole vote, one op: store_vote_tx. */
   enum agon_ec (*vote)(void *cls, const struct vote_request *vr,
                        const struct live_ratings *live,
@@ -119,6 +120,15 @@ struct store_ops {
   int (*fail_streaming)(void *cls);
 
   /* ---- ratings, meta, import, export (write connection) ---- */
+  /* The slices' pair counts as stored, and their replay from every
+   * counted vote and its battle's stored tags (store_slices_*). */
+  int (*slices_load)(void *cls, struct slice_table *t);
+  int (*slices_replay)(void *cls, struct slice_table *t, long *n_votes);
+  /* A tagger's categories (store_battle_categories_tx). */
+  int (*battle_categories)(void *cls, const char *id,
+                           const struct category_verdict *v, size_t n,
+                           const char *tagger, int64_t at,
+                           struct vote_batch *vb);
   int (*ratings_load)(void *cls, struct rating_table *t,
                       struct pair_table *pairs);
   int (*ratings_replay)(void *cls, double k, struct rating_table *t,

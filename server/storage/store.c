@@ -128,9 +128,10 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          const struct turn_answer ans[2],
                          int64_t finished_at, const char *status,
-                         const char *identity) {
+                         const char *identity,
+                         const struct battle_tags *tags) {
   return st->ops->turn_finish(st->impl, id, turn, ans, finished_at, status,
-                              identity);
+                              identity, tags);
 }
 
 int store_battle_load(struct store *st, const char *id,
@@ -175,6 +176,28 @@ void vote_outcome_release(struct vote_outcome *o) {
   free(o->model[0]);
   free(o->model[1]);
   o->model[0] = o->model[1] = NULL;
+}
+
+int store_slices_load(struct store *st, struct slice_table *t) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->slices_load(st->impl, t);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_slices_replay(struct store *st, struct slice_table *t,
+                        long *n_votes) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->slices_replay(st->impl, t, n_votes);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_battle_categories_tx(struct store *st, const char *id,
+                               const struct category_verdict *v, size_t n,
+                               const char *tagger, int64_t at,
+                               struct vote_batch *vb) {
+  return st->ops->battle_categories(st->impl, id, v, n, tagger, at, vb);
 }
 
 int store_ratings_load(struct store *st, struct rating_table *t,

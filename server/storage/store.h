@@ -19,6 +19,7 @@
 #include "rating/elo.h"
 #include "rating/live.h"
 #include "rating/pairs.h"
+#include "tag/battle_tags.h"
 
 struct store_ops;
 
@@ -152,11 +153,15 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
  * too) and set the battle status ("ready" or "failed"). -1 also when
  * there is no such turn. */
 /* identity: the word that names a model in the turn's texts (checked when
- * it ended), or NULL when none does; stored for the vote's verdict. */
+ * it ended), or NULL when none does; stored for the vote's verdict. tags
+ * (NULL: not computed): the battle's tags as they stand after this turn
+ * (tag/battle_tags.h), stored with the battle for the slices its vote
+ * will count in; never public before the vote. */
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          const struct turn_answer ans[2],
                          int64_t finished_at, const char *status,
-                         const char *identity);
+                         const char *identity,
+                         const struct battle_tags *tags);
 
 /* Load a battle. Returns 0, 1 when there is no such battle, -1 on error. */
 int store_battle_load(struct store *st, const char *id,
@@ -236,6 +241,31 @@ int store_ratings_load(struct store *st, struct rating_table *t,
  * without one). *n_votes gets the number replayed. */
 int store_ratings_replay(struct store *st, double k, struct rating_table *t,
                          struct pair_table *pairs, long *n_votes);
+
+/* The slices' pair counts as stored (no replay), into t (empty). */
+int store_slices_load(struct store *st, struct slice_table *t);
+
+/* Replay every counted vote into the slices its battle's stored tags put
+ * it in, into t (empty); *n_votes gets the votes replayed. */
+int store_slices_replay(struct store *st, struct slice_table *t,
+                        long *n_votes);
+
+/* One category verdict of a tagger (borrowed). */
+struct category_verdict {
+  const char *category;   /* a built-in or [category] name */
+  int value;              /* 1: in it, 0: not */
+};
+
+/* Store a tagger's verdicts on battle id's prompts; a category already
+ * tagged keeps its first verdict. When the battle has a counted vote,
+ * its outcome is added to the slices of each category it is newly put in
+ * (and staged in vb, NULL: not staged, for a process without live
+ * ratings). Caller holds st->lock inside a transaction. 0, 1 when there
+ * is no such battle, -1 on error. */
+int store_battle_categories_tx(struct store *st, const char *id,
+                               const struct category_verdict *v, size_t n,
+                               const char *tagger, int64_t at,
+                               struct vote_batch *vb);
 
 /* store_ratings_replay for a caller that holds st->lock. */
 int store_replay_locked(struct store *st, double k, struct rating_table *t,

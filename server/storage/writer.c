@@ -41,6 +41,8 @@ struct job {
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
   char *error[2], *status, *identity;
+  struct battle_tags tags;     /* JOB_TURN_FINISH, when has_tags */
+  int has_tags;
   struct turn_answer ans[2];                          /* texts borrowed
                                                          (see writer.h),
                                                          errors in error */
@@ -177,7 +179,8 @@ static int run_job(struct store_writer *w, struct job *j,
     return j->rc ? -1 : 0;
   case JOB_TURN_FINISH:
     j->rc = store_turn_finish_tx(st, j->id, j->turn, j->ans, j->at,
-                                 j->status, j->identity);
+                                 j->status, j->identity,
+                                 j->has_tags ? &j->tags : NULL);
     return j->rc ? -1 : 0;
   case JOB_TURN_ADD:
     j->rc = store_turn_add_tx(st, j->borrowed_id ? j->borrowed_id : j->id,
@@ -422,8 +425,9 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
                              const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
-                             const char *identity, store_done_fn done,
-                             void *cls) {
+                             const char *identity,
+                             const struct battle_tags *tags,
+                             store_done_fn done, void *cls) {
   int failed = 0;
   struct job *j = async_job_new(JOB_TURN_FINISH, id, finished_at, done, cls,
                                 &failed);
@@ -438,6 +442,10 @@ int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
   }
   j->status = dup_or_null(status, &failed);
   j->identity = dup_or_null(identity, &failed);
+  if (tags) {
+    j->tags = *tags;
+    j->has_tags = 1;
+  }
   return queue_async(w, j, failed);
 }
 

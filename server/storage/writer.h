@@ -44,13 +44,14 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
  * their reasoning are borrowed, not copied (each may be up to
  * max_answer_bytes): they must stay as they are until done has been
  * called, or, when done is NULL, until a later store_writer_flush returns.
- * The other strings are copied. Same contract otherwise as
+ * The other strings and *tags (NULL: none computed) are copied. Same contract otherwise as
  * store_writer_battle_create. */
 int store_writer_turn_finish(struct store_writer *w, const char *id, int turn,
                              const struct turn_answer ans[2],
                              int64_t finished_at, const char *status,
-                             const char *identity, store_done_fn done,
-                             void *cls);
+                             const char *identity,
+                             const struct battle_tags *tags,
+                             store_done_fn done, void *cls);
 
 /* Add a turn and wait for its commit. Returns 0, 1 when the battle was no
  * longer ready, -1 on error. Must not be called on the writer thread. */

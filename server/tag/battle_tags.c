@@ -1,5 +1,6 @@
 #include "tag/battle_tags.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,7 @@ int battle_tags_compute(const struct battle_tags_turn *turns, size_t n,
   for (size_t i = 0; i < n; i++)
     prompts[i] = turns[i].prompt ? turns[i].prompt : "";
   out->mask = prompt_tags(prompts, n, &out->user_tokens);
+  out->turns = n;
   if (!(joined = join(turns, n, -1, BATTLE_TAGS_LANGUAGE_BYTES, &len)))
     goto out;
   detect_language(joined, len, out->language);
@@ -78,6 +80,20 @@ size_t battle_tags_names(unsigned mask, const char **out, size_t max) {
     if (mask & (1u << i))
       out[k++] = heuristic_tag_name(i);
   return k;
+}
+
+void battle_tags_text(unsigned mask, char out[BATTLE_TAGS_TEXT_MAX]) {
+  size_t k = 0;
+  out[0] = '\0';
+  for (int i = 0; i < TAG_N_HEURISTIC; i++) {
+    if (!(mask & (1u << i)))
+      continue;
+    int w = snprintf(out + k, BATTLE_TAGS_TEXT_MAX - k, "%s%s", k ? "," : "",
+                     heuristic_tag_name(i));
+    if (w < 0 || (size_t)w >= BATTLE_TAGS_TEXT_MAX - k)
+      break; /* cannot happen: the names fit */
+    k += (size_t)w;
+  }
 }
 
 unsigned battle_tags_parse(const char *s) {

@@ -23,6 +23,7 @@ struct battle_tags {
   unsigned mask;             /* TAG_* of tag/categories.h, TAG_NO_REFUSAL
                                 included */
   size_t user_tokens;        /* the prompts' tokens */
+  size_t turns;
   struct style_counts style[2]; /* each side's answers, joined with "\n"
                                    as FastChat joins them */
 };
@@ -41,6 +42,11 @@ int battle_tags_compute(const struct battle_tags_turn *turns, size_t n,
 /* The names of the categories in mask ("coding", ...), in the order of
  * heuristic_tag_name, into out[max]; returns how many. */
 size_t battle_tags_names(unsigned mask, const char **out, size_t max);
+
+/* The comma-separated names of mask's categories into out (at most
+ * BATTLE_TAGS_TEXT_MAX bytes with the NUL; "" for none). */
+#define BATTLE_TAGS_TEXT_MAX 128
+void battle_tags_text(unsigned mask, char out[BATTLE_TAGS_TEXT_MAX]);
 
 /* The mask of the comma-separated category names in s (unknown names are
  * skipped); s NULL is 0. */

@@ -110,13 +110,19 @@ int main(void) {
     /* side b of every other battle reasoned before it answered */
     struct turn_answer ans[2] = {{"answer a", NULL, NULL},
                                  {"answer b", i % 2 ? "thought b" : NULL, NULL}};
+    /* every other battle with its tags (copied: tags lives on the stack) */
+    struct battle_tags tags = {.language = "ko",
+                               .mask = TAG_CODING | TAG_NO_SHORT,
+                               .user_tokens = 7, .turns = 1};
+    tags.style[1].headers[1] = 2;
     CHECK(store_writer_turn_finish(w, id, 1, ans, 2000 + i, "ready", NULL,
-                                   count_done, NULL) == 0);
+                                   i % 2 ? NULL : &tags, count_done,
+                                   NULL) == 0);
   }
   /* the end of a turn that was never started fails alone */
   struct turn_answer xy[2] = {{"x", NULL, NULL}, {"y", NULL, NULL}};
   CHECK(store_writer_turn_finish(w, "no-such-battle", 1, xy, 3000, "ready", NULL,
-                                 count_done, NULL) == 0);
+                                 NULL, count_done, NULL) == 0);
   pthread_mutex_unlock(&st.lock);
   store_writer_flush(w);
   store_writer_counts(w, &groups1, &jobs1);
@@ -136,12 +142,25 @@ int main(void) {
                         "'answer b' AND reasoning_b IS NULL") ==
         N_BATTLES - N_BATTLES / 2);
 
+  /* the tags are stored with the battle, the style counts as FastChat's
+   * conv_metadata; NULL where none were given */
+  CHECK(count_rows(&st, "SELECT count(*) FROM battles WHERE language = 'ko' "
+                        "AND tags = 'coding,no_short' AND "
+                        "json_extract(conv_metadata, '$.sum_user_tokens') = 7 "
+                        "AND json_extract(conv_metadata, "
+                        "'$.header_count_b.h2') = 2 AND json_extract("
+                        "conv_metadata, '$.bold_count_a.**') = 0") ==
+        (N_BATTLES + 1) / 2);
+  CHECK(count_rows(&st, "SELECT count(*) FROM battles WHERE language IS NULL "
+                        "AND tags IS NULL AND conv_metadata IS NULL") ==
+        N_BATTLES / 2);
+
   /* A turn added to a ready battle; not to one that is streaming. */
   CHECK(store_writer_turn_add(w, "battle-0000", 2, "more", 4000) == 0);
   CHECK(store_writer_turn_add(w, "battle-0000", 3, "again", 4001) == 1);
   struct turn_answer cut[2] = {{"a2", NULL, NULL}, {"b2", NULL, "cut"}};
   CHECK(store_writer_turn_finish(w, "battle-0000", 2, cut, 4002, "failed", NULL,
-                                 NULL, NULL) == 0);
+                                 NULL, NULL, NULL) == 0);
 
   /* Votes from many threads at once, each battle voted once; the failed
    * battle and an unknown one are refused without harming the rest. */

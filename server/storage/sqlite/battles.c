@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "storage/tags.h"
 #include "util/log.h"
 
 static char *column_dup(sqlite3_stmt *s, int i) {
@@ -93,9 +94,38 @@ int sqlite_turn_add(void *cls, const char *id, int turn, const char *prompt,
   return rc;
 }
 
+/* Store a battle's tags as they stand after a turn (storage/tags.h). */
+static int store_battle_tags(struct sqlite_store *st, const char *id,
+                             const struct battle_tags *tags) {
+  char names[BATTLE_TAGS_TEXT_MAX];
+  battle_tags_text(tags->mask, names);
+  json_t *meta = store_conv_metadata(tags);
+  char *meta_text = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+  json_decref(meta);
+  int rc = -1;
+  sqlite3_stmt *t = NULL;
+  if (!meta_text)
+    goto out;
+  t = sqlite_stmt(st, STMT_BATTLE_TAGS,
+                  "UPDATE battles SET language = ?, tags = ?, conv_metadata "
+                  "= ? WHERE id = ?");
+  if (!t)
+    goto out;
+  sqlite3_bind_text(t, 1, tags->language, -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 2, names, -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 3, meta_text, -1, SQLITE_STATIC);
+  sqlite3_bind_text(t, 4, id, -1, SQLITE_STATIC);
+  rc = step_done(st, t, "battle_tags");
+  sqlite3_reset(t);
+out:
+  free(meta_text);
+  return rc;
+}
+
 int sqlite_turn_finish(void *cls, const char *id, int turn,
                        const struct turn_answer ans[2], int64_t finished_at,
-                       const char *status, const char *identity) {
+                       const char *status, const char *identity,
+                       const struct battle_tags *tags) {
   struct sqlite_store *st = cls;
   sqlite3_stmt *t = sqlite_stmt(st, STMT_TURN_FINISH,
                                "UPDATE turns SET answer_a = ?, answer_b = ?, "
@@ -130,7 +160,9 @@ int sqlite_turn_finish(void *cls, const char *id, int turn,
   sqlite3_bind_text(b, 2, id, -1, SQLITE_STATIC);
   rc = step_done(st, b, "battle_status");
   sqlite3_reset(b);
-  return rc;
+  if (rc || !tags)
+    return rc;
+  return store_battle_tags(st, id, tags);
 }
 
 int sqlite_fail_streaming(void *cls) {

@@ -23,12 +23,18 @@ enum sqlite_stmt_id {
   STMT_BATTLE_RESUME,
   STMT_TURN_FINISH,
   STMT_BATTLE_FINISH,
+  STMT_BATTLE_TAGS,
   STMT_SAVEPOINT,
   STMT_RELEASE,
   STMT_ROLLBACK_TO,
   STMT_IMPORT_EXISTS,
   STMT_IMPORT_BATTLE,
   STMT_IMPORT_VOTE,
+  STMT_SLICE_TAGS,
+  STMT_SLICE_CATEGORIES,
+  STMT_SLICE_WINS_A,
+  STMT_SLICE_WINS_B,
+  STMT_SLICE_TIES,
   STMT_COUNT
 };
 
@@ -73,7 +79,8 @@ int sqlite_turn_add(void *cls, const char *id, int turn, const char *prompt,
                     int64_t started_at);
 int sqlite_turn_finish(void *cls, const char *id, int turn,
                        const struct turn_answer ans[2], int64_t finished_at,
-                       const char *status, const char *identity);
+                       const char *status, const char *identity,
+                       const struct battle_tags *tags);
 int sqlite_fail_streaming(void *cls);
 int sqlite_battle_load(void *cls, const char *id, struct battle_record *out);
 json_t *sqlite_battles_list(void *cls, const char *model, const char *status,
@@ -111,5 +118,25 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                         void *ctx);
 int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
                             void *ctx);
+
+/* slices.c */
+/* The keys of the slices battle id's stored tags put it in, at most max
+ * into keys: how many, or -1 on a database error. */
+int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
+                             char (*keys)[SLICE_KEY_MAX], size_t max);
+/* Count one outcome in the slice_pairs of key: 0 or -1. */
+int sqlite_slice_pair_add(struct sqlite_store *st, const char *key,
+                          const char *x, const char *y, enum winner w);
+/* A counted vote's outcome into every slice of battle id, stored and
+ * staged in vb: 0 or -1. */
+int sqlite_vote_slices(struct sqlite_store *st, const char *id,
+                       const char *model_a, const char *model_b,
+                       enum winner w, struct vote_batch *vb);
+int sqlite_slices_load(void *cls, struct slice_table *t);
+int sqlite_slices_replay(void *cls, struct slice_table *t, long *n_votes);
+int sqlite_battle_categories(void *cls, const char *id,
+                             const struct category_verdict *v, size_t n,
+                             const char *tagger, int64_t at,
+                             struct vote_batch *vb);
 
 #endif

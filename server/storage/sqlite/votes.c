@@ -210,6 +210,9 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
       goto out;
     if (vote_batch_stage(vb, &ra, &rb, w))
       goto out;
+    /* and in every slice the battle's stored tags put it in */
+    if (sqlite_vote_slices(st, id, out->model[0], out->model[1], w, vb))
+      goto out;
   }
   out->elo[0] = ra.elo;
   out->elo[1] = rb.elo;
