@@ -40,7 +40,10 @@ The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
   big...       a very large answer, 3,000,000 bytes of content (``big-N...``: N bytes).
   badutf8...   content with raw invalid UTF-8 bytes inside a JSON string.
   padNNN...    the echo answer followed by NNN more characters of filler
-               (``pad...`` alone: 100), for answers of a known, longer length.
+               (``pad...`` alone: 100), for answers of a known, longer length;
+               ``padNNNvarMMM...``: NNN plus a number below MMM drawn from a
+               hash of the model id and the last user message (answers whose
+               length varies from battle to battle, and between the sides).
 
 Reasoning models and answers without text (what DeepSeek, vLLM's reasoning parsers,
 OpenRouter and tool-calling models send):
@@ -93,6 +96,7 @@ import hashlib
 import http.server
 import json
 import re
+import zlib
 import signal
 import socket
 import struct
@@ -163,8 +167,11 @@ def reasoning_text(model, messages):
 
 def pad_answer(model, messages):
     """The answer of a pad model: the echo answer plus NNN filler characters."""
-    m = re.match(r"pad(\d+)", (model or "").lower())
+    m = re.match(r"pad(\d+)(?:var(\d+))?", (model or "").lower())
     n = int(m.group(1)) if m else PAD_DEFAULT
+    if m and m.group(2) and int(m.group(2)) > 0:
+        last = user_text(messages)
+        n += zlib.crc32(("%s\n%s" % (model, last)).encode("utf-8")) % int(m.group(2))
     filler = ("and some more words " * (n // 20 + 1))[:n]
     return echo_answer(model, messages) + " " + filler
 

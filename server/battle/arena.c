@@ -50,9 +50,16 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
   }
+  if (style_boards_start(&a->style, &a->store, &a->live,
+                         (int)a->cfg->bootstrap_rounds, 250)) {
+    snprintf(err, errlen, "cannot start the style control worker");
+    rating_worker_stop(&a->bt);
+    goto fail;
+  }
   a->up = upstream_new(UPSTREAM_LOOPS);
   if (!a->up) {
     snprintf(err, errlen, "cannot start the upstream loops");
+    style_boards_stop(&a->style);
     rating_worker_stop(&a->bt);
     goto fail;
   }
@@ -60,6 +67,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   if (!a->judges) {
     snprintf(err, errlen, "cannot start the judge runner");
     upstream_free(a->up);
+    style_boards_stop(&a->style);
     rating_worker_stop(&a->bt);
     goto fail;
   }
@@ -85,6 +93,7 @@ static void arena_release(struct arena *a) {
   store_writer_free(a->writer);  /* then writes what they queued */
   judge_runner_free(a->judges);
   upstream_free(a->up);
+  style_boards_stop(&a->style);
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);
   ratelimit_release(&a->limits);

@@ -19,6 +19,7 @@
 #include "rating/elo.h"
 #include "rating/live.h"
 #include "rating/pairs.h"
+#include "rating/style_board.h"
 #include "rating/worker.h"
 #include "storage/interchange.h"
 #include "storage/store.h"
@@ -200,6 +201,11 @@ struct bt_snapshot *arena_bt_snapshot(struct arena *a);
  * a reference for the caller (bt_snapshot_unref), or NULL when it has no
  * fit yet (no counted vote in it, or its first fit is under way). */
 struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key);
+
+/* The latest style-controlled board of slice key ("" for the whole
+ * board), with a reference for the caller (style_board_unref), or NULL
+ * while its first fit is under way (asking starts it). */
+struct style_board *arena_style_board(struct arena *a, const char *key);
 
 /* The slices that hold counted votes, with their counts, in key order:
  * *out for the caller to free. 0, or -1 when out of memory. */

@@ -10,6 +10,7 @@
 #include "battle/arena.h"
 #include "battle/battle.h"
 #include "battle/registry.h"
+#include "battle/style_boards.h"
 #include "battle/waiter.h"
 #include "judge/runner.h"
 #include "rating/live.h"
@@ -36,6 +37,7 @@ struct arena {
   struct registry battles;
   struct live_ratings live;       /* Elo and pair counts; see store_vote_tx */
   struct rating_worker bt;        /* Bradley-Terry in the background */
+  struct style_boards style;      /* style control, in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
   atomic_long streaming;          /* turns in flight, whole server */

@@ -12,6 +12,10 @@ struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key) {
   return rating_worker_slice_snapshot(&a->bt, key);
 }
 
+struct style_board *arena_style_board(struct arena *a, const char *key) {
+  return style_boards_get(&a->style, key);
+}
+
 int arena_slices(struct arena *a, struct slice_count **out, size_t *n) {
   return live_ratings_slices(&a->live, out, n);
 }

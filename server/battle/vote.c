@@ -64,8 +64,10 @@ static void vote_release(struct waiter *w) {
 static void vote_applied(struct arena *a, struct arena_vote *v) {
   struct vote_outcome *out = &v->out;
   atomic_fetch_add(&a->version, 1);
-  if (out->counted)
+  if (out->counted) {
     rating_worker_poke(&a->bt);
+    style_boards_poke(&a->style);
+  }
   const char *reason = out->counted ? NULL : out->reason;
   metrics_vote(out->counted, !reason                           ? NULL
                              : !strncmp(reason, "identity", 8) ? "identity"

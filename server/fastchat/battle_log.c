@@ -284,6 +284,18 @@ static const char *const hard_criteria[7] = {
     "specificity",       "domain_knowledge",   "complexity", "problem_solving",
     "creativity",        "technical_accuracy", "real_world"};
 
+static const char *const style_keys[] = {
+    "sum_assistant_a_tokens", "header_count_a", "list_count_a",
+    "bold_count_a", "sum_assistant_b_tokens", "header_count_b",
+    "list_count_b", "bold_count_b"};
+
+int log_meta_style(json_t *conv_metadata, double a[4], double b[4]) {
+  struct side none;
+  memset(&none, 0, sizeof none);
+  return side_style(conv_metadata, style_keys, &none, a) &
+         side_style(conv_metadata, style_keys + 4, &none, b);
+}
+
 /* Fill m from the record; -1 when out of memory. */
 static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
                      int *last_language, struct log_meta *m) {
@@ -294,10 +306,6 @@ static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
     return -1;
   json_t *cm = json_object_get(rec, "conv_metadata");
   json_t *ct = json_object_get(rec, "category_tag");
-  static const char *const style_keys[] = {
-      "sum_assistant_a_tokens", "header_count_a", "list_count_a",
-      "bold_count_a", "sum_assistant_b_tokens", "header_count_b",
-      "list_count_b", "bold_count_b"};
   int need_text = 0;
   for (int k = 0; k < 8 && !need_text; k++)
     need_text = meta_count(json_object_get(cm, style_keys[k])) < 0;

@@ -136,6 +136,11 @@ const char *log_language_code(const char *language);
 int log_language_match(const char *record_language, const char *wanted);
 
 /* FastChat winner strings <-> ours. */
+/* The four style counts (rating/style.h: tokens, headers, lists, bold)
+ * of sides a and b from a FastChat conv_metadata object, into a[4] and
+ * b[4]. 1 when all eight are there, else 0 (the missing ones are 0). */
+int log_meta_style(json_t *conv_metadata, double a[4], double b[4]);
+
 int fastchat_winner_parse(const char *s, enum winner *w);
 const char *fastchat_winner_name(enum winner w);
 

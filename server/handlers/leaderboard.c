@@ -237,6 +237,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   }
   if (from_judge && (sq.key[0] || sq.style))
     return reply_ec(rq, EC_SLICE_WITH_JUDGE);
+  if (sq.style)
+    return leaderboard_style_reply(rq, &sq);
   if (sq.key[0])
     return leaderboard_slice_reply(rq, &sq);
   /* read the versions before building, so a change during the build

@@ -7,6 +7,11 @@
  * min_battles battles in the slice are listed apart, under "provisional";
  * a slice where none has that many says so ("ranked": false).
  *
+ * GET /api/leaderboard?style=control[&language=L][&category=C]: the same
+ * board fitted with style control (rating/style.h), from the background
+ * fit of battle/style_boards.h; "style" holds the coefficients, or
+ * {"pending": true} while the first fit of that board is under way.
+ *
  * GET /api/leaderboard/slices: every slice that holds counted votes, with
  * its votes, and the languages and categories a board can be asked for. */
 #include <math.h>
@@ -133,6 +138,22 @@ static long slice_votes(struct arena *a, const char *key) {
   return votes;
 }
 
+static json_t *slice_json(const struct slice_query *q, long votes,
+                          const struct config *cfg, int ranked) {
+  json_t *slice = json_pack(
+      "{s:s, s:o, s:o, s:I, s:I, s:b}", "key", q->key, "language",
+      q->language ? json_string(q->language) : json_null(), "category",
+      q->category ? json_string(q->category) : json_null(), "votes",
+      (json_int_t)votes, "min_battles", (json_int_t)cfg->min_battles,
+      "ranked", ranked);
+  if (!ranked)
+    json_object_set_new(
+        slice, "message",
+        json_string("too few battles in this slice to rank: no model has "
+                    "min_battles of them yet"));
+  return slice;
+}
+
 enum MHD_Result leaderboard_slice_reply(struct request *rq,
                                         const struct slice_query *q) {
   struct arena *a = rq->arena;
@@ -167,17 +188,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
   }
   qsort(rows, main_n, sizeof *rows, cmp_bt);
   qsort(prov, prov_n, sizeof *prov, cmp_bt);
-  json_t *slice = json_pack(
-      "{s:s, s:o, s:o, s:I, s:I, s:b}", "key", q->key, "language",
-      q->language ? json_string(q->language) : json_null(), "category",
-      q->category ? json_string(q->category) : json_null(), "votes",
-      (json_int_t)votes, "min_battles", (json_int_t)cfg->min_battles,
-      "ranked", main_n > 0);
-  if (!main_n)
-    json_object_set_new(
-        slice, "message",
-        json_string("too few battles in this slice to rank: no model has "
-                    "min_battles of them yet"));
+  json_t *slice = slice_json(q, votes, cfg, main_n > 0);
   json_t *body = json_pack(
       "{s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o}", "source", "human",
       "slice", slice, "votes", (json_int_t)votes, "sort", "bt",
@@ -203,6 +214,91 @@ out:
   free(rows);
   free(prov);
   bt_snapshot_unref(snap);
+  return res;
+}
+
+static json_t *style_json(const struct style_board *b) {
+  if (!b)
+    return json_pack("{s:b}", "pending", 1);
+  json_t *coef = json_object();
+  for (int f = 0; f < STYLE_FEATURES; f++)
+    json_object_set_new(
+        coef, style_feature_names[f],
+        json_pack("{s:o, s:o, s:o}", "beta", num(b->res.beta[f]), "ci_low",
+                  num(b->beta_low[f]), "ci_high", num(b->beta_high[f])));
+  return json_pack("{s:b, s:I, s:I, s:I, s:o}", "pending", 0, "battles",
+                   (json_int_t)b->count, "skipped", (json_int_t)b->skipped,
+                   "iterations", (json_int_t)b->res.iterations,
+                   "coefficients", coef);
+}
+
+enum MHD_Result leaderboard_style_reply(struct request *rq,
+                                        const struct slice_query *q) {
+  struct arena *a = rq->arena;
+  const struct config *cfg = rq->cfg;
+  enum MHD_Result res = MHD_NO;
+  struct style_board *b = arena_style_board(a, q->key);
+  struct slice_row *rows = calloc(cfg->n_models + 1, sizeof *rows);
+  struct slice_row *prov = calloc(cfg->n_models + 1, sizeof *prov);
+  size_t n = 0, main_n = 0, prov_n = 0;
+  if (!rows || !prov)
+    goto out;
+  for (size_t i = 0; b && i < cfg->n_models; i++) {
+    const struct model_config *m = &cfg->models[i];
+    if (!m->enabled)
+      continue;
+    rows[n].model = m->name;
+    int k = style_board_find(b, m->name);
+    if (k >= 0) {
+      rows[n].battles = b->battles[k];
+      rows[n].wins = b->wins[k];
+      rows[n].losses = b->losses[k];
+      rows[n].ties = b->ties[k];
+      if (b->component[k] >= 0 && !isnan(b->rating[k])) {
+        rows[n].rated = 1;
+        rows[n].s.bt = b->rating[k];
+        rows[n].s.ci_low = b->ci_low[k];
+        rows[n].s.ci_high = b->ci_high[k];
+        rows[n].s.rank_ub = b->rank_ub[k];
+        rows[n].s.component = b->component[k];
+      }
+    }
+    n++;
+  }
+  overall_ranks(a, cfg, rows, n);
+  for (size_t i = 0; i < n; i++) {
+    if (rows[i].battles < cfg->min_battles)
+      prov[prov_n++] = rows[i];
+    else
+      rows[main_n++] = rows[i];
+  }
+  qsort(rows, main_n, sizeof *rows, cmp_bt);
+  qsort(prov, prov_n, sizeof *prov, cmp_bt);
+  json_t *body = json_pack(
+      "{s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:o, s:o, s:o}", "source",
+      "human", "style_control", 1, "slice",
+      q->key[0] ? slice_json(q, b ? b->covers : 0, cfg, main_n > 0)
+                : json_null(),
+      "votes", (json_int_t)(b ? b->covers : 0), "sort", "bt", "min_battles",
+      (json_int_t)cfg->min_battles, "bootstrap_rounds",
+      (json_int_t)cfg->bootstrap_rounds, "models", rows_json(rows, main_n, 0),
+      "provisional", rows_json(prov, prov_n, 1), "style", style_json(b));
+  if (b) {
+    char when[32];
+    format_rfc3339_ms(b->computed_at, when);
+    json_object_set_new(body, "bt_updated_at", json_string(when));
+    json_object_set_new(body, "bt_fit", json_integer(b->fit));
+    json_object_set_new(body, "bt_votes",
+                        json_integer((json_int_t)b->count + b->skipped));
+  } else {
+    json_object_set_new(body, "bt_updated_at", json_null());
+    json_object_set_new(body, "bt_votes", json_integer(0));
+  }
+  res = reply_json(rq, MHD_HTTP_OK, body);
+out:
+  free(rows);
+  free(prov);
+  style_board_unref(b);
   return res;
 }
 

@@ -33,4 +33,9 @@ int slice_category_known(const struct config *cfg, const char *name);
 enum MHD_Result leaderboard_slice_reply(struct request *rq,
                                         const struct slice_query *q);
 
+/* The board of slice q (the whole board when q->key is "") fitted with
+ * style control, with its coefficients (handlers/leaderboard_slice.c). */
+enum MHD_Result leaderboard_style_reply(struct request *rq,
+                                        const struct slice_query *q);
+
 #endif

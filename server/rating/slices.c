@@ -133,6 +133,8 @@ int slice_key_parts(const char *key, char language[SLICE_LANG_MAX],
                     char category[SLICE_CAT_MAX]) {
   language[0] = category[0] = '\0';
   const char *s = key;
+  if (!*s)
+    return 0; /* the whole board */
   int l = key_part(&s, "language", language, SLICE_LANG_MAX);
   if (l < 0)
     return -1;

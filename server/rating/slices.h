@@ -27,7 +27,7 @@ int slice_key(char out[SLICE_KEY_MAX], const char *language,
               const char *category);
 
 /* The language and category of a key made by slice_key (each "" when
- * the key has none). Returns 0, or -1 when key is not such a key. */
+ * the key has none; both for "", the whole board). Returns 0, or -1 when key is not such a key. */
 int slice_key_parts(const char *key, char language[SLICE_LANG_MAX],
                     char category[SLICE_CAT_MAX]);
 

@@ -168,6 +168,10 @@ struct store_ops {
   int (*recent_votes)(void *cls, size_t want, char (*ids)[40], char *winners,
                       size_t *found);
   json_t *(*judge_stats)(void *cls, const char *judge);
+  /* store_style_votes (any thread; holds the read lock only a chunk of
+   * votes at a time) */
+  int (*style_votes)(void *cls, const char *language, const char *category,
+                     store_style_fn fn, void *ctx, long *skipped);
   int (*judge_ratings)(void *cls, const char *judge, double k,
                        struct rating_table *elo, struct pair_table *pairs);
 };

@@ -200,6 +200,12 @@ int store_battle_categories_tx(struct store *st, const char *id,
   return st->ops->battle_categories(st->impl, id, v, n, tagger, at, vb);
 }
 
+int store_style_votes(struct store *st, const char *language,
+                      const char *category, store_style_fn fn, void *ctx,
+                      long *skipped) {
+  return st->ops->style_votes(st->impl, language, category, fn, ctx, skipped);
+}
+
 int store_ratings_load(struct store *st, struct rating_table *t,
                        struct pair_table *pairs) {
   pthread_mutex_lock(&st->lock);

@@ -267,6 +267,27 @@ int store_battle_categories_tx(struct store *st, const char *id,
                                const char *tagger, int64_t at,
                                struct vote_batch *vb);
 
+/* One counted vote for style control (strings valid during the call): its
+ * models and outcome, and each side's four style counts (rating/style.h's
+ * features: tokens, headers, list items, bold spans). */
+struct store_style_vote {
+  const char *model_a, *model_b;
+  enum winner w;
+  double a[4], b[4];
+};
+/* Nonzero stops the walk (store_style_votes then returns -1). */
+typedef int (*store_style_fn)(void *ctx, const struct store_style_vote *v);
+
+/* Every counted vote in vote order whose battle is in the slice of
+ * language (NULL: any) and category (NULL: any; a heuristic or tagged
+ * one), with its style counts, to fn. Votes whose battle has no style
+ * counts (stored before they were kept, and imported without
+ * conv_metadata) are skipped and counted in *skipped. Any thread; takes
+ * no lock of the writer's. 0 or -1. */
+int store_style_votes(struct store *st, const char *language,
+                      const char *category, store_style_fn fn, void *ctx,
+                      long *skipped);
+
 /* store_ratings_replay for a caller that holds st->lock. */
 int store_replay_locked(struct store *st, double k, struct rating_table *t,
                         struct pair_table *pairs, long *n_votes);

@@ -394,6 +394,7 @@ static const struct store_ops sqlite_ops = {
     .fail_streaming = sqlite_fail_streaming,
     .ratings_load = sqlite_ratings_load,
     .slices_load = sqlite_slices_load,
+    .style_votes = sqlite_style_votes,
     .slices_replay = sqlite_slices_replay,
     .battle_categories = sqlite_battle_categories,
     .ratings_replay = sqlite_ratings_replay,

@@ -139,4 +139,8 @@ int sqlite_battle_categories(void *cls, const char *id,
                              const char *tagger, int64_t at,
                              struct vote_batch *vb);
 
+/* style.c */
+int sqlite_style_votes(void *cls, const char *language, const char *category,
+                       store_style_fn fn, void *ctx, long *skipped);
+
 #endif

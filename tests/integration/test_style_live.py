@@ -1,0 +1,129 @@
+"""Style control on the live boards (issue "Leaderboards for the question a
+user actually has"): GET /api/leaderboard?style=control, alone and with a
+slice, fitted in the background from the stored style counts of each
+battle; equal to an independent minimiser of FastChat's loss on the same
+battles (exported), and removing most of a planted length bias.
+
+Needs numpy and scipy (Debian: python3-numpy, python3-scipy).
+"""
+
+import json
+import math
+import random
+
+from conftest import Model, wait_for
+from test_live_ratings import model_of_answer, start_arena
+from test_style_control import reference
+
+# Two pairs of twins whose answers vary in length from battle to battle
+# (padNNNvarMMM: NNN to NNN+MMM characters of filler); in each pair the
+# twins are equally good and one writes ~120 characters more. The A twins
+# are better than the B twins; voters also prefer the longer answer (a
+# planted length bias that style control must remove).
+MODELS = [Model("A-Long", "pad120var200-a-long-up-41"),
+          Model("A-Short", "pad0var200-a-short-up-42"),
+          Model("B-Long", "pad120var200-b-long-up-43"),
+          Model("B-Short", "pad0var200-b-short-up-44")]
+PROMPTS = ["What should I pack for a week of hiking in the mountains in autumn?",
+           "Can you suggest a simple recipe for dinner with rice and vegetables?",
+           "How do airplanes stay in the air, explained for a curious child?",
+           "What are good ways to practise a new language every day?"]
+
+
+def decide(i, a, b, len_a, len_b):
+    """The vote of battle i, drawn (seeded by i) from the model style control
+    fits: logit P(a wins) = quality(a) - quality(b) + 8 * the length ratio."""
+    quality = {"A": 0.7, "B": 0.0}
+    d = (len_a - len_b) / (len_a + len_b + 1.0)
+    z = quality[a[0]] - quality[b[0]] + 8.0 * d
+    u = random.Random(i).random()
+    if i % 7 == 6:
+        return "tie"
+    return "a" if u < 1.0 / (1.0 + math.exp(-z)) else "b"
+
+
+def board(c, query):
+    r = c.get("/api/leaderboard?" + query)
+    assert r.status == 200, (query, r)
+    return r.json()
+
+
+def fitted(c, query, votes):
+    got = {}
+
+    def ready():
+        got["lb"] = board(c, query)
+        return (got["lb"]["bt_votes"] == votes and
+                not got["lb"].get("style", {}).get("pending"))
+    try:
+        wait_for(ready, 60, "the fit of %s" % query)
+    except AssertionError:
+        raise AssertionError("no fit of %d votes for %s: %s" % (
+            votes, query, json.dumps(got.get("lb"))[:3000]))
+    return got["lb"]
+
+
+def rows(lb):
+    return {m["model"]: m for m in lb["models"] + lb["provisional"]}
+
+
+def test_style_control_live(agon_factory):
+    agon = start_arena(agon_factory, MODELS, ratings={"min_battles": 1,
+                                                      "bootstrap_rounds": 20})
+    c = agon.client()
+    # the first request starts the board's fit: pending, or a board of 0
+    first = board(c, "style=control")
+    assert first["style_control"] is True and first["slice"] is None
+    if first["style"]["pending"]:
+        assert first["models"] == [] and first["bt_votes"] == 0
+    n = 0
+    i = 0
+    while n < 80:
+        bid, es = c.battle("%s (%d)" % (PROMPTS[i % len(PROMPTS)], i))
+        assert es.end == {"turn": 1, "status": "ready"}, es.raw[-300:]
+        a = model_of_answer(agon, es.text("a"))
+        b = model_of_answer(agon, es.text("b"))
+        w = decide(i, a, b, len(es.text("a")), len(es.text("b")))
+        r = c.post("/api/battles/%s/vote" % bid, {"winner": w})
+        assert r.status == 200 and r.json()["counted"] is True, r
+        i += 1
+        n += 1
+
+    lb = fitted(c, "style=control", n)
+    st = lb["style"]
+    assert st["pending"] is False and st["battles"] == n and st["skipped"] == 0, st
+    # the same battles, exported, minimised independently
+    r = agon.run("export", "--db", agon.db, "--format", "fastchat")
+    assert r.returncode == 0, r.stderr
+    recs = json.loads(r.stdout)
+    assert len(recs) == n
+    want, beta, used = reference(recs)
+    assert used == n
+    got = rows(lb)
+    for m, x in want.items():
+        assert abs(got[m]["bt"] - x) < 0.01, (m, got[m], x)
+        assert got[m]["ci_low"] < got[m]["ci_high"], got[m]
+    for f, x in beta.items():
+        assert abs(st["coefficients"][f]["beta"] - x) < 1e-4, (f, st, beta)
+    assert st["coefficients"]["length"]["beta"] > 0.3, st
+
+    # the planted bias shrinks: the twins are closer with style control than
+    # without (that it removes most of it, on enough battles, is
+    # test_style_control.py's test_removes_length_bias, offline)
+    plain = rows(board(c, "sort=bt"))
+    for pair in ("A", "B"):
+        gap_plain = plain[pair + "-Long"]["bt"] - plain[pair + "-Short"]["bt"]
+        gap_style = abs(got[pair + "-Long"]["bt"] - got[pair + "-Short"]["bt"])
+        assert gap_style < gap_plain, (pair, gap_style, gap_plain)
+    # rank change against the whole board
+    for m in lb["models"]:
+        assert m["rank_change"] == m["overall_rank"] - m["rank"], m
+
+    # combined with a slice: every prompt is English
+    en = fitted(c, "style=control&language=en", n)
+    assert en["slice"]["key"] == "language=en" and en["slice"]["votes"] == n
+    for m, x in want.items():
+        assert abs(rows(en)[m]["bt"] - x) < 0.01
+    # a slice without battles fits an empty board
+    none = fitted(c, "style=control&category=multi_turn", 0)
+    assert none["models"] == [] and none["style"]["battles"] == 0
