@@ -16,13 +16,12 @@
 
 #include "config/config.h"
 #include "errors/errors.h"
+#include "fastchat/battle_log.h"
 #include "rating/elo.h"
 #include "rating/live.h"
 #include "rating/pairs.h"
 #include "rating/style_board.h"
 #include "rating/worker.h"
-#include "storage/interchange.h"
-#include "storage/store.h"
 #include "util/buf.h"
 
 struct arena;
@@ -170,6 +169,16 @@ void arena_turn_free(struct arena_turn *t);
 /* A vote on its way (opaque). */
 struct arena_vote;
 
+/* What a stored vote did, as arena_vote_result tells it: strings
+ * borrowed from the vote until arena_vote_free. */
+struct arena_vote_outcome {
+  const char *model[2];    /* the battle's models, a and b */
+  double elo[2];           /* their live Elo after the vote */
+  double elo_before[2];    /* and before it */
+  int counted;             /* 0: stored, but counted in no rating */
+  const char *reason;      /* why not counted, or "" */
+};
+
 /* Vote on battle id (see store_vote_tx) without waiting: the verdict and
  * the new ratings come from the writer's group commit, after which done
  * is called, unless arena_vote_free ran first. On success the caller owns
@@ -182,11 +191,11 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                     void *cls);
 
 /* The vote's result once done was called (see store_vote_tx; before,
- * EC_INTERNAL_VOTE), and its outcome (valid until arena_vote_free) when
- * EC_OK. A vote that could not be stored while database writes fail is
- * EC_STORAGE_VOTE (try again), else EC_INTERNAL_VOTE. */
+ * EC_INTERNAL_VOTE), and when EC_OK its outcome into *out. A vote that
+ * could not be stored while database writes fail is EC_STORAGE_VOTE (try
+ * again), else EC_INTERNAL_VOTE. */
 enum agon_ec arena_vote_result(struct arena_vote *v,
-                               const struct vote_outcome **out);
+                               struct arena_vote_outcome *out);
 
 /* The caller's reference; after it done is never called. Accepts NULL. */
 void arena_vote_free(struct arena_vote *v);

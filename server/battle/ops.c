@@ -3,6 +3,7 @@
 #include "battle/arena_impl.h"
 
 #include "metrics/metrics.h"
+#include "storage/interchange.h"
 #include "storage/judgments.h"
 
 int arena_storage_fault(struct arena *a, char *why, size_t len) {

@@ -133,9 +133,15 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
 }
 
 enum agon_ec arena_vote_result(struct arena_vote *v,
-                               const struct vote_outcome **out) {
-  *out = &v->out;
+                               struct arena_vote_outcome *out) {
   enum agon_ec vs = waiter_told(&v->waiter) ? v->vs : EC_INTERNAL_VOTE;
+  if (vs == EC_OK)
+    *out = (struct arena_vote_outcome){
+        .model = {v->out.model[0], v->out.model[1]},
+        .elo = {v->out.elo[0], v->out.elo[1]},
+        .elo_before = {v->out.elo_before[0], v->out.elo_before[1]},
+        .counted = v->out.counted,
+        .reason = v->out.reason};
   char why[200];
   if (vs == EC_INTERNAL_VOTE &&
       store_writer_fault(v->a->writer, why, sizeof why))

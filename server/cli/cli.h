@@ -4,6 +4,10 @@
 #ifndef AGON_CLI_CLI_H
 #define AGON_CLI_CLI_H
 
+#include <stddef.h>
+
+struct store;
+
 extern const char agon_usage[];           /* main.c */
 
 int cmd_serve(int argc, char **argv);        /* serve.c */
@@ -13,5 +17,21 @@ int cmd_ratings(int argc, char **argv);      /* ratings.c */
 int cmd_import(int argc, char **argv);       /* import.c */
 int cmd_export(int argc, char **argv);       /* export.c */
 int cmd_judge(int argc, char **argv);        /* judge.c */
+
+/* ---- what they share (cli.c) ---- */
+
+/* Open the database db into st: store_open_existing when must_exist (a
+ * missing file is an error), else store_open. 0, or -1 with the reason
+ * printed on stderr (st then not open). */
+int cli_store_open(struct store *st, const char *db, int must_exist);
+
+/* --k's value, arg, into *k: 0, or -1 with the complaint printed when it
+ * is not a number >= 0. */
+int cli_parse_k(const char *arg, double *k);
+
+/* A battle log's log_problem_fn for the commands that read logs: prints
+ * the first 20 records skipped; cls is the size_t count of them. */
+void cli_report_problem(void *cls, const char *file, size_t index,
+                        const char *msg);
 
 #endif

@@ -43,11 +43,9 @@ int cmd_export(int argc, char **argv) {
     return 2;
   }
   struct store st;
-  char err[1024];
-  if (store_open_existing(&st, db, err, sizeof err)) {
-    fprintf(stderr, "agon: %s\n", err);
+  if (cli_store_open(&st, db, 1))
     return 1;
-  }
+  char err[1024];
   FILE *out = output ? fopen(output, "w") : stdout;
   if (!out) {
     fprintf(stderr, "agon: cannot write '%s': %s\n", output, strerror(errno));

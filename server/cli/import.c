@@ -7,14 +7,6 @@
 #include "fastchat/battle_log.h"
 #include "storage/interchange.h"
 
-static void report_problem(void *cls, const char *file, size_t index,
-                           const char *msg) {
-  size_t *shown = cls;
-  if (*shown < 20)
-    fprintf(stderr, "agon: %s: record %zu: %s (skipped)\n", file, index, msg);
-  (*shown)++;
-}
-
 int cmd_import(int argc, char **argv) {
   static const struct option opts[] = {{"db", required_argument, NULL, 'D'},
                                        {"k", required_argument, NULL, 'k'},
@@ -22,16 +14,12 @@ int cmd_import(int argc, char **argv) {
   const char *db = NULL;
   double k = 4.0;
   int c, rc = 1;
-  char *end;
   while ((c = getopt_long(argc, argv, "D:k:", opts, NULL)) != -1) {
     if (c == 'D') {
       db = optarg;
     } else if (c == 'k') {
-      k = strtod(optarg, &end);
-      if (*end || !(k >= 0)) {
-        fprintf(stderr, "agon: --k: expected a number >= 0\n");
+      if (cli_parse_k(optarg, &k))
         return 2;
-      }
     } else {
       return 2;
     }
@@ -48,7 +36,7 @@ int cmd_import(int argc, char **argv) {
   int store_open_ok = 0;
   battle_log_init(&log);
   for (int i = optind; i < argc; i++) {
-    if (battle_log_read(&log, argv[i], BATTLE_LOG_KEEP, report_problem, &shown, err,
+    if (battle_log_read(&log, argv[i], BATTLE_LOG_KEEP, cli_report_problem, &shown, err,
                         sizeof err)) {
       fprintf(stderr, "agon: %s\n", err);
       goto out;
@@ -61,10 +49,8 @@ int cmd_import(int argc, char **argv) {
     goto out;
   }
   battle_log_sort(&log);
-  if (store_open(&st, db, err, sizeof err)) {
-    fprintf(stderr, "agon: %s\n", err);
+  if (cli_store_open(&st, db, 0))
     goto out;
-  }
   store_open_ok = 1;
   if (store_import(&st, &log, k, &stats, err, sizeof err)) {
     fprintf(stderr, "agon: %s\n", err);

@@ -74,10 +74,8 @@ int cmd_judge(int argc, char **argv) {
     fprintf(stderr, "agon: '%s' has no [judge NAME] section\n", config_file);
     goto out;
   }
-  if (store_open(&st, db, err, sizeof err)) {
-    fprintf(stderr, "agon: %s\n", err);
+  if (cli_store_open(&st, db, 0))
     goto out;
-  }
   st_open = 1;
   up = upstream_new(1);
   runner = up ? judge_runner_new(&st, up) : NULL;

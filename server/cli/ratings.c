@@ -31,14 +31,6 @@ static const char ratings_usage[] =
     "all).\n"
     "Malformed records are reported on stderr with their index and skipped.\n";
 
-static void report_problem(void *cls, const char *file, size_t index,
-                           const char *msg) {
-  size_t *shown = cls;
-  if (*shown < 20)
-    fprintf(stderr, "agon: %s: record %zu: %s (skipped)\n", file, index, msg);
-  (*shown)++;
-}
-
 struct row {
   const char *model;
   struct model_summary s;
@@ -192,11 +184,8 @@ int cmd_ratings(int argc, char **argv) {
       seeded = 1;
       break;
     case 'k':
-      p.k = strtod(optarg, &end);
-      if (*end || !(p.k >= 0)) {
-        fprintf(stderr, "agon: --k: expected a number >= 0\n");
+      if (cli_parse_k(optarg, &p.k))
         return 2;
-      }
       break;
     case 't':
       p.threads = (int)strtol(optarg, &end, 10);
@@ -253,7 +242,7 @@ int cmd_ratings(int argc, char **argv) {
   if (sel.style || sel.n_languages || sel.n_categories)
     flags |= BATTLE_LOG_META;
   for (int i = optind; i < argc; i++) {
-    if (battle_log_read(&log, argv[i], flags, report_problem, &shown, err,
+    if (battle_log_read(&log, argv[i], flags, cli_report_problem, &shown, err,
                         sizeof err)) {
       fprintf(stderr, "agon: %s\n", err);
       goto out;

@@ -31,14 +31,9 @@ int cmd_recompute(int argc, char **argv) {
     if (c == 'D')
       db = optarg;
     else if (c == 'k') {
-      char *end;
-      k = strtod(optarg, &end);
-      if (*end || !(k >= 0)) {
-        fprintf(stderr, "agon: --k: expected a number >= 0\n");
+      if (cli_parse_k(optarg, &k))
         return 2;
-      }
-    }
-    else
+    } else
       return 2;
   }
   if (!db) {
@@ -46,11 +41,8 @@ int cmd_recompute(int argc, char **argv) {
     return 2;
   }
   struct store st;
-  char err[1024];
-  if (store_open_existing(&st, db, err, sizeof err)) {
-    fprintf(stderr, "agon: %s\n", err);
+  if (cli_store_open(&st, db, 1))
     return 1;
-  }
   struct rating_table live = {0}, replay = {0};
   struct pair_table live_pairs = {0}, replay_pairs = {0};
   struct slice_table live_slices, replay_slices;

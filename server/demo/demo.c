@@ -222,12 +222,7 @@ static ssize_t demo_read(void *cls, uint64_t pos, char *out, size_t max) {
       return MHD_CONTENT_READER_END_OF_STREAM;
     }
   }
-  size_t n = s->out.len - s->out_pos;
-  if (n > max)
-    n = max;
-  memcpy(out, s->out.data + s->out_pos, n);
-  s->out_pos += n;
-  return (ssize_t)n;
+  return (ssize_t)buf_read(&s->out, &s->out_pos, out, max);
 }
 
 static void demo_stream_free(void *cls) {

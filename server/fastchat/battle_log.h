@@ -144,4 +144,9 @@ int log_meta_style(json_t *conv_metadata, double a[4], double b[4]);
 int fastchat_winner_parse(const char *s, enum winner *w);
 const char *fastchat_winner_name(enum winner w);
 
+/* The forms a battle log is written in (store_export,
+ * storage/interchange.h): a JSON array, JSON lines, or CSV without the
+ * conversations. */
+enum export_format { EXPORT_FASTCHAT, EXPORT_JSONL, EXPORT_CSV };
+
 #endif

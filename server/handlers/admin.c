@@ -87,18 +87,12 @@ enum MHD_Result handle_admin_battles(struct request *rq) {
   enum MHD_Result res;
   if (!authorized(rq, &res))
     return res;
-  const char *model =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "model");
-  const char *status =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "status");
-  const char *since_s =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "since");
-  const char *until_s =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "until");
-  const char *limit_s =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "limit");
-  const char *offset_s =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "offset");
+  const char *model = request_query(rq, "model");
+  const char *status = request_query(rq, "status");
+  const char *since_s = request_query(rq, "since");
+  const char *until_s = request_query(rq, "until");
+  const char *limit_s = request_query(rq, "limit");
+  const char *offset_s = request_query(rq, "offset");
   if (status && strcmp(status, "streaming") && strcmp(status, "ready") &&
       strcmp(status, "failed") && strcmp(status, "voted"))
     return reply_ec(rq, EC_INVALID_STATUS);
@@ -130,8 +124,7 @@ enum MHD_Result handle_admin_export(struct request *rq) {
   enum MHD_Result res;
   if (!authorized(rq, &res))
     return res;
-  const char *format =
-      MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, "format");
+  const char *format = request_query(rq, "format");
   enum export_format fmt = EXPORT_FASTCHAT;
   const char *type = "application/json";
   if (!format || !strcmp(format, "fastchat")) {

@@ -17,7 +17,7 @@ static enum MHD_Result vote_not_queued(struct request *rq) {
 
 /* The answer, once the writer has decided the vote. */
 static enum MHD_Result vote_reply(struct request *rq) {
-  const struct vote_outcome *o;
+  struct arena_vote_outcome o;
   enum agon_ec rc = arena_vote_result(rq->pending, &o);
   if (rc)
     return reply_ec(rq, rc);
@@ -25,13 +25,13 @@ static enum MHD_Result vote_reply(struct request *rq) {
   char msg[160];
   body_check_winner(rq->json, &w, msg, sizeof msg);
   json_t *elo = json_object(), *before = json_object();
-  json_object_set_new(elo, o->model[0], json_real(o->elo[0]));
-  json_object_set_new(elo, o->model[1], json_real(o->elo[1]));
-  json_object_set_new(before, o->model[0], json_real(o->elo_before[0]));
-  json_object_set_new(before, o->model[1], json_real(o->elo_before[1]));
+  json_object_set_new(elo, o.model[0], json_real(o.elo[0]));
+  json_object_set_new(elo, o.model[1], json_real(o.elo[1]));
+  json_object_set_new(before, o.model[0], json_real(o.elo_before[0]));
+  json_object_set_new(before, o.model[1], json_real(o.elo_before[1]));
   json_t *body = json_pack("{s:s, s:{s:s, s:s}, s:o, s:b}", "winner",
-                           winner_name(w), "models", "a", o->model[0], "b",
-                           o->model[1], "elo", elo, "counted", o->counted);
+                           winner_name(w), "models", "a", o.model[0], "b",
+                           o.model[1], "elo", elo, "counted", o.counted);
   json_object_set_new(body, "elo_before", before);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -210,15 +210,12 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   struct cache_key key = {0};
   struct bt_snapshot *human_snap = NULL; /* the fit this reply is built on */
   enum MHD_Result cached;
-  const char *sort = MHD_lookup_connection_value(rq->conn,
-                                                 MHD_GET_ARGUMENT_KIND, "sort");
+  const char *sort = request_query(rq, "sort");
   if (sort && strcmp(sort, "elo") && strcmp(sort, "bt"))
     return reply_ec(rq, EC_INVALID_SORT);
   int by_bt = sort && !strcmp(sort, "bt");
-  const char *source = MHD_lookup_connection_value(
-      rq->conn, MHD_GET_ARGUMENT_KIND, "source");
-  const char *judge = MHD_lookup_connection_value(
-      rq->conn, MHD_GET_ARGUMENT_KIND, "judge");
+  const char *source = request_query(rq, "source");
+  const char *judge = request_query(rq, "judge");
   struct slice_query sq;
   enum agon_ec ec = slice_query_read(rq, &sq);
   if (ec)

@@ -24,12 +24,9 @@ static int language_ok(const char *s) {
 
 enum agon_ec slice_query_read(struct request *rq, struct slice_query *q) {
   memset(q, 0, sizeof *q);
-  q->language = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
-                                            "language");
-  q->category = MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND,
-                                            "category");
-  const char *style = MHD_lookup_connection_value(
-      rq->conn, MHD_GET_ARGUMENT_KIND, "style");
+  q->language = request_query(rq, "language");
+  q->category = request_query(rq, "category");
+  const char *style = request_query(rq, "style");
   if (q->language && !*q->language)
     q->language = NULL;
   if (q->category && !*q->category)

@@ -60,4 +60,8 @@ int request_origin_ok(struct request *rq, const struct config *cfg);
  * made when the client has none (and sent with the reply). */
 const char *request_session(struct request *rq, int create);
 
+/* The value of the URL's query argument name, or NULL when there is none;
+ * borrowed from libmicrohttpd for the request's life. */
+const char *request_query(struct request *rq, const char *name);
+
 #endif

@@ -61,6 +61,10 @@ const char *request_session(struct request *rq, int create) {
   return rq->session;
 }
 
+const char *request_query(struct request *rq, const char *name) {
+  return MHD_lookup_connection_value(rq->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 static void request_free(struct request *rq) {
   if (!rq)
     return;

@@ -129,13 +129,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
       goto out;
     }
   }
-  size_t n = s->out.len - s->out_pos;
-  if (n > max)
-    n = max;
-  memcpy(out, s->out.data + s->out_pos, n);
-  s->out_pos += n;
+  r = (ssize_t)buf_read(&s->out, &s->out_pos, out, max);
   account(s);
-  r = (ssize_t)n;
 out:
   s->p->unlock(s->cls);
   return r;

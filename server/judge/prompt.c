@@ -62,6 +62,23 @@ static int append_case(struct buf *b, const struct judge_case *c, int swapped,
   return rc;
 }
 
+/* Fill out with the system message (instructions, or dflt when NULL) and
+ * the user message built in u, which is released; failed: u is not whole.
+ * 0, or -1 with out freed. */
+static int messages_finish(struct chat_message out[2], const char *instructions,
+                           const char *dflt, struct buf *u, int failed) {
+  out[0].role = "system";
+  out[0].content = strdup(instructions ? instructions : dflt);
+  out[1].role = "user";
+  out[1].content = failed ? NULL : buf_steal(u);
+  buf_release(u);
+  if (!out[0].content || !out[1].content) {
+    judge_messages_free(out);
+    return -1;
+  }
+  return 0;
+}
+
 int judge_pairwise_messages(const struct judge_case *c, int swapped,
                             const struct judge_case *examples, size_t n,
                             const char *instructions,
@@ -84,16 +101,7 @@ int judge_pairwise_messages(const struct judge_case *c, int swapped,
   rc |= append_case(&u, c, swapped, 0);
   rc |= buf_append_str(&u, "Which assistant is better? End with [[A]], [[B]] "
                            "or [[C]].");
-  out[0].role = "system";
-  out[0].content = strdup(instructions ? instructions : pairwise_instructions);
-  out[1].role = "user";
-  out[1].content = rc ? NULL : buf_steal(&u);
-  buf_release(&u);
-  if (!out[0].content || !out[1].content) {
-    judge_messages_free(out);
-    return -1;
-  }
-  return 0;
+  return messages_finish(out, instructions, pairwise_instructions, &u, rc);
 }
 
 int judge_single_messages(const struct judge_case *c, int side,
@@ -112,16 +120,7 @@ int judge_single_messages(const struct judge_case *c, int side,
     rc |= buf_append_str(&u, "\n\n");
   }
   rc |= buf_append_str(&u, "Rate the assistant's answers.");
-  out[0].role = "system";
-  out[0].content = strdup(instructions ? instructions : single_instructions);
-  out[1].role = "user";
-  out[1].content = rc ? NULL : buf_steal(&u);
-  buf_release(&u);
-  if (!out[0].content || !out[1].content) {
-    judge_messages_free(out);
-    return -1;
-  }
-  return 0;
+  return messages_finish(out, instructions, single_instructions, &u, rc);
 }
 
 void judge_messages_free(struct chat_message m[2]) {

@@ -22,10 +22,23 @@ struct histogram {
   unsigned long n;
 };
 
+/* The upstream's histograms, one of each per model. */
+enum { UP_TTFT, UP_TPS, UP_HISTOGRAMS };
+static const struct {
+  const char *name, *help;
+  const double *bounds;
+} upstream_histograms[UP_HISTOGRAMS] = {
+    [UP_TTFT] = {"agon_upstream_ttft_seconds",
+                 "Upstream time to the first token.", ttft_buckets},
+    [UP_TPS] = {"agon_upstream_tokens_per_second",
+                "Upstream streaming speed (content chunks per second).",
+                tps_buckets},
+};
+
 struct model_stats {
   char name[104];
   unsigned long started, finished, failed;
-  struct histogram ttft, tps;
+  struct histogram upstream[UP_HISTOGRAMS];
 };
 
 /* status codes 100..599 by route */
@@ -106,10 +119,10 @@ void metrics_vote(int counted, const char *reason) {
 void metrics_upstream(const char *model, double ttft, double tokens_per_s) {
   pthread_mutex_lock(&lock);
   struct model_stats *m = model_locked(model);
-  if (m && ttft >= 0)
-    observe(&m->ttft, ttft_buckets, ttft);
-  if (m && tokens_per_s >= 0)
-    observe(&m->tps, tps_buckets, tokens_per_s);
+  double v[UP_HISTOGRAMS] = {[UP_TTFT] = ttft, [UP_TPS] = tokens_per_s};
+  for (int k = 0; m && k < UP_HISTOGRAMS; k++)
+    if (v[k] >= 0)
+      observe(&m->upstream[k], upstream_histograms[k].bounds, v[k]);
   pthread_mutex_unlock(&lock);
 }
 
@@ -247,20 +260,15 @@ int metrics_render(struct buf *out, const char *const *route_names,
   for (size_t i = 0; i < n_excluded; i++)
     appendf(out, "agon_votes_excluded_total{reason=\"%s\"} %lu\n",
             excluded[i].reason, excluded[i].n);
-  buf_append_str(out, "# HELP agon_upstream_ttft_seconds Upstream time to the "
-                      "first token.\n"
-                      "# TYPE agon_upstream_ttft_seconds histogram\n");
-  for (size_t i = 0; i < n_models; i++)
-    if (models[i].ttft.n)
-      histogram_lines(out, "agon_upstream_ttft_seconds", models[i].name,
-                      &models[i].ttft, ttft_buckets);
-  buf_append_str(out, "# HELP agon_upstream_tokens_per_second Upstream "
-                      "streaming speed (content chunks per second).\n"
-                      "# TYPE agon_upstream_tokens_per_second histogram\n");
-  for (size_t i = 0; i < n_models; i++)
-    if (models[i].tps.n)
-      histogram_lines(out, "agon_upstream_tokens_per_second", models[i].name,
-                      &models[i].tps, tps_buckets);
+  for (int k = 0; k < UP_HISTOGRAMS; k++) {
+    const char *name = upstream_histograms[k].name;
+    appendf(out, "# HELP %s %s\n# TYPE %s histogram\n", name,
+            upstream_histograms[k].help, name);
+    for (size_t i = 0; i < n_models; i++)
+      if (models[i].upstream[k].n)
+        histogram_lines(out, name, models[i].name, &models[i].upstream[k],
+                        upstream_histograms[k].bounds);
+  }
   buf_append_str(out, "# HELP agon_db_write_seconds Database write "
                       "transactions.\n"
                       "# TYPE agon_db_write_seconds histogram\n");

@@ -1,13 +1,12 @@
 #include "rating/bt.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating/bootstrap.h"
 #include "rating/cholesky.h"
-#include "rating/quantile.h"
-#include "rating/rng.h"
+#include "rating/newton.h"
 
 #define MAX_NEWTON 200
 #define TOL_THETA 1e-11
@@ -31,7 +30,7 @@ struct problem {
   const char *const *names; /* optional, for order-free tie-breaks */
   int any_prior;
   /* workspace */
-  double *theta, *trial, *g, *step, *H;
+  struct newton_space ns;
   int *adj_start, *adj;   /* CSR adjacency: pair indices per model */
   int *queue;
   char *seen;
@@ -46,11 +45,7 @@ static void problem_free(struct problem *p) {
   free(p->prior);
   free(p->core);
   free(p->root);
-  free(p->theta);
-  free(p->trial);
-  free(p->g);
-  free(p->step);
-  free(p->H);
+  newton_space_release(&p->ns);
   free(p->adj_start);
   free(p->adj);
   free(p->queue);
@@ -72,19 +67,13 @@ static int problem_init(struct problem *p, const struct bt_data *d) {
   p->prior = calloc(n + 1, sizeof(int));
   p->core = calloc(n + 1, 1);
   p->root = calloc(n + 1, sizeof(int));
-  p->theta = calloc(n + 1, sizeof(double));
-  p->trial = calloc(n + 1, sizeof(double));
-  p->g = calloc(n + 1, sizeof(double));
-  p->step = calloc(n + 1, sizeof(double));
-  p->H = calloc(n * n + 1, sizeof(double));
   p->adj_start = calloc(n + 2, sizeof(int));
   p->adj = calloc(2 * np + 1, sizeof(int));
   p->queue = calloc(n + 1, sizeof(int));
   p->seen = calloc(n + 1, 1);
   if (!p->wi || !p->wj || !p->t || !p->comp || !p->fixed || !p->prior ||
-      !p->core || !p->root ||
-      !p->theta || !p->trial || !p->g || !p->step || !p->H || !p->adj_start ||
-      !p->adj || !p->queue || !p->seen) {
+      !p->core || !p->root || newton_space_init(&p->ns, n) ||
+      !p->adj_start || !p->adj || !p->queue || !p->seen) {
     problem_free(p);
     return -1;
   }
@@ -158,6 +147,23 @@ static int reach(struct problem *p, int s, int mode) {
   return count;
 }
 
+/* Search forward from v, then backward, within the component in_comp:
+ * fwd gets the models reached forward, p->seen those reached backward
+ * (and those outside the component), so that the strongly connected part
+ * holding v is where in_comp, fwd and p->seen all hold. */
+static void reach_both(struct problem *p, int v, const char *in_comp,
+                       char *fwd) {
+  int n = p->n;
+  for (int i = 0; i < n; i++)
+    p->seen[i] = !in_comp[i];
+  reach(p, v, 1);
+  for (int i = 0; i < n; i++)
+    fwd[i] = in_comp[i] && p->seen[i];
+  for (int i = 0; i < n; i++)
+    p->seen[i] = !in_comp[i];
+  reach(p, v, 2);
+}
+
 /* Components, and each component's core: its largest strongly connected
  * part of the "won at least half a game against" graph, where the MLE
  * exists. Every other model of the component will be placed against the
@@ -201,14 +207,7 @@ static void analyse(struct problem *p) {
       int v = members[m];
       if (done[v])
         continue;
-      for (int i = 0; i < n; i++)
-        p->seen[i] = !in_comp[i];
-      reach(p, v, 1);
-      for (int i = 0; i < n; i++)
-        fwd[i] = in_comp[i] && p->seen[i];
-      for (int i = 0; i < n; i++)
-        p->seen[i] = !in_comp[i];
-      reach(p, v, 2);
+      reach_both(p, v, in_comp, fwd);
       int cnt = 0, first = -1;
       for (int i = 0; i < n; i++) {
         if (fwd[i] && in_comp[i] && p->seen[i]) {
@@ -248,14 +247,7 @@ static void analyse(struct problem *p) {
         p->core[members[m]] = 2;
       p->any_prior = 1;
     } else {
-      for (int i = 0; i < n; i++)
-        p->seen[i] = !in_comp[i];
-      reach(p, best, 1);
-      for (int i = 0; i < n; i++)
-        fwd[i] = in_comp[i] && p->seen[i];
-      for (int i = 0; i < n; i++)
-        p->seen[i] = !in_comp[i];
-      reach(p, best, 2);
+      reach_both(p, best, in_comp, fwd);
       for (int i = 0; i < n; i++)
         if (fwd[i] && in_comp[i] && p->seen[i])
           p->core[i] = 1;
@@ -359,28 +351,28 @@ static double max_abs(const double *x, int n) {
   return m;
 }
 
-/* Newton's method with step halving from p->theta. 0 when converged. */
+/* Newton's method with step halving from p->ns.theta. 0 when converged. */
 static int newton(struct problem *p) {
   int n = p->n;
-  double ll = loglik(p, p->theta);
+  double ll = loglik(p, p->ns.theta);
   for (int it = 0; it < MAX_NEWTON; it++) {
-    derivatives(p, p->theta, p->g, p->H);
-    if (cholesky_factor(p->H, n))
+    derivatives(p, p->ns.theta, p->ns.g, p->ns.H);
+    if (cholesky_factor(p->ns.H, n))
       return -1;
-    cholesky_solve(p->H, n, p->g, p->step);
+    cholesky_solve(p->ns.H, n, p->ns.g, p->ns.step);
     double lambda = 1.0;
     double next_ll = ll;
     for (int half = 0; half < 60; half++) {
       for (int i = 0; i < n; i++)
-        p->trial[i] = p->theta[i] + lambda * p->step[i];
-      next_ll = loglik(p, p->trial);
+        p->ns.trial[i] = p->ns.theta[i] + lambda * p->ns.step[i];
+      next_ll = loglik(p, p->ns.trial);
       if (next_ll >= ll - 1e-12 * fabs(ll))
         break;
       lambda *= 0.5;
     }
-    memcpy(p->theta, p->trial, (size_t)n * sizeof *p->theta);
+    memcpy(p->ns.theta, p->ns.trial, (size_t)n * sizeof *p->ns.theta);
     ll = next_ll;
-    if (max_abs(p->step, n) * lambda < TOL_THETA)
+    if (max_abs(p->ns.step, n) * lambda < TOL_THETA)
       return 0;
   }
   return 0; /* close enough: the last steps were tiny or we ran out */
@@ -391,19 +383,19 @@ static int newton(struct problem *p) {
 static int chord(struct problem *p, const double *L) {
   int n = p->n;
   for (int it = 0; it < 60; it++) {
-    derivatives(p, p->theta, p->g, NULL);
-    cholesky_solve(L, n, p->g, p->step);
+    derivatives(p, p->ns.theta, p->ns.g, NULL);
+    cholesky_solve(L, n, p->ns.g, p->ns.step);
     for (int i = 0; i < n; i++)
-      p->theta[i] += p->step[i];
-    double m = max_abs(p->step, n);
+      p->ns.theta[i] += p->ns.step[i];
+    double m = max_abs(p->ns.step, n);
     if (!isfinite(m))
       break;
     if (m < 1e-9)
       return 0;
   }
   for (int i = 0; i < n; i++)
-    if (!isfinite(p->theta[i]))
-      p->theta[i] = 0;
+    if (!isfinite(p->ns.theta[i]))
+      p->ns.theta[i] = 0;
   return newton(p);
 }
 
@@ -419,7 +411,7 @@ static void solve(struct problem *p) {
     p->prior[i] = 0;
     p->fixed[i] = !strong[i] || p->root[i];
     if (p->fixed[i])
-      p->theta[i] = 0;
+      p->ns.theta[i] = 0;
   }
   p->mask = strong;
   newton(p);
@@ -432,12 +424,12 @@ static void solve(struct problem *p) {
     int cnt = 0;
     for (int k = 0; k < n; k++)
       if (p->core[k] == 1 && p->comp[k] == p->comp[i]) {
-        sum += p->theta[k];
+        sum += p->ns.theta[k];
         cnt++;
       }
     for (int k = 0; k < n; k++)
       if (p->core[k] == 1 && p->comp[k] == p->comp[i])
-        p->theta[k] -= sum / cnt;
+        p->ns.theta[k] -= sum / cnt;
   }
   if (!p->any_prior)
     return;
@@ -513,7 +505,7 @@ int bt_fit(const struct bt_data *d, double *rating, int *component,
   load_counts(&p);
   analyse(&p);
   solve(&p);
-  to_ratings(d->n, p.theta, p.comp, NULL, NULL, rating);
+  to_ratings(d->n, p.ns.theta, p.comp, NULL, NULL, rating);
   if (component)
     memcpy(component, p.comp, (size_t)d->n * sizeof *component);
   if (prior_used)
@@ -530,7 +522,7 @@ double bt_win_probability(double rating_i, double rating_j) {
 
 struct boot {
   const struct bt_data *d;
-  int rounds;
+  struct bootstrap_rounds rounds;
   uint64_t seed;
   const double *theta_hat;  /* the full-data fit */
   const int *comp_hat;      /* its components */
@@ -539,9 +531,6 @@ struct boot {
   const double *L_hat;      /* factor of its Hessian, NULL if unusable */
   double *samples;          /* rounds x n ratings */
   long total;               /* battles */
-  int next_round;
-  pthread_mutex_t lock;
-  int failed;
 };
 
 static void resample(struct problem *p, struct rng *r, long total) {
@@ -569,19 +558,13 @@ static void *boot_worker(void *arg) {
   const struct bt_data *d = b->d;
   struct problem p;
   if (problem_init(&p, d)) {
-    pthread_mutex_lock(&b->lock);
-    b->failed = 1;
-    pthread_mutex_unlock(&b->lock);
+    bootstrap_rounds_fail(&b->rounds);
     return NULL;
   }
-  for (;;) {
-    pthread_mutex_lock(&b->lock);
-    int round = b->next_round++;
-    pthread_mutex_unlock(&b->lock);
-    if (round >= b->rounds)
-      break;
+  int round;
+  while ((round = bootstrap_rounds_claim(&b->rounds)) >= 0) {
     struct rng r;
-    rng_seed(&r, b->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(round + 1)));
+    bootstrap_rng(&r, b->seed, round);
     resample(&p, &r, b->total);
     analyse(&p);
     /* the fast path: the same structure as the full data, every model in
@@ -590,7 +573,7 @@ static void *boot_worker(void *arg) {
     for (int i = 0; same && i < d->n; i++)
       same = p.comp[i] == b->comp_hat[i] && p.root[i] == b->root_hat[i];
     if (b->L_hat && same) {
-      memcpy(p.theta, b->theta_hat, (size_t)d->n * sizeof *p.theta);
+      memcpy(p.ns.theta, b->theta_hat, (size_t)d->n * sizeof *p.ns.theta);
       for (int i = 0; i < d->n; i++) {
         p.prior[i] = 0;
         p.fixed[i] = p.root[i] || p.comp[i] < 0;
@@ -601,7 +584,7 @@ static void *boot_worker(void *arg) {
       solve(&p);
     }
     /* align on the full fit, so that replicates compare */
-    to_ratings(d->n, p.theta, b->comp_hat, p.comp, b->theta_hat,
+    to_ratings(d->n, p.ns.theta, b->comp_hat, p.comp, b->theta_hat,
                b->samples + (size_t)round * d->n);
   }
   problem_free(&p);
@@ -619,11 +602,10 @@ int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
   load_counts(&p);
   analyse(&p);
   solve(&p);
-  centre(n, p.theta, p.comp);
+  centre(n, p.ns.theta, p.comp);
   b.d = d;
-  b.rounds = rounds;
   b.seed = seed;
-  b.theta_hat = p.theta;
+  b.theta_hat = p.ns.theta;
   b.comp_hat = p.comp;
   b.core_hat = p.core;
   b.root_hat = p.root;
@@ -636,50 +618,27 @@ int bt_bootstrap(const struct bt_data *d, int rounds, uint64_t seed,
       p.fixed[i] = p.root[i] || p.comp[i] < 0;
     }
     p.mask = NULL;
-    derivatives(&p, p.theta, p.g, p.H);
-    if (cholesky_factor(p.H, n) == 0)
-      b.L_hat = p.H;
+    derivatives(&p, p.ns.theta, p.ns.g, p.ns.H);
+    if (cholesky_factor(p.ns.H, n) == 0)
+      b.L_hat = p.ns.H;
   }
   b.samples = malloc((size_t)(rounds > 0 ? rounds : 1) * (size_t)(n ? n : 1) *
                      sizeof(double));
   col = malloc((size_t)(rounds > 0 ? rounds : 1) * sizeof(double));
   if (!b.samples || !col)
     goto out;
-  pthread_mutex_init(&b.lock, NULL);
-  if (threads < 1)
-    threads = 1;
-  if (threads > 64)
-    threads = 64;
-  pthread_t tids[64];
-  int started = 0;
-  for (int t = 1; t < threads; t++)
-    if (pthread_create(&tids[started], NULL, boot_worker, &b) == 0)
-      started++;
-  boot_worker(&b);
-  for (int t = 0; t < started; t++)
-    pthread_join(tids[t], NULL);
-  pthread_mutex_destroy(&b.lock);
-  if (b.failed)
+  bootstrap_rounds_init(&b.rounds, rounds);
+  bootstrap_run(boot_worker, &b, threads);
+  int failed = bootstrap_rounds_failed(&b.rounds);
+  bootstrap_rounds_release(&b.rounds);
+  if (failed)
     goto out;
   for (int i = 0; i < n; i++) {
-    if (p.comp[i] < 0 || rounds < 1) {
+    if (p.comp[i] < 0)
       ci_low[i] = ci_high[i] = NAN;
-      continue;
-    }
-    /* over the replicates in which the model had battles */
-    int m = 0;
-    for (int r = 0; r < rounds; r++) {
-      double v = b.samples[(size_t)r * n + i];
-      if (!isnan(v))
-        col[m++] = v;
-    }
-    if (m < 2) {
-      ci_low[i] = ci_high[i] = NAN;
-      continue;
-    }
-    qsort(col, (size_t)m, sizeof *col, cmp_double);
-    ci_low[i] = quantile_sorted(col, m, 0.025);
-    ci_high[i] = quantile_sorted(col, m, 0.975);
+    else /* over the replicates in which the model had battles */
+      bootstrap_interval(b.samples, rounds, n, i, col, &ci_low[i],
+                         &ci_high[i]);
   }
   rc = 0;
 out:

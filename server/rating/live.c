@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
 #include "util/log.h"
 
 /* The row for model as it stands: staged in vb, else live, else a fresh
@@ -48,14 +49,11 @@ static int stage_row(struct vote_batch *vb, const struct rating_row *r) {
       return 0;
     }
   }
-  if (vb->n_rows == vb->cap_rows) {
-    size_t cap = vb->cap_rows ? 2 * vb->cap_rows : 16;
-    struct rating_row *rows = realloc(vb->rows, cap * sizeof *rows);
-    if (!rows)
-      return -1;
-    vb->rows = rows;
-    vb->cap_rows = cap;
-  }
+  struct rating_row *rows =
+      array_grow(vb->rows, vb->n_rows, &vb->cap_rows, sizeof *rows, 16);
+  if (!rows)
+    return -1;
+  vb->rows = rows;
   char *name = strdup(r->model);
   if (!name)
     return -1;
@@ -66,14 +64,11 @@ static int stage_row(struct vote_batch *vb, const struct rating_row *r) {
 
 static int stage_pair(struct vote_batch *vb, const char *slice,
                       const char *a, const char *b, enum winner w) {
-  if (vb->n_pairs == vb->cap_pairs) {
-    size_t cap = vb->cap_pairs ? 2 * vb->cap_pairs : 16;
-    struct staged_pair *p = realloc(vb->pairs, cap * sizeof *p);
-    if (!p)
-      return -1;
-    vb->pairs = p;
-    vb->cap_pairs = cap;
-  }
+  struct staged_pair *pairs =
+      array_grow(vb->pairs, vb->n_pairs, &vb->cap_pairs, sizeof *pairs, 16);
+  if (!pairs)
+    return -1;
+  vb->pairs = pairs;
   struct staged_pair *p = &vb->pairs[vb->n_pairs];
   p->a = strdup(a);
   p->b = strdup(b);

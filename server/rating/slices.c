@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+
 static int part_ok(const char *s, size_t max) {
   size_t n = strlen(s);
   return n < max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == n;
@@ -66,14 +68,10 @@ struct slice *slice_table_get(struct slice_table *t, const char *key,
   struct slice *s = (struct slice *)slice_table_find(t, key);
   if (s || !create)
     return s;
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 16;
-    struct slice *grown = realloc(t->s, cap * sizeof *grown);
-    if (!grown)
-      return NULL;
-    t->s = grown;
-    t->cap = cap;
-  }
+  struct slice *grown = array_grow(t->s, t->n, &t->cap, sizeof *grown, 16);
+  if (!grown)
+    return NULL;
+  t->s = grown;
   s = &t->s[t->n];
   memset(s, 0, sizeof *s);
   if (!(s->key = strdup(key)))

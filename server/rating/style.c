@@ -1,13 +1,12 @@
 #include "rating/style.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating/bootstrap.h"
 #include "rating/cholesky.h"
-#include "rating/quantile.h"
-#include "rating/rng.h"
+#include "rating/newton.h"
 
 const char *const style_feature_names[STYLE_FEATURES] = {"length", "headers",
                                                          "lists", "bold"};
@@ -79,17 +78,15 @@ struct problem {
   size_t count;
   const double *x;
   const uint32_t *w;
-  double *theta, *trial, *g, *g_trial, *H, *H_trial, *step;
+  struct newton_space ns;
+  double *g_trial, *H_trial; /* at ns.trial: swapped with ns.g and ns.H
+                                when the trial is taken */
 };
 
 static void problem_free(struct problem *p) {
-  free(p->theta);
-  free(p->trial);
-  free(p->g);
+  newton_space_release(&p->ns);
   free(p->g_trial);
-  free(p->H);
   free(p->H_trial);
-  free(p->step);
   memset(p, 0, sizeof *p);
 }
 
@@ -102,15 +99,9 @@ static int problem_init(struct problem *p, const struct style_data *d,
   p->count = d->count;
   p->x = x;
   size_t P = (size_t)p->P;
-  p->theta = calloc(P, sizeof(double));
-  p->trial = calloc(P, sizeof(double));
-  p->g = calloc(P, sizeof(double));
   p->g_trial = calloc(P, sizeof(double));
-  p->step = calloc(P, sizeof(double));
-  p->H = calloc(P * P, sizeof(double));
   p->H_trial = calloc(P * P, sizeof(double));
-  if (!p->theta || !p->trial || !p->g || !p->g_trial || !p->step || !p->H ||
-      !p->H_trial) {
+  if (newton_space_init(&p->ns, P) || !p->g_trial || !p->H_trial) {
     problem_free(p);
     return -1;
   }
@@ -205,26 +196,26 @@ static void swap_ptr(double **x, double **y) {
   *y = t;
 }
 
-/* Newton's method with step halving from p->theta. When factor is not
+/* Newton's method with step halving from p->ns.theta. When factor is not
  * NULL, it gets the Cholesky factor of the Hessian at the result. Returns
  * the number of steps, or -1 when a factorisation failed. */
 static int newton(struct problem *p, double *factor, double *gnorm) {
   int P = p->P, it = 0;
-  double f = evaluate(p, p->theta, p->g, p->H);
-  double gn = norm(p->g, P);
+  double f = evaluate(p, p->ns.theta, p->ns.g, p->ns.H);
+  double gn = norm(p->ns.g, P);
   for (; it < MAX_NEWTON && gn > TOL; it++) {
-    if (cholesky_factor(p->H, P))
+    if (cholesky_factor(p->ns.H, P))
       return -1;
-    solve_neg(p->H, P, p->g, p->step);
+    solve_neg(p->ns.H, P, p->ns.g, p->ns.step);
     double slope = 0;
     for (int i = 0; i < P; i++)
-      slope += p->g[i] * p->step[i];
+      slope += p->ns.g[i] * p->ns.step[i];
     double t = 1.0, ft = f;
     int accepted = 0;
     for (int half = 0; half < 60 && !accepted; half++, t *= 0.5) {
       for (int i = 0; i < P; i++)
-        p->trial[i] = p->theta[i] + t * p->step[i];
-      ft = evaluate(p, p->trial, p->g_trial, p->H_trial);
+        p->ns.trial[i] = p->ns.theta[i] + t * p->ns.step[i];
+      ft = evaluate(p, p->ns.trial, p->g_trial, p->H_trial);
       /* Armijo; near the minimum f no longer resolves the decrease, and a
        * smaller gradient is progress enough */
       accepted = ft <= f + 1e-4 * t * slope ||
@@ -232,14 +223,14 @@ static int newton(struct problem *p, double *factor, double *gnorm) {
     }
     if (!accepted)
       break; /* at the limit of double precision */
-    swap_ptr(&p->theta, &p->trial);
-    swap_ptr(&p->g, &p->g_trial);
-    swap_ptr(&p->H, &p->H_trial);
+    swap_ptr(&p->ns.theta, &p->ns.trial);
+    swap_ptr(&p->ns.g, &p->g_trial);
+    swap_ptr(&p->ns.H, &p->H_trial);
     f = ft;
-    gn = norm(p->g, P);
+    gn = norm(p->ns.g, P);
   }
   if (factor) {
-    evaluate(p, p->theta, p->g, factor);
+    evaluate(p, p->ns.theta, p->ns.g, factor);
     if (cholesky_factor(factor, P))
       return -1;
   }
@@ -247,24 +238,24 @@ static int newton(struct problem *p, double *factor, double *gnorm) {
   return it;
 }
 
-/* Chord steps from p->theta with the fixed factor L of a nearby Hessian:
+/* Chord steps from p->ns.theta with the fixed factor L of a nearby Hessian:
  * one pass over the battles each, no Hessian. 0 when the gradient got
  * below TOL; -1 when it stopped shrinking fast (then Newton takes over). */
 static int chord(struct problem *p, const double *L, double *gnorm) {
   int P = p->P;
   double prev = INFINITY;
   for (int it = 0; it < MAX_CHORD; it++) {
-    evaluate_f(p, p->theta, p->g, NULL, 0);
-    double gn = norm(p->g, P);
+    evaluate_f(p, p->ns.theta, p->ns.g, NULL, 0);
+    double gn = norm(p->ns.g, P);
     *gnorm = gn;
     if (gn <= TOL)
       return 0;
     if (!(gn < 0.5 * prev))
       return -1;
     prev = gn;
-    solve_neg(L, P, p->g, p->step);
+    solve_neg(L, P, p->ns.g, p->ns.step);
     for (int i = 0; i < P; i++)
-      p->theta[i] += p->step[i];
+      p->ns.theta[i] += p->ns.step[i];
   }
   return -1;
 }
@@ -320,11 +311,11 @@ int style_fit(const struct style_data *d, double *rating, int *component,
   if (r.iterations < 0)
     goto out;
   for (int i = 0; i < n; i++) {
-    rating[i] = comp[i] < 0 ? NAN : STYLE_INIT + STYLE_SCALE * p.theta[i];
+    rating[i] = comp[i] < 0 ? NAN : STYLE_INIT + STYLE_SCALE * p.ns.theta[i];
     if (component)
       component[i] = comp[i];
   }
-  memcpy(r.beta, p.theta + n, sizeof r.beta);
+  memcpy(r.beta, p.ns.theta + n, sizeof r.beta);
   if (res)
     *res = r;
   rc = 0;
@@ -339,16 +330,13 @@ out:
 
 struct boot {
   const struct style_data *d;
+  struct bootstrap_rounds rounds;
   const double *x;           /* features of the full data */
   const double *theta_hat;   /* the full fit */
   const double *L_hat;       /* the factor of its Hessian */
   const int *comp_hat;
-  int rounds;
   uint64_t seed;
   double *samples;           /* rounds x P: ratings (NaN absent), betas */
-  int next_round;
-  int failed;
-  pthread_mutex_t lock;
 };
 
 static void *boot_worker(void *arg) {
@@ -360,20 +348,14 @@ static void *boot_worker(void *arg) {
   char *present = malloc((size_t)(n ? n : 1));
   int ok = w && present && problem_init(&p, d, bs->x) == 0;
   if (!ok) {
-    pthread_mutex_lock(&bs->lock);
-    bs->failed = 1;
-    pthread_mutex_unlock(&bs->lock);
+    bootstrap_rounds_fail(&bs->rounds);
     goto out;
   }
   p.w = w;
-  for (;;) {
-    pthread_mutex_lock(&bs->lock);
-    int round = bs->failed ? bs->rounds : bs->next_round++;
-    pthread_mutex_unlock(&bs->lock);
-    if (round >= bs->rounds)
-      break;
+  int round;
+  while ((round = bootstrap_rounds_claim(&bs->rounds)) >= 0) {
     struct rng r;
-    rng_seed(&r, bs->seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(round + 1)));
+    bootstrap_rng(&r, bs->seed, round);
     memset(w, 0, d->count * sizeof *w);
     for (size_t k = 0; k < d->count; k++)
       w[rng_u64(&r) % d->count]++;
@@ -384,23 +366,21 @@ static void *boot_worker(void *arg) {
     int all = 1;
     for (int i = 0; i < n && all; i++)
       all = present[i] || bs->comp_hat[i] < 0;
-    memcpy(p.theta, bs->theta_hat, (size_t)P * sizeof *p.theta);
+    memcpy(p.ns.theta, bs->theta_hat, (size_t)P * sizeof *p.ns.theta);
     double gn;
     /* a model missing from the round moves far from the full fit, where
      * the full fit's Hessian is a poor guide: Newton at once */
     if (!all || chord(&p, bs->L_hat, &gn)) {
-      memcpy(p.theta, bs->theta_hat, (size_t)P * sizeof *p.theta);
+      memcpy(p.ns.theta, bs->theta_hat, (size_t)P * sizeof *p.ns.theta);
       if (newton(&p, NULL, &gn) < 0) {
-        pthread_mutex_lock(&bs->lock);
-        bs->failed = 1;
-        pthread_mutex_unlock(&bs->lock);
+        bootstrap_rounds_fail(&bs->rounds);
         break;
       }
     }
     double *out = bs->samples + (size_t)round * P;
     for (int i = 0; i < n; i++)
-      out[i] = present[i] ? STYLE_INIT + STYLE_SCALE * p.theta[i] : NAN;
-    memcpy(out + n, p.theta + n, NF * sizeof *out);
+      out[i] = present[i] ? STYLE_INIT + STYLE_SCALE * p.ns.theta[i] : NAN;
+    memcpy(out + n, p.ns.theta + n, NF * sizeof *out);
   }
   problem_free(&p);
 out:
@@ -409,29 +389,10 @@ out:
   return NULL;
 }
 
-/* The 2.5% and 97.5% quantiles of column c of the samples, over its
- * non-NaN values (NaN for fewer than two). */
-static void interval(const double *samples, int rounds, int P, int c,
-                     double *col, double *lo, double *hi) {
-  int m = 0;
-  for (int r = 0; r < rounds; r++) {
-    double v = samples[(size_t)r * P + c];
-    if (!isnan(v))
-      col[m++] = v;
-  }
-  if (m < 2) {
-    *lo = *hi = NAN;
-    return;
-  }
-  qsort(col, (size_t)m, sizeof *col, cmp_double);
-  *lo = quantile_sorted(col, m, 0.025);
-  *hi = quantile_sorted(col, m, 0.975);
-}
-
 int style_bootstrap(const struct style_data *d, int rounds, uint64_t seed,
                     int threads, double *ci_low, double *ci_high,
                     double *beta_low, double *beta_high) {
-  int rc = -1, n = d->n, P = n + NF, locked = 0;
+  int rc = -1, n = d->n, P = n + NF, rounds_ready = 0;
   struct problem p = {0};
   struct boot bs = {0};
   double *x = malloc((d->count ? d->count : 1) * NF * sizeof *x);
@@ -445,40 +406,30 @@ int style_bootstrap(const struct style_data *d, int rounds, uint64_t seed,
     goto out;
   bs.d = d;
   bs.x = x;
-  bs.theta_hat = p.theta;
+  bs.theta_hat = p.ns.theta;
   bs.L_hat = L;
   bs.comp_hat = comp;
-  bs.rounds = rounds;
   bs.seed = seed;
   bs.samples = malloc((size_t)(rounds > 0 ? rounds : 1) * (size_t)P *
                       sizeof *bs.samples);
   if (!bs.samples)
     goto out;
-  pthread_mutex_init(&bs.lock, NULL);
-  locked = 1;
-  if (threads < 1)
-    threads = 1;
-  if (threads > 64)
-    threads = 64;
-  pthread_t tids[64];
-  int started = 0;
-  for (int t = 1; t < threads && t < rounds; t++)
-    if (pthread_create(&tids[started], NULL, boot_worker, &bs) == 0)
-      started++;
-  boot_worker(&bs);
-  for (int t = 0; t < started; t++)
-    pthread_join(tids[t], NULL);
-  if (bs.failed)
+  bootstrap_rounds_init(&bs.rounds, rounds);
+  rounds_ready = 1;
+  /* no more threads than rounds */
+  bootstrap_run(boot_worker, &bs, threads < rounds ? threads : rounds);
+  if (bootstrap_rounds_failed(&bs.rounds))
     goto out;
   for (int i = 0; i < n; i++) {
     if (comp[i] < 0)
       ci_low[i] = ci_high[i] = NAN;
     else
-      interval(bs.samples, rounds, P, i, col, &ci_low[i], &ci_high[i]);
+      bootstrap_interval(bs.samples, rounds, P, i, col, &ci_low[i],
+                         &ci_high[i]);
   }
   for (int f = 0; f < NF; f++) {
     double lo, hi;
-    interval(bs.samples, rounds, P, n + f, col, &lo, &hi);
+    bootstrap_interval(bs.samples, rounds, P, n + f, col, &lo, &hi);
     if (beta_low)
       beta_low[f] = lo;
     if (beta_high)
@@ -486,8 +437,8 @@ int style_bootstrap(const struct style_data *d, int rounds, uint64_t seed,
   }
   rc = 0;
 out:
-  if (locked)
-    pthread_mutex_destroy(&bs.lock);
+  if (rounds_ready)
+    bootstrap_rounds_release(&bs.rounds);
   free(bs.samples);
   problem_free(&p);
   free(col);

@@ -29,10 +29,8 @@ int store_import(struct store *st, const struct battle_log *log, double k,
  * in its own. Returns 0 or -1. */
 int store_rebuild_ratings(struct store *st, double k, int in_tx);
 
-enum export_format { EXPORT_FASTCHAT, EXPORT_JSONL, EXPORT_CSV };
-
-/* Write every voted battle, in vote order. Returns the number written, or
- * -1 (err set). */
+/* Write every voted battle, in vote order, in fmt (its values are in
+ * fastchat/battle_log.h). Returns the number written, or -1 (err set). */
 long store_export(struct store *st, enum export_format fmt, FILE *out,
                   char *err, size_t errlen);
 

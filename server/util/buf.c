@@ -53,6 +53,16 @@ char *buf_steal(struct buf *b) {
   return p;
 }
 
+size_t buf_read(const struct buf *b, size_t *pos, char *out, size_t max) {
+  size_t n = *pos < b->len ? b->len - *pos : 0;
+  if (n > max)
+    n = max;
+  if (n)
+    memcpy(out, b->data + *pos, n);
+  *pos += n;
+  return n;
+}
+
 void buf_release(struct buf *b) {
   free(b->data);
   b->data = NULL;

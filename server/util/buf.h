@@ -29,6 +29,11 @@ void buf_reset(struct buf *b);
  * left empty, with nothing allocated. The caller frees the result. */
 char *buf_steal(struct buf *b);
 
+/* Copy the contents from *pos on into out, max bytes at the most, and
+ * move *pos past them: the number copied (0 once *pos reaches len). A
+ * reader's half of a buffer that is filled, then read out in pieces. */
+size_t buf_read(const struct buf *b, size_t *pos, char *out, size_t max);
+
 /* Free the contents; the buffer may be used again after buf_init. */
 void buf_release(struct buf *b);
 

@@ -122,6 +122,22 @@ int main(void) {
   CHECK(same(&b, s));
   buf_release(&b);
 
+  /* buf_read: the contents in pieces, then nothing */
+  buf_init(&b, 64);
+  CHECK(buf_append_str(&b, "hello") == 0);
+  size_t pos = 0;
+  char piece[8];
+  CHECK(buf_read(&b, &pos, piece, 3) == 3 && pos == 3);
+  CHECK(!memcmp(piece, "hel", 3));
+  CHECK(buf_read(&b, &pos, piece, sizeof piece) == 2 && pos == 5);
+  CHECK(!memcmp(piece, "lo", 2));
+  CHECK(buf_read(&b, &pos, piece, sizeof piece) == 0 && pos == 5);
+  buf_release(&b);
+  buf_init(&b, 64); /* nothing ever appended: no data at all */
+  pos = 0;
+  CHECK(buf_read(&b, &pos, piece, sizeof piece) == 0 && pos == 0);
+  buf_release(&b);
+
 #ifndef __SANITIZE_ADDRESS__
   /* out of memory (an allocation no machine has): refused, unchanged.
    * AddressSanitizer reports such a request instead of failing it. */

@@ -96,7 +96,7 @@ static int integrity(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     snprintf(err, errlen, "%s", sqlite3_errmsg(db));
     goto out;
   }
-  const char *v = (const char *)sqlite3_column_text(s, 0);
+  const char *v = sqlite_text(s, 0);
   if (v && !strcmp(v, "ok"))
     rc = 0;
   else
@@ -190,21 +190,6 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
 fail:
   close_impl(st);
   return -1;
-}
-
-sqlite3_stmt *sqlite_stmt(struct sqlite_store *st, int idx, const char *sql) {
-  sqlite3_stmt **s = &st->stmts[idx];
-  if (!*s) {
-    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
-                           NULL) != SQLITE_OK) {
-      *s = NULL;
-      return NULL;
-    }
-    return *s;
-  }
-  sqlite3_reset(*s);
-  sqlite3_clear_bindings(*s);
-  return *s;
 }
 
 static long version(void *cls) {
@@ -320,12 +305,8 @@ static void rollback(void *cls) { exec_plain(cls, "ROLLBACK"); }
 
 /* Run a cached statement that returns no rows. */
 static int exec_stmt(struct sqlite_store *st, int idx, const char *sql) {
-  sqlite3_stmt *s = sqlite_stmt(st, idx, sql);
-  if (!s)
-    return -1;
-  int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  return rc == SQLITE_DONE ? 0 : -1;
+  sqlite3_stmt *s = sqlite_stmt(st, idx, sql, "");
+  return s ? sqlite_step_done(s, NULL) : -1;
 }
 
 static int savepoint(void *cls) {

@@ -10,16 +10,15 @@
 
 int sqlite_meta_get(void *cls, const char *key, char *out, size_t len) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?", -1,
-                         &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s =
+      sqlite_stmt_new(st->db, "SELECT value FROM meta WHERE key = ?", "t", key);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
   int r = sqlite3_step(s);
   if (r == SQLITE_ROW) {
-    const unsigned char *v = sqlite3_column_text(s, 0);
-    snprintf(out, len, "%s", v ? (const char *)v : "");
+    const char *v = sqlite_text(s, 0);
+    snprintf(out, len, "%s", v ? v : "");
     rc = 0;
   } else if (r == SQLITE_DONE) {
     rc = 1;
@@ -31,16 +30,9 @@ out:
 
 int sqlite_meta_add(void *cls, const char *key, const char *value) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
-  int rc = -1;
-  if (sqlite3_prepare_v2(st->db, "INSERT INTO meta (key, value) VALUES (?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_DONE)
-    rc = 0;
-out:
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db, "INSERT INTO meta (key, value) VALUES (?, ?)", "tt", key, value);
+  int rc = s ? sqlite_step_done(s, NULL) : -1;
   sqlite3_finalize(s);
   return rc;
 }
@@ -54,37 +46,28 @@ int sqlite_ratings_replace(void *cls, const struct rating_table *t,
   int rc = -1;
   if (sqlite3_exec(st->db, "DELETE FROM ratings; DELETE FROM pair_counts;",
                    NULL, NULL, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "INSERT INTO ratings (model, elo, battles, wins, "
-                         "losses, ties) VALUES (?, ?, ?, ?, ?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
+      !(s = sqlite_stmt_new(st->db,
+                            "INSERT INTO ratings (model, elo, battles, wins, "
+                            "losses, ties) VALUES (?, ?, ?, ?, ?, ?)",
+                            "")))
     goto out;
   for (size_t i = 0; i < t->n; i++) {
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, t->rows[i].model, -1, SQLITE_STATIC);
-    sqlite3_bind_double(s, 2, t->rows[i].elo);
-    sqlite3_bind_int64(s, 3, t->rows[i].battles);
-    sqlite3_bind_int64(s, 4, t->rows[i].wins);
-    sqlite3_bind_int64(s, 5, t->rows[i].losses);
-    sqlite3_bind_int64(s, 6, t->rows[i].ties);
-    if (sqlite3_step(s) != SQLITE_DONE)
+    const struct rating_row *r = &t->rows[i];
+    if (sqlite_bind(s, "tdllll", r->model, r->elo, r->battles, r->wins,
+                    r->losses, r->ties) ||
+        sqlite_step_done(s, NULL))
       goto out;
   }
-  sqlite3_finalize(s);
-  s = NULL;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT INTO pair_counts (model_a, model_b, wins_a, "
-                         "wins_b, ties) VALUES (?, ?, ?, ?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
+  s = sqlite_stmt_next(s,
+                       "INSERT INTO pair_counts (model_a, model_b, wins_a, "
+                       "wins_b, ties) VALUES (?, ?, ?, ?, ?)",
+                       "");
+  if (!s)
     goto out;
   for (size_t i = 0; i < p->n; i++) {
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, p->rows[i].a, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, p->rows[i].b, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, p->rows[i].wins_a);
-    sqlite3_bind_int64(s, 4, p->rows[i].wins_b);
-    sqlite3_bind_int64(s, 5, p->rows[i].ties);
-    if (sqlite3_step(s) != SQLITE_DONE)
+    const struct pair_row *r = &p->rows[i];
+    if (sqlite_bind(s, "ttlll", r->a, r->b, r->wins_a, r->wins_b, r->ties) ||
+        sqlite_step_done(s, NULL))
       goto out;
   }
   rc = 0;
@@ -98,10 +81,9 @@ out:
 int sqlite_battle_exists(void *cls, const char *id) {
   struct sqlite_store *st = cls;
   sqlite3_stmt *q = sqlite_stmt(st, STMT_IMPORT_EXISTS,
-                                "SELECT 1 FROM battles WHERE id = ?");
+                                "SELECT 1 FROM battles WHERE id = ?", "t", id);
   if (!q)
     return -1;
-  sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(q);
   sqlite3_reset(q);
   return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
@@ -113,38 +95,18 @@ int sqlite_import_battle(void *cls, const struct store_import_row *r) {
       st, STMT_IMPORT_BATTLE,
       "INSERT INTO battles (id, created_at, model_a, model_b, session, "
       "status, source, record, tstamp, anony) VALUES (?, ?, ?, ?, 'import', "
-      "'voted', 'import', ?, ?, ?)");
-  if (!ib)
-    return -1;
-  sqlite3_bind_text(ib, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(ib, 2, r->created_at);
-  sqlite3_bind_text(ib, 3, r->model_a, -1, SQLITE_STATIC);
-  sqlite3_bind_text(ib, 4, r->model_b, -1, SQLITE_STATIC);
-  sqlite3_bind_text(ib, 5, r->record, -1, SQLITE_STATIC);
-  sqlite3_bind_double(ib, 6, r->tstamp);
-  sqlite3_bind_int(ib, 7, r->anony);
-  int s1 = sqlite3_step(ib);
-  sqlite3_reset(ib);
-  if (s1 != SQLITE_DONE)
+      "'voted', 'import', ?, ?, ?)",
+      "tItttdi", r->id, r->created_at, r->model_a, r->model_b,
+      r->record, r->tstamp, r->anony);
+  if (!ib || sqlite_step_done(ib, NULL))
     return -1;
   sqlite3_stmt *iv = sqlite_stmt(st, STMT_IMPORT_VOTE,
                                  "INSERT INTO votes (battle_id, winner, "
                                  "created_at, counted, reason, k) VALUES (?, "
-                                 "?, ?, ?, ?, ?)");
-  if (!iv)
-    return -1;
-  sqlite3_bind_text(iv, 1, r->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(iv, 2, winner_name(r->w), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(iv, 3, r->created_at);
-  sqlite3_bind_int(iv, 4, r->counted);
-  if (r->reason)
-    sqlite3_bind_text(iv, 5, r->reason, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(iv, 5);
-  sqlite3_bind_double(iv, 6, r->k);
-  int s2 = sqlite3_step(iv);
-  sqlite3_reset(iv);
-  return s2 == SQLITE_DONE ? 0 : -1;
+                                 "?, ?, ?, ?, ?)",
+                                 "ttIitd", r->id, winner_name(r->w),
+                                 r->created_at, r->counted, r->reason, r->k);
+  return iv ? sqlite_step_done(iv, NULL) : -1;
 }
 
 /* ---- export ---- */
@@ -173,10 +135,10 @@ static void turn_buf_release(struct turn_buf *b) {
  * NULL; *failed set when out of memory. */
 static const char *keep(struct turn_buf *b, sqlite3_stmt *s, int col,
                         int *failed) {
-  const unsigned char *t = sqlite3_column_text(s, col);
+  const char *t = sqlite_text(s, col);
   if (!t)
     return NULL;
-  char *d = strdup((const char *)t);
+  char *d = strdup(t);
   if (!d) {
     *failed = 1;
     return NULL;
@@ -219,34 +181,28 @@ static int load_turns(sqlite3_stmt *turns, const char *id,
 int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                         void *ctx) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL, *turns = NULL;
+  sqlite3_stmt *turns = NULL;
   struct turn_buf tb = {0};
   int rc = -1;
-  if (sqlite3_prepare_v2(
-          st->db,
-          "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
-          "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
-          "turns t WHERE t.battle_id = b.id) FROM votes v JOIN battles b ON "
-          "b.id = v.battle_id ORDER BY v.seq",
-          -1, &s, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2(st->db,
-                         "SELECT prompt, answer_a, answer_b FROM turns WHERE "
-                         "battle_id = ? ORDER BY turn",
-                         -1, &turns, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db,
+      "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
+      "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
+      "turns t WHERE t.battle_id = b.id) FROM votes v JOIN battles b ON "
+      "b.id = v.battle_id ORDER BY v.seq",
+      "");
+  if (!s || !(turns = sqlite_stmt_new(st->db,
+                                      "SELECT prompt, answer_a, answer_b "
+                                      "FROM turns WHERE battle_id = ? ORDER "
+                                      "BY turn",
+                                      "")))
     goto out;
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    struct store_export_vote v = {
-        .id = (const char *)sqlite3_column_text(s, 0),
-        .model_a = (const char *)sqlite3_column_text(s, 1),
-        .model_b = (const char *)sqlite3_column_text(s, 2),
-        .winner = (const char *)sqlite3_column_text(s, 3),
-        .session = (const char *)sqlite3_column_text(s, 4),
-        .voted_at = sqlite3_column_int64(s, 5),
-        .record = (const char *)sqlite3_column_text(s, 6),
-        .counted = sqlite3_column_int(s, 7),
-        .reason = (const char *)sqlite3_column_text(s, 8),
-        .n_turns = (long)sqlite3_column_int64(s, 9)};
+    struct store_export_vote v = {0};
+    sqlite_row(s, "tttttItitl", &v.id, &v.model_a, &v.model_b, &v.winner,
+               &v.session, &v.voted_at, &v.record, &v.counted, &v.reason,
+               &v.n_turns);
     if (with_turns) {
       if (load_turns(turns, v.id, &tb))
         goto out;
@@ -267,27 +223,21 @@ out:
 int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
                             void *ctx) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT b.id, b.model_a, b.model_b, j.verdict, "
-                         "j.judge, j.created_at, j.inconsistent, (SELECT "
-                         "count(*) FROM turns t WHERE t.battle_id = b.id) FROM "
-                         "judgments j JOIN battles b ON b.id = j.battle_id "
-                         "WHERE j.verdict IS NOT NULL ORDER BY j.id",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db,
+      "SELECT b.id, b.model_a, b.model_b, j.verdict, j.judge, j.created_at, "
+      "j.inconsistent, (SELECT count(*) FROM turns t WHERE t.battle_id = "
+      "b.id) FROM judgments j JOIN battles b ON b.id = j.battle_id WHERE "
+      "j.verdict IS NOT NULL ORDER BY j.id",
+      "");
+  if (!s)
     goto out;
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    struct store_export_judgment j = {
-        .id = (const char *)sqlite3_column_text(s, 0),
-        .model_a = (const char *)sqlite3_column_text(s, 1),
-        .model_b = (const char *)sqlite3_column_text(s, 2),
-        .verdict = (const char *)sqlite3_column_text(s, 3),
-        .judge = (const char *)sqlite3_column_text(s, 4),
-        .created_at = sqlite3_column_int64(s, 5),
-        .inconsistent = sqlite3_column_int(s, 6),
-        .n_turns = (long)sqlite3_column_int64(s, 7)};
+    struct store_export_judgment j = {0};
+    sqlite_row(s, "tttttIil", &j.id, &j.model_a, &j.model_b, &j.verdict,
+               &j.judge, &j.created_at, &j.inconsistent, &j.n_turns);
     if (fn(ctx, &j))
       goto out;
   }

@@ -64,10 +64,65 @@ struct sqlite_store {
                                       once (on db); see sqlite_stmt */
 };
 
-/* The cached statement number idx for sql on the write connection, reset
- * and with its bindings cleared, prepared on first use; NULL on error.
- * Caller holds the write lock and must not finalize it. */
-sqlite3_stmt *sqlite_stmt(struct sqlite_store *ss, int idx, const char *sql);
+/* ---- statements (stmt.c) ----
+ *
+ * A bind format names the parameters 1, 2, ... of a statement, one letter
+ * each, and the argument that follows for it: 't' const char * (NULL binds
+ * NULL; borrowed, SQLITE_STATIC: it must stay valid until the statement
+ * is stepped for the last time with it), 'i' int, 'l' long, 'I' int64_t,
+ * 'd' double. "" binds nothing; parameters it leaves out are NULL. */
+
+/* Bind parameters 1, 2, ... of s from fmt and what follows it (earlier
+ * bindings of the others stay). 0, or -1 when a bind failed. */
+int sqlite_bind(sqlite3_stmt *s, const char *fmt, ...);
+
+/* A new statement for sql on db, bound from fmt; the caller finalizes
+ * it. NULL on error (the message on db). */
+sqlite3_stmt *sqlite_stmt_new(sqlite3 *db, const char *sql, const char *fmt,
+                              ...);
+
+/* Finalize done (not NULL) and return a new statement for sql on done's
+ * connection, bound from fmt, as sqlite_stmt_new: the next statement of a
+ * function that runs several in turn. */
+sqlite3_stmt *sqlite_stmt_next(sqlite3_stmt *done, const char *sql,
+                               const char *fmt, ...);
+
+/* The cached statement number idx for sql on the write connection,
+ * prepared on first use, else reset with its bindings cleared, then bound
+ * from fmt; NULL on error. Caller holds the write lock and must not
+ * finalize it. */
+sqlite3_stmt *sqlite_stmt(struct sqlite_store *ss, int idx, const char *sql,
+                          const char *fmt, ...);
+
+/* Take ss->read_lock and return a new statement for sql on the read
+ * connection, bound from fmt; NULL on error, the lock taken all the same.
+ * Each call is paired with one sqlite_read_end, which gives back the
+ * lock; further statements on the connection before it are the
+ * caller's (sqlite_stmt_next). */
+sqlite3_stmt *sqlite_read_begin(struct sqlite_store *ss, const char *sql,
+                                const char *fmt, ...);
+/* Finalize s (NULL is fine) and release ss->read_lock. */
+void sqlite_read_end(struct sqlite_store *ss, sqlite3_stmt *s);
+
+/* Step s, a statement that returns no rows, then reset it (its bindings
+ * stay): 0 when it ran to completion, else -1 with the error left on its
+ * connection (sqlite3_errmsg, sqlite3_errcode). When op is not NULL, a
+ * failure is logged as the failed write op. */
+int sqlite_step_done(sqlite3_stmt *s, const char *op);
+
+/* Read columns 0, 1, ... of s's current row into the pointers that follow
+ * fmt, one letter a column as in a bind format ('t' into a const char *,
+ * borrowed as sqlite_text's; 'i' int, 'l' long, 'I' int64_t, 'd'
+ * double), '-' for a column not read (no pointer). Cannot fail: a value
+ * that cannot be had reads as SQLite's column functions give it. */
+void sqlite_row(sqlite3_stmt *s, const char *fmt, ...);
+
+/* Column col of s's current row as text, borrowed until s is stepped,
+ * reset or finalized; NULL for NULL. */
+const char *sqlite_text(sqlite3_stmt *s, int col);
+/* The same as a new string the caller frees; NULL for NULL or when out of
+ * memory. */
+char *sqlite_text_dup(sqlite3_stmt *s, int col);
 
 /* The ops of each file of the engine, gathered into one table in db.c. */
 
@@ -95,6 +150,11 @@ int sqlite_ratings_load(void *cls, struct rating_table *t,
                         struct pair_table *pairs);
 int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
                           struct pair_table *pairs, long *n_votes);
+/* Replay the battle of s's current row (model_a, model_b and the winner's
+ * name in columns 0 to 2) into elo with K k and into pairs: 0; 1 when
+ * column 2 names no winner (nothing applied); -1 when out of memory. */
+int sqlite_replay_row(sqlite3_stmt *s, double k, struct rating_table *elo,
+                      struct pair_table *pairs);
 
 /* judgments.c */
 int sqlite_case_load(void *cls, const char *id, struct case_data *out);

@@ -17,15 +17,14 @@ int sqlite_case_load(void *cls, const char *id, struct case_data *out) {
   struct sqlite_store *st = cls;
   memset(out, 0, sizeof *out);
   snprintf(out->id, sizeof out->id, "%s", id);
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  pthread_mutex_lock(&st->read_lock);
-  if (sqlite3_prepare_v2(st->rdb,
-                         "SELECT prompt, answer_a, answer_b, error_a, error_b "
-                         "FROM turns WHERE battle_id = ? ORDER BY turn",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_read_begin(
+      st,
+      "SELECT prompt, answer_a, answer_b, error_a, error_b FROM turns WHERE "
+      "battle_id = ? ORDER BY turn",
+      "t", id);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     if (sqlite3_column_type(s, 1) == SQLITE_NULL ||
@@ -34,9 +33,8 @@ int sqlite_case_load(void *cls, const char *id, struct case_data *out) {
       rc = 1; /* unfinished or failed: nothing to judge */
       goto out;
     }
-    if (case_data_add_turn(out, (const char *)sqlite3_column_text(s, 0),
-                 (const char *)sqlite3_column_text(s, 1),
-                 (const char *)sqlite3_column_text(s, 2)))
+    if (case_data_add_turn(out, sqlite_text(s, 0), sqlite_text(s, 1),
+                           sqlite_text(s, 2)))
       goto out;
   }
   if (r != SQLITE_DONE)
@@ -45,20 +43,16 @@ int sqlite_case_load(void *cls, const char *id, struct case_data *out) {
     rc = 0;
     goto out;
   }
-  sqlite3_finalize(s);
-  s = NULL;
-  if (sqlite3_prepare_v2(st->rdb, "SELECT record FROM battles WHERE id = ?", -1,
-                         &s, NULL) != SQLITE_OK)
+  s = sqlite_stmt_next(s, "SELECT record FROM battles WHERE id = ?", "t", id);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
   if (sqlite3_step(s) == SQLITE_ROW &&
       sqlite3_column_type(s, 0) != SQLITE_NULL)
-    rc = case_data_from_record(out, (const char *)sqlite3_column_text(s, 0));
+    rc = case_data_from_record(out, sqlite_text(s, 0));
   else
     rc = 1;
 out:
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->read_lock);
+  sqlite_read_end(st, s);
   if (rc)
     case_data_release(out);
   return rc;
@@ -67,21 +61,18 @@ out:
 int sqlite_judge_pending(void *cls, const char *judge, long limit,
                          char ***ids, size_t *n) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
   *ids = NULL;
   *n = 0;
-  pthread_mutex_lock(&st->read_lock);
-  if (sqlite3_prepare_v2(
-          st->rdb,
-          "SELECT b.id FROM battles b WHERE b.status IN ('ready', 'voted') "
-          "AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.battle_id = b.id "
-          "AND j.judge = ?1 AND j.verdict IS NOT NULL) ORDER BY b.created_at, "
-          "b.id LIMIT ?2",
-          -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_read_begin(
+      st,
+      "SELECT b.id FROM battles b WHERE b.status IN ('ready', 'voted') "
+      "AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.battle_id = b.id "
+      "AND j.judge = ?1 AND j.verdict IS NOT NULL) ORDER BY b.created_at, "
+      "b.id LIMIT ?2",
+      "tl", judge, limit > 0 ? limit : -1L);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 2, limit > 0 ? limit : -1);
   int r;
   size_t cap = 0;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
@@ -92,76 +83,53 @@ int sqlite_judge_pending(void *cls, const char *judge, long limit,
         goto out;
       *ids = more;
     }
-    (*ids)[(*n)++] = strdup((const char *)sqlite3_column_text(s, 0));
+    (*ids)[(*n)++] = sqlite_text_dup(s, 0);
   }
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->read_lock);
+  sqlite_read_end(st, s);
   return rc;
 }
 
 int sqlite_recent_votes(void *cls, size_t want, char (*ids)[40],
                         char *winners, size_t *found) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
-  int rc = -1;
   *found = 0;
-  pthread_mutex_lock(&st->read_lock);
-  if (sqlite3_prepare_v2(st->rdb,
-                         "SELECT v.battle_id, v.winner FROM votes v JOIN "
-                         "battles b ON b.id = v.battle_id WHERE v.counted = 1 "
-                         "ORDER BY v.seq DESC LIMIT ?",
-                         -1, &s, NULL) == SQLITE_OK) {
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)want);
-    while (*found < want && sqlite3_step(s) == SQLITE_ROW) {
-      const char *w = (const char *)sqlite3_column_text(s, 1);
-      snprintf(ids[*found], sizeof ids[0], "%s", sqlite3_column_text(s, 0));
-      winners[*found] = !strcmp(w, "a") ? 'A' : !strcmp(w, "b") ? 'B' : 'C';
-      (*found)++;
-    }
-    rc = 0;
+  sqlite3_stmt *s = sqlite_read_begin(
+      st,
+      "SELECT v.battle_id, v.winner FROM votes v JOIN battles b ON b.id = "
+      "v.battle_id WHERE v.counted = 1 ORDER BY v.seq DESC LIMIT ?",
+      "I", (int64_t)want);
+  while (s && *found < want && sqlite3_step(s) == SQLITE_ROW) {
+    const char *w = sqlite_text(s, 1);
+    snprintf(ids[*found], sizeof ids[0], "%s", sqlite_text(s, 0));
+    winners[*found] = !strcmp(w, "a") ? 'A' : !strcmp(w, "b") ? 'B' : 'C';
+    (*found)++;
   }
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->read_lock);
+  int rc = s ? 0 : -1;
+  sqlite_read_end(st, s);
   return rc;
 }
 
 int sqlite_judgment_save(void *cls, const struct judgment *j) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
   char *scores = j->scores ? json_dumps(j->scores, JSON_COMPACT) : NULL;
   char *raw = j->raw ? json_dumps(j->raw, JSON_COMPACT) : NULL;
-  if (sqlite3_prepare_v2(st->db,
-                         "INSERT OR REPLACE INTO judgments (battle_id, judge, "
-                         "mode, verdict, verdict_ab, verdict_ba, inconsistent, "
-                         "scores, raw, error, created_at) VALUES (?, ?, ?, ?, "
-                         "?, ?, ?, ?, ?, ?, ?)",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db,
+      "INSERT OR REPLACE INTO judgments (battle_id, judge, mode, verdict, "
+      "verdict_ab, verdict_ba, inconsistent, scores, raw, error, created_at) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "ttttttitttI", j->battle_id, j->judge, j->mode, j->verdict,
+      j->verdict_ab, j->verdict_ba, j->inconsistent, scores, raw, j->error,
+      now_ms());
+  if (!s)
     goto out;
-  const char *texts[] = {j->battle_id, j->judge,      j->mode,
-                         j->verdict,   j->verdict_ab, j->verdict_ba};
-  for (int i = 0; i < 6; i++) {
-    if (texts[i])
-      sqlite3_bind_text(s, i + 1, texts[i], -1, SQLITE_STATIC);
-    else
-      sqlite3_bind_null(s, i + 1);
-  }
-  sqlite3_bind_int(s, 7, j->inconsistent);
-  if (scores)
-    sqlite3_bind_text(s, 8, scores, -1, SQLITE_STATIC);
-  if (raw)
-    sqlite3_bind_text(s, 9, raw, -1, SQLITE_STATIC);
-  if (j->error)
-    sqlite3_bind_text(s, 10, j->error, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(s, 11, now_ms());
-  if (sqlite3_step(s) == SQLITE_DONE) {
-    rc = 0;
-  } else {
+  rc = sqlite_step_done(s, NULL);
+  if (rc)
     log_error("msg=\"cannot store judgment\" err=\"%s\"",
               log_q(sqlite3_errmsg(st->db)));
-  }
 out:
   sqlite3_finalize(s);
   free(scores);
@@ -171,24 +139,20 @@ out:
 
 json_t *sqlite_judge_stats(void *cls, const char *judge) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   json_t *out = NULL;
-  pthread_mutex_lock(&st->read_lock);
-  if (sqlite3_prepare_v2(
-          st->rdb,
-          "SELECT count(j.verdict), sum(j.verdict IS NULL), sum(j.inconsistent),"
-          " sum(v.winner IS NOT NULL AND j.verdict IS NOT NULL), "
-          " sum(v.winner IS NOT NULL AND j.verdict = CASE v.winner WHEN "
-          "   'bothbad' THEN 'tie' ELSE v.winner END), "
-          " sum(v.winner IN ('a', 'b') AND j.verdict IN ('a', 'b')), "
-          " sum(v.winner IN ('a', 'b') AND j.verdict = v.winner) "
-          "FROM judgments j JOIN battles b ON b.id = j.battle_id AND "
-          "b.status IN " JUDGMENT_PUBLISHED " LEFT JOIN votes v ON "
-          "v.battle_id = j.battle_id AND v.counted = 1 WHERE j.judge = ?",
-          -1, &s, NULL) != SQLITE_OK)
-    goto out;
-  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) != SQLITE_ROW)
+  sqlite3_stmt *s = sqlite_read_begin(
+      st,
+      "SELECT count(j.verdict), sum(j.verdict IS NULL), sum(j.inconsistent),"
+      " sum(v.winner IS NOT NULL AND j.verdict IS NOT NULL), "
+      " sum(v.winner IS NOT NULL AND j.verdict = CASE v.winner WHEN "
+      "   'bothbad' THEN 'tie' ELSE v.winner END), "
+      " sum(v.winner IN ('a', 'b') AND j.verdict IN ('a', 'b')), "
+      " sum(v.winner IN ('a', 'b') AND j.verdict = v.winner) "
+      "FROM judgments j JOIN battles b ON b.id = j.battle_id AND "
+      "b.status IN " JUDGMENT_PUBLISHED " LEFT JOIN votes v ON "
+      "v.battle_id = j.battle_id AND v.counted = 1 WHERE j.judge = ?",
+      "t", judge);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
     goto out;
   long judged = sqlite3_column_int64(s, 0), errors = sqlite3_column_int64(s, 1),
        inconsistent = sqlite3_column_int64(s, 2),
@@ -203,37 +167,31 @@ json_t *sqlite_judge_stats(void *cls, const char *judge) {
                   "agreement_no_ties",
                   both_nt ? json_real((double)agree_nt / (double)both_nt)
                           : json_null());
-  sqlite3_finalize(s);
-  s = NULL;
   /* verdicts (and errors) held back on battles still blind: a count that
    * does not depend on the models */
-  if (sqlite3_prepare_v2(st->rdb,
-                         "SELECT count(*) FROM judgments j JOIN battles b ON "
-                         "b.id = j.battle_id WHERE j.judge = ? AND b.status "
-                         "NOT IN " JUDGMENT_PUBLISHED,
-                         -1, &s, NULL) != SQLITE_OK)
-    goto fail;
-  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) != SQLITE_ROW)
+  s = sqlite_stmt_next(s,
+                       "SELECT count(*) FROM judgments j JOIN battles b ON "
+                       "b.id = j.battle_id WHERE j.judge = ? AND b.status "
+                       "NOT IN " JUDGMENT_PUBLISHED,
+                       "t", judge);
+  if (!s || sqlite3_step(s) != SQLITE_ROW)
     goto fail;
   json_object_set_new(out, "pending", json_integer(sqlite3_column_int64(s, 0)));
-  sqlite3_finalize(s);
-  s = NULL;
   /* single mode: each model's mean score over the four criteria */
-  if (sqlite3_prepare_v2(st->rdb,
-                         "SELECT b.model_a, b.model_b, j.scores FROM judgments "
-                         "j JOIN battles b ON b.id = j.battle_id WHERE j.judge "
-                         "= ? AND j.scores IS NOT NULL AND j.verdict IS NOT "
-                         "NULL AND b.status IN " JUDGMENT_PUBLISHED,
-                         -1, &s, NULL) != SQLITE_OK)
+  s = sqlite_stmt_next(s,
+                       "SELECT b.model_a, b.model_b, j.scores FROM judgments "
+                       "j JOIN battles b ON b.id = j.battle_id WHERE j.judge "
+                       "= ? AND j.scores IS NOT NULL AND j.verdict IS NOT "
+                       "NULL AND b.status IN " JUDGMENT_PUBLISHED,
+                       "t", judge);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
   json_t *sums = json_object(); /* model -> [sum, n] */
   while (sqlite3_step(s) == SQLITE_ROW) {
-    json_t *sc = json_loads((const char *)sqlite3_column_text(s, 2), 0, NULL);
+    json_t *sc = json_loads(sqlite_text(s, 2), 0, NULL);
     for (int side = 0; side < 2; side++) {
       json_t *arr = json_object_get(sc, side ? "b" : "a");
-      const char *model = (const char *)sqlite3_column_text(s, side);
+      const char *model = sqlite_text(s, side);
       json_t *acc = json_object_get(sums, model);
       if (!acc) {
         acc = json_pack("[f, i]", 0.0, 0);
@@ -269,38 +227,28 @@ fail:
   json_decref(out);
   out = NULL;
 out:
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->read_lock);
+  sqlite_read_end(st, s);
   return out;
 }
 
 int sqlite_judge_ratings(void *cls, const char *judge, double k,
                          struct rating_table *elo, struct pair_table *pairs) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  pthread_mutex_lock(&st->read_lock);
-  if (sqlite3_prepare_v2(st->rdb,
-                         "SELECT b.model_a, b.model_b, j.verdict FROM "
-                         "judgments j JOIN battles b ON b.id = j.battle_id "
-                         "WHERE j.judge = ? AND j.verdict IS NOT NULL AND "
-                         "b.status IN " JUDGMENT_PUBLISHED " ORDER BY j.id",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_read_begin(
+      st,
+      "SELECT b.model_a, b.model_b, j.verdict FROM judgments j JOIN battles "
+      "b ON b.id = j.battle_id WHERE j.judge = ? AND j.verdict IS NOT NULL "
+      "AND b.status IN " JUDGMENT_PUBLISHED " ORDER BY j.id",
+      "t", judge);
+  if (!s)
     goto out;
-  sqlite3_bind_text(s, 1, judge, -1, SQLITE_STATIC);
   int r;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    enum winner w;
-    if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
-      continue;
-    const char *a = (const char *)sqlite3_column_text(s, 0);
-    const char *b = (const char *)sqlite3_column_text(s, 1);
-    if (rating_table_apply(elo, a, b, w, k) || pair_table_add(pairs, a, b, w))
+  while ((r = sqlite3_step(s)) == SQLITE_ROW)
+    if (sqlite_replay_row(s, k, elo, pairs) < 0) /* 1: no verdict to count */
       goto out;
-  }
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
-  sqlite3_finalize(s);
-  pthread_mutex_unlock(&st->read_lock);
+  sqlite_read_end(st, s);
   return rc;
 }

@@ -22,10 +22,10 @@ int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
   int rc = -1;
   sqlite3_stmt *s = sqlite_stmt(st, STMT_SLICE_TAGS,
                                "SELECT language, tags FROM battles WHERE id "
-                               "= ?");
+                               "= ?",
+                               "t", id);
   if (!s)
     return -1;
-  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
   int r = sqlite3_step(s);
   if (r == SQLITE_ROW) {
     const char *l = (const char *)sqlite3_column_text(s, 0);
@@ -43,10 +43,10 @@ int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
   sqlite3_reset(s);
   s = sqlite_stmt(st, STMT_SLICE_CATEGORIES,
                   "SELECT category FROM battle_categories WHERE battle_id = "
-                  "? AND value = 1 ORDER BY category");
+                  "? AND value = 1 ORDER BY category",
+                  "t", id);
   if (!s)
     return -1;
-  sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
   while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_BATTLE_CATEGORIES) {
     const char *c = (const char *)sqlite3_column_text(s, 0);
     if (c && strlen(c) < SLICE_CAT_MAX)
@@ -80,15 +80,9 @@ int sqlite_slice_pair_add(struct sqlite_store *st, const char *key,
       "INSERT INTO slice_pairs (slice, model_a, model_b, ties) VALUES (?, ?, "
       "?, 1) ON CONFLICT (slice, model_a, model_b) DO UPDATE SET ties = "
       "ties + 1"};
-  sqlite3_stmt *s = sqlite_stmt(st, STMT_SLICE_WINS_A + col, sql[col]);
-  if (!s)
-    return -1;
-  sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, x_is_a ? x : y, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 3, x_is_a ? y : x, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(s) == SQLITE_DONE ? 0 : -1;
-  sqlite3_reset(s);
-  return rc;
+  sqlite3_stmt *s = sqlite_stmt(st, STMT_SLICE_WINS_A + col, sql[col], "ttt",
+                                key, x_is_a ? x : y, x_is_a ? y : x);
+  return s ? sqlite_step_done(s, "slice_pair") : -1;
 }
 
 int sqlite_vote_slices(struct sqlite_store *st, const char *id,

@@ -10,26 +10,14 @@
 #include "util/clock.h"
 
 static int upsert_rating(struct sqlite_store *st, const struct rating_row *r) {
-  int rc = -1;
   sqlite3_stmt *s = sqlite_stmt(
       st, STMT_RATING_UPSERT,
       "INSERT INTO ratings (model, elo, battles, wins, losses, ties) VALUES "
       "(?, ?, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET elo = "
       "excluded.elo, battles = excluded.battles, wins = excluded.wins, "
-      "losses = excluded.losses, ties = excluded.ties");
-  if (!s)
-    goto out;
-  sqlite3_bind_text(s, 1, r->model, -1, SQLITE_STATIC);
-  sqlite3_bind_double(s, 2, r->elo);
-  sqlite3_bind_int64(s, 3, r->battles);
-  sqlite3_bind_int64(s, 4, r->wins);
-  sqlite3_bind_int64(s, 5, r->losses);
-  sqlite3_bind_int64(s, 6, r->ties);
-  if (sqlite3_step(s) == SQLITE_DONE)
-    rc = 0;
-  sqlite3_reset(s);
-out:
-  return rc;
+      "losses = excluded.losses, ties = excluded.ties",
+      "tdllll", r->model, r->elo, r->battles, r->wins, r->losses, r->ties);
+  return s ? sqlite_step_done(s, NULL) : -1;
 }
 
 static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
@@ -47,16 +35,9 @@ static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
       "ON CONFLICT (model_a, model_b) DO UPDATE SET wins_b = wins_b + 1",
       "INSERT INTO pair_counts (model_a, model_b, ties) VALUES (?, ?, 1) "
       "ON CONFLICT (model_a, model_b) DO UPDATE SET ties = ties + 1"};
-  int rc = -1;
-  sqlite3_stmt *s = sqlite_stmt(st, STMT_PAIR_WINS_A + col, sql[col]);
-  if (!s)
-    return -1;
-  sqlite3_bind_text(s, 1, x_is_a ? x : y, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, x_is_a ? y : x, -1, SQLITE_STATIC);
-  if (sqlite3_step(s) == SQLITE_DONE)
-    rc = 0;
-  sqlite3_reset(s);
-  return rc;
+  sqlite3_stmt *s = sqlite_stmt(st, STMT_PAIR_WINS_A + col, sql[col], "tt",
+                                x_is_a ? x : y, x_is_a ? y : x);
+  return s ? sqlite_step_done(s, NULL) : -1;
 }
 
 /* Ask vr->verdict about the battle's stored turns. Returns 0 when the vote
@@ -74,18 +55,17 @@ static int stored_verdict(struct sqlite_store *st,
                                "SELECT prompt, answer_a, answer_b, "
                                "reasoning_a, reasoning_b, finished_at, "
                                "identity, identity_checked FROM turns WHERE "
-                               "battle_id = ? ORDER BY turn");
+                               "battle_id = ? ORDER BY turn",
+                               "t", vr->id);
   if (!s)
     return -1;
-  sqlite3_bind_text(s, 1, vr->id, -1, SQLITE_STATIC);
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_TURNS) {
     /* checked when the turn ended: only the word found (no copies of
      * answers of up to max_answer_bytes) */
     int checked = sqlite3_column_int(s, VOTE_TEXTS_PER_TURN + 2);
     for (int c = 0; c < (checked ? 1 : VOTE_TEXTS_PER_TURN); c++) {
-      const char *t = (const char *)sqlite3_column_text(
-          s, checked ? VOTE_TEXTS_PER_TURN + 1 : c);
+      const char *t = sqlite_text(s, checked ? VOTE_TEXTS_PER_TURN + 1 : c);
       owned[k] = t ? strdup(t) : NULL;
       if (t && !owned[k])
         goto out;
@@ -119,14 +99,14 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   const char *id = vr->id, *session = vr->session;
   enum winner w = vr->w;
   enum agon_ec vs = VOTE_ERROR;
-  sqlite3_stmt *sel = NULL, *ins = NULL, *upd = NULL;
+  sqlite3_stmt *sel = NULL;
   memset(out, 0, sizeof *out);
   sel = sqlite_stmt(st, STMT_VOTE_BATTLE,
                    "SELECT model_a, model_b, session, status FROM battles "
-                   "WHERE id = ?");
+                   "WHERE id = ?",
+                   "t", id);
   if (!sel)
     goto out;
-  sqlite3_bind_text(sel, 1, id, -1, SQLITE_STATIC);
   int s = sqlite3_step(sel);
   if (s == SQLITE_DONE) {
     vs = VOTE_NOT_FOUND;
@@ -134,8 +114,8 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   }
   if (s != SQLITE_ROW)
     goto out;
-  const char *status = (const char *)sqlite3_column_text(sel, 3);
-  if (strcmp((const char *)sqlite3_column_text(sel, 2), session)) {
+  const char *status = sqlite_text(sel, 3);
+  if (strcmp(sqlite_text(sel, 2), session)) {
     vs = VOTE_FORBIDDEN;
     goto out;
   }
@@ -151,8 +131,8 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
     vs = VOTE_FAILED_BATTLE;
     goto out;
   }
-  out->model[0] = strdup((const char *)sqlite3_column_text(sel, 0));
-  out->model[1] = strdup((const char *)sqlite3_column_text(sel, 1));
+  out->model[0] = sqlite_text_dup(sel, 0);
+  out->model[1] = sqlite_text_dup(sel, 1);
   sqlite3_reset(sel);
   sel = NULL;
   if (!out->model[0] || !out->model[1])
@@ -167,34 +147,20 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
     out->counted = v == 0;
   }
 
-  ins = sqlite_stmt(st, STMT_VOTE_INSERT,
-                   "INSERT INTO votes (battle_id, winner, created_at, counted, "
-                   "reason, k, client) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  if (!ins)
+  const char *reason = !out->counted && out->reason[0] ? out->reason : NULL;
+  sqlite3_stmt *ins = sqlite_stmt(
+      st, STMT_VOTE_INSERT,
+      "INSERT INTO votes (battle_id, winner, created_at, counted, reason, k, "
+      "client) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      "ttIitdt", id, winner_name(w), now_ms(), out->counted, reason, vr->k,
+      vr->client);
+  if (!ins || sqlite_step_done(ins, NULL))
     goto out;
-  sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(ins, 2, winner_name(w), -1, SQLITE_STATIC);
-  sqlite3_bind_int64(ins, 3, now_ms());
-  sqlite3_bind_int(ins, 4, out->counted);
-  if (!out->counted && out->reason[0])
-    sqlite3_bind_text(ins, 5, out->reason, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(ins, 5);
-  sqlite3_bind_double(ins, 6, vr->k);
-  if (vr->client)
-    sqlite3_bind_text(ins, 7, vr->client, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null(ins, 7);
-  if (sqlite3_step(ins) != SQLITE_DONE)
-    goto out;
-  sqlite3_reset(ins);
-  ins = NULL;
-  upd = sqlite_stmt(st, STMT_VOTE_MARK,
-                   "UPDATE battles SET status = 'voted' WHERE id = ?");
-  if (!upd)
-    goto out;
-  sqlite3_bind_text(upd, 1, id, -1, SQLITE_STATIC);
-  if (sqlite3_step(upd) != SQLITE_DONE)
+  sqlite3_stmt *upd = sqlite_stmt(st, STMT_VOTE_MARK,
+                                  "UPDATE battles SET status = 'voted' "
+                                  "WHERE id = ?",
+                                  "t", id);
+  if (!upd || sqlite_step_done(upd, NULL))
     goto out;
 
   /* Only the writer thread changes `live`, and it is the caller: reading
@@ -220,13 +186,9 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
 out:
   if (vs == VOTE_ERROR)
     log_error("msg=\"vote failed\" err=\"%s\"", log_q(sqlite3_errmsg(st->db)));
-  /* cached statements: reset, never finalized here */
+  /* a cached statement: reset, never finalized here */
   if (sel)
     sqlite3_reset(sel);
-  if (ins)
-    sqlite3_reset(ins);
-  if (upd)
-    sqlite3_reset(upd);
   if (vs != VOTE_OK)
     vote_outcome_release(out);
   return vs;
@@ -235,43 +197,32 @@ out:
 int sqlite_ratings_load(void *cls, struct rating_table *t,
                         struct pair_table *pairs) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT model, elo, battles, wins, losses, ties FROM "
-                         "ratings",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db, "SELECT model, elo, battles, wins, losses, ties FROM ratings",
+      "");
+  if (!s)
     goto out;
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    struct rating_row *row =
-        rating_table_get(t, (const char *)sqlite3_column_text(s, 0));
+    struct rating_row *row = rating_table_get(t, sqlite_text(s, 0));
     if (!row)
       goto out;
-    row->elo = sqlite3_column_double(s, 1);
-    row->battles = sqlite3_column_int64(s, 2);
-    row->wins = sqlite3_column_int64(s, 3);
-    row->losses = sqlite3_column_int64(s, 4);
-    row->ties = sqlite3_column_int64(s, 5);
+    sqlite_row(s, "-dllll", &row->elo, &row->battles, &row->wins,
+               &row->losses, &row->ties);
   }
   if (r != SQLITE_DONE)
     goto out;
-  sqlite3_finalize(s);
-  s = NULL;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT model_a, model_b, wins_a, wins_b, ties FROM "
-                         "pair_counts",
-                         -1, &s, NULL) != SQLITE_OK)
+  s = sqlite_stmt_next(
+      s, "SELECT model_a, model_b, wins_a, wins_b, ties FROM pair_counts", "");
+  if (!s)
     goto out;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct pair_row *p =
-        pair_table_get(pairs, (const char *)sqlite3_column_text(s, 0),
-                       (const char *)sqlite3_column_text(s, 1), 1);
+        pair_table_get(pairs, sqlite_text(s, 0), sqlite_text(s, 1), 1);
     if (!p)
       goto out;
-    p->wins_a = sqlite3_column_int64(s, 2);
-    p->wins_b = sqlite3_column_int64(s, 3);
-    p->ties = sqlite3_column_int64(s, 4);
+    sqlite_row(s, "--lll", &p->wins_a, &p->wins_b, &p->ties);
   }
   rc = r == SQLITE_DONE ? 0 : -1;
 out:
@@ -282,26 +233,21 @@ out:
 int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
                           struct pair_table *pairs, long *n_votes) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *s = NULL;
   int rc = -1;
   *n_votes = 0;
-  if (sqlite3_prepare_v2(st->db,
-                         "SELECT b.model_a, b.model_b, v.winner, v.k FROM "
-                         "votes v JOIN battles b ON b.id = v.battle_id WHERE "
-                         "v.counted = 1 ORDER BY v.seq",
-                         -1, &s, NULL) != SQLITE_OK)
+  sqlite3_stmt *s = sqlite_stmt_new(
+      st->db,
+      "SELECT b.model_a, b.model_b, v.winner, v.k FROM votes v JOIN battles "
+      "b ON b.id = v.battle_id WHERE v.counted = 1 ORDER BY v.seq",
+      "");
+  if (!s)
     goto out;
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    enum winner w;
-    if (winner_parse((const char *)sqlite3_column_text(s, 2), &w))
-      goto out;
     double vk = sqlite3_column_type(s, 3) == SQLITE_NULL
                     ? k
                     : sqlite3_column_double(s, 3);
-    const char *a = (const char *)sqlite3_column_text(s, 0);
-    const char *b = (const char *)sqlite3_column_text(s, 1);
-    if (rating_table_apply(t, a, b, w, vk) || pair_table_add(pairs, a, b, w))
+    if (sqlite_replay_row(s, vk, t, pairs))
       goto out;
     (*n_votes)++;
   }
@@ -309,4 +255,15 @@ int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
 out:
   sqlite3_finalize(s);
   return rc;
+}
+
+int sqlite_replay_row(sqlite3_stmt *s, double k, struct rating_table *elo,
+                      struct pair_table *pairs) {
+  enum winner w;
+  if (winner_parse(sqlite_text(s, 2), &w))
+    return 1;
+  const char *a = sqlite_text(s, 0), *b = sqlite_text(s, 1);
+  if (rating_table_apply(elo, a, b, w, k) || pair_table_add(pairs, a, b, w))
+    return -1;
+  return 0;
 }
