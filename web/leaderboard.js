@@ -1,8 +1,12 @@
 // Agon leaderboard page: polls /api/leaderboard every 2 s, renders the sortable tables (ranked
 // models, then provisional ones apart), and draws the head-to-head heatmaps from
-// /api/leaderboard/matrix with a little SVG code of its own. Benchmark scores (in the
-// leaderboard rows) and LLM judges (/api/judges, and each judge's own leaderboard from
-// /api/leaderboard?source=judge, polled every 10 s) get their own column sets and panels.
+// /api/leaderboard/matrix with a little SVG code of its own. A slice picker above the table
+// (language and category chips from /api/leaderboard/slices, a style-control switch) asks
+// both for one slice of the battles (?language=&category=&style=control), kept in the page's
+// URL; a slice's table has no Elo and shows each model's rank change against the whole
+// board. Benchmark scores (in the leaderboard rows) and LLM judges (/api/judges, and each
+// judge's own leaderboard from /api/leaderboard?source=judge, polled every 10 s) get their own
+// column sets and panels (on the whole board only).
 // Everything from the server is inserted as text (textContent / SVG attributes), never as HTML.
 
 const POLL_MS = 2000;
@@ -20,6 +24,7 @@ const el = {
   leadElo: byId('lead-elo'),
   leadBt: byId('lead-bt'),
   updated: byId('updated'),
+  updatedWrap: byId('updated-wrap'),
   btInfo: byId('bt-info'),
   rounds: byId('rounds'),
   live: byId('live'),
@@ -40,9 +45,23 @@ const el = {
   heatBattles: document.querySelector('[data-testid=heatmap-battles]'),
   heatPredicted: document.querySelector('[data-testid=heatmap-predicted]'),
   battlesMax: byId('battles-max'),
+  langChips: byId('lang-chips'),
+  catChips: byId('cat-chips'),
+  styleSwitch: byId('style-switch'),
+  sliceNote: byId('slice-note'),
+  stylePanel: byId('style-panel'),
+  styleNote: byId('style-note'),
+  styleCoefs: byId('style-coefs'),
+  cardElo: byId('card-elo'),
+  caption: byId('board-caption'),
+  rankHead: document.querySelector('#board th[data-key=rank] button'),
+  btSub: document.querySelector('#board th[data-key=bt] .th-sub'),
+  apiLink: document.querySelector('[data-testid=api-link]'),
+  matrixLink: document.querySelector('[data-testid=matrix-link]'),
 };
 
 const DEFAULT_DIR = { rank: 1, model: 1, rank_ub: 1 }; // everything else sorts high → low first
+const SORT_KEYS = ['bt', 'elo', 'battles', 'winrate', 'rank_ub', 'model', 'rank_change'];
 const sort = { key: 'rank', dir: 1 };
 let last = null; // last /api/leaderboard payload
 let lastRendered = '';
@@ -53,6 +72,14 @@ let matrixRendered = '';
 const prevElo = new Map();
 let timer = 0;
 let inflight = false;
+let pollAgain = false; // the choice changed while a poll was in flight
+
+// The slice shown: a language code and a category name ('' for all) and style control. It is
+// the page's URL (?language=ko&category=coding&style=control); choiceGen counts the changes,
+// so that an answer to an earlier choice is dropped.
+const choice = { language: '', category: '', style: false };
+let choiceGen = 0;
+let slicesData = null; // last /api/leaderboard/slices payload
 
 // Column sets: "arena" (the human-vote columns), "bench" (benchmark scores) and "judges"
 // (each judge's BT rating beside the human one). Only the sets with data are offered.
@@ -91,7 +118,9 @@ function value(m, key) {
 function compare(a, b) {
   const va = value(a, sort.key);
   const vb = value(b, sort.key);
-  const byRank = (num(a.rank) ?? 0) - (num(b.rank) ?? 0) || String(a.model).localeCompare(String(b.model));
+  // Equal ranks (and none, for provisional rows) keep the server's order.
+  const byRank = (num(a.rank) ?? 0) - (num(b.rank) ?? 0) || (a.listedAt ?? 0) - (b.listedAt ?? 0)
+    || String(a.model).localeCompare(String(b.model));
   if (va === null || vb === null) {
     if (va === vb) return byRank;
     return va === null ? 1 : -1; // missing values last, whichever the direction
@@ -191,6 +220,8 @@ function rowFor(m, scale, provisional, ctx) {
     rc.textContent = rank === null ? '–' : String(rank);
   }
 
+  const cc = changeCell(m, provisional);
+
   const mc = td('model col-model');
   const name = document.createElement('span');
   name.className = 'model-label';
@@ -230,7 +261,7 @@ function rowFor(m, scale, provisional, ctx) {
   }
 
   tr.append(
-    rc, mc, ec, btCell(m, scale),
+    rc, cc, mc, ec, btCell(m, scale),
     td('num col-ub v-arena', fmt(num(m.rank_ub))),
     td('num col-battles v-arena', fmt(num(m.battles))),
     td('num col-wlt v-arena', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
@@ -238,6 +269,36 @@ function rowFor(m, scale, provisional, ctx) {
   );
   if (ctx.extra) tr.append(...extraCells(m, ctx));
   return tr;
+}
+
+// A slice row's rank against its rank on the whole board: ↑2 (two places higher in the
+// slice), ↓1, or – (the same rank, or not ranked in one of them).
+function changeCell(m, provisional) {
+  const c = td('num col-change v-arena');
+  const d = num(m.rank_change);
+  const overall = num(m.overall_rank);
+  const mark = document.createElement('span');
+  mark.className = 'change-mark';
+  mark.setAttribute('aria-hidden', 'true');
+  const said = document.createElement('span');
+  said.className = 'sr-only';
+  c.dataset.change = d === null ? '' : String(d);
+  if (d === null || d === 0) {
+    mark.textContent = '–';
+    if (d === 0) c.title = `Rank ${overall} on the whole board too`;
+    else if (provisional) c.title = 'Provisional in this slice';
+    else c.title = 'Not ranked on the whole board';
+    said.textContent = d === 0 ? 'same rank as on the whole board' : 'not ranked on both boards';
+  } else {
+    const up = d > 0;
+    c.classList.add(up ? 'up' : 'down');
+    mark.textContent = `${up ? '↑' : '↓'}${Math.abs(d)}`;
+    const places = `${Math.abs(d)} place${Math.abs(d) === 1 ? '' : 's'}`;
+    c.title = `${places} ${up ? 'higher' : 'lower'} than on the whole board (rank ${overall})`;
+    said.textContent = `${places} ${up ? 'higher' : 'lower'} than on the whole board`;
+  }
+  c.append(mark, said);
+  return c;
 }
 
 // ---------- benchmark and judge columns ----------
@@ -387,9 +448,11 @@ function onSortClick(th) {
 }
 
 // Add (or rebuild) the benchmark and judge header cells of both tables when the names change.
-function syncColumns() {
-  const extra = benchOrder.length > 0 || judgeNames().length > 0;
-  const key = JSON.stringify([benchOrder, judgeNames()]);
+function syncColumns(off) {
+  const benches = off ? [] : benchOrder;
+  const judgeCols = off ? [] : judgeNames();
+  const extra = benches.length > 0 || judgeCols.length > 0;
+  const key = JSON.stringify([benches, judgeCols]);
   if (key === columnsKey) return extra;
   columnsKey = key;
   for (const table of [el.board, el.provBoard]) {
@@ -399,10 +462,10 @@ function syncColumns() {
     const sortable = table === el.board;
     tr.append(headerCell('num col-hbt v-extra', 'bt', 'Human BT', 'rank',
       'Bradley-Terry rating from the human votes, and its rank by that rating', sortable));
-    for (const name of benchOrder) {
+    for (const name of benches) {
       tr.append(headerCell('num col-bench v-bench', `bench:${name}`, name, '', `Benchmark score: ${name}`, sortable));
     }
-    for (const name of judgeNames()) {
+    for (const name of judgeCols) {
       const label = document.createElement('span');
       label.className = 'th-judge';
       label.textContent = `Judge ${name}`;
@@ -485,13 +548,35 @@ function fmtTime(iso) {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleTimeString();
 }
 
+// The slice of a board's payload (null for the whole board).
+const sliceOf = (data) => (data && data.slice && typeof data.slice === 'object' ? data.slice : null);
+
+// A style-controlled board may give each row its controlled rating apart (style: {rating,
+// ci_low, ci_high, rank_ub}, as agon ratings --style-control --json does): the rating columns
+// then show that one.
+function styleRows(list, data) {
+  if (!choice.style || !data.style || typeof data.style !== 'object') return list;
+  return list.map((m) => {
+    const st = m.style && typeof m.style === 'object' ? m.style : null;
+    if (!st || num(st.rating) === null) return m;
+    return {
+      ...m, bt: st.rating, ci_low: num(st.ci_low), ci_high: num(st.ci_high),
+      rank_ub: num(st.rank_ub) ?? m.rank_ub, styled: true,
+    };
+  });
+}
+
 function render(data) {
-  const main = rows(data.models);
-  const prov = rows(data.provisional);
+  const sl = sliceOf(data);
+  const listed = (list) => styleRows(rows(list), data).map((m, i) => ({ ...m, listedAt: i }));
+  const main = listed(data.models);
+  const prov = listed(data.provisional);
   const all = main.concat(prov);
   const votes = num(data.votes) ?? 0;
   el.votes.textContent = votes.toLocaleString();
   el.modelCount.textContent = all.length.toLocaleString();
+  // A slice's board has no live Elo, so no time it was updated at: only its fit's.
+  el.updatedWrap.hidden = typeof data.updated_at !== 'string';
   if (typeof data.updated_at === 'string') {
     el.updated.dateTime = data.updated_at;
     el.updated.textContent = fmtTime(data.updated_at);
@@ -506,27 +591,49 @@ function render(data) {
   const minB = num(data.min_battles) ?? 0;
   el.minBattles.textContent = `${minB.toLocaleString()} battle${minB === 1 ? '' : 's'}`;
 
-  updateBenchOrder(all);
-  const extra = syncColumns();
-  if (pendingView && available(pendingView)) {
-    view = pendingView;
-    pendingView = null;
+  // A slice is Bradley-Terry only: no Elo, a rank change against the whole board, and none of
+  // the benchmark and judge columns (they are the whole board's).
+  el.board.dataset.slice = sl ? 'on' : 'off';
+  el.provBoard.dataset.slice = el.board.dataset.slice;
+  el.cardElo.hidden = !!sl;
+  el.rankHead.title = sl ? 'Rank by Bradley-Terry in this slice' : 'Rank by live Elo';
+  el.caption.textContent = sl
+    ? 'Models ranked by their Bradley-Terry rating in this slice, with the change from their rank on the whole board. The column headers sort the table.'
+    : 'Models ranked by live Elo. The column headers sort the table.';
+  const styled = all.some((m) => m.styled);
+  el.btSub.textContent = styled ? 'style-controlled, 95% CI' : '95% CI';
+  if (sl && sort.key === 'elo') {
+    sort.key = 'rank';
+    sort.dir = 1;
   }
-  setView(view);
-  renderCorrelations(data.correlations);
+  if (!sl) updateBenchOrder(all);
+  const extra = syncColumns(!!sl);
+  if (sl) {
+    el.board.dataset.view = 'arena';
+    el.provBoard.dataset.view = 'arena';
+    el.views.hidden = true;
+  } else {
+    if (pendingView && available(pendingView)) {
+      view = pendingView;
+      pendingView = null;
+    }
+    setView(view);
+  }
+  renderCorrelations(sl ? [] : data.correlations);
+  renderStyle(data);
 
   for (const th of el.heads) {
     if (th.dataset.key === sort.key) th.setAttribute('aria-sort', sort.dir > 0 ? 'ascending' : 'descending');
     else th.removeAttribute('aria-sort');
   }
 
-  const key = JSON.stringify([main, prov, sort, view, columnsKey, judgeVersion]);
+  const key = JSON.stringify([main, prov, sort, sl ? 'arena' : view, columnsKey, judgeVersion, sl]);
   if (key === lastRendered) return;
   lastRendered = key;
 
   // Leaders among ranked models (or all, while every model is provisional).
   const pool = main.length ? main : all;
-  setLeader(el.leadElo, votes > 0 ? leader(pool, 'elo') : null, 'elo');
+  setLeader(el.leadElo, votes > 0 && !sl ? leader(pool, 'elo') : null, 'elo');
   setLeader(el.leadBt, leader(pool, 'bt'), 'bt');
 
   const scale = ciScale(all);
@@ -548,8 +655,254 @@ function render(data) {
   el.provRows.replaceChildren(pfrag);
   el.provSection.hidden = prov.length === 0;
   el.empty.hidden = main.length > 0;
-  el.empty.textContent = all.length === 0 ? 'No models are enabled yet.'
-    : `No model has ${minB.toLocaleString()} battles yet: every model is still provisional.`;
+  if (sl && sl.ranked === false) {
+    el.empty.textContent = typeof sl.message === 'string' ? sl.message : 'Too few battles in this slice to rank.';
+  } else {
+    el.empty.textContent = all.length === 0 ? 'No models are enabled yet.'
+      : `No model has ${minB.toLocaleString()} battles yet: every model is still provisional.`;
+  }
+}
+
+// ---------- the slice picker ----------
+
+const LANGUAGE_NAMES = (() => {
+  try { return new Intl.DisplayNames(['en'], { type: 'language' }); } catch { return null; }
+})();
+function languageName(code) {
+  if (code === 'und') return 'Undetermined';
+  try {
+    const n = LANGUAGE_NAMES && LANGUAGE_NAMES.of(code);
+    if (n && n !== code) return n;
+  } catch { /* not a code Intl knows */ }
+  return code;
+}
+
+const CATEGORY_NAMES = {
+  coding: 'Coding', multi_turn: 'Multi-turn', long_query: 'Long query', no_short: 'No short prompts',
+  no_refusal: 'No refusals', hard_prompt: 'Hard prompts', math: 'Math', creative_writing: 'Creative writing',
+  instruction_following: 'Instruction following',
+};
+const KIND_NAMES = { heuristic: 'tagged from the prompts', llm: 'tagged by an LLM', custom: 'defined by the admin' };
+const categoryName = (name) => CATEGORY_NAMES[name] || name;
+
+// The votes of the slice of language lang and category cat ('' for any), from the slices list;
+// null for the whole board (not a slice).
+function sliceVotes(lang, cat) {
+  if (!lang && !cat) return null;
+  for (const x of rows(slicesData && slicesData.slices)) {
+    if ((x.language || '') === lang && (x.category || '') === cat) return num(x.votes) ?? 0;
+  }
+  return 0;
+}
+
+function describeChoice() {
+  const bits = [];
+  if (choice.language) bits.push(languageName(choice.language));
+  if (choice.category) bits.push(categoryName(choice.category));
+  return bits.join(' · ');
+}
+
+// One group of chips: an "All" chip, then one per item ({value, label, title}), each with the
+// votes of the slice it leads to. The buttons are updated in place while the list is the
+// same, so that a focused chip keeps its focus across polls.
+function renderChips(box, items, current, countOf, what) {
+  const list = [{ value: '', label: 'All', title: `Every ${what}` }].concat(items);
+  const key = JSON.stringify(list.map((x) => [x.value, x.label, x.title]));
+  if (box.dataset.key !== key) {
+    const focused = box.contains(document.activeElement) ? document.activeElement.dataset.value : null;
+    box.dataset.key = key;
+    box.replaceChildren(...list.map((x) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'chip';
+      b.dataset.value = x.value;
+      b.dataset.testid = x.value ? 'chip' : 'chip-all';
+      if (x.title) b.title = x.title;
+      const l = document.createElement('span');
+      l.className = 'chip-label';
+      l.textContent = x.label;
+      const n = document.createElement('span');
+      n.className = 'chip-count';
+      const sr = document.createElement('span');
+      sr.className = 'sr-only';
+      b.append(l, n, sr);
+      return b;
+    }));
+    if (focused !== null) box.querySelector(`button[data-value="${CSS.escape(focused)}"]`)?.focus();
+  }
+  for (const b of box.querySelectorAll('button.chip')) {
+    const n = countOf(b.dataset.value);
+    const c = b.querySelector('.chip-count');
+    c.textContent = n === null ? '' : n.toLocaleString();
+    c.hidden = n === null;
+    b.querySelector('.sr-only').textContent = n === null ? '' : ` ${n === 1 ? 'vote' : 'votes'}`;
+    b.classList.toggle('chip-empty', n === 0);
+    b.setAttribute('aria-pressed', String(b.dataset.value === current));
+  }
+}
+
+// Languages: those with votes, most voted first, and the chosen one even without any.
+// Categories: every one a board can be asked for (without votes: dimmed), and the chosen one.
+// The counts are those of the slice a chip leads to, with the other choice kept.
+function renderPicker() {
+  const langs = rows(slicesData && slicesData.languages)
+    .filter((x) => typeof x.code === 'string')
+    .sort((a, b) => (num(b.votes) ?? 0) - (num(a.votes) ?? 0) || a.code.localeCompare(b.code))
+    .map((x) => x.code);
+  if (choice.language && !langs.includes(choice.language)) langs.push(choice.language);
+  renderChips(el.langChips, langs.map((c) => ({ value: c, label: languageName(c), title: `Prompts in ${languageName(c)} (${c})` })),
+    choice.language, (v) => sliceVotes(v, choice.category), 'language');
+
+  const cats = rows(slicesData && slicesData.categories).filter((x) => typeof x.name === 'string');
+  if (choice.category && !cats.some((x) => x.name === choice.category)) cats.push({ name: choice.category });
+  renderChips(el.catChips, cats.map((x) => ({
+    value: x.name, label: categoryName(x.name), title: `${x.name}${KIND_NAMES[x.kind] ? `: ${KIND_NAMES[x.kind]}` : ''}`,
+  })), choice.category, (v) => sliceVotes(choice.language, v), 'category');
+
+  el.styleSwitch.setAttribute('aria-pressed', String(choice.style));
+}
+
+function renderSliceNote(data) {
+  const sl = sliceOf(data);
+  let text;
+  if (!data) text = '';
+  else if (!sl) text = 'All battles.';
+  else {
+    const v = num(sl.votes) ?? num(data.votes) ?? 0;
+    text = `${describeChoice()}: ${v.toLocaleString()} vote${v === 1 ? '' : 's'}, rated by a Bradley-Terry fit of these battles alone; “vs all” is each model's rank change against the whole board.`;
+  }
+  if (choice.style) text += ' Style control asked for.';
+  if (el.sliceNote.textContent !== text) el.sliceNote.textContent = text;
+}
+
+const STYLE_NAMES = { length: 'Answer length (tokens)', headers: 'Markdown headers', lists: 'List items', bold: 'Bold spans' };
+
+// What a style-controlled board says about style: its coefficients (and their intervals, when
+// it gives them), or that it gave none, or the error it answered with.
+function renderStyle(data, error) {
+  el.stylePanel.hidden = !choice.style;
+  if (!choice.style) return;
+  el.stylePanel.dataset.state = error ? 'error' : data && data.style && typeof data.style === 'object' ? 'coefficients' : 'none';
+  const items = [];
+  if (error) {
+    el.styleNote.textContent = `The server could not give a style-controlled board: ${error.message}`;
+  } else if (!data || !data.style || typeof data.style !== 'object') {
+    el.styleNote.textContent = 'The server gave no style coefficients: the ratings shown are not style-controlled.';
+  } else {
+    const st = data.style;
+    const coefs = st.coefficients && typeof st.coefficients === 'object' ? st.coefficients : {};
+    const lo = st.ci_low && typeof st.ci_low === 'object' ? st.ci_low : {};
+    const hi = st.ci_high && typeof st.ci_high === 'object' ? st.ci_high : {};
+    const n = num(st.battles);
+    el.styleNote.textContent = 'How much each style feature (A minus B, normalised) moves the log-odds of a win, fitted with the ratings.'
+      + (n === null ? '' : ` From ${n.toLocaleString()} battle${n === 1 ? '' : 's'}.`)
+      + ' The heatmaps are not style-controlled.';
+    for (const [k, v] of Object.entries(coefs)) {
+      const x = num(v);
+      const d = document.createElement('div');
+      d.className = 'style-coef';
+      d.dataset.testid = 'style-coef';
+      d.dataset.name = k;
+      const dt = document.createElement('dt');
+      dt.textContent = STYLE_NAMES[k] || k;
+      const dd = document.createElement('dd');
+      dd.textContent = x === null ? '–' : x.toFixed(3);
+      if (x !== null) dd.dataset.value = String(x);
+      const l = num(lo[k]);
+      const h = num(hi[k]);
+      if (l !== null && h !== null) {
+        const ci = document.createElement('span');
+        ci.className = 'ci-text';
+        ci.textContent = ` (95% CI ${l.toFixed(3)} to ${h.toFixed(3)})`;
+        dd.append(ci);
+      }
+      d.append(dt, dd);
+      items.push(d);
+    }
+  }
+  el.styleCoefs.replaceChildren(...items);
+  el.styleCoefs.hidden = items.length === 0;
+}
+
+// The query of the board for the current choice: language, category, style=control.
+function sliceParams(withStyle) {
+  const q = new URLSearchParams();
+  if (choice.language) q.set('language', choice.language);
+  if (choice.category) q.set('category', choice.category);
+  if (withStyle && choice.style) q.set('style', 'control');
+  return q;
+}
+const withQuery = (path, q) => (q.toString() ? `${path}?${q}` : path);
+const boardUrl = () => withQuery('/api/leaderboard', sliceParams(true));
+const matrixUrl = () => withQuery('/api/leaderboard/matrix', sliceParams(false));
+
+// The page's own URL for the choice: the slice first, then the page's other arguments (sort,
+// view) as they were.
+function pageUrl() {
+  const q = sliceParams(true);
+  for (const [k, v] of new URLSearchParams(window.location.search)) {
+    if (!['language', 'category', 'style'].includes(k)) q.append(k, v);
+  }
+  return withQuery(window.location.pathname, q) + window.location.hash;
+}
+
+function readChoice() {
+  const p = new URLSearchParams(window.location.search);
+  choice.language = p.get('language') || '';
+  choice.category = p.get('category') || '';
+  choice.style = p.get('style') === 'control';
+}
+
+// A new choice: forget the last board (its rows are not this slice's), show the picker and
+// the links for it, and ask again at once.
+function choiceChanged() {
+  choiceGen++;
+  last = null;
+  lastRendered = '';
+  matrix = null;
+  matrixKey = '';
+  matrixRendered = '';
+  el.rows.replaceChildren();
+  el.provRows.replaceChildren();
+  el.provSection.hidden = true;
+  el.empty.hidden = true;
+  el.board.setAttribute('aria-busy', 'true');
+  el.apiLink.href = boardUrl();
+  el.matrixLink.href = matrixUrl();
+  const what = describeChoice();
+  document.title = `Agon · Leaderboard${what ? ` · ${what}` : ''}`;
+  renderPicker();
+  renderSliceNote(null);
+  renderStyle(null);
+  poll();
+}
+
+function choose(change) {
+  const next = { ...choice, ...change };
+  if (next.language === choice.language && next.category === choice.category && next.style === choice.style) return;
+  Object.assign(choice, next);
+  const url = pageUrl();
+  if (url !== window.location.pathname + window.location.search + window.location.hash) {
+    window.history.pushState(null, '', url);
+  }
+  choiceChanged();
+}
+
+// Left and right arrows move between the chips of a group; Home and End to its ends.
+function chipKeys(box) {
+  box.addEventListener('keydown', (ev) => {
+    const chips = Array.from(box.querySelectorAll('button.chip'));
+    const i = chips.indexOf(document.activeElement);
+    if (i < 0) return;
+    let j = null;
+    if (ev.key === 'ArrowRight' || ev.key === 'ArrowDown') j = (i + 1) % chips.length;
+    else if (ev.key === 'ArrowLeft' || ev.key === 'ArrowUp') j = (i - 1 + chips.length) % chips.length;
+    else if (ev.key === 'Home') j = 0;
+    else if (ev.key === 'End') j = chips.length - 1;
+    if (j === null) return;
+    ev.preventDefault();
+    chips[j].focus();
+  });
 }
 
 // ---------- signals: correlations and judges ----------
@@ -961,42 +1314,82 @@ function setLive(ok, message) {
   if (!ok) el.error.textContent = message;
 }
 
+// An error the server answered with (a 4xx with its code) is not being offline.
 async function getJson(url) {
   const res = await fetch(url, { cache: 'no-store', headers: { Accept: 'application/json' } });
   let data = null;
   try { data = await res.json(); } catch { /* handled below */ }
   if (!res.ok || !data) {
     const msg = (data && data.error && data.error.message) || `HTTP ${res.status}`;
-    throw new Error(msg);
+    const e = new Error(msg);
+    e.status = res.status;
+    e.code = data && data.error && typeof data.error.code === 'string' ? data.error.code : '';
+    throw e;
   }
   return data;
 }
 
+// The board asked for could not be given (a slice or style the server refuses): say so where
+// the table is, with the server's own words, and show no rows of another board.
+function boardRefused(e) {
+  setLive(true);
+  el.board.removeAttribute('aria-busy');
+  el.error.hidden = false;
+  el.error.textContent = `This board could not be loaded: ${e.message}${e.code ? ` (${e.code})` : ''}`;
+  el.rows.replaceChildren();
+  el.provRows.replaceChildren();
+  el.provSection.hidden = true;
+  el.empty.hidden = true;
+  lastRendered = '';
+  renderSliceNote(null);
+  renderStyle(null, e);
+}
+
 async function poll() {
   clearTimeout(timer);
-  if (inflight) return;
+  if (inflight) {
+    pollAgain = true;
+    return;
+  }
   inflight = true;
+  const gen = choiceGen;
   try {
-    const data = await getJson('/api/leaderboard');
+    const slices = await getJson('/api/leaderboard/slices');
+    if (gen !== choiceGen) return;
+    slicesData = slices;
+    renderPicker();
+    const data = await getJson(boardUrl());
+    if (gen !== choiceGen) return;
     last = data;
+    el.board.removeAttribute('aria-busy');
     render(data);
+    renderSliceNote(data);
     // The matrices come from the background Bradley-Terry fit: fetch them again when it has
     // been redone (bt_updated_at has whole seconds, so the fitted values are compared too),
     // and every 20 s in any case.
     const fit = rows(data.models).concat(rows(data.provisional)).map((m) => [m.model, m.bt, m.ci_low, m.ci_high]);
-    const mkey = JSON.stringify([data.votes, data.bt_updated_at, fit]);
+    const mkey = JSON.stringify([matrixUrl(), data.votes, data.bt_updated_at, data.bt_fit, fit]);
     if (mkey !== matrixKey || !matrix || ++matrixAge >= 10) {
-      matrix = await getJson('/api/leaderboard/matrix');
+      const mx = await getJson(matrixUrl());
+      if (gen !== choiceGen) return;
+      matrix = mx;
       matrixKey = mkey;
       matrixAge = 0;
     }
     renderMatrix(matrix);
     setLive(true);
   } catch (e) {
-    setLive(false, `Could not load the leaderboard: ${e.message}`);
+    if (gen !== choiceGen) return;
+    if (e.status >= 400 && e.status < 500) boardRefused(e);
+    else setLive(false, `Could not load the leaderboard: ${e.message}`);
   } finally {
     inflight = false;
-    if (!document.hidden) timer = setTimeout(poll, POLL_MS);
+    if (pollAgain || gen !== choiceGen) {
+      pollAgain = false;
+      poll();
+    } else if (!document.hidden) {
+      timer = setTimeout(poll, POLL_MS);
+    }
   }
 }
 
@@ -1029,15 +1422,32 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
+for (const [box, dim] of [[el.langChips, 'language'], [el.catChips, 'category']]) {
+  box.addEventListener('click', (ev) => {
+    const b = ev.target.closest('button.chip');
+    if (b && box.contains(b)) choose({ [dim]: b.dataset.value });
+  });
+  chipKeys(box);
+}
+el.styleSwitch.addEventListener('click', () => choose({ style: !choice.style }));
+
+// Back and forward: the URL is the choice.
+window.addEventListener('popstate', () => {
+  readChoice();
+  choiceChanged();
+});
+
 // /leaderboard?sort=bt opens the table sorted by the Bradley-Terry rating; ?view=bench or
-// ?view=judges with those columns shown (once there are any).
+// ?view=judges with those columns shown (once there are any); ?language=ko&category=coding
+// &style=control with that slice chosen.
 const params = new URLSearchParams(window.location.search);
 const initial = params.get('sort');
-if (initial && ['bt', 'elo', 'battles', 'winrate', 'rank_ub', 'model'].includes(initial)) {
+if (initial && SORT_KEYS.includes(initial)) {
   sort.key = initial;
   sort.dir = DEFAULT_DIR[initial] || -1;
 }
 if (VIEWS.includes(params.get('view')) && params.get('view') !== 'arena') pendingView = params.get('view');
 
-poll();
+readChoice();
+choiceChanged();
 judgePoll();

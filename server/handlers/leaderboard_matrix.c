@@ -1,16 +1,26 @@
-/* GET /api/leaderboard/matrix: pairwise battle counts, observed win
- * fractions and Bradley-Terry predicted win probabilities among the
- * enabled models (row model against column model; null where undefined). */
+/* GET /api/leaderboard/matrix[?language=L][&category=C]: pairwise battle
+ * counts, observed win fractions and Bradley-Terry predicted win
+ * probabilities among the enabled models (row model against column model;
+ * null where undefined), of the whole board or, with a language and/or a
+ * category, of that slice: its own pair counts and its own fit
+ * (arena_slice_snapshot), as its board (leaderboard_slice.c) shows them.
+ * The matrices are the plain fit's: style=control is not applied to them. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/slice_query.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
-  struct bt_snapshot *snap = arena_bt_snapshot(rq->arena);
+  struct slice_query sq;
+  enum agon_ec ec = slice_query_read(rq, &sq);
+  if (ec)
+    return reply_ec(rq, ec);
+  struct bt_snapshot *snap = sq.key[0] ? arena_slice_snapshot(rq->arena, sq.key)
+                                       : arena_bt_snapshot(rq->arena);
   size_t n = 0;
   const char **names = calloc(rq->cfg->n_models + 1, sizeof *names);
   if (!names) {
@@ -58,6 +68,13 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
                            "battles", battles, "win_fraction", fraction,
                            "predicted", predicted, "bt_fit",
                            (json_int_t)(snap ? snap->fit : 0));
+  if (sq.key[0])
+    json_object_set_new(
+        body, "slice",
+        json_pack("{s:s, s:o, s:o}", "key", sq.key, "language",
+                  sq.language ? json_string(sq.language) : json_null(),
+                  "category",
+                  sq.category ? json_string(sq.category) : json_null()));
   bt_snapshot_unref(snap);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -23,7 +23,10 @@ JUDGE = "longer"
 PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/api/leaderboard", "/api/leaderboard?sort=bt",
                "/api/leaderboard/matrix", "/api/judges",
-               "/api/leaderboard?source=judge&judge=" + JUDGE]
+               "/api/leaderboard?source=judge&judge=" + JUDGE,
+               "/api/leaderboard/slices", "/api/leaderboard?language=en",
+               "/api/leaderboard/matrix?language=en",
+               "/leaderboard?language=en&category=coding&style=control"]
 
 # Lines of /metrics that move with any request or write, whichever models
 # a battle holds.
@@ -63,7 +66,8 @@ def settle(c):
     """Wait until the background work of the last vote is done: the BT fits
     of the human board and of the judge's cover all their votes, so that a
     sample is stable."""
-    boards = ("/api/leaderboard", "/api/leaderboard?source=judge&judge=" + JUDGE)
+    boards = ("/api/leaderboard", "/api/leaderboard?source=judge&judge=" + JUDGE,
+              "/api/leaderboard?language=en")
     wait_for(lambda: all(fitted(c.get(b).json()) for b in boards), 30,
              "the fits of every vote")
 
@@ -121,6 +125,8 @@ def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
             assert time.monotonic() < deadline, judges_api(c)
             time.sleep(0.05)
         assert judges_api(c)[JUDGE]["judged"] == rnd + 2
+    # the English slice sampled above held these battles
+    assert c.get("/api/leaderboard?language=en").json()["votes"] >= 3
 
 
 def test_failed_battle_metrics_count_at_once(agon_factory, fake):

@@ -218,3 +218,66 @@ def test_slices_stay_blind_until_the_vote(agon_factory):
     assert r.status == 200
     wait_for(lambda: board(c, "language=ko")["slice"]["votes"] == 1, 10,
              "the vote in the Korean slice")
+
+
+def test_slice_matrix(agon_factory):
+    """GET /api/leaderboard/matrix?language=&category= gives the matrices of
+    the slice: its own battle counts and win fractions, and the predictions of
+    its own fit, the one its board shows."""
+    agon = start_arena(agon_factory, MODELS, ratings={"min_battles": 1,
+                                                      "bootstrap_rounds": 20})
+    c = agon.client()
+    votes = play_all(c, agon, 1)
+    for query, keep in [
+            ("language=ko", lambda v: v[0] == "ko"),
+            ("category=coding", lambda v: v[1]),
+            ("language=zh&category=no_short", lambda v: v[0] == "zh"),
+            ("", lambda v: True)]:
+        mine = [v[2:] for v in votes if keep(v)]
+        lb = fitted(c, query or "sort=bt", len(mine))
+        r = c.get("/api/leaderboard/matrix" + ("?" + query if query else ""))
+        assert r.status == 200, (query, r)
+        mx = r.json()
+        assert mx["bt_fit"] == lb["bt_fit"], (query, mx["bt_fit"], lb["bt_fit"])
+        if query:
+            want = dict(kv.split("=") for kv in query.split("&"))
+            assert mx["slice"] == {"key": query,
+                                   "language": want.get("language"),
+                                   "category": want.get("category")}, mx
+        else:
+            assert "slice" not in mx
+        names = mx["models"]
+        assert sorted(names) == sorted(m.name for m in MODELS)
+        bt = {m["model"]: m["bt"] for m in lb["models"] + lb["provisional"]}
+        for i, x in enumerate(names):
+            for j, y in enumerate(names):
+                games = [w for a, b, w in mine if {a, b} == {x, y} and x != y]
+                won = sum(1.0 if (w == "a") == (a == x) else 0.0
+                          for a, b, w in mine
+                          if {a, b} == {x, y} and x != y and w in ("a", "b"))
+                won += 0.5 * sum(1 for w in games if w == "tie")
+                assert mx["battles"][i][j] == len(games), (query, x, y, mx)
+                if games:
+                    assert abs(mx["win_fraction"][i][j] - won / len(games)) < 1e-12
+                else:
+                    assert mx["win_fraction"][i][j] is None
+                if i != j and bt[x] is not None and bt[y] is not None:
+                    p = 1 / (1 + 10 ** ((bt[y] - bt[x]) / 400))
+                    assert abs(mx["predicted"][i][j] - p) < 1e-9, (query, x, y)
+                else:
+                    assert mx["predicted"][i][j] is None, (query, x, y)
+        assert sum(map(sum, mx["battles"])) == 2 * len(mine)
+
+    # a slice without votes: nothing to show, and nothing predicted
+    mx = c.get("/api/leaderboard/matrix?category=multi_turn").json()
+    n = len(MODELS)
+    assert mx["battles"] == [[0] * n for _ in range(n)], mx
+    assert mx["win_fraction"] == [[None] * n for _ in range(n)]
+    assert mx["predicted"] == [[None] * n for _ in range(n)]
+    # the slice's arguments are checked as the board checks them
+    for query, code in [("language=KO", "invalid_language"),
+                        ("language=x1", "invalid_language"),
+                        ("category=bogus", "invalid_category"),
+                        ("language=ko&style=bold", "invalid_style")]:
+        r = c.get("/api/leaderboard/matrix?" + query)
+        assert r.status == 400 and r.json()["error"]["code"] == code, (query, r)
