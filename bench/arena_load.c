@@ -329,6 +329,27 @@ static void start_item(struct conn *c) {
   send_item(c);
 }
 
+/* --multilingual: a plain and a coding prompt in each of 8 languages. */
+static int multilingual;
+static const char *const ml_prompts[8][2] = {
+    {"Tell me something interesting about foxes and where they live.",
+     "Write a Python function that sorts a list of numbers."},
+    {"오늘 저녁에 먹을 만한 간단한 한국 요리를 추천해 주세요.",
+     "파이썬으로 리스트를 정렬하는 함수를 작성해 주세요. 코드와 함께 설명해 주세요."},
+    {"週末に京都を観光するなら、どのお寺を訪れるのがおすすめですか？",
+     "Pythonで辞書をキーの順に並べ替える関数を書いて、コードを説明してください。"},
+    {"北京和上海的冬天气候有什么不同？去旅游应该带什么衣服？",
+     "请用Python写一个函数，计算列表中所有偶数的和，并解释代码。"},
+    {"¿Cuáles son los mejores lugares para visitar en Andalucía en primavera?",
+     "Escribe una función en Python que cuente las palabras de un texto."},
+    {"Kannst du mir erklären, wie eine Wärmepumpe im Winter das Haus heizt?",
+     "Schreibe eine Funktion in Python, die prüft, ob eine Zahl eine Primzahl ist."},
+    {"Quels sont les plats traditionnels qu'il faut goûter en Provence ?",
+     "Écris une fonction en Python qui trie une liste de nombres et explique le code."},
+    {"Какие достопримечательности стоит посетить в Санкт-Петербурге летом?",
+     "Напиши, пожалуйста, функцию на языке Python, которая находит самый "
+     "большой элемент в списке чисел, и объясни, как работает этот код."}};
+
 /* Send the first request of c's item, connecting first when needed. */
 static void send_item(struct conn *c) {
   struct item *it = &items[c->item];
@@ -340,10 +361,15 @@ static void send_item(struct conn *c) {
   switch (mode) {
   case BATTLES:
     c->phase = P_CREATE;
-    snprintf(body, sizeof body,
-             "{\"prompt\": \"Benchmark prompt [bench:%ld]: say something "
-             "about foxes.\"}",
-             c->item);
+    if (multilingual)
+      /* prompts in 8 languages, every fourth about code: ~20 slices */
+      snprintf(body, sizeof body, "{\"prompt\": \"%s [bench:%ld]\"}",
+               ml_prompts[c->item % 8][(c->item / 8) % 4 == 0], c->item);
+    else
+      snprintf(body, sizeof body,
+               "{\"prompt\": \"Benchmark prompt [bench:%ld]: say something "
+               "about foxes.\"}",
+               c->item);
     it->t_post = mono_ns();
     request(c, "POST", "/api/battles", NULL, body);
     break;
@@ -639,13 +665,14 @@ int main(int argc, char **argv) {
       {"path", required_argument, NULL, 'P'},
       {"rate", required_argument, NULL, 'r'},
       {"duration", required_argument, NULL, 'D'},
+      {"multilingual", no_argument, NULL, 'M'},
       {NULL, 0, NULL, 0}};
   int port = 0, c;
   long n = mode == DIRECT ? 2000 : mode == VOTES ? 0 : 1000, conc = -1;
   double timeout = 120, rate = 0, duration = 0;
   const char *out = NULL, *battles = NULL;
   optind = 2;
-  while ((c = getopt_long(argc, argv, "p:n:c:o:b:t:P:r:D:", opts, NULL)) !=
+  while ((c = getopt_long(argc, argv, "p:n:c:o:b:t:P:r:D:M", opts, NULL)) !=
          -1) {
     switch (c) {
     case 'p': port = atoi(optarg); break;
@@ -657,6 +684,7 @@ int main(int argc, char **argv) {
     case 'P': get_path = optarg; break;
     case 'r': rate = atof(optarg); break;
     case 'D': duration = atof(optarg); break;
+    case 'M': multilingual = 1; break;
     default: return 2;
     }
   }

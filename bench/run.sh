@@ -194,9 +194,13 @@ bench_leaderboard() {
   fresh_db "$WORK/lb.db"
   start_agon "$WORK/lb.ini"
   # some votes, so that the rows differ
-  "$BIN/arena_load" battles --port "$AGON_PORT" -n 300 -c 50 --out "$WORK/lb-battles.txt" >/dev/null
+  # LB_SLICES=1: prompts in 8 languages, a quarter about code, so that the
+  # votes fill ~20 leaderboard slices, each refitted after votes
+  "$BIN/arena_load" battles --port "$AGON_PORT" -n 300 -c 50 ${LB_SLICES:+--multilingual} \
+    --out "$WORK/lb-battles.txt" >/dev/null
   "$BIN/arena_load" votes --port "$AGON_PORT" --battles "$WORK/lb-battles.txt" -c 8 >/dev/null
   sleep 1.5 # the Bradley-Terry refit after the last vote
+  echo "slices: $(curl -s "http://127.0.0.1:$AGON_PORT/api/leaderboard/slices" | grep -o '"key"' | wc -l)"
   local url="http://127.0.0.1:$AGON_PORT/api/leaderboard"
   curl -s -D "$WORK/lb-agon.headers" -o "$WORK/lb-body.json" "$url"
   curl -s -o "$WORK/lb-body2.json" "$url"
@@ -414,6 +418,7 @@ bench_lbvotes() {
   "$BIN/arena_load" battles --port "$AGON_PORT" -n "$need" -c 100 --timeout 900 \
     --out "$WORK/lbv-battles.txt" | sed 's/^/   /'
   sleep 1.5 # the Bradley-Terry refit after the last vote
+  echo "slices: $(curl -s "http://127.0.0.1:$AGON_PORT/api/leaderboard/slices" | grep -o '"key"' | wc -l)"
   local url="http://127.0.0.1:$AGON_PORT/api/leaderboard"
   local cmd="wrk -t$THREADS -c$CONNS -d${LBV_DURATION}s"
   echo "command: $cmd URL; arena_load votes -c $LBV_CONC --duration $LBV_DURATION (each vote on its own ready battle); both started together; order alternating"
