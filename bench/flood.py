@@ -26,9 +26,11 @@ measures, in three phases, each with a fresh agon and database:
           1,000,000, under the default max_answer_bytes of 1 MiB), finished;
           then 400 event streams on them (4 per battle, from 25 addresses,
           16 each: the default caps), with a 4 KiB receive buffer, never
-          read: agon's RSS once the answers are done (before any stream), the
-          peak while the streams are open, and how many were answered 200. At
-          the end one of them is read to `end`.
+          read: agon's RSS once the answers are done (before any stream) and
+          its peak until then, agon_battles_cached_bytes and
+          agon_battles_evicted_total then, the peak while the streams are
+          open (and the evictions by then), and how many were answered 200. At the end one of them is
+          read to `end`.
 
   python3 bench/flood.py [--agon build-bench/agon] [--runs 3]
                          [--phases flood,term,memory] [--duration 10]
@@ -513,6 +515,10 @@ def phase_memory(args, work, backend, run):
         time.sleep(1.0)
         rss0 = agon.status("VmRSS")
         hwm_all = agon.status("VmHWM")
+        # what the registry holds for them (max_cached_battle_bytes), and
+        # how many it evicted; None from an agon before these metrics
+        cached0 = metric(agon.port, "agon_battles_cached_bytes")
+        evicted0 = metric(agon.port, "agon_battles_evicted_total")
         hwm_reset = agon.reset_hwm()
         socks, answered = [], {}
         for i, (bid, _, _, events) in enumerate(bids):
@@ -536,6 +542,7 @@ def phase_memory(args, work, backend, run):
             answered[key] = answered.get(key, 0) + 1
         rss1 = agon.status("VmRSS")
         hwm = agon.status("VmHWM")
+        evicted1 = metric(agon.port, "agon_battles_evicted_total")
         # one reader reads at last: it gets the whole stream and its end
         socks[0].settimeout(60)
         raw = read_all(socks[0])
@@ -556,7 +563,9 @@ def phase_memory(args, work, backend, run):
             "phase": "memory", "run": run, "battles": len(bids),
             "answer_bytes_per_side": args.big_bytes, "first_10_battles": counts_str(statuses),
             "streams": len(socks), "stream_status": counts_str(answered),
-            "rss_before_kib": rss0, "rss_sampled_max_kib": peak, "rss_after_kib": rss1,
+            "rss_before_kib": rss0, "peak_rss_before_kib": hwm_all,
+            "cached_bytes_before": cached0, "evicted_before": evicted0,
+            "rss_sampled_max_kib": peak, "rss_after_kib": rss1, "evicted_after": evicted1,
             "peak_rss_kib": hwm, "hwm_reset": int(hwm_reset),
             "peak_rss_since_start_kib": max(hwm, hwm_all),
             "late_reader_bytes": len(raw), "late_reader_end": last,
@@ -573,7 +582,8 @@ SUMMARY = {
               "healthz_p50_ms", "healthz_p99_ms", "healthz_max_ms", "responses",
               "peak_rss_kib", "recovery_s", "whole_battle_before_s"],
     "term": ["exit_s", "streams_with_end", "peak_rss_kib"],
-    "memory": ["rss_before_kib", "peak_rss_kib", "rss_after_kib"],
+    "memory": ["rss_before_kib", "peak_rss_before_kib", "cached_bytes_before", "peak_rss_kib",
+               "rss_after_kib"],
 }
 
 

@@ -21,6 +21,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   cfg->generation = a->generation = 1;
   pthread_mutex_init(&a->cfg_lock, NULL);
   registry_init(&a->battles);
+  registry_set_max_bytes(&a->battles, (size_t)cfg->max_cached_battle_bytes);
   ratelimit_init(&a->limits);
   keycount_init(&a->streams);
   atomic_init(&a->streaming, 0);
@@ -130,6 +131,8 @@ void arena_shutdown(struct arena *a) {
                                     watchers */
 }
 
+void arena_tick(struct arena *a) { maybe_sweep(a); }
+
 void arena_free(struct arena *a) {
   if (!a)
     return;
@@ -224,6 +227,7 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   cfg->generation = ++a->generation;
   a->cfg = cfg;
   pthread_mutex_unlock(&a->cfg_lock);
+  registry_set_max_bytes(&a->battles, (size_t)cfg->max_cached_battle_bytes);
   config_unref(prev);
   cfg = NULL;
   rc = 0;
@@ -246,11 +250,12 @@ int reserve_stream(struct arena *a, const struct config *cfg) {
 }
 
 void maybe_sweep(struct arena *a) {
-  /* Finished battles are kept in memory only as a cache of the database:
-   * past REGISTRY_FINISHED_MAX of them (beyond those streaming), every idle
-   * one goes at once, so that their answers (up to max_answer_bytes a side
-   * and turn) cannot pile up outside every limit; else the idle ones go
-   * once a minute. */
+  /* Finished battles are kept in memory only as a cache of the database.
+   * Their bytes are bounded by max_cached_battle_bytes (the registry
+   * evicts past it); their number by REGISTRY_FINISHED_MAX (beyond those
+   * streaming): past it every idle one goes at once. Else the idle ones go
+   * once a minute, from arena_tick or the next request, whichever comes
+   * first. */
   long over = (long)registry_count(&a->battles) -
               atomic_load(&a->streaming) - REGISTRY_FINISHED_MAX;
   long long now = mono_ms();

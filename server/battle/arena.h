@@ -43,6 +43,12 @@ void arena_shutdown(struct arena *a);
  * it was not called). Accepts NULL. */
 void arena_free(struct arena *a);
 
+/* Housekeeping that needs no request to come: call it about once a
+ * second from a loop that wakes anyway (cli/serve.c's). It drops idle
+ * finished battles from memory (at most once a minute) and is a few
+ * atomic reads otherwise; it never touches the database. */
+void arena_tick(struct arena *a);
+
 /* ---- its configuration ---- */
 
 /* The current configuration, with a reference for the caller. */
@@ -252,8 +258,9 @@ int64_t arena_ratings_updated(struct arena *a);
 int arena_storage_fault(struct arena *a, char *why, size_t len);
 
 /* Append the Prometheus exposition to out: metrics/'s counters, with the
- * upstream transfers and streaming turns sampled now. route_names[i] is
- * the pattern of route i. Returns 0 or -1. */
+ * upstream transfers, the streaming turns and the battles held in memory
+ * sampled now. route_names[i] is the pattern of route i. Returns 0 or
+ * -1. */
 int arena_metrics_render(struct arena *a, struct buf *out,
                          const char *const *route_names, size_t n_routes);
 

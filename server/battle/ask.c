@@ -55,7 +55,8 @@ struct turn_ctx {
 
 /* Turn `turn` (0-based) of b is over, and stored as far as it will be:
  * only now may the battle be voted on or continued, so that every vote
- * finds its turn in the database. */
+ * finds its turn in the database, and only now is it at rest, counted
+ * against max_cached_battle_bytes and evictable. */
 static void turn_end(struct arena *a, struct battle *b, int turn, int failed) {
   atomic_fetch_sub(&a->streaming, 1);
   pthread_mutex_lock(&b->lock);
@@ -65,9 +66,17 @@ static void turn_end(struct arena *a, struct battle *b, int turn, int failed) {
     b->status = failed ? BATTLE_FAILED : BATTLE_READY;
   if (failed)
     battle_reveal_metrics_locked(b);  /* it can no longer be voted */
+  /* stored (or lost): a blind battle's reasoning is the database's now */
+  if (b->status != BATTLE_VOTED)
+    battle_drop_reasoning_locked(b);
   b->finished_at = now_ms();
   atomic_store(&b->cancel, 0);
   b->touched = mono_ms();
+  pthread_mutex_unlock(&b->lock);
+  /* counted before the streams hear of it (not under the battle's lock:
+   * see battle/registry.h) */
+  registry_account(&a->battles, b);
+  pthread_mutex_lock(&b->lock);
   battle_wake_locked(b);
   pthread_mutex_unlock(&b->lock);
   log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
@@ -102,6 +111,7 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
   struct battle *b = sc->b;
   int complete;
   char *html = NULL;
+  size_t html_len = 0;
 
   if (ok) {
     /* the text is final: render it outside the lock */
@@ -113,6 +123,7 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
     if (copy)
       html = markdown_to_html(copy, len);
     free(copy);
+    html_len = html ? strlen(html) : 0;
   }
   pthread_mutex_lock(&b->lock);
   struct battle_turn *t = &b->turns[sc->turn];
@@ -128,6 +139,7 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
   }
   s->finished = 1;
   s->html = html;
+  s->html_len = html_len;
   if (!ok) {
     s->failed = 1;
     if (atomic_load(&b->cancel))

@@ -73,6 +73,35 @@ int battle_add_turn_locked(struct battle *b, const char *prompt,
   return (int)b->n_turns++;
 }
 
+size_t battle_bytes_locked(const struct battle *b) {
+  size_t n = sizeof *b + b->n_turns * sizeof *b->turns;
+  for (size_t i = 0; i < b->n_turns; i++) {
+    const struct battle_turn *t = &b->turns[i];
+    n += strlen(t->prompt) + 1;
+    for (int s = 0; s < 2; s++) {
+      const struct battle_side *side = &t->side[s];
+      n += side->text.cap + side->reasoning.cap;
+      if (side->html)
+        n += side->html_len + 1;
+      if (side->detail)
+        n += strlen(side->detail) + 1;
+    }
+  }
+  return n;
+}
+
+void battle_drop_reasoning_locked(struct battle *b) {
+  for (size_t i = 0; i < b->n_turns; i++) {
+    for (int s = 0; s < 2; s++) {
+      struct buf *r = &b->turns[i].side[s].reasoning;
+      if (r->data) {
+        buf_release(r);
+        b->reasoning_dropped = 1;
+      }
+    }
+  }
+}
+
 void battle_wake_locked(struct battle *b) {
   struct battle_watcher *w = b->watchers;
   b->watchers = NULL;

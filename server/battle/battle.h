@@ -26,6 +26,7 @@ struct battle_side {
   char public_error[128]; /* safe to show before the vote */
   char *detail;           /* server-side error detail, owned */
   char *html;             /* the finished answer as safe HTML, or NULL */
+  size_t html_len;        /* strlen(html) */
   /* Per-model metrics of this side, held back until the battle is
    * revealed (voted) or can no longer be voted (failed): published at
    * once, they would tell A from B on /metrics. See battle_reveal_metrics. */
@@ -56,7 +57,12 @@ struct battle {
   int64_t created_at;
   atomic_int refs;
   atomic_int cancel;           /* set to abandon the current turn */
-  struct battle *hash_next;    /* registry chain */
+  /* the registry's, under its lock (battle/registry.c) */
+  struct battle *hash_next;    /* its bucket's chain */
+  struct battle *lru_prev;     /* its use order: most recent first */
+  struct battle *lru_next;
+  size_t cached;               /* bytes it counts for this battle */
+  int registered;              /* held by the registry */
 
   pthread_mutex_t lock;
   struct model_config model[2];  /* the settings it started with */
@@ -70,6 +76,8 @@ struct battle {
   size_t max_answer;             /* bytes per answer, fixed at the start */
   int n_streams;                 /* event streams open on it */
   int turn_pending;              /* a follow-up turn is being stored */
+  int reasoning_dropped;         /* some reasoning is in the database only
+                                    (battle_drop_reasoning_locked) */
 };
 
 /* A new battle with one reference, no turns, status STREAMING. The model
@@ -92,6 +100,21 @@ int battle_add_turn_locked(struct battle *b, const char *prompt,
  * caller holds the lock. Call it only when the battle is voted or can no
  * longer be voted. */
 void battle_reveal_metrics_locked(struct battle *b);
+
+/* The memory b holds for its turns, in bytes: the struct and its turns,
+ * the prompts, the answers' and reasoning's buffers, the HTML and the
+ * error details; caller holds the lock. Not the model settings' strings
+ * (a few hundred bytes): their sizes would tell the models apart where
+ * the figure is public (/metrics). */
+size_t battle_bytes_locked(const struct battle *b);
+
+/* Free the reasoning of every turn (caller holds the lock; call it only
+ * once no turn is streaming or on its way to the database). The reasoning
+ * is shown only once the battle is voted; until then the database keeps
+ * it, and memory held for it would tell on /metrics that a side reasons.
+ * Sets reasoning_dropped when there was any: a battle voted since is read
+ * back from the database to show it. */
+void battle_drop_reasoning_locked(struct battle *b);
 
 /* Wake and unlink every watcher; caller holds the lock. */
 void battle_wake_locked(struct battle *b);

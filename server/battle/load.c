@@ -16,7 +16,8 @@ static enum battle_status status_from(const char *s) {
   return BATTLE_FAILED;
 }
 
-/* A battle object for a stored battle: finished turns only. */
+/* A battle object for a stored battle: finished turns only. The
+ * reasoning only once voted (see battle_drop_reasoning_locked). */
 static struct battle *battle_from_record(const struct config *cfg,
                                          struct battle_record *r) {
   struct model_config m[2];
@@ -48,12 +49,17 @@ static struct battle *battle_from_record(const struct config *cfg,
       side->finished = 1;
       side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */
       side->reasoning.max = side->text.max;
-      if ((tr->answer[s] && buf_append_str(&side->text, tr->answer[s])) ||
-          (tr->reasoning[s] &&
-           buf_append_str(&side->reasoning, tr->reasoning[s])))
+      if (tr->answer[s] && buf_append_str(&side->text, tr->answer[s]))
         goto fail;
-      if (tr->answer[s] && !tr->error[s])
+      if (tr->reasoning[s] && b->status != BATTLE_VOTED)
+        b->reasoning_dropped = 1;
+      else if (tr->reasoning[s] &&
+               buf_append_str(&side->reasoning, tr->reasoning[s]))
+        goto fail;
+      if (tr->answer[s] && !tr->error[s]) {
         side->html = markdown_to_html(tr->answer[s], strlen(tr->answer[s]));
+        side->html_len = side->html ? strlen(side->html) : 0;
+      }
       if (tr->error[s]) {
         side->failed = 1;
         snprintf(side->public_error, sizeof side->public_error,
@@ -74,21 +80,33 @@ fail:
   return NULL;
 }
 
+/* Reads of one battle that a change to its record may overtake (see
+ * registry_put_loaded), before it counts as not found. Only a vote
+ * changes a record without its battle in memory, and each battle is voted
+ * once: a second read is all but certain to stand (it fails again only
+ * for votes on other battles of its registry bucket meanwhile). */
+#define LOAD_TRIES 8
+
 struct battle *arena_battle_find(struct arena *a, const char *id) {
   struct battle *b = registry_get(&a->battles, id);
   if (b)
     return b;
-  struct battle_record r;
   maybe_sweep(a);  /* loads from the database fill the registry too */
-  if (store_battle_load(&a->store, id, &r))
-    return NULL;
-  struct config *cfg = arena_config(a);
-  b = battle_from_record(cfg, &r);
-  config_unref(cfg);
-  battle_record_release(&r);
-  if (!b)
-    return NULL;
-  struct battle *have = registry_put(&a->battles, b);
-  battle_unref(b);
-  return have;
+  for (int i = 0; i < LOAD_TRIES; i++) {
+    struct battle_record r;
+    unsigned stamp = registry_stamp(&a->battles, id);
+    if (store_battle_load(&a->store, id, &r))
+      return NULL;
+    struct config *cfg = arena_config(a);
+    b = battle_from_record(cfg, &r);
+    config_unref(cfg);
+    battle_record_release(&r);
+    if (!b)
+      return NULL;
+    struct battle *have = registry_put_loaded(&a->battles, b, stamp);
+    battle_unref(b);
+    if (have)
+      return have;
+  }
+  return NULL;
 }

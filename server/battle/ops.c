@@ -12,8 +12,10 @@ int arena_storage_fault(struct arena *a, char *why, size_t len) {
 
 int arena_metrics_render(struct arena *a, struct buf *out,
                          const char *const *route_names, size_t n_routes) {
-  return metrics_render(out, route_names, n_routes, upstream_active(a->up),
-                        atomic_load(&a->streaming));
+  struct metrics_sample s = {.upstream_active = upstream_active(a->up),
+                            .battles_streaming = atomic_load(&a->streaming)};
+  registry_stats(&a->battles, &s.battles_cached_bytes, &s.battles_evicted);
+  return metrics_render(out, route_names, n_routes, &s);
 }
 
 json_t *arena_judge_stats(struct arena *a, const char *judge) {

@@ -98,6 +98,7 @@ static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
   pthread_mutex_lock(&have->lock);
   ask_both_locked(a, have, 0);
   pthread_mutex_unlock(&have->lock);
+  registry_account(&a->battles, have);  /* at rest if neither was asked */
   log_info("msg=\"battle started\" battle=%s model_a=\"%s\" model_b=\"%s\"",
            id, log_q(ma->name), log_q(mb->name));
   *out = have;

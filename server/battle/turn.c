@@ -44,6 +44,7 @@ static void turn_added(void *cls, int stored) {
     ask_both_locked(t->a, b, t->turn);
   }
   pthread_mutex_unlock(&b->lock);
+  registry_account(&t->a->battles, b);  /* streaming: no longer at rest */
   if (rc != EC_OK)
     atomic_fetch_sub(&t->a->streaming, 1);
   t->rc = rc;

@@ -73,14 +73,22 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
                              : !strncmp(reason, "identity", 8) ? "identity"
                                                                : "too_fast");
   atomic_store(&a->ratings_updated, now_ms());
-  struct battle *b = registry_get(&a->battles, v->id);
+  /* also when the battle is not in memory: a load of it under way may
+   * have read it before the vote, and reads it again */
+  struct battle *b = registry_get_changed(&a->battles, v->id);
   if (b) {
     pthread_mutex_lock(&b->lock);
     b->status = BATTLE_VOTED;
     b->winner = (int)v->w;
     battle_reveal_metrics_locked(b);
     b->touched = mono_ms();
+    int reread = b->reasoning_dropped;
     pthread_mutex_unlock(&b->lock);
+    /* the reasoning is shown now: read it back with the rest */
+    if (reread)
+      registry_forget(&a->battles, b);
+    else
+      registry_account(&a->battles, b);
     battle_unref(b);
   }
   log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", v->id,

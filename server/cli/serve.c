@@ -170,11 +170,13 @@ int cmd_serve(int argc, char **argv) {
                                             : mine->max_concurrent_battles);
 
   for (;;) {
-    /* once a second: the count of a flood of warnings that has stopped */
+    /* once a second: the count of a flood of warnings that has stopped,
+     * and the arena's housekeeping (idle battles out of memory) */
     struct timespec second = {.tv_sec = 1};
     int sig = sigtimedwait(&sigs, NULL, &second);
     if (sig < 0) {
       log_flush(0);
+      arena_tick(arena);
       continue;
     }
     if (sig == SIGHUP) {

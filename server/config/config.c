@@ -44,6 +44,7 @@ void config_init(struct config *cfg) {
   cfg->max_streams_per_client = 16;
   cfg->max_streams_per_battle = 4;
   cfg->max_buffered_bytes = 64L * 1024 * 1024;
+  cfg->max_cached_battle_bytes = 256L * 1024 * 1024;
   cfg->request_timeout = 10;
   cfg->admin_failures_per_minute = 10;
 }

@@ -96,6 +96,9 @@ struct config {
   long max_streams_per_battle; /* open event streams per battle; 0 = no cap */
   long max_buffered_bytes;     /* event bytes held for slow readers, whole
                                   server; 0 = no cap */
+  long max_cached_battle_bytes; /* bytes of the battles kept in memory that
+                                  are not streaming (a cache of the
+                                  database), whole server; 0 = no cap */
   long request_timeout;        /* seconds for a whole request (headers and
                                   body) to arrive; 0 = none */
   double min_vote_seconds;     /* faster votes are stored, not counted */

@@ -98,6 +98,7 @@ static const struct config_key limits_keys[] = {
     LIMIT(max_streams_per_client, 0, 1000000),
     LIMIT(max_streams_per_battle, 0, 1000000),
     LIMIT(max_buffered_bytes, 0, 1L << 40),
+    LIMIT(max_cached_battle_bytes, 0, 1L << 40),
     LIMIT(request_timeout, 0, 3600),
     {"min_vote_seconds", CONFIG_DOUBLE, IN_CONFIG(min_vote_seconds),
      .min = 0, .max = 3600, .error = "expected seconds from 0 to 3600"},

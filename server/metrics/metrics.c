@@ -199,8 +199,7 @@ static void histogram_lines(struct buf *out, const char *name,
 }
 
 int metrics_render(struct buf *out, const char *const *route_names,
-                   size_t n_routes, size_t upstream_active,
-                   long battles_streaming) {
+                   size_t n_routes, const struct metrics_sample *sample) {
   buf_append_str(out, "# HELP agon_http_requests_total HTTP requests by route "
                       "and status.\n# TYPE agon_http_requests_total counter\n");
   for (int r = 0; r <= MAX_ROUTES; r++) {
@@ -229,10 +228,22 @@ int metrics_render(struct buf *out, const char *const *route_names,
           atomic_load(&events_buffered));
   appendf(out, "# HELP agon_upstream_active Upstream requests in flight.\n"
                "# TYPE agon_upstream_active gauge\nagon_upstream_active %zu\n",
-          upstream_active);
+          sample->upstream_active);
   appendf(out, "# HELP agon_battles_streaming Battle turns in flight.\n"
                "# TYPE agon_battles_streaming gauge\nagon_battles_streaming %ld\n",
-          battles_streaming);
+          sample->battles_streaming);
+  appendf(out, "# HELP agon_battles_cached_bytes Bytes held by battles in "
+               "memory that are not streaming (bounded by "
+               "max_cached_battle_bytes).\n"
+               "# TYPE agon_battles_cached_bytes gauge\n"
+               "agon_battles_cached_bytes %zu\n",
+          sample->battles_cached_bytes);
+  appendf(out, "# HELP agon_battles_evicted_total Battles dropped from "
+               "memory to stay under max_cached_battle_bytes (read back "
+               "from the database when asked for).\n"
+               "# TYPE agon_battles_evicted_total counter\n"
+               "agon_battles_evicted_total %lu\n",
+          sample->battles_evicted);
 
   pthread_mutex_lock(&lock);
   static const char *const ev_names[3] = {"started", "finished", "failed"};

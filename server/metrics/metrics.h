@@ -38,11 +38,21 @@ void metrics_streams(int delta);
  * whole server: add delta (may be negative); returns the new total. */
 long metrics_events_buffered(long delta);
 
+/* Gauges and counters kept elsewhere, sampled by metrics_render's
+ * caller. Whole-server figures only: none may name or tell apart the
+ * models of a battle that is still blind. */
+struct metrics_sample {
+  size_t upstream_active;         /* upstream requests in flight */
+  long battles_streaming;         /* battle turns in flight */
+  size_t battles_cached_bytes;    /* held by battles in memory that are
+                                     not streaming */
+  unsigned long battles_evicted;  /* battles dropped from memory to stay
+                                     under max_cached_battle_bytes */
+};
+
 /* Append the whole exposition to out. route_names[i] is the pattern of
- * route i (n_routes of them); upstream_active and battles_streaming are
- * sampled by the caller. Returns 0 or -1. */
+ * route i (n_routes of them). Returns 0 or -1. */
 int metrics_render(struct buf *out, const char *const *route_names,
-                   size_t n_routes, size_t upstream_active,
-                   long battles_streaming);
+                   size_t n_routes, const struct metrics_sample *sample);
 
 #endif

@@ -12,7 +12,7 @@ import json
 import re
 import time
 
-from conftest import Model, wait_for
+from conftest import Model, metric, wait_for
 from test_judges import add_judges, fitted, judges_api
 
 MODELS = [Model("Long-Lynx-70B", "pad120-lynx"),
@@ -29,10 +29,13 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/leaderboard?language=en&category=coding&style=control"]
 
 # Lines of /metrics that move with any request or write, whichever models
-# a battle holds.
+# a battle holds. agon_battles_cached_bytes moves with every battle, by
+# the size of what its voter reads and no more: see
+# test_cached_bytes_count_only_what_the_voter_reads.
 VOLATILE_METRICS = re.compile(
     r"^(agon_http_requests_total|agon_db_write_seconds|agon_db_writes_total|"
-    r"agon_streams_open|agon_upstream_active|agon_battles_streaming)")
+    r"agon_streams_open|agon_upstream_active|agon_battles_streaming|"
+    r"agon_battles_cached_bytes)")
 # JSON fields that are times, or counts of judgments held back.
 VOLATILE_FIELDS = {"updated_at", "bt_updated_at", "pending"}
 VOLATILE_HEADERS = {"date", "content-length", "set-cookie"}
@@ -127,6 +130,36 @@ def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
         assert judges_api(c)[JUDGE]["judged"] == rnd + 2
     # the English slice sampled above held these battles
     assert c.get("/api/leaderboard?language=en").json()["votes"] >= 3
+
+
+def test_cached_bytes_count_only_what_the_voter_reads(agon_factory, fake):
+    """The bytes of the battles in memory (/metrics) count a blind battle's
+    prompt, answers and HTML, which its voter reads, and not its reasoning,
+    which would tell a reasoning model: a battle with one is counted as one
+    without, whose answers are as long (the echo answers of the fake are),
+    until it is voted."""
+    pairs = {"thinking": [Model("Deep-Thinker", "reasoning-thinker"),
+                          Model("Plain-Pika", "echo-pika")],
+             "plain": [Model("Deep-Thinker", "echo-thinker"),
+                       Model("Plain-Pika", "echo-pika")]}
+    cached, clients, bids = {}, {}, {}
+    for name, models in pairs.items():
+        agon = agon_factory(models, sub=name)
+        c = clients[name] = agon.client()
+        bids[name], es = c.battle("Explain tides in two sentences.")
+        assert es.end == {"turn": 1, "status": "ready"}
+        cached[name] = metric(c, "agon_battles_cached_bytes")
+        assert cached[name] > 0
+    assert cached["thinking"] == cached["plain"], cached
+
+    # voted, the reasoning is shown, and counted once read back
+    for name, c in clients.items():
+        assert c.post("/api/battles/%s/vote" % bids[name], {"winner": "a"}).status == 200
+        turn = c.get("/api/battles/" + bids[name]).json()["turns"][0]
+        shown = [turn[s + "_reasoning"] for s in "ab" if turn[s + "_reasoning"]]
+        assert len(shown) == (name == "thinking"), turn
+        cached[name] = metric(c, "agon_battles_cached_bytes")
+    assert cached["thinking"] > cached["plain"], cached
 
 
 def test_failed_battle_metrics_count_at_once(agon_factory, fake):

@@ -65,6 +65,14 @@ def test_check_config_good(agon_bin, tmp_path):
     assert r.returncode == 0, r
 
 
+@pytest.mark.parametrize("value", ["0", "1", "268435456", "1099511627776"])
+def test_check_config_accepts_cached_battle_bytes(agon_bin, tmp_path, value):
+    """[limits] max_cached_battle_bytes: 0 (no bound) to 1 TiB."""
+    text = GOOD.format(db=tmp_path / "x.db") + "\n[limits]\nmax_cached_battle_bytes = %s\n" % value
+    r = run_agon(agon_bin, "check-config", _bad(tmp_path, text, "good.ini"))
+    assert r.returncode == 0, r
+
+
 def _bad(tmp_path, text, name="bad.ini"):
     p = tmp_path / name
     p.write_text(text)
@@ -105,6 +113,13 @@ BAD_CASES = {
                                  "base_url = http://127.0.0.1:70000/v1"),
     "listen_v6_without_brackets": (GOOD.replace("listen = 127.0.0.1:0", "listen = ::1:8080"),
                                    "listen = ::1:8080"),
+    "cached_battle_bytes_negative": (GOOD + "\n[limits]\nmax_cached_battle_bytes = -1\n",
+                                     "max_cached_battle_bytes = -1"),
+    "cached_battle_bytes_not_a_number": (GOOD + "\n[limits]\nmax_cached_battle_bytes = 256M\n",
+                                         "max_cached_battle_bytes = 256M"),
+    "cached_battle_bytes_over_1_tib": (
+        GOOD + "\n[limits]\nmax_cached_battle_bytes = 1099511627777\n",
+        "max_cached_battle_bytes = 1099511627777"),
 }
 
 

@@ -87,6 +87,12 @@ static void exact_messages(void) {
       {"[ratings]\nbogus = 1\n", "2: unknown key 'bogus' in [ratings]"},
       {"[limits]\nmax_turns = 0\n",
        "2: max_turns: expected a whole number in range, got '0'"},
+      {"[limits]\nmax_cached_battle_bytes = -1\n",
+       "2: max_cached_battle_bytes: expected a whole number in range, got "
+       "'-1'"},
+      {"[limits]\nmax_cached_battle_bytes = 1099511627777\n",
+       "2: max_cached_battle_bytes: expected a whole number in range, got "
+       "'1099511627777'"},
       {"[limits]\nmin_vote_seconds = 3601\n",
        "2: min_vote_seconds: expected seconds from 0 to 3600, got '3601'"},
       {"[limits]\nbogus = 1\n", "2: unknown key 'bogus' in [limits]"},
@@ -480,9 +486,9 @@ static void table_keys(void) {
       }
     }
   }
-  /* 45 keys in seven sections, the 6 connection keys in three: a key added
+  /* 46 keys in seven sections, the 6 connection keys in three: a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 57);
+  CHECK(n_keys == 58);
   unlink(prompt);
 }
 
@@ -510,6 +516,7 @@ static void ranges(void) {
       {"limits", "max_streams_per_client", 0, 1000000},
       {"limits", "max_streams_per_battle", 0, 1000000},
       {"limits", "max_buffered_bytes", 0, 1L << 40},
+      {"limits", "max_cached_battle_bytes", 0, 1L << 40},
       {"limits", "request_timeout", 0, 3600},
       {"limits", "min_vote_seconds", 0, 3600},
       {"model", "temperature", 0, 2},
@@ -567,7 +574,7 @@ static void every_field(void) {
            "max_connections = 9\nmax_connections_per_client = 10\n"
            "max_streams_per_client = 11\nmax_streams_per_battle = 12\n"
            "max_buffered_bytes = 13\nrequest_timeout = 14\n"
-           "min_vote_seconds = 1.5\n"
+           "min_vote_seconds = 1.5\nmax_cached_battle_bytes = 21\n"
            "[model m]\nbase_url = http://m/v1/\nmodel = up-m\n"
            "api_key_env = AGON_TEST_KEY\ntemperature = 0.25\n"
            "max_tokens = 15\ntimeout = 16\nbenchmarks = arc:1.5\n"
@@ -601,7 +608,7 @@ static void every_field(void) {
         cfg.max_connections == 9 && cfg.max_connections_per_client == 10);
   CHECK(cfg.max_streams_per_client == 11 && cfg.max_streams_per_battle == 12 &&
         cfg.max_buffered_bytes == 13 && cfg.request_timeout == 14);
-  CHECK(cfg.min_vote_seconds == 1.5);
+  CHECK(cfg.min_vote_seconds == 1.5 && cfg.max_cached_battle_bytes == 21);
   const struct model_config *m = config_find_model(&cfg, "m");
   CHECK(m != NULL);
   if (m) {
@@ -653,7 +660,8 @@ static void defaults(void) {
   CHECK(cfg.max_streams_per_client == 16 && cfg.max_streams_per_battle == 4 &&
         cfg.max_buffered_bytes == 64L * 1024 * 1024);
   CHECK(cfg.request_timeout == 10 && cfg.idle_timeout == 60 &&
-        cfg.min_vote_seconds == 1);
+        cfg.min_vote_seconds == 1 &&
+        cfg.max_cached_battle_bytes == 256L * 1024 * 1024);
   CHECK(!cfg.n_trusted_proxies && !cfg.n_allowed_origins &&
         !cfg.admin_token_env && !cfg.admin_token);
   const struct model_config *m = config_find_model(&cfg, "m");

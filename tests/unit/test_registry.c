@@ -1,7 +1,10 @@
 /* The registry of battles in memory: put and get by id with references
- * counted for the caller, the first of two battles with one id kept, and
- * a sweep that forgets only finished, unwatched, unused, idle battles. */
+ * counted for the caller, the first of two battles with one id kept, a
+ * sweep that forgets only finished, unwatched, unused, idle battles; the
+ * bytes of the battles at rest, bounded by evicting the least recently
+ * used unused ones; and loads that a change to the record overtook. */
 #include <stdio.h>
+#include <string.h>
 
 #include "battle/registry.h"
 #include "check.h"
@@ -18,7 +21,174 @@ static int refs(struct battle *b) { return atomic_load(&b->refs); }
 
 static void wake(struct battle_watcher *w) { (void)w; }
 
+/* A battle at rest (ready) with one turn whose answers are n bytes each,
+ * and HTML for them. */
+static struct battle *sized(const char *id, size_t n) {
+  struct battle *b = made(id);
+  pthread_mutex_lock(&b->lock);
+  int t = battle_add_turn_locked(b, "a prompt", 1 << 20);
+  static char text[1 << 16];
+  memset(text, 'x', sizeof text);
+  for (int s = 0; t >= 0 && s < 2; s++) {
+    buf_append(&b->turns[t].side[s].text, text, n);
+    b->turns[t].side[s].finished = 1;
+    b->turns[t].side[s].html = strdup("<p>x</p>");
+    b->turns[t].side[s].html_len = 8;
+  }
+  b->status = BATTLE_READY;
+  pthread_mutex_unlock(&b->lock);
+  return b;
+}
+
+static size_t bytes_of(struct battle *b) {
+  pthread_mutex_lock(&b->lock);
+  size_t n = battle_bytes_locked(b);
+  pthread_mutex_unlock(&b->lock);
+  return n;
+}
+
+/* Put b and drop the caller's references: the registry's alone remain. */
+static void put_only(struct registry *r, struct battle *b) {
+  battle_unref(registry_put(r, b));
+  battle_unref(b);
+}
+
+static int held(struct registry *r, const char *id) {
+  struct battle *b = registry_get(r, id);
+  battle_unref(b);
+  return b != NULL;
+}
+
+static void bounded(void) {
+  struct registry r;
+  registry_init(&r);
+  size_t bytes;
+  unsigned long evicted;
+
+  /* what a battle holds: its answers' buffers, prompts and HTML */
+  struct battle *probe = sized("probe", 10000);
+  size_t one = bytes_of(probe);
+  CHECK(one >= 2 * 10000 + 2 * 9 + 9 && one < 2 * 16384 + 4096);
+  pthread_mutex_lock(&probe->lock);
+  probe->turns[0].side[1].reasoning.max = 1 << 20;
+  buf_append(&probe->turns[0].side[1].reasoning, "thinking", 8);
+  size_t with_reasoning = battle_bytes_locked(probe);
+  battle_drop_reasoning_locked(probe);
+  CHECK(with_reasoning > one && battle_bytes_locked(probe) == one);
+  CHECK(probe->reasoning_dropped && !probe->turns[0].side[1].reasoning.data);
+  pthread_mutex_unlock(&probe->lock);
+  battle_unref(probe);
+
+  /* no bound: counted, never evicted */
+  put_only(&r, sized("a", 10000));
+  put_only(&r, sized("b", 10000));
+  struct battle *s = sized("streaming", 10000);  /* counts nothing */
+  s->status = BATTLE_STREAMING;
+  put_only(&r, s);
+  registry_stats(&r, &bytes, &evicted);
+  CHECK(bytes == 2 * one && evicted == 0 && r.count == 3);
+
+  /* a bound of two and a half: the least recently used unused go */
+  registry_set_max_bytes(&r, 2 * one + one / 2);
+  put_only(&r, sized("c", 10000));
+  registry_stats(&r, &bytes, &evicted);
+  CHECK(bytes == 2 * one && evicted == 1);
+  CHECK(!held(&r, "a") && held(&r, "b") && held(&r, "c"));
+  CHECK(held(&r, "streaming"));
+  /* b used after c: c goes first now */
+  CHECK(held(&r, "b"));
+  put_only(&r, sized("d", 10000));
+  CHECK(!held(&r, "c") && held(&r, "b") && held(&r, "d"));
+
+  /* never what someone holds, nor a turn on its way to the database */
+  struct battle *keep = registry_get(&r, "b");
+  put_only(&r, sized("e", 10000));
+  CHECK(held(&r, "b") && !held(&r, "d") && held(&r, "e"));
+  pthread_mutex_lock(&keep->lock);
+  keep->turn_pending = 1;
+  pthread_mutex_unlock(&keep->lock);
+  battle_unref(keep);
+  put_only(&r, sized("f", 10000));
+  CHECK(held(&r, "b") && !held(&r, "e") && held(&r, "f"));
+  registry_stats(&r, &bytes, &evicted);
+  CHECK(bytes == 2 * one && evicted == 4);
+
+  /* the streaming one never went, and counts once at rest (its turn
+   * over); then the oldest unused one goes, not the pending one */
+  s = registry_get(&r, "streaming");
+  CHECK(s != NULL);
+  if (s) {
+    pthread_mutex_lock(&s->lock);
+    s->status = BATTLE_READY;
+    size_t s_bytes = battle_bytes_locked(s);
+    pthread_mutex_unlock(&s->lock);
+    registry_account(&r, s);
+    registry_stats(&r, &bytes, &evicted);
+    CHECK(bytes == one + s_bytes && evicted == 5);
+    CHECK(held(&r, "b") && !held(&r, "f"));
+    /* streaming again (a follow-up turn): no longer counted */
+    pthread_mutex_lock(&s->lock);
+    s->status = BATTLE_STREAMING;
+    pthread_mutex_unlock(&s->lock);
+    registry_account(&r, s);
+    registry_stats(&r, &bytes, &evicted);
+    CHECK(bytes == one);
+    /* forgotten: out of the count, the caller's reference kept */
+    registry_forget(&r, s);
+    CHECK(!held(&r, "streaming") && refs(s) == 1);
+    registry_account(&r, s);  /* not held here: nothing */
+    registry_stats(&r, &bytes, &evicted);
+    CHECK(bytes == one && r.count == 1);
+    battle_unref(s);
+  }
+
+  /* a lower bound evicts at once; 0 is none */
+  keep = registry_get(&r, "b");
+  pthread_mutex_lock(&keep->lock);
+  keep->turn_pending = 0;
+  pthread_mutex_unlock(&keep->lock);
+  battle_unref(keep);
+  registry_set_max_bytes(&r, 0);
+  registry_stats(&r, &bytes, &evicted);
+  CHECK(bytes == one && evicted == 5);
+  registry_set_max_bytes(&r, one - 1);
+  registry_stats(&r, &bytes, &evicted);
+  CHECK(bytes == 0 && evicted == 6 && r.count == 0);
+  registry_release(&r);
+}
+
+/* A load that began before a change to the record (a vote) is not put:
+ * it reads again. */
+static void stamps(void) {
+  struct registry r;
+  registry_init(&r);
+  unsigned stamp = registry_stamp(&r, "x1");
+  CHECK(!registry_get_changed(&r, "x1"));  /* voted, not in memory */
+  struct battle *old = made("x1");
+  CHECK(!registry_put_loaded(&r, old, stamp));
+  CHECK(refs(old) == 1 && r.count == 0);
+  stamp = registry_stamp(&r, "x1");
+  struct battle *b = registry_put_loaded(&r, old, stamp);
+  CHECK(b == old && refs(old) == 3);
+  battle_unref(b);
+  battle_unref(old);
+  /* in memory: the change finds it, with a reference */
+  struct battle *again = made("x1");
+  stamp = registry_stamp(&r, "x1");
+  b = registry_get_changed(&r, "x1");
+  CHECK(b == old && refs(old) == 2);
+  battle_unref(b);
+  /* a battle already there is given whatever the stamp */
+  b = registry_put_loaded(&r, again, stamp);
+  CHECK(b == old && refs(again) == 1);
+  battle_unref(b);
+  battle_unref(again);
+  registry_release(&r);
+}
+
 int main(void) {
+  bounded();
+  stamps();
   struct registry r;
   registry_init(&r);
   CHECK(!registry_get(&r, "none"));
