@@ -58,6 +58,37 @@ static void model_counts(const struct bt_snapshot *snap, const char *model,
   r->battles = r->wins + r->losses + r->ties;
 }
 
+/* Split rows[n] into the ranked, left in rows (*main_n of them), and
+ * those below min_battles battles, into prov (*prov_n), each sorted. */
+static void split_rows(struct slice_row *rows, size_t n,
+                       struct slice_row *prov, long min_battles,
+                       size_t *main_n, size_t *prov_n) {
+  *main_n = *prov_n = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (rows[i].battles < min_battles)
+      prov[(*prov_n)++] = rows[i];
+    else
+      rows[(*main_n)++] = rows[i];
+  }
+  qsort(rows, *main_n, sizeof *rows, cmp_bt);
+  qsort(prov, *prov_n, sizeof *prov, cmp_bt);
+}
+
+/* A board's bt_updated_at, bt_fit and bt_votes: of the fit it is built
+ * on, made at computed_at (0: none yet, so null and 0). */
+static void fit_fields(json_t *body, int64_t computed_at, long fit,
+                       json_int_t votes) {
+  if (computed_at) {
+    char when[32];
+    format_rfc3339_ms(computed_at, when);
+    json_object_set_new(body, "bt_updated_at", json_string(when));
+    json_object_set_new(body, "bt_fit", json_integer(fit));
+  } else {
+    json_object_set_new(body, "bt_updated_at", json_null());
+  }
+  json_object_set_new(body, "bt_votes", json_integer(votes));
+}
+
 static json_t *num(double x) { return isnan(x) ? json_null() : json_real(x); }
 
 static json_t *rows_json(const struct slice_row *rows, size_t n,
@@ -180,14 +211,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
     n++;
   }
   overall_ranks(a, cfg, rows, n);
-  for (size_t i = 0; i < n; i++) {
-    if (rows[i].battles < cfg->min_battles)
-      prov[prov_n++] = rows[i];
-    else
-      rows[main_n++] = rows[i];
-  }
-  qsort(rows, main_n, sizeof *rows, cmp_bt);
-  qsort(prov, prov_n, sizeof *prov, cmp_bt);
+  split_rows(rows, n, prov, cfg->min_battles, &main_n, &prov_n);
   json_t *slice = slice_json(q, votes, cfg, main_n > 0);
   json_t *body = json_pack(
       "{s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o}", "source", "human",
@@ -195,20 +219,11 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
       "min_battles", (json_int_t)cfg->min_battles, "bootstrap_rounds",
       (json_int_t)cfg->bootstrap_rounds, "models",
       rows_json(rows, main_n, 0), "provisional", rows_json(prov, prov_n, 1));
-  if (snap) {
-    char when[32];
-    format_rfc3339_ms(snap->computed_at, when);
-    json_int_t fitted = 0;
-    for (size_t i = 0; i < snap->pairs.n; i++)
-      fitted += snap->pairs.rows[i].wins_a + snap->pairs.rows[i].wins_b +
-                snap->pairs.rows[i].ties;
-    json_object_set_new(body, "bt_updated_at", json_string(when));
-    json_object_set_new(body, "bt_fit", json_integer(snap->fit));
-    json_object_set_new(body, "bt_votes", json_integer(fitted));
-  } else {
-    json_object_set_new(body, "bt_updated_at", json_null());
-    json_object_set_new(body, "bt_votes", json_integer(0));
-  }
+  json_int_t fitted = 0;
+  for (size_t i = 0; snap && i < snap->pairs.n; i++)
+    fitted += snap->pairs.rows[i].wins_a + snap->pairs.rows[i].wins_b +
+              snap->pairs.rows[i].ties;
+  fit_fields(body, snap ? snap->computed_at : 0, snap ? snap->fit : 0, fitted);
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:
   free(rows);
@@ -266,14 +281,7 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
     n++;
   }
   overall_ranks(a, cfg, rows, n);
-  for (size_t i = 0; i < n; i++) {
-    if (rows[i].battles < cfg->min_battles)
-      prov[prov_n++] = rows[i];
-    else
-      rows[main_n++] = rows[i];
-  }
-  qsort(rows, main_n, sizeof *rows, cmp_bt);
-  qsort(prov, prov_n, sizeof *prov, cmp_bt);
+  split_rows(rows, n, prov, cfg->min_battles, &main_n, &prov_n);
   json_t *body = json_pack(
       "{s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:o, s:o, s:o}", "source",
       "human", "style_control", 1, "slice",
@@ -283,17 +291,8 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
       (json_int_t)cfg->min_battles, "bootstrap_rounds",
       (json_int_t)cfg->bootstrap_rounds, "models", rows_json(rows, main_n, 0),
       "provisional", rows_json(prov, prov_n, 1), "style", style_json(b));
-  if (b) {
-    char when[32];
-    format_rfc3339_ms(b->computed_at, when);
-    json_object_set_new(body, "bt_updated_at", json_string(when));
-    json_object_set_new(body, "bt_fit", json_integer(b->fit));
-    json_object_set_new(body, "bt_votes",
-                        json_integer((json_int_t)b->count + b->skipped));
-  } else {
-    json_object_set_new(body, "bt_updated_at", json_null());
-    json_object_set_new(body, "bt_votes", json_integer(0));
-  }
+  fit_fields(body, b ? b->computed_at : 0, b ? b->fit : 0,
+             b ? (json_int_t)b->count + b->skipped : 0);
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:
   free(rows);

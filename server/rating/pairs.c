@@ -72,14 +72,21 @@ int pair_table_add(struct pair_table *t, const char *x, const char *y,
   struct pair_row *r = pair_table_get(t, x, y, 1);
   if (!r)
     return -1;
+  switch (pair_column(x, y, w)) {
+  case PAIR_WINS_A: r->wins_a++; break;
+  case PAIR_WINS_B: r->wins_b++; break;
+  case PAIR_TIES: r->ties++; break;
+  }
+  return 0;
+}
+
+enum pair_column pair_column(const char *x, const char *y, enum winner w) {
   int x_is_a = strcmp(x, y) < 0;
   if (w == WINNER_A)
-    *(x_is_a ? &r->wins_a : &r->wins_b) += 1;
-  else if (w == WINNER_B)
-    *(x_is_a ? &r->wins_b : &r->wins_a) += 1;
-  else
-    r->ties++;
-  return 0;
+    return x_is_a ? PAIR_WINS_A : PAIR_WINS_B;
+  if (w == WINNER_B)
+    return x_is_a ? PAIR_WINS_B : PAIR_WINS_A;
+  return PAIR_TIES;
 }
 
 int pair_table_copy(struct pair_table *dst, const struct pair_table *src) {

@@ -25,6 +25,11 @@ struct pair_table {
 int pair_table_add(struct pair_table *t, const char *x, const char *y,
                    enum winner w);
 
+/* Which count of the canonical row (a = the smaller name) one outcome of
+ * x (side a) against y (side b) adds to. */
+enum pair_column { PAIR_WINS_A, PAIR_WINS_B, PAIR_TIES };
+enum pair_column pair_column(const char *x, const char *y, enum winner w);
+
 /* The row of x and y in canonical order (created when absent with
  * create), or NULL. */
 struct pair_row *pair_table_get(struct pair_table *t, const char *x,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "rating/bt.h"
+#include "util/array.h"
 #include "util/clock.h"
 
 void style_input_init(struct style_input *in, size_t max) {
@@ -85,18 +86,7 @@ void style_board_unref(struct style_board *b) {
 }
 
 int style_board_find(const struct style_board *b, const char *name) {
-  int lo = 0, hi = b->n - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    int c = strcmp(b->names[mid], name);
-    if (!c)
-      return mid;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid - 1;
-  }
-  return -1;
+  return array_find_sorted_str(b->names, b->n, name);
 }
 
 static int cmp_name(const void *x, const void *y, void *ctx) {

@@ -8,6 +8,7 @@
 
 #include "rating/live.h"
 #include "util/log.h"
+#include "util/array.h"
 #include "util/clock.h"
 
 void bt_snapshot_unref(struct bt_snapshot *s) {
@@ -22,18 +23,7 @@ void bt_snapshot_unref(struct bt_snapshot *s) {
 }
 
 int bt_snapshot_find(const struct bt_snapshot *s, const char *name) {
-  int lo = 0, hi = s->n - 1;
-  while (lo <= hi) {
-    int mid = (lo + hi) / 2;
-    int c = strcmp(s->names[mid], name);
-    if (!c)
-      return mid;
-    if (c < 0)
-      lo = mid + 1;
-    else
-      hi = mid - 1;
-  }
-  return -1;
+  return array_find_sorted_str(s->names, s->n, name);
 }
 
 static int cmp_str(const void *x, const void *y) {

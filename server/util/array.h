@@ -12,4 +12,7 @@
 void *array_grow(void *items, size_t n, size_t *cap, size_t size,
                  size_t first);
 
+/* The index of s in names[n], sorted by strcmp, or -1 (binary search). */
+int array_find_sorted_str(char *const *names, int n, const char *s);
+
 #endif

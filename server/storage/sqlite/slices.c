@@ -65,11 +65,7 @@ out:
 int sqlite_slice_pair_add(struct sqlite_store *st, const char *key,
                           const char *x, const char *y, enum winner w) {
   int x_is_a = strcmp(x, y) < 0;
-  int col = 2; /* ties */
-  if (w == WINNER_A)
-    col = x_is_a ? 0 : 1;
-  else if (w == WINNER_B)
-    col = x_is_a ? 1 : 0;
+  int col = (int)pair_column(x, y, w); /* the order of sql[] */
   static const char *const sql[3] = {
       "INSERT INTO slice_pairs (slice, model_a, model_b, wins_a) VALUES (?, "
       "?, ?, 1) ON CONFLICT (slice, model_a, model_b) DO UPDATE SET wins_a "

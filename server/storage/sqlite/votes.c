@@ -23,11 +23,7 @@ static int upsert_rating(struct sqlite_store *st, const struct rating_row *r) {
 static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
                        enum winner w) {
   int x_is_a = strcmp(x, y) < 0;
-  int col = 2; /* ties */
-  if (w == WINNER_A)
-    col = x_is_a ? 0 : 1;
-  else if (w == WINNER_B)
-    col = x_is_a ? 1 : 0;
+  int col = (int)pair_column(x, y, w); /* the order of sql[] */
   static const char *const sql[3] = {
       "INSERT INTO pair_counts (model_a, model_b, wins_a) VALUES (?, ?, 1) "
       "ON CONFLICT (model_a, model_b) DO UPDATE SET wins_a = wins_a + 1",
