@@ -4,9 +4,12 @@
 // (language and category chips from /api/leaderboard/slices, a style-control switch) asks
 // both for one slice of the battles (?language=&category=&style=control), kept in the page's
 // URL; a slice's table has no Elo and shows each model's rank change against the whole
-// board. Benchmark scores (in the leaderboard rows) and LLM judges (/api/judges, and each
-// judge's own leaderboard from /api/leaderboard?source=judge, polled every 10 s) get their own
-// column sets and panels (on the whole board only).
+// board. With style control the board is the server's style-controlled one (its rows are the
+// controlled ratings, its coefficients shown in a panel; "fitting…" while the server's first
+// background fit of it is under way, picked up by the next poll). Benchmark scores (in the
+// leaderboard rows) and LLM judges (/api/judges, and each judge's own leaderboard from
+// /api/leaderboard?source=judge, polled every 10 s) get their own column sets and panels (on
+// the whole board without style control only).
 // Everything from the server is inserted as text (textContent / SVG attributes), never as HTML.
 
 const POLL_MS = 2000;
@@ -23,6 +26,7 @@ const el = {
   modelCount: byId('model-count'),
   leadElo: byId('lead-elo'),
   leadBt: byId('lead-bt'),
+  leadBtLabel: byId('lead-bt-label'),
   updated: byId('updated'),
   updatedWrap: byId('updated-wrap'),
   btInfo: byId('bt-info'),
@@ -52,9 +56,11 @@ const el = {
   stylePanel: byId('style-panel'),
   styleNote: byId('style-note'),
   styleCoefs: byId('style-coefs'),
+  styleCounts: byId('style-counts'),
   cardElo: byId('card-elo'),
   caption: byId('board-caption'),
   rankHead: document.querySelector('#board th[data-key=rank] button'),
+  changeHead: document.querySelector('#board th[data-key=rank_change] button'),
   btSub: document.querySelector('#board th[data-key=bt] .th-sub'),
   apiLink: document.querySelector('[data-testid=api-link]'),
   matrixLink: document.querySelector('[data-testid=matrix-link]'),
@@ -149,9 +155,11 @@ function td(cls, text) {
 // ---------- table ----------
 
 // The BT cell: the rating, its interval as "+x / −y", and a bar on a scale shared by all rows.
-function btCell(m, scale) {
+// On a style-controlled board the rating is the controlled one, and the cell says so.
+function btCell(m, scale, styled) {
   const c = td('col-bt v-arena');
   const bt = num(m.bt);
+  const what = styled ? 'Style-controlled BT' : 'BT';
   if (bt === null) {
     c.textContent = '–';
     c.title = 'No counted battle yet';
@@ -164,7 +172,8 @@ function btCell(m, scale) {
   const v = document.createElement('span');
   v.className = 'bt-value';
   v.textContent = fmt(bt);
-  v.title = bt.toFixed(2);
+  v.title = styled ? `${what} ${bt.toFixed(2)}` : bt.toFixed(2);
+  v.dataset.value = String(bt);
   wrap.append(v);
   if (l !== null && h !== null) {
     const s = document.createElement('span');
@@ -177,10 +186,10 @@ function btCell(m, scale) {
       const x = (r) => (3 + ((r - scale.lo) / (scale.hi - scale.lo)) * (W - 6)).toFixed(1);
       const bar = svg('svg', {
         class: 'ci-bar', width: W, height: 14, viewBox: `0 0 ${W} 14`, role: 'img',
-        'aria-label': `95% interval ${fmt(l)} to ${fmt(h)}`, 'data-testid': 'ci-bar',
+        'aria-label': `${styled ? 'Style-controlled 95%' : '95%'} interval ${fmt(l)} to ${fmt(h)}`, 'data-testid': 'ci-bar',
       });
       const title = svg('title');
-      title.textContent = `BT ${bt.toFixed(1)}, 95% CI ${l.toFixed(1)} – ${h.toFixed(1)}`;
+      title.textContent = `${what} ${bt.toFixed(1)}, 95% CI ${l.toFixed(1)} – ${h.toFixed(1)}`;
       const x1 = x(l);
       const x2 = x(h);
       bar.append(
@@ -201,6 +210,7 @@ function rowFor(m, scale, provisional, ctx) {
   tr.dataset.testid = 'leaderboard-row';
   tr.dataset.model = String(m.model ?? '');
   if (provisional) tr.classList.add('provisional');
+  if (ctx.styled) tr.dataset.style = 'control';
   const elo = num(m.elo);
   const before = prevElo.get(tr.dataset.model);
   if (before !== undefined && elo !== null && before !== elo) tr.classList.add('changed');
@@ -220,7 +230,7 @@ function rowFor(m, scale, provisional, ctx) {
     rc.textContent = rank === null ? '–' : String(rank);
   }
 
-  const cc = changeCell(m, provisional);
+  const cc = changeCell(m, provisional, ctx.against);
 
   const mc = td('model col-model');
   const name = document.createElement('span');
@@ -261,7 +271,7 @@ function rowFor(m, scale, provisional, ctx) {
   }
 
   tr.append(
-    rc, cc, mc, ec, btCell(m, scale),
+    rc, cc, mc, ec, btCell(m, scale, ctx.styled),
     td('num col-ub v-arena', fmt(num(m.rank_ub))),
     td('num col-battles v-arena', fmt(num(m.battles))),
     td('num col-wlt v-arena', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
@@ -271,9 +281,10 @@ function rowFor(m, scale, provisional, ctx) {
   return tr;
 }
 
-// A slice row's rank against its rank on the whole board: ↑2 (two places higher in the
-// slice), ↓1, or – (the same rank, or not ranked in one of them).
-function changeCell(m, provisional) {
+// A slice row's (or a style-controlled row's) rank against its rank on the whole board
+// (without style control): ↑2 (two places higher here), ↓1, or – (the same rank, or not
+// ranked in one of them). against names that board.
+function changeCell(m, provisional, against = 'the whole board') {
   const c = td('num col-change v-arena');
   const d = num(m.rank_change);
   const overall = num(m.overall_rank);
@@ -285,17 +296,17 @@ function changeCell(m, provisional) {
   c.dataset.change = d === null ? '' : String(d);
   if (d === null || d === 0) {
     mark.textContent = '–';
-    if (d === 0) c.title = `Rank ${overall} on the whole board too`;
-    else if (provisional) c.title = 'Provisional in this slice';
-    else c.title = 'Not ranked on the whole board';
-    said.textContent = d === 0 ? 'same rank as on the whole board' : 'not ranked on both boards';
+    if (d === 0) c.title = `Rank ${overall} on ${against} too`;
+    else if (provisional) c.title = 'Provisional on this board';
+    else c.title = `Not ranked on ${against}`;
+    said.textContent = d === 0 ? `same rank as on ${against}` : 'not ranked on both boards';
   } else {
     const up = d > 0;
     c.classList.add(up ? 'up' : 'down');
     mark.textContent = `${up ? '↑' : '↓'}${Math.abs(d)}`;
     const places = `${Math.abs(d)} place${Math.abs(d) === 1 ? '' : 's'}`;
-    c.title = `${places} ${up ? 'higher' : 'lower'} than on the whole board (rank ${overall})`;
-    said.textContent = `${places} ${up ? 'higher' : 'lower'} than on the whole board`;
+    c.title = `${places} ${up ? 'higher' : 'lower'} than on ${against} (rank ${overall})`;
+    said.textContent = `${places} ${up ? 'higher' : 'lower'} than on ${against}`;
   }
   c.append(mark, said);
   return c;
@@ -551,64 +562,70 @@ function fmtTime(iso) {
 // The slice of a board's payload (null for the whole board).
 const sliceOf = (data) => (data && data.slice && typeof data.slice === 'object' ? data.slice : null);
 
-// A style-controlled board may give each row its controlled rating apart (style: {rating,
-// ci_low, ci_high, rank_ub}, as agon ratings --style-control --json does): the rating columns
-// then show that one.
-function styleRows(list, data) {
-  if (!choice.style || !data.style || typeof data.style !== 'object') return list;
-  return list.map((m) => {
-    const st = m.style && typeof m.style === 'object' ? m.style : null;
-    if (!st || num(st.rating) === null) return m;
-    return {
-      ...m, bt: st.rating, ci_low: num(st.ci_low), ci_high: num(st.ci_high),
-      rank_ub: num(st.rank_ub) ?? m.rank_ub, styled: true,
-    };
-  });
+// The style part of a style-controlled board (style_control: true), null for any other board.
+// Its rows are the style-controlled ratings as they are; style is {pending: true} while the
+// first background fit of that board is under way (and the rows are then empty), else the
+// fit's coefficients and counts.
+function styleOf(data) {
+  if (!data || data.style_control !== true) return null;
+  return data.style && typeof data.style === 'object' ? data.style : {};
 }
+const stylePending = (data) => styleOf(data)?.pending === true;
 
 function render(data) {
   const sl = sliceOf(data);
-  const listed = (list) => styleRows(rows(list), data).map((m, i) => ({ ...m, listedAt: i }));
+  const st = styleOf(data);
+  const styled = st !== null;
+  const pending = stylePending(data);
+  // A slice and a style-controlled board are Bradley-Terry only: no Elo, a rank change against
+  // the whole board, and none of the benchmark and judge columns (they are the whole board's).
+  const btOnly = !!sl || styled;
+  const listed = (list) => rows(list).map((m, i) => ({ ...m, listedAt: i }));
   const main = listed(data.models);
   const prov = listed(data.provisional);
   const all = main.concat(prov);
   const votes = num(data.votes) ?? 0;
-  el.votes.textContent = votes.toLocaleString();
-  el.modelCount.textContent = all.length.toLocaleString();
+  // While the style-controlled board is being fitted its counts are not known yet.
+  el.votes.textContent = pending ? '–' : votes.toLocaleString();
+  el.modelCount.textContent = pending ? '–' : all.length.toLocaleString();
   // A slice's board has no live Elo, so no time it was updated at: only its fit's.
   el.updatedWrap.hidden = typeof data.updated_at !== 'string';
   if (typeof data.updated_at === 'string') {
     el.updated.dateTime = data.updated_at;
     el.updated.textContent = fmtTime(data.updated_at);
   }
-  if (typeof data.bt_updated_at === 'string') {
-    el.btInfo.textContent = `BT fitted ${fmtTime(data.bt_updated_at)}`;
-  } else {
-    el.btInfo.textContent = 'BT fit pending';
-  }
+  const fitName = styled ? 'Style-controlled BT' : 'BT';
+  if (pending) el.btInfo.textContent = 'Style-controlled fit under way…';
+  else if (typeof data.bt_updated_at === 'string') el.btInfo.textContent = `${fitName} fitted ${fmtTime(data.bt_updated_at)}`;
+  else el.btInfo.textContent = `${fitName} fit pending`;
   const rounds = num(data.bootstrap_rounds);
   if (rounds !== null) el.rounds.textContent = rounds.toLocaleString();
   const minB = num(data.min_battles) ?? 0;
   el.minBattles.textContent = `${minB.toLocaleString()} battle${minB === 1 ? '' : 's'}`;
+  if (pending) el.board.setAttribute('aria-busy', 'true');
+  else el.board.removeAttribute('aria-busy');
 
-  // A slice is Bradley-Terry only: no Elo, a rank change against the whole board, and none of
-  // the benchmark and judge columns (they are the whole board's).
   el.board.dataset.slice = sl ? 'on' : 'off';
+  el.board.dataset.style = styled ? 'on' : 'off';
   el.provBoard.dataset.slice = el.board.dataset.slice;
-  el.cardElo.hidden = !!sl;
-  el.rankHead.title = sl ? 'Rank by Bradley-Terry in this slice' : 'Rank by live Elo';
-  el.caption.textContent = sl
-    ? 'Models ranked by their Bradley-Terry rating in this slice, with the change from their rank on the whole board. The column headers sort the table.'
+  el.provBoard.dataset.style = el.board.dataset.style;
+  el.cardElo.hidden = btOnly;
+  const against = styled ? 'the whole board without style control' : 'the whole board';
+  const ratedBy = styled ? 'style-controlled Bradley-Terry rating' : 'Bradley-Terry rating';
+  el.rankHead.title = btOnly ? `Rank by ${ratedBy}${sl ? ' in this slice' : ''}` : 'Rank by live Elo';
+  el.caption.textContent = btOnly
+    ? `Models ranked by their ${ratedBy}${sl ? ' in this slice' : ''}, with the change from their rank on ${against}. The column headers sort the table.`
     : 'Models ranked by live Elo. The column headers sort the table.';
-  const styled = all.some((m) => m.styled);
   el.btSub.textContent = styled ? 'style-controlled, 95% CI' : '95% CI';
-  if (sl && sort.key === 'elo') {
+  el.leadBtLabel.textContent = styled ? 'Top by style-controlled BT' : 'Top by Bradley-Terry';
+  el.changeHead.title = `Rank ${sl ? 'in this slice' : 'here'} against the rank on ${against} (by Bradley-Terry): ↑ higher here, ↓ lower`;
+  if (btOnly && sort.key === 'elo') {
     sort.key = 'rank';
     sort.dir = 1;
   }
-  if (!sl) updateBenchOrder(all);
-  const extra = syncColumns(!!sl);
-  if (sl) {
+  if (!btOnly) updateBenchOrder(all);
+  const extra = syncColumns(btOnly);
+  if (btOnly) {
     el.board.dataset.view = 'arena';
     el.provBoard.dataset.view = 'arena';
     el.views.hidden = true;
@@ -619,7 +636,7 @@ function render(data) {
     }
     setView(view);
   }
-  renderCorrelations(sl ? [] : data.correlations);
+  renderCorrelations(btOnly ? [] : data.correlations);
   renderStyle(data);
 
   for (const th of el.heads) {
@@ -627,17 +644,19 @@ function render(data) {
     else th.removeAttribute('aria-sort');
   }
 
-  const key = JSON.stringify([main, prov, sort, sl ? 'arena' : view, columnsKey, judgeVersion, sl]);
+  const key = JSON.stringify([main, prov, sort, btOnly ? 'arena' : view, columnsKey, judgeVersion, sl, styled, pending]);
   if (key === lastRendered) return;
   lastRendered = key;
 
   // Leaders among ranked models (or all, while every model is provisional).
   const pool = main.length ? main : all;
-  setLeader(el.leadElo, votes > 0 && !sl ? leader(pool, 'elo') : null, 'elo');
+  setLeader(el.leadElo, votes > 0 && !btOnly ? leader(pool, 'elo') : null, 'elo');
   setLeader(el.leadBt, leader(pool, 'bt'), 'bt');
 
   const scale = ciScale(all);
-  const ctx = { extra, humanRanks: ranksBy(all, (m) => num(m.bt)), bench: new Map(), judgeRanks: new Map() };
+  const ctx = {
+    extra, styled, against, humanRanks: ranksBy(all, (m) => num(m.bt)), bench: new Map(), judgeRanks: new Map(),
+  };
   if (extra) {
     for (const name of benchOrder) ctx.bench.set(name, benchFormat(all, name));
     for (const name of judgeNames()) {
@@ -655,7 +674,11 @@ function render(data) {
   el.provRows.replaceChildren(pfrag);
   el.provSection.hidden = prov.length === 0;
   el.empty.hidden = main.length > 0;
-  if (sl && sl.ranked === false) {
+  el.empty.dataset.state = pending ? 'pending' : '';
+  if (pending) {
+    // The board of a pending fit has no rows, and its slice's counts are not known yet.
+    el.empty.textContent = 'Fitting the style-controlled board… it appears here as soon as it is ready.';
+  } else if (sl && sl.ranked === false) {
     el.empty.textContent = typeof sl.message === 'string' ? sl.message : 'Too few battles in this slice to rank.';
   } else {
     el.empty.textContent = all.length === 0 ? 'No models are enabled yet.'
@@ -764,41 +787,89 @@ function renderPicker() {
 
 function renderSliceNote(data) {
   const sl = sliceOf(data);
+  const st = styleOf(data);
   let text;
   if (!data) text = '';
+  else if (stylePending(data)) text = `${describeChoice() || 'All battles'}: fitting the style-controlled board…`;
   else if (!sl) text = 'All battles.';
   else {
     const v = num(sl.votes) ?? num(data.votes) ?? 0;
     text = `${describeChoice()}: ${v.toLocaleString()} vote${v === 1 ? '' : 's'}, rated by a Bradley-Terry fit of these battles alone; “vs all” is each model's rank change against the whole board.`;
   }
-  if (choice.style) text += ' Style control asked for.';
+  if (st && !stylePending(data)) {
+    text += ' With style control: the answers\' length and Markdown are taken out of the ratings'
+      + (sl ? ', and “vs all” compares with the whole board without it.' : '; “vs all” is each model\'s rank change against the board without it.');
+  } else if (choice.style && data && !st) {
+    text += ' Style control asked for, not given.';
+  }
   if (el.sliceNote.textContent !== text) el.sliceNote.textContent = text;
 }
 
 const STYLE_NAMES = { length: 'Answer length (tokens)', headers: 'Markdown headers', lists: 'List items', bold: 'Bold spans' };
+let styleRendered = '';
 
-// What a style-controlled board says about style: its coefficients (and their intervals, when
-// it gives them), or that it gave none, or the error it answered with.
+const plural = (n, one, many) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+// What a style-controlled board says about style: that its first fit is under way, or its
+// coefficients (style.coefficients[name] = {beta, ci_low, ci_high}) with the battles fitted
+// and the votes left out, or that the board given is not style-controlled, or the error it
+// was refused with. Rebuilt only when that changes, so that the note is announced once.
 function renderStyle(data, error) {
   el.stylePanel.hidden = !choice.style;
-  if (!choice.style) return;
-  el.stylePanel.dataset.state = error ? 'error' : data && data.style && typeof data.style === 'object' ? 'coefficients' : 'none';
+  if (!choice.style) {
+    styleRendered = '';
+    return;
+  }
+  const st = styleOf(data);
+  let state;
+  if (error) state = 'error';
+  else if (!data) state = 'loading';
+  else if (!st) state = 'none';
+  else if (st.pending === true) state = 'pending';
+  else state = 'coefficients';
+  const key = JSON.stringify([state, error ? error.message : null, st]);
+  if (key === styleRendered) return;
+  styleRendered = key;
+  el.stylePanel.dataset.state = state;
+  if (state === 'pending' || state === 'loading') el.stylePanel.setAttribute('aria-busy', 'true');
+  else el.stylePanel.removeAttribute('aria-busy');
+
   const items = [];
-  if (error) {
+  const counts = [];
+  if (state === 'error') {
     el.styleNote.textContent = `The server could not give a style-controlled board: ${error.message}`;
-  } else if (!data || !data.style || typeof data.style !== 'object') {
-    el.styleNote.textContent = 'The server gave no style coefficients: the ratings shown are not style-controlled.';
+  } else if (state === 'loading') {
+    el.styleNote.textContent = 'Loading the style-controlled board…';
+  } else if (state === 'none') {
+    el.styleNote.textContent = 'The server gave a board without style control: the ratings shown are not style-controlled.';
+  } else if (state === 'pending') {
+    el.styleNote.textContent = 'Fitting… the style-controlled board is being fitted in the background and will be shown here by itself.';
   } else {
-    const st = data.style;
-    const coefs = st.coefficients && typeof st.coefficients === 'object' ? st.coefficients : {};
-    const lo = st.ci_low && typeof st.ci_low === 'object' ? st.ci_low : {};
-    const hi = st.ci_high && typeof st.ci_high === 'object' ? st.ci_high : {};
-    const n = num(st.battles);
     el.styleNote.textContent = 'How much each style feature (A minus B, normalised) moves the log-odds of a win, fitted with the ratings.'
-      + (n === null ? '' : ` From ${n.toLocaleString()} battle${n === 1 ? '' : 's'}.`)
       + ' The heatmaps are not style-controlled.';
-    for (const [k, v] of Object.entries(coefs)) {
-      const x = num(v);
+    const n = num(st.battles);
+    const skipped = num(st.skipped);
+    const iterations = num(st.iterations);
+    if (n !== null) {
+      const b = document.createElement('span');
+      b.dataset.testid = 'style-battles';
+      b.dataset.value = String(n);
+      b.textContent = `Fitted on ${plural(n, 'battle', 'battles')}`;
+      if (iterations !== null) b.title = `${plural(iterations, 'iteration', 'iterations')} of the fit`;
+      counts.push(b);
+    }
+    if (skipped !== null) {
+      const s = document.createElement('span');
+      s.dataset.testid = 'style-skipped';
+      s.dataset.value = String(skipped);
+      s.textContent = skipped === 0 ? 'no vote left out'
+        : `${plural(skipped, 'vote', 'votes')} left out (no style counts stored for ${skipped === 1 ? 'it' : 'them'})`;
+      counts.push(s);
+    }
+    const coefs = st.coefficients && typeof st.coefficients === 'object' ? st.coefficients : {};
+    for (const [k, c] of Object.entries(coefs)) {
+      const co = c && typeof c === 'object' ? c : {};
+      const x = num(co.beta);
       const d = document.createElement('div');
       d.className = 'style-coef';
       d.dataset.testid = 'style-coef';
@@ -808,9 +879,11 @@ function renderStyle(data, error) {
       const dd = document.createElement('dd');
       dd.textContent = x === null ? '–' : x.toFixed(3);
       if (x !== null) dd.dataset.value = String(x);
-      const l = num(lo[k]);
-      const h = num(hi[k]);
-      if (l !== null && h !== null) {
+      const l = num(co.ci_low);
+      const h = num(co.ci_high);
+      if (x !== null && l !== null && h !== null) {
+        dd.dataset.low = String(l);
+        dd.dataset.high = String(h);
         const ci = document.createElement('span');
         ci.className = 'ci-text';
         ci.textContent = ` (95% CI ${l.toFixed(3)} to ${h.toFixed(3)})`;
@@ -820,6 +893,9 @@ function renderStyle(data, error) {
       items.push(d);
     }
   }
+  el.styleCounts.replaceChildren(...counts.flatMap((c, i) => (i ? ['; ', c] : [c])));
+  if (counts.length) el.styleCounts.append('.');
+  el.styleCounts.hidden = counts.length === 0;
   el.styleCoefs.replaceChildren(...items);
   el.styleCoefs.hidden = items.length === 0;
 }
@@ -1361,8 +1437,7 @@ async function poll() {
     const data = await getJson(boardUrl());
     if (gen !== choiceGen) return;
     last = data;
-    el.board.removeAttribute('aria-busy');
-    render(data);
+    render(data); // and aria-busy off, unless a style-controlled fit is still under way
     renderSliceNote(data);
     // The matrices come from the background Bradley-Terry fit: fetch them again when it has
     // been redone (bt_updated_at has whole seconds, so the fitted values are compared too),

@@ -2,7 +2,9 @@
 // (from /api/leaderboard/slices), a style-control switch, the table of a slice (Bradley-Terry
 // only, each row's rank change against the whole board), the heatmaps of the slice, and URLs
 // that keep the choice (/leaderboard?language=ko&category=coding&style=control), restored on
-// load and on back and forward.
+// load and on back and forward. Style control shows the server's own style-controlled boards
+// (GET /api/leaderboard?style=control…): "fitting…" while the first background fit of a board
+// is under way, then its rows and its coefficients exactly as the API gives them.
 
 import { before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,8 +18,13 @@ before(async () => {
   await clearOldFailures();
 });
 
-const MODELS = { 'sl-amber': 'echo-sla', 'sl-birch': 'echo-slb', 'sl-cedar': 'echo-slc' };
-const NAME = { 'echo-sla': 'sl-amber', 'echo-slb': 'sl-birch', 'echo-slc': 'sl-cedar' };
+// Answers of three lengths, varying from battle to battle (the fake backend's padNNNvarMMM),
+// so that the style-controlled boards have a length coefficient to show.
+const SLA = 'pad0var150-sla';
+const SLB = 'pad60var150-slb';
+const SLC = 'pad120var150-slc';
+const MODELS = { 'sl-amber': SLA, 'sl-birch': SLB, 'sl-cedar': SLC };
+const NAME = { [SLA]: 'sl-amber', [SLB]: 'sl-birch', [SLC]: 'sl-cedar' };
 
 // Real sentences, so that the language detector is sure of them.
 const PROMPTS = {
@@ -32,10 +39,10 @@ const PROMPTS = {
 // Who wins in each language: amber, then birch, then cedar in English; the other way round in
 // Korean. English has more battles, so the whole board follows English and the Korean board
 // moves cedar up and amber down.
-const ORDER = { en: ['echo-sla', 'echo-slb', 'echo-slc'], ko: ['echo-slc', 'echo-slb', 'echo-sla'], ja: ['echo-sla', 'echo-slb', 'echo-slc'] };
+const ORDER = { en: [SLA, SLB, SLC], ko: [SLC, SLB, SLA], ja: [SLA, SLB, SLC] };
 const PLAN = [
-  ...Array.from({ length: 9 }, (_, i) => ['en', [['echo-sla', 'echo-slb'], ['echo-slb', 'echo-slc'], ['echo-sla', 'echo-slc']][i % 3]]),
-  ...Array.from({ length: 5 }, (_, i) => ['ko', [['echo-slc', 'echo-sla'], ['echo-slc', 'echo-slb'], ['echo-slb', 'echo-sla']][i % 3]]),
+  ...Array.from({ length: 9 }, (_, i) => ['en', [[SLA, SLB], [SLB, SLC], [SLA, SLC]][i % 3]]),
+  ...Array.from({ length: 5 }, (_, i) => ['ko', [[SLC, SLA], [SLC, SLB], [SLB, SLA]][i % 3]]),
   ['ja', null],
 ];
 
@@ -90,11 +97,27 @@ async function settle(page, base) {
 }
 
 const change = (d) => (d === null || d === 0 ? '–' : d > 0 ? `↑${d}` : `↓${-d}`);
+const f0 = (x) => (x === null || x === undefined ? '–' : x.toFixed(0));
 
-// What the page's tables must show for an API board: the ranked rows in order (model, BT,
-// battles, rank change for a slice), the provisional ones, and the empty message.
+// What the page's tables must show for an API board: the ranked rows in order (model, rank,
+// BT and its interval, rank (UB), battles, W / L / T; the Elo on the whole board, the rank
+// change on a slice or a style-controlled board; marked style-controlled on one), the
+// provisional ones, and the empty message.
 function expectedTables(lb) {
-  const row = (m) => ({ model: m.model, bt: m.bt === null ? null : m.bt.toFixed(0), battles: String(m.battles), change: lb.slice ? change(m.rank_change) : null });
+  const btOnly = !!lb.slice || lb.style_control === true;
+  const row = (m) => ({
+    model: m.model,
+    rank: m.rank === null ? '–' : String(m.rank),
+    bt: m.bt === null ? null : String(m.bt),
+    ci: m.bt === null || m.ci_low === null || m.ci_high === null ? null
+      : `+${f0(Math.max(0, m.ci_high - m.bt))} / −${f0(Math.max(0, m.bt - m.ci_low))}`,
+    ub: f0(m.rank_ub),
+    battles: String(m.battles),
+    wlt: `${m.wins} / ${m.losses} / ${m.ties}`,
+    elo: btOnly ? null : f0(m.elo),
+    change: btOnly ? change(m.rank_change) : null,
+    styled: lb.style_control === true,
+  });
   return {
     main: lb.models.map(row),
     prov: lb.provisional.map(row),
@@ -103,12 +126,21 @@ function expectedTables(lb) {
 }
 
 function pageTables() {
-  const read = (sel) => Array.from(document.querySelectorAll(`${sel} [data-testid=leaderboard-row]`)).map((r) => ({
-    model: r.dataset.model,
-    bt: r.querySelector('.bt-value')?.textContent ?? null,
-    battles: r.querySelector('.col-battles').textContent,
-    change: getComputedStyle(r.querySelector('.col-change')).display === 'none' ? null : r.querySelector('.change-mark').textContent,
-  }));
+  const read = (sel) => Array.from(document.querySelectorAll(`${sel} [data-testid=leaderboard-row]`)).map((r) => {
+    const shown = (c) => getComputedStyle(r.querySelector(c)).display !== 'none';
+    return {
+      model: r.dataset.model,
+      rank: r.querySelector('.col-rank').textContent,
+      bt: r.querySelector('.bt-value')?.dataset.value ?? null,
+      ci: r.querySelector('.col-bt .ci-text')?.textContent ?? null,
+      ub: r.querySelector('.col-ub').textContent,
+      battles: r.querySelector('.col-battles').textContent,
+      wlt: r.querySelector('.col-wlt').textContent,
+      elo: shown('.col-elo') ? r.querySelector('.col-elo').textContent : null,
+      change: shown('.col-change') ? r.querySelector('.change-mark').textContent : null,
+      styled: r.dataset.style === 'control',
+    };
+  });
   const empty = document.getElementById('empty');
   return { main: read('#rows'), prov: read('#prov-rows'), message: empty.hidden ? null : empty.textContent };
 }
@@ -260,23 +292,75 @@ arenaTest('leaderboard slices: chips with counts, a slice table with rank change
     assert.equal(await page.locator('#empty').isVisible(), true);
     assert.equal(await page.getByTestId('provisional').isVisible(), true);
 
-    // The style switch: style=control in the URL, and what the server answers shown.
+    // The style switch: style=control in the URL, and the server's style-controlled board of
+    // the slice. Nothing has asked for that board yet, so the server's first answer is
+    // {"pending": true} (and it starts the fit): the page says it is fitting, then shows the
+    // board on a later poll, by itself. Every state the panel goes through is recorded.
+    const styleAnswers = [];
+    page.on('response', (r) => {
+      if (/\/api\/leaderboard\?(.*&)?style=control/.test(r.url())) styleAnswers.push(r.json().catch(() => null));
+    });
+    await page.evaluate(() => {
+      const panel = document.querySelector('[data-testid=style-panel]');
+      const snap = () => ({
+        state: panel.dataset.state,
+        busy: document.getElementById('board').getAttribute('aria-busy'),
+        note: document.querySelector('[data-testid=style-note]').textContent,
+        empty: document.getElementById('empty').hidden ? null : document.getElementById('empty').textContent,
+        rows: document.querySelectorAll('[data-testid=leaderboard-row]').length,
+        votes: document.querySelector('[data-testid=votes]').textContent,
+      });
+      window.__styleStates = [];
+      new MutationObserver(() => window.__styleStates.push(snap())).observe(panel, { attributes: true, childList: true, subtree: true });
+    });
     const sw = page.getByTestId('style-switch');
     assert.equal(await sw.getAttribute('aria-pressed'), 'false');
     await sw.click();
     assert.equal(search(page), '?language=ja&style=control');
     assert.equal(await sw.getAttribute('aria-pressed'), 'true');
-    await assertStyle(page, base, '?language=ja&style=control');
+    const jaStyle = await assertStyle(page, base, '?language=ja&style=control');
+    const firstAnswer = await styleAnswers[0];
+    assert.equal(firstAnswer.style.pending, true, `the server's first answer for a new board: ${JSON.stringify(firstAnswer)}`);
+    assert.deepEqual(firstAnswer.models, []);
+    const states = await page.evaluate(() => window.__styleStates);
+    const fitting = states.find((x) => x.state === 'pending');
+    assert.ok(fitting, `the page showed the pending fit: ${JSON.stringify(states)}`);
+    assert.match(fitting.note, /^Fitting…/);
+    assert.match(fitting.empty, /^Fitting the style-controlled board…/, 'and not the slice\'s "too few battles" of an empty board');
+    assert.equal(fitting.rows, 0);
+    assert.equal(fitting.busy, 'true');
+    assert.equal(fitting.votes, '–');
+    assert.equal(states.at(-1).state, 'coefficients', JSON.stringify(states));
+    assert.equal(jaStyle.slice.ranked, false, 'one battle in Japanese: not ranked with style control either');
+    assert.equal(await page.locator('#empty').isVisible(), true);
     await sw.press('Space');
     assert.equal(search(page), '?language=ja');
     assert.equal(await page.getByTestId('style-panel').isVisible(), false);
+    await assertTables(page, ja, 'the Japanese slice without style control again');
 
+    // A slice and a category with style control, loaded from its URL.
     await load(page, `${base}leaderboard?language=ko&category=${first}&style=control&sort=bt`);
     await assertChips(page, sl, 'ko', first);
     assert.equal(await sw.getAttribute('aria-pressed'), 'true');
     await assertStyle(page, base, `?language=ko&category=${first}&style=control`);
     await page.locator('[data-testid=language-chips] button.chip[data-value=""]').click();
     assert.equal(search(page), `?category=${first}&style=control&sort=bt`, 'the other arguments stay');
+    await assertStyle(page, base, `?category=${first}&style=control`);
+
+    // The whole board with style control: no slice, the rank change against the plain board.
+    await page.locator('[data-testid=category-chips] button.chip[data-value=""]').click();
+    assert.equal(search(page), '?style=control&sort=bt');
+    const whole = await assertStyle(page, base, '?style=control');
+    assert.equal(whole.slice, null);
+    assert.equal(whole.style.battles, 15);
+    assert.equal(whole.style.skipped, 0);
+    assert.notEqual(whole.style.coefficients.length.beta, 0, 'the answers differ in length: a length coefficient');
+    assert.match(await page.locator('#board th[data-key=rank_change] button').getAttribute('title'), /without style control/);
+    assert.equal(await page.locator('#card-elo').isVisible(), false, 'no Elo card');
+    await screenshot(page, 'leaderboard-style.png');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertNoSideways(page, 'the style-controlled board at 390 px');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await load(page, `${base}leaderboard?language=ko`);
     await assertTables(page, ko, 'the Korean board for the screenshot');
@@ -286,69 +370,103 @@ arenaTest('leaderboard slices: chips with counts, a slice table with rank change
     await page.setViewportSize({ width: 1280, height: 900 });
     assert.deepEqual(page.problems, [], 'no console errors');
 
-    // A slice the server refuses: its error, and no rows of another board.
+    // A slice the server refuses: its error, and no rows of another board; with style control
+    // asked for, the style panel says why there is none.
     const bad = await newPage(arena);
-    await bad.goto(`${base}leaderboard?language=K0`);
-    const refused = await api(bad, base, '/api/leaderboard?language=K0');
+    await bad.goto(`${base}leaderboard?language=K0&style=control`);
+    const refused = await api(bad, base, '/api/leaderboard?language=K0&style=control');
     assert.equal(refused.status, 400);
     await waitFor(bad, 'the error', (m) => !document.getElementById('lb-error').hidden
       && document.getElementById('lb-error').textContent.includes(m), refused.body.error.message);
     assert.match(await bad.locator('#lb-error').textContent(), new RegExp(refused.body.error.code));
     assert.equal(await bad.locator('[data-testid=leaderboard-row]').count(), 0);
     assert.equal(await bad.locator('[data-testid=language-chips] button.chip[data-value=K0]').getAttribute('aria-pressed'), 'true');
+    assert.equal(await bad.getByTestId('style-panel').getAttribute('data-state'), 'error');
+    assert.ok((await bad.getByTestId('style-note').textContent()).includes(refused.body.error.message));
 
-    // The coefficients as a style-controlled board gives them (the server's board, with a
-    // style object added in the browser, in the shape agon ratings --style-control --json
-    // prints): shown, as text.
+    // Hostile names, as text: the server's own answer for the whole style-controlled board
+    // (fitted above), in its real shape, with a model and a coefficient renamed in the
+    // browser (neither can be made through the server: model names are the configuration's,
+    // the coefficients' are fixed).
+    const HOSTILE = '<img src=x onerror=window.__pwned=1>';
     const styled = await newPage(arena);
-    await styled.route(/\/api\/leaderboard\?.*style=control/, async (route) => {
+    let injected = null;
+    await styled.route(/\/api\/leaderboard\?(.*&)?style=control/, async (route) => {
       const real = await route.fetch();
       const body = await real.json();
-      body.style = {
-        coefficients: { length: 0.25, bold: -0.125, '<img src=x onerror=window.__pwned=1>': 0.5 },
-        ci_low: { length: 0.2, bold: -0.2 },
-        ci_high: { length: 0.3, bold: -0.05 },
-        battles: body.votes,
-      };
-      for (const m of body.models) m.style = { rating: m.bt + 10, ci_low: m.ci_low + 10, ci_high: m.ci_high + 10, rank_ub: m.rank_ub };
+      assert.equal(body.style.pending, false, 'the whole style board was fitted above');
+      body.models[0].model = HOSTILE;
+      body.style.coefficients[HOSTILE] = { beta: 0.5, ci_low: 0.25, ci_high: 0.75 };
+      injected = body;
       await route.fulfill({ response: real, json: body });
     });
-    await styled.goto(`${base}leaderboard?language=ko&style=control`);
-    await waitFor(styled, 'the coefficients', () => document.querySelector('[data-testid=style-panel]').dataset.state === 'coefficients'
-      && document.querySelectorAll('[data-testid=style-coef]').length === 3);
-    const coefs = await styled.$$eval('[data-testid=style-coef]', (ds) => ds.map((d) => [d.dataset.name, d.querySelector('dt').textContent, d.querySelector('dd').textContent]));
-    assert.deepEqual(coefs, [
-      ['length', 'Answer length (tokens)', '0.250 (95% CI 0.200 to 0.300)'],
-      ['bold', 'Bold spans', '-0.125 (95% CI -0.200 to -0.050)'],
-      ['<img src=x onerror=window.__pwned=1>', '<img src=x onerror=window.__pwned=1>', '0.500'],
-    ]);
-    assert.equal(await styled.locator('[data-testid=style-panel] img').count(), 0);
+    await styled.goto(`${base}leaderboard?style=control`);
+    await waitFor(styled, 'the coefficients', (n) => document.querySelector('[data-testid=style-panel]').dataset.state === 'coefficients'
+      && document.querySelectorAll('[data-testid=style-coef]').length === n, Object.keys(whole.style.coefficients).length + 1);
+    assert.deepEqual(await styled.evaluate(pageStyle), expectedStyle(injected));
+    const last = (await styled.evaluate(pageStyle)).coefs.at(-1);
+    assert.deepEqual(last, [HOSTILE, HOSTILE, '0.5', '0.25', '0.75', '0.500 (95% CI 0.250 to 0.750)']);
+    await assertTables(styled, injected, 'the board with a hostile name');
+    assert.equal(await styled.locator('[data-testid=leaderboard-row]').first().locator('.model-label').textContent(), HOSTILE);
+    assert.equal(await styled.locator('main img').count(), 0, 'no element made from the names');
     assert.equal(await styled.evaluate(() => window.__pwned), undefined);
-    // The rows show each model's style-controlled rating.
-    await assertTables(styled, { ...ko, models: ko.models.map((m) => ({ ...m, bt: m.bt + 10 })) }, 'the style-controlled ratings');
-    assert.match(await styled.locator('#board thead th[data-key=bt] .th-sub').textContent(), /style-controlled/);
     assert.deepEqual(styled.problems, [], 'no console errors');
   });
 
-// The style panel shows what the server answered for this query: its coefficients, or that it
-// gave none, or its error.
+const STYLE_NAMES = { length: 'Answer length (tokens)', headers: 'Markdown headers', lists: 'List items', bold: 'Bold spans' };
+
+// What the style panel shows: each coefficient (name, label, beta, its interval, as shown) and
+// the battles fitted and votes left out.
+function pageStyle() {
+  const coefs = Array.from(document.querySelectorAll('[data-testid=style-coef]')).map((d) => {
+    const dd = d.querySelector('dd');
+    return [d.dataset.name, d.querySelector('dt').textContent, dd.dataset.value ?? null, dd.dataset.low ?? null,
+      dd.dataset.high ?? null, dd.textContent];
+  });
+  const count = (id) => {
+    const e = document.querySelector(`[data-testid=${id}]`);
+    return e ? [e.dataset.value, e.textContent] : null;
+  };
+  return { coefs, battles: count('style-battles'), skipped: count('style-skipped') };
+}
+
+function expectedStyle(lb) {
+  const f3 = (x) => x.toFixed(3);
+  const coefs = Object.entries(lb.style.coefficients).map(([k, c]) => {
+    const ci = c.beta !== null && c.ci_low !== null && c.ci_high !== null;
+    return [k, STYLE_NAMES[k] || k, c.beta === null ? null : String(c.beta), ci ? String(c.ci_low) : null,
+      ci ? String(c.ci_high) : null,
+      c.beta === null ? '–' : `${f3(c.beta)}${ci ? ` (95% CI ${f3(c.ci_low)} to ${f3(c.ci_high)})` : ''}`];
+  });
+  const n = lb.style.battles;
+  const s = lb.style.skipped;
+  return {
+    coefs,
+    battles: [String(n), `Fitted on ${n} battle${n === 1 ? '' : 's'}`],
+    skipped: [String(s), s === 0 ? 'no vote left out' : `${s} vote${s === 1 ? '' : 's'} left out (no style counts stored for ${s === 1 ? 'it' : 'them'})`],
+  };
+}
+
+// Wait until the page shows the coefficients of a style-controlled board, then check that it
+// shows what GET /api/leaderboard<query> answers: the coefficients with their intervals, the
+// battles fitted and the votes left out, and the table rows (the models' style-controlled
+// ratings, as they are), with the Elo hidden and the BT column marked style-controlled.
 async function assertStyle(page, base, query) {
-  const r = await api(page, base, `/api/leaderboard${query}`);
-  const panel = page.getByTestId('style-panel');
-  let state = 'none';
-  if (r.status >= 400) state = 'error';
-  else if (r.body.style && typeof r.body.style === 'object') state = 'coefficients';
-  await waitFor(page, `style panel ${state}`, (s) => document.querySelector('[data-testid=style-panel]').dataset.state === s, state);
-  assert.equal(await panel.isVisible(), true);
-  if (state === 'error') {
-    assert.match(await page.getByTestId('style-note').textContent(), new RegExp(r.body.error.message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
-    assert.equal(await page.locator('#lb-error').isVisible(), true);
-  } else if (state === 'coefficients') {
-    const coefs = r.body.style.coefficients || {};
-    const shown = await page.$$eval('[data-testid=style-coef]', (ds) => ds.map((d) => [d.dataset.name, d.querySelector('dd').dataset.value]));
-    assert.deepEqual(shown.map(([k]) => k), Object.keys(coefs));
-    for (const [k, v] of shown) assert.ok(Math.abs(Number(v) - coefs[k]) < 1e-9, `${k}: ${v} vs ${coefs[k]}`);
-  } else {
-    assert.match(await page.getByTestId('style-note').textContent(), /no style coefficients/);
-  }
+  await waitFor(page, `the style coefficients of ${query}`, () => document.querySelector('[data-testid=style-panel]').dataset.state === 'coefficients');
+  const { status, body: lb } = await api(page, base, `/api/leaderboard${query}`);
+  assert.equal(status, 200, JSON.stringify(lb));
+  assert.equal(lb.style_control, true);
+  assert.equal(lb.style.pending, false, 'the page shows coefficients only once the board is fitted');
+  assert.deepEqual(Object.keys(lb.style.coefficients), ['length', 'headers', 'lists', 'bold']);
+  assert.equal(lb.models.some((m) => 'elo' in m || 'style' in m), false, 'the rows are the style-controlled ratings');
+  assert.equal(await page.getByTestId('style-panel').isVisible(), true);
+  await until(page, () => page.evaluate(pageStyle), expectedStyle(lb), `the style panel of ${query}`);
+  await assertTables(page, lb, `the style-controlled board of ${query}`);
+  assert.equal(await eloShown(page), false, 'a style-controlled board hides the Elo');
+  assert.equal(await page.locator('#board thead th.col-change').isVisible(), true, 'and shows the rank change');
+  assert.match(await page.locator('#board thead th[data-key=bt] .th-sub').textContent(), /style-controlled/);
+  assert.match(await page.locator('#lead-bt-label').textContent(), /style-controlled/);
+  assert.equal(await page.locator('#board').getAttribute('aria-busy'), null);
+  assert.match(await page.getByTestId('slice-note').textContent(), /With style control/);
+  return lb;
 }
