@@ -23,11 +23,14 @@ static double logfact(double x) {
          iy * (1.0 / 12 - iy2 * (1.0 / 360 - iy2 * (1.0 / 1260 - iy2 / 1680)));
 }
 
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+uint64_t rng_mix(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+  return rng_mix(*x += 0x9e3779b97f4a7c15ull);
 }
 
 void rng_seed(struct rng *r, uint64_t seed) {

@@ -14,6 +14,10 @@ void rng_seed(struct rng *r, uint64_t seed);
 
 uint64_t rng_u64(struct rng *r);
 
+/* splitmix64's finalizer: a bijection of 64-bit values whose every output
+ * bit depends on every input bit (a stateless hash of a number). */
+uint64_t rng_mix(uint64_t x);
+
 /* Uniform in [0, 1). */
 double rng_uniform(struct rng *r);
 
