@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fastchat/fields.h"
 #include "tag/style_count.h"
 #include "util/buf.h"
 #include "util/hash.h"
@@ -121,7 +122,8 @@ int log_category_parse(const char *name) {
 }
 
 /* ISO 639-1 codes and the names FastChat's language detection (polyglot)
- * gives them; a code may have several names. */
+ * gives them; a code may have several names, the first is the one an
+ * export writes (log_language_name). */
 static const struct {
   const char *code, *name;
 } languages[] = {
@@ -152,6 +154,15 @@ const char *log_language_code(const char *language) {
   for (size_t k = 0; k < sizeof languages / sizeof languages[0]; k++)
     if (!strcasecmp(language, languages[k].name))
       return languages[k].code;
+  return NULL;
+}
+
+const char *log_language_name(const char *code) {
+  if (!code)
+    return NULL;
+  for (size_t k = 0; k < sizeof languages / sizeof languages[0]; k++)
+    if (!strcmp(code, languages[k].code))
+      return languages[k].name;
   return NULL;
 }
 
@@ -280,10 +291,6 @@ static int side_style(json_t *cm, const char *const keys[4],
   return known;
 }
 
-static const char *const hard_criteria[7] = {
-    "specificity",       "domain_knowledge",   "complexity", "problem_solving",
-    "creativity",        "technical_accuracy", "real_world"};
-
 static const char *const style_keys[] = {
     "sum_assistant_a_tokens", "header_count_a", "list_count_a",
     "bold_count_a", "sum_assistant_b_tokens", "header_count_b",
@@ -323,11 +330,10 @@ static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
     c |= 1u << LOG_CAT_IF;
   if (is_true(json_object_get(ct, "creative_writing_v0.1"), "creative_writing"))
     c |= 1u << LOG_CAT_CREATIVE_WRITING;
-  json_t *crit = json_object_get(ct, "criteria_v0.1");
-  int hard = 0;
-  for (int k = 0; k < 7; k++)
-    hard += is_true(crit, hard_criteria[k]);
-  if (hard >= 6) {
+  /* hard_6 from FastChat's criteria, or from Agon's own verdict (an
+   * export of a live battle: fastchat/fields.h) */
+  if (fastchat_hard_criteria(json_object_get(ct, "criteria_v0.1")) >= 6 ||
+      is_true(json_object_get(ct, "agon_categories_v0.1"), "hard_prompt")) {
     c |= 1u << LOG_CAT_HARD_6;
     if (lang && log_language_match(lang, "en"))
       c |= 1u << LOG_CAT_HARD_ENGLISH_6;

@@ -34,7 +34,10 @@ struct log_battle {
  *   hard_6            at least 6 of the 7 criteria of category_tag's
  *                     criteria_v0.1 (specificity, domain_knowledge,
  *                     complexity, problem_solving, creativity,
- *                     technical_accuracy, real_world) are true
+ *                     technical_accuracy, real_world) are true, or
+ *                     category_tag's agon_categories_v0.1.hard_prompt
+ *                     is (fastchat/fields.h: an export of a live
+ *                     battle)
  *   hard_english_6    hard_6, in English
  *   coding            is_code is true; without is_code, a turn of either
  *                     conversation holds a ``` fence
@@ -130,6 +133,11 @@ int log_category_parse(const char *name);
  * "EN", "en-US", "zh_Hant"), for about forty common languages; NULL for
  * any other. */
 const char *log_language_code(const char *language);
+
+/* The reverse: FastChat's name of an ISO 639-1 code ("en" -> "English"),
+ * the first of the names log_language_code reads as it; NULL for a code
+ * outside its table (and for NULL). */
+const char *log_language_name(const char *code);
 
 /* Whether a record's language is the one asked for: the same code by
  * log_language_code, or else the same text ignoring case. */
