@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fastchat/fields.h"
+#include "storage/tags.h"
 #include "util/digest.h"
 #include "util/log.h"
 #include "util/random.h"
@@ -70,6 +72,43 @@ int store_rebuild_ratings(struct store *st, double k, int in_tx) {
 
 /* ---- import ---- */
 
+/* What a record says of its battle (fastchat/fields.h), in the forms the
+ * store keeps: the texts owned here, the verdicts borrowing from ff. */
+struct import_tags {
+  struct fastchat_fields ff;
+  char tags[BATTLE_TAGS_TEXT_MAX];
+  char *conv_metadata;
+  struct category_verdict verdicts[FASTCHAT_MAX_CATEGORIES];
+};
+
+static int import_tags_read(json_t *rec, struct import_tags *t) {
+  t->conv_metadata = NULL;
+  if (fastchat_fields_read(rec, &t->ff))
+    return -1;
+  battle_tags_text(t->ff.mask, t->tags);
+  json_t *own = t->ff.conv_metadata ? json_incref(t->ff.conv_metadata)
+                : t->ff.counted_style ? store_conv_metadata(&t->ff.style)
+                                      : NULL;
+  if (own) {
+    t->conv_metadata = json_dumps(own, JSON_COMPACT);
+    json_decref(own);
+    if (!t->conv_metadata)
+      return -1;
+  } else if (t->ff.counted_style) {
+    return -1; /* store_conv_metadata: out of memory */
+  }
+  for (size_t i = 0; i < t->ff.n_categories; i++)
+    t->verdicts[i] = (struct category_verdict){t->ff.categories[i].name,
+                                               t->ff.categories[i].value};
+  return 0;
+}
+
+static void import_tags_release(struct import_tags *t) {
+  fastchat_fields_release(&t->ff);
+  free(t->conv_metadata);
+  t->conv_metadata = NULL;
+}
+
 int store_import(struct store *st, const struct battle_log *log, double k,
                  struct import_stats *stats, char *err, size_t errlen) {
   int rc = -1;
@@ -103,6 +142,12 @@ int store_import(struct store *st, const struct battle_log *log, double k,
       stats->present++;
       continue;
     }
+    struct import_tags tags;
+    if (import_tags_read(lb->record, &tags)) {
+      import_tags_release(&tags);
+      free(text);
+      goto fail;
+    }
     json_t *marked = json_object_get(lb->record, "agon_counted");
     int counted = lb->anony && !json_is_false(marked);
     struct store_import_row row = {
@@ -118,8 +163,14 @@ int store_import(struct store *st, const struct battle_log *log, double k,
         .reason = counted      ? NULL
                   : !lb->anony ? "not anonymous"
                                : "not counted where it came from",
-        .k = k};
+        .k = k,
+        .language = tags.ff.language[0] ? tags.ff.language : NULL,
+        .tags = tags.ff.tagged ? tags.tags : NULL,
+        .conv_metadata = tags.conv_metadata,
+        .categories = tags.verdicts,
+        .n_categories = tags.ff.n_categories};
     int r = st->ops->import_battle(st->impl, &row);
+    import_tags_release(&tags);
     free(text);
     if (r)
       goto fail;

@@ -20,7 +20,16 @@ struct import_stats {
  * ratings and pair counts by replaying every counted vote (imported votes
  * count with K = k). A battle already present (same question_id as a
  * stored battle, or the same record imported before) is skipped. Only
- * anonymous battles count, as in FastChat. Returns 0 or -1 (err set). */
+ * anonymous battles count, as in FastChat.
+ *
+ * Each battle keeps what its record says of it (fastchat/fields.h): its
+ * language (NULL when the record has neither a language nor prompts to
+ * detect one from: untagged, as a battle stored before tags were), its
+ * heuristic categories (NULL when the record says nothing of its
+ * prompts), its conv_metadata (the record's own, else counted from its
+ * conversation), and category_tag's verdicts (tagger "import"); a
+ * counted vote's outcome goes into the slices these put it in, in the
+ * same transaction, as a live vote's does. Returns 0 or -1 (err set). */
 int store_import(struct store *st, const struct battle_log *log, double k,
                  struct import_stats *stats, char *err, size_t errlen);
 

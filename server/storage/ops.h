@@ -35,6 +35,13 @@ struct store_import_row {
   int counted;
   const char *reason;     /* why not counted, or NULL */
   double k;
+  /* its tags as the record says them (fastchat/fields.h), each NULL when
+   * it says nothing: language, the heuristic categories (comma-separated,
+   * tag/battle_tags.h) and the conv_metadata JSON; and the LLM-tagged
+   * categories' verdicts, stored with the tagger "import" */
+  const char *language, *tags, *conv_metadata;
+  const struct category_verdict *categories;
+  size_t n_categories;
 };
 
 /* One turn's texts for an export (borrowed; NULL is ""). */
@@ -143,7 +150,9 @@ struct store_ops {
   int (*meta_add)(void *cls, const char *key, const char *value);
   /* Whether a battle with this id is stored: 1, 0, or -1 on error. */
   int (*battle_exists)(void *cls, const char *id);
-  /* Store an imported battle and its vote (in the caller's transaction). */
+  /* Store an imported battle, its vote, its tags and categories, and,
+   * when it counts, its outcome in the slices they put it in (in the
+   * caller's transaction). */
   int (*import_battle)(void *cls, const struct store_import_row *r);
   /* Every vote, in vote order; with_turns: with its battle's turns.
    * 0 or -1. */

@@ -94,10 +94,10 @@ int sqlite_import_battle(void *cls, const struct store_import_row *r) {
   sqlite3_stmt *ib = sqlite_stmt(
       st, STMT_IMPORT_BATTLE,
       "INSERT INTO battles (id, created_at, model_a, model_b, session, "
-      "status, source, record, tstamp, anony) VALUES (?, ?, ?, ?, 'import', "
-      "'voted', 'import', ?, ?, ?)",
-      "tItttdi", r->id, r->created_at, r->model_a, r->model_b,
-      r->record, r->tstamp, r->anony);
+      "status, source, record, tstamp, anony, language, tags, conv_metadata) "
+      "VALUES (?, ?, ?, ?, 'import', 'voted', 'import', ?, ?, ?, ?, ?, ?)",
+      "tItttdittt", r->id, r->created_at, r->model_a, r->model_b, r->record,
+      r->tstamp, r->anony, r->language, r->tags, r->conv_metadata);
   if (!ib || sqlite_step_done(ib, NULL))
     return -1;
   sqlite3_stmt *iv = sqlite_stmt(st, STMT_IMPORT_VOTE,
@@ -106,7 +106,23 @@ int sqlite_import_battle(void *cls, const struct store_import_row *r) {
                                  "?, ?, ?, ?, ?)",
                                  "ttIitd", r->id, winner_name(r->w),
                                  r->created_at, r->counted, r->reason, r->k);
-  return iv ? sqlite_step_done(iv, NULL) : -1;
+  if (!iv || sqlite_step_done(iv, NULL))
+    return -1;
+  for (size_t i = 0; i < r->n_categories; i++) {
+    sqlite3_stmt *ic = sqlite_stmt(
+        st, STMT_IMPORT_CATEGORY,
+        "INSERT INTO battle_categories (battle_id, category, value, tagger, "
+        "created_at) VALUES (?, ?, ?, 'import', ?)",
+        "ttiI", r->id, r->categories[i].category,
+        r->categories[i].value ? 1 : 0, r->created_at);
+    if (!ic || sqlite_step_done(ic, NULL))
+      return -1;
+  }
+  if (!r->counted)
+    return 0;
+  /* its outcome in its slices, as a live vote counts it (votes.c): the
+   * keys from the tags just stored, as the replay reads them */
+  return sqlite_vote_slices(st, r->id, r->model_a, r->model_b, r->w, NULL);
 }
 
 /* ---- export ---- */

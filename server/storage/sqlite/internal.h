@@ -30,6 +30,7 @@ enum sqlite_stmt_id {
   STMT_IMPORT_EXISTS,
   STMT_IMPORT_BATTLE,
   STMT_IMPORT_VOTE,
+  STMT_IMPORT_CATEGORY,
   STMT_SLICE_TAGS,
   STMT_SLICE_CATEGORIES,
   STMT_SLICE_WINS_A,
@@ -188,7 +189,7 @@ int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
 int sqlite_slice_pair_add(struct sqlite_store *st, const char *key,
                           const char *x, const char *y, enum winner w);
 /* A counted vote's outcome into every slice of battle id, stored and
- * staged in vb: 0 or -1. */
+ * staged in vb (NULL: stored only, as an import does): 0 or -1. */
 int sqlite_vote_slices(struct sqlite_store *st, const char *id,
                        const char *model_a, const char *model_b,
                        enum winner w, struct vote_batch *vb);

@@ -92,8 +92,9 @@ int sqlite_vote_slices(struct sqlite_store *st, const char *id,
   for (int i = 0; i < n; i++)
     if (sqlite_slice_pair_add(st, keys[i], model_a, model_b, w))
       return -1;
-  return vote_batch_stage_slices(vb, (const char(*)[SLICE_KEY_MAX])keys,
-                                 (size_t)n, model_a, model_b, w);
+  return vb ? vote_batch_stage_slices(vb, (const char(*)[SLICE_KEY_MAX])keys,
+                                      (size_t)n, model_a, model_b, w)
+            : 0;
 }
 
 int sqlite_slices_load(void *cls, struct slice_table *t) {
