@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fastchat/fields.h"
+#include "rating/dedup.h"
 #include "storage/tags.h"
 #include "util/digest.h"
 #include "util/log.h"
@@ -264,16 +265,141 @@ static void write_record(FILE *out, enum export_format fmt, json_t *rec,
   json_decref(rec);
 }
 
+/* ---- the de-duplication of an export (rating/dedup.h) ---- */
+
+/* A first walk over the votes, in the order the export writes them: each
+ * battle's prompt (a live battle's stored prompts; an imported one's
+ * user turns of conversation_a, as FastChat's dedup reads them), so that
+ * the battles with one are de-duplicated together and each live battle's
+ * record gets its dedup_tag. */
+struct export_dedup {
+  struct dedup_battle *b;   /* the battles with a prompt */
+  size_t n, cap;
+  uint64_t *ids;            /* each vote's battle id hash, in vote order */
+  long *slot;               /* its index in b, or -1 without a prompt */
+  size_t n_votes, cap_votes;
+  unsigned char *flags;     /* of b[i], by dedup_compute */
+};
+
+static void export_dedup_release(struct export_dedup *d) {
+  free(d->b);
+  free(d->ids);
+  free(d->slot);
+  free(d->flags);
+  memset(d, 0, sizeof *d);
+}
+
+static int dedup_vote(void *ctx, const struct store_export_vote *v) {
+  struct export_dedup *d = ctx;
+  struct dedup_prompt p;
+  dedup_prompt_init(&p);
+  if (v->record) {
+    json_t *rec = json_loads(v->record, 0, NULL);
+    size_t i;
+    json_t *msg;
+    json_array_foreach(json_object_get(rec, "conversation_a"), i, msg) {
+      const char *role = json_string_value(json_object_get(msg, "role"));
+      json_t *content = json_object_get(msg, "content");
+      if (role && !strcmp(role, "user") && json_is_string(content))
+        dedup_prompt_add_turn(&p, json_string_value(content),
+                              json_string_length(content));
+    }
+    json_decref(rec);
+  } else {
+    for (size_t i = 0; i < v->n_texts; i++) {
+      const char *t = v->turns[i].prompt ? v->turns[i].prompt : "";
+      dedup_prompt_add_turn(&p, t, strlen(t));
+    }
+  }
+  if (d->n_votes == d->cap_votes) {
+    size_t c = d->cap_votes ? 2 * d->cap_votes : 1024;
+    uint64_t *ids = realloc(d->ids, c * sizeof *ids);
+    if (ids)
+      d->ids = ids;
+    long *slot = realloc(d->slot, c * sizeof *slot);
+    if (slot)
+      d->slot = slot;
+    if (!ids || !slot)
+      return -1;
+    d->cap_votes = c;
+  }
+  if (p.turns && d->n == d->cap) {
+    size_t c = d->cap ? 2 * d->cap : 1024;
+    struct dedup_battle *b = realloc(d->b, c * sizeof *b);
+    if (!b)
+      return -1;
+    d->b = b;
+    d->cap = c;
+  }
+  uint64_t id = dedup_battle_id(v->id);
+  d->ids[d->n_votes] = id;
+  d->slot[d->n_votes++] = p.turns ? (long)d->n : -1;
+  if (p.turns)
+    d->b[d->n++] = (struct dedup_battle){p.hash, id};
+  return 0;
+}
+
+/* The first walk and the de-duplication. 0 or -1. */
+static int export_dedup_compute(struct store *st, struct export_dedup *d) {
+  if (st->ops->export_votes(st->impl, 1, dedup_vote, d))
+    return -1;
+  d->flags = malloc(d->n + 1);
+  return d->flags && dedup_compute(d->b, d->n, DEDUP_PERCENTILE, DEDUP_SEED,
+                                   d->flags, NULL) == 0
+             ? 0
+             : -1;
+}
+
+/* The dedup flags of vote number i (battle id) of the second walk, or -1
+ * when it has none: no prompt, or a vote stored by another process
+ * between the two walks. */
+static int export_dedup_flags(const struct export_dedup *d, size_t i,
+                              const char *id) {
+  if (!d->flags || i >= d->n_votes || d->slot[i] < 0 ||
+      d->ids[i] != dedup_battle_id(id))
+    return -1;
+  return d->flags[d->slot[i]];
+}
+
+/* ---- writing ---- */
+
 struct export {
   FILE *out;
   enum export_format fmt;
   const char *secret;
   long n;                 /* records written */
+  size_t votes;           /* votes seen */
+  const struct export_dedup *dedup;
 };
+
+/* A live battle's tags on its record (fastchat/fields.h). 0 or -1. */
+static int set_tags(json_t *rec, const struct store_export_vote *v,
+                    int dedup) {
+  struct fastchat_fields f;
+  fastchat_fields_init(&f);
+  if (v->language)
+    snprintf(f.language, sizeof f.language, "%s", v->language);
+  f.tagged = v->tags != NULL;
+  f.mask = battle_tags_parse(v->tags);
+  for (size_t i = 0; i < v->n_categories && i < FASTCHAT_MAX_CATEGORIES;
+       i++) {
+    struct fastchat_category *c = &f.categories[f.n_categories++];
+    snprintf(c->name, sizeof c->name, "%s", v->categories[i].category);
+    c->value = v->categories[i].value;
+  }
+  if (v->conv_metadata)
+    f.conv_metadata = json_loads(v->conv_metadata, 0, NULL);
+  f.dedup = dedup;
+  int rc = fastchat_fields_write(rec, &f);
+  fastchat_fields_release(&f);
+  return rc;
+}
 
 static int export_vote(void *ctx, const struct store_export_vote *v) {
   struct export *x = ctx;
   json_t *rec = NULL;
+  int dedup = x->dedup ? export_dedup_flags(x->dedup, x->votes, v->id) : -1;
+  x->votes++;
   if (v->record)
     rec = json_loads(v->record, 0, NULL); /* an imported battle: as it came */
   if (!rec) {
@@ -289,6 +415,10 @@ static int export_vote(void *ctx, const struct store_export_vote *v) {
                     judge, "turn", (json_int_t)v->n_turns, "anony", 1,
                     "language", "unknown", "tstamp",
                     (double)v->voted_at / 1000.0);
+    if (!rec || set_tags(rec, v, dedup)) {
+      json_decref(rec);
+      return -1;
+    }
     if (x->fmt != EXPORT_CSV) {
       json_object_set_new(rec, "conversation_a", conversation(v, 0));
       json_object_set_new(rec, "conversation_b", conversation(v, 1));
@@ -327,11 +457,19 @@ static int export_judgment(void *ctx, const struct store_export_judgment *j) {
 long store_export(struct store *st, enum export_format fmt, FILE *out,
                   char *err, size_t errlen) {
   char secret[65];
+  struct export_dedup dedup = {0};
   struct export x = {.out = out, .fmt = fmt, .secret = secret};
   long n = -1;
   pthread_mutex_lock(&st->lock);
   if (secret_locked(st, secret))
     goto fail;
+  /* FastChat's dedup_tag needs every battle's prompt before the first
+   * record is written (CSV has no field for it) */
+  if (fmt != EXPORT_CSV) {
+    if (export_dedup_compute(st, &dedup))
+      goto fail;
+    x.dedup = &dedup;
+  }
   if (fmt == EXPORT_FASTCHAT)
     fputs("[", out);
   else if (fmt == EXPORT_CSV)
@@ -349,5 +487,6 @@ fail:
   snprintf(err, errlen, "export failed: %s", store_error(st));
 out:
   pthread_mutex_unlock(&st->lock);
+  export_dedup_release(&dedup);
   return n;
 }

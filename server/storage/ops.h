@@ -64,6 +64,13 @@ struct store_export_vote {
    * (none for an imported one); else NULL and 0 */
   const struct store_turn_text *turns;
   size_t n_texts;
+  /* its tags as stored (each NULL when there are none): language,
+   * heuristic categories (comma-separated), conv_metadata JSON; and its
+   * LLM-tagged categories' verdicts, by name (for a battle without a
+   * record only: an imported one is written as it came) */
+  const char *language, *tags, *conv_metadata;
+  const struct category_verdict *categories;
+  size_t n_categories;
 };
 
 /* One LLM judge's verdict for an export, in judgment order. */

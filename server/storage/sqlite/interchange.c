@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/array.h"
+
 /* ---- meta ---- */
 
 int sqlite_meta_get(void *cls, const char *key, char *out, size_t len) {
@@ -194,31 +196,76 @@ static int load_turns(sqlite3_stmt *turns, const char *id,
   return r == SQLITE_DONE ? 0 : -1;
 }
 
+/* One battle's category verdicts for an export, their names owned. */
+struct category_buf {
+  struct category_verdict *v;
+  size_t n, cap;
+};
+
+static void category_buf_clear(struct category_buf *b) {
+  for (size_t i = 0; i < b->n; i++)
+    free((char *)b->v[i].category);
+  b->n = 0;
+}
+
+/* The verdicts on battle id into b (emptied first). 0 or -1. */
+static int load_categories(sqlite3_stmt *q, const char *id,
+                           struct category_buf *b) {
+  category_buf_clear(b);
+  sqlite3_reset(q);
+  sqlite3_bind_text(q, 1, id, -1, SQLITE_TRANSIENT);
+  int r;
+  while ((r = sqlite3_step(q)) == SQLITE_ROW) {
+    struct category_verdict *v = array_grow(b->v, b->n, &b->cap, sizeof *v, 8);
+    if (!v)
+      return -1;
+    b->v = v;
+    char *name = sqlite_text_dup(q, 0);
+    if (!name)
+      return -1;
+    b->v[b->n++] = (struct category_verdict){name, sqlite3_column_int(q, 1)};
+  }
+  sqlite3_reset(q);
+  return r == SQLITE_DONE ? 0 : -1;
+}
+
 int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                         void *ctx) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *turns = NULL;
+  sqlite3_stmt *turns = NULL, *cats = NULL;
   struct turn_buf tb = {0};
+  struct category_buf cb = {0};
   int rc = -1;
   sqlite3_stmt *s = sqlite_stmt_new(
       st->db,
       "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
       "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
-      "turns t WHERE t.battle_id = b.id) FROM votes v JOIN battles b ON "
-      "b.id = v.battle_id ORDER BY v.seq",
+      "turns t WHERE t.battle_id = b.id), b.language, b.tags, "
+      "b.conv_metadata FROM votes v JOIN battles b ON b.id = v.battle_id "
+      "ORDER BY v.seq",
       "");
-  if (!s || !(turns = sqlite_stmt_new(st->db,
-                                      "SELECT prompt, answer_a, answer_b "
-                                      "FROM turns WHERE battle_id = ? ORDER "
-                                      "BY turn",
-                                      "")))
+  if (!s ||
+      !(turns = sqlite_stmt_new(st->db,
+                                "SELECT prompt, answer_a, answer_b FROM turns "
+                                "WHERE battle_id = ? ORDER BY turn",
+                                "")) ||
+      !(cats = sqlite_stmt_new(st->db,
+                               "SELECT category, value FROM battle_categories "
+                               "WHERE battle_id = ? ORDER BY category",
+                               "")))
     goto out;
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct store_export_vote v = {0};
-    sqlite_row(s, "tttttItitl", &v.id, &v.model_a, &v.model_b, &v.winner,
+    sqlite_row(s, "tttttItitlttt", &v.id, &v.model_a, &v.model_b, &v.winner,
                &v.session, &v.voted_at, &v.record, &v.counted, &v.reason,
-               &v.n_turns);
+               &v.n_turns, &v.language, &v.tags, &v.conv_metadata);
+    if (!v.record) { /* an imported battle is written as it came */
+      if (load_categories(cats, v.id, &cb))
+        goto out;
+      v.categories = cb.v;
+      v.n_categories = cb.n;
+    }
     if (with_turns) {
       if (load_turns(turns, v.id, &tb))
         goto out;
@@ -232,7 +279,10 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
 out:
   sqlite3_finalize(s);
   sqlite3_finalize(turns);
+  sqlite3_finalize(cats);
   turn_buf_release(&tb);
+  category_buf_clear(&cb);
+  free(cb.v);
   return rc;
 }
 
