@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "fastchat/battle_log.h"
+#include "rating/dedup.h"
 #include "rating/style.h"
 #include "rating/summary.h"
 
@@ -28,7 +29,10 @@ static const char ratings_usage[] =
     "as en, or FastChat's name, English); --category keeps those in every\n"
     "category given: math, if, creative_writing, hard_6, hard_english_6,\n"
     "coding, long_user, no_short, multiturn, no_tie, no_refusal, dedup (full:\n"
-    "all).\n"
+    "all). dedup keeps what a record's dedup_tag says; for the records\n"
+    "without one, it is computed as FastChat does (a prompt asked more often\n"
+    "than the 99.99th percentile of prompt counts keeps that many battles,\n"
+    "chosen by seed 42), and reported.\n"
     "Malformed records are reported on stderr with their index and skipped.\n";
 
 struct row {
@@ -65,6 +69,7 @@ struct selection {
   int categories[LOG_CATEGORIES];
   int n_categories;
   int style;
+  int dedup;           /* the dedup category is asked for */
 };
 
 static int keep_battle(const struct battle_log *log, const struct log_battle *b,
@@ -216,6 +221,7 @@ int cmd_ratings(int argc, char **argv) {
       }
       if (sel.n_categories < LOG_CATEGORIES)
         sel.categories[sel.n_categories++] = cat;
+      sel.dedup |= cat == LOG_CAT_DEDUP;
       break;
     case 'h': fputs(ratings_usage, stdout); return 0;
     default: fputs(ratings_usage, stderr); return 2;
@@ -251,6 +257,12 @@ int cmd_ratings(int argc, char **argv) {
   if (shown > 20)
     fprintf(stderr, "agon: ... %zu malformed records in all (skipped)\n",
             shown);
+  struct dedup_summary dd = {0};
+  size_t dd_n = 0;
+  if (sel.dedup && battle_log_dedup(&log, &dd, &dd_n)) {
+    fprintf(stderr, "agon: out of memory\n");
+    goto out;
+  }
   battle_log_sort(&log);
   o = malloc((log.n + 1) * sizeof *o);
   chosen = malloc((log.n + 1) * sizeof *chosen);
@@ -339,6 +351,15 @@ int cmd_ratings(int argc, char **argv) {
                           json_pack("{s:o, s:o}", "language", langs,
                                     "category", cats));
     }
+    if (sel.dedup)
+      json_object_set_new(
+          root, "dedup",
+          json_pack("{s:I, s:I, s:f, s:I, s:I, s:I}", "computed",
+                    (json_int_t)dd_n, "prompts", (json_int_t)dd.prompts,
+                    "cutoff", dd.cutoff, "high_freq_prompts",
+                    (json_int_t)dd.high_freq_prompts, "high_freq_battles",
+                    (json_int_t)dd.high_freq_battles, "not_sampled",
+                    (json_int_t)dd.dropped));
     if (sel.style) {
       json_t *coef = json_object(), *lo = json_object(), *hi = json_object();
       json_t *feat = json_object();
@@ -411,6 +432,12 @@ int cmd_ratings(int argc, char **argv) {
            used, nrows, p.rounds, (unsigned long long)p.seed,
            log.malformed ? ", malformed records skipped" : "");
   }
+  if (!json && sel.dedup)
+    printf("dedup: computed for %zu records without a dedup_tag: %zu "
+           "prompts, cutoff %.2f, %zu high-frequency prompts (%zu records), "
+           "%zu records not sampled\n",
+           dd_n, dd.prompts, dd.cutoff, dd.high_freq_prompts,
+           dd.high_freq_battles, dd.dropped);
   rc = 0;
 out:
   free(o);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fastchat/fields.h"
+#include "rating/dedup.h"
 #include "tag/style_count.h"
 #include "util/buf.h"
 #include "util/hash.h"
@@ -359,6 +360,25 @@ static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
   json_t *dd = json_object_get(rec, "dedup_tag");
   if (!json_is_object(dd) || is_true(dd, "sampled"))
     c |= 1u << LOG_CAT_DEDUP;
+  m->dedup_tag = json_is_object(dd);
+  if (!m->dedup_tag) {
+    struct dedup_prompt p;
+    dedup_prompt_init(&p);
+    size_t i;
+    json_t *msg;
+    json_array_foreach(json_object_get(rec, "conversation_a"), i, msg) {
+      const char *role = json_string_value(json_object_get(msg, "role"));
+      json_t *content = json_object_get(msg, "content");
+      if (role && !strcmp(role, "user") && json_is_string(content))
+        dedup_prompt_add_turn(&p, json_string_value(content),
+                              json_string_length(content));
+    }
+    m->prompted = p.turns > 0;
+    m->prompt = p.hash;
+    const char *qid = json_string_value(json_object_get(rec, "question_id"));
+    m->named = qid != NULL;
+    m->id = qid ? dedup_battle_id(qid) : 0;
+  }
   m->categories = c;
   return 0;
 }
@@ -764,6 +784,44 @@ out:
   if (fd >= 0)
     close(fd);
   buf_release(&whole);
+  return rc;
+}
+
+int battle_log_dedup(struct battle_log *log, struct dedup_summary *summary,
+                     size_t *n) {
+  struct dedup_battle *b = calloc(log->n + 1, sizeof *b);
+  size_t *at = malloc((log->n + 1) * sizeof *at);
+  unsigned char *flags = malloc(log->n + 1);
+  size_t k = 0;
+  int rc = -1;
+  if (!b || !at || !flags)
+    goto out;
+  for (size_t i = 0; log->meta && i < log->n; i++) {
+    const struct log_meta *m = &log->meta[i];
+    if (!m->dedup_tag && m->prompted) {
+      char seq[32];
+      snprintf(seq, sizeof seq, "#%zu", i);
+      b[k] = (struct dedup_battle){m->prompt,
+                                   m->named ? m->id : dedup_battle_id(seq)};
+      at[k++] = i;
+    }
+  }
+  if (dedup_compute(b, k, DEDUP_PERCENTILE, DEDUP_SEED, flags, summary))
+    goto out;
+  for (size_t j = 0; j < k; j++) {
+    uint32_t *c = &log->meta[at[j]].categories;
+    if (flags[j] & DEDUP_SAMPLED)
+      *c |= 1u << LOG_CAT_DEDUP;
+    else
+      *c &= ~(1u << LOG_CAT_DEDUP);
+  }
+  if (n)
+    *n = k;
+  rc = 0;
+out:
+  free(b);
+  free(at);
+  free(flags);
   return rc;
 }
 

@@ -52,8 +52,9 @@ struct log_battle {
  *   no_tie            the winner is model_a or model_b
  *   no_refusal        is_refusal is not true
  *   dedup             dedup_tag's sampled is true, or there is no
- *                     dedup_tag (FastChat's de-duplication of the top
- *                     0.1% most repeated prompts) */
+ *                     dedup_tag (FastChat's de-duplication of the most
+ *                     repeated prompts; battle_log_dedup computes it
+ *                     for the records without one) */
 enum log_category {
   LOG_CAT_MATH,
   LOG_CAT_IF,
@@ -75,6 +76,13 @@ struct log_meta {
   int language;        /* index into battle_log.languages, -1 when absent */
   uint32_t categories; /* bit (1u << LOG_CAT_*) set: the record is in it */
   int style;           /* 1 when style_a and style_b hold all four counts */
+  int dedup_tag;       /* 1 when the record has a dedup_tag */
+  int prompted;        /* 1 when conversation_a has a user turn */
+  uint64_t prompt;     /* then the hash of its prompt (rating/dedup.h) */
+  int named;           /* 1 when it has a question_id */
+  uint64_t id;         /* then its hash (else battle_log_dedup takes the
+                          hash of "#SEQ", the record's position in the
+                          input) */
   /* tokens, headers (h1..h6), list items (ordered and unordered), bold
    * spans ("**" and "__") of each side's answers: each from conv_metadata
    * (sum_assistant_a_tokens, header_count_a, list_count_a, bold_count_a,
@@ -115,6 +123,15 @@ void battle_log_init(struct battle_log *log);
 int battle_log_read(struct battle_log *log, const char *path, int flags,
                     log_problem_fn problem, void *cls, char *err,
                     size_t errlen);
+
+/* FastChat's de-duplication (rating/dedup.h, seed DEDUP_SEED) of the
+ * records read with BATTLE_LOG_META that have no dedup_tag, over those
+ * of them with a prompt: their LOG_CAT_DEDUP is set when sampled,
+ * cleared when not; summary (may be NULL) gets the figures, and *n (may
+ * be NULL) how many records took part. 0, or -1 when out of memory. */
+struct dedup_summary;
+int battle_log_dedup(struct battle_log *log, struct dedup_summary *summary,
+                     size_t *n);
 
 /* Sort the battles by tstamp, keeping input order among equal stamps. */
 void battle_log_sort(struct battle_log *log);
