@@ -227,6 +227,7 @@ int main(void) {
   pair_table_release(&stored_pairs);
   rating_table_release(&live.elo);
   pair_table_release(&live.pairs);
+  slice_table_release(&live.slices);
   pthread_mutex_destroy(&live.lock);
   sqlite3_close(peek);
   store_close(&st);
