@@ -11,6 +11,7 @@
 #include "fastchat/fields.h"
 #include "rating/dedup.h"
 #include "storage/tags.h"
+#include "util/array.h"
 #include "util/digest.h"
 #include "util/log.h"
 #include "util/random.h"
@@ -272,19 +273,23 @@ static void write_record(FILE *out, enum export_format fmt, json_t *rec,
  * user turns of conversation_a, as FastChat's dedup reads them), so that
  * the battles with one are de-duplicated together and each live battle's
  * record gets its dedup_tag. */
+struct export_vote_slot {
+  uint64_t id;              /* the vote's battle id hash */
+  long slot;                /* its index in export_dedup.b, or -1 without a
+                               prompt */
+};
+
 struct export_dedup {
   struct dedup_battle *b;   /* the battles with a prompt */
   size_t n, cap;
-  uint64_t *ids;            /* each vote's battle id hash, in vote order */
-  long *slot;               /* its index in b, or -1 without a prompt */
+  struct export_vote_slot *votes; /* every vote, in vote order */
   size_t n_votes, cap_votes;
   unsigned char *flags;     /* of b[i], by dedup_compute */
 };
 
 static void export_dedup_release(struct export_dedup *d) {
   free(d->b);
-  free(d->ids);
-  free(d->slot);
+  free(d->votes);
   free(d->flags);
   memset(d, 0, sizeof *d);
 }
@@ -311,29 +316,20 @@ static int dedup_vote(void *ctx, const struct store_export_vote *v) {
       dedup_prompt_add_turn(&p, t, strlen(t));
     }
   }
-  if (d->n_votes == d->cap_votes) {
-    size_t c = d->cap_votes ? 2 * d->cap_votes : 1024;
-    uint64_t *ids = realloc(d->ids, c * sizeof *ids);
-    if (ids)
-      d->ids = ids;
-    long *slot = realloc(d->slot, c * sizeof *slot);
-    if (slot)
-      d->slot = slot;
-    if (!ids || !slot)
-      return -1;
-    d->cap_votes = c;
-  }
-  if (p.turns && d->n == d->cap) {
-    size_t c = d->cap ? 2 * d->cap : 1024;
-    struct dedup_battle *b = realloc(d->b, c * sizeof *b);
+  struct export_vote_slot *votes =
+      array_grow(d->votes, d->n_votes, &d->cap_votes, sizeof *votes, 1024);
+  if (!votes)
+    return -1;
+  d->votes = votes;
+  if (p.turns) {
+    struct dedup_battle *b = array_grow(d->b, d->n, &d->cap, sizeof *b, 1024);
     if (!b)
       return -1;
     d->b = b;
-    d->cap = c;
   }
   uint64_t id = dedup_battle_id(v->id);
-  d->ids[d->n_votes] = id;
-  d->slot[d->n_votes++] = p.turns ? (long)d->n : -1;
+  d->votes[d->n_votes++] =
+      (struct export_vote_slot){id, p.turns ? (long)d->n : -1};
   if (p.turns)
     d->b[d->n++] = (struct dedup_battle){p.hash, id};
   return 0;
@@ -355,10 +351,10 @@ static int export_dedup_compute(struct store *st, struct export_dedup *d) {
  * between the two walks. */
 static int export_dedup_flags(const struct export_dedup *d, size_t i,
                               const char *id) {
-  if (!d->flags || i >= d->n_votes || d->slot[i] < 0 ||
-      d->ids[i] != dedup_battle_id(id))
+  if (!d->flags || i >= d->n_votes || d->votes[i].slot < 0 ||
+      d->votes[i].id != dedup_battle_id(id))
     return -1;
-  return d->flags[d->slot[i]];
+  return d->flags[d->votes[i].slot];
 }
 
 /* ---- writing ---- */
