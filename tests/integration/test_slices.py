@@ -178,11 +178,20 @@ def test_slices_live_restart_and_recompute(agon_factory):
 
     # the Korean and English boards have their own winners: at most one of
     # them leads the whole board, so the other shows a rank change
+    # (when the favourite met both others there: else two unbeaten models
+    # share the top by the fit's prior, and either may lead)
+    def met_all(lang, fav):
+        return {m for v in votes if v[0] == lang and fav in v[2:4]
+                for m in v[2:4]} == {m.name for m in MODELS}
     ko = fitted(c, "language=ko", sum(1 for v in votes if v[0] == "ko"))
     en = fitted(c, "language=en", sum(1 for v in votes if v[0] == "en"))
-    assert ko["models"][0]["model"] == "Cinder-3B", ko["models"]
-    assert en["models"][0]["model"] == "Aurora-9B", en["models"]
-    assert max(ko["models"][0]["rank_change"], en["models"][0]["rank_change"]) > 0
+    if met_all("ko", "Cinder-3B"):
+        assert ko["models"][0]["model"] == "Cinder-3B", ko["models"]
+    if met_all("en", "Aurora-9B"):
+        assert en["models"][0]["model"] == "Aurora-9B", en["models"]
+    if met_all("ko", "Cinder-3B") and met_all("en", "Aurora-9B"):
+        assert max(ko["models"][0]["rank_change"],
+                   en["models"][0]["rank_change"]) > 0
 
     # a slice without votes says so; an unknown language is an empty slice
     empty = board(c, "category=multi_turn")
