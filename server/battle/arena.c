@@ -28,6 +28,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   pthread_mutex_init(&a->live.lock, NULL);
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
+  atomic_init(&a->dedup_left_out, 0);
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
   /* Turns that were streaming when the last process ended can never finish. */
@@ -39,6 +40,9 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
              store_error(&a->store));
     goto fail;
   }
+  long prompts = 0, left_out = 0;
+  if (store_dedup_stats(&a->store, &prompts, &left_out) == 0)
+    atomic_init(&a->dedup_left_out, left_out);
   if (store_check_start(&a->store, a->cfg->database))
     log_warn("msg=\"cannot start the background database check\"");
   a->writer = store_writer_new(&a->store, &a->live);

@@ -247,6 +247,9 @@ struct arena_versions {
 };
 void arena_versions(struct arena *a, struct arena_versions *out);
 
+/* The counted votes de-duplication has left out of the BT boards. */
+long arena_dedup_left_out(struct arena *a);
+
 /* Wall-clock ms of the last stored vote (or of the start). */
 int64_t arena_ratings_updated(struct arena *a);
 

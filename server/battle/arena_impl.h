@@ -40,6 +40,8 @@ struct arena {
   struct style_boards style;      /* style control, in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
+  atomic_long dedup_left_out;     /* counted votes de-duplication left out
+                                     of the BT boards (as stored) */
   atomic_long streaming;          /* turns in flight, whole server */
   atomic_long version;            /* bumped by every vote (cache keys) */
   long generation;                /* of the configuration; under cfg_lock */

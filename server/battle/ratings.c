@@ -35,6 +35,10 @@ void arena_versions(struct arena *a, struct arena_versions *out) {
   out->data = store_data_version(&a->store);
 }
 
+long arena_dedup_left_out(struct arena *a) {
+  return atomic_load(&a->dedup_left_out);
+}
+
 int64_t arena_ratings_updated(struct arena *a) {
   return atomic_load(&a->ratings_updated);
 }

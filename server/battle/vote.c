@@ -64,6 +64,8 @@ static void vote_release(struct waiter *w) {
 static void vote_applied(struct arena *a, struct arena_vote *v) {
   struct vote_outcome *out = &v->out;
   atomic_fetch_add(&a->version, 1);
+  if (out->dedup)
+    atomic_fetch_add(&a->dedup_left_out, 1);
   if (out->counted) {
     rating_worker_poke(&a->bt);
     style_boards_poke(&a->style);
@@ -131,7 +133,8 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                 .client = v->client_hash[0] ? v->client_hash
                                                             : NULL,
                                 .verdict = vote_verdict,
-                                .verdict_cls = &v->vc};
+                                .verdict_cls = &v->vc,
+                                .dedup_min = v->cfg->dedup_min_count};
   if (store_writer_vote_async(a->writer, &v->vr, &v->out, vote_decided, v)) {
     waiter_unref(&v->waiter);  /* the writer's, never to tell */
     waiter_leave(&v->waiter);  /* ours: frees v */

@@ -15,6 +15,7 @@ void config_init(struct config *cfg) {
   cfg->elo_k = 4.0;
   cfg->bootstrap_rounds = 1000;
   cfg->min_battles = 0;
+  cfg->dedup_min_count = 100;
   /* Words whose presence in a battle's text reveals who answered, as in
    * FastChat's identity filter. Model names and aliases are added. */
   static const char *const words[] = {

@@ -78,6 +78,9 @@ struct config {
   double elo_k;                /* [ratings] k */
   long bootstrap_rounds;       /* [ratings] bootstrap_rounds */
   long min_battles;            /* [ratings] min_battles: fewer is provisional */
+  long dedup_min_count;        /* [ratings] dedup_min_count: de-duplication
+                                  leaves a prompt's votes out of the BT
+                                  boards only past this many; 0: off */
   char **identity_words;       /* [ratings] identity_words (lowercase) */
   size_t n_identity_words;
   long max_prompt_chars;       /* [limits] */

@@ -79,6 +79,8 @@ static const struct config_key ratings_keys[] = {
      .max = 100000, .error = "expected 0 to 100000"},
     {"min_battles", CONFIG_LONG, IN_CONFIG(min_battles), .min = 0,
      .max = 1000000000, .error = "expected a whole number >= 0"},
+    {"dedup_min_count", CONFIG_LONG, IN_CONFIG(dedup_min_count), .min = 0,
+     .max = 1000000000, .error = "expected a whole number >= 0"},
     {"identity_words", CONFIG_LIST, IN_CONFIG(identity_words),
      .count = IN_CONFIG(n_identity_words)},
     {0}};

@@ -354,6 +354,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   if (from_judge)
     json_object_set_new(body, "judge", json_string(judge));
   json_object_set_new(body, "correlations", correlations);
+  if (!from_judge)
+    json_object_set_new(body, "dedup", leaderboard_dedup_json(rq));
   cache_store(slot, &key, body);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -129,6 +129,15 @@ int vote_batch_stage(struct vote_batch *vb, const struct rating_row *ra,
   return 0;
 }
 
+int vote_batch_stage_rows(struct vote_batch *vb, const struct rating_row *ra,
+                          const struct rating_row *rb) {
+  if (stage_row(vb, ra) || stage_row(vb, rb)) {
+    vb->broken = 1;
+    return -1;
+  }
+  return 0;
+}
+
 int vote_batch_stage_slices(struct vote_batch *vb,
                             const char (*keys)[SLICE_KEY_MAX], size_t n,
                             const char *model_a, const char *model_b,

@@ -76,6 +76,11 @@ void vote_batch_peek(const struct vote_batch *vb,
 int vote_batch_stage(struct vote_batch *vb, const struct rating_row *ra,
                      const struct rating_row *rb, enum winner w);
 
+/* Stage the rows alone, for a vote counted in the Elo but not in the pair
+ * counts (de-duplication). 0, or -1 (vb is then broken). */
+int vote_batch_stage_rows(struct vote_batch *vb, const struct rating_row *ra,
+                          const struct rating_row *rb);
+
 /* Stage a counted vote's outcome in the slices of keys[n] (slice_keys),
  * to be made live after the commit with the rest. 0, or -1 when memory
  * ran out (vb is then broken). */

@@ -134,6 +134,8 @@ struct store_ops {
   int (*fail_streaming)(void *cls);
 
   /* ---- ratings, meta, import, export (write connection) ---- */
+  /* store_dedup_stats */
+  int (*dedup_stats)(void *cls, long *prompts, long *left_out);
   /* The slices' pair counts as stored, and their replay from every
    * counted vote and its battle's stored tags (store_slices_*). */
   int (*slices_load)(void *cls, struct slice_table *t);

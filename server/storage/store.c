@@ -200,6 +200,13 @@ int store_battle_categories_tx(struct store *st, const char *id,
   return st->ops->battle_categories(st->impl, id, v, n, tagger, at, vb);
 }
 
+int store_dedup_stats(struct store *st, long *prompts, long *left_out) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->dedup_stats(st->impl, prompts, left_out);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
 int store_style_votes(struct store *st, const char *language,
                       const char *category, store_style_fn fn, void *ctx,
                       long *skipped) {

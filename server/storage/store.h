@@ -193,6 +193,8 @@ struct vote_outcome {
   double elo_before[2];
   int counted;
   char reason[160];    /* why not counted, or "" */
+  int dedup;           /* counted, but left out of the BT boards: its
+                          prompt was asked too often (schema/0010) */
 };
 
 /* Decides from the battle as stored, inside the vote's transaction, why
@@ -219,6 +221,8 @@ struct vote_request {
   const char *client;    /* keyed hash of the client address, or NULL */
   vote_verdict_fn verdict; /* NULL: counted/reason as given; else it can
                               still make a counted vote not count */
+  long dedup_min;        /* de-duplication's floor ([ratings]
+                            dedup_min_count); 0: off */
   void *verdict_cls;
 };
 
@@ -266,6 +270,10 @@ int store_battle_categories_tx(struct store *st, const char *id,
                                const struct category_verdict *v, size_t n,
                                const char *tagger, int64_t at,
                                struct vote_batch *vb);
+
+/* De-duplication's figures as stored: the distinct prompts voted on and
+ * the counted votes left out of the BT boards. 0 or -1. */
+int store_dedup_stats(struct store *st, long *prompts, long *left_out);
 
 /* One counted vote for style control (strings valid during the call): its
  * models and outcome, and each side's four style counts (rating/style.h's

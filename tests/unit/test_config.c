@@ -488,7 +488,7 @@ static void table_keys(void) {
   }
   /* 46 keys in seven sections, the 6 connection keys in three: a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 58);
+  CHECK(n_keys == 59);
   unlink(prompt);
 }
 
@@ -502,6 +502,7 @@ static void ranges(void) {
       {"ratings", "k", 0, 1000},
       {"ratings", "bootstrap_rounds", 0, 100000},
       {"ratings", "min_battles", 0, 1000000000},
+      {"ratings", "dedup_min_count", 0, 1000000000},
       {"limits", "max_prompt_chars", 1, 10000000},
       {"limits", "max_answer_bytes", 1024, 1L << 30},
       {"limits", "max_turns", 1, 1000},

@@ -375,6 +375,7 @@ static const struct store_ops sqlite_ops = {
     .fail_streaming = sqlite_fail_streaming,
     .ratings_load = sqlite_ratings_load,
     .slices_load = sqlite_slices_load,
+    .dedup_stats = sqlite_dedup_stats,
     .style_votes = sqlite_style_votes,
     .slices_replay = sqlite_slices_replay,
     .battle_categories = sqlite_battle_categories,

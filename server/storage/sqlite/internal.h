@@ -31,6 +31,12 @@ enum sqlite_stmt_id {
   STMT_IMPORT_BATTLE,
   STMT_IMPORT_VOTE,
   STMT_IMPORT_CATEGORY,
+  STMT_DEDUP_PROMPTS,
+  STMT_DEDUP_STATS,
+  STMT_DEDUP_TOP,
+  STMT_DEDUP_COUNT,
+  STMT_DEDUP_PROMPT_NEW,
+  STMT_DEDUP_LEFT_OUT,
   STMT_SLICE_TAGS,
   STMT_SLICE_CATEGORIES,
   STMT_SLICE_WINS_A,
@@ -203,5 +209,14 @@ int sqlite_battle_categories(void *cls, const char *id,
 /* style.c */
 int sqlite_style_votes(void *cls, const char *language, const char *category,
                        store_style_fn fn, void *ctx, long *skipped);
+
+/* dedup.c */
+/* Count battle id's prompt for a counted vote and decide: 1 when the
+ * vote is left out of the BT boards (more than floor(cutoff) and more than
+ * floor_n votes on its prompt), 0 when it is kept, -1 on error; *cutoff
+ * gets the cutoff. Inside the vote's transaction. */
+int sqlite_dedup_vote(struct sqlite_store *st, const char *id, long floor_n,
+                      double *cutoff);
+int sqlite_dedup_stats(void *cls, long *prompts, long *left_out);
 
 #endif

@@ -134,7 +134,7 @@ int sqlite_slices_replay(void *cls, struct slice_table *t, long *n_votes) {
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.id, b.model_a, b.model_b, v.winner FROM "
                          "votes v JOIN battles b ON b.id = v.battle_id WHERE "
-                         "v.counted = 1 ORDER BY v.seq",
+                         "v.counted = 1 AND v.dedup = 0 ORDER BY v.seq",
                          -1, &s, NULL) != SQLITE_OK)
     goto out;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {

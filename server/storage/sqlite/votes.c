@@ -143,13 +143,21 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
     out->counted = v == 0;
   }
 
+  /* de-duplication: decided once, here, for a counted vote */
+  double cutoff = 0;
+  if (out->counted && vr->dedup_min > 0) {
+    int d = sqlite_dedup_vote(st, id, vr->dedup_min, &cutoff);
+    if (d < 0)
+      goto out;
+    out->dedup = d;
+  }
   const char *reason = !out->counted && out->reason[0] ? out->reason : NULL;
   sqlite3_stmt *ins = sqlite_stmt(
       st, STMT_VOTE_INSERT,
       "INSERT INTO votes (battle_id, winner, created_at, counted, reason, k, "
-      "client) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      "ttIitdt", id, winner_name(w), now_ms(), out->counted, reason, vr->k,
-      vr->client);
+      "client, dedup) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "ttIitdti", id, winner_name(w), now_ms(), out->counted, reason, vr->k,
+      vr->client, out->dedup);
   if (!ins || sqlite_step_done(ins, NULL))
     goto out;
   sqlite3_stmt *upd = sqlite_stmt(st, STMT_VOTE_MARK,
@@ -167,13 +175,16 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   out->elo_before[1] = rb.elo;
   if (out->counted) {
     rating_rows_apply(&ra, &rb, w, vr->k);
-    if (upsert_rating(st, &ra) || upsert_rating(st, &rb) ||
-        upsert_pair(st, out->model[0], out->model[1], w))
+    if (upsert_rating(st, &ra) || upsert_rating(st, &rb))
       goto out;
-    if (vote_batch_stage(vb, &ra, &rb, w))
-      goto out;
-    /* and in every slice the battle's stored tags put it in */
-    if (sqlite_vote_slices(st, id, out->model[0], out->model[1], w, vb))
+    /* the pair counts of the BT boards: the whole board's, and every
+     * slice's the battle's stored tags put it in; not for a vote that
+     * de-duplication leaves out */
+    if (out->dedup ? vote_batch_stage_rows(vb, &ra, &rb)
+                   : upsert_pair(st, out->model[0], out->model[1], w) ||
+                         vote_batch_stage(vb, &ra, &rb, w) ||
+                         sqlite_vote_slices(st, id, out->model[0],
+                                            out->model[1], w, vb))
       goto out;
   }
   out->elo[0] = ra.elo;
@@ -233,8 +244,8 @@ int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
   *n_votes = 0;
   sqlite3_stmt *s = sqlite_stmt_new(
       st->db,
-      "SELECT b.model_a, b.model_b, v.winner, v.k FROM votes v JOIN battles "
-      "b ON b.id = v.battle_id WHERE v.counted = 1 ORDER BY v.seq",
+      "SELECT b.model_a, b.model_b, v.winner, v.k, v.dedup FROM votes v JOIN "
+      "battles b ON b.id = v.battle_id WHERE v.counted = 1 ORDER BY v.seq",
       "");
   if (!s)
     goto out;
@@ -243,7 +254,9 @@ int sqlite_ratings_replay(void *cls, double k, struct rating_table *t,
     double vk = sqlite3_column_type(s, 3) == SQLITE_NULL
                     ? k
                     : sqlite3_column_double(s, 3);
-    if (sqlite_replay_row(s, vk, t, pairs))
+    /* a vote de-duplication left out counts in the Elo only */
+    if (sqlite_replay_row(s, vk, t,
+                          sqlite3_column_int(s, 4) ? NULL : pairs))
       goto out;
     (*n_votes)++;
   }
@@ -259,7 +272,8 @@ int sqlite_replay_row(sqlite3_stmt *s, double k, struct rating_table *elo,
   if (winner_parse(sqlite_text(s, 2), &w))
     return 1;
   const char *a = sqlite_text(s, 0), *b = sqlite_text(s, 1);
-  if (rating_table_apply(elo, a, b, w, k) || pair_table_add(pairs, a, b, w))
+  if (rating_table_apply(elo, a, b, w, k) ||
+      (pairs && pair_table_add(pairs, a, b, w)))
     return -1;
   return 0;
 }
