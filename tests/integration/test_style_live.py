@@ -109,6 +109,17 @@ def test_style_control_live(agon_factory):
     # 8 per unit of the length ratio, a coefficient of ~0.5-2.5 per
     # standard deviation of the (token) ratio
     assert st["coefficients"]["length"]["beta"] > 0.2, st
+    # and agon ratings, offline, on the same battles gives the same figures
+    log = agon.dir / "export.json"
+    log.write_text(r.stdout)
+    off = agon.run("ratings", "--json", "--style-control", "--bootstrap", "0",
+                   str(log))
+    assert off.returncode == 0, off.stderr
+    offline = json.loads(off.stdout)
+    for m in offline["models"]:
+        assert abs(m["style"]["rating"] - got[m["model"]]["bt"]) < 0.01, (m, got)
+    for f, x in offline["style"]["coefficients"].items():
+        assert abs(st["coefficients"][f]["beta"] - x) < 1e-6, (f, x, st)
 
     # (that style control removes most of a planted length bias, on enough
     # battles for the twins' gap to be measured, is test_style_control.py's
