@@ -354,8 +354,7 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   if (from_judge)
     json_object_set_new(body, "judge", json_string(judge));
   json_object_set_new(body, "correlations", correlations);
-  if (!from_judge)
-    json_object_set_new(body, "dedup", leaderboard_dedup_json(rq));
+  json_object_set_new(body, "dedup", leaderboard_dedup_json(rq, !from_judge));
   cache_store(slot, &key, body);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -225,7 +225,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
     fitted += snap->pairs.rows[i].wins_a + snap->pairs.rows[i].wins_b +
               snap->pairs.rows[i].ties;
   fit_fields(body, snap ? snap->computed_at : 0, snap ? snap->fit : 0, fitted);
-  json_object_set_new(body, "dedup", leaderboard_dedup_json(rq));
+  json_object_set_new(body, "dedup", leaderboard_dedup_json(rq, 1));
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:
   free(rows);
@@ -295,7 +295,7 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
       "provisional", rows_json(prov, prov_n, 1), "style", style_json(b));
   fit_fields(body, b ? b->computed_at : 0, b ? b->fit : 0,
              b ? (json_int_t)b->count + b->skipped : 0);
-  json_object_set_new(body, "dedup", leaderboard_dedup_json(rq));
+  json_object_set_new(body, "dedup", leaderboard_dedup_json(rq, 1));
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:
   free(rows);
@@ -304,12 +304,12 @@ out:
   return res;
 }
 
-json_t *leaderboard_dedup_json(struct request *rq) {
+json_t *leaderboard_dedup_json(struct request *rq, int human) {
   return json_pack("{s:b, s:f, s:I, s:I}", "enabled",
-                   rq->cfg->dedup_min_count > 0, "percentile",
+                   human && rq->cfg->dedup_min_count > 0, "percentile",
                    DEDUP_PERCENTILE, "min_count",
                    (json_int_t)rq->cfg->dedup_min_count, "left_out",
-                   (json_int_t)arena_dedup_left_out(rq->arena));
+                   (json_int_t)(human ? arena_dedup_left_out(rq->arena) : 0));
 }
 
 /* The category names a board can be asked for, in a stable order: the

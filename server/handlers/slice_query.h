@@ -28,8 +28,9 @@ enum agon_ec slice_query_read(struct request *rq, struct slice_query *q);
 int slice_category_known(const struct config *cfg, const char *name);
 
 /* A board's "dedup": de-duplication's settings and the counted votes it
- * has left out of the BT boards (a new object). */
-json_t *leaderboard_dedup_json(struct request *rq);
+ * has left out of the BT boards (a new object); for a board of the humans'
+ * votes, else (a judge's board, which it does not apply to) disabled. */
+json_t *leaderboard_dedup_json(struct request *rq, int human);
 
 /* The board of slice q (q->key not ""): its latest Bradley-Terry fit,
  * each model's counts in the slice and its rank change against the whole
