@@ -8,6 +8,9 @@
 --     dedup_stats the distinct prompts and the votes left out.
 -- Votes stored before this schema are in no count.
 ALTER TABLE votes ADD COLUMN dedup INTEGER NOT NULL DEFAULT 0;
+-- the hash of a battle's prompts (rating/dedup.h), computed when a turn
+-- ends, beside its other tags; NULL before (read from its turns then)
+ALTER TABLE battles ADD COLUMN prompt_hash INTEGER;
 
 CREATE TABLE prompt_counts (
   hash INTEGER PRIMARY KEY,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rating/dedup.h"
 #include "rating/identity.h"
 #include "render/markdown.h"
 #include "util/log.h"
@@ -202,8 +203,15 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
         for (int s2 = 0; s2 < 2; s2++)
           conv[i].answer[s2] = b->turns[i].side[s2].text.data;
       }
-      if (conv && !battle_tags_compute(conv, (size_t)sc->turn + 1, &tags))
+      if (conv && !battle_tags_compute(conv, (size_t)sc->turn + 1, &tags)) {
+        struct dedup_prompt dp;
+        dedup_prompt_init(&dp);
+        for (int i = 0; i <= sc->turn; i++)
+          dedup_prompt_add_turn(&dp, conv[i].prompt ? conv[i].prompt : "",
+                                conv[i].prompt ? strlen(conv[i].prompt) : 0);
+        tags.prompt_hash = dp.hash;
         tp = &tags;
+      }
       free(conv);
       if (store_writer_turn_finish(a->writer, b->id, sc->turn + 1, ans,
                                    now_ms(), failed ? "failed" : "ready",

@@ -11,6 +11,7 @@
 #define AGON_TAG_BATTLE_TAGS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "tag/categories.h"
 #include "tag/style_count.h"
@@ -24,6 +25,9 @@ struct battle_tags {
                                 included */
   size_t user_tokens;        /* the prompts' tokens */
   size_t turns;
+  /* the prompts' hash for de-duplication (rating/dedup.h), set by the
+   * caller (battle_tags_compute leaves it 0: tag/ is below rating/) */
+  uint64_t prompt_hash;
   struct style_counts style[2]; /* each side's answers, joined with "\n"
                                    as FastChat joins them */
 };

@@ -60,8 +60,9 @@ static int store_battle_tags(struct sqlite_store *st, const char *id,
   if (meta_text)
     t = sqlite_stmt(st, STMT_BATTLE_TAGS,
                     "UPDATE battles SET language = ?, tags = ?, conv_metadata "
-                    "= ? WHERE id = ?",
-                    "tttt", tags->language, names, meta_text, id);
+                    "= ?, prompt_hash = ? WHERE id = ?",
+                    "tttIt", tags->language, names, meta_text,
+                    (int64_t)tags->prompt_hash, id);
   int rc = t ? sqlite_step_done(t, "battle_tags") : -1;
   free(meta_text);
   return rc;

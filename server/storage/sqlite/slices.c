@@ -20,10 +20,13 @@ int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
   const char *names[MAX_BATTLE_CATEGORIES];
   size_t n = 0;
   int rc = -1;
-  sqlite3_stmt *s = sqlite_stmt(st, STMT_SLICE_TAGS,
-                               "SELECT language, tags FROM battles WHERE id "
-                               "= ?",
-                               "t", id);
+  /* one statement: the vote's transaction runs it for every vote */
+  sqlite3_stmt *s = sqlite_stmt(
+      st, STMT_SLICE_TAGS,
+      "SELECT language, tags, (SELECT group_concat(category) FROM "
+      "battle_categories c WHERE c.battle_id = b.id AND c.value = 1) FROM "
+      "battles b WHERE id = ?",
+      "t", id);
   if (!s)
     return -1;
   int r = sqlite3_step(s);
@@ -37,23 +40,19 @@ int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
         TAG_N_HEURISTIC);
     for (size_t i = 0; i < nh; i++)
       snprintf(cats[n++], SLICE_CAT_MAX, "%s", h[i]);
+    /* the taggers' categories, comma-separated ([a-z0-9_] names) */
+    const char *c = (const char *)sqlite3_column_text(s, 2);
+    while (c && *c && n < MAX_BATTLE_CATEGORIES) {
+      size_t len = strcspn(c, ",");
+      if (len > 0 && len < SLICE_CAT_MAX) {
+        memcpy(cats[n], c, len);
+        cats[n++][len] = '\0';
+      }
+      c += len + (c[len] == ',');
+    }
   } else if (r != SQLITE_DONE) {
     goto out;
   }
-  sqlite3_reset(s);
-  s = sqlite_stmt(st, STMT_SLICE_CATEGORIES,
-                  "SELECT category FROM battle_categories WHERE battle_id = "
-                  "? AND value = 1 ORDER BY category",
-                  "t", id);
-  if (!s)
-    return -1;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW && n < MAX_BATTLE_CATEGORIES) {
-    const char *c = (const char *)sqlite3_column_text(s, 0);
-    if (c && strlen(c) < SLICE_CAT_MAX)
-      strcpy(cats[n++], c);
-  }
-  if (r != SQLITE_ROW && r != SQLITE_DONE)
-    goto out;
   for (size_t i = 0; i < n; i++)
     names[i] = cats[i];
   rc = (int)slice_keys(language, names, n, keys, max);
