@@ -34,4 +34,4 @@ CREATE TABLE slice_pairs (
   ties      INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (slice, model_a, model_b),
   CHECK (model_a < model_b)
-) STRICT;
+) STRICT, WITHOUT ROWID;  -- one B-tree: an upsert per slice and vote
