@@ -138,12 +138,20 @@ arenaTest('leaderboard: BT with interval bars, rank (UB), heatmaps, sorting, liv
     assert.equal(byBt[0].model, 'lb-alpha', 'the strongest model leads on BT');
 
     // Heatmaps: 3 × 3 cells each, diagonal marked, values as in the matrix API, in leaderboard order.
-    const mx = await (await board.request.get(`${arena.url}api/leaderboard/matrix`)).json();
     await waitFor(board, 'battle counts heatmap shows all votes', () => {
       const vals = Array.from(document.querySelectorAll('[data-testid=heatmap-battles] rect.cell'))
         .map((r) => Number(r.dataset.value || 0));
       return vals.reduce((a, b) => a + b, 0) === 18;
     }, undefined, 15000);
+    // the matrix of the same fit: read once the page shows every vote (a
+    // read before could come from a fit made before the last vote)
+    let mx = null;
+    for (let tries = 0; tries < 150; tries++) {
+      mx = await (await board.request.get(`${arena.url}api/leaderboard/matrix`)).json();
+      if (mx.battles.flat().reduce((a, b) => a + b, 0) === 18) break;
+      await board.waitForTimeout(100);
+    }
+    assert.equal(mx.battles.flat().reduce((a, b) => a + b, 0), 18, 'the matrix API has every vote');
     for (const [id, key] of [['heatmap-win', 'win_fraction'], ['heatmap-battles', 'battles'], ['heatmap-predicted', 'predicted']]) {
       const cells = await heatCells(board, id);
       assert.equal(cells.length, 9, `${id}: 9 cells`);
