@@ -22,6 +22,7 @@
 #include "storage/interchange.h"
 #include "storage/judgments.h"
 #include "storage/store.h"
+#include "storage/tagging.h"
 
 /* One imported battle with its vote (store_import), strings borrowed. */
 struct store_import_row {
@@ -145,6 +146,9 @@ struct store_ops {
                            const struct category_verdict *v, size_t n,
                            const char *tagger, int64_t at,
                            struct vote_batch *vb);
+  /* What a battle lacks of its tags, filled in (store_battle_tags_tx). */
+  int (*battle_tags)(void *cls, const char *id,
+                     const struct battle_tags *tags, struct vote_batch *vb);
   int (*ratings_load)(void *cls, struct rating_table *t,
                       struct pair_table *pairs);
   int (*ratings_replay)(void *cls, double k, struct rating_table *t,
@@ -180,6 +184,13 @@ struct store_ops {
   int (*case_load)(void *cls, const char *id, struct case_data *out);
   int (*judge_pending)(void *cls, const char *judge, long limit,
                        char ***ids, size_t *n);
+  /* What taggers read (storage/tagging.h): a battle's prompts and
+   * verdicts, the battles a set of categories still lacks, the battles
+   * stored without their tags. */
+  int (*tag_case_load)(void *cls, const char *id, struct tag_case *out);
+  int (*tag_pending)(void *cls, const char *const *categories, size_t n,
+                     long limit, char ***ids, size_t *n_ids);
+  int (*untagged)(void *cls, long limit, char ***ids, size_t *n_ids);
   /* The newest counted human votes, up to want: battle ids (ids[i], 40
    * bytes each) and their verdicts as 'A', 'B' or 'C' (winners[i]).
    * *found says how many. 0 or -1. */

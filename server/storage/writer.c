@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "metrics/metrics.h"
+#include "storage/tagging.h"
 #include "util/defer.h"
 #include "util/log.h"
 #include "util/clock.h"
@@ -26,6 +27,8 @@ enum job_kind {
   JOB_TURN_FINISH,
   JOB_TURN_ADD,
   JOB_VOTE,
+  JOB_CATEGORIES,     /* a tagger's verdicts */
+  JOB_BATTLE_TAGS,    /* the tags a battle lacks */
   JOB_FLUSH,  /* writes nothing: done when everything before it is */
 };
 
@@ -41,8 +44,13 @@ struct job {
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
   char *error[2], *status, *identity;
-  struct battle_tags tags;     /* JOB_TURN_FINISH, when has_tags */
+  struct battle_tags tags;     /* JOB_TURN_FINISH, when has_tags, and
+                                  JOB_BATTLE_TAGS */
   int has_tags;
+  struct category_verdict *verdicts;  /* JOB_CATEGORIES: owned, with
+                                         their names */
+  size_t n_verdicts;
+  char *tagger;
   struct turn_answer ans[2];                          /* texts borrowed
                                                          (see writer.h),
                                                          errors in error */
@@ -120,6 +128,10 @@ static void job_free(struct job *j) {
   free(j->error[1]);
   free(j->status);
   free(j->identity);
+  for (size_t i = 0; i < j->n_verdicts; i++)
+    free((char *)j->verdicts[i].category);
+  free(j->verdicts);
+  free(j->tagger);
   free(j);
 }
 
@@ -192,6 +204,19 @@ static int run_job(struct store_writer *w, struct job *j,
   case JOB_VOTE:
     j->rc = (int)store_vote_tx(st, j->vr, w->live, vb, j->out);
     return j->rc == VOTE_OK ? 0 : -1;
+  case JOB_CATEGORIES:
+  case JOB_BATTLE_TAGS: {
+    /* what they move is staged like votes (and made live only when there
+     * are live ratings); the owner is told how many outcomes moved */
+    size_t staged = vb->n_pairs;
+    int rc = j->kind == JOB_CATEGORIES
+                 ? store_battle_categories_tx(st, j->id, j->verdicts,
+                                              j->n_verdicts, j->tagger,
+                                              j->at, vb)
+                 : store_battle_tags_tx(st, j->id, &j->tags, vb);
+    j->rc = rc < 0 ? -1 : (int)(vb->n_pairs - staged);
+    return rc < 0 ? -1 : 0;
+  }
   case JOB_FLUSH:
     return 0;
   }
@@ -245,7 +270,7 @@ static void write_group(struct store_writer *w, struct job *list) {
     fault_set(w, why);
   else if (committed && written)
     fault_clear(w);
-  if (committed)
+  if (committed && w->live)
     vote_batch_apply(&vb, w->live);
   vote_batch_release(&vb);
   metrics_db_write(mono_s() - t0, committed ? written : 0);
@@ -264,6 +289,8 @@ static void write_group(struct store_writer *w, struct job *list) {
       vote_outcome_release(j->out);
     }
     if (j->kind == JOB_TURN_ADD && !committed && j->rc == 0)
+      j->rc = -1;
+    if ((j->kind == JOB_CATEGORIES || j->kind == JOB_BATTLE_TAGS) && !ok)
       j->rc = -1;
     if (j->sync) {
       j->next = waiting;
@@ -507,6 +534,42 @@ int store_writer_vote_async(struct store_writer *w,
     return -1;
   }
   return 0;
+}
+
+int store_writer_categories(struct store_writer *w, const char *id,
+                            const struct category_verdict *v, size_t n,
+                            const char *tagger, int64_t at, store_rc_fn done,
+                            void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_CATEGORIES, id, at, NULL, NULL, &failed);
+  if (!j)
+    return -1;
+  j->rc_done = done;
+  j->cls = cls;
+  j->tagger = dup_or_null(tagger, &failed);
+  j->verdicts = n ? calloc(n, sizeof *j->verdicts) : NULL;
+  if (n && !j->verdicts)
+    failed = 1;
+  for (size_t i = 0; j->verdicts && i < n; i++) {
+    j->verdicts[i].category = dup_or_null(v[i].category, &failed);
+    j->verdicts[i].value = v[i].value;
+    j->n_verdicts++;
+  }
+  return queue_async(w, j, failed);
+}
+
+int store_writer_battle_tags(struct store_writer *w, const char *id,
+                             const struct battle_tags *tags,
+                             store_rc_fn done, void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_BATTLE_TAGS, id, 0, NULL, NULL, &failed);
+  if (!j)
+    return -1;
+  j->rc_done = done;
+  j->cls = cls;
+  j->tags = *tags;
+  j->has_tags = 1;
+  return queue_async(w, j, failed);
 }
 
 void store_writer_flush(struct store_writer *w) {

@@ -19,7 +19,9 @@
 
 struct store_writer;
 
-/* Start the writer for st; committed votes change live. NULL on failure. */
+/* Start the writer for st; committed votes change live (NULL: a process
+ * without live ratings, such as `agon tag`, which queues no votes). NULL
+ * on failure. */
 struct store_writer *store_writer_new(struct store *st,
                                       struct live_ratings *live);
 
@@ -91,6 +93,25 @@ int store_writer_vote_async(struct store_writer *w,
                             const struct vote_request *vr,
                             struct vote_outcome *out, store_vote_fn done,
                             void *cls);
+
+/* Queue a tagger's verdicts on battle id (see store_battle_categories_tx):
+ * v[n] (category names), tagger and id are copied. done (may be NULL)
+ * gets -1 when they were not stored, else how many slice outcomes they
+ * moved (0: the battle has no counted vote, or every category was tagged
+ * before or is not one it is in), which the live slices hold once done
+ * is called. Returns 0, or -1 when it could not be queued (done is not
+ * called then). */
+int store_writer_categories(struct store_writer *w, const char *id,
+                            const struct category_verdict *v, size_t n,
+                            const char *tagger, int64_t at, store_rc_fn done,
+                            void *cls);
+
+/* Queue what battle id lacks of its tags (see store_battle_tags_tx; *tags
+ * is copied). done as for store_writer_categories; 0 also when there was
+ * nothing to fill in. */
+int store_writer_battle_tags(struct store_writer *w, const char *id,
+                             const struct battle_tags *tags,
+                             store_rc_fn done, void *cls);
 
 /* Wait until every job queued before this call has been written and its
  * owner told. Must not be called on the writer thread. */

@@ -42,6 +42,8 @@ enum sqlite_stmt_id {
   STMT_SLICE_WINS_A,
   STMT_SLICE_WINS_B,
   STMT_SLICE_TIES,
+  STMT_TAGS_FILL,
+  STMT_TAGS_VOTE,
   STMT_COUNT
 };
 
@@ -187,6 +189,11 @@ int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
                             void *ctx);
 
 /* slices.c */
+/* Categories of one battle (its heuristic ones and the taggers'), and the
+ * slices it can be in: its language, each category, each category within
+ * its language. */
+#define MAX_BATTLE_CATEGORIES 64
+#define MAX_BATTLE_SLICES (2 * MAX_BATTLE_CATEGORIES + 1)
 /* The keys of the slices battle id's stored tags put it in, at most max
  * into keys: how many, or -1 on a database error. */
 int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
@@ -218,5 +225,13 @@ int sqlite_style_votes(void *cls, const char *language, const char *category,
 int sqlite_dedup_vote(struct sqlite_store *st, const char *id, long floor_n,
                       double *cutoff);
 int sqlite_dedup_stats(void *cls, long *prompts, long *left_out);
+
+/* tagging.c */
+int sqlite_tag_case_load(void *cls, const char *id, struct tag_case *out);
+int sqlite_tag_pending(void *cls, const char *const *categories, size_t n,
+                       long limit, char ***ids, size_t *n_ids);
+int sqlite_untagged(void *cls, long limit, char ***ids, size_t *n_ids);
+int sqlite_battle_tags(void *cls, const char *id,
+                       const struct battle_tags *tags, struct vote_batch *vb);
 
 #endif

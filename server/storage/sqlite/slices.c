@@ -10,9 +10,6 @@
 #include "tag/battle_tags.h"
 #include "util/log.h"
 
-/* Categories of one battle: its heuristic ones and the taggers'. */
-#define MAX_BATTLE_CATEGORIES 64
-
 int sqlite_battle_slice_keys(struct sqlite_store *st, const char *id,
                              char (*keys)[SLICE_KEY_MAX], size_t max) {
   char language[SLICE_LANG_MAX] = "";
@@ -83,7 +80,7 @@ int sqlite_slice_pair_add(struct sqlite_store *st, const char *key,
 int sqlite_vote_slices(struct sqlite_store *st, const char *id,
                        const char *model_a, const char *model_b,
                        enum winner w, struct vote_batch *vb) {
-  char keys[2 * MAX_BATTLE_CATEGORIES + 1][SLICE_KEY_MAX];
+  char keys[MAX_BATTLE_SLICES][SLICE_KEY_MAX];
   int n = sqlite_battle_slice_keys(st, id, keys,
                                    sizeof keys / sizeof keys[0]);
   if (n < 0)
@@ -138,7 +135,7 @@ int sqlite_slices_replay(void *cls, struct slice_table *t, long *n_votes) {
     goto out;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     enum winner w;
-    char keys[2 * MAX_BATTLE_CATEGORIES + 1][SLICE_KEY_MAX];
+    char keys[MAX_BATTLE_SLICES][SLICE_KEY_MAX];
     if (winner_parse((const char *)sqlite3_column_text(s, 3), &w))
       goto out;
     int n = sqlite_battle_slice_keys(st, (const char *)sqlite3_column_text(s, 0),
