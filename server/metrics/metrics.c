@@ -137,6 +137,13 @@ void metrics_streams(int delta) { atomic_fetch_add(&streams_open, delta); }
 
 static atomic_long events_buffered;
 
+static atomic_long tag_counts[TAG_METRIC_ERRORS + 1];
+
+void metrics_tag(enum tag_metric m, long delta) {
+  if ((unsigned)m <= TAG_METRIC_ERRORS)
+    atomic_fetch_add(&tag_counts[m], delta);
+}
+
 long metrics_events_buffered(long delta) {
   return atomic_fetch_add(&events_buffered, delta) + delta;
 }
@@ -244,6 +251,25 @@ int metrics_render(struct buf *out, const char *const *route_names,
                "# TYPE agon_battles_evicted_total counter\n"
                "agon_battles_evicted_total %lu\n",
           sample->battles_evicted);
+
+  appendf(out, "# HELP agon_tag_queue Battles waiting for the LLM taggers "
+               "or being tagged.\n# TYPE agon_tag_queue gauge\n"
+               "agon_tag_queue %ld\n",
+          atomic_load(&tag_counts[TAG_METRIC_QUEUED]));
+  appendf(out, "# HELP agon_tag_requests_total Requests sent to the LLM "
+               "taggers, retries included.\n"
+               "# TYPE agon_tag_requests_total counter\n"
+               "agon_tag_requests_total %ld\n",
+          atomic_load(&tag_counts[TAG_METRIC_REQUESTS]));
+  appendf(out, "# HELP agon_tag_verdicts_total Category verdicts of the LLM "
+               "taggers stored.\n# TYPE agon_tag_verdicts_total counter\n"
+               "agon_tag_verdicts_total %ld\n",
+          atomic_load(&tag_counts[TAG_METRIC_VERDICTS]));
+  appendf(out, "# HELP agon_tag_errors_total Categories left untagged after "
+               "every try (failed or unreadable replies), or not stored.\n"
+               "# TYPE agon_tag_errors_total counter\n"
+               "agon_tag_errors_total %ld\n",
+          atomic_load(&tag_counts[TAG_METRIC_ERRORS]));
 
   pthread_mutex_lock(&lock);
   static const char *const ev_names[3] = {"started", "finished", "failed"};

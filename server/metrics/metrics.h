@@ -50,6 +50,19 @@ struct metrics_sample {
                                      under max_cached_battle_bytes */
 };
 
+/* The LLM taggers (tagger/runner.h), whole process, never per model or
+ * battle: battles waiting or being tagged (a gauge, moved by delta),
+ * requests sent (retries included), category verdicts stored, and
+ * categories left untagged after every try (or whose verdicts could not
+ * be stored). */
+enum tag_metric {
+  TAG_METRIC_QUEUED,
+  TAG_METRIC_REQUESTS,
+  TAG_METRIC_VERDICTS,
+  TAG_METRIC_ERRORS,
+};
+void metrics_tag(enum tag_metric m, long delta);
+
 /* Append the whole exposition to out. route_names[i] is the pattern of
  * route i (n_routes of them). Returns 0 or -1. */
 int metrics_render(struct buf *out, const char *const *route_names,
