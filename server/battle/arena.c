@@ -13,6 +13,15 @@
 #define IDLE_BATTLE_MS (2 * 60000)
 #define REGISTRY_FINISHED_MAX 256
 
+/* A tagger's verdicts moved a counted battle into slices: the boards'
+ * caches are stale and the slices want a refit (writer thread). */
+static void tags_moved(void *cls, int moved) {
+  struct arena *a = cls;
+  (void)moved;
+  atomic_fetch_add(&a->version, 1);
+  rating_worker_poke(&a->bt);
+}
+
 /* Set up *a (see arena_new). Returns 0, or -1 with err set. */
 static int arena_init(struct arena *a, struct config *cfg, char *err,
                       size_t errlen) {
@@ -69,8 +78,13 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     goto fail;
   }
   a->judges = judge_runner_new(&a->store, a->up);
-  if (!a->judges) {
-    snprintf(err, errlen, "cannot start the judge runner");
+  a->taggers = a->judges ? tag_runner_new(&a->store, a->writer, a->up,
+                                          tags_moved, a)
+                         : NULL;
+  if (!a->taggers) {
+    snprintf(err, errlen, "cannot start the %s runner",
+             a->judges ? "tagging" : "judge");
+    judge_runner_free(a->judges);
     upstream_free(a->up);
     style_boards_stop(&a->style);
     rating_worker_stop(&a->bt);
@@ -95,6 +109,7 @@ fail_store:
 
 static void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
+  tag_runner_free(a->taggers);   /* hands the writer the tags it has */
   store_writer_free(a->writer);  /* then writes what they queued */
   judge_runner_free(a->judges);
   upstream_free(a->up);

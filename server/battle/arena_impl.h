@@ -17,6 +17,7 @@
 #include "rating/worker.h"
 #include "storage/store.h"
 #include "storage/writer.h"
+#include "tagger/runner.h"
 #include "upstream/upstream.h"
 #include "util/keycount.h"
 #include "util/ratelimit.h"
@@ -49,6 +50,7 @@ struct arena {
   struct keycount streams;        /* open event streams per client */
   char secret[65];                /* for keyed hashes of client addresses */
   struct judge_runner *judges;    /* auto judging of finished battles */
+  struct tag_runner *taggers;     /* auto tagging of voted battles */
 };
 
 /* The battle with this id (a new reference), from memory or the

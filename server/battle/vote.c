@@ -96,6 +96,17 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
   log_info("msg=\"vote\" battle=%s winner=%s counted=%d%s%s%s", v->id,
            winner_name(v->w), out->counted, reason ? " reason=\"" : "",
            reason ? log_q(reason) : "", reason ? "\"" : "");
+  /* Taggers with auto = true tag every voted battle, and only once it is
+   * voted: its prompts are final then (a voted battle takes no more
+   * turns), nothing about the battle is blind any more, and no request is
+   * spent on battles nobody votes on. Their verdicts move the battle into
+   * the category slices a little after its vote (see tags_moved). */
+  for (size_t i = 0; i < v->cfg->n_taggers; i++)
+    if (v->cfg->taggers[i].auto_tag &&
+        tag_runner_enqueue(a->taggers, v->cfg, &v->cfg->taggers[i], v->id))
+      log_warn("msg=\"tagging queue full: battle left for agon tag\" "
+               "tagger=\"%s\" battle=%s",
+               log_q(v->cfg->taggers[i].conn.name), v->id);
 }
 
 static void vote_decided(void *cls, enum agon_ec vs) {

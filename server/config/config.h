@@ -57,7 +57,7 @@ struct tagger_config {
   size_t n_categories;
   long concurrency;           /* requests in flight at most */
   long retries;               /* more tries of a failed or unreadable reply */
-  int auto_tag;               /* tag each battle as its turns are stored */
+  int auto_tag;               /* tag each battle once it is voted */
   int line;
 };
 
