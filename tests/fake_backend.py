@@ -77,6 +77,21 @@ reply texts come from ``judge_reply(model, messages)``):
                    with N from the length of the last ``[Assistant]`` answer
                    (``single_scores``), so that the longer answer wins.
 
+LLM taggers (replies to Agon's tagging prompts, streamed like echo). The category a
+request asks about is read from its instructions by ``tag_category(messages)``:
+"hard_prompt", "math", "creative_writing", "instruction_following", or
+"question: QUESTION" for an admin's own category; the visitor's prompts are the text
+inside <user_prompt> (``tag_prompt(messages)``):
+
+  tag-yes...     puts every battle in the category: ``[1, 2, 3, 4, 5, 6, 7]``,
+                 ``<score>5</score>`` or ``<decision>yes</decision>``.
+  tag-no...      puts none in it: ``[]``, ``<score>1</score>`` or
+                 ``<decision>no</decision>``.
+  tag-garbage... a reply with no readable verdict.
+  tag-script...  the reply the test chose: ``server.tag_script(category, prompt)``, a
+                 callable the test sets (it may count calls, answer garbage first,
+                 ...); when it returns None, or there is none, like tag-garbage.
+
 Any other model id behaves like ``echo``. Non-streaming requests get a plain
 chat.completion JSON object for the echo answer.
 
@@ -117,9 +132,11 @@ BEHAVIOURS = (
     "pad", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
     "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
     "judge-slow", "judge-single",
+    "tag-yes", "tag-no", "tag-garbage", "tag-script",
 )
 
 JUDGE_BEHAVIOURS = tuple(b for b in BEHAVIOURS if b.startswith("judge-"))
+TAG_BEHAVIOURS = tuple(b for b in BEHAVIOURS if b.startswith("tag-"))
 JUDGE_SLOW_DEFAULT = 2.0
 PAD_DEFAULT = 100
 
@@ -251,11 +268,69 @@ def judge_reply(model, messages):
             "or [ [B] ]. I refuse to choose.")
 
 
-def reply_text(model, messages):
-    """The answer text of an answering behaviour (echo, pad, judge-*)."""
+QUESTION_INTRO = "defined by this question about the prompt:\n"
+
+
+def tag_category(messages):
+    """The category a tagging request asks about, from its instructions."""
+    system = " ".join(content_text(m.get("content")) for m in messages
+                      if isinstance(m, dict) and m.get("role") == "system")
+    i = system.find(QUESTION_INTRO)
+    if i >= 0:
+        q = system[i + len(QUESTION_INTRO):]
+        end = q.find("\n\nReply")
+        return "question: " + (q[:end] if end >= 0 else q)
+    if "7 criteria" in system:
+        return "hard_prompt"
+    if "<score>" in system:
+        return "instruction_following"
+    if "mathematical" in system:
+        return "math"
+    if "creative writing" in system:
+        return "creative_writing"
+    return None
+
+
+def tag_prompt(messages):
+    """The visitor's prompts in a tagging request (inside <user_prompt>)."""
+    text = user_text(messages)
+    m = re.search(r"<user_prompt>\n(.*)\n</user_prompt>", text, re.S)
+    return m.group(1) if m else text
+
+
+TAG_GARBAGE = ("Let me think about it. It could be <decision>maybe</decision>, "
+               "perhaps [8, 9] or <score>7</score>; I cannot say.")
+
+
+def tag_verdict(category, yes):
+    """A reply that puts the prompt in category (yes) or not."""
+    if category == "hard_prompt":
+        return "[1, 2, 3, 4, 5, 6, 7]" if yes else "[]"
+    if category == "instruction_following":
+        return "<score>5</score>" if yes else "<score>1</score>"
+    return "<decision>%s</decision>" % ("yes" if yes else "no")
+
+
+def tag_reply(model, messages, script=None):
+    """The reply text of a tag-* model to these messages."""
+    beh = behaviour_of(model)
+    category = tag_category(messages)
+    if beh in ("tag-yes", "tag-no"):
+        return tag_verdict(category, beh == "tag-yes")
+    if beh == "tag-script" and script is not None:
+        reply = script(category, tag_prompt(messages))
+        if reply is not None:
+            return reply
+    return TAG_GARBAGE
+
+
+def reply_text(model, messages, script=None):
+    """The answer text of an answering behaviour (echo, pad, judge-*, tag-*)."""
     beh = behaviour_of(model)
     if beh in JUDGE_BEHAVIOURS:
         return judge_reply(model, messages)
+    if beh in TAG_BEHAVIOURS:
+        return tag_reply(model, messages, script)
     if beh == "pad":
         return pad_answer(model, messages)
     return echo_answer(model, messages)
@@ -532,7 +607,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _non_stream(self, messages):
         if behaviour_of(self._model) == "judge-slow":
             self._judge_sleep()
-        text = reply_text(self._model, messages)
+        text = reply_text(self._model, messages, self.server.tag_script)
         self._send_json(200, {
             "id": self._cid, "object": "chat.completion", "created": self._created,
             "model": self._model,
@@ -640,6 +715,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     _b_judge_first = _b_judge_second = _b_judge_tie = _b_judge_longer = _b_judge
     _b_judge_garbage = _b_judge_slow = _b_judge_single = _b_judge
+
+    def _b_tag(self, messages):
+        self._start_stream(chunked=True)
+        text = tag_reply(self._model, messages, self.server.tag_script)
+        data = b"".join(self._answer_events(text))
+        self._write_split(data + self.DONE)
+        self._end_stream()
+
+    _b_tag_yes = _b_tag_no = _b_tag_garbage = _b_tag_script = _b_tag
 
     def _b_multiline(self, messages):
         self._start_stream(chunked=True)
@@ -751,6 +835,7 @@ class FakeServer(http.server.ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._requests = []
+        self.tag_script = None  # tag-script's replies: see the module's doc
         host, port = self.server_address[:2]
         self.port = port
         self.root_url = "http://%s:%d" % (host, port)
