@@ -36,6 +36,10 @@ const char agon_usage[] =
     "  judge --db FILE --config FILE [--judge NAME] [--limit N]\n"
     "        let the [judge NAME] sections judge the battles they have not\n"
     "        judged yet (imported ones included)\n"
+    "  tag --db FILE --config FILE [--tagger NAME] [--limit N]\n"
+    "        give battles stored without them their language and heuristic\n"
+    "        tags, and let the [tagger NAME] sections tag the voted battles\n"
+    "        in the categories they have no verdict on (imported ones too)\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -49,7 +53,7 @@ static const struct command {
     {"serve", cmd_serve},         {"check-config", cmd_check_config},
     {"recompute", cmd_recompute}, {"ratings", cmd_ratings},
     {"import", cmd_import},       {"export", cmd_export},
-    {"judge", cmd_judge},
+    {"judge", cmd_judge},         {"tag", cmd_tag},
 };
 
 int main(int argc, char **argv) {

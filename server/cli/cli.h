@@ -17,6 +17,7 @@ int cmd_ratings(int argc, char **argv);      /* ratings.c */
 int cmd_import(int argc, char **argv);       /* import.c */
 int cmd_export(int argc, char **argv);       /* export.c */
 int cmd_judge(int argc, char **argv);        /* judge.c */
+int cmd_tag(int argc, char **argv);          /* tag.c */
 
 /* ---- what they share (cli.c) ---- */
 
