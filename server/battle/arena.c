@@ -251,6 +251,15 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   cfg = NULL;
   rc = 0;
 out:
+  /* and the slices' counts, which `agon tag` beside the server moves in
+   * the database only: whether or not the file could be read */
+  if (store_writer_reload_slices(a->writer) == 0) {
+    atomic_fetch_add(&a->version, 1);
+    rating_worker_poke(&a->bt);
+  } else {
+    log_error("msg=\"cannot reload the slices' counts\" err=\"%s\"",
+              log_q(store_error(&a->store)));
+  }
   config_unref(cfg);
   config_unref(old);
   return rc;

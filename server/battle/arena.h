@@ -58,7 +58,9 @@ struct config *arena_config(struct arena *a);
  * disabled or changed; battles in flight keep the settings they started
  * with. [server] listen and database cannot change while running (a
  * warning says so). On error the running configuration stays and err
- * names the file and line. Returns 0 or -1. */
+ * names the file and line. Either way the slices' counts are read from
+ * the database again (`agon tag` beside the server moves them there).
+ * Returns 0 or -1. */
 int arena_reload(struct arena *a, char *err, size_t errlen);
 
 /* Enable or disable a model at run time (until the next reload). Returns

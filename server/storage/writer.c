@@ -29,6 +29,7 @@ enum job_kind {
   JOB_VOTE,
   JOB_CATEGORIES,     /* a tagger's verdicts */
   JOB_BATTLE_TAGS,    /* the tags a battle lacks */
+  JOB_RELOAD_SLICES,  /* no write: the live slices read again, alone */
   JOB_FLUSH,  /* writes nothing: done when everything before it is */
 };
 
@@ -218,9 +219,37 @@ static int run_job(struct store_writer *w, struct job *j,
     return rc < 0 ? -1 : 0;
   }
   case JOB_FLUSH:
+  case JOB_RELOAD_SLICES:
     return 0;
   }
   return -1;
+}
+
+/* Mark the sync job j finished and wake its owner. */
+static void sync_finished(struct store_writer *w, struct job *j) {
+  pthread_mutex_lock(&w->lock);
+  j->finished = 1;
+  pthread_cond_broadcast(&w->finished);
+  pthread_mutex_unlock(&w->lock);
+}
+
+/* The sync job j of JOB_RELOAD_SLICES, in a group of its own: every group
+ * before it has been applied to the live ratings, none after it has
+ * begun, so what is stored is what live lacks and nothing more. */
+static void reload_slices(struct store_writer *w, struct job *j) {
+  struct slice_table t;
+  slice_table_init(&t);
+  j->rc = -1;
+  if (w->live && store_slices_load(w->st, &t) == 0) {
+    pthread_mutex_lock(&w->live->lock);
+    struct slice_table old = w->live->slices;
+    w->live->slices = t;
+    pthread_mutex_unlock(&w->live->lock);
+    t = old;
+    j->rc = 0;
+  }
+  slice_table_release(&t);
+  sync_finished(w, j);
 }
 
 /* Write the jobs of list in one transaction and report to their owners. */
@@ -345,15 +374,21 @@ static void *writer_main(void *arg) {
       pthread_mutex_unlock(&w->lock);
       break;
     }
+    /* a reload of the slices goes alone */
     struct job *list = w->head, *last = w->head;
-    for (size_t i = 1; i < MAX_GROUP && last->next; i++)
+    for (size_t i = 1; list->kind != JOB_RELOAD_SLICES && i < MAX_GROUP &&
+                       last->next && last->next->kind != JOB_RELOAD_SLICES;
+         i++)
       last = last->next;
     w->head = last->next;
     if (!w->head)
       w->tail = NULL;
     last->next = NULL;
     pthread_mutex_unlock(&w->lock);
-    write_group(w, list);
+    if (list->kind == JOB_RELOAD_SLICES)
+      reload_slices(w, list);
+    else
+      write_group(w, list);
   }
   return NULL;
 }
@@ -570,6 +605,13 @@ int store_writer_battle_tags(struct store_writer *w, const char *id,
   j->tags = *tags;
   j->has_tags = 1;
   return queue_async(w, j, failed);
+}
+
+int store_writer_reload_slices(struct store_writer *w) {
+  struct job j = {.kind = JOB_RELOAD_SLICES};
+  if (run_sync(w, &j))
+    return -1;
+  return j.rc;
 }
 
 void store_writer_flush(struct store_writer *w) {

@@ -113,6 +113,13 @@ int store_writer_battle_tags(struct store_writer *w, const char *id,
                              const struct battle_tags *tags,
                              store_rc_fn done, void *cls);
 
+/* Read the slices' counts from the database again and make them the live
+ * ones (for a process with live ratings), between two group commits, so
+ * that counts another process moved (`agon tag` beside the server) show.
+ * Waits until it is done; returns 0, or -1 when they cannot be read (the
+ * live ones then stay). Must not be called on the writer thread. */
+int store_writer_reload_slices(struct store_writer *w);
+
 /* Wait until every job queued before this call has been written and its
  * owner told. Must not be called on the writer thread. */
 void store_writer_flush(struct store_writer *w);
