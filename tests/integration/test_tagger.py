@@ -171,12 +171,16 @@ def tag_metrics(c):
 
 def wait_tagged(c, verdicts, errors, timeout=30):
     """/metrics once the taggers are idle with these counts."""
+    seen = {}
+
     def idle():
-        m = tag_metrics(c)
-        return m if (m["queue"], m["verdicts_total"], m["errors_total"]) == (
-            0, verdicts, errors) else None
-    return wait_for(idle, timeout, "%d verdicts and %d errors: %r" % (
-        verdicts, errors, tag_metrics(c)))
+        seen.update(tag_metrics(c))
+        return dict(seen) if (seen["queue"], seen["verdicts_total"],
+                              seen["errors_total"]) == (0, verdicts, errors) else None
+    try:
+        return wait_for(idle, timeout, "%d verdicts and %d errors" % (verdicts, errors))
+    except AssertionError as e:
+        raise AssertionError("%s; last seen %r" % (e, seen)) from None
 
 
 def fitted(c, query, votes):
