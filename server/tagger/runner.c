@@ -66,13 +66,14 @@ struct tag_runner {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t cond;        /* monotonic clock */
-  struct job *queue, *queue_tail;   /* waiting */
   struct job *started;              /* the runner thread's own */
   struct call *finished;            /* back from the upstream */
   struct {
     char name[AGON_MAX_MODEL_NAME + 4];
     long busy, loaded;
-  } slots[MAX_TAGGERS];
+    struct job *head, *tail;        /* its jobs waiting, in order */
+  } slots[MAX_TAGGERS];             /* one per tagger */
+  int next_slot;                    /* where take_startable looks first */
   struct tag_progress p;
   int stop;
   atomic_int cancel;
@@ -163,11 +164,12 @@ int tag_runner_enqueue(struct tag_runner *r, const struct config *cfg,
     job_free(jb);
     return -1;
   }
-  if (r->queue_tail)
-    r->queue_tail->next = jb;
+  int k = slot_of(r, jb->conn.name);
+  if (r->slots[k].tail)
+    r->slots[k].tail->next = jb;
   else
-    r->queue = jb;
-  r->queue_tail = jb;
+    r->slots[k].head = jb;
+  r->slots[k].tail = jb;
   r->p.queued++;
   pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
@@ -384,27 +386,26 @@ static void finish_done_jobs(struct tag_runner *r, int stopping) {
   }
 }
 
-/* The first queued job whose tagger may start one more (a tagger has at
- * most `concurrency` jobs started, each with one request or more to
- * send), taken off the queue; NULL when none. Caller holds r->lock. */
+/* The first waiting job of a tagger that may start one more (a tagger
+ * has at most `concurrency` jobs started, each with one request or more
+ * to send), the taggers taken in turn; off its queue, or NULL when none.
+ * Caller holds r->lock. */
 static struct job *take_startable(struct tag_runner *r) {
-  struct job *prev = NULL;
-  for (struct job *jb = r->queue; jb; prev = jb, jb = jb->next) {
-    int k = slot_of(r, jb->conn.name);
-    if (r->slots[k].loaded >= jb->concurrency)
+  for (int i = 0; i < MAX_TAGGERS; i++) {
+    int k = (r->next_slot + i) % MAX_TAGGERS;
+    struct job *jb = r->slots[k].head;
+    if (!jb || r->slots[k].loaded >= jb->concurrency)
       continue;
-    if (prev)
-      prev->next = jb->next;
-    else
-      r->queue = jb->next;
-    if (r->queue_tail == jb)
-      r->queue_tail = prev;
+    r->slots[k].head = jb->next;
+    if (!r->slots[k].head)
+      r->slots[k].tail = NULL;
     jb->next = NULL;
     jb->busy = &r->slots[k].busy;
     jb->loaded = &r->slots[k].loaded;
     r->slots[k].loaded++;
     r->p.queued--;
     r->p.running++;
+    r->next_slot = (k + 1) % MAX_TAGGERS;
     return jb;
   }
   return NULL;
@@ -441,6 +442,9 @@ static struct call *take_sendable(struct tag_runner *r, double now,
 
 static void *runner_main(void *arg) {
   struct tag_runner *r = arg;
+  pthread_setname_np(pthread_self(), "agon-tagger"); /* for top, and the
+                                                        cost measured in
+                                                        docs/performance.md */
   pthread_mutex_lock(&r->lock);
   for (;;) {
     if (r->finished) {
@@ -560,8 +564,14 @@ void tag_runner_free(struct tag_runner *r) {
   pthread_mutex_lock(&r->lock);
   r->stop = 1;
   /* the waiting jobs are dropped now; the started ones end in the thread */
-  struct job *queued = r->queue;
-  r->queue = r->queue_tail = NULL;
+  struct job *queued = NULL;
+  for (int k = 0; k < MAX_TAGGERS; k++) {
+    if (r->slots[k].tail) {
+      r->slots[k].tail->next = queued;
+      queued = r->slots[k].head;
+    }
+    r->slots[k].head = r->slots[k].tail = NULL;
+  }
   r->p.queued = 0;
   pthread_cond_broadcast(&r->cond);
   pthread_mutex_unlock(&r->lock);
