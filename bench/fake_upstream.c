@@ -1,12 +1,15 @@
 /* A fast fake OpenAI-compatible upstream for Agon's benchmarks.
  *
  *   fake_upstream [--port 0] [--threads 2] [--chunks 20] [--interval-ms 0]
+ *                 [--text TEXT]
  *
  * Answers every POST .../chat/completions with a 200 text/event-stream:
  * the first content chunk at once (so its own time to first token is the
  * time to read the request), then --chunks - 1 more content chunks, one
  * every --interval-ms (all at once with 0), a finish_reason chunk and
- * `data: [DONE]`. No thread per stream: between chunks the connection is
+ * `data: [DONE]`. The content chunks are the words of a fixed sentence, or
+ * with --text each one TEXT (no quotes or backslashes: it is put in the
+ * JSON as it is; a tagger's verdict, say). No thread per stream: between chunks the connection is
  * suspended and one timer thread resumes it when the next chunk is due.
  *
  * For each request it records, on CLOCK_MONOTONIC (ns), when the request
@@ -31,6 +34,7 @@
 
 static int n_chunks = 20;
 static int interval_ms = 0;
+static const char *chunk_text; /* --text, or NULL: the words below */
 
 static int64_t mono_ns(void) {
   struct timespec ts;
@@ -133,7 +137,9 @@ static void produce_chunk(struct stream *s) {
                  "chunk\",\"created\":1700000000,\"model\":\"bench\",\"choices\":"
                  "[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"finish_reason\":"
                  "null}]}\n\n",
-                 words[s->sent % (int)(sizeof words / sizeof *words)]);
+                 chunk_text ? chunk_text
+                            : words[s->sent % (int)(sizeof words /
+                                                    sizeof *words)]);
     s->sent++;
   } else {
     n = snprintf(s->out + s->out_len, sizeof s->out - s->out_len,
@@ -311,18 +317,27 @@ int main(int argc, char **argv) {
       {"threads", required_argument, NULL, 't'},
       {"chunks", required_argument, NULL, 'n'},
       {"interval-ms", required_argument, NULL, 'i'},
+      {"text", required_argument, NULL, 'x'},
       {NULL, 0, NULL, 0}};
   unsigned port = 0, threads = 2;
   int c;
-  while ((c = getopt_long(argc, argv, "p:t:n:i:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:t:n:i:x:", opts, NULL)) != -1) {
     switch (c) {
     case 'p': port = (unsigned)atoi(optarg); break;
     case 't': threads = (unsigned)atoi(optarg); break;
     case 'n': n_chunks = atoi(optarg); break;
     case 'i': interval_ms = atoi(optarg); break;
+    case 'x':
+      if (strlen(optarg) > 200 || strpbrk(optarg, "\"\\")) {
+        fprintf(stderr, "fake_upstream: --text: at most 200 bytes, without "
+                        "quotes or backslashes\n");
+        return 2;
+      }
+      chunk_text = optarg;
+      break;
     default:
       fprintf(stderr, "usage: fake_upstream [--port P] [--threads T] "
-                      "[--chunks N] [--interval-ms MS]\n");
+                      "[--chunks N] [--interval-ms MS] [--text TEXT]\n");
       return 2;
     }
   }
