@@ -2,8 +2,9 @@
 that depends on which models a battle holds until that battle is voted.
 
 The sampler reads every public endpoint (API, pages, /metrics, judge boards,
-/api/judges, headers) before a battle and again once its answers have ended
-and an auto judge has judged it, and requires the two samples to be equal
+/api/judges, the slices' boards, headers) before a battle and again once its
+answers have ended and an auto judge has judged it (an auto tagger is asked
+nothing before the vote), and requires the two samples to be equal
 once the fields that move with any request (request counters, timestamps,
 database write counts) are set aside. After the vote, the per-model figures
 move: the sampler would have seen the change."""
@@ -26,7 +27,8 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/api/leaderboard?source=judge&judge=" + JUDGE,
                "/api/leaderboard/slices", "/api/leaderboard?language=en",
                "/api/leaderboard/matrix?language=en",
-               "/leaderboard?language=en&category=coding&style=control"]
+               "/leaderboard?language=en&category=coding&style=control",
+               "/api/leaderboard?category=math"]
 
 # Lines of /metrics that move with any request or write, whichever models
 # a battle holds. agon_battles_cached_bytes moves with every battle, by
@@ -66,13 +68,19 @@ def sample(c):
 
 
 def settle(c):
-    """Wait until the background work of the last vote is done: the BT fits
-    of the human board and of the judge's cover all their votes, so that a
-    sample is stable."""
+    """Wait until the background work of the last vote is done: the tagger
+    has tagged it, and the BT fits of the human board, of the judge's, of
+    the English slice and of the tagger's category cover all their votes,
+    so that a sample is stable."""
     boards = ("/api/leaderboard", "/api/leaderboard?source=judge&judge=" + JUDGE,
               "/api/leaderboard?language=en")
-    wait_for(lambda: all(fitted(c.get(b).json()) for b in boards), 30,
-             "the fits of every vote")
+    wait_for(lambda: metric(c, "agon_tag_queue") == 0, 30, "the tagger")
+
+    def math_fitted():
+        lb = c.get("/api/leaderboard?category=math").json()
+        return lb["bt_votes"] == lb["slice"]["votes"]
+    wait_for(lambda: all(fitted(c.get(b).json()) for b in boards) and math_fitted(),
+             30, "the fits of every vote")
 
 
 def model_lines(metrics_text, model):
@@ -83,11 +91,15 @@ def model_lines(metrics_text, model):
 def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
     agon = agon_factory(MODELS, start=False)
     add_judges(agon, [(JUDGE, "judge-longer-1", {"auto": True})])
+    # an auto tagger that puts every battle in math
+    with open(agon.config, "a") as f:
+        f.write("\n[tagger every]\nbase_url = %s\nmodel = tag-yes-1\ncategories = math\n"
+                % fake.api_base)
     agon.start()
     c = agon.client()
 
-    # A first battle, voted, so that every per-model series and the judge
-    # board already exist.
+    # A first battle, voted, so that every per-model series, the judge
+    # board and the math slice already exist.
     bid, es = c.battle("Warm up, please.")
     assert es.end["status"] == "ready"
     assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
@@ -128,6 +140,9 @@ def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
             assert time.monotonic() < deadline, judges_api(c)
             time.sleep(0.05)
         assert judges_api(c)[JUDGE]["judged"] == rnd + 2
+        # and the tagger put it in math
+        wait_for(lambda: c.get("/api/leaderboard?category=math").json()["slice"]["votes"]
+                 == rnd + 2, 30, "the vote in the math slice")
     # the English slice sampled above held these battles
     assert c.get("/api/leaderboard?language=en").json()["votes"] >= 3
 
