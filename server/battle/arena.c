@@ -20,6 +20,7 @@ static void tags_moved(void *cls, int moved) {
   (void)moved;
   atomic_fetch_add(&a->version, 1);
   rating_worker_poke(&a->bt);
+  style_boards_poke(&a->style);
 }
 
 /* Set up *a (see arena_new). Returns 0, or -1 with err set. */
@@ -256,6 +257,7 @@ out:
   if (store_writer_reload_slices(a->writer) == 0) {
     atomic_fetch_add(&a->version, 1);
     rating_worker_poke(&a->bt);
+    style_boards_refit(&a->style);
   } else {
     log_error("msg=\"cannot reload the slices' counts\" err=\"%s\"",
               log_q(store_error(&a->store)));

@@ -170,6 +170,17 @@ void style_boards_poke(struct style_boards *sb) {
   pthread_mutex_unlock(&sb->lock);
 }
 
+void style_boards_refit(struct style_boards *sb) {
+  pthread_mutex_lock(&sb->lock);
+  for (size_t i = 0; i < sb->n; i++)
+    sb->e[i].fitted = -1;
+  if (sb->n) {
+    sb->dirty = 1;
+    pthread_cond_signal(&sb->cond);
+  }
+  pthread_mutex_unlock(&sb->lock);
+}
+
 void style_boards_stop(struct style_boards *sb) {
   if (!sb->started)
     return;

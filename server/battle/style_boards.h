@@ -51,6 +51,11 @@ struct style_board *style_boards_get(struct style_boards *sb,
 /* After counted votes: refit the boards whose votes moved. Cheap. */
 void style_boards_poke(struct style_boards *sb);
 
+/* After what is stored changed under the boards (the style counts and
+ * slices `agon tag` filled in, read again on SIGHUP): refit every board,
+ * whether or not its votes moved. Cheap. */
+void style_boards_refit(struct style_boards *sb);
+
 void style_boards_stop(struct style_boards *sb);
 
 #endif

@@ -245,6 +245,11 @@ def test_scripted_tagger_fills_the_category_boards(agon_factory, fake):
         want_b = Counter(x for _bid, a, b, _es in mine for x in (a, b))
         assert battles == dict(want_b), (query, battles, want_b)
     assert board(c, "category=creative_writing")["slice"]["votes"] == 0
+    # the category's board with style control too, fitted once asked for
+    def style_fitted():
+        st = board(c, "category=math&style=control")["style"]
+        return not st["pending"] and st["battles"] == len(in_math)
+    wait_for(style_fitted, 30, "the math board with style control")
 
     # what a tagger is shown: its instructions and the prompt, nothing of the
     # answers or the models
@@ -295,11 +300,22 @@ def test_tagging_is_blind_and_never_delays_a_battle(agon_factory, fake):
         r = c.get("/api/battles/" + x)
         assert r.status == 200 and r.json()["status"] == "ready"
         assert_no_leak(c.get("/api/leaderboard/slices").body, forbidden_strings(agon))
-        # its vote: now it is tagged, and joins the category's board
+        # its vote: now it is tagged, and joins the category's board (and
+        # the board with style control, fitted before from no battle)
+        wait_for(lambda: not board(c, "category=math&style=control")["style"]["pending"],
+                 30, "the empty math board with style control")
+        gate.clear()
         r = c.post("/api/battles/%s/vote" % x, {"winner": "b"})
         assert r.status == 200
+        # the tag lands well after the vote's own refits (their 250 ms
+        # debounce): only the tags' refit can move the board then
+        wait_for(lambda: script.now == 1, 10, "the request about X")
+        threading.Event().wait(1.0)
+        gate.set()
         wait_tagged(c, len(COOK + OTHER) + 1, 0)
         assert slices_of(c)["category=math"] == 1
+        wait_for(lambda: board(c, "category=math&style=control")["style"].get("battles") == 1,
+                 30, "the math board with style control after the tags")
         reqs = [q for q in tag_requests(fake) if prompt_of(q) == MATH[0]]
         assert len(reqs) == 1
         assert reqs[0]["body"]["messages"][1]["content"] == (
@@ -479,16 +495,24 @@ def test_agon_tag_on_battles_stored_before_tags(agon_factory, fake):
     agon.start()
     c = agon.client()
     assert slices_of(c) == {}
+    # the style-controlled board has no style counts to fit from
+    n = len(MATH + COOK + OTHER) + 1
+
+    def style_is(battles, skipped):
+        st = board(c, "style=control")["style"]
+        return not st["pending"] and (st["battles"], st["skipped"]) == (battles, skipped)
+    wait_for(lambda: style_is(0, n), 30, "the style board without counts")
 
     # beside the running server; no [tagger]: tags only
     r = agon.run("tag", "--db", agon.db, "--config", agon.config)
     assert r.returncode == 0, r.stderr
-    assert "tags: 8 battles tagged" in r.stdout, r.stdout
+    assert "tags: %d battles tagged" % n in r.stdout, r.stdout
     assert "no [tagger NAME] section" in r.stderr
     assert recompute(agon)["slices"] == len(live)
     # the server picks the counts up on SIGHUP
     agon.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: slices_of(c) == live, 10, "the slices after SIGHUP")
     fitted(c, "language=ko", 1)
+    wait_for(lambda: style_is(n, 0), 30, "the style board with the counts filled in")
     agon.restart()
     assert slices_of(agon.client()) == live
