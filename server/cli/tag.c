@@ -162,10 +162,8 @@ int cmd_tag(int argc, char **argv) {
     fprintf(stderr, "agon: no [tagger %s] in '%s'\n", only, config_file);
     goto out;
   }
-  if (store_open_existing(&st, db, err, sizeof err)) {
-    fprintf(stderr, "agon: %s\n", err);
+  if (cli_store_open(&st, db, 1))
     goto out;
-  }
   st_open = 1;
   w = store_writer_new(&st, NULL);
   if (!w) {
