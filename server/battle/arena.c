@@ -23,6 +23,20 @@ static void tags_moved(void *cls, int moved) {
   style_boards_poke(&a->style);
 }
 
+/* The slices' counts were read from the database again (writer thread),
+ * or could not be (rc -1). */
+static void slices_reloaded(void *cls, int rc) {
+  struct arena *a = cls;
+  if (rc) {
+    log_error("msg=\"cannot reload the slices' counts\"");
+    return;
+  }
+  atomic_fetch_add(&a->version, 1);
+  rating_worker_poke(&a->bt);
+  style_boards_refit(&a->style);
+  log_info("msg=\"slices' counts reloaded\"");
+}
+
 /* Set up *a (see arena_new). Returns 0, or -1 with err set. */
 static int arena_init(struct arena *a, struct config *cfg, char *err,
                       size_t errlen) {
@@ -254,14 +268,8 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
 out:
   /* and the slices' counts, which `agon tag` beside the server moves in
    * the database only: whether or not the file could be read */
-  if (store_writer_reload_slices(a->writer) == 0) {
-    atomic_fetch_add(&a->version, 1);
-    rating_worker_poke(&a->bt);
-    style_boards_refit(&a->style);
-  } else {
-    log_error("msg=\"cannot reload the slices' counts\" err=\"%s\"",
-              log_q(store_error(&a->store)));
-  }
+  if (store_writer_reload_slices(a->writer, slices_reloaded, a))
+    slices_reloaded(a, -1);
   config_unref(cfg);
   config_unref(old);
   return rc;

@@ -29,7 +29,8 @@ enum job_kind {
   JOB_VOTE,
   JOB_CATEGORIES,     /* a tagger's verdicts */
   JOB_BATTLE_TAGS,    /* the tags a battle lacks */
-  JOB_RELOAD_SLICES,  /* no write: the live slices read again, alone */
+  JOB_RELOAD_SLICES,  /* no write: the live slices read again, alone
+                         (async) */
   JOB_FLUSH,  /* writes nothing: done when everything before it is */
 };
 
@@ -225,31 +226,25 @@ static int run_job(struct store_writer *w, struct job *j,
   return -1;
 }
 
-/* Mark the sync job j finished and wake its owner. */
-static void sync_finished(struct store_writer *w, struct job *j) {
-  pthread_mutex_lock(&w->lock);
-  j->finished = 1;
-  pthread_cond_broadcast(&w->finished);
-  pthread_mutex_unlock(&w->lock);
-}
-
-/* The sync job j of JOB_RELOAD_SLICES, in a group of its own: every group
+/* The job j of JOB_RELOAD_SLICES, in a group of its own: every group
  * before it has been applied to the live ratings, none after it has
  * begun, so what is stored is what live lacks and nothing more. */
 static void reload_slices(struct store_writer *w, struct job *j) {
   struct slice_table t;
   slice_table_init(&t);
-  j->rc = -1;
+  int rc = -1;
   if (w->live && store_slices_load(w->st, &t) == 0) {
     pthread_mutex_lock(&w->live->lock);
     struct slice_table old = w->live->slices;
     w->live->slices = t;
     pthread_mutex_unlock(&w->live->lock);
     t = old;
-    j->rc = 0;
+    rc = 0;
   }
   slice_table_release(&t);
-  sync_finished(w, j);
+  if (j->rc_done)
+    j->rc_done(j->cls, rc);
+  job_free(j);
 }
 
 /* Write the jobs of list in one transaction and report to their owners. */
@@ -607,11 +602,16 @@ int store_writer_battle_tags(struct store_writer *w, const char *id,
   return queue_async(w, j, failed);
 }
 
-int store_writer_reload_slices(struct store_writer *w) {
-  struct job j = {.kind = JOB_RELOAD_SLICES};
-  if (run_sync(w, &j))
+int store_writer_reload_slices(struct store_writer *w, store_rc_fn done,
+                               void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_RELOAD_SLICES, NULL, 0, NULL, NULL,
+                                &failed);
+  if (!j)
     return -1;
-  return j.rc;
+  j->rc_done = done;
+  j->cls = cls;
+  return queue_async(w, j, failed);
 }
 
 void store_writer_flush(struct store_writer *w) {

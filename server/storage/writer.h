@@ -116,9 +116,11 @@ int store_writer_battle_tags(struct store_writer *w, const char *id,
 /* Read the slices' counts from the database again and make them the live
  * ones (for a process with live ratings), between two group commits, so
  * that counts another process moved (`agon tag` beside the server) show.
- * Waits until it is done; returns 0, or -1 when they cannot be read (the
- * live ones then stay). Must not be called on the writer thread. */
-int store_writer_reload_slices(struct store_writer *w);
+ * done (may be NULL) gets 0 once they are live, -1 when they could not be
+ * read (the live ones then stay). Returns 0, or -1 when it could not be
+ * queued (done is not called then). */
+int store_writer_reload_slices(struct store_writer *w, store_rc_fn done,
+                               void *cls);
 
 /* Wait until every job queued before this call has been written and its
  * owner told. Must not be called on the writer thread. */
