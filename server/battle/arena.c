@@ -124,8 +124,10 @@ fail_store:
 
 static void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
-  tag_runner_free(a->taggers);   /* hands the writer the tags it has */
-  store_writer_free(a->writer);  /* then writes what they queued */
+  tag_runner_stop(a->taggers);   /* hands the writer the tags it has */
+  store_writer_free(a->writer);  /* then writes what they queued (a vote
+                                    among them queues no more tags) */
+  tag_runner_free(a->taggers);
   judge_runner_free(a->judges);
   upstream_free(a->up);
   style_boards_stop(&a->style);

@@ -104,7 +104,8 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
   for (size_t i = 0; i < v->cfg->n_taggers; i++)
     if (v->cfg->taggers[i].auto_tag &&
         tag_runner_enqueue(a->taggers, v->cfg, &v->cfg->taggers[i], v->id))
-      log_warn("msg=\"tagging queue full: battle left for agon tag\" "
+      log_warn("msg=\"not queued for tagging (queue full, or stopping): "
+               "battle left for agon tag\" "
                "tagger=\"%s\" battle=%s",
                log_q(v->cfg->taggers[i].conn.name), v->id);
 }

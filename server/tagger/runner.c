@@ -557,11 +557,15 @@ void tag_runner_wait(struct tag_runner *r, size_t max,
   }
 }
 
-void tag_runner_free(struct tag_runner *r) {
+void tag_runner_stop(struct tag_runner *r) {
   if (!r)
     return;
   atomic_store(&r->cancel, 1); /* requests in flight end at their next check */
   pthread_mutex_lock(&r->lock);
+  if (r->stop) {
+    pthread_mutex_unlock(&r->lock);
+    return;
+  }
   r->stop = 1;
   /* the waiting jobs are dropped now; the started ones end in the thread */
   struct job *queued = NULL;
@@ -581,6 +585,12 @@ void tag_runner_free(struct tag_runner *r) {
     job_free(jb);
   }
   pthread_join(r->thread, NULL);
+}
+
+void tag_runner_free(struct tag_runner *r) {
+  if (!r)
+    return;
+  tag_runner_stop(r);
   pthread_mutex_destroy(&r->lock);
   pthread_cond_destroy(&r->cond);
   free(r);

@@ -71,7 +71,13 @@ void tag_runner_wait(struct tag_runner *r, size_t max,
 
 /* Stop: waiting jobs are dropped; running ones end when their requests
  * in flight come back (aborted: set off the upstream first to hurry them),
- * storing the verdicts they have, before this returns. Accepts NULL. */
+ * storing the verdicts they have, before this returns (so the writer must
+ * still run). Jobs queued later are refused, so that a vote the writer
+ * stores after this is harmless. Idempotent; accepts NULL. */
+void tag_runner_stop(struct tag_runner *r);
+
+/* tag_runner_stop if needed, and free everything (after the writer, when
+ * it may still queue jobs). Accepts NULL. */
 void tag_runner_free(struct tag_runner *r);
 
 #endif
