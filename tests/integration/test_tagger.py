@@ -416,7 +416,7 @@ def recompute(agon):
 
 
 def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
-    script = ImportScript(pause=0.1)
+    script = ImportScript(pause=0.3)
     fake.tag_script = script
     agon = start_arena(agon_factory, MODELS, ratings={"min_battles": 1}, start=False)
     with_taggers(agon, scripted(fake, categories="math, cooking", concurrency=3, auto=False))
