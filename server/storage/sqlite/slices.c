@@ -167,6 +167,8 @@ int sqlite_battle_categories(void *cls, const char *id,
   char language[SLICE_LANG_MAX] = "";
   enum winner w = WINNER_TIE;
   int counted = 0;
+  char (*keys)[SLICE_KEY_MAX] = NULL; /* the slices moved, two a category */
+  size_t nk = 0;
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.model_a, b.model_b, b.language, v.winner "
                          "FROM battles b LEFT JOIN votes v ON v.battle_id = "
@@ -193,6 +195,11 @@ int sqlite_battle_categories(void *cls, const char *id,
   }
   sqlite3_finalize(s);
   s = NULL;
+  /* staged all at once at the end, so that a failure half-way (the
+   * writer then rolls this job back to its savepoint) stages nothing */
+  keys = counted && n ? calloc(2 * n, sizeof *keys) : NULL;
+  if (counted && n && !keys)
+    goto out;
   if (sqlite3_prepare_v2(st->db,
                          "INSERT INTO battle_categories (battle_id, "
                          "category, value, tagger, created_at) VALUES (?, ?, "
@@ -214,26 +221,27 @@ int sqlite_battle_categories(void *cls, const char *id,
     if (!counted || !v[i].value || sqlite3_changes(st->db) != 1)
       continue;
     /* the category's slices, not the language's (it has the vote) */
-    char keys[2][SLICE_KEY_MAX];
-    int nk = 0;
+    size_t first = nk;
     if (slice_key(keys[nk], NULL, v[i].category) == 0)
       nk++;
     if (*language && strcmp(language, "und") &&
         slice_key(keys[nk], language, v[i].category) == 0)
       nk++;
-    for (int k = 0; k < nk; k++)
+    for (size_t k = first; k < nk; k++)
       if (sqlite_slice_pair_add(st, keys[k], model[0], model[1], w))
         goto out;
-    if (vb && vote_batch_stage_slices(vb, (const char(*)[SLICE_KEY_MAX])keys,
-                                      (size_t)nk, model[0], model[1], w))
-      goto out;
   }
+  if (vb && nk &&
+      vote_batch_stage_slices(vb, (const char(*)[SLICE_KEY_MAX])keys, nk,
+                              model[0], model[1], w))
+    goto out;
   rc = 0;
 out:
   if (rc < 0)
     log_error("msg=\"storing categories failed\" err=\"%s\"",
               log_q(sqlite3_errmsg(st->db)));
   sqlite3_finalize(s);
+  free(keys);
   free(model[0]);
   free(model[1]);
   return rc;
