@@ -1,5 +1,5 @@
 /* The tags of battles stored without them (before schema 0009, or
- * imported from FastChat logs): their language, heuristic categories and
+ * imported before imports kept them): their language, heuristic categories and
  * style counts computed now from the stored conversation (its turns, or
  * an imported record's conversations) exactly as a turn's end computes
  * them (tag/battle_tags.h), and stored through the writer

@@ -15,8 +15,9 @@ actually has"), through the real binary and HTTP only.
   request holds the tagging instructions and the visitor's prompts only (no
   answer, no model); nothing public about slices moves before the vote.
 - `agon tag` fills the language, heuristic tags and categories of battles
-  stored without them (imported from a FastChat log; a database from before
-  tags), after which the server's slices (after a restart, or a SIGHUP while
+  stored without them (a FastChat log imported before imports kept them; a
+  database from before tags) as the import and a turn's end compute them,
+  after which the server's slices (after a restart, or a SIGHUP while
   it runs) and `agon recompute` agree with an independent count.
 """
 
@@ -421,8 +422,18 @@ def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
     agon = start_arena(agon_factory, MODELS, ratings={"min_battles": 1}, start=False)
     with_taggers(agon, scripted(fake, categories="math, cooking", concurrency=3, auto=False))
     import_log(agon, tmp_path)
-    assert db_rows(agon, "SELECT count(*) AS n FROM battles WHERE language IS NOT NULL "
-                         "OR tags IS NOT NULL")[0]["n"] == 0
+    # an import keeps (or computes) the language, tags and style counts; a
+    # database imported before imports did has none, nor their slice counts
+    tags_sql = ("SELECT json_extract(record, '$.question_id') AS qid, language, tags, "
+                "conv_metadata FROM battles ORDER BY qid")
+    imported = db_rows(agon, tags_sql)
+    langs = {r["qid"]: r["language"] for r in imported}
+    assert all(langs[q] == lang for q, lang, *_ in IMPORTED), langs
+    con = sqlite3.connect(agon.db)
+    with con:
+        con.execute("UPDATE battles SET language = NULL, tags = NULL, conv_metadata = NULL")
+        con.execute("DELETE FROM slice_pairs")
+    con.close()
     assert recompute(agon)["slices"] == 0
 
     r = agon.run("tag", "--db", agon.db, "--config", agon.config, timeout=120)
@@ -449,6 +460,10 @@ def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
         meta = json.loads(rows[qid]["conv_metadata"])
         assert meta["turns"] == len(prompts), meta
     assert rows["imp-noconv"]["language"] is None
+    # what agon tag computed from the records is what the import did (but
+    # for the record without a conversation, which it cannot read)
+    assert [r for r in db_rows(agon, tags_sql) if r["qid"] != "imp-noconv"] == \
+        [r for r in imported if r["qid"] != "imp-noconv"]
 
     out = recompute(agon)
     want = imported_slices()
