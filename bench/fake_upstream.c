@@ -9,8 +9,9 @@
  * every --interval-ms (all at once with 0), a finish_reason chunk and
  * `data: [DONE]`. The content chunks are the words of a fixed sentence, or
  * with --text each one TEXT (no quotes or backslashes: it is put in the
- * JSON as it is; a tagger's verdict, say). No thread per stream: between chunks the connection is
- * suspended and one timer thread resumes it when the next chunk is due.
+ * JSON as it is; a tagger's verdict, say). No thread per stream: between
+ * chunks the connection is suspended and one timer thread resumes it when
+ * the next chunk is due.
  *
  * For each request it records, on CLOCK_MONOTONIC (ns), when the request
  * had been read and when its first chunk was handed to libmicrohttpd,

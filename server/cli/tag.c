@@ -1,7 +1,7 @@
 /* agon tag: tag what is untagged in a database. First the battles stored
  * without their language, heuristic categories and style counts (before
- * schema 0009, or imported before imports kept them) get them, computed now
- * (tagger/backfill.h); then every [tagger NAME] of the configuration
+ * schema 0009, or imported before imports kept them) get them, computed
+ * now (tagger/backfill.h); then every [tagger NAME] of the configuration
  * tags the voted battles in the categories it has no verdict on yet
  * (tagger/runner.h). A counted vote moves into every slice this puts its
  * battle in, as `agon recompute` replays it. A server running on the same

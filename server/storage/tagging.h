@@ -1,8 +1,8 @@
 /* What tagging needs from storage, the same for every engine: a battle's
  * prompts as a tagger sees them, the battles still to tag, and the
  * heuristic tags of battles stored without them (before schema 0009, or
- * imported before imports kept them). The taggers' own verdicts are stored by
- * store_battle_categories_tx (storage/store.h). */
+ * imported before imports kept them). The taggers' own verdicts are
+ * stored by store_battle_categories_tx (storage/store.h). */
 #ifndef AGON_STORAGE_TAGGING_H
 #define AGON_STORAGE_TAGGING_H
 

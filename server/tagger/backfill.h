@@ -1,8 +1,8 @@
 /* The tags of battles stored without them (before schema 0009, or
- * imported before imports kept them): their language, heuristic categories and
- * style counts computed now from the stored conversation (its turns, or
- * an imported record's conversations) exactly as a turn's end computes
- * them (tag/battle_tags.h), and stored through the writer
+ * imported before imports kept them): their language, heuristic
+ * categories and style counts computed now from the stored conversation
+ * (its turns, or an imported record's conversations) exactly as a turn's
+ * end computes them (tag/battle_tags.h), and stored through the writer
  * (store_writer_battle_tags), which moves a counted vote into the slices
  * the battle newly joins. For `agon tag`; the caller's thread computes,
  * the writer writes in group commits. */
