@@ -261,10 +261,10 @@ struct category_verdict {
 };
 
 /* Store a tagger's verdicts on battle id's prompts; a category already
- * tagged keeps its first verdict. When the battle has a counted vote,
- * its outcome is added to the slices of each category it is newly put in
- * (and staged in vb, NULL: not staged, for a process without live
- * ratings). Caller holds st->lock inside a transaction. 0, 1 when there
+ * tagged keeps its first verdict. When the battle has a counted vote
+ * that de-duplication kept (one it left out is in no slice), its outcome
+ * is added to the slices of each category it is newly put in (and staged
+ * in vb, NULL: not staged, for a process without live ratings). Caller holds st->lock inside a transaction. 0, 1 when there
  * is no such battle, -1 on error. */
 int store_battle_categories_tx(struct store *st, const char *id,
                                const struct category_verdict *v, size_t n,

@@ -57,11 +57,11 @@ int store_untagged(struct store *st, long limit, char ***ids,
 
 /* Fill in what battle id lacks of tags (language, heuristic categories,
  * style counts: each only where it is not stored yet, so that a battle's
- * tags are never changed once set). When the battle has a counted vote,
- * its outcome is added to every slice the battle is newly in (the slice
- * keys of its stored tags and categories after, less those before), as
- * store_slices_replay will count it, and staged in vb (NULL: not staged,
- * for a process without live ratings). Caller holds st->lock inside a
+ * tags are never changed once set). When the battle has a counted vote
+ * that de-duplication kept, its outcome is added to every slice the
+ * battle is newly in (the slice keys of its stored tags and categories
+ * after, less those before), as store_slices_replay will count it, and
+ * staged in vb (NULL: not staged, for a process without live ratings). Caller holds st->lock inside a
  * transaction. 0, 1 when there is no such battle or it lacked nothing,
  * -1 on error. */
 int store_battle_tags_tx(struct store *st, const char *id,

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "check.h"
 #include "storage/tagging.h"
 #include "storage/writer.h"
 
-static int last_rc[16];
+static int last_rc[16] = {[11] = -2, [12] = -2};
 
 static void note_rc(void *cls, int rc) { last_rc[(long)cls] = rc; }
 
@@ -205,6 +207,21 @@ int main(void) {
   CHECK(slice_votes(&live.slices, "language=en") == 1);
   CHECK(store_untagged(&st, 0, &ids, &n) == 0 && n == 0);
   ids_free(ids, n);
+
+  /* a counted vote that de-duplication left out of the BT boards is in no
+   * slice, so tags never move it into one */
+  play(w, 6, "prompt 6", NULL);
+  vote(w, 6, WINNER_A, 1);
+  sqlite3 *rw = NULL;
+  CHECK(sqlite3_open(path, &rw) == SQLITE_OK);
+  CHECK(sqlite3_exec(rw, "UPDATE votes SET dedup = 1 WHERE battle_id = 'b6'",
+                     NULL, NULL, NULL) == SQLITE_OK);
+  sqlite3_close(rw);
+  CHECK(store_writer_battle_tags(w, "b6", &ko, note_rc, (void *)11) == 0);
+  CHECK(store_writer_categories(w, "b6", v, 1, "t1", 3500, note_rc,
+                                (void *)12) == 0);
+  store_writer_flush(w);
+  CHECK(last_rc[11] == 0 && last_rc[12] == 0);
 
   /* live, stored and replayed: the same counts */
   struct slice_table stored, replay;

@@ -161,8 +161,9 @@ int sqlite_battle_categories(void *cls, const char *id,
   struct sqlite_store *st = cls;
   sqlite3_stmt *s = NULL;
   int rc = -1;
-  /* the battle's counted vote, if any: its outcome moves into the slices
-   * of every category the battle is newly put in */
+  /* the battle's counted vote, if any, unless de-duplication left it out
+   * of the BT boards: its outcome moves into the slices of every category
+   * the battle is newly put in */
   char *model[2] = {NULL, NULL};
   char language[SLICE_LANG_MAX] = "";
   enum winner w = WINNER_TIE;
@@ -172,7 +173,8 @@ int sqlite_battle_categories(void *cls, const char *id,
   if (sqlite3_prepare_v2(st->db,
                          "SELECT b.model_a, b.model_b, b.language, v.winner "
                          "FROM battles b LEFT JOIN votes v ON v.battle_id = "
-                         "b.id AND v.counted = 1 WHERE b.id = ?",
+                         "b.id AND v.counted = 1 AND v.dedup = 0 WHERE b.id "
+                         "= ?",
                          -1, &s, NULL) != SQLITE_OK)
     goto out;
   sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);

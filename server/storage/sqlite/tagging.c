@@ -173,11 +173,12 @@ int sqlite_battle_tags(void *cls, const char *id,
     rc = 1;
     goto out;
   }
-  /* a counted vote moves into the slices its battle is newly in */
+  /* a counted vote moves into the slices its battle is newly in (unless
+   * de-duplication left it out of the BT boards, and so of every slice) */
   s = sqlite_stmt(st, STMT_TAGS_VOTE,
                   "SELECT b.model_a, b.model_b, v.winner FROM battles b JOIN "
-                  "votes v ON v.battle_id = b.id AND v.counted = 1 WHERE "
-                  "b.id = ?",
+                  "votes v ON v.battle_id = b.id AND v.counted = 1 AND "
+                  "v.dedup = 0 WHERE b.id = ?",
                   "t", id);
   if (!s)
     goto out;
