@@ -28,7 +28,9 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/api/leaderboard/slices", "/api/leaderboard?language=en",
                "/api/leaderboard/matrix?language=en",
                "/leaderboard?language=en&category=coding&style=control",
-               "/api/leaderboard?category=math"]
+               "/api/leaderboard?category=math",
+               "/api/leaderboard?style=control",
+               "/api/leaderboard?style=control&language=en"]
 
 # Lines of /metrics that move with any request or write, whichever models
 # a battle holds. agon_battles_cached_bytes moves with every battle, by
@@ -79,7 +81,15 @@ def settle(c):
     def math_fitted():
         lb = c.get("/api/leaderboard?category=math").json()
         return lb["bt_votes"] == lb["slice"]["votes"]
-    wait_for(lambda: all(fitted(c.get(b).json()) for b in boards) and math_fitted(),
+    def style_fitted(query, plain):
+        lb = c.get("/api/leaderboard?" + query).json()
+        votes = c.get(plain).json()
+        votes = votes["slice"]["votes"] if votes.get("slice") else votes["votes"]
+        return not lb["style"]["pending"] and lb["bt_votes"] == votes
+    wait_for(lambda: all(fitted(c.get(b).json()) for b in boards) and math_fitted()
+             and style_fitted("style=control", "/api/leaderboard")
+             and style_fitted("style=control&language=en",
+                              "/api/leaderboard?language=en"),
              30, "the fits of every vote")
 
 
