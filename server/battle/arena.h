@@ -224,6 +224,9 @@ struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key);
  * while its first fit is under way (asking starts it). */
 struct style_board *arena_style_board(struct arena *a, const char *key);
 
+/* The counted votes in the slice of key now (0 for a slice without). */
+long arena_slice_votes(struct arena *a, const char *key);
+
 /* The slices that hold counted votes, with their counts, in key order:
  * *out for the caller to free. 0, or -1 when out of memory. */
 int arena_slices(struct arena *a, struct slice_count **out, size_t *n);

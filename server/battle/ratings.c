@@ -16,6 +16,10 @@ struct style_board *arena_style_board(struct arena *a, const char *key) {
   return style_boards_get(&a->style, key);
 }
 
+long arena_slice_votes(struct arena *a, const char *key) {
+  return live_ratings_slice_votes(&a->live, key);
+}
+
 int arena_slices(struct arena *a, struct slice_count **out, size_t *n) {
   return live_ratings_slices(&a->live, out, n);
 }

@@ -9,21 +9,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-/* The counted votes of board key as they stand in live. */
-static long board_votes(struct live_ratings *live, const char *key) {
-  long votes = 0;
-  pthread_mutex_lock(&live->lock);
-  if (!*key) {
-    for (size_t i = 0; i < live->pairs.n; i++)
-      votes += live->pairs.rows[i].wins_a + live->pairs.rows[i].wins_b +
-               live->pairs.rows[i].ties;
-  } else {
-    const struct slice *s = slice_table_find(&live->slices, key);
-    votes = s ? s->votes : 0;
-  }
-  pthread_mutex_unlock(&live->lock);
-  return votes;
-}
 
 static int gather(void *ctx, const struct store_style_vote *v) {
   return style_input_add(ctx, v->model_a, v->model_b, v->w, v->a, v->b);
@@ -36,7 +21,7 @@ static struct style_board *fit_board(struct style_boards *sb,
   struct style_input in;
   struct style_board *b = NULL;
   long skipped = 0;
-  long covers = board_votes(sb->live, key);
+  long covers = live_ratings_slice_votes(sb->live, key);
   style_input_init(&in, STYLE_BOARD_BATTLES_MAX);
   if (slice_key_parts(key, language, category))
     goto out;
@@ -66,11 +51,7 @@ static void *boards_main(void *arg) {
     if (sb->stop)
       break;
     /* debounce: let a burst of votes settle */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)sb->debounce_ms * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = clock_in_ms(CLOCK_REALTIME, (long)sb->debounce_ms);
     while (!sb->stop &&
            pthread_cond_timedwait(&sb->cond, &sb->lock, &until) != ETIMEDOUT)
       ;
@@ -82,7 +63,7 @@ static void *boards_main(void *arg) {
       memcpy(key, sb->e[i].key, sizeof key);
       long fitted = sb->e[i].fitted;
       pthread_mutex_unlock(&sb->lock);
-      long votes = board_votes(sb->live, key);
+      long votes = live_ratings_slice_votes(sb->live, key);
       struct style_board *b = votes != fitted ? fit_board(sb, key) : NULL;
       pthread_mutex_lock(&sb->lock);
       if (!b)

@@ -30,6 +30,21 @@ int cli_store_open(struct store *st, const char *db, int must_exist);
  * is not a number >= 0. */
 int cli_parse_k(const char *arg, double *k);
 
+/* The arguments of a command that works through a database with its
+ * configuration's sections (`agon judge`, `agon tag`): --db FILE --config
+ * FILE [--WHAT NAME] [--limit N]. Strings borrowed from argv. */
+struct cli_batch_args {
+  const char *db, *config;
+  const char *only;     /* --WHAT NAME, or NULL */
+  long limit;           /* 0: no limit */
+};
+
+/* Read argv of command cmd into *a, whose --what names one section
+ * (short option: what's first letter). 0, or the exit status 2 after the
+ * complaint or the usage is printed. */
+int cli_batch_args(int argc, char **argv, const char *cmd, const char *what,
+                   struct cli_batch_args *a);
+
 /* A battle log's log_problem_fn for the commands that read logs: prints
  * the first 20 records skipped; cls is the size_t count of them. */
 void cli_report_problem(void *cls, const char *file, size_t index,

@@ -1,6 +1,5 @@
 /* agon judge: let the configured LLM judges judge the battles they have
  * not judged yet (imported ones included). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,37 +22,13 @@ static void show(const struct judge_progress *p, void *cls) {
 }
 
 int cmd_judge(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, NULL, 'D'},
-      {"config", required_argument, NULL, 'c'},
-      {"judge", required_argument, NULL, 'j'},
-      {"limit", required_argument, NULL, 'n'},
-      {NULL, 0, NULL, 0}};
-  const char *db = NULL, *config_file = NULL, *only = NULL;
-  long limit = 0;
-  int c, rc = 1;
-  char *end;
-  while ((c = getopt_long(argc, argv, "D:c:j:n:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'D': db = optarg; break;
-    case 'c': config_file = optarg; break;
-    case 'j': only = optarg; break;
-    case 'n':
-      limit = strtol(optarg, &end, 10);
-      if (*end || limit < 1) {
-        fprintf(stderr, "agon: --limit: expected a whole number >= 1\n");
-        return 2;
-      }
-      break;
-    default:
-      return 2;
-    }
-  }
-  if (!db || !config_file || optind < argc) {
-    fprintf(stderr, "usage: agon judge --db FILE --config FILE [--judge NAME] "
-                    "[--limit N]\n");
-    return 2;
-  }
+  struct cli_batch_args args;
+  int rc = cli_batch_args(argc, argv, "judge", "judge", &args);
+  if (rc)
+    return rc;
+  rc = 1;
+  const char *db = args.db, *config_file = args.config, *only = args.only;
+  long limit = args.limit;
   char err[1024];
   struct config *cfg = config_new();
   struct store st;

@@ -6,7 +6,6 @@
  * (tagger/runner.h). A counted vote moves into every slice this puts its
  * battle in, as `agon recompute` replays it. A server running on the same
  * database meanwhile shows the new slices after a restart or a SIGHUP. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,37 +113,13 @@ out:
 }
 
 int cmd_tag(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"db", required_argument, NULL, 'D'},
-      {"config", required_argument, NULL, 'c'},
-      {"tagger", required_argument, NULL, 't'},
-      {"limit", required_argument, NULL, 'n'},
-      {NULL, 0, NULL, 0}};
-  const char *db = NULL, *config_file = NULL, *only = NULL;
-  long limit = 0;
-  int c, rc = 1;
-  char *end;
-  while ((c = getopt_long(argc, argv, "D:c:t:n:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'D': db = optarg; break;
-    case 'c': config_file = optarg; break;
-    case 't': only = optarg; break;
-    case 'n':
-      limit = strtol(optarg, &end, 10);
-      if (*end || limit < 1) {
-        fprintf(stderr, "agon: --limit: expected a whole number >= 1\n");
-        return 2;
-      }
-      break;
-    default:
-      return 2;
-    }
-  }
-  if (!db || !config_file || optind < argc) {
-    fprintf(stderr, "usage: agon tag --db FILE --config FILE [--tagger NAME] "
-                    "[--limit N]\n");
-    return 2;
-  }
+  struct cli_batch_args args;
+  int rc = cli_batch_args(argc, argv, "tag", "tagger", &args);
+  if (rc)
+    return rc;
+  rc = 1;
+  const char *db = args.db, *config_file = args.config, *only = args.only;
+  long limit = args.limit;
   char err[1024];
   struct config *cfg = config_new();
   struct store st;

@@ -304,6 +304,18 @@ int log_meta_style(json_t *conv_metadata, double a[4], double b[4]) {
          side_style(conv_metadata, style_keys + 4, &none, b);
 }
 
+void log_record_prompt(json_t *rec, struct dedup_prompt *p) {
+  size_t i;
+  json_t *msg;
+  json_array_foreach(json_object_get(rec, "conversation_a"), i, msg) {
+    const char *role = json_string_value(json_object_get(msg, "role"));
+    json_t *content = json_object_get(msg, "content");
+    if (role && !strcmp(role, "user") && json_is_string(content))
+      dedup_prompt_add_turn(p, json_string_value(content),
+                            json_string_length(content));
+  }
+}
+
 /* Fill m from the record; -1 when out of memory. */
 static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
                      int *last_language, struct log_meta *m) {
@@ -364,15 +376,7 @@ static int read_meta(struct battle_log *log, json_t *rec, enum winner w,
   if (!m->dedup_tag) {
     struct dedup_prompt p;
     dedup_prompt_init(&p);
-    size_t i;
-    json_t *msg;
-    json_array_foreach(json_object_get(rec, "conversation_a"), i, msg) {
-      const char *role = json_string_value(json_object_get(msg, "role"));
-      json_t *content = json_object_get(msg, "content");
-      if (role && !strcmp(role, "user") && json_is_string(content))
-        dedup_prompt_add_turn(&p, json_string_value(content),
-                              json_string_length(content));
-    }
+    log_record_prompt(rec, &p);
     m->prompted = p.turns > 0;
     m->prompt = p.hash;
     const char *qid = json_string_value(json_object_get(rec, "question_id"));

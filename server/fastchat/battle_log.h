@@ -166,6 +166,11 @@ int log_language_match(const char *record_language, const char *wanted);
  * b[4]. 1 when all eight are there, else 0 (the missing ones are 0). */
 int log_meta_style(json_t *conv_metadata, double a[4], double b[4]);
 
+/* Add a FastChat record's prompt (conversation_a's user turns, as
+ * FastChat's deduplication.py reads them) to p (rating/dedup.h). */
+struct dedup_prompt;
+void log_record_prompt(json_t *rec, struct dedup_prompt *p);
+
 int fastchat_winner_parse(const char *s, enum winner *w);
 const char *fastchat_winner_name(enum winner w);
 

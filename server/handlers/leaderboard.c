@@ -342,11 +342,8 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     format_rfc3339_ms(snap->computed_at, bt_updated);
     json_object_set_new(body, "bt_updated_at", json_string(bt_updated));
     json_object_set_new(body, "bt_fit", json_integer(snap->fit));
-    json_int_t fitted = 0;
-    for (size_t i = 0; i < snap->pairs.n; i++)
-      fitted += snap->pairs.rows[i].wins_a + snap->pairs.rows[i].wins_b +
-                snap->pairs.rows[i].ties;
-    json_object_set_new(body, "bt_votes", json_integer(fitted));
+    json_object_set_new(body, "bt_votes",
+                        json_integer(pair_table_total(&snap->pairs)));
   } else {
     json_object_set_new(body, "bt_updated_at", json_null());
   }

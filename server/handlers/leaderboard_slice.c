@@ -157,18 +157,6 @@ out:
   free(tmp);
 }
 
-static long slice_votes(struct arena *a, const char *key) {
-  struct slice_count *c = NULL;
-  size_t n = 0;
-  long votes = 0;
-  if (arena_slices(a, &c, &n))
-    return -1;
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(c[i].key, key))
-      votes = c[i].votes;
-  free(c);
-  return votes;
-}
 
 static json_t *slice_json(const struct slice_query *q, long votes,
                           const struct config *cfg, int ranked) {
@@ -191,12 +179,12 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
   struct arena *a = rq->arena;
   const struct config *cfg = rq->cfg;
   enum MHD_Result res = MHD_NO;
-  long votes = slice_votes(a, q->key);
+  long votes = arena_slice_votes(a, q->key);
   struct bt_snapshot *snap = arena_slice_snapshot(a, q->key);
   struct slice_row *rows = calloc(cfg->n_models + 1, sizeof *rows);
   struct slice_row *prov = calloc(cfg->n_models + 1, sizeof *prov);
   size_t n = 0, main_n = 0, prov_n = 0;
-  if (!rows || !prov || votes < 0)
+  if (!rows || !prov)
     goto out;
   for (size_t i = 0; i < cfg->n_models; i++) {
     const struct model_config *m = &cfg->models[i];
@@ -220,11 +208,8 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
       "min_battles", (json_int_t)cfg->min_battles, "bootstrap_rounds",
       (json_int_t)cfg->bootstrap_rounds, "models",
       rows_json(rows, main_n, 0), "provisional", rows_json(prov, prov_n, 1));
-  json_int_t fitted = 0;
-  for (size_t i = 0; snap && i < snap->pairs.n; i++)
-    fitted += snap->pairs.rows[i].wins_a + snap->pairs.rows[i].wins_b +
-              snap->pairs.rows[i].ties;
-  fit_fields(body, snap ? snap->computed_at : 0, snap ? snap->fit : 0, fitted);
+  fit_fields(body, snap ? snap->computed_at : 0, snap ? snap->fit : 0,
+             snap ? pair_table_total(&snap->pairs) : 0);
   json_object_set_new(body, "dedup", leaderboard_dedup_json(rq, 1));
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:

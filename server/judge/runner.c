@@ -10,6 +10,7 @@
 
 #include "judge/prompt.h"
 #include "storage/judgments.h"
+#include "util/clock.h"
 #include "util/buf.h"
 #include "util/log.h"
 
@@ -415,11 +416,7 @@ void judge_runner_drain(struct judge_runner *r,
     if (!p.queued && !p.running)
       return;
     pthread_mutex_lock(&r->lock);
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += 200 * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = clock_in_ms(CLOCK_REALTIME, 200);
     pthread_cond_timedwait(&r->cond, &r->lock, &until);
     pthread_mutex_unlock(&r->lock);
   }

@@ -182,3 +182,11 @@ int live_ratings_slices(struct live_ratings *live, struct slice_count **out,
   *n = m;
   return 0;
 }
+
+long live_ratings_slice_votes(struct live_ratings *live, const char *key) {
+  pthread_mutex_lock(&live->lock);
+  const struct slice *s = *key ? slice_table_find(&live->slices, key) : NULL;
+  long votes = *key ? (s ? s->votes : 0) : pair_table_total(&live->pairs);
+  pthread_mutex_unlock(&live->lock);
+  return votes;
+}

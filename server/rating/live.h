@@ -35,6 +35,10 @@ struct slice_count {
   long votes;
 };
 
+/* The counted votes of the slice of key ("": the whole board's), read
+ * under the lock; 0 for a slice without. */
+long live_ratings_slice_votes(struct live_ratings *live, const char *key);
+
 /* The slices with their votes, copied under the lock, in key order into
  * *out (caller frees) and *n. 0, or -1 when out of memory. */
 int live_ratings_slices(struct live_ratings *live, struct slice_count **out,

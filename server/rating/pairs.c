@@ -157,3 +157,10 @@ int pair_table_equal(const struct pair_table *a, const struct pair_table *b) {
   }
   return 1;
 }
+
+long pair_table_total(const struct pair_table *t) {
+  long n = 0;
+  for (size_t i = 0; i < t->n; i++)
+    n += t->rows[i].wins_a + t->rows[i].wins_b + t->rows[i].ties;
+  return n;
+}

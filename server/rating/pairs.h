@@ -35,6 +35,9 @@ enum pair_column pair_column(const char *x, const char *y, enum winner w);
 struct pair_row *pair_table_get(struct pair_table *t, const char *x,
                                 const char *y, int create);
 
+/* The outcomes counted in t: every row's wins and ties. */
+long pair_table_total(const struct pair_table *t);
+
 /* Whether a and b hold the same counts for the same pairs. */
 int pair_table_equal(const struct pair_table *a, const struct pair_table *b);
 

@@ -188,11 +188,7 @@ static void *worker_main(void *arg) {
     if (w->stop)
       break;
     /* debounce: let a burst of votes settle */
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (long)w->debounce_ms * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = clock_in_ms(CLOCK_REALTIME, (long)w->debounce_ms);
     while (!w->stop &&
            pthread_cond_timedwait(&w->cond, &w->lock, &until) != ETIMEDOUT)
       ;

@@ -300,15 +300,7 @@ static int dedup_vote(void *ctx, const struct store_export_vote *v) {
   dedup_prompt_init(&p);
   if (v->record) {
     json_t *rec = json_loads(v->record, 0, NULL);
-    size_t i;
-    json_t *msg;
-    json_array_foreach(json_object_get(rec, "conversation_a"), i, msg) {
-      const char *role = json_string_value(json_object_get(msg, "role"));
-      json_t *content = json_object_get(msg, "content");
-      if (role && !strcmp(role, "user") && json_is_string(content))
-        dedup_prompt_add_turn(&p, json_string_value(content),
-                              json_string_length(content));
-    }
+    log_record_prompt(rec, &p);
     json_decref(rec);
   } else {
     for (size_t i = 0; i < v->n_texts; i++) {

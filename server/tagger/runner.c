@@ -487,13 +487,9 @@ static void *runner_main(void *arg) {
       continue;
     }
     if (wake > 0) {
-      struct timespec until;
-      clock_gettime(CLOCK_MONOTONIC, &until);
-      double dt = wake - now;
-      until.tv_sec += (time_t)dt;
-      until.tv_nsec += (long)((dt - (double)(time_t)dt) * 1e9) + 1000000;
-      until.tv_sec += until.tv_nsec / 1000000000L;
-      until.tv_nsec %= 1000000000L;
+      /* a millisecond past the wake, so the retry is due when woken */
+      struct timespec until =
+          clock_in_ms(CLOCK_MONOTONIC, (long)((wake - now) * 1000.0) + 1);
       pthread_cond_timedwait(&r->cond, &r->lock, &until);
     } else {
       pthread_cond_wait(&r->cond, &r->lock);
@@ -547,11 +543,7 @@ void tag_runner_wait(struct tag_runner *r, size_t max,
     if (p.queued + p.running <= max)
       return;
     pthread_mutex_lock(&r->lock);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += 200 * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    struct timespec until = clock_in_ms(CLOCK_MONOTONIC, 200);
     pthread_cond_timedwait(&r->cond, &r->lock, &until);
     pthread_mutex_unlock(&r->lock);
   }

@@ -36,3 +36,15 @@ void format_rfc3339_ms(int64_t ms, char out[32]) {
   strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
   snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
 }
+
+struct timespec clock_in_ms(clockid_t clk, long ms) {
+  struct timespec t;
+  clock_gettime(clk, &t);
+  if (ms < 0)
+    ms = 0;
+  t.tv_sec += ms / 1000;
+  t.tv_nsec += (ms % 1000) * 1000000L;
+  t.tv_sec += t.tv_nsec / 1000000000L;
+  t.tv_nsec %= 1000000000L;
+  return t;
+}
