@@ -239,7 +239,18 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
   struct arena *a = rq->arena;
   const struct config *cfg = rq->cfg;
   enum MHD_Result res = MHD_NO;
-  struct style_board *b = arena_style_board(a, q->key);
+  /* Only a board with votes is fitted in the background (and kept): a
+   * slice without any is the empty fit, made here at no cost, so that
+   * asking for slices that do not exist starts no work and evicts no
+   * board. */
+  struct style_board *b = NULL;
+  if (!q->key[0] || arena_slice_votes(a, q->key) > 0) {
+    b = arena_style_board(a, q->key);
+  } else {
+    struct style_input none;
+    style_input_init(&none, 0);
+    b = style_board_fit(&none, 0, 1);
+  }
   struct slice_row *rows = calloc(cfg->n_models + 1, sizeof *rows);
   struct slice_row *prov = calloc(cfg->n_models + 1, sizeof *prov);
   size_t n = 0, main_n = 0, prov_n = 0;

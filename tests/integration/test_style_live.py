@@ -137,3 +137,22 @@ def test_style_control_live(agon_factory):
     # a slice without battles fits an empty board
     none = fitted(c, "style=control&category=multi_turn", 0)
     assert none["models"] == [] and none["style"]["battles"] == 0
+
+
+def test_style_boards_of_empty_slices_cost_nothing(agon_factory):
+    """Asking for the style board of slices without votes fits nothing in the
+    background and keeps nothing: each answers at once, empty and not
+    pending, and the boards with votes stay fitted (at most 32 are kept, so
+    40 empty ones would otherwise have pushed them out)."""
+    agon = start_arena(agon_factory, MODELS, ratings={"bootstrap_rounds": 5})
+    c = agon.client()
+    bid, es = c.battle(PROMPTS[0])
+    assert es.end["status"] == "ready"
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    fitted(c, "style=control", 1)
+    codes = [a + b for a in "bcdfg" for b in "aeiouyhk"][:40]
+    for code in codes:
+        lb = board(c, "style=control&language=" + code)
+        assert lb["style"]["pending"] is False and lb["style"]["battles"] == 0, lb
+        assert lb["bt_votes"] == 0 and all(m["bt"] is None for m in lb["models"])
+    assert board(c, "style=control")["style"]["pending"] is False
