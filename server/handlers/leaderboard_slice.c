@@ -75,6 +75,15 @@ static void split_rows(struct slice_row *rows, size_t n,
   qsort(prov, *prov_n, sizeof *prov, cmp_bt);
 }
 
+/* Whether one of rows[n] has a rating: a board with none ranks nothing
+ * (with min_battles 0 every model is listed, battles or not). */
+static int any_rated(const struct slice_row *rows, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (rows[i].rated)
+      return 1;
+  return 0;
+}
+
 /* A board's bt_updated_at, bt_fit and bt_votes: of the fit it is built
  * on, made at computed_at (0: none yet, so null and 0). */
 static void fit_fields(json_t *body, int64_t computed_at, long fit,
@@ -201,7 +210,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
   }
   overall_ranks(a, cfg, rows, n);
   split_rows(rows, n, prov, cfg->min_battles, &main_n, &prov_n);
-  json_t *slice = slice_json(q, votes, cfg, main_n > 0);
+  json_t *slice = slice_json(q, votes, cfg, any_rated(rows, main_n));
   json_t *body = json_pack(
       "{s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o}", "source", "human",
       "slice", slice, "votes", (json_int_t)votes, "sort", "bt",
@@ -283,7 +292,7 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
   json_t *body = json_pack(
       "{s:s, s:b, s:o, s:I, s:s, s:I, s:I, s:o, s:o, s:o}", "source",
       "human", "style_control", 1, "slice",
-      q->key[0] ? slice_json(q, b ? b->covers : 0, cfg, main_n > 0)
+      q->key[0] ? slice_json(q, b ? b->covers : 0, cfg, any_rated(rows, main_n))
                 : json_null(),
       "votes", (json_int_t)(b ? b->covers : 0), "sort", "bt", "min_battles",
       (json_int_t)cfg->min_battles, "bootstrap_rounds",
