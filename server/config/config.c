@@ -93,6 +93,14 @@ void model_config_copy(struct model_config *dst,
   dst->api_key = dup_or_null(src->api_key);
   dst->aliases = NULL;
   dst->n_aliases = 0;
+  dst->system_prompt = dup_or_null(src->system_prompt);
+  dst->stop = NULL;
+  dst->n_stop = 0;
+  if (src->n_stop) {
+    dst->stop = calloc(src->n_stop, sizeof(char *));
+    for (size_t i = 0; dst->stop && i < src->n_stop; i++)
+      dst->stop[dst->n_stop++] = strdup(src->stop[i]);
+  }
   dst->benchmarks = NULL;
   dst->n_benchmarks = 0;
   if (src->n_benchmarks) {
@@ -116,6 +124,8 @@ void model_config_release(struct model_config *m) {
   free(m->upstream);
   free(m->api_key_env);
   config_strings_free(m->aliases, m->n_aliases);
+  config_strings_free(m->stop, m->n_stop);
+  free(m->system_prompt);
   free(m->benchmarks);
   if (m->api_key) {
     memset(m->api_key, 0, strlen(m->api_key));

@@ -12,6 +12,11 @@
                                      line ending */
 
 /* One [model NAME] section. */
+/* The most stop sequences a model may send (OpenAI's limit), and the
+ * longest one, in bytes. */
+#define AGON_MAX_STOP 4
+#define AGON_MAX_STOP_BYTES 256
+
 struct model_config {
   char *name;         /* public name */
   char *base_url;     /* without the trailing "/chat/completions" */
@@ -21,6 +26,13 @@ struct model_config {
                          anywhere but the model's own base_url */
   double temperature; /* < 0: not sent */
   long max_tokens;    /* 0: not sent */
+  double top_p;       /* 0: not sent, else in (0, 1] */
+  char **stop;        /* stop sequences sent as given (at most
+                         AGON_MAX_STOP), or NULL: not sent */
+  size_t n_stop;
+  char *system_prompt; /* [model] only: the system message sent first in
+                          every request of this model, never shown to
+                          anyone; NULL: none */
   long timeout_s;     /* seconds for one whole answer */
   int enabled;
   char **aliases;     /* other names that reveal this model (lowercase) */

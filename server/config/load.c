@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -47,6 +48,11 @@ static int set_prompt_file(struct config_load *ctx,
                            const char *value);
 static int set_database(struct config_load *ctx, const struct config_key *k,
                         void *obj, const char *value);
+static int set_stop(struct config_load *ctx, const struct config_key *k,
+                    void *obj, const char *value);
+static int set_system_prompt(struct config_load *ctx,
+                             const struct config_key *k, void *obj,
+                             const char *value);
 
 #define IN_CONFIG(field) offsetof(struct config, field)
 #define IN_MODEL(field) offsetof(struct model_config, field)
@@ -120,6 +126,9 @@ static const struct config_key conn_keys[] = {
      .max = 10000000, .error = "expected a positive whole number"},
     {"timeout", CONFIG_LONG, IN_MODEL(timeout_s), .min = 1, .max = 86400,
      .error = "expected seconds from 1 to 86400"},
+    {"top_p", CONFIG_DOUBLE, IN_MODEL(top_p), .min = 1e-9, .max = 1,
+     .error = "expected a number above 0, at most 1"},
+    {"stop", CONFIG_SPECIAL, IN_MODEL(stop), .set = set_stop},
     {0}};
 
 static const struct config_key model_keys[] = {
@@ -128,6 +137,10 @@ static const struct config_key model_keys[] = {
     {"aliases", CONFIG_LIST, IN_MODEL(aliases), .count = IN_MODEL(n_aliases)},
     {"enabled", CONFIG_BOOL, IN_MODEL(enabled),
      .error = "expected true or false"},
+    {"system_prompt", CONFIG_SPECIAL, IN_MODEL(system_prompt),
+     .set = set_system_prompt},
+    {"system_prompt_file", CONFIG_SPECIAL, IN_MODEL(system_prompt),
+     .set = set_prompt_file},
     {0}};
 
 static const struct config_key judge_keys[] = {
@@ -725,6 +738,74 @@ static int set_prompt_file(struct config_load *ctx,
   free(*dst);
   *dst = text;
   return 0;
+}
+
+/* Stop sequences: a JSON array of 1 to AGON_MAX_STOP non-empty strings
+ * (["\n\nUser:", "###"]: JSON's escapes give newlines), or one plain
+ * value taken as it is. Each at most AGON_MAX_STOP_BYTES of UTF-8. */
+static int set_stop(struct config_load *ctx, const struct config_key *k,
+                    void *obj, const char *value) {
+  struct model_config *m = obj;
+  json_t *arr = NULL;
+  char **items = NULL;
+  size_t n = 0;
+  int rc = -1;
+  if (value[0] == '[') {
+    json_error_t je;
+    arr = json_loads(value, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_array(arr) || json_array_size(arr) < 1 ||
+        json_array_size(arr) > AGON_MAX_STOP) {
+      fail(ctx, ctx->line,
+           "%s: expected a JSON array of 1 to %d strings, or one plain "
+           "stop sequence",
+           k->name, AGON_MAX_STOP);
+      goto out;
+    }
+    n = json_array_size(arr);
+  } else {
+    n = 1;
+  }
+  items = calloc(n, sizeof *items);
+  if (!items) {
+    fail(ctx, ctx->line, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const char *v = arr ? json_string_value(json_array_get(arr, i)) : value;
+    size_t len = v ? strlen(v) : 0;
+    if (!v || len == 0 || len > AGON_MAX_STOP_BYTES || !utf8_valid(v, len)) {
+      fail(ctx, ctx->line,
+           "%s: item %zu must be a non-empty string of at most %d bytes",
+           k->name, i + 1, AGON_MAX_STOP_BYTES);
+      goto out;
+    }
+    if (!(items[i] = strdup(v))) {
+      fail(ctx, ctx->line, "out of memory");
+      goto out;
+    }
+  }
+  config_strings_free(m->stop, m->n_stop);
+  m->stop = items;
+  m->n_stop = n;
+  items = NULL;
+  rc = 0;
+out:
+  if (items)
+    config_strings_free(items, n);
+  json_decref(arr);
+  return rc;
+}
+
+/* A system prompt on the key's line: at most 64 KiB of UTF-8, as the file
+ * of system_prompt_file would be. */
+static int set_system_prompt(struct config_load *ctx,
+                             const struct config_key *k, void *obj,
+                             const char *value) {
+  size_t n = strlen(value);
+  if (n > 65536 || !utf8_valid(value, n))
+    return fail(ctx, ctx->line, "%s: %s", k->name,
+                n > 65536 ? "longer than 64 KiB" : "not valid UTF-8");
+  return set_string(ctx, key_field(obj, k), value);
 }
 
 static const void *model_find(const struct config *cfg, const char *name) {

@@ -339,6 +339,11 @@ static char *request_body(const struct model_config *m,
                           const struct chat_message *msgs, size_t n) {
   json_t *root = json_object();
   json_t *arr = json_array();
+  /* the model's own system message goes first, unless the caller's
+   * messages bring one */
+  if (m->system_prompt && !(n > 0 && !strcmp(msgs[0].role, "system")))
+    json_array_append_new(arr, json_pack("{s:s, s:s}", "role", "system",
+                                         "content", m->system_prompt));
   for (size_t i = 0; i < n; i++)
     json_array_append_new(arr, json_pack("{s:s, s:s}", "role", msgs[i].role,
                                          "content", msgs[i].content));
@@ -349,6 +354,14 @@ static char *request_body(const struct model_config *m,
     json_object_set_new(root, "temperature", json_real(m->temperature));
   if (m->max_tokens > 0)
     json_object_set_new(root, "max_tokens", json_integer(m->max_tokens));
+  if (m->top_p > 0)
+    json_object_set_new(root, "top_p", json_real(m->top_p));
+  if (m->n_stop) {
+    json_t *stop = json_array();
+    for (size_t i = 0; i < m->n_stop; i++)
+      json_array_append_new(stop, json_string(m->stop[i]));
+    json_object_set_new(root, "stop", stop);
+  }
   char *body = json_dumps(root, JSON_COMPACT);
   json_decref(root);
   return body;

@@ -412,6 +412,9 @@ static void special_key(const struct config_section *s,
       {"mode", "single", "Single"},
       {"prompt_file", NULL, "/nonexistent/prompt"},
       {"database", "sqlite:/tmp/x.db", "postgresql://db/agon"},
+      {"stop", "[\"\\n\\nUser:\", \"###\"]", "[]"},
+      {"system_prompt", "You are a helpful assistant.", "\xff\xfe"},
+      {"system_prompt_file", NULL, "/nonexistent/prompt"},
   };
   size_t i = 0;
   while (i < sizeof specials / sizeof specials[0] &&
@@ -486,9 +489,10 @@ static void table_keys(void) {
       }
     }
   }
-  /* 46 keys in seven sections, the 6 connection keys in three: a key added
+  /* every key of every section, the connection keys once per section that
+   * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 59);
+  CHECK(n_keys == 67);
   unlink(prompt);
 }
 
@@ -523,14 +527,17 @@ static void ranges(void) {
       {"model", "temperature", 0, 2},
       {"model", "max_tokens", 1, 10000000},
       {"model", "timeout", 1, 86400},
+      {"model", "top_p", 1e-9, 1},
       {"judge", "temperature", 0, 2},
       {"judge", "max_tokens", 1, 10000000},
       {"judge", "timeout", 1, 86400},
+      {"judge", "top_p", 1e-9, 1},
       {"judge", "concurrency", 1, 1000},
       {"judge", "few_shot", 0, 50},
       {"tagger", "temperature", 0, 2},
       {"tagger", "max_tokens", 1, 10000000},
       {"tagger", "timeout", 1, 86400},
+      {"tagger", "top_p", 1e-9, 1},
       {"tagger", "concurrency", 1, 1000},
       {"tagger", "retries", 0, 10},
   };
