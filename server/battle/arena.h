@@ -102,10 +102,25 @@ void arena_rate_refund(struct arena *a, enum arena_limit kind,
 enum agon_ec arena_battle_start(struct arena *a, const char *session,
                                 const char *prompt, char id[ARENA_BATTLE_ID]);
 
+/* Start a battle for session between the models the visitor chose, by
+ * name: two (side by side, FastChat's "named" mode: a as models[0], b as
+ * models[1], names public from the start, its vote stored but counted on
+ * no board) or one (a direct chat: side a only, no vote). On EC_OK, id is
+ * the new battle's; EC_INVALID_MODELS with msg (msglen bytes) saying why
+ * when n is not 1 or 2, a name is not an enabled model, or the two are
+ * one; else as arena_battle_start. */
+enum agon_ec arena_battle_start_chosen(struct arena *a, const char *session,
+                                       const char *prompt,
+                                       const char *const *models, size_t n,
+                                       char id[ARENA_BATTLE_ID], char *msg,
+                                       size_t msglen);
+
 /* Battle id as the public sees it, for the caller to own: its status, its
  * turns with both answers so far (text and HTML) and their public
  * errors; once voted, the winner, the models and each finished side's
- * reasoning, else null for them. EC_OK (*out NULL only when out of
+ * reasoning, else null for them. Its mode, and whether each turn and the
+ * battle (its latest turn) has identical answers; a chosen battle's
+ * models at once (b null in a direct chat, with no side b). EC_OK (*out NULL only when out of
  * memory) or EC_BATTLE_NOT_FOUND. */
 enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
 

@@ -82,9 +82,9 @@ static void turn_end(struct arena *a, struct battle *b, int turn, int failed) {
   pthread_mutex_unlock(&b->lock);
   log_info("msg=\"turn finished\" battle=%s turn=%d status=%s", b->id,
            turn + 1, failed ? "failed" : "ready");
-  if (!failed) {
-    /* judges with auto = true get every finished battle (a later turn
-     * replaces the verdict on the earlier ones) */
+  if (!failed && battle_sides(b) == 2) {
+    /* judges with auto = true get every finished battle with two sides (a
+     * later turn replaces the verdict on the earlier ones) */
     struct config *cfg = arena_config(a);
     for (size_t i = 0; i < cfg->n_judges; i++)
       if (cfg->judges[i].auto_judge)
@@ -197,7 +197,9 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
        * stored with the turn, public only through a counted vote. */
       struct battle_tags tags, *tp = NULL;
       struct battle_tags_turn *conv =
-          failed ? NULL : calloc((size_t)sc->turn + 1, sizeof *conv);
+          failed || battle_sides(b) < 2
+              ? NULL /* a direct chat is never voted: no slice */
+              : calloc((size_t)sc->turn + 1, sizeof *conv);
       for (int i = 0; conv && i <= sc->turn; i++) {
         conv[i].prompt = b->turns[i].prompt;
         for (int s2 = 0; s2 < 2; s2++)
@@ -247,7 +249,9 @@ static struct chat_message *conversation(struct battle *b, int turn, int side,
 }
 
 void ask_both_locked(struct arena *a, struct battle *b, int turn) {
-  for (int side = 0; side < 2; side++) {
+  if (battle_sides(b) < 2)
+    b->turns[turn].side[1].finished = 1;  /* a direct chat has no side b */
+  for (int side = 0; side < battle_sides(b); side++) {
     size_t n = 0;
     struct chat_message *msgs = conversation(b, turn, side, &n);
     struct side_ctx *sc = calloc(1, sizeof *sc);

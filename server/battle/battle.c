@@ -6,11 +6,31 @@
 
 #include "metrics/metrics.h"
 #include "util/clock.h"
+#include "util/loose_text.h"
 
 static const char *const status_names[] = {"streaming", "ready", "failed",
                                            "voted"};
 
 const char *battle_status_name(enum battle_status s) { return status_names[s]; }
+
+static const char *const mode_names[] = {"anony", "named", "direct"};
+
+const char *battle_mode_name(enum battle_mode m) { return mode_names[m]; }
+
+int battle_sides(const struct battle *b) {
+  return b->mode == BATTLE_DIRECT ? 1 : 2;
+}
+
+int battle_turn_identical_locked(const struct battle *b, size_t i) {
+  if (battle_sides(b) < 2 || i >= b->n_turns ||
+      (i + 1 == b->n_turns && b->status == BATTLE_STREAMING))
+    return 0;
+  const struct battle_side *x = &b->turns[i].side[0], *y = &b->turns[i].side[1];
+  if (!x->finished || !y->finished || x->failed || y->failed)
+    return 0;
+  return text_same_loose(x->text.data ? x->text.data : "", x->text.len,
+                         y->text.data ? y->text.data : "", y->text.len);
+}
 
 struct battle *battle_new(const char *id, const char *session,
                           int64_t created_at, const struct model_config *a,
@@ -25,8 +45,10 @@ struct battle *battle_new(const char *id, const char *session,
   atomic_init(&bt->cancel, 0);
   pthread_mutex_init(&bt->lock, NULL);
   model_config_copy(&bt->model[0], a);
-  model_config_copy(&bt->model[1], b);
+  if (b)
+    model_config_copy(&bt->model[1], b);
   bt->status = BATTLE_STREAMING;
+  bt->mode = BATTLE_ANONY;
   bt->winner = -1;
   bt->touched = mono_ms();
   return bt;

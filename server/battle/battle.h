@@ -16,6 +16,16 @@ enum battle_status { BATTLE_STREAMING, BATTLE_READY, BATTLE_FAILED, BATTLE_VOTED
 
 const char *battle_status_name(enum battle_status s);
 
+/* How a battle was started: two models drawn at random and hidden until
+ * the vote (the only battles the boards count), two models the visitor
+ * chose (names public, vote stored but not counted), or one chosen model
+ * (a direct chat: side b does not exist, no vote). */
+enum battle_mode { BATTLE_ANONY, BATTLE_NAMED, BATTLE_DIRECT };
+
+/* "anony", "named", "direct": as stored (storage/store.h BATTLE_MODE_*)
+ * and as the API says it. */
+const char *battle_mode_name(enum battle_mode m);
+
 struct battle_side {
   struct buf text;        /* the answer so far */
   struct buf reasoning;   /* the model's reasoning so far, kept apart: never
@@ -65,7 +75,9 @@ struct battle {
   int registered;              /* held by the registry */
 
   pthread_mutex_t lock;
-  struct model_config model[2];  /* the settings it started with */
+  enum battle_mode mode;         /* fixed at the start */
+  struct model_config model[2];  /* the settings it started with; model[1]
+                                    all zero (no name) in a direct chat */
   struct battle_turn *turns;
   size_t n_turns;
   enum battle_status status;
@@ -80,11 +92,23 @@ struct battle {
                                     (battle_drop_reasoning_locked) */
 };
 
-/* A new battle with one reference, no turns, status STREAMING. The model
- * settings are copied. NULL when out of memory. */
+/* A new battle with one reference, no turns, status STREAMING, mode
+ * BATTLE_ANONY (the caller sets another before sharing it). The model
+ * settings are copied; b may be NULL for a direct chat's absent side. NULL
+ * when out of memory. */
 struct battle *battle_new(const char *id, const char *session,
                           int64_t created_at, const struct model_config *a,
                           const struct model_config *b);
+
+/* The sides that answer: 2, or 1 in a direct chat (side 0 only). */
+int battle_sides(const struct battle *b);
+
+/* Whether turn i (0-based) of b is over with two answers that are the
+ * same but for white space and case (util/loose_text.h); caller holds the
+ * lock. 0 while the turn streams, when a side failed, in a direct chat.
+ * Decided from the answers alone, which are public: it tells nothing
+ * about the models. */
+int battle_turn_identical_locked(const struct battle *b, size_t i);
 
 void battle_ref(struct battle *b);
 /* Drop a reference; the last one frees the battle. Accepts NULL. */

@@ -81,6 +81,7 @@ enum agon_ec arena_feed_open(struct arena *a, const char *id,
   f->watcher.wake = feed_wake;
   f->b = b;
   f->turn = turn;
+  f->side_closed[1] = battle_sides(b) < 2;  /* a direct chat has no b */
   f->max_build = max_build;
   f->arena = a;
   snprintf(f->client, sizeof f->client, "%s", client);
@@ -141,7 +142,7 @@ int arena_feed_build(struct arena_feed *f, struct buf *out) {
   struct battle_turn *t = &b->turns[f->turn];
   static const char *const names[2] = {"a", "b"};
   int turn = f->turn + 1;
-  for (int s = 0; s < 2; s++) {
+  for (int s = 0; s < battle_sides(b); s++) {
     struct battle_side *side = &t->side[s];
     if (side->text.len > f->sent[s]) {
       /* a slice, cut at a character boundary (the text is valid UTF-8) */
@@ -177,9 +178,18 @@ int arena_feed_build(struct arena_feed *f, struct buf *out) {
   int turn_over = b->status != BATTLE_STREAMING || (size_t)turn < b->n_turns;
   if (f->side_closed[0] && f->side_closed[1] && turn_over && !f->ended) {
     int failed = t->side[0].failed || t->side[1].failed;
-    add_event(out, "end",
-              json_pack("{s:i, s:s}", "turn", turn, "status",
-                        failed ? "failed" : "ready"));
+    /* identical: from the public answers alone (see
+     * battle_turn_identical_locked); the names of a battle the visitor
+     * chose, never of an anonymous one */
+    json_t *end = json_pack(
+        "{s:i, s:s, s:b}", "turn", turn, "status", failed ? "failed" : "ready",
+        "identical", battle_turn_identical_locked(b, (size_t)f->turn));
+    if (b->mode != BATTLE_ANONY)
+      json_object_set_new(
+          end, "models",
+          json_pack("{s:s, s:s?}", "a", b->model[0].name, "b",
+                    battle_sides(b) == 2 ? b->model[1].name : NULL));
+    add_event(out, "end", end);
     f->ended = 1;
   }
   return f->ended;

@@ -20,8 +20,13 @@ static enum battle_status status_from(const char *s) {
  * reasoning only once voted (see battle_drop_reasoning_locked). */
 static struct battle *battle_from_record(const struct config *cfg,
                                          struct battle_record *r) {
+  enum battle_mode mode = !strcmp(r->mode, "named")    ? BATTLE_NAMED
+                          : !strcmp(r->mode, "direct") ? BATTLE_DIRECT
+                                                       : BATTLE_ANONY;
+  int sides = mode == BATTLE_DIRECT ? 1 : 2;
   struct model_config m[2];
-  for (int s = 0; s < 2; s++) {
+  memset(m, 0, sizeof m);
+  for (int s = 0; s < sides; s++) {
     const struct model_config *c = config_find_model(cfg, r->model[s]);
     if (c) {
       m[s] = *c;
@@ -30,12 +35,14 @@ static struct battle *battle_from_record(const struct config *cfg,
       m[s].name = r->model[s];
     }
   }
-  struct battle *b = battle_new(r->id, r->session, r->created_at, &m[0], &m[1]);
+  struct battle *b = battle_new(r->id, r->session, r->created_at, &m[0],
+                                sides == 2 ? &m[1] : NULL);
   if (!b)
     return NULL;
+  b->mode = mode;
   b->max_answer = (size_t)cfg->max_answer_bytes;
   if (!config_find_model(cfg, r->model[0]) ||
-      !config_find_model(cfg, r->model[1]))
+      (sides == 2 && !config_find_model(cfg, r->model[1])))
     b->model[0].enabled = b->model[1].enabled = 0;
   b->status = status_from(r->status);
   b->winner = r->winner;
@@ -44,7 +51,8 @@ static struct battle *battle_from_record(const struct config *cfg,
     int t = battle_add_turn_locked(b, tr->prompt, b->max_answer);
     if (t < 0)
       goto fail;
-    for (int s = 0; s < 2; s++) {
+    b->turns[t].side[1].finished = 1;  /* also when absent (direct chat) */
+    for (int s = 0; s < sides; s++) {
       struct battle_side *side = &b->turns[t].side[s];
       side->finished = 1;
       side->text.max = (size_t)-1 / 2;  /* stored answers are already bounded */

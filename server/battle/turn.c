@@ -72,7 +72,8 @@ static enum agon_ec turn_start(struct arena *a, struct battle *b,
     rc = EC_TOO_MANY_TURNS;
     goto out;
   }
-  if (!b->model[0].base_url || !b->model[1].base_url) {
+  if (!b->model[0].base_url ||
+      (battle_sides(b) == 2 && !b->model[1].base_url)) {
     rc = EC_MODELS_UNAVAILABLE;
     goto out;
   }

@@ -17,7 +17,12 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id,
     json_t *turn = json_object();
     json_object_set_new(turn, "prompt", json_string(t->prompt));
     const char *names[2] = {"a", "b"};
-    for (int s = 0; s < 2; s++) {
+    if (battle_sides(b) < 2) { /* a direct chat: no side b at all */
+      json_object_set_new(turn, "b", json_null());
+      json_object_set_new(turn, "b_html", json_null());
+      json_object_set_new(turn, "b_reasoning", json_null());
+    }
+    for (int s = 0; s < battle_sides(b); s++) {
       struct buf *tx = &t->side[s].text;
       json_object_set_new(turn, names[s],
                           json_stringn(tx->data ? tx->data : "", tx->len));
@@ -43,20 +48,30 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id,
                          "b",
                          t->side[1].failed ? t->side[1].public_error : NULL);
     json_object_set_new(turn, "errors", errors);
+    /* from the public answers alone: tells nothing about the models */
+    json_object_set_new(turn, "identical",
+                        json_boolean(battle_turn_identical_locked(b, i)));
     json_array_append_new(turns, turn);
   }
-  json_t *body = json_pack("{s:s, s:s, s:o}", "id", b->id, "status",
-                           battle_status_name(b->status), "turns", turns);
-  if (b->status == BATTLE_VOTED && b->winner >= 0) {
-    json_object_set_new(body, "winner",
-                        json_string(winner_name((enum winner)b->winner)));
+  json_t *body = json_pack(
+      "{s:s, s:s, s:s, s:o, s:b}", "id", b->id, "status",
+      battle_status_name(b->status), "mode", battle_mode_name(b->mode),
+      "turns", turns, "identical",
+      b->n_turns && battle_turn_identical_locked(b, b->n_turns - 1));
+  json_object_set_new(body, "winner",
+                      b->status == BATTLE_VOTED && b->winner >= 0
+                          ? json_string(winner_name((enum winner)b->winner))
+                          : json_null());
+  /* an anonymous battle's names once voted; a chosen one's at once (the
+   * visitor chose them) */
+  if ((b->status == BATTLE_VOTED && b->winner >= 0) ||
+      b->mode != BATTLE_ANONY)
     json_object_set_new(body, "models",
-                        json_pack("{s:s, s:s}", "a", b->model[0].name, "b",
-                                  b->model[1].name));
-  } else {
-    json_object_set_new(body, "winner", json_null());
+                        json_pack("{s:s, s:s?}", "a", b->model[0].name, "b",
+                                  battle_sides(b) == 2 ? b->model[1].name
+                                                       : NULL));
+  else
     json_object_set_new(body, "models", json_null());
-  }
   pthread_mutex_unlock(&b->lock);
   battle_unref(b);
   *out = body;

@@ -71,9 +71,11 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
     style_boards_poke(&a->style);
   }
   const char *reason = out->counted ? NULL : out->reason;
-  metrics_vote(out->counted, !reason                           ? NULL
-                             : !strncmp(reason, "identity", 8) ? "identity"
-                                                               : "too_fast");
+  metrics_vote(out->counted,
+               !reason                              ? NULL
+               : !strncmp(reason, "identity", 8)    ? "identity"
+               : !strcmp(reason, "not anonymous")   ? "not_anonymous"
+                                                    : "too_fast");
   atomic_store(&a->ratings_updated, now_ms());
   /* also when the battle is not in memory: a load of it under way may
    * have read it before the vote, and reads it again */

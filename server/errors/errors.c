@@ -62,6 +62,10 @@ static const struct ec_entry table[EC_COUNT] = {
     [EC_INVALID_WINNER] = {.status = 400, .code = "invalid_winner",
                            .message = "\"winner\" must be one of \"a\", "
                                       "\"b\", \"tie\", \"bothbad\""},
+    [EC_INVALID_MODELS] = {.status = 400, .code = "invalid_models",
+                           .message = "\"models\" must be an array of one "
+                                      "or two distinct enabled model "
+                                      "names"},
 
     /* limits */
     [EC_RATE_LIMITED] = {.status = 429, .code = "rate_limited",
@@ -112,6 +116,13 @@ static const struct ec_entry table[EC_COUNT] = {
                             .message = "the answers are not complete yet"},
     [EC_BATTLE_FAILED] = {.status = 409, .code = "battle_failed",
                           .message = "a failed battle cannot be voted on"},
+    [EC_DIRECT_CHAT_VOTE] = {.status = 409, .code = "direct_chat",
+                             .message = "a direct chat has one answer: "
+                                        "there is nothing to vote on"},
+    [EC_IDENTICAL_ANSWERS] = {.status = 409, .code = "identical_answers",
+                              .message = "both answers are the same, so "
+                                         "this vote cannot count; start a "
+                                         "new battle"},
     [EC_VOTE_NOT_QUEUED] = {.status = 503, .code = "unavailable", .retry = 1,
                             .message = "the vote could not be queued; try "
                                        "again"},

@@ -41,6 +41,7 @@ enum agon_ec {
   EC_INVALID_PROMPT,
   EC_PROMPT_TOO_LONG,
   EC_INVALID_WINNER,
+  EC_INVALID_MODELS,
 
   /* limits per client and of the whole server */
   EC_RATE_LIMITED,
@@ -62,6 +63,8 @@ enum agon_ec {
   EC_STILL_STREAMING,
   EC_BATTLE_FAILED,
   EC_VOTE_NOT_QUEUED,
+  EC_DIRECT_CHAT_VOTE,
+  EC_IDENTICAL_ANSWERS,
 
   /* storage */
   EC_STORAGE_UNAVAILABLE,       /* a new battle */

@@ -400,8 +400,8 @@ static int export_vote(void *ctx, const struct store_export_vote *v) {
     rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:s, s:f}",
                     "question_id", v->id, "model_a", v->model_a, "model_b",
                     v->model_b, "winner", fastchat_winner_name(w), "judge",
-                    judge, "turn", (json_int_t)v->n_turns, "anony", 1,
-                    "language", "unknown", "tstamp",
+                    judge, "turn", (json_int_t)v->n_turns, "anony",
+                    v->anony != 0, "language", "unknown", "tstamp",
                     (double)v->voted_at / 1000.0);
     if (!rec || set_tags(rec, v, dedup)) {
       json_decref(rec);

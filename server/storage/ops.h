@@ -58,6 +58,7 @@ struct store_export_vote {
   const char *session;
   int64_t voted_at;       /* ms */
   const char *record;     /* an imported battle's record, or NULL */
+  int anony;              /* 0: the visitor chose the models (schema/0011) */
   int counted;
   const char *reason;     /* or NULL */
   long n_turns;
@@ -120,7 +121,8 @@ struct store_ops {
   /* ---- the writer's jobs, inside its transaction (write connection) ---- */
   int (*battle_create)(void *cls, const char *id, int64_t created_at,
                        const char *model_a, const char *model_b,
-                       const char *session, const char *prompt);
+                       const char *mode, const char *session,
+                       const char *prompt);
   int (*turn_add)(void *cls, const char *id, int turn, const char *prompt,
                   int64_t started_at);
   int (*turn_finish)(void *cls, const char *id, int turn,

@@ -114,10 +114,10 @@ int store_probe(struct store *st, char *why, size_t len) {
 
 int store_battle_create_tx(struct store *st, const char *id,
                            int64_t created_at, const char *model_a,
-                           const char *model_b, const char *session,
-                           const char *prompt) {
+                           const char *model_b, const char *mode,
+                           const char *session, const char *prompt) {
   return st->ops->battle_create(st->impl, id, created_at, model_a, model_b,
-                                session, prompt);
+                                mode, session, prompt);
 }
 
 int store_turn_add_tx(struct store *st, const char *id, int turn,

@@ -122,12 +122,19 @@ struct turn_answer {
   const char *error;     /* server-side detail, NULL when fine */
 };
 
+/* How a battle was started (schema/0011): the text stored in
+ * battles.mode. */
+#define BATTLE_MODE_ANONY "anony"   /* drawn at random, names hidden */
+#define BATTLE_MODE_NAMED "named"   /* chosen by the visitor: anony = 0 */
+#define BATTLE_MODE_DIRECT "direct" /* one chosen model, no side b, no vote */
+
 struct battle_record {
   char id[40];
   int64_t created_at;
-  char *model[2];
+  char *model[2];    /* model[1] is "" in a direct chat */
   char session[40];
   char status[16];
+  char mode[8];      /* one of BATTLE_MODE_* */
   int winner;        /* enum winner, or -1 when not voted */
   struct turn_record *turns;
   size_t n_turns;
@@ -138,11 +145,13 @@ struct battle_record {
  * (storage/writer.h). They return 0, or -1 on a database error (logged),
  * and leave the transaction for the caller to commit or roll back. */
 
-/* Insert a new battle in status 'streaming' with its first turn. */
+/* Insert a new battle in status 'streaming' with its first turn; mode is
+ * one of BATTLE_MODE_* (anony = 0 unless BATTLE_MODE_ANONY), model_b ""
+ * for BATTLE_MODE_DIRECT. */
 int store_battle_create_tx(struct store *st, const char *id,
                            int64_t created_at, const char *model_a,
-                           const char *model_b, const char *session,
-                           const char *prompt);
+                           const char *model_b, const char *mode,
+                           const char *session, const char *prompt);
 
 /* Add turn number `turn` (1-based) and set the battle from 'ready' back to
  * 'streaming'. Returns 1 when the battle is no longer 'ready'. */
@@ -186,6 +195,9 @@ json_t *store_battles_list(struct store *st, const char *model,
 #define VOTE_STREAMING EC_STILL_STREAMING
 #define VOTE_FAILED_BATTLE EC_BATTLE_FAILED
 #define VOTE_ERROR EC_INTERNAL_VOTE       /* database failure */
+#define VOTE_DIRECT EC_DIRECT_CHAT_VOTE   /* a direct chat: nothing to vote on */
+#define VOTE_IDENTICAL EC_IDENTICAL_ANSWERS /* the last turn's two answers
+                                               are the same (text_same_loose) */
 
 struct vote_outcome {
   char *model[2];      /* owned; set when VOTE_OK */

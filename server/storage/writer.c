@@ -45,6 +45,7 @@ struct job {
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
+  char mode[8];          /* JOB_BATTLE_CREATE: one of BATTLE_MODE_* */
   char *error[2], *status, *identity;
   struct battle_tags tags;     /* JOB_TURN_FINISH, when has_tags, and
                                   JOB_BATTLE_TAGS */
@@ -189,7 +190,7 @@ static int run_job(struct store_writer *w, struct job *j,
   switch (j->kind) {
   case JOB_BATTLE_CREATE:
     j->rc = store_battle_create_tx(st, j->id, j->at, j->model_a, j->model_b,
-                                   j->session, j->prompt);
+                                   j->mode, j->session, j->prompt);
     return j->rc ? -1 : 0;
   case JOB_TURN_FINISH:
     j->rc = store_turn_finish_tx(st, j->id, j->turn, j->ans, j->at,
@@ -467,6 +468,16 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
                                const char *model_b, const char *session,
                                const char *prompt, store_done_fn done,
                                void *cls) {
+  return store_writer_battle_create_mode(w, id, created_at, model_a, model_b,
+                                         BATTLE_MODE_ANONY, session, prompt,
+                                         done, cls);
+}
+
+int store_writer_battle_create_mode(struct store_writer *w, const char *id,
+                                    int64_t created_at, const char *model_a,
+                                    const char *model_b, const char *mode,
+                                    const char *session, const char *prompt,
+                                    store_done_fn done, void *cls) {
   int failed = 0;
   struct job *j = async_job_new(JOB_BATTLE_CREATE, id, created_at, done, cls,
                                 &failed);
@@ -474,6 +485,7 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
     return -1;
   j->model_a = dup_or_null(model_a, &failed);
   j->model_b = dup_or_null(model_b, &failed);
+  snprintf(j->mode, sizeof j->mode, "%s", mode);
   j->session = dup_or_null(session, &failed);
   j->prompt = dup_or_null(prompt, &failed);
   return queue_async(w, j, failed);

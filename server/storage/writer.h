@@ -42,6 +42,15 @@ int store_writer_battle_create(struct store_writer *w, const char *id,
                                const char *prompt, store_done_fn done,
                                void *cls);
 
+/* The same for a battle started in mode (one of BATTLE_MODE_*, see
+ * store_battle_create_tx); store_writer_battle_create is mode
+ * BATTLE_MODE_ANONY. */
+int store_writer_battle_create_mode(struct store_writer *w, const char *id,
+                                    int64_t created_at, const char *model_a,
+                                    const char *model_b, const char *mode,
+                                    const char *session, const char *prompt,
+                                    store_done_fn done, void *cls);
+
 /* Queue the end of a turn (see store_turn_finish_tx). The answers and
  * their reasoning are borrowed, not copied (each may be up to
  * max_answer_bytes): they must stay as they are until done has been

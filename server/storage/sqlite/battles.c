@@ -21,14 +21,15 @@ static int turn_insert(struct sqlite_store *st, const char *id, int turn,
 
 int sqlite_battle_create(void *cls, const char *id, int64_t created_at,
                          const char *model_a, const char *model_b,
-                         const char *session, const char *prompt) {
+                         const char *mode, const char *session,
+                         const char *prompt) {
   struct sqlite_store *st = cls;
-  sqlite3_stmt *b = sqlite_stmt(st, STMT_BATTLE_INSERT,
-                               "INSERT INTO battles (id, created_at, model_a, "
-                               "model_b, session, status) VALUES (?, ?, ?, ?, "
-                               "?, 'streaming')",
-                               "tIttt", id, created_at, model_a, model_b,
-                               session);
+  sqlite3_stmt *b = sqlite_stmt(
+      st, STMT_BATTLE_INSERT,
+      "INSERT INTO battles (id, created_at, model_a, model_b, session, "
+      "status, mode, anony) VALUES (?1, ?2, ?3, ?4, ?5, 'streaming', ?6, "
+      "?6 = 'anony')",
+      "tItttt", id, created_at, model_a, model_b, session, mode);
   if (!b || sqlite_step_done(b, "battle_create"))
     return -1;
   return turn_insert(st, id, 1, prompt, created_at, "turn_create");
@@ -113,7 +114,7 @@ int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
   sqlite3_stmt *b = sqlite_read_begin(
       st,
       "SELECT b.id, b.created_at, b.model_a, b.model_b, b.session, b.status, "
-      "v.winner FROM battles b LEFT JOIN votes v ON v.battle_id = b.id WHERE "
+      "v.winner, b.mode FROM battles b LEFT JOIN votes v ON v.battle_id = b.id WHERE "
       "b.id = ?",
       "t", id);
   if (!b || !(t = sqlite_stmt_new(st->rdb,
@@ -136,6 +137,7 @@ int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
   out->model[1] = sqlite_text_dup(b, 3);
   snprintf(out->session, sizeof out->session, "%s", sqlite_text(b, 4));
   snprintf(out->status, sizeof out->status, "%s", sqlite_text(b, 5));
+  snprintf(out->mode, sizeof out->mode, "%s", sqlite_text(b, 7));
   if (sqlite3_column_type(b, 6) != SQLITE_NULL) {
     enum winner w;
     if (winner_parse(sqlite_text(b, 6), &w) == 0)

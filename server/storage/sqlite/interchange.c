@@ -241,8 +241,8 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
       "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
       "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
       "turns t WHERE t.battle_id = b.id), b.language, b.tags, "
-      "b.conv_metadata FROM votes v JOIN battles b ON b.id = v.battle_id "
-      "ORDER BY v.seq",
+      "b.conv_metadata, b.anony FROM votes v JOIN battles b ON b.id = "
+      "v.battle_id ORDER BY v.seq",
       "");
   if (!s ||
       !(turns = sqlite_stmt_new(st->db,
@@ -257,9 +257,9 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct store_export_vote v = {0};
-    sqlite_row(s, "tttttItitlttt", &v.id, &v.model_a, &v.model_b, &v.winner,
+    sqlite_row(s, "tttttItitltti", &v.id, &v.model_a, &v.model_b, &v.winner,
                &v.session, &v.voted_at, &v.record, &v.counted, &v.reason,
-               &v.n_turns, &v.language, &v.tags, &v.conv_metadata);
+               &v.n_turns, &v.language, &v.tags, &v.conv_metadata, &v.anony);
     if (!v.record) { /* an imported battle is written as it came */
       if (load_categories(cats, v.id, &cb))
         goto out;

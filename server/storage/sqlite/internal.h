@@ -12,6 +12,7 @@
 enum sqlite_stmt_id {
   STMT_VOTE_BATTLE,
   STMT_VOTE_TURNS,
+  STMT_VOTE_LAST_TURN,
   STMT_VOTE_INSERT,
   STMT_VOTE_MARK,
   STMT_RATING_UPSERT,
@@ -138,7 +139,8 @@ char *sqlite_text_dup(sqlite3_stmt *s, int col);
 /* battles.c */
 int sqlite_battle_create(void *cls, const char *id, int64_t created_at,
                          const char *model_a, const char *model_b,
-                         const char *session, const char *prompt);
+                         const char *mode, const char *session,
+                         const char *prompt);
 int sqlite_turn_add(void *cls, const char *id, int turn, const char *prompt,
                     int64_t started_at);
 int sqlite_turn_finish(void *cls, const char *id, int turn,

@@ -67,7 +67,7 @@ int sqlite_judge_pending(void *cls, const char *judge, long limit,
   sqlite3_stmt *s = sqlite_read_begin(
       st,
       "SELECT b.id FROM battles b WHERE b.status IN ('ready', 'voted') "
-      "AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.battle_id = b.id "
+      "AND b.mode != 'direct' AND NOT EXISTS (SELECT 1 FROM judgments j WHERE j.battle_id = b.id "
       "AND j.judge = ?1 AND j.verdict IS NOT NULL) ORDER BY b.created_at, "
       "b.id LIMIT ?2",
       "tl", judge, limit > 0 ? limit : -1L);

@@ -123,7 +123,7 @@ int sqlite_untagged(void *cls, long limit, char ***ids, size_t *n_ids) {
   sqlite3_stmt *s = sqlite_read_begin(
       st,
       "SELECT id FROM battles WHERE status IN ('ready', 'voted') AND "
-      "(language IS NULL OR tags IS NULL OR conv_metadata IS NULL) ORDER "
+      "mode != 'direct' AND (language IS NULL OR tags IS NULL OR conv_metadata IS NULL) ORDER "
       "BY created_at, id LIMIT ?",
       "l", limit > 0 ? limit : -1L);
   if (s)

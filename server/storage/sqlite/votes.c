@@ -8,6 +8,7 @@
 
 #include "util/log.h"
 #include "util/clock.h"
+#include "util/loose_text.h"
 
 static int upsert_rating(struct sqlite_store *st, const struct rating_row *r) {
   sqlite3_stmt *s = sqlite_stmt(
@@ -34,6 +35,34 @@ static int upsert_pair(struct sqlite_store *st, const char *x, const char *y,
   sqlite3_stmt *s = sqlite_stmt(st, STMT_PAIR_WINS_A + col, sql[col], "tt",
                                 x_is_a ? x : y, x_is_a ? y : x);
   return s ? sqlite_step_done(s, NULL) : -1;
+}
+
+/* Whether the last stored turn of battle id has two answers that are the
+ * same (text_same_loose): 1 yes, 0 no, -1 on a database error. Compared
+ * where SQLite holds them, without copies. A turn with a failed side has
+ * no two answers. */
+static int stored_identical(struct sqlite_store *st, const char *id) {
+  sqlite3_stmt *s = sqlite_stmt(st, STMT_VOTE_LAST_TURN,
+                               "SELECT answer_a, answer_b, error_a IS NULL "
+                               "AND error_b IS NULL FROM turns WHERE "
+                               "battle_id = ? ORDER BY turn DESC LIMIT 1",
+                               "t", id);
+  if (!s)
+    return -1;
+  int rc = 0, r = sqlite3_step(s);
+  if (r == SQLITE_ROW && sqlite3_column_int(s, 2) &&
+      sqlite3_column_type(s, 0) != SQLITE_NULL &&
+      sqlite3_column_type(s, 1) != SQLITE_NULL) {
+    const char *x = (const char *)sqlite3_column_text(s, 0);
+    size_t xn = (size_t)sqlite3_column_bytes(s, 0);
+    const char *y = (const char *)sqlite3_column_text(s, 1);
+    size_t yn = (size_t)sqlite3_column_bytes(s, 1);
+    rc = x && y && text_same_loose(x, xn, y, yn);
+  } else if (r != SQLITE_ROW && r != SQLITE_DONE) {
+    rc = -1;
+  }
+  sqlite3_reset(s);
+  return rc;
 }
 
 /* Ask vr->verdict about the battle's stored turns. Returns 0 when the vote
@@ -98,8 +127,8 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   sqlite3_stmt *sel = NULL;
   memset(out, 0, sizeof *out);
   sel = sqlite_stmt(st, STMT_VOTE_BATTLE,
-                   "SELECT model_a, model_b, session, status FROM battles "
-                   "WHERE id = ?",
+                   "SELECT model_a, model_b, session, status, mode FROM "
+                   "battles WHERE id = ?",
                    "t", id);
   if (!sel)
     goto out;
@@ -127,15 +156,32 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
     vs = VOTE_FAILED_BATTLE;
     goto out;
   }
+  const char *mode = sqlite_text(sel, 4);
+  if (mode && !strcmp(mode, "direct")) {
+    vs = VOTE_DIRECT;
+    goto out;
+  }
+  /* only a battle whose models were drawn at random and hidden counts on
+   * the boards (FastChat counts anony battles only) */
+  int anony = !mode || !strcmp(mode, "anony");
   out->model[0] = sqlite_text_dup(sel, 0);
   out->model[1] = sqlite_text_dup(sel, 1);
   sqlite3_reset(sel);
   sel = NULL;
   if (!out->model[0] || !out->model[1])
     goto out;
-  out->counted = vr->counted;
+  /* decided here from the stored answers, so that a vote racing the end
+   * of a turn is judged on the same facts as a calm one */
+  int same = stored_identical(st, id);
+  if (same) {
+    vs = same > 0 ? VOTE_IDENTICAL : VOTE_ERROR;
+    goto out;
+  }
+  out->counted = vr->counted && anony;
   if (!vr->counted && vr->reason)
     snprintf(out->reason, sizeof out->reason, "%s", vr->reason);
+  else if (!anony)
+    snprintf(out->reason, sizeof out->reason, "not anonymous");
   if (out->counted && vr->verdict) {
     int v = stored_verdict(st, vr, out->reason, sizeof out->reason);
     if (v < 0)
