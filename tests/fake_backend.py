@@ -60,6 +60,13 @@ OpenRouter and tool-calling models send):
                     "tool_calls".
   blank...          content deltas of whitespace only (spaces and newlines).
 
+Answers that are the same across models (for "identical answers are not a vote"):
+
+  same...      ``"Turn N: you said: LAST"`` with no tag: every same... model gives
+               it; ``sameloud...`` gives it in upper case with its spaces
+               doubled, a tab and a newline inside and around it (equal once
+               white space and case are normalised, not byte for byte).
+
 LLM judges (scripted replies to Agon's judge prompts, streamed like echo; the
 reply texts come from ``judge_reply(model, messages)``):
 
@@ -132,7 +139,7 @@ BEHAVIOURS = (
     "pad", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
     "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
     "judge-slow", "judge-single",
-    "tag-yes", "tag-no", "tag-garbage", "tag-script",
+    "tag-yes", "tag-no", "tag-garbage", "tag-script", "same",
 )
 
 JUDGE_BEHAVIOURS = tuple(b for b in BEHAVIOURS if b.startswith("judge-"))
@@ -162,6 +169,17 @@ def echo_answer(model, messages):
     last = content_text(users[-1].get("content")) if users else ""
     return "%s turn %d (%d messages): you said: %s" % (
         answer_tag(model), len(users), len(messages), last)
+
+
+def same_answer(model, messages):
+    """The answer of a same... model: one text for every such model, in
+    upper case and spread-out white space for a sameloud... one."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    last = content_text(users[-1].get("content")) if users else ""
+    text = "Turn %d: you said: %s" % (len(users), last)
+    if (model or "").lower().startswith("sameloud"):
+        text = "\n " + text.upper().replace(" ", "  ").replace(":", ":\t", 1) + " \n"
+    return text
 
 
 def behaviour_of(model):
@@ -333,6 +351,8 @@ def reply_text(model, messages, script=None):
         return tag_reply(model, messages, script)
     if beh == "pad":
         return pad_answer(model, messages)
+    if beh == "same":
+        return same_answer(model, messages)
     return echo_answer(model, messages)
 
 
@@ -653,6 +673,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._end_stream()
 
     _b_failturn2 = _b_echo
+
+    def _b_same(self, messages):
+        self._start_stream(chunked=True)
+        data = b"".join(self._answer_events(same_answer(self._model, messages)))
+        self._write_split(data + self.DONE)
+        self._end_stream()
 
     def _b_pad(self, messages):
         self._start_stream(chunked=True)

@@ -178,12 +178,13 @@ int arena_feed_build(struct arena_feed *f, struct buf *out) {
   int turn_over = b->status != BATTLE_STREAMING || (size_t)turn < b->n_turns;
   if (f->side_closed[0] && f->side_closed[1] && turn_over && !f->ended) {
     int failed = t->side[0].failed || t->side[1].failed;
-    /* identical: from the public answers alone (see
+    /* identical (only when true): from the public answers alone (see
      * battle_turn_identical_locked); the names of a battle the visitor
      * chose, never of an anonymous one */
-    json_t *end = json_pack(
-        "{s:i, s:s, s:b}", "turn", turn, "status", failed ? "failed" : "ready",
-        "identical", battle_turn_identical_locked(b, (size_t)f->turn));
+    json_t *end = json_pack("{s:i, s:s}", "turn", turn, "status",
+                            failed ? "failed" : "ready");
+    if (battle_turn_identical_locked(b, (size_t)f->turn))
+      json_object_set_new(end, "identical", json_true()); /* else absent */
     if (b->mode != BATTLE_ANONY)
       json_object_set_new(
           end, "models",

@@ -257,7 +257,7 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct store_export_vote v = {0};
-    sqlite_row(s, "tttttItitltti", &v.id, &v.model_a, &v.model_b, &v.winner,
+    sqlite_row(s, "tttttItitlttti", &v.id, &v.model_a, &v.model_b, &v.winner,
                &v.session, &v.voted_at, &v.record, &v.counted, &v.reason,
                &v.n_turns, &v.language, &v.tags, &v.conv_metadata, &v.anony);
     if (!v.record) { /* an imported battle is written as it came */
