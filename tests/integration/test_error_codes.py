@@ -36,6 +36,7 @@ CODES = {
     "invalid_prompt": 400,
     "prompt_too_long": 400,
     "invalid_winner": 400,
+    "invalid_models": 400,
     # limits
     "rate_limited": 429,
     "too_many_streams": 429,
@@ -50,6 +51,8 @@ CODES = {
     "already_voted": 409,
     "still_streaming": 409,
     "battle_failed": 409,
+    "direct_chat": 409,
+    "identical_answers": 409,
     # storage
     "storage_unavailable": 503,
     "storage_failing": 503,
@@ -292,6 +295,24 @@ def test_battles_turns_and_votes(agon_factory):
            "this battle has already been voted on")
     expect(c.post("/api/battles/%s/turns" % bid, {"prompt": "more"}), "battle_not_ready",
            "a follow-up needs a battle that is ready and not voted")
+
+
+def test_chosen_models(agon_factory):
+    agon = agon_factory([Model("Twin-One", "same-one"), Model("Twin-Two", "sameloud-two")])
+    c = agon.client()
+    expect(c.post("/api/battles", {"prompt": "hi", "models": "Twin-One"}), "invalid_models",
+           '"models" must be an array of one model name (a direct chat) or two '
+           '(side by side)')
+    expect(c.post("/api/battles", {"prompt": "hi", "models": ["Nope"]}), "invalid_models",
+           '"models"[0] is not an enabled model')
+    r = c.post("/api/battles", {"prompt": "hi", "models": ["Twin-One"]})
+    assert r.status == 201, r
+    c.events(r.json()["events"])
+    expect(c.post("/api/battles/%s/vote" % r.json()["id"], {"winner": "a"}), "direct_chat",
+           "a direct chat has one answer: there is nothing to vote on")
+    bid, _ = c.battle("the same, twice")
+    expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a"}), "identical_answers",
+           "both answers are the same, so this vote cannot count; start a new battle")
 
 
 def test_still_streaming(agon_factory):
