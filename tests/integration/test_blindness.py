@@ -197,3 +197,24 @@ def test_failed_battle_metrics_count_at_once(agon_factory, fake):
     text = c.get("/metrics").body.decode()
     assert 'agon_battles_failed_total{model="Broken-Bear"} 1' in text, text
     assert 'agon_battles_started_total{model="Fine-Fox"} 1' in text, text
+
+
+def test_battle_mode_and_identical_tell_nothing_of_the_models(agon_factory):
+    """What issue 14 added to an anonymous battle's public view (its
+    "mode", "identical" for it and each turn, "identical" in `end` only
+    when true) is the same whichever models it holds, as long as their
+    answers differ; "identical" follows the public answers alone."""
+    pairs = {"short": [Model("Long-Lynx-70B", "pad120-lynx"),
+                       Model("Short-Shrew-7B", "echo-shrew")],
+             "reasoning": [Model("Deep-Thinker", "reasoning-thinker"),
+                           Model("Mid-Marten-30B", "pad40-marten")]}
+    seen = {}
+    for name, models in pairs.items():
+        c = agon_factory(models, sub=name).client()
+        bid, es = c.battle("Explain tides in two sentences.")
+        g = c.get("/api/battles/" + bid).json()
+        seen[name] = (es.end, sorted(g), g["mode"], g["identical"], g["models"],
+                      [(sorted(t), t["identical"]) for t in g["turns"]])
+    assert seen["short"] == seen["reasoning"], seen
+    assert seen["short"][0] == {"turn": 1, "status": "ready"}
+    assert seen["short"][2:5] == ("anony", False, None)
