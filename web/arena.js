@@ -26,6 +26,20 @@ const el = {
   status: byId('status'),
   intro: byId('intro'),
   votes: Array.from(document.querySelectorAll('.vote[data-winner]')),
+  voteBar: byId('votes'),
+  modes: Array.from(document.querySelectorAll('input[name="mode"]')),
+  pickers: byId('pickers'),
+  pick: { a: byId('pick-a'), b: byId('pick-b') },
+  pickBLabel: byId('pick-b-label'),
+  modeNote: byId('mode-note'),
+  identical: byId('identical'),
+  identicalNew: byId('identical-new'),
+};
+// The modes of a battle (POST /api/battles): anonymous, two chosen models (names public, the
+// vote not counted on the leaderboard), or one chosen model (a direct chat: no side B, no vote).
+const MODE_NOTES = {
+  named: 'You pick both models, so their names are shown at once. Votes here do not count on the leaderboard.',
+  direct: 'A chat with the model you pick. There is nothing to vote on, and nothing counts on the leaderboard.',
 };
 const panes = {};
 for (const s of SIDES) {
@@ -41,6 +55,8 @@ for (const s of SIDES) {
 // phase: idle | sending | streaming | ready | failed | voting | voted
 const state = {
   gen: 0, id: null, eventsUrl: null, phase: 'idle', es: null,
+  mode: 'anony',      // the current battle's mode: anony | named | direct
+  identical: false,   // its latest turn's two answers are the same: no vote
   maxTurn: -Infinity, connErrors: 0, resyncs: 0,
   sides: {},
 };
@@ -295,9 +311,10 @@ function addTurn(prompt) {
     sd.errEl = err;
     sd.thought = thought;
     plain(s, '');
-    setSide(s, 'wait');
+    setSide(s, activeSides().includes(s) ? 'wait' : 'idle');
     panes[s].answer.scrollTop = panes[s].answer.scrollHeight;
   }
+  state.identical = false;
 }
 
 // Show the latest turn of a side as plain text (while streaming).
@@ -339,7 +356,7 @@ function restartTurn() {
     plain(s, '');
     reasoning(s, null);
     if (sd.errEl) { sd.errEl.hidden = true; sd.errEl.textContent = ''; }
-    setSide(s, 'wait');
+    setSide(s, activeSides().includes(s) ? 'wait' : 'idle');
   }
 }
 
@@ -388,8 +405,64 @@ function clearPanes() {
 
 // ---------- state / controls ----------
 
+// The sides that answer in the current battle: a direct chat has side A only.
+function activeSides() {
+  return state.mode === 'direct' ? ['a'] : SIDES;
+}
+
+function selectedMode() {
+  const r = el.modes.find((m) => m.checked);
+  return r ? r.value : 'anony';
+}
+
 function canVote() {
-  return state.phase === 'ready' && SIDES.every((s) => state.sides[s].state === 'done');
+  return state.phase === 'ready' && state.mode !== 'direct' && !state.identical &&
+    SIDES.every((s) => state.sides[s].state === 'done');
+}
+
+// The mode switch and the pickers, for the next battle.
+function updateModes() {
+  const m = selectedMode();
+  el.pickers.hidden = m === 'anony';
+  el.pick.b.hidden = m !== 'named';
+  el.pickBLabel.hidden = m !== 'named';
+  el.modeNote.textContent = MODE_NOTES[m] || '';
+  const busy = state.phase === 'sending' || state.phase === 'streaming' || state.phase === 'voting';
+  for (const r of el.modes) r.disabled = busy;
+  el.pick.a.disabled = busy;
+  el.pick.b.disabled = busy;
+  document.body.dataset.mode = state.phase === 'idle' ? m : state.mode;
+}
+
+// Show the models' names (a battle whose models the visitor chose names them at once).
+function showNames(models) {
+  for (const s of SIDES) {
+    const name = models && typeof models[s] === 'string' ? models[s] : '';
+    panes[s].name.textContent = name;
+    panes[s].name.hidden = name === '';
+  }
+}
+
+// Fill the pickers with the enabled models (GET /api/models).
+async function loadModels() {
+  let r;
+  try { r = await api('GET', '/api/models'); } catch { return; }
+  const names = (r && Array.isArray(r.models) ? r.models : [])
+    .map((m) => (m && typeof m.name === 'string' ? m.name : '')).filter((n) => n !== '');
+  for (const s of SIDES) {
+    const sel = el.pick[s];
+    const keep = sel.value;
+    sel.replaceChildren(...names.map((n) => {
+      const o = document.createElement('option');
+      o.value = n;
+      o.textContent = n;
+      return o;
+    }));
+    if (names.includes(keep)) sel.value = keep;
+  }
+  if (names.length > 1 && el.pick.a.value === el.pick.b.value) {
+    el.pick.b.value = names.find((n) => n !== el.pick.a.value);
+  }
 }
 
 function update() {
@@ -407,11 +480,19 @@ function update() {
 
   const votable = canVote();
   for (const b of el.votes) b.disabled = !votable;
+  // identical answers: no vote, a new battle instead
+  const same = state.identical && (p === 'ready' || p === 'sending');
+  el.identical.hidden = !same;
+  el.voteBar.hidden = same || state.mode === 'direct';
+  updateModes();
 
   el.newBattle.hidden = p === 'idle';
   el.intro.hidden = p !== 'idle';
 
-  if (p === 'ready') {
+  if (p === 'ready' && state.mode === 'direct') {
+    el.label.textContent = 'Follow-up';
+    el.prompt.placeholder = 'Ask a follow-up…';
+  } else if (p === 'ready') {
     el.label.textContent = 'Follow-up for both models';
     el.prompt.placeholder = 'Ask both models a follow-up…';
   } else if (p === 'failed' || p === 'voted') {
@@ -437,6 +518,8 @@ function resetBattle() {
   state.id = null;
   state.eventsUrl = null;
   state.phase = 'idle';
+  state.mode = selectedMode();
+  state.identical = false;
   state.maxTurn = -Infinity;
   state.connErrors = 0;
   state.resyncs = 0;
@@ -503,6 +586,7 @@ function openEvents() {
   on('end', (ev) => {
     const d = parse(ev);
     closeEvents(); // the server closes the stream after "end"; do not let EventSource reconnect
+    state.identical = !!(d && d.identical === true);
     finish(d && d.status === 'ready' ? 'ready' : 'failed');
   });
 }
@@ -547,6 +631,7 @@ async function resync() {
     }
     setTimeout(() => { if (gen === state.gen) openEvents(); }, 500 * state.resyncs);
   } else if (b.status === 'ready' || b.status === 'failed') {
+    state.identical = b.identical === true;
     finish(b.status);
   } else if (b.status === 'voted') {
     for (const s of SIDES) if (state.sides[s].state !== 'error') setSide(s, 'done');
@@ -570,10 +655,13 @@ function failBattle(message) {
 
 function finish(status) {
   if (status === 'ready') {
-    for (const s of SIDES) setSide(s, 'done');
+    for (const s of activeSides()) setSide(s, 'done');
     state.phase = 'ready';
     hideBanner();
-    setStatusLine('Both answers are complete. Vote for the better one, or ask a follow-up.');
+    if (state.mode === 'direct') setStatusLine('The answer is complete. Ask a follow-up, or start a new chat.');
+    else if (state.identical) setStatusLine('Both answers are the same. Start a new battle, or ask a follow-up.');
+    else if (state.mode === 'named') setStatusLine('Both answers are complete. Vote for the better one (not counted on the leaderboard), or ask a follow-up.');
+    else setStatusLine('Both answers are complete. Vote for the better one, or ask a follow-up.');
     update();
   } else {
     failBattle('This battle failed, so it cannot be voted on. Start a new battle to try again.');
@@ -596,11 +684,15 @@ async function startBattle(text) {
   addTurn(text);
   update();
   setStatusLine('Starting a battle…');
+  const body = { prompt: text };
+  if (state.mode === 'named') body.models = [el.pick.a.value, el.pick.b.value];
+  else if (state.mode === 'direct') body.models = [el.pick.a.value];
   try {
-    const r = await api('POST', '/api/battles', { prompt: text });
+    const r = await api('POST', '/api/battles', body);
     if (gen !== state.gen) return;
     if (!r || typeof r.id !== 'string') throw new Error('Unexpected reply from the server.');
     state.id = r.id;
+    if (state.mode !== 'anony') showNames(r.models);
     state.eventsUrl = typeof r.events === 'string' && r.events.startsWith('/') ? r.events : battleUrl('/events');
     el.prompt.value = '';
     setStatusLine('');
@@ -746,6 +838,15 @@ for (const s of SIDES) {
 }
 el.newBattle.addEventListener('click', newBattle);
 el.bannerNew.addEventListener('click', newBattle);
+el.identicalNew.addEventListener('click', newBattle);
+// Another mode starts afresh: a battle's mode is fixed when it starts.
+for (const r of el.modes) {
+  r.addEventListener('change', () => {
+    if (state.phase !== 'idle') resetBattle();
+    state.mode = selectedMode();
+    update();
+  });
+}
 
 document.addEventListener('keydown', (e) => {
   if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey || e.isComposing) return;
@@ -758,7 +859,7 @@ document.addEventListener('keydown', (e) => {
       vote(KEY_VOTES[k]);
     }
   } else if (k === 'n') {
-    if (state.phase === 'voted' || state.phase === 'failed') {
+    if (state.phase === 'voted' || state.phase === 'failed' || (state.phase === 'ready' && state.identical)) {
       e.preventDefault();
       newBattle();
     }
@@ -771,4 +872,6 @@ document.addEventListener('keydown', (e) => {
 window.addEventListener('pagehide', closeEvents);
 
 for (const s of SIDES) state.sides[s] = freshSide();
+state.mode = selectedMode();
 update();
+loadModels();
