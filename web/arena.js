@@ -443,12 +443,18 @@ function showNames(models) {
   }
 }
 
-// Fill the pickers with the enabled models (GET /api/models).
+// Fill the pickers with the enabled models (GET /api/models), for a mode that chooses them.
+// An anonymous battle's page lists no model at all: the pickers are emptied for it.
+function clearModels() {
+  for (const s of SIDES) el.pick[s].replaceChildren();
+}
+
 async function loadModels() {
   let r;
   try { r = await api('GET', '/api/models'); } catch { return; }
   const names = (r && Array.isArray(r.models) ? r.models : [])
     .map((m) => (m && typeof m.name === 'string' ? m.name : '')).filter((n) => n !== '');
+  if (selectedMode() === 'anony') return; // switched back meanwhile
   for (const s of SIDES) {
     const sel = el.pick[s];
     const keep = sel.value;
@@ -844,6 +850,8 @@ for (const r of el.modes) {
   r.addEventListener('change', () => {
     if (state.phase !== 'idle') resetBattle();
     state.mode = selectedMode();
+    if (state.mode === 'anony') clearModels();
+    else loadModels();
     update();
   });
 }
@@ -874,4 +882,4 @@ window.addEventListener('pagehide', closeEvents);
 for (const s of SIDES) state.sides[s] = freshSide();
 state.mode = selectedMode();
 update();
-loadModels();
+if (state.mode !== 'anony') loadModels(); // a mode the browser restored on reload

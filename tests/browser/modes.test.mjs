@@ -85,8 +85,10 @@ arenaTest('direct chat: one model, no vote, follow-ups', MODELS, {}, async (aren
   assert.equal(await page.evaluate(() => document.body.dataset.phase), 'ready');
   await screenshot(page, 'modes-direct.png');
 
-  // back to anonymous: two panes again, names hidden
+  // back to anonymous: two panes again, names hidden, and no model listed anywhere
   await pickMode(page, 'anony');
+  assert.equal(await page.locator('#pick-a option').count(), 0, 'the pickers are emptied');
+  assert.ok(!(await page.content()).includes('bravo-steady'), 'no model name on the anonymous page');
   await startBattle(page, 'Blind again');
   await waitPhase(page, 'ready');
   assert.equal(await page.locator('#pane-b').isVisible(), true);
