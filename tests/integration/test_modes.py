@@ -97,6 +97,7 @@ def test_named_battle_streams_with_names_and_is_not_counted(agon_factory, tmp_pa
         assert c.post("/api/battles/%s/vote" % j2["id"], {"winner": "b"}).status == 200
     time.sleep(0.3)  # a fit poked by a counted vote would have started
     assert boards(c) == before
+    assert 'agon_votes_excluded_total{reason="not_anonymous"} 5' in c.get("/metrics").body.decode()
 
     # export: anony false, not counted, with its reason
     agon.stop()
