@@ -114,6 +114,8 @@ def test_named_battle_streams_with_names_and_is_not_counted(agon_factory, tmp_pa
     # recompute agrees: only the anonymous votes count
     r = agon.run("recompute", "--db", agon.db)
     assert r.returncode == 0, r.stderr
+    rc = json.loads(r.stdout)
+    assert rc["votes"] == 3 and rc["matches"] and rc["pair_counts_match"], rc
 
     # import -> export keeps anony false, and counts them nowhere
     log = tmp_path / "named.jsonl"
@@ -245,8 +247,10 @@ def test_identical_answers_are_not_a_vote(agon_factory):
         assert "new battle" in err["message"]
     assert c.get("/api/battles/" + j["id"]).json()["status"] == "ready"
     assert boards(c) == before
+    agon.stop()
     r = agon.run("recompute", "--db", agon.db)
     assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["votes"] == 0
 
 
 def test_identical_anonymous_battle_is_refused_and_boards_unchanged(agon_factory):
