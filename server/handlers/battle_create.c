@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "battle/arena.h"
+#include "config/config.h"
 #include "handlers/handlers.h"
 #include "handlers/prompt_body.h"
 #include "http/reply.h"
 
-/* Longer than any model name the config accepts: a name past it is not
- * one (and is never copied or echoed). */
-#define MODEL_NAME_MAX 256
+/* Longer than any model name the config accepts (a [model NAME] header
+ * is one config line): a name past it is not one, and is refused without
+ * being looked up or echoed. */
+#define MODEL_NAME_MAX AGON_CONFIG_MAX_LINE
 
 /* "models" of the body when present, checked for shape only: an array of
  * one or two strings of at most MODEL_NAME_MAX bytes, into names (*n of

@@ -136,7 +136,7 @@ def test_named_battle_streams_with_names_and_is_not_counted(agon_factory, tmp_pa
 def test_invalid_models_are_refused(agon_factory):
     agon = agon_factory(MODELS)
     c = agon.client()
-    long_name = "x" * 5000
+    long_name = "x" * 5000  # past any config line
     cases = [
         (["Nimbus-Delta-7B", "No-Such-Model"], '"models"[1] is not an enabled model'),
         (["Sleepy-Sloth-1B", "Nimbus-Delta-7B"], '"models"[0] is not an enabled model'),
