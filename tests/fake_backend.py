@@ -66,6 +66,7 @@ Answers that are the same across models (for "identical answers are not a vote")
                it; ``sameloud...`` gives it in upper case with its spaces
                doubled, a tab and a newline inside and around it (equal once
                white space and case are normalised, not byte for byte).
+               ``sameslowNNN...`` / ``sameloudslowNNN...``: NNN ms between chunks.
 
 LLM judges (scripted replies to Agon's judge prompts, streamed like echo; the
 reply texts come from ``judge_reply(model, messages)``):
@@ -675,9 +676,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     _b_failturn2 = _b_echo
 
     def _b_same(self, messages):
+        m = re.search(r"slow(\d+)", self._model.lower())
         self._start_stream(chunked=True)
-        data = b"".join(self._answer_events(same_answer(self._model, messages)))
-        self._write_split(data + self.DONE)
+        evs = self._answer_events(same_answer(self._model, messages))
+        if not m:
+            self._write_split(b"".join(evs) + self.DONE)
+        else:  # sameslowNNN..., sameloudslowNNN...: NNN ms between chunks
+            for i, ev in enumerate(evs):
+                if i >= 3:
+                    time.sleep(int(m.group(1)) / 1000.0)
+                self._write_split(ev)
+            self._write_split(self.DONE)
         self._end_stream()
 
     def _b_pad(self, messages):

@@ -289,3 +289,23 @@ def test_models_lists_the_enabled_names(agon_factory):
     c = agon.client()
     names = [m["name"] for m in c.get("/api/models").json()["models"]]
     assert names == ["Nimbus-Delta-7B", "Cobalt-Quill-13B", "Amber-Wren-3B"], names
+
+
+def test_a_vote_racing_identical_answers_never_counts(agon_factory):
+    """Votes sent while the identical answers stream: each is refused as
+    streaming or as identical, decided from the stored turn, never taken."""
+    agon = agon_factory([Model("Twin-Slow-1", "sameslow100-one"),
+                         Model("Twin-Slow-2", "sameloudslow120-two")])
+    c = agon.client()
+    bid = c.new_battle("Race me to the end of this sentence").json()["id"]
+    seen = set()
+    deadline = time.monotonic() + 20
+    while "identical_answers" not in seen:
+        assert time.monotonic() < deadline, seen
+        r = c.post("/api/battles/%s/vote" % bid, {"winner": "a"})
+        err = assert_error(r, 409)
+        assert err["code"] in ("still_streaming", "identical_answers"), err
+        seen.add(err["code"])
+    assert "still_streaming" in seen, seen
+    assert c.get("/api/battles/" + bid).json()["status"] == "ready"
+    assert c.get("/api/leaderboard").json()["votes"] == 0
