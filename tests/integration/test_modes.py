@@ -294,8 +294,8 @@ def test_models_lists_the_enabled_names(agon_factory):
 def test_a_vote_racing_identical_answers_never_counts(agon_factory):
     """Votes sent while the identical answers stream: each is refused as
     streaming or as identical, decided from the stored turn, never taken."""
-    agon = agon_factory([Model("Twin-Slow-1", "sameslow100-one"),
-                         Model("Twin-Slow-2", "sameloudslow120-two")])
+    agon = agon_factory([Model("Twin-Slow-1", "sameslow50-one", timeout=30),
+                         Model("Twin-Slow-2", "sameloudslow60-two", timeout=30)])
     c = agon.client()
     bid = c.new_battle("Race me to the end of this sentence").json()["id"]
     seen = set()
@@ -309,3 +309,16 @@ def test_a_vote_racing_identical_answers_never_counts(agon_factory):
     assert "still_streaming" in seen, seen
     assert c.get("/api/battles/" + bid).json()["status"] == "ready"
     assert c.get("/api/leaderboard").json()["votes"] == 0
+
+
+def test_admin_list_says_the_mode(agon_factory):
+    from test_operations import admin_agon, auth
+    agon = admin_agon(agon_factory, MODELS)
+    c = agon.client()
+    c.battle("anonymous")
+    run_chosen(c, ["Amber-Wren-3B", "Nimbus-Delta-7B"], "named")
+    run_chosen(c, ["Amber-Wren-3B"], "direct")
+    rows = c.get("/api/admin/battles", headers=auth()).json()
+    rows = rows["battles"] if isinstance(rows, dict) else rows
+    got = sorted((b["mode"], b["model_b"] if b["mode"] != "anony" else "") for b in rows)
+    assert got == [("anony", ""), ("direct", ""), ("named", "Nimbus-Delta-7B")], rows

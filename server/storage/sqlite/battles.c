@@ -180,7 +180,8 @@ json_t *sqlite_battles_list(void *cls, const char *model, const char *status,
       st,
       "SELECT b.id, b.created_at, b.model_a, b.model_b, b.status, "
       "b.source, v.winner, v.counted, v.reason, (SELECT count(*) FROM "
-      "turns t WHERE t.battle_id = b.id) FROM battles b LEFT JOIN votes v "
+      "turns t WHERE t.battle_id = b.id), b.mode FROM battles b LEFT JOIN "
+      "votes v "
       "ON v.battle_id = b.id WHERE (?1 IS NULL OR b.model_a = ?1 OR "
       "b.model_b = ?1) AND (?2 IS NULL OR b.status = ?2) AND (?3 = 0 OR "
       "b.created_at >= ?3) AND (?4 = 0 OR b.created_at < ?4) ORDER BY "
@@ -192,11 +193,11 @@ json_t *sqlite_battles_list(void *cls, const char *model, const char *status,
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     json_t *row = json_pack(
-        "{s:s, s:I, s:s, s:s, s:s, s:s, s:I}", "id", sqlite_text(s, 0),
+        "{s:s, s:I, s:s, s:s, s:s, s:s, s:I, s:s}", "id", sqlite_text(s, 0),
         "created_at", (json_int_t)sqlite3_column_int64(s, 1), "model_a",
         sqlite_text(s, 2), "model_b", sqlite_text(s, 3), "status",
         sqlite_text(s, 4), "source", sqlite_text(s, 5), "turns",
-        (json_int_t)sqlite3_column_int64(s, 9));
+        (json_int_t)sqlite3_column_int64(s, 9), "mode", sqlite_text(s, 10));
     if (sqlite3_column_type(s, 6) != SQLITE_NULL) {
       json_object_set_new(row, "winner", json_string(sqlite_text(s, 6)));
       json_object_set_new(row, "counted",
