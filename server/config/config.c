@@ -48,6 +48,8 @@ void config_init(struct config *cfg) {
   cfg->max_cached_battle_bytes = 256L * 1024 * 1024;
   cfg->request_timeout = 10;
   cfg->admin_failures_per_minute = 10;
+  /* weighted with every weight 1 and no boost draws as uniform did */
+  cfg->pairing = CONFIG_PAIRING_WEIGHTED;
 }
 
 void config_strings_free(char **items, size_t n) {

@@ -43,6 +43,18 @@ struct model_config {
   } *benchmarks;      /* published scores: "benchmarks = arc:71.1 mmlu:66" */
   size_t n_benchmarks;
   int line;           /* line of its section header, for messages */
+  /* pairing (rating/pairing.h): how often the arena draws it */
+  double weight;      /* > 0; 1 by default */
+  double boost;       /* >= 1: weight times this while it is new; 1: none */
+  long boost_until;   /* new: fewer counted battles than this */
+};
+
+/* [arena] pairing: how a battle's two models are drawn (rating/pairing.h
+ * has the rules). */
+enum config_pairing {
+  CONFIG_PAIRING_UNIFORM,
+  CONFIG_PAIRING_WEIGHTED,
+  CONFIG_PAIRING_ACTIVE
 };
 
 enum judge_mode { JUDGE_PAIRWISE, JUDGE_SINGLE };
@@ -124,6 +136,7 @@ struct config {
   char *admin_token;           /* its value; NULL: admin API off */
   char **allowed_origins;      /* [server]: other origins allowed to POST */
   size_t n_allowed_origins;
+  enum config_pairing pairing; /* [arena] pairing */
   struct model_config *models;
   size_t n_models;
   struct judge_config *judges;

@@ -46,6 +46,8 @@ static int set_mode(struct config_load *ctx, const struct config_key *k,
 static int set_prompt_file(struct config_load *ctx,
                            const struct config_key *k, void *obj,
                            const char *value);
+static int set_pairing(struct config_load *ctx, const struct config_key *k,
+                       void *obj, const char *value);
 static int set_database(struct config_load *ctx, const struct config_key *k,
                         void *obj, const char *value);
 static int set_stop(struct config_load *ctx, const struct config_key *k,
@@ -141,6 +143,18 @@ static const struct config_key model_keys[] = {
      .set = set_system_prompt},
     {"system_prompt_file", CONFIG_SPECIAL, IN_MODEL(system_prompt),
      .set = set_prompt_file},
+    /* pairing (rating/pairing.h) */
+    {"weight", CONFIG_DOUBLE, IN_MODEL(weight), .min = 0.001, .max = 1000,
+     .error = "expected a number from 0.001 to 1000"},
+    {"boost", CONFIG_DOUBLE, IN_MODEL(boost), .min = 1, .max = 1000,
+     .error = "expected a number from 1 to 1000"},
+    {"boost_until", CONFIG_LONG, IN_MODEL(boost_until), .min = 0,
+     .max = 1000000000, .error = "expected a whole number >= 0"},
+    {0}};
+
+static const struct config_key arena_keys[] = {
+    {"pairing", CONFIG_SPECIAL, IN_CONFIG(pairing), .set = set_pairing,
+     .error = "expected uniform, weighted or active"},
     {0}};
 
 static const struct config_key judge_keys[] = {
@@ -186,6 +200,7 @@ const struct config_section config_sections[] = {
     {"server", .tables = {{.keys = server_keys}}},
     {"ratings", .tables = {{.keys = ratings_keys}}},
     {"limits", .tables = {{.keys = limits_keys}}},
+    {"arena", .tables = {{.keys = arena_keys}}},
     {"model", model_find, model_add,
      .tables = {{.keys = conn_keys}, {.keys = model_keys}}},
     {"judge", judge_find, judge_add,
@@ -706,6 +721,18 @@ static int set_mode(struct config_load *ctx, const struct config_key *k,
   return 0;
 }
 
+static int set_pairing(struct config_load *ctx, const struct config_key *k,
+                       void *obj, const char *value) {
+  enum config_pairing *p = key_field(obj, k);
+  static const char *const names[] = {"uniform", "weighted", "active"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (!strcmp(value, names[i])) {
+      *p = (enum config_pairing)i;
+      return 0;
+    }
+  return bad_value(ctx, k, value);
+}
+
 /* A judge's instructions: the text of a file (a path relative to the
  * config file's folder), at most 64 KiB of UTF-8. */
 static int set_prompt_file(struct config_load *ctx,
@@ -821,6 +848,9 @@ static void *model_add(struct config_load *ctx, const char *name) {
       .timeout_s = 120,
       .enabled = 1,
       .line = ctx->section_line,
+      .weight = 1,
+      .boost = 1,
+      .boost_until = 1000,
   };
   if (config_add_model(cfg, &m) || !cfg->models[cfg->n_models - 1].name) {
     fail(ctx, ctx->line, "out of memory");

@@ -337,6 +337,9 @@ struct demo_server *demo_start(struct config *cfg, char *err, size_t errlen) {
     m.temperature = -1;
     m.timeout_s = 120;
     m.enabled = 1;
+    m.weight = 1;
+    m.boost = 1;
+    m.boost_until = 1000;
     if (config_add_model(cfg, &m)) {
       snprintf(err, errlen, "model name '%s' is taken by the config",
                demo_models[i].name);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "rating/live.h"
+#include "rating/pairing.h"
 #include "util/log.h"
 #include "util/array.h"
 #include "util/clock.h"
@@ -18,6 +19,7 @@ void bt_snapshot_unref(struct bt_snapshot *s) {
     free(s->names[i]);
   free(s->names);
   free(s->s);
+  free(s->active);
   pair_table_release(&s->pairs);
   free(s);
 }
@@ -45,6 +47,38 @@ static int add_name(struct bt_snapshot *s, const char *name) {
   return 0;
 }
 
+/* The active pairing rule's score of every pair of s (s->active), so
+ * that a battle's draw reads them and never fits: NULL when they cannot
+ * be had (then the active rule draws as the weighted one). O(n^3), on the
+ * worker's thread. */
+static void active_scores(struct bt_snapshot *s) {
+  struct bt_pair *bp = NULL;
+  size_t np = 0;
+  size_t n = (size_t)s->n;
+  double *rating = n ? malloc(n * sizeof *rating) : NULL;
+  int *comp = n ? malloc(n * sizeof *comp) : NULL;
+  double *score = n ? malloc(n * n * sizeof *score) : NULL;
+  if (!n || !rating || !comp || !score ||
+      pair_table_to_bt(&s->pairs, (const char *const *)s->names, s->n, &bp,
+                       &np))
+    goto out;
+  for (size_t i = 0; i < n; i++) {
+    rating[i] = s->s[i].bt;
+    comp[i] = s->s[i].component;
+  }
+  if (pairing_active_scores(s->n, rating, comp, bp, np, score)) {
+    log_error("msg=\"active pairing scores failed\" models=%d", s->n);
+    goto out;
+  }
+  s->active = score;
+  score = NULL;
+out:
+  free(bp);
+  free(rating);
+  free(comp);
+  free(score);
+}
+
 /* Fit a snapshot from a private copy of the pair counts. */
 static struct bt_snapshot *fit(struct rating_worker *w) {
   struct pair_table copy = {0};
@@ -55,7 +89,10 @@ static struct bt_snapshot *fit(struct rating_worker *w) {
     pair_table_release(&copy);
     return NULL;
   }
-  return bt_snapshot_fit_steal(&copy, w->rounds);
+  struct bt_snapshot *s = bt_snapshot_fit_steal(&copy, w->rounds);
+  if (s)
+    active_scores(s);
+  return s;
 }
 
 struct bt_snapshot *bt_snapshot_fit_steal(struct pair_table *pairs,

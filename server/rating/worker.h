@@ -23,6 +23,10 @@ struct bt_snapshot {
   struct pair_table pairs;     /* the counts it was fitted from */
   int64_t computed_at;         /* ms since the epoch */
   long fit;                    /* which fit this is (1, 2, ...) */
+  double *active;              /* n * n: each pair's active pairing score
+                                  (rating/pairing.h), for the overall fit
+                                  only; NULL for a slice's, or when it
+                                  could not be computed */
 };
 
 /* The latest fit of one leaderboard slice (rating/slices.h). */

@@ -415,6 +415,7 @@ static void special_key(const struct config_section *s,
       {"stop", "[\"\\n\\nUser:\", \"###\"]", "[]"},
       {"system_prompt", "You are a helpful assistant.", "\xff\xfe"},
       {"system_prompt_file", NULL, "/nonexistent/prompt"},
+      {"pairing", "active", "Weighted"},
   };
   size_t i = 0;
   while (i < sizeof specials / sizeof specials[0] &&
@@ -492,7 +493,7 @@ static void table_keys(void) {
   /* every key of every section, the connection keys once per section that
    * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 67);
+  CHECK(n_keys == 71);
   unlink(prompt);
 }
 
@@ -528,6 +529,9 @@ static void ranges(void) {
       {"model", "max_tokens", 1, 10000000},
       {"model", "timeout", 1, 86400},
       {"model", "top_p", 1e-9, 1},
+      {"model", "weight", 0.001, 1000},
+      {"model", "boost", 1, 1000},
+      {"model", "boost_until", 0, 1000000000},
       {"judge", "temperature", 0, 2},
       {"judge", "max_tokens", 1, 10000000},
       {"judge", "timeout", 1, 86400},
@@ -586,7 +590,8 @@ static void every_field(void) {
            "[model m]\nbase_url = http://m/v1/\nmodel = up-m\n"
            "api_key_env = AGON_TEST_KEY\ntemperature = 0.25\n"
            "max_tokens = 15\ntimeout = 16\nbenchmarks = arc:1.5\n"
-           "aliases = Al\nenabled = off\n"
+           "aliases = Al\nenabled = off\nweight = 0.5\nboost = 3\n"
+           "boost_until = 22\n[arena]\npairing = active\n"
            "[judge j]\nbase_url = http://j/v1\nmodel = up-j\n"
            "api_key_env = AGON_TEST_ADMIN\ntemperature = 0.5\n"
            "max_tokens = 17\ntimeout = 18\nmode = single\nswap = no\n"
@@ -629,7 +634,9 @@ static void every_field(void) {
           m->benchmarks[0].score == 1.5);
     CHECK(m->n_aliases == 1 && !strcmp(m->aliases[0], "al"));
     CHECK(!m->enabled);
+    CHECK(m->weight == 0.5 && m->boost == 3 && m->boost_until == 22);
   }
+  CHECK(cfg.pairing == CONFIG_PAIRING_ACTIVE);
   const struct judge_config *j = config_find_judge(&cfg, "j");
   CHECK(j != NULL);
   if (j) {
@@ -677,6 +684,8 @@ static void defaults(void) {
   CHECK(m && m->temperature == -1 && m->max_tokens == 0 &&
         m->timeout_s == 120 && m->enabled && m->line == 1);
   CHECK(m && !m->n_aliases && !m->n_benchmarks);
+  CHECK(m && m->weight == 1 && m->boost == 1 && m->boost_until == 1000);
+  CHECK(cfg.pairing == CONFIG_PAIRING_WEIGHTED);
   const struct judge_config *j = config_find_judge(&cfg, "j");
   CHECK(j && !strcmp(j->conn.upstream, "j") && !j->conn.api_key);
   CHECK(j && j->conn.temperature == 0 && j->conn.max_tokens == 0 &&
