@@ -50,6 +50,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   keycount_init(&a->streams);
   atomic_init(&a->streaming, 0);
   pthread_mutex_init(&a->live.lock, NULL);
+  pairing_cache_init(&a->pairing);
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
   atomic_init(&a->dedup_left_out, 0);
@@ -117,6 +118,7 @@ fail_store:
   slice_table_release(&a->live.slices);
   registry_release(&a->battles);
   pthread_mutex_destroy(&a->live.lock);
+  pairing_cache_release(&a->pairing);
   pthread_mutex_destroy(&a->cfg_lock);
   config_unref(a->cfg);
   return -1;
@@ -140,6 +142,7 @@ static void arena_release(struct arena *a) {
   pair_table_release(&a->live.pairs);
   slice_table_release(&a->live.slices);
   pthread_mutex_destroy(&a->live.lock);
+  pairing_cache_release(&a->pairing);
   pthread_mutex_destroy(&a->cfg_lock);
   config_unref(a->cfg);
   for (size_t i = 0; i < a->n_extra_models; i++)

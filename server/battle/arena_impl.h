@@ -9,6 +9,7 @@
 
 #include "battle/arena.h"
 #include "battle/battle.h"
+#include "battle/pairing.h"
 #include "battle/registry.h"
 #include "battle/style_boards.h"
 #include "battle/waiter.h"
@@ -38,6 +39,7 @@ struct arena {
   struct registry battles;
   struct live_ratings live;       /* Elo and pair counts; see store_vote_tx */
   struct rating_worker bt;        /* Bradley-Terry in the background */
+  struct pairing_cache pairing;   /* the last draw's table (battle/pairing.c) */
   struct style_boards style;      /* style control, in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */

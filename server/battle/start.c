@@ -1,21 +1,14 @@
-/* Starting a battle: two random distinct enabled models, stored, then
- * asked. */
+/* Starting a battle: two distinct enabled models drawn by the pairing
+ * rule ([arena] pairing, battle/pairing.c), or the ones the visitor
+ * chose, stored, then asked. */
 #include "battle/arena_impl.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "util/log.h"
 #include "util/clock.h"
 #include "util/random.h"
-
-static uint64_t random_u64(void) {
-  uint64_t x = 0;
-  if (getrandom(&x, sizeof x, 0) != sizeof x)
-    x = (uint64_t)mono_ms() * 6364136223846793005ull;
-  return x;
-}
 
 static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
                                  const char *session, const char *prompt,
@@ -98,24 +91,20 @@ static enum agon_ec battle_launch(struct arena *a, const struct config *cfg,
 static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
                                  const char *session, const char *prompt,
                                  struct battle **out) {
-  size_t enabled[512];
-  size_t n = 0;
-  for (size_t i = 0; i < cfg->n_models && n < 512; i++)
-    if (cfg->models[i].enabled)
-      enabled[n++] = i;
-  if (n < 2)
+  if (config_enabled_models(cfg) < 2)
     return EC_NOT_ENOUGH_MODELS;
   char why[200];
   if (store_writer_fault(a->writer, why, sizeof why))
     return EC_STORAGE_UNAVAILABLE;  /* a 201 now could not be kept */
   if (reserve_stream(a, cfg))
     return EC_BUSY;
-  size_t i = (size_t)(random_u64() % n);
-  size_t j = (size_t)(random_u64() % (n - 1));
-  if (j >= i)
-    j++;
-  const struct model_config *ma = &cfg->models[enabled[i]];
-  const struct model_config *mb = &cfg->models[enabled[j]];
+  size_t i = 0, j = 0;
+  if (arena_pairing_draw(a, cfg, &i, &j)) {  /* by [arena] pairing */
+    atomic_fetch_sub(&a->streaming, 1);
+    return EC_NOT_ENOUGH_MODELS;
+  }
+  const struct model_config *ma = &cfg->models[i];
+  const struct model_config *mb = &cfg->models[j];
   return battle_launch(a, cfg, session, prompt, ma, mb, BATTLE_ANONY, out);
 }
 
