@@ -243,3 +243,34 @@ def test_config_errors_name_file_and_line(agon_factory):
         r = agon.run("check-config", agon.config, timeout=10)
         assert r.returncode != 0
         assert "%s:%d: %s" % (agon.config, lineno, message) in r.stderr, (r.stderr, lineno)
+
+
+def test_pairing_keeps_the_public_surfaces_blind(agon_factory):
+    # Weights, a boost and the active rule pick the models; nothing public
+    # moves with the battles they started until those are voted: not the
+    # boards, not /metrics, not /api/models (which shows no weight).
+    from test_blindness import sample, PUBLIC_GETS
+    from test_judges import fitted
+    ms = models(4, "Bl", {0: {"weight": "0.2"}, 1: {"boost": "3", "boost_until": "50"}})
+    agon = arena(agon_factory, ms, pairing="active")
+    c = agon.client()
+    bid, es = c.battle("warm up: say hi")
+    assert es.end["status"] == "ready"
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    def settled():
+        style = [c.get("/api/leaderboard?" + q).json()
+                 for q in ("style=control", "style=control&language=en")]
+        return (fitted(c.get("/api/leaderboard").json())
+                and fitted(c.get("/api/leaderboard?language=en").json())
+                and all(not s["style"].get("pending") and s["bt_votes"] == 1
+                        for s in style[:1]))
+    wait_for(settled, 30, "the first fits")
+    models_json = c.get("/api/models").body.decode()
+    assert "weight" not in models_json and "boost" not in models_json
+    before = sample(c)
+    for i in range(12):
+        _, es = c.battle("blind %d: say hi" % i)
+        assert es.end["status"] == "ready"
+    after = sample(c)
+    for path in PUBLIC_GETS:
+        assert before[path] == after[path], (path, before[path], after[path])
