@@ -76,7 +76,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     goto fail;
   }
   if (rating_worker_start(&a->bt, &a->live, (int)a->cfg->bootstrap_rounds,
-                          250)) {
+                          250, a->cfg->pairing == CONFIG_PAIRING_ACTIVE)) {
     snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
   }
@@ -267,6 +267,7 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   a->cfg = cfg;
   pthread_mutex_unlock(&a->cfg_lock);
   registry_set_max_bytes(&a->battles, (size_t)cfg->max_cached_battle_bytes);
+  rating_worker_set_active(&a->bt, cfg->pairing == CONFIG_PAIRING_ACTIVE);
   config_unref(prev);
   cfg = NULL;
   rc = 0;

@@ -90,7 +90,7 @@ static struct bt_snapshot *fit(struct rating_worker *w) {
     return NULL;
   }
   struct bt_snapshot *s = bt_snapshot_fit_steal(&copy, w->rounds);
-  if (s)
+  if (s && atomic_load(&w->active_scores))
     active_scores(s);
   return s;
 }
@@ -256,8 +256,9 @@ static void *worker_main(void *arg) {
 }
 
 int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
-                        int rounds, int debounce_ms) {
+                        int rounds, int debounce_ms, int active_scores) {
   memset(w, 0, sizeof *w);
+  atomic_init(&w->active_scores, active_scores != 0);
   w->live = live;
   w->rounds = rounds;
   w->debounce_ms = debounce_ms;
@@ -293,6 +294,15 @@ void rating_worker_poke(struct rating_worker *w) {
   w->dirty = 1;
   pthread_cond_signal(&w->cond);
   pthread_mutex_unlock(&w->lock);
+}
+
+void rating_worker_set_active(struct rating_worker *w, int on) {
+  atomic_store(&w->active_scores, on != 0);
+  pthread_mutex_lock(&w->lock);
+  int missing = on && w->snap && !w->snap->active && w->snap->n >= 2;
+  pthread_mutex_unlock(&w->lock);
+  if (missing)
+    rating_worker_poke(w);
 }
 
 struct bt_snapshot *rating_worker_snapshot(struct rating_worker *w) {

@@ -51,11 +51,19 @@ struct rating_worker {
   struct slice_fit *slices;
   size_t n_slices;
   long slice_fits;             /* completed slice fits */
+  atomic_int active_scores;    /* whether overall fits compute the active
+                                  pairing scores (bt_snapshot.active) */
 };
 
-/* Start the worker; it fits once at start. 0 or -1. */
+/* Start the worker; it fits once at start (with the active pairing
+ * scores when active_scores). 0 or -1. */
 int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
-                        int rounds, int debounce_ms);
+                        int rounds, int debounce_ms, int active_scores);
+
+/* Whether overall fits compute the active pairing scores from now on
+ * (they cost O(n^3) a fit, so only when [arena] pairing = active): turned
+ * on while the latest fit has none, a refit is asked for at once. */
+void rating_worker_set_active(struct rating_worker *w, int on);
 
 /* Ask for a refit (cheap; call after each counted vote). */
 void rating_worker_poke(struct rating_worker *w);

@@ -12,6 +12,7 @@ is not configured would fail (each test says how far).
 
 import json
 import math
+import signal
 
 from conftest import Model, assert_error, wait_for
 
@@ -204,13 +205,23 @@ def test_active_draws_concentrate_on_the_uncertain_model(agon_factory, tmp_path)
         n = 300
         got = pairs_of(c, start_battles(c, n, rule))
         results[rule] = sum("Ac-D" in p for p in got.values())
-        agon.stop()
     n = 300
     print("pairs with D of %d battles:" % n, results)
     assert results["active"] > 0.8 * n, results
     assert within(results["weighted"], n, 0.5), results
     # the floor: pairs without D still come up
     assert results["active"] < n, results
+    # the weighted arena reloaded into active: the worker refits with the
+    # scores at once, and the draws follow
+    fit = c.get("/api/leaderboard").json()["bt_fit"]
+    text = open(agon.config).read().replace("pairing = weighted", "pairing = active")
+    open(agon.config, "w").write(text)
+    agon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: c.get("/api/leaderboard").json()["bt_fit"] > fit, 30,
+             "the refit after the reload")
+    got = pairs_of(c, start_battles(c, n, "reloaded"))
+    reloaded = sum("Ac-D" in p for p in got.values())
+    assert reloaded > 0.8 * n, reloaded
 
 
 def test_active_before_any_fit_draws_by_weight(agon_factory):
