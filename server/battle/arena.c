@@ -54,13 +54,16 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   atomic_init(&a->last_sweep, mono_ms());
   atomic_init(&a->ratings_updated, now_ms());
   atomic_init(&a->dedup_left_out, 0);
+  atomic_init(&a->own_reads, 0);
+  own_boards_init(&a->own);
+  share_map_init(&a->shares);
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
   /* Turns that were streaming when the last process ended can never finish. */
   if (store_fail_streaming(&a->store) ||
       store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
       store_slices_load(&a->store, &a->live.slices) ||
-      store_secret(&a->store, a->secret)) {
+      store_secret(&a->store, a->secret) || shares_load(a)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
              store_error(&a->store));
     goto fail;
@@ -117,6 +120,8 @@ fail_store:
   pair_table_release(&a->live.pairs);
   slice_table_release(&a->live.slices);
   registry_release(&a->battles);
+  share_map_release(&a->shares);
+  own_boards_release(&a->own);
   pthread_mutex_destroy(&a->live.lock);
   pairing_cache_release(&a->pairing);
   pthread_mutex_destroy(&a->cfg_lock);
@@ -135,6 +140,8 @@ static void arena_release(struct arena *a) {
   style_boards_stop(&a->style);
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);
+  share_map_release(&a->shares);
+  own_boards_release(&a->own);
   ratelimit_release(&a->limits);
   keycount_release(&a->streams);
   store_close(&a->store);

@@ -208,9 +208,12 @@ struct arena_vote_outcome {
  * the returned vote (arena_vote_result, then arena_vote_free); NULL when
  * it could not be queued (done is not called then). Also updates the
  * battle in memory, metrics and caches once stored. */
+/* reasons (a JSON array of the voter's reasons) and comment are stored
+ * with the vote (either NULL: none); they change no rating. */
 struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                     const char *session, const char *client,
-                                    enum winner w, arena_vote_fn done,
+                                    enum winner w, const char *reasons,
+                                    const char *comment, arena_vote_fn done,
                                     void *cls);
 
 /* The vote's result once done was called (see store_vote_tx; before,
@@ -222,6 +225,59 @@ enum agon_ec arena_vote_result(struct arena_vote *v,
 
 /* The caller's reference; after it done is never called. Accepts NULL. */
 void arena_vote_free(struct arena_vote *v);
+
+/* ---- around the vote: shares and a session's own board ---- */
+
+/* A request that waits for the writer thread (opaque): a share, an
+ * unshare, a session's own board read back from the database. */
+struct arena_wait;
+
+/* Bytes of a share's token with its NUL (32 hex digits). */
+#define ARENA_SHARE_TOKEN 33
+
+/* Share (share != 0) or unshare battle id, for its owner (session, NULL
+ * when the client has none) once it is voted. Refusals come back at once:
+ * EC_BATTLE_NOT_FOUND, EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_VOTED (the same
+ * for every battle not voted yet, whatever it holds), EC_TOO_MANY_SHARES
+ * ([limits] max_shares reached), EC_NOT_QUEUED. A battle shared already
+ * is answered at once too: EC_OK with *out NULL and its token. Else EC_OK
+ * with *out the caller's (arena_wait_result once done was called, then
+ * arena_wait_free): the share is being stored, and done runs on the
+ * writer thread once it is. */
+enum agon_ec arena_share_start(struct arena *a, const char *id,
+                               const char *session, int share,
+                               arena_vote_fn done, void *cls,
+                               struct arena_wait **out,
+                               char token[ARENA_SHARE_TOKEN]);
+
+/* What a wait came to once done was called: EC_OK with *body (the
+ * caller's: {"url"} for a share, {"shared": false} for an unshare, the
+ * own board), else the error (EC_INTERNAL when it could not be stored or
+ * read). */
+enum agon_ec arena_wait_result(struct arena_wait *w, json_t **body);
+
+/* The caller's reference; done is never called after it. Accepts NULL. */
+void arena_wait_free(struct arena_wait *w);
+
+/* Whether token names a shared battle now (from memory). */
+int arena_share_known(struct arena *a, const char *token);
+
+/* The shared battle of token as arena_battle_json gives a voted battle
+ * (the prompts, both answers, the names, the verdict, the reasons and the
+ * comment; no id), for the caller. EC_OK, or EC_SHARE_NOT_FOUND. */
+enum agon_ec arena_shared_json(struct arena *a, const char *token,
+                               json_t **out);
+
+/* Session's own board (NULL or "": none; its battles' counted votes,
+ * replayed with the arena's K): {"votes": n, "models": [{"model", "elo",
+ * "battles", "wins", "losses", "ties"}, ...] by Elo, best first}. From
+ * memory when the session is held: EC_OK with *body and *out NULL. Else
+ * its votes are read from the database on the writer thread: EC_OK with
+ * *out for the caller (arena_wait_result once done was called), or
+ * EC_BUSY when too many such reads are under way, EC_NOT_QUEUED. */
+enum agon_ec arena_own_board(struct arena *a, const char *session,
+                             arena_vote_fn done, void *cls, json_t **body,
+                             struct arena_wait **out);
 
 /* ---- ratings ---- */
 

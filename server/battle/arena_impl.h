@@ -11,10 +11,12 @@
 #include "battle/battle.h"
 #include "battle/pairing.h"
 #include "battle/registry.h"
+#include "battle/share_map.h"
 #include "battle/style_boards.h"
 #include "battle/waiter.h"
 #include "judge/runner.h"
 #include "rating/live.h"
+#include "rating/own_boards.h"
 #include "rating/worker.h"
 #include "storage/store.h"
 #include "storage/writer.h"
@@ -53,7 +55,18 @@ struct arena {
   char secret[65];                /* for keyed hashes of client addresses */
   struct judge_runner *judges;    /* auto judging of finished battles */
   struct tag_runner *taggers;     /* auto tagging of voted battles */
+  struct share_map shares;        /* shared battles (battle/shares.c) */
+  struct own_boards own;          /* sessions' own boards (own_board.c) */
+  atomic_int own_reads;           /* own boards being read back */
 };
+
+/* A session's counted vote, for its own board (own_board.c); writer
+ * thread. */
+void own_board_vote(struct arena *a, const char *session, const char *model_a,
+                    const char *model_b, enum winner w);
+
+/* Load the stored shares into memory at start (shares.c). 0 or -1. */
+int shares_load(struct arena *a);
 
 /* The battle with this id (a new reference), from memory or the
  * database; NULL when unknown or on error (load.c). */

@@ -70,6 +70,8 @@ void battle_unref(struct battle *b) {
     }
   }
   free(b->turns);
+  free(b->reasons);
+  free(b->comment);
   model_config_release(&b->model[0]);
   model_config_release(&b->model[1]);
   pthread_mutex_destroy(&b->lock);

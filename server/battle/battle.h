@@ -82,6 +82,9 @@ struct battle {
   size_t n_turns;
   enum battle_status status;
   int winner;                    /* enum winner once voted, else -1 */
+  char *reasons;                 /* the vote's reasons (JSON array), owned,
+                                    or NULL */
+  char *comment;                 /* the vote's comment, owned, or NULL */
   struct battle_watcher *watchers;
   int64_t touched;               /* monotonic ms of the last activity */
   int64_t finished_at;           /* wall ms the latest turn finished, or 0 */

@@ -46,6 +46,9 @@ static struct battle *battle_from_record(const struct config *cfg,
     b->model[0].enabled = b->model[1].enabled = 0;
   b->status = status_from(r->status);
   b->winner = r->winner;
+  b->reasons = r->reasons;  /* taken over */
+  b->comment = r->comment;
+  r->reasons = r->comment = NULL;
   for (size_t i = 0; i < r->n_turns; i++) {
     struct turn_record *tr = &r->turns[i];
     int t = battle_add_turn_locked(b, tr->prompt, b->max_answer);

@@ -72,6 +72,11 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id,
                                                        : NULL));
   else
     json_object_set_new(body, "models", json_null());
+  /* what the voter said beside the verdict: there is none before it */
+  json_t *reasons = b->reasons ? json_loads(b->reasons, 0, NULL) : NULL;
+  json_object_set_new(body, "reasons", reasons ? reasons : json_array());
+  json_object_set_new(body, "comment", b->comment ? json_string(b->comment)
+                                                  : json_null());
   pthread_mutex_unlock(&b->lock);
   battle_unref(b);
   *out = body;

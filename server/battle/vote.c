@@ -47,6 +47,7 @@ struct arena_vote {
   char session[40];
   char client_hash[65];
   enum winner w;
+  char *reasons, *comment;      /* owned, or NULL */
   struct vote_request vr;
   struct vote_outcome out;
   enum agon_ec vs;
@@ -56,6 +57,8 @@ static void vote_release(struct waiter *w) {
   struct arena_vote *v = (struct arena_vote *)w;
   vote_outcome_release(&v->out);
   config_unref(v->cfg);
+  free(v->reasons);
+  free(v->comment);
   free(v);
 }
 
@@ -77,6 +80,8 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
                : !strcmp(reason, "not anonymous")   ? "not_anonymous"
                                                     : "too_fast");
   atomic_store(&a->ratings_updated, now_ms());
+  if (out->counted)
+    own_board_vote(a, v->session, out->model[0], out->model[1], v->w);
   /* also when the battle is not in memory: a load of it under way may
    * have read it before the vote, and reads it again */
   struct battle *b = registry_get_changed(&a->battles, v->id);
@@ -84,6 +89,12 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
     pthread_mutex_lock(&b->lock);
     b->status = BATTLE_VOTED;
     b->winner = (int)v->w;
+    if (!b->reasons && !b->comment) {
+      /* moved: the vote keeps no use for them */
+      b->reasons = v->reasons;
+      b->comment = v->comment;
+      v->reasons = v->comment = NULL;
+    }
     battle_reveal_metrics_locked(b);
     b->touched = mono_ms();
     int reread = b->reasoning_dropped;
@@ -122,11 +133,20 @@ static void vote_decided(void *cls, enum agon_ec vs) {
 
 struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                     const char *session, const char *client,
-                                    enum winner w, arena_vote_fn done,
+                                    enum winner w, const char *reasons,
+                                    const char *comment, arena_vote_fn done,
                                     void *cls) {
   struct arena_vote *v = calloc(1, sizeof *v);
   if (!v)
     return NULL;
+  v->reasons = reasons ? strdup(reasons) : NULL;
+  v->comment = comment ? strdup(comment) : NULL;
+  if ((reasons && !v->reasons) || (comment && !v->comment)) {
+    free(v->reasons);
+    free(v->comment);
+    free(v);
+    return NULL;
+  }
   waiter_init(&v->waiter, done, cls, vote_release);
   v->a = a;
   v->cfg = arena_config(a);
@@ -148,7 +168,9 @@ struct arena_vote *arena_vote_start(struct arena *a, const char *id,
                                                             : NULL,
                                 .verdict = vote_verdict,
                                 .verdict_cls = &v->vc,
-                                .dedup_min = v->cfg->dedup_min_count};
+                                .dedup_min = v->cfg->dedup_min_count,
+                                .reasons = v->reasons,
+                                .comment = v->comment};
   if (store_writer_vote_async(a->writer, &v->vr, &v->out, vote_decided, v)) {
     waiter_unref(&v->waiter);  /* the writer's, never to tell */
     waiter_leave(&v->waiter);  /* ours: frees v */

@@ -29,6 +29,18 @@ void config_init(struct config *cfg) {
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
       cfg->identity_words[cfg->n_identity_words++] = strdup(words[i]);
   }
+  static const char *const reasons[] = {"more accurate", "clearer", "safer",
+                                       "better formatted"};
+  cfg->vote_reasons = calloc(sizeof reasons / sizeof reasons[0],
+                             sizeof(char *));
+  if (cfg->vote_reasons) {
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+      cfg->vote_reasons[cfg->n_vote_reasons++] = strdup(reasons[i]);
+  }
+  cfg->max_vote_comment_chars = 500;
+  cfg->max_shares = 100000;
+  cfg->own_board_sessions = 10000;
+  cfg->own_board_votes = 1000;
   cfg->max_prompt_chars = 30000;
   cfg->max_answer_bytes = 1024 * 1024;
   cfg->max_turns = 20;
@@ -159,6 +171,7 @@ void config_release(struct config *cfg) {
   config_strings_free(cfg->identity_words, cfg->n_identity_words);
   config_strings_free(cfg->trusted_proxies, cfg->n_trusted_proxies);
   config_strings_free(cfg->allowed_origins, cfg->n_allowed_origins);
+  config_strings_free(cfg->vote_reasons, cfg->n_vote_reasons);
   free(cfg->admin_token_env);
   if (cfg->admin_token) {
     memset(cfg->admin_token, 0, strlen(cfg->admin_token));
@@ -223,6 +236,7 @@ struct config *config_copy(const struct config *src) {
   c->identity_words = copy_list(src->identity_words, src->n_identity_words, &bad);
   c->trusted_proxies = copy_list(src->trusted_proxies, src->n_trusted_proxies, &bad);
   c->allowed_origins = copy_list(src->allowed_origins, src->n_allowed_origins, &bad);
+  c->vote_reasons = copy_list(src->vote_reasons, src->n_vote_reasons, &bad);
   c->models = calloc(src->n_models + 1, sizeof *c->models);
   c->n_models = 0;
   if (!c->models) {

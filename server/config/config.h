@@ -129,6 +129,12 @@ struct config {
   long request_timeout;        /* seconds for a whole request (headers and
                                   body) to arrive; 0 = none */
   double min_vote_seconds;     /* faster votes are stored, not counted */
+  long max_vote_comment_chars; /* a vote's comment, in characters */
+  long max_shares;             /* shared battles kept (each a link) */
+  long own_board_sessions;     /* sessions whose own board is in memory */
+  long own_board_votes;        /* the votes of one session's own board */
+  char **vote_reasons;         /* [arena]: the reasons a vote may give */
+  size_t n_vote_reasons;
   long idle_timeout;           /* seconds before an idle connection closes */
   char **trusted_proxies;      /* [server]: peers whose X-Forwarded-For counts */
   size_t n_trusted_proxies;

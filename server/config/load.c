@@ -112,6 +112,10 @@ static const struct config_key limits_keys[] = {
     LIMIT(request_timeout, 0, 3600),
     {"min_vote_seconds", CONFIG_DOUBLE, IN_CONFIG(min_vote_seconds),
      .min = 0, .max = 3600, .error = "expected seconds from 0 to 3600"},
+    LIMIT(max_vote_comment_chars, 0, 100000),
+    LIMIT(max_shares, 0, 100000000),
+    LIMIT(own_board_sessions, 1, 10000000),
+    LIMIT(own_board_votes, 1, 1000000),
     {0}};
 
 /* The connection to an OpenAI-compatible endpoint, of a [model] and of a
@@ -155,6 +159,8 @@ static const struct config_key model_keys[] = {
 static const struct config_key arena_keys[] = {
     {"pairing", CONFIG_SPECIAL, IN_CONFIG(pairing), .set = set_pairing,
      .error = "expected uniform, weighted or active"},
+    {"vote_reasons", CONFIG_LIST, IN_CONFIG(vote_reasons),
+     .count = IN_CONFIG(n_vote_reasons)},
     {0}};
 
 static const struct config_key judge_keys[] = {

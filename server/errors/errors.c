@@ -66,6 +66,14 @@ static const struct ec_entry table[EC_COUNT] = {
                            .message = "\"models\" must be an array of one "
                                       "or two distinct enabled model "
                                       "names"},
+    [EC_INVALID_REASON] = {.status = 400, .code = "invalid_reason",
+                           .message = "\"reasons\" must be an array of "
+                                      "distinct reasons of the arena's "
+                                      "list"},
+    [EC_INVALID_COMMENT] = {.status = 400, .code = "invalid_comment",
+                            .message = "\"comment\" must be a string"},
+    [EC_COMMENT_TOO_LONG] = {.status = 400, .code = "comment_too_long",
+                             .message = "\"comment\" is too long"},
 
     /* limits */
     [EC_RATE_LIMITED] = {.status = 429, .code = "rate_limited",
@@ -126,6 +134,18 @@ static const struct ec_entry table[EC_COUNT] = {
     [EC_VOTE_NOT_QUEUED] = {.status = 503, .code = "unavailable", .retry = 1,
                             .message = "the vote could not be queued; try "
                                        "again"},
+    [EC_BATTLE_NOT_VOTED] = {.status = 409, .code = "battle_not_voted",
+                             .message = "only a voted battle can be "
+                                        "shared"},
+    [EC_SHARE_NOT_FOUND] = {.status = 404, .code = "share_not_found",
+                            .message = "no such shared battle"},
+    [EC_TOO_MANY_SHARES] = {.status = 503, .code = "too_many_shares",
+                            .retry = 60,
+                            .message = "the arena keeps no more shared "
+                                       "battles for now; try again later"},
+    [EC_NOT_QUEUED] = MESSAGE_OF(EC_VOTE_NOT_QUEUED,
+                                 "the request could not be queued; try "
+                                 "again"),
 
     /* storage */
     [EC_STORAGE_UNAVAILABLE] = {.status = 503, .code = "storage_unavailable",

@@ -42,6 +42,9 @@ enum agon_ec {
   EC_PROMPT_TOO_LONG,
   EC_INVALID_WINNER,
   EC_INVALID_MODELS,
+  EC_INVALID_REASON,
+  EC_INVALID_COMMENT,
+  EC_COMMENT_TOO_LONG,
 
   /* limits per client and of the whole server */
   EC_RATE_LIMITED,
@@ -65,6 +68,10 @@ enum agon_ec {
   EC_VOTE_NOT_QUEUED,
   EC_DIRECT_CHAT_VOTE,
   EC_IDENTICAL_ANSWERS,
+  EC_BATTLE_NOT_VOTED,
+  EC_SHARE_NOT_FOUND,
+  EC_TOO_MANY_SHARES,
+  EC_NOT_QUEUED,                /* unavailable */
 
   /* storage */
   EC_STORAGE_UNAVAILABLE,       /* a new battle */

@@ -25,6 +25,13 @@
  *                      category>": bool, ...}
  *   dedup_tag      {high_freq, sampled} (rating/dedup.h), written only
  *
+ * and, at the top level of a record, two fields of Agon's own about the
+ * vote (FastChat's tools ignore them; storage/interchange.c reads and
+ * writes them):
+ *   agon_vote_reasons_v0.1  the reasons the voter chose, an array of
+ *                           strings ([arena] vote_reasons)
+ *   agon_vote_comment_v0.1  the voter's comment, a string
+ *
  * Pure (the language of a record without one is detected with CLD2,
  * tag/language.h). */
 #ifndef AGON_FASTCHAT_FIELDS_H
@@ -37,6 +44,8 @@
 #include "tag/battle_tags.h"
 
 #define FASTCHAT_MAX_CATEGORIES 64 /* more are not kept */
+#define FASTCHAT_VOTE_REASONS "agon_vote_reasons_v0.1"
+#define FASTCHAT_VOTE_COMMENT "agon_vote_comment_v0.1"
 
 struct fastchat_category {
   char name[SLICE_CAT_MAX];   /* [a-z0-9_-] */

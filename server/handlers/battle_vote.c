@@ -1,9 +1,13 @@
-/* POST /api/battles/ID/vote {"winner"}: the visitor's verdict; reveals
- * the names and moves the live Elo. */
+/* POST /api/battles/ID/vote {"winner", "reasons"?, "comment"?}: the
+ * visitor's verdict; reveals the names and moves the live Elo. The
+ * reasons (of [arena] vote_reasons) and the comment are stored with the
+ * vote, in its transaction, and change no rating. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "http/body.h"
 #include "http/reply.h"
+
+#include <stdlib.h>
 
 static void vote_decided(void *cls) {
   MHD_resume_connection(cls);
@@ -33,6 +37,16 @@ static enum MHD_Result vote_reply(struct request *rq) {
                            winner_name(w), "models", "a", o.model[0], "b",
                            o.model[1], "elo", elo, "counted", o.counted);
   json_object_set_new(body, "elo_before", before);
+  /* as checked when the vote came */
+  json_t *reasons = json_object_get(rq->json, "reasons");
+  json_t *comment = json_object_get(rq->json, "comment");
+  json_object_set_new(body, "reasons", json_is_array(reasons)
+                                           ? json_incref(reasons)
+                                           : json_array());
+  json_object_set_new(body, "comment",
+                      json_is_string(comment) && json_string_length(comment)
+                          ? json_incref(comment)
+                          : json_null());
   return reply_json(rq, MHD_HTTP_OK, body);
 }
 
@@ -42,9 +56,20 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   enum agon_ec ec = body_check_winner(rq->json, &w, msg, sizeof msg);
   if (ec)
     return reply_ec_msg(rq, ec, msg);
+  char *reasons = NULL;
+  const char *comment = NULL;
+  ec = body_check_vote_extras(rq->json,
+                              (const char *const *)rq->cfg->vote_reasons,
+                              rq->cfg->n_vote_reasons,
+                              rq->cfg->max_vote_comment_chars, &reasons,
+                              &comment, msg, sizeof msg);
+  if (ec)
+    return reply_ec_msg(rq, ec, msg);
   int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_VOTES, rq->client);
-  if (wait)
+  if (wait) {
+    free(reasons);
     return reply_ec_retry(rq, EC_TOO_MANY_VOTES, wait);
+  }
   const char *session = request_session(rq, 0);
   /* The vote waits for its group commit with the connection suspended: no
    * worker waits on the disk. Suspend first, so that the resume (from the
@@ -53,7 +78,9 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   MHD_suspend_connection(rq->conn);
   struct arena_vote *v = arena_vote_start(rq->arena, rq->param,
                                           session ? session : "", rq->client,
-                                          w, vote_decided, rq->conn);
+                                          w, reasons, comment, vote_decided,
+                                          rq->conn);
+  free(reasons);  /* copied */
   if (!v) {
     rq->on_resume = vote_not_queued;
     MHD_resume_connection(rq->conn);

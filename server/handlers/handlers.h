@@ -15,6 +15,12 @@ enum MHD_Result handle_battle_get(struct request *rq);    /* battle_get.c */
 enum MHD_Result handle_battle_events(struct request *rq); /* battle_events.c */
 enum MHD_Result handle_battle_turn(struct request *rq);   /* battle_turn.c */
 enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */
+enum MHD_Result handle_battle_share(struct request *rq);  /* battle_share.c */
+enum MHD_Result handle_battle_unshare(struct request *rq); /* battle_share.c */
+enum MHD_Result handle_shared_get(struct request *rq);    /* shared_get.c */
+enum MHD_Result handle_share_page(struct request *rq);    /* share_page.c */
+enum MHD_Result handle_arena_settings(struct request *rq); /* arena_settings.c */
+enum MHD_Result handle_leaderboard_mine(struct request *rq); /* leaderboard_mine.c */
 enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
 enum MHD_Result handle_leaderboard_matrix(struct request *rq); /* leaderboard_matrix.c */
 enum MHD_Result handle_leaderboard_slices(struct request *rq); /* leaderboard_slice.c */

@@ -111,6 +111,38 @@ static void import_tags_release(struct import_tags *t) {
   t->conv_metadata = NULL;
 }
 
+/* Agon's own fields of what the voter said: agon_vote_reasons_v0.1, an
+ * array whose strings are kept (as a compact JSON array: *reasons, for
+ * the caller to free; NULL without any), and agon_vote_comment_v0.1, a
+ * string (*comment borrows it; NULL without one). A record's other values
+ * there are not Agon's: ignored. 0, or -1 when out of memory. */
+static int vote_extras_read(json_t *rec, char **reasons,
+                            const char **comment) {
+  *reasons = NULL;
+  *comment = NULL;
+  json_t *r = json_object_get(rec, FASTCHAT_VOTE_REASONS);
+  if (json_is_array(r) && json_array_size(r)) {
+    json_t *keep = json_array();
+    size_t i;
+    json_t *v;
+    json_array_foreach(r, i, v) {
+      if (json_is_string(v))
+        json_array_append(keep, v);
+    }
+    if (json_array_size(keep))
+      *reasons = json_dumps(keep, JSON_COMPACT);
+    int ok = !json_array_size(keep) || *reasons;
+    json_decref(keep);
+    if (!ok)
+      return -1;
+  }
+  json_t *c = json_object_get(rec, FASTCHAT_VOTE_COMMENT);
+  if (json_is_string(c) && json_string_length(c) &&
+      strlen(json_string_value(c)) == json_string_length(c))
+    *comment = json_string_value(c);
+  return 0;
+}
+
 int store_import(struct store *st, const struct battle_log *log, double k,
                  struct import_stats *stats, char *err, size_t errlen) {
   int rc = -1;
@@ -150,6 +182,13 @@ int store_import(struct store *st, const struct battle_log *log, double k,
       free(text);
       goto fail;
     }
+    char *reasons = NULL;
+    const char *comment = NULL;
+    if (vote_extras_read(lb->record, &reasons, &comment)) {
+      import_tags_release(&tags);
+      free(text);
+      goto fail;
+    }
     json_t *marked = json_object_get(lb->record, "agon_counted");
     int counted = lb->anony && !json_is_false(marked);
     struct store_import_row row = {
@@ -170,8 +209,11 @@ int store_import(struct store *st, const struct battle_log *log, double k,
         .tags = tags.ff.tagged ? tags.tags : NULL,
         .conv_metadata = tags.conv_metadata,
         .categories = tags.verdicts,
-        .n_categories = tags.ff.n_categories};
+        .n_categories = tags.ff.n_categories,
+        .reasons = reasons,
+        .comment = comment};
     int r = st->ops->import_battle(st->impl, &row);
+    free(reasons);
     import_tags_release(&tags);
     free(text);
     if (r)
@@ -411,6 +453,12 @@ static int export_vote(void *ctx, const struct store_export_vote *v) {
       json_object_set_new(rec, "conversation_a", conversation(v, 0));
       json_object_set_new(rec, "conversation_b", conversation(v, 1));
     }
+    json_t *reasons = v->reasons ? json_loads(v->reasons, 0, NULL) : NULL;
+    if (reasons)
+      json_object_set_new(rec, FASTCHAT_VOTE_REASONS, reasons);
+    if (v->comment)
+      json_object_set_new(rec, FASTCHAT_VOTE_COMMENT,
+                          json_string(v->comment));
     if (!v->counted) {
       /* stored but not counted: say so, so a re-import keeps it out */
       json_object_set_new(rec, "agon_counted", json_false());

@@ -43,6 +43,9 @@ struct store_import_row {
   const char *language, *tags, *conv_metadata;
   const struct category_verdict *categories;
   size_t n_categories;
+  /* what the voter said (agon_vote_reasons_v0.1 as a JSON array,
+   * agon_vote_comment_v0.1), each NULL when the record has none */
+  const char *reasons, *comment;
 };
 
 /* One turn's texts for an export (borrowed; NULL is ""). */
@@ -73,6 +76,8 @@ struct store_export_vote {
   const char *language, *tags, *conv_metadata;
   const struct category_verdict *categories;
   size_t n_categories;
+  /* the voter's reasons (a JSON array) and comment, each NULL when none */
+  const char *reasons, *comment;
 };
 
 /* One LLM judge's verdict for an export, in judgment order. */
@@ -205,6 +210,14 @@ struct store_ops {
                      store_style_fn fn, void *ctx, long *skipped);
   int (*judge_ratings)(void *cls, const char *judge, double k,
                        struct rating_table *elo, struct pair_table *pairs);
+
+  /* ---- shares and a session's own votes (write connection) ---- */
+  int (*shares_load)(void *cls, long max, store_share_fn fn, void *ctx);
+  int (*share_put)(void *cls, const char *token, const char *battle_id,
+                   int64_t at, char out[STORE_SHARE_TOKEN]);
+  int (*share_delete)(void *cls, const char *battle_id);
+  int (*session_votes)(void *cls, const char *session, long max,
+                       store_session_vote_fn fn, void *ctx);
 };
 
 #endif

@@ -152,6 +152,9 @@ void battle_record_release(struct battle_record *r) {
     }
   }
   free(r->turns);
+  free(r->reasons);
+  free(r->comment);
+  r->reasons = r->comment = NULL;
   r->turns = NULL;
   r->n_turns = 0;
   r->model[0] = r->model[1] = NULL;
@@ -162,6 +165,31 @@ json_t *store_battles_list(struct store *st, const char *model,
                            long limit, long offset) {
   return st->ops->battles_list(st->impl, model, status, since, until, limit,
                                offset);
+}
+
+/* ---- shares and a session's own votes ---- */
+
+int store_shares_load(struct store *st, long max, store_share_fn fn,
+                      void *ctx) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->shares_load(st->impl, max, fn, ctx);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_share_put_tx(struct store *st, const char *token, const char *id,
+                       int64_t at, char out[STORE_SHARE_TOKEN]) {
+  return st->ops->share_put(st->impl, token, id, at, out);
+}
+
+int store_share_delete_tx(struct store *st, const char *id) {
+  return st->ops->share_delete(st->impl, id);
+}
+
+int store_session_votes_locked(struct store *st, const char *session,
+                               long max, store_session_vote_fn fn,
+                               void *ctx) {
+  return st->ops->session_votes(st->impl, session, max, fn, ctx);
 }
 
 /* ---- votes and ratings ---- */

@@ -136,6 +136,8 @@ struct battle_record {
   char status[16];
   char mode[8];      /* one of BATTLE_MODE_* */
   int winner;        /* enum winner, or -1 when not voted */
+  char *reasons;     /* the vote's reasons (a JSON array), or NULL */
+  char *comment;     /* the vote's comment, or NULL */
   struct turn_record *turns;
   size_t n_turns;
 };
@@ -236,6 +238,8 @@ struct vote_request {
   long dedup_min;        /* de-duplication's floor ([ratings]
                             dedup_min_count); 0: off */
   void *verdict_cls;
+  const char *reasons;   /* the voter's reasons as a JSON array, or NULL */
+  const char *comment;   /* the voter's comment (UTF-8), or NULL */
 };
 
 /* Record a vote inside the caller's transaction (st->lock held, see the
@@ -307,6 +311,41 @@ typedef int (*store_style_fn)(void *ctx, const struct store_style_vote *v);
 int store_style_votes(struct store *st, const char *language,
                       const char *category, store_style_fn fn, void *ctx,
                       long *skipped);
+
+/* ---- shared battles and a session's own votes (schema/0013) ---- */
+
+/* Bytes of a share's token with its NUL: 32 hex digits, 128 random
+ * bits. */
+#define STORE_SHARE_TOKEN 33
+
+/* Each stored share (token, battle id), oldest first; nonzero stops. */
+typedef int (*store_share_fn)(void *ctx, const char *token,
+                              const char *battle_id);
+
+/* The first max shares, oldest first, to fn. Takes st->lock. 0 or -1. */
+int store_shares_load(struct store *st, long max, store_share_fn fn,
+                      void *ctx);
+
+/* Share battle id with token unless it is shared already; out gets the
+ * battle's token as stored (token, or the earlier one). In the caller's
+ * transaction (st->lock held). 0 or -1. */
+int store_share_put_tx(struct store *st, const char *token, const char *id,
+                       int64_t at, char out[STORE_SHARE_TOKEN]);
+
+/* Forget battle id's share, if any. In the caller's transaction. 0 or
+ * -1. */
+int store_share_delete_tx(struct store *st, const char *id);
+
+/* One counted vote of a session: its battle's models and the verdict
+ * (strings valid during the call); nonzero stops the walk (-1). */
+typedef int (*store_session_vote_fn)(void *ctx, const char *model_a,
+                                     const char *model_b, enum winner w);
+
+/* The newest max counted votes of battles of session, oldest first, to
+ * fn. Caller holds st->lock (the writer's alone call). 0 or -1. */
+int store_session_votes_locked(struct store *st, const char *session,
+                               long max, store_session_vote_fn fn,
+                               void *ctx);
 
 /* store_ratings_replay for a caller that holds st->lock. */
 int store_replay_locked(struct store *st, double k, struct rating_table *t,

@@ -32,6 +32,7 @@ enum job_kind {
   JOB_RELOAD_SLICES,  /* no write: the live slices read again, alone
                          (async) */
   JOB_FLUSH,  /* writes nothing: done when everything before it is */
+  JOB_CALL,   /* a caller's function (store_writer_call) */
 };
 
 struct job {
@@ -65,6 +66,8 @@ struct job {
   store_vote_fn vote_done;                            /* async vote */
   store_rc_fn rc_done;                                /* async turn add */
   int urgent;            /* async, but someone waits: wake the writer now */
+  store_job_fn call;     /* JOB_CALL */
+  int alone;             /* JOB_CALL: in a group of its own, no transaction */
 };
 
 struct store_writer {
@@ -220,6 +223,9 @@ static int run_job(struct store_writer *w, struct job *j,
     j->rc = rc < 0 ? -1 : (int)(vb->n_pairs - staged);
     return rc < 0 ? -1 : 0;
   }
+  case JOB_CALL:
+    j->rc = j->call(j->cls, st);
+    return j->rc ? -1 : 0;
   case JOB_FLUSH:
   case JOB_RELOAD_SLICES:
     return 0;
@@ -245,6 +251,18 @@ static void reload_slices(struct store_writer *w, struct job *j) {
   slice_table_release(&t);
   if (j->rc_done)
     j->rc_done(j->cls, rc);
+  job_free(j);
+}
+
+/* A JOB_CALL that goes alone: every group before it has been reported,
+ * none after it has begun; no transaction (its reads see what is
+ * committed). */
+static void call_alone(struct store_writer *w, struct job *j) {
+  pthread_mutex_lock(&w->st->lock);
+  int rc = j->call(j->cls, w->st);
+  pthread_mutex_unlock(&w->st->lock);
+  if (j->done)
+    j->done(j->cls, rc == 0);
   job_free(j);
 }
 
@@ -341,6 +359,10 @@ static void write_group(struct store_writer *w, struct job *list) {
   }
 }
 
+static int job_alone(const struct job *j) {
+  return j->kind == JOB_RELOAD_SLICES || (j->kind == JOB_CALL && j->alone);
+}
+
 static void *writer_main(void *arg) {
   struct store_writer *w = arg;
   for (;;) {
@@ -370,10 +392,10 @@ static void *writer_main(void *arg) {
       pthread_mutex_unlock(&w->lock);
       break;
     }
-    /* a reload of the slices goes alone */
+    /* a reload of the slices, and a call that asks for it, go alone */
     struct job *list = w->head, *last = w->head;
-    for (size_t i = 1; list->kind != JOB_RELOAD_SLICES && i < MAX_GROUP &&
-                       last->next && last->next->kind != JOB_RELOAD_SLICES;
+    for (size_t i = 1; !job_alone(list) && i < MAX_GROUP && last->next &&
+                       !job_alone(last->next);
          i++)
       last = last->next;
     w->head = last->next;
@@ -383,6 +405,8 @@ static void *writer_main(void *arg) {
     pthread_mutex_unlock(&w->lock);
     if (list->kind == JOB_RELOAD_SLICES)
       reload_slices(w, list);
+    else if (job_alone(list))
+      call_alone(w, list);
     else
       write_group(w, list);
   }
@@ -623,6 +647,18 @@ int store_writer_reload_slices(struct store_writer *w, store_rc_fn done,
     return -1;
   j->rc_done = done;
   j->cls = cls;
+  return queue_async(w, j, failed);
+}
+
+int store_writer_call(struct store_writer *w, store_job_fn run,
+                      store_done_fn done, void *cls, int alone) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_CALL, NULL, 0, done, cls, &failed);
+  if (!j)
+    return -1;
+  j->call = run;
+  j->alone = alone;
+  j->urgent = 1;
   return queue_async(w, j, failed);
 }
 

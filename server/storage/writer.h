@@ -131,6 +131,18 @@ int store_writer_battle_tags(struct store_writer *w, const char *id,
 int store_writer_reload_slices(struct store_writer *w, store_rc_fn done,
                                void *cls);
 
+/* A job of the caller's: run(cls, st) on the writer thread with st->lock
+ * held. Unless alone, inside the group's transaction (in a savepoint of
+ * its own: 0 keeps its writes, -1 rolls them back), and done(cls, ok)
+ * once the group has committed (ok) or not. alone: in a group of its own
+ * after every job queued before it has been written and its owner told,
+ * without a transaction (for reads that must see those writes, and none
+ * of later ones); done(cls, run returned 0). done may be NULL. Returns 0,
+ * or -1 when it could not be queued (done is not called then). */
+typedef int (*store_job_fn)(void *cls, struct store *st);
+int store_writer_call(struct store_writer *w, store_job_fn run,
+                      store_done_fn done, void *cls, int alone);
+
 /* Wait until every job queued before this call has been written and its
  * owner told. Must not be called on the writer thread. */
 void store_writer_flush(struct store_writer *w);

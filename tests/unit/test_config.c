@@ -493,7 +493,7 @@ static void table_keys(void) {
   /* every key of every section, the connection keys once per section that
    * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 71);
+  CHECK(n_keys == 76);
   unlink(prompt);
 }
 
@@ -525,6 +525,10 @@ static void ranges(void) {
       {"limits", "max_cached_battle_bytes", 0, 1L << 40},
       {"limits", "request_timeout", 0, 3600},
       {"limits", "min_vote_seconds", 0, 3600},
+      {"limits", "max_vote_comment_chars", 0, 100000},
+      {"limits", "max_shares", 0, 100000000},
+      {"limits", "own_board_sessions", 1, 10000000},
+      {"limits", "own_board_votes", 1, 1000000},
       {"model", "temperature", 0, 2},
       {"model", "max_tokens", 1, 10000000},
       {"model", "timeout", 1, 86400},

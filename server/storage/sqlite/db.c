@@ -399,4 +399,8 @@ static const struct store_ops sqlite_ops = {
     .recent_votes = sqlite_recent_votes,
     .judge_stats = sqlite_judge_stats,
     .judge_ratings = sqlite_judge_ratings,
+    .shares_load = sqlite_shares_load,
+    .share_put = sqlite_share_put,
+    .share_delete = sqlite_share_delete,
+    .session_votes = sqlite_session_votes,
 };

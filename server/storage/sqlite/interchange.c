@@ -104,10 +104,11 @@ int sqlite_import_battle(void *cls, const struct store_import_row *r) {
     return -1;
   sqlite3_stmt *iv = sqlite_stmt(st, STMT_IMPORT_VOTE,
                                  "INSERT INTO votes (battle_id, winner, "
-                                 "created_at, counted, reason, k) VALUES (?, "
-                                 "?, ?, ?, ?, ?)",
-                                 "ttIitd", r->id, winner_name(r->w),
-                                 r->created_at, r->counted, r->reason, r->k);
+                                 "created_at, counted, reason, k, reasons, "
+                                 "comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 "ttIitdtt", r->id, winner_name(r->w),
+                                 r->created_at, r->counted, r->reason, r->k,
+                                 r->reasons, r->comment);
   if (!iv || sqlite_step_done(iv, NULL))
     return -1;
   for (size_t i = 0; i < r->n_categories; i++) {
@@ -241,8 +242,8 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
       "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
       "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
       "turns t WHERE t.battle_id = b.id), b.language, b.tags, "
-      "b.conv_metadata, b.anony FROM votes v JOIN battles b ON b.id = "
-      "v.battle_id ORDER BY v.seq",
+      "b.conv_metadata, b.anony, v.reasons, v.comment FROM votes v JOIN "
+      "battles b ON b.id = v.battle_id ORDER BY v.seq",
       "");
   if (!s ||
       !(turns = sqlite_stmt_new(st->db,
@@ -257,9 +258,10 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct store_export_vote v = {0};
-    sqlite_row(s, "tttttItitlttti", &v.id, &v.model_a, &v.model_b, &v.winner,
-               &v.session, &v.voted_at, &v.record, &v.counted, &v.reason,
-               &v.n_turns, &v.language, &v.tags, &v.conv_metadata, &v.anony);
+    sqlite_row(s, "tttttItitltttitt", &v.id, &v.model_a, &v.model_b,
+               &v.winner, &v.session, &v.voted_at, &v.record, &v.counted,
+               &v.reason, &v.n_turns, &v.language, &v.tags, &v.conv_metadata,
+               &v.anony, &v.reasons, &v.comment);
     if (!v.record) { /* an imported battle is written as it came */
       if (load_categories(cats, v.id, &cb))
         goto out;

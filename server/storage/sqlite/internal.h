@@ -178,6 +178,13 @@ json_t *sqlite_judge_stats(void *cls, const char *judge);
 int sqlite_judge_ratings(void *cls, const char *judge, double k,
                          struct rating_table *elo, struct pair_table *pairs);
 
+/* shares.c */
+int sqlite_shares_load(void *cls, long max, store_share_fn fn, void *ctx);
+int sqlite_share_put(void *cls, const char *token, const char *battle_id,
+                     int64_t at, char out[STORE_SHARE_TOKEN]);
+int sqlite_share_delete(void *cls, const char *battle_id);
+int sqlite_session_votes(void *cls, const char *session, long max,
+                         store_session_vote_fn fn, void *ctx);
 /* interchange.c */
 int sqlite_ratings_replace(void *cls, const struct rating_table *t,
                            const struct pair_table *pairs);

@@ -201,9 +201,10 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   sqlite3_stmt *ins = sqlite_stmt(
       st, STMT_VOTE_INSERT,
       "INSERT INTO votes (battle_id, winner, created_at, counted, reason, k, "
-      "client, dedup) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      "ttIitdti", id, winner_name(w), now_ms(), out->counted, reason, vr->k,
-      vr->client, out->dedup);
+      "client, dedup, reasons, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+      "?)",
+      "ttIitdtitt", id, winner_name(w), now_ms(), out->counted, reason,
+      vr->k, vr->client, out->dedup, vr->reasons, vr->comment);
   if (!ins || sqlite_step_done(ins, NULL))
     goto out;
   sqlite3_stmt *upd = sqlite_stmt(st, STMT_VOTE_MARK,

@@ -1,0 +1,78 @@
+/* POST /api/battles/ID/share {} and DELETE /api/battles/ID/share: the
+ * owner of a voted battle shares it behind an unguessable link
+ * ({"url": "/s/TOKEN"}, the same link every time), or takes the link back
+ * ({"shared": false}; the link is gone). Nothing is shareable before its
+ * vote: battle_not_voted, the same for every such battle. */
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static void share_decided(void *cls) { MHD_resume_connection(cls); }
+
+static void share_free(void *pending) { arena_wait_free(pending); }
+
+static enum MHD_Result share_refused(struct request *rq) {
+  return reply_ec(rq, rq->pending_rc);
+}
+
+/* Shared already: the same link. */
+static enum MHD_Result share_known(struct request *rq) {
+  return reply_json(rq, MHD_HTTP_OK,
+                    json_pack("{s:s}", "url", (const char *)rq->pending));
+}
+
+static enum MHD_Result share_reply(struct request *rq) {
+  json_t *body;
+  enum agon_ec rc = arena_wait_result(rq->pending, &body);
+  if (rc)
+    return reply_ec(rq, rc);
+  return reply_json(rq, MHD_HTTP_OK, body);
+}
+
+static enum MHD_Result share(struct request *rq, int on) {
+  const char *session = request_session(rq, 0);
+  char token[ARENA_SHARE_TOKEN];
+  /* suspended while the writer stores it; suspend first, so that the
+   * resume always finds it suspended */
+  rq->on_resume = share_reply;
+  MHD_suspend_connection(rq->conn);
+  struct arena_wait *w = NULL;
+  enum agon_ec rc = arena_share_start(rq->arena, rq->param, session, on,
+                                      share_decided, rq->conn, &w, token);
+  if (rc == EC_OK && w) {
+    rq->pending = w;
+    rq->pending_free = share_free;
+    return MHD_YES;
+  }
+  /* answered at once, when libmicrohttpd calls back */
+  if (rc == EC_OK) {
+    char *url = malloc(8 + ARENA_SHARE_TOKEN);
+    if (url) {
+      snprintf(url, 8 + ARENA_SHARE_TOKEN, "/s/%s", token);
+      rq->pending = url;
+      rq->pending_free = free;
+      rq->on_resume = share_known;
+    } else {
+      rq->pending_rc = EC_INTERNAL;
+      rq->on_resume = share_refused;
+    }
+  } else {
+    rq->pending_rc = rc;
+    rq->on_resume = share_refused;
+  }
+  MHD_resume_connection(rq->conn);
+  return MHD_YES;
+}
+
+enum MHD_Result handle_battle_share(struct request *rq) {
+  return share(rq, 1);
+}
+
+enum MHD_Result handle_battle_unshare(struct request *rq) {
+  if (!request_origin_ok(rq, rq->cfg))
+    return reply_ec(rq, EC_CROSS_ORIGIN);
+  return share(rq, 0);
+}

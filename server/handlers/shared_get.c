@@ -1,0 +1,36 @@
+/* GET /api/shared/TOKEN: a battle its owner shared, read-only, for anyone
+ * with the link (see battle_share.c): the prompts, both answers (text and
+ * safe HTML), the names, the verdict, the reasons and the comment; kept
+ * out of search engines. An unknown token, or one taken back:
+ * share_not_found. */
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "handlers/share_token.h"
+#include "http/reply.h"
+
+#include <string.h>
+
+enum MHD_Result handle_shared_get(struct request *rq) {
+  json_t *body = NULL;
+  if (!share_token_ok(rq->param))
+    return reply_ec(rq, EC_SHARE_NOT_FOUND);
+  enum agon_ec rc = arena_shared_json(rq->arena, rq->param, &body);
+  if (rc)
+    return reply_ec(rq, rc);
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (!text)
+    return reply_ec(rq, EC_INTERNAL);
+  struct MHD_Response *resp = reply_response_new(&(struct reply_body){
+      .data = text,
+      .len = strlen(text),
+      .mem = MHD_RESPMEM_MUST_FREE,
+      .type = "application/json",
+      .cache = "no-store"});
+  if (!resp)
+    return reply_ec(rq, EC_INTERNAL);
+  MHD_add_response_header(resp, "X-Robots-Tag", "noindex");
+  enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  return r;
+}
