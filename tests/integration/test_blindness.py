@@ -30,7 +30,9 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/leaderboard?language=en&category=coding&style=control",
                "/api/leaderboard?category=math",
                "/api/leaderboard?style=control",
-               "/api/leaderboard?style=control&language=en"]
+               "/api/leaderboard?style=control&language=en",
+               "/api/arena", "/api/leaderboard/mine",
+               "/api/shared/" + "0" * 32, "/s/" + "0" * 32]
 
 # Lines of /metrics that move with any request or write, whichever models
 # a battle holds. agon_battles_cached_bytes moves with every battle, by
@@ -218,3 +220,47 @@ def test_battle_mode_and_identical_tell_nothing_of_the_models(agon_factory):
     assert seen["short"] == seen["reasoning"], seen
     assert seen["short"][0] == {"turn": 1, "status": "ready"}
     assert seen["short"][2:5] == ("anony", False, None)
+
+
+def reply_of(r):
+    return (r.status, tuple(sorted((k.lower(), v) for k, v in r.headers
+                                   if k.lower() not in VOLATILE_HEADERS)), r.body)
+
+
+def test_share_and_own_board_before_the_vote(agon_factory):
+    """Sharing is refused before the vote with the same reply for every
+    battle, whatever it holds (to its owner, to another session, to a
+    client without one); the session's own board never shows an unvoted
+    battle, and moves only with a vote."""
+    agon = agon_factory(MODELS)
+    c = agon.client()
+    c.get("/")
+    other = agon.client()
+    other.get("/")
+    from conftest import Client
+    nobody = Client(agon.url)
+    bid, es = c.battle("Warm up, please.")
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    board = c.get("/api/leaderboard/mine").json()
+    assert board["votes"] == 1
+    replies, pairs = {}, set()
+    for i in range(12):
+        bid, es = c.battle("Round %d: say something." % i)
+        assert es.end["status"] == "ready"
+        got = []
+        for who in (c, other, nobody):
+            got.append(reply_of(who.post("/api/battles/%s/share" % bid, {})))
+            got.append(reply_of(who.request("DELETE", "/api/battles/%s/share" % bid)))
+        assert got[0][0] == 409 and json.loads(got[0][2])["error"]["code"] == "battle_not_voted"
+        assert got[2][0] == 403 and got[4][0] == 403
+        replies.setdefault(tuple(got), []).append(bid)
+        # the owner's own board: as it was
+        assert c.get("/api/leaderboard/mine").json() == board
+        assert other.get("/api/leaderboard/mine").json()["votes"] == 0
+        r = c.post("/api/battles/%s/vote" % bid, {"winner": "tie"})
+        assert r.status == 200
+        pairs.add(tuple(sorted(r.json()["models"].values())))
+        board = c.get("/api/leaderboard/mine").json()
+        assert board["votes"] == i + 2
+    assert len(pairs) > 1, pairs  # battles of several pairs were refused
+    assert len(replies) == 1, replies

@@ -37,6 +37,9 @@ CODES = {
     "prompt_too_long": 400,
     "invalid_winner": 400,
     "invalid_models": 400,
+    "invalid_reason": 400,
+    "invalid_comment": 400,
+    "comment_too_long": 400,
     # limits
     "rate_limited": 429,
     "too_many_streams": 429,
@@ -53,6 +56,9 @@ CODES = {
     "battle_failed": 409,
     "direct_chat": 409,
     "identical_answers": 409,
+    "battle_not_voted": 409,
+    "share_not_found": 404,
+    "too_many_shares": 503,
     # storage
     "storage_unavailable": 503,
     "storage_failing": 503,
@@ -261,6 +267,31 @@ def test_bodies(arena):
     for body in ({"winner": "c"}, {}, {"winner": 1}):
         expect(c.post("/api/battles/%s/vote" % bid, body), "invalid_winner",
                '"winner" must be one of "a", "b", "tie", "bothbad"')
+
+
+def test_vote_extras(agon_factory):
+    agon = agon_factory(two_echo_models(), limits={"max_shares": 1})
+    c = agon.client()
+    bid, _ = c.battle("hi")
+    expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a", "reasons": ["nicer"]}),
+           "invalid_reason", '"reasons"[0] is not one of the arena\'s reasons (GET /api/arena)')
+    expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a", "reasons": "safer"}),
+           "invalid_reason", '"reasons" must be an array of at most 4 distinct reasons')
+    expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a", "comment": 1}),
+           "invalid_comment", '"comment" must be a string of UTF-8 text without NUL '
+           'characters')
+    expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a", "comment": "x" * 501}),
+           "comment_too_long", '"comment" is longer than 500 characters')
+    expect(c.post("/api/battles/%s/share" % bid, {}), "battle_not_voted",
+           "only a voted battle can be shared")
+    expect(c.get("/api/shared/" + "0" * 32), "share_not_found", "no such shared battle")
+    expect(c.get("/s/" + "0" * 32), "share_not_found", "no such shared battle")
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    assert c.post("/api/battles/%s/share" % bid, {}).status == 200
+    other, _ = c.battle("another")
+    assert c.post("/api/battles/%s/vote" % other, {"winner": "b"}).status == 200
+    expect(c.post("/api/battles/%s/share" % other, {}), "too_many_shares",
+           "the arena keeps no more shared battles for now; try again later", retry=60)
 
 
 # ---------------------------------------------------------------------------
