@@ -6,6 +6,8 @@
 // image becomes a link, never loaded) and only then inserted. Prompts, names, errors and the
 // models' reasoning are always inserted as text.
 
+import { markdownFragment } from '/markdown.js';
+
 const MAX_CHARS = 30000;
 const SIDES = ['a', 'b'];
 const VOTE_LABELS = { a: 'A is better', b: 'B is better', tie: 'Tie', bothbad: 'Both are bad' };
@@ -34,6 +36,15 @@ const el = {
   modeNote: byId('mode-note'),
   identical: byId('identical'),
   identicalNew: byId('identical-new'),
+  feedback: byId('feedback'),
+  reasons: byId('reasons'),
+  comment: byId('comment'),
+  share: byId('share'),
+  shareBtn: byId('share-btn'),
+  shareLink: byId('share-link'),
+  shareUrl: byId('share-url'),
+  shareCopy: byId('share-copy'),
+  shareStop: byId('share-stop'),
 };
 // The modes of a battle (POST /api/battles): anonymous, two chosen models (names public, the
 // vote not counted on the leaderboard), or one chosen model (a direct chat: no side B, no vote).
@@ -113,139 +124,7 @@ function showBanner(text, offerNew = false) {
 }
 function hideBanner() { el.banner.hidden = true; el.bannerText.textContent = ''; }
 
-// ---------- markdown ----------
-
-const XHTML = 'http://www.w3.org/1999/xhtml';
-// Elements md4c produces (GitHub dialect); anything else is unwrapped to its text.
-const MD_TAGS = new Set(['P', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'BLOCKQUOTE', 'PRE',
-  'CODE', 'EM', 'STRONG', 'DEL', 'S', 'A', 'SPAN', 'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'HR', 'BR',
-  'INPUT', 'SUP', 'SUB', 'U']);
-// Elements removed with everything inside them.
-const MD_DROP = new Set(['SCRIPT', 'STYLE', 'IFRAME', 'FRAME', 'FRAMESET', 'OBJECT', 'EMBED', 'TEMPLATE', 'NOSCRIPT',
-  'LINK', 'META', 'BASE', 'FORM', 'BUTTON', 'SELECT', 'TEXTAREA', 'OPTION', 'VIDEO', 'AUDIO', 'SOURCE',
-  'CANVAS', 'DIALOG', 'SLOT', 'PORTAL', 'TITLE', 'HEAD']);
-const MD_ATTRS = {
-  A: ['href', 'title', 'class'], SPAN: ['class'], OL: ['start'], TH: ['align'], TD: ['align'],
-  CODE: ['class'], LI: ['class'], INPUT: ['type', 'class', 'checked', 'disabled'],
-};
-const SAFE_HREF = /^(?:https?:|mailto:|#)/i;
-const LINK_REL = 'noopener noreferrer nofollow';
-
-// The link target if it is allowed, else null. Browsers skip leading C0 controls and spaces
-// and drop tabs and newlines anywhere in a URL, so the scheme is checked without them.
-function safeHref(v) {
-  const h = String(v ?? '').replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, '');
-  return SAFE_HREF.test(h.replace(/[\u0000-\u0020\u007f]+/g, '')) ? h : null;
-}
-
-function attrOk(tag, name, value) {
-  if (!(MD_ATTRS[tag] || []).includes(name)) return false;
-  if (name === 'class') {
-    if (tag === 'CODE') return /^language-[\w#+.-]{1,40}$/.test(value);
-    if (tag === 'A' || tag === 'SPAN') return value === 'md-image';
-    return /^task-list-item(?:-checkbox)?$/.test(value);
-  }
-  if (name === 'align') return /^(?:left|center|right)$/.test(value);
-  if (name === 'start') return /^\d{1,9}$/.test(value);
-  if (name === 'type') return value === 'checkbox';
-  return true;
-}
-
-function sanitize(root) {
-  for (const node of Array.from(root.childNodes)) {
-    if (node.nodeType === Node.TEXT_NODE) continue;
-    if (node.nodeType !== Node.ELEMENT_NODE) { node.remove(); continue; }
-    const tag = node.tagName;
-    if (node.namespaceURI !== XHTML || MD_DROP.has(tag)) { node.remove(); continue; }
-    if (tag === 'IMG') {
-      // Images are never loaded from model output: a link to the image instead.
-      const alt = node.getAttribute('alt') || 'image';
-      const href = safeHref(node.getAttribute('src'));
-      const a = node.ownerDocument.createElement(href ? 'a' : 'span');
-      a.className = 'md-image';
-      a.textContent = `🖼 ${alt}`;
-      if (href) a.setAttribute('href', href);
-      node.replaceWith(a);
-      if (href) fixLink(a);
-      continue;
-    }
-    if (!MD_TAGS.has(tag)) {
-      sanitize(node);
-      node.replaceWith(...node.childNodes);
-      continue;
-    }
-    for (const at of Array.from(node.attributes)) {
-      if (!attrOk(tag, at.name, at.value)) node.removeAttribute(at.name);
-    }
-    if (tag === 'INPUT') {
-      if (node.getAttribute('type') !== 'checkbox') { node.remove(); continue; }
-      node.disabled = true;
-      node.setAttribute('aria-label', node.checked ? 'done' : 'not done');
-    }
-    if (node.classList.contains('md-image')) {
-      // The server's stand-in for an image: its alt text (a link to it when allowed).
-      node.textContent = `🖼 ${node.textContent.trim() || 'image'}`;
-    }
-    if (tag === 'A') fixLink(node);
-    sanitize(node);
-  }
-}
-
-function fixLink(a) {
-  const href = safeHref(a.getAttribute('href'));
-  if (!href) {
-    a.removeAttribute('href');
-    a.classList.add('link-removed');
-    a.title = 'Link removed: only http, https and mailto links are allowed';
-    return;
-  }
-  a.setAttribute('href', href);
-  if (href[0] !== '#') {
-    a.target = '_blank';
-    a.rel = LINK_REL;
-  }
-}
-
-// Turn the server's rendered HTML into a safe fragment, with tables and code blocks wrapped
-// so that they scroll sideways on their own.
-function markdownFragment(html) {
-  // Parsed and cleaned in a separate, inert document (nothing in it runs or loads); only the
-  // cleaned nodes are then moved into this page.
-  const doc = document.implementation.createHTMLDocument('');
-  doc.body.innerHTML = html;
-  sanitize(doc.body);
-  for (const t of Array.from(doc.body.querySelectorAll('table'))) {
-    const w = doc.createElement('div');
-    w.className = 'table-scroll';
-    t.replaceWith(w);
-    w.append(t);
-  }
-  for (const pre of Array.from(doc.body.querySelectorAll('pre'))) {
-    const box = doc.createElement('div');
-    box.className = 'code-block';
-    const bar = doc.createElement('div');
-    bar.className = 'code-bar';
-    const lang = doc.createElement('span');
-    const code = pre.querySelector('code');
-    const m = code && /^language-(.+)$/.exec(code.className);
-    lang.textContent = m ? m[1] : 'code';
-    const copy = doc.createElement('button');
-    copy.type = 'button';
-    copy.className = 'copy';
-    copy.textContent = 'Copy';
-    copy.setAttribute('aria-label', 'Copy code');
-    bar.append(lang, copy);
-    pre.replaceWith(box);
-    box.append(bar, pre);
-  }
-  const frag = document.createDocumentFragment();
-  for (const n of Array.from(doc.body.childNodes)) {
-    // The whitespace between blocks is dropped: the text of a rendered answer is its content.
-    if (n.nodeType === Node.TEXT_NODE && n.data.trim() === '') continue;
-    frag.append(document.adoptNode(n));
-  }
-  return frag;
-}
+// ---------- markdown: web/markdown.js ----------
 
 async function copyCode(btn) {
   const pre = btn.closest('.code-block')?.querySelector('pre');
@@ -491,6 +370,7 @@ function update() {
   el.identical.hidden = !same;
   el.voteBar.hidden = same || state.mode === 'direct';
   updateModes();
+  updateFeedback();
 
   el.newBattle.hidden = p === 'idle';
   el.intro.hidden = p !== 'idle';
@@ -530,6 +410,7 @@ function resetBattle() {
   state.connErrors = 0;
   state.resyncs = 0;
   for (const b of el.votes) b.removeAttribute('aria-pressed');
+  resetFeedback();
   clearPanes();
   hideBanner();
   setStatusLine('');
@@ -643,6 +524,7 @@ async function resync() {
     for (const s of SIDES) if (state.sides[s].state !== 'error') setSide(s, 'done');
     state.phase = 'voted';
     if (b.models) reveal({ winner: b.winner, models: b.models }, null);
+    showFeedback(b);
     update();
   }
 }
@@ -748,10 +630,11 @@ async function vote(winner) {
   try { before = await api('GET', '/api/leaderboard'); } catch { /* deltas are optional */ }
   if (gen !== state.gen) return;
   try {
-    const r = await api('POST', battleUrl('/vote'), { winner });
+    const r = await api('POST', battleUrl('/vote'), { winner, ...feedbackBody() });
     if (gen !== state.gen) return;
     state.phase = 'voted';
     reveal(r, before);
+    showFeedback(r);
     hideBanner();
     update();
     showReasoning(gen);
@@ -816,6 +699,129 @@ function reveal(r, before) {
   if (r && r.counted === false) msg += ' This vote was recorded but not counted in the ratings.';
   setStatusLine(`${msg} Start a new battle whenever you like.`);
 }
+
+// ---------- around the vote: reasons, comment, sharing ----------
+// Reasons and the comment are chosen next to the vote buttons, once both answers are done, and
+// sent with the vote in the same request (stored in the vote's own transaction). After the vote
+// they are shown as sent, and the battle can be shared behind a link.
+
+const feedback = { reasons: [], maxReasons: 0, shareUrl: null, loaded: false };
+
+async function loadArenaSettings() {
+  try {
+    const s = await api('GET', '/api/arena');
+    feedback.reasons = Array.isArray(s.vote_reasons) ? s.vote_reasons.filter((x) => typeof x === 'string') : [];
+    feedback.maxReasons = Number.isInteger(s.max_vote_reasons) ? s.max_vote_reasons : feedback.reasons.length;
+    if (Number.isInteger(s.max_vote_comment_chars)) el.comment.maxLength = s.max_vote_comment_chars;
+  } catch { feedback.reasons = []; }
+  el.reasons.replaceChildren();
+  for (const reason of feedback.reasons) {
+    const chip = document.createElement('button');
+    chip.type = 'button';
+    chip.className = 'chip';
+    chip.dataset.reason = reason;
+    chip.setAttribute('aria-pressed', 'false');
+    chip.textContent = reason;
+    chip.addEventListener('click', () => {
+      if (chip.disabled) return;
+      const on = chip.getAttribute('aria-pressed') !== 'true';
+      if (on && chosenReasons().length >= feedback.maxReasons) return;
+      chip.setAttribute('aria-pressed', String(on));
+    });
+    el.reasons.append(chip);
+  }
+  feedback.loaded = true;
+  update();
+}
+
+function chips() { return Array.from(el.reasons.querySelectorAll('.chip')); }
+
+function chosenReasons() {
+  return chips().filter((c) => c.getAttribute('aria-pressed') === 'true').map((c) => c.dataset.reason);
+}
+
+function feedbackBody() {
+  const body = {};
+  const reasons = chosenReasons();
+  if (reasons.length) body.reasons = reasons;
+  const comment = el.comment.value.trim();
+  if (comment) body.comment = comment;
+  return body;
+}
+
+function updateFeedback() {
+  const p = state.phase;
+  const open = p === 'ready' || p === 'voting' || p === 'voted';
+  el.feedback.hidden = !open || (p !== 'voted' && !canVote() && p !== 'voting');
+  const editable = canVote();
+  for (const c of chips()) c.disabled = !editable;
+  el.comment.disabled = !editable;
+  el.share.hidden = p !== 'voted';
+}
+
+function resetFeedback() {
+  for (const c of chips()) c.setAttribute('aria-pressed', 'false');
+  el.comment.value = '';
+  feedback.shareUrl = null;
+  el.shareLink.hidden = true;
+  el.shareBtn.hidden = false;
+  el.shareUrl.value = '';
+}
+
+// The vote's reply (or the voted battle): its reasons and comment, as stored.
+function showFeedback(r) {
+  const given = new Set(Array.isArray(r && r.reasons) ? r.reasons : []);
+  for (const c of chips()) c.setAttribute('aria-pressed', String(given.has(c.dataset.reason)));
+  if (r && typeof r.comment === 'string') el.comment.value = r.comment;
+  else if (r && r.comment === null) el.comment.value = '';
+}
+
+async function shareBattle() {
+  const gen = state.gen;
+  el.shareBtn.disabled = true;
+  try {
+    const r = await api('POST', battleUrl('/share'), {});
+    if (gen !== state.gen) return;
+    feedback.shareUrl = new URL(r.url, window.location.origin).href;
+    el.shareUrl.value = feedback.shareUrl;
+    el.shareLink.hidden = false;
+    el.shareBtn.hidden = true;
+    setStatusLine('Anyone with this link can see both answers, the names and your vote.');
+  } catch (e) {
+    if (gen === state.gen) showBanner(`The battle could not be shared: ${e.message}`);
+  } finally {
+    el.shareBtn.disabled = false;
+  }
+}
+
+async function stopSharing() {
+  const gen = state.gen;
+  try {
+    await api('DELETE', battleUrl('/share'));
+    if (gen !== state.gen) return;
+    feedback.shareUrl = null;
+    el.shareLink.hidden = true;
+    el.shareBtn.hidden = false;
+    setStatusLine('The link no longer works.');
+  } catch (e) {
+    if (gen === state.gen) showBanner(`Could not stop sharing: ${e.message}`);
+  }
+}
+
+async function copyShareUrl() {
+  try {
+    await navigator.clipboard.writeText(el.shareUrl.value);
+    el.shareCopy.textContent = 'Copied';
+  } catch {
+    el.shareUrl.select();
+    el.shareCopy.textContent = 'Press Ctrl+C';
+  }
+  setTimeout(() => { el.shareCopy.textContent = 'Copy'; }, 1500);
+}
+
+el.shareBtn.addEventListener('click', shareBattle);
+el.shareStop.addEventListener('click', stopSharing);
+el.shareCopy.addEventListener('click', copyShareUrl);
 
 // ---------- wiring ----------
 
@@ -883,3 +889,4 @@ for (const s of SIDES) state.sides[s] = freshSide();
 state.mode = selectedMode();
 update();
 if (state.mode !== 'anony') loadModels(); // a mode the browser restored on reload
+loadArenaSettings();

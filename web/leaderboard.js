@@ -1526,3 +1526,51 @@ if (VIEWS.includes(params.get('view')) && params.get('view') !== 'arena') pendin
 readChoice();
 choiceChanged();
 judgePoll();
+
+// ---------- your own votes (GET /api/leaderboard/mine) ----------
+// A section of its own: the board of this session's own votes, hidden while it has none.
+
+const OWN_POLL_MS = 15000;
+let ownLast = '';
+
+function renderOwnBoard(data) {
+  const section = document.getElementById('own-section');
+  const rows = document.getElementById('own-rows');
+  const models = data && Array.isArray(data.models) ? data.models : [];
+  const key = JSON.stringify(models);
+  if (key === ownLast) return;
+  ownLast = key;
+  section.hidden = models.length === 0;
+  rows.replaceChildren();
+  models.forEach((m, i) => {
+    const tr = document.createElement('tr');
+    tr.dataset.testid = 'own-row';
+    tr.dataset.model = String(m.model);
+    const cells = [
+      ['num col-rank', String(i + 1)],
+      ['col-model', String(m.model)],
+      ['num col-elo', Number.isFinite(m.elo) ? String(Math.round(m.elo)) : '–'],
+      ['num col-battles', String(m.battles)],
+      ['num col-wlt', `${m.wins} / ${m.losses} / ${m.ties}`],
+    ];
+    for (const [cls, text] of cells) {
+      const td = document.createElement('td');
+      td.className = cls;
+      td.textContent = text;
+      if (cls === 'num col-elo' && Number.isFinite(m.elo)) td.title = m.elo.toFixed(2);
+      tr.append(td);
+    }
+    rows.append(tr);
+  });
+  const note = document.getElementById('own-note');
+  note.dataset.votes = String(data && Number.isInteger(data.votes) ? data.votes : 0);
+}
+
+async function ownBoardPoll() {
+  try {
+    renderOwnBoard(await getJson('/api/leaderboard/mine'));
+  } catch { /* the main board says when the server is away */ }
+  setTimeout(ownBoardPoll, OWN_POLL_MS);
+}
+
+ownBoardPoll();
