@@ -30,7 +30,8 @@ static int board_json(struct arena *a, const char *session, double k,
   long n = 0;
   int held = own_boards_replay(&a->own, session, k, &t, &n);
   if (held == 1) {
-    qsort(t.rows, t.n, sizeof *t.rows, by_elo);
+    if (t.n)
+      qsort(t.rows, t.n, sizeof *t.rows, by_elo);
     json_t *models = json_array();
     for (size_t i = 0; i < t.n; i++) {
       const struct rating_row *r = &t.rows[i];
