@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 import {
   newPage, waitFor, waitPhase, answerTexts, screenshot, clearOldFailures, checkPrerequisites,
-  arenaTest, startBattle, CHROMIUM, CHROMIUM_ARGS,
+  arenaTest, startBattle, assertNoSideways, CHROMIUM, CHROMIUM_ARGS,
 } from './harness.mjs';
 
 before(async () => {
@@ -69,6 +69,9 @@ arenaTest('reasons and a comment go with the vote; the voted battle is shared an
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/s\/[0-9a-f]{32}$/);
     assert.equal(await page.getByTestId('share-copy').isVisible(), true);
     await screenshot(page, 'arena-shared.png');
+    await page.setViewportSize({ width: 375, height: 800 });
+    await assertNoSideways(page, 'the reasons and the link on a phone');
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     // another browser, no cookie of the voter's
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -93,6 +96,8 @@ arenaTest('reasons and a comment go with the vote; the voted battle is shared an
       assert.equal(await other.locator('[data-testid=shared-comment] b').count(), 0, 'never as HTML');
       assert.deepEqual(await ctx.cookies(), [], 'the shared page gives no session');
       await screenshot(other, 'shared-battle.png');
+      await other.setViewportSize({ width: 375, height: 800 });
+      await assertNoSideways(other, 'the shared battle on a phone');
       // the other browser has no votes of its own: no "Your votes"
       await other.goto(new URL('/leaderboard', url).href);
       await waitFor(other, 'the board', () => document.querySelectorAll('[data-testid=leaderboard-row]').length > 0);
