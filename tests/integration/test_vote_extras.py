@@ -270,6 +270,37 @@ def test_unshare_and_new_token(agon_factory):
     assert nobody.get(again).status == 200 and nobody.get(url).status == 404
 
 
+def test_share_twice_at_once_gives_one_link(agon_factory):
+    """Shares of one battle racing each other store one token and all get it."""
+    import threading
+    agon = agon_factory(models3())
+    c = agon.client()
+    bids = []
+    for i in range(3):
+        bid, _ = ready_battle(c, agon, "raced share %d" % i)
+        assert vote(c, bid, "a").status == 200
+        bids.append(bid)
+    for bid in bids:
+        urls, errors = [], []
+
+        def share():
+            cl = Client(agon.url)
+            cl.cookies = dict(c.cookies)
+            r = cl.post("/api/battles/%s/share" % bid, {})
+            (urls if r.status == 200 else errors).append(r.json().get("url", r))
+        threads = [threading.Thread(target=share) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [] and len(set(urls)) == 1, (urls, errors)
+        db = sqlite3.connect(agon.db)
+        (token,), = db.execute("SELECT token FROM shares WHERE battle_id = ?", (bid,)).fetchall()
+        db.close()
+        assert urls[0] == "/s/" + token
+        assert Client(agon.url).get(urls[0]).status == 200
+
+
 def test_shares_are_bounded(agon_factory):
     agon = agon_factory(models3(), limits={"max_shares": 2})
     c = agon.client()
