@@ -334,6 +334,13 @@ def own_votes(agon, session_db_path=None):
     return out
 
 
+def reconnect(agon, client):
+    """The same session (cookie) on the restarted server."""
+    c = agon.client()
+    c.cookies = dict(client.cookies)
+    return c
+
+
 def check_board(board, votes, k=4.0):
     want = expected_ratings(votes, k=k)
     got = {m["model"]: m for m in board["models"]}
@@ -389,7 +396,7 @@ def test_own_boards(agon_factory):
     assert Client(agon.url).get("/api/leaderboard/mine").json()["votes"] == 0
     # read back from the database after a restart
     agon.restart()
-    alice.port = bob.port = agon.port
+    alice, bob = reconnect(agon, alice), reconnect(agon, bob)
     check_board(alice.get("/api/leaderboard/mine").json(), own_votes(agon)[sa])
     check_board(bob.get("/api/leaderboard/mine").json(), own_votes(agon)[sb])
     # and a vote after the read-back
