@@ -441,3 +441,35 @@ def test_config_keys(agon_bin, tmp_path):
         r = run_agon(agon_bin, "check-config", str(p))
         assert r.returncode != 0
         assert "%s:6" % p in r.stderr and want in r.stderr, r.stderr
+
+
+def test_named_battles_take_reasons_and_shares_but_stay_off_the_own_board(agon_factory):
+    """A side-by-side battle with chosen models (issue 14's named mode):
+    its vote takes reasons and a comment and can be shared like any, but,
+    not counted on the boards, it is not on the session's own board
+    either; a direct chat is never voted, so never shared."""
+    agon = agon_factory(models3())
+    c = agon.client()
+    r = c.post("/api/battles", {"prompt": "Compare us",
+                                "models": ["Cobalt-Quill-13B", "Nimbus-Delta-7B"]})
+    assert r.status == 201, r
+    bid = r.json()["id"]
+    c.events(r.json()["events"])
+    r = vote(c, bid, "a", reasons=["safer"], comment="named")
+    assert r.status == 200 and r.json()["counted"] is False, r
+    g = c.get("/api/battles/" + bid).json()
+    assert g["reasons"] == ["safer"] and g["comment"] == "named"
+    url = c.post("/api/battles/%s/share" % bid, {}).json()["url"]
+    assert Client(agon.url).get(url).status == 200
+    assert c.get("/api/leaderboard/mine").json()["votes"] == 0
+    # an anonymous vote is on it
+    abid, _ = ready_battle(c, agon, "anonymous one")
+    assert vote(c, abid, "b").status == 200
+    check_board(c.get("/api/leaderboard/mine").json(), own_votes(agon)[c.cookies["agon_session"]])
+    assert c.get("/api/leaderboard/mine").json()["votes"] == 1
+    r = c.post("/api/battles", {"prompt": "Just you", "models": ["Umber-Lark-3B"]})
+    assert r.status == 201, r
+    d = r.json()["id"]
+    c.events(r.json()["events"])
+    err = assert_error(c.post("/api/battles/%s/share" % d, {}), 409)
+    assert err["code"] == "battle_not_voted"
