@@ -115,6 +115,10 @@ void model_config_copy(struct model_config *dst,
     for (size_t i = 0; dst->stop && i < src->n_stop; i++)
       dst->stop[dst->n_stop++] = strdup(src->stop[i]);
   }
+  dst->card.organization = dup_or_null(src->card.organization);
+  dst->card.license = dup_or_null(src->card.license);
+  dst->card.url = dup_or_null(src->card.url);
+  dst->card.price = dup_or_null(src->card.price);
   dst->benchmarks = NULL;
   dst->n_benchmarks = 0;
   if (src->n_benchmarks) {
@@ -141,6 +145,10 @@ void model_config_release(struct model_config *m) {
   config_strings_free(m->stop, m->n_stop);
   free(m->system_prompt);
   free(m->benchmarks);
+  free(m->card.organization);
+  free(m->card.license);
+  free(m->card.url);
+  free(m->card.price);
   if (m->api_key) {
     memset(m->api_key, 0, strlen(m->api_key));
     free(m->api_key);

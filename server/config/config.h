@@ -42,6 +42,17 @@ struct model_config {
     double score;
   } *benchmarks;      /* published scores: "benchmarks = arc:71.1 mmlu:66" */
   size_t n_benchmarks;
+  /* its card (organization, license, url, open_weights, context, price):
+   * public, shown on the leaderboard and /api/models, and beside a
+   * battle's names once it is voted, never before */
+  struct model_card {
+    char *organization;     /* NULL: not given */
+    char *license;          /* NULL: not given */
+    char *url;              /* an http:// or https:// URL, or NULL */
+    char *price;            /* free text, or NULL */
+    int open_weights;       /* 0 unless open_weights = true */
+    long context;           /* tokens; 0: not given */
+  } card;
   int line;           /* line of its section header, for messages */
   /* pairing (rating/pairing.h): how often the arena draws it */
   double weight;      /* > 0; 1 by default */
@@ -56,6 +67,10 @@ enum config_pairing {
   CONFIG_PAIRING_WEIGHTED,
   CONFIG_PAIRING_ACTIVE
 };
+
+#define AGON_MAX_CARD_TEXT 200 /* bytes of a card's organization, license
+                                  or price */
+#define AGON_MAX_CARD_URL 2000 /* bytes of a card's url */
 
 enum judge_mode { JUDGE_PAIRWISE, JUDGE_SINGLE };
 

@@ -55,6 +55,10 @@ static int set_stop(struct config_load *ctx, const struct config_key *k,
 static int set_system_prompt(struct config_load *ctx,
                              const struct config_key *k, void *obj,
                              const char *value);
+static int set_card_text(struct config_load *ctx, const struct config_key *k,
+                         void *obj, const char *value);
+static int set_card_url(struct config_load *ctx, const struct config_key *k,
+                        void *obj, const char *value);
 
 #define IN_CONFIG(field) offsetof(struct config, field)
 #define IN_MODEL(field) offsetof(struct model_config, field)
@@ -154,6 +158,18 @@ static const struct config_key model_keys[] = {
      .error = "expected a number from 1 to 1000"},
     {"boost_until", CONFIG_LONG, IN_MODEL(boost_until), .min = 0,
      .max = 1000000000, .error = "expected a whole number >= 0"},
+    /* the model's card (struct model_card) */
+    {"organization", CONFIG_SPECIAL, IN_MODEL(card.organization),
+     .set = set_card_text},
+    {"license", CONFIG_SPECIAL, IN_MODEL(card.license),
+     .set = set_card_text},
+    {"url", CONFIG_SPECIAL, IN_MODEL(card.url), .set = set_card_url},
+    {"open_weights", CONFIG_BOOL, IN_MODEL(card.open_weights),
+     .error = "expected true or false"},
+    {"context", CONFIG_LONG, IN_MODEL(card.context), .min = 1,
+     .max = 1000000000, .error = "expected a number of tokens from 1 to "
+                                 "1000000000"},
+    {"price", CONFIG_SPECIAL, IN_MODEL(card.price), .set = set_card_text},
     {0}};
 
 static const struct config_key arena_keys[] = {
@@ -644,6 +660,49 @@ static int check_base_url(const char *url, char *why, size_t whylen) {
   curl_free(port);
   curl_url_cleanup(u);
   return why[0] ? -1 : 0;
+}
+
+/* A card's organization, license or price: free text of 1 to
+ * AGON_MAX_CARD_TEXT bytes without control characters. */
+static int set_card_text(struct config_load *ctx, const struct config_key *k,
+                         void *obj, const char *value) {
+  size_t n = strlen(value);
+  if (n == 0)
+    return fail(ctx, ctx->line, "%s: empty value", k->name);
+  if (n > AGON_MAX_CARD_TEXT)
+    return fail(ctx, ctx->line, "%s: longer than %d bytes", k->name,
+                AGON_MAX_CARD_TEXT);
+  for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+    if (*p < 0x20 || *p == 0x7f)
+      return fail(ctx, ctx->line, "%s: has a control character", k->name);
+  return set_string(ctx, key_field(obj, k), value);
+}
+
+/* A card's url: an http:// or https:// URL with a host, as libcurl reads
+ * it, of at most AGON_MAX_CARD_URL bytes, without a user or password
+ * (a link the page shows to everyone). */
+static int set_card_url(struct config_load *ctx, const struct config_key *k,
+                        void *obj, const char *value) {
+  const char *why = NULL;
+  char *scheme = NULL;
+  CURLU *u = NULL;
+  if (strlen(value) > AGON_MAX_CARD_URL)
+    why = "longer than " STR(AGON_MAX_CARD_URL) " bytes";
+  else if (strncasecmp(value, "http://", 7) && strncasecmp(value, "https://", 8))
+    why = "expected an http:// or https:// URL";
+  else if (strpbrk(value, " \t\r\n\"<>\\"))
+    why = "a URL has no blank, quote, '<', '>' or backslash";
+  else if (!(u = curl_url()) || curl_url_set(u, CURLUPART_URL, value, 0) ||
+           curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) ||
+           (strcmp(scheme, "http") && strcmp(scheme, "https")))
+    why = "not a valid http:// or https:// URL";
+  else if (url_has(u, CURLUPART_USER) || url_has(u, CURLUPART_PASSWORD))
+    why = "no user or password in a public URL";
+  curl_free(scheme);
+  curl_url_cleanup(u);
+  if (why)
+    return fail(ctx, ctx->line, "%s: %s, got '%s'", k->name, why, value);
+  return set_string(ctx, key_field(obj, k), value);
 }
 
 /* A base_url that libcurl reads as one, without its trailing slashes. */

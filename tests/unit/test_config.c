@@ -416,6 +416,10 @@ static void special_key(const struct config_section *s,
       {"system_prompt", "You are a helpful assistant.", "\xff\xfe"},
       {"system_prompt_file", NULL, "/nonexistent/prompt"},
       {"pairing", "active", "Weighted"},
+      {"organization", "Mistral AI", ""},
+      {"license", "Apache-2.0", "a\x01b"},
+      {"url", "https://example.org/model?x=1", "javascript:alert(1)"},
+      {"price", "$0.25 in / $1.25 out per 1M tokens", ""},
   };
   size_t i = 0;
   while (i < sizeof specials / sizeof specials[0] &&
@@ -493,7 +497,7 @@ static void table_keys(void) {
   /* every key of every section, the connection keys once per section that
    * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 76);
+  CHECK(n_keys == 82);
   unlink(prompt);
 }
 
@@ -536,6 +540,7 @@ static void ranges(void) {
       {"model", "weight", 0.001, 1000},
       {"model", "boost", 1, 1000},
       {"model", "boost_until", 0, 1000000000},
+      {"model", "context", 1, 1000000000},
       {"judge", "temperature", 0, 2},
       {"judge", "max_tokens", 1, 10000000},
       {"judge", "timeout", 1, 86400},
