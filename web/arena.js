@@ -59,6 +59,7 @@ for (const s of SIDES) {
     answer: byId(`answer-${s}`),
     name: byId(`model-${s}`),
     rating: byId(`rating-${s}`),
+    card: byId(`card-${s}`),
     status: byId(`status-${s}`),
   };
 }
@@ -276,6 +277,7 @@ function clearPanes() {
     p.name.hidden = true;
     p.rating.replaceChildren();
     p.rating.hidden = true;
+    clearCard(p);
     p.root.classList.remove('winner', 'loser');
     state.sides[s] = freshSide();
     setSide(s, 'idle');
@@ -523,7 +525,7 @@ async function resync() {
   } else if (b.status === 'voted') {
     for (const s of SIDES) if (state.sides[s].state !== 'error') setSide(s, 'done');
     state.phase = 'voted';
-    if (b.models) reveal({ winner: b.winner, models: b.models }, null);
+    if (b.models) reveal({ winner: b.winner, models: b.models, cards: b.cards }, null);
     showFeedback(b);
     update();
   }
@@ -689,6 +691,7 @@ function reveal(r, before) {
       p.rating.hidden = false;
     }
   }
+  showCards(r && r.cards);
   const w = r && r.winner;
   for (const b of el.votes) b.setAttribute('aria-pressed', String(b.dataset.winner === w));
   panes.a.root.classList.toggle('winner', w === 'a');
@@ -822,6 +825,41 @@ async function copyShareUrl() {
 el.shareBtn.addEventListener('click', shareBattle);
 el.shareStop.addEventListener('click', stopSharing);
 el.shareCopy.addEventListener('click', copyShareUrl);
+
+// ---------- model cards (given only once the battle is voted) ----------
+
+function clearCard(p) {
+  p.card.replaceChildren();
+  p.card.hidden = true;
+}
+
+// cards: [a, b] as the server gives them after the vote (organization, license, url,
+// open_weights, context, price); each shown under its revealed name. Text only.
+function showCards(cards) {
+  if (!Array.isArray(cards)) return;
+  SIDES.forEach((s, i) => {
+    const p = panes[s];
+    const c = cards[i];
+    clearCard(p);
+    if (!c || typeof c !== 'object') return;
+    const parts = [];
+    if (typeof c.organization === 'string') parts.push(c.organization);
+    if (typeof c.license === 'string') parts.push(c.license);
+    parts.push(c.open_weights ? 'open weights' : 'closed weights');
+    if (Number.isInteger(c.context)) parts.push(`${c.context.toLocaleString('en-US')} tokens of context`);
+    if (typeof c.price === 'string') parts.push(c.price);
+    p.card.append(parts.join(' · '));
+    if (typeof c.url === 'string' && /^https?:\/\//i.test(c.url)) {
+      const a = document.createElement('a');
+      a.href = c.url;
+      a.rel = 'noopener noreferrer';
+      a.target = '_blank';
+      a.textContent = 'model page';
+      p.card.append(' · ', a);
+    }
+    p.card.hidden = false;
+  });
+}
 
 // ---------- wiring ----------
 

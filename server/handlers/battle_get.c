@@ -1,8 +1,9 @@
 /* GET /api/battles/ID: the battle so far (arena_battle_json). Model names
- * only once voted; a side's reasoning (a_reasoning, b_reasoning) once it
- * is done. */
+ * and their cards ("cards": [a, b]) only once voted; a side's reasoning
+ * (a_reasoning, b_reasoning) once it is done. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/model_card.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_battle_get(struct request *rq) {
@@ -10,5 +11,11 @@ enum MHD_Result handle_battle_get(struct request *rq) {
   enum agon_ec rc = arena_battle_json(rq->arena, rq->param, &body);
   if (rc)
     return reply_ec(rq, rc);
+  /* "models" is an object only once the battle is voted */
+  json_t *models = json_object_get(body, "models");
+  const char *a = json_string_value(json_object_get(models, "a"));
+  const char *b = json_string_value(json_object_get(models, "b"));
+  json_object_set_new(body, "cards", a && b ? model_cards_json(rq->cfg, a, b)
+                                            : json_null());
   return reply_json(rq, MHD_HTTP_OK, body);
 }

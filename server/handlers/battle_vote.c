@@ -4,6 +4,7 @@
  * vote, in its transaction, and change no rating. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/model_card.h"
 #include "http/body.h"
 #include "http/reply.h"
 
@@ -47,6 +48,8 @@ static enum MHD_Result vote_reply(struct request *rq) {
                       json_is_string(comment) && json_string_length(comment)
                           ? json_incref(comment)
                           : json_null());
+  json_object_set_new(body, "cards",
+                      model_cards_json(rq->cfg, o.model[0], o.model[1]));
   return reply_json(rq, MHD_HTTP_OK, body);
 }
 

@@ -9,6 +9,7 @@
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/model_card.h"
 #include "handlers/slice_query.h"
 #include "http/reply.h"
 #include "rating/spearman.h"
@@ -62,6 +63,7 @@ static json_t *rows_json(struct lb_row *rows, size_t n, int provisional,
       json_object_set_new(bench, x->cfg->benchmarks[k].name,
                           json_real(x->cfg->benchmarks[k].score));
     json_object_set_new(o, "benchmarks", bench);
+    model_card_set(o, x->cfg);
     json_array_append_new(arr, o);
   }
   return arr;

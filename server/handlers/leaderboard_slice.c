@@ -20,6 +20,7 @@
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/model_card.h"
 #include "handlers/slice_query.h"
 #include "http/reply.h"
 #include "rating/dedup.h"
@@ -29,6 +30,7 @@
 
 struct slice_row {
   const char *model;
+  const struct model_config *cfg; /* its card's */
   long battles, wins, losses, ties;
   struct model_summary s;
   int rated;
@@ -125,6 +127,7 @@ static json_t *rows_json(const struct slice_row *rows, size_t n,
         "rank_change", ranked && x->overall_rank
                            ? json_integer(x->overall_rank - rank)
                            : json_null());
+    model_card_set(o, x->cfg);
     json_array_append_new(arr, o);
   }
   return arr;
@@ -200,6 +203,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
     if (!m->enabled)
       continue;
     rows[n].model = m->name; /* the config outlives this request */
+    rows[n].cfg = m;
     model_counts(snap, m->name, &rows[n]);
     int k = snap ? bt_snapshot_find(snap, m->name) : -1;
     if (k >= 0 && snap->s[k].component >= 0) {
@@ -270,6 +274,7 @@ enum MHD_Result leaderboard_style_reply(struct request *rq,
     if (!m->enabled)
       continue;
     rows[n].model = m->name;
+    rows[n].cfg = m;
     int k = style_board_find(b, m->name);
     if (k >= 0) {
       rows[n].battles = b->battles[k];
