@@ -37,6 +37,19 @@ static void slices_reloaded(void *cls, int rc) {
   log_info("msg=\"slices' counts reloaded\"");
 }
 
+/* Tell the ratings worker which models have open weights (their cards'
+ * open_weights), so that it fits the open-weights boards over them. */
+static void open_weights_sync(struct arena *a, const struct config *cfg) {
+  const char **names = calloc(cfg->n_models + 1, sizeof *names);
+  size_t n = 0;
+  for (size_t i = 0; names && i < cfg->n_models; i++)
+    if (cfg->models[i].card.open_weights)
+      names[n++] = cfg->models[i].name;
+  if (!names || rating_worker_set_open(&a->bt, names, n))
+    log_error("msg=\"cannot set the open-weights models: out of memory\"");
+  free(names);
+}
+
 /* Set up *a (see arena_new). Returns 0, or -1 with err set. */
 static int arena_init(struct arena *a, struct config *cfg, char *err,
                       size_t errlen) {
@@ -83,6 +96,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     snprintf(err, errlen, "cannot start the ratings worker");
     goto fail;
   }
+  open_weights_sync(a, cfg);
   if (style_boards_start(&a->style, &a->store, &a->live,
                          (int)a->cfg->bootstrap_rounds, 250)) {
     snprintf(err, errlen, "cannot start the style control worker");
@@ -275,6 +289,7 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   pthread_mutex_unlock(&a->cfg_lock);
   registry_set_max_bytes(&a->battles, (size_t)cfg->max_cached_battle_bytes);
   rating_worker_set_active(&a->bt, cfg->pairing == CONFIG_PAIRING_ACTIVE);
+  open_weights_sync(a, cfg);
   config_unref(prev);
   cfg = NULL;
   rc = 0;

@@ -187,6 +187,22 @@ static const struct ec_entry table[EC_COUNT] = {
     [EC_SLICE_WITH_JUDGE] = MESSAGE_OF(
         EC_INVALID_SOURCE, "slices and style control are boards of the "
                            "human votes: source=judge takes neither"),
+    [EC_INVALID_OPEN_WEIGHTS] = {.status = 400,
+                                 .code = "invalid_open_weights",
+                                 .message = "open_weights must be \"true\" "
+                                            "or \"false\""},
+    [EC_OPEN_WEIGHTS_COMBINATION] = {
+        .status = 400, .code = "open_weights_combination",
+        .message = "open_weights=true takes language= and category=, not "
+                   "style=control, source=judge or as_of"},
+    [EC_INVALID_AS_OF] = {.status = 400, .code = "invalid_as_of",
+                          .message = "as_of must be an RFC 3339 UTC time "
+                                     "(YYYY-MM-DDTHH:MM:SSZ) or a date "
+                                     "(YYYY-MM-DD)"},
+    [EC_AS_OF_COMBINATION] = {
+        .status = 400, .code = "as_of_combination",
+        .message = "as_of gives the whole board of the human votes: it takes "
+                   "no language, category, style, source or open_weights"},
 
     /* the admin API */
     [EC_ADMIN_DISABLED] = {.status = 404, .code = "admin_disabled",

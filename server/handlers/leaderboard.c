@@ -234,8 +234,12 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   } else if (source && strcmp(source, "human")) {
     return reply_ec(rq, EC_INVALID_SOURCE);
   }
+  if (sq.open_weights && (from_judge || sq.style))
+    return reply_ec(rq, EC_OPEN_WEIGHTS_COMBINATION);
   if (from_judge && (sq.key[0] || sq.style))
     return reply_ec(rq, EC_SLICE_WITH_JUDGE);
+  if (sq.open_weights)
+    return leaderboard_open_reply(rq, &sq);
   if (sq.style)
     return leaderboard_style_reply(rq, &sq);
   if (sq.key[0])

@@ -186,13 +186,19 @@ static json_t *slice_json(const struct slice_query *q, long votes,
   return slice;
 }
 
-enum MHD_Result leaderboard_slice_reply(struct request *rq,
-                                        const struct slice_query *q) {
+/* The board of the worker's fit of key (a slice's, or an open-weights
+ * board's: then only open-weights models are listed, their votes those
+ * of the fit). */
+static enum MHD_Result fitted_board_reply(struct request *rq,
+                                          const struct slice_query *q,
+                                          const char *key, int open) {
   struct arena *a = rq->arena;
   const struct config *cfg = rq->cfg;
   enum MHD_Result res = MHD_NO;
-  long votes = arena_slice_votes(a, q->key);
-  struct bt_snapshot *snap = arena_slice_snapshot(a, q->key);
+  struct bt_snapshot *snap = arena_slice_snapshot(a, key);
+  long votes = !open ? arena_slice_votes(a, q->key)
+               : snap ? pair_table_total(&snap->pairs)
+                      : 0;
   struct slice_row *rows = calloc(cfg->n_models + 1, sizeof *rows);
   struct slice_row *prov = calloc(cfg->n_models + 1, sizeof *prov);
   size_t n = 0, main_n = 0, prov_n = 0;
@@ -200,7 +206,7 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
     goto out;
   for (size_t i = 0; i < cfg->n_models; i++) {
     const struct model_config *m = &cfg->models[i];
-    if (!m->enabled)
+    if (!m->enabled || (open && !m->card.open_weights))
       continue;
     rows[n].model = m->name; /* the config outlives this request */
     rows[n].cfg = m;
@@ -214,7 +220,8 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
   }
   overall_ranks(a, cfg, rows, n);
   split_rows(rows, n, prov, cfg->min_battles, &main_n, &prov_n);
-  json_t *slice = slice_json(q, votes, cfg, any_rated(rows, main_n));
+  json_t *slice = q->key[0] ? slice_json(q, votes, cfg, any_rated(rows, main_n))
+                            : json_null();
   json_t *body = json_pack(
       "{s:s, s:o, s:I, s:s, s:I, s:I, s:o, s:o}", "source", "human",
       "slice", slice, "votes", (json_int_t)votes, "sort", "bt",
@@ -224,12 +231,27 @@ enum MHD_Result leaderboard_slice_reply(struct request *rq,
   fit_fields(body, snap ? snap->computed_at : 0, snap ? snap->fit : 0,
              snap ? pair_table_total(&snap->pairs) : 0);
   json_object_set_new(body, "dedup", leaderboard_dedup_json(rq, 1));
+  json_object_set_new(body, "open_weights", json_boolean(open));
+  if (open)
+    json_object_set_new(body, "pending", json_boolean(!snap));
   res = reply_json(rq, MHD_HTTP_OK, body);
 out:
   free(rows);
   free(prov);
   bt_snapshot_unref(snap);
   return res;
+}
+
+enum MHD_Result leaderboard_slice_reply(struct request *rq,
+                                        const struct slice_query *q) {
+  return fitted_board_reply(rq, q, q->key, 0);
+}
+
+enum MHD_Result leaderboard_open_reply(struct request *rq,
+                                       const struct slice_query *q) {
+  char key[RATING_OPEN_KEY_MAX];
+  rating_worker_open_key(key, q->key);
+  return fitted_board_reply(rq, q, key, 1);
 }
 
 static json_t *style_json(const struct style_board *b) {

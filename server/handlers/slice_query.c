@@ -27,6 +27,7 @@ enum agon_ec slice_query_read(struct request *rq, struct slice_query *q) {
   q->language = request_query(rq, "language");
   q->category = request_query(rq, "category");
   const char *style = request_query(rq, "style");
+  const char *open = request_query(rq, "open_weights");
   if (q->language && !*q->language)
     q->language = NULL;
   if (q->category && !*q->category)
@@ -38,6 +39,10 @@ enum agon_ec slice_query_read(struct request *rq, struct slice_query *q) {
   if (style && strcmp(style, "control") && strcmp(style, "none") && *style)
     return EC_INVALID_STYLE;
   q->style = style && !strcmp(style, "control");
+  if (open && *open && strcmp(open, "true") && strcmp(open, "false") &&
+      strcmp(open, "1") && strcmp(open, "0"))
+    return EC_INVALID_OPEN_WEIGHTS;
+  q->open_weights = open && (!strcmp(open, "true") || !strcmp(open, "1"));
   if (slice_key(q->key, q->language, q->category))
     return q->language ? EC_INVALID_LANGUAGE : EC_INVALID_CATEGORY;
   return EC_OK;

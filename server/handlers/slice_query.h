@@ -15,6 +15,7 @@ struct slice_query {
   const char *category;      /* borrowed; NULL: any */
   char key[SLICE_KEY_MAX];   /* the slice's key; "" for the whole board */
   int style;                 /* style=control */
+  int open_weights;          /* open_weights=true: the open-weights board */
 };
 
 /* Read and check the request's arguments: a language is an ISO 639 code
@@ -37,6 +38,13 @@ json_t *leaderboard_dedup_json(struct request *rq, int human);
  * board (handlers/leaderboard_slice.c). */
 enum MHD_Result leaderboard_slice_reply(struct request *rq,
                                         const struct slice_query *q);
+
+/* The open-weights board of slice q (q->open_weights; the whole board's
+ * when q->key is ""): the background fit over the votes between two
+ * open-weights models only, ranked among them; {"pending": true} while
+ * its first fit is under way (handlers/leaderboard_slice.c). */
+enum MHD_Result leaderboard_open_reply(struct request *rq,
+                                       const struct slice_query *q);
 
 /* The board of slice q (the whole board when q->key is "") fitted with
  * style control, with its coefficients (handlers/leaderboard_slice.c). */

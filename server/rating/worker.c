@@ -1,6 +1,7 @@
 #include "rating/worker.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +130,38 @@ fail:
   return NULL;
 }
 
+void rating_worker_open_key(char out[RATING_OPEN_KEY_MAX], const char *key) {
+  snprintf(out, RATING_OPEN_KEY_MAX, "%s%s", RATING_OPEN_PREFIX, key);
+}
+
+/* Whether the worker's fit of slice key covers votes (w->lock held). */
+static int fitted_at(const struct rating_worker *w, const char *key,
+                     long votes) {
+  for (size_t k = 0; k < w->n_slices; k++)
+    if (!strcmp(w->slices[k].key, key))
+      return w->slices[k].votes == votes;
+  return 0;
+}
+
+/* The rows of src between two models of names[n] (sorted) into dst
+ * (empty). 0 or -1 (dst then holds part of them: release it). */
+static int pairs_among(struct pair_table *dst, const struct pair_table *src,
+                       char *const *names, size_t n) {
+  for (size_t i = 0; i < src->n; i++) {
+    const struct pair_row *r = &src->rows[i];
+    if (array_find_sorted_str(names, (int)n, r->a) < 0 ||
+        array_find_sorted_str(names, (int)n, r->b) < 0)
+      continue;
+    struct pair_row *d = pair_table_get(dst, r->a, r->b, 1);
+    if (!d)
+      return -1;
+    d->wins_a = r->wins_a;
+    d->wins_b = r->wins_b;
+    d->ties = r->ties;
+  }
+  return 0;
+}
+
 /* Refit every slice whose votes moved since its last fit (lock order:
  * live->lock, then w->lock, never the other way): the keys and
  * pair counts copied under the live lock, each fitted outside it and
@@ -143,7 +176,33 @@ static void fit_slices(struct rating_worker *w) {
   size_t n = 0;
   pthread_mutex_lock(&w->live->lock);
   const struct slice_table *t = &w->live->slices;
-  todo = t->n ? calloc(t->n, sizeof *todo) : NULL;
+  /* each slice, then (with open-weights models) each slice's open-weights
+   * board and the whole board's */
+  todo = calloc(2 * t->n + 1, sizeof *todo);
+  pthread_mutex_lock(&w->lock);
+  size_t n_open = w->n_open;
+  pthread_mutex_unlock(&w->lock);
+  for (size_t i = 0; todo && n_open && i <= t->n; i++) {
+    const char *key = i < t->n ? t->s[i].key : "";
+    const struct pair_table *src = i < t->n ? &t->s[i].pairs : &w->live->pairs;
+    long votes = i < t->n ? t->s[i].votes : pair_table_total(src);
+    char open_key[RATING_OPEN_KEY_MAX];
+    rating_worker_open_key(open_key, key);
+    pthread_mutex_lock(&w->lock);
+    int done = fitted_at(w, open_key, votes);
+    int rc = done ? 0 : pairs_among(&todo[n].pairs, src, w->open, w->n_open);
+    pthread_mutex_unlock(&w->lock);
+    if (done)
+      continue;
+    todo[n].key = strdup(open_key);
+    todo[n].votes = votes;
+    if (rc || !todo[n].key) {
+      free(todo[n].key);
+      pair_table_release(&todo[n].pairs);
+      continue;
+    }
+    n++;
+  }
   for (size_t i = 0; todo && i < t->n; i++) {
     long fitted = -1;
     pthread_mutex_lock(&w->lock);
@@ -289,6 +348,57 @@ int rating_worker_start(struct rating_worker *w, struct live_ratings *live,
   return 0;
 }
 
+static void config_names_free(char **names, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(names);
+}
+
+int rating_worker_set_open(struct rating_worker *w, const char *const *names,
+                           size_t n) {
+  char **copy = n ? calloc(n, sizeof *copy) : NULL;
+  if (n && !copy)
+    return -1;
+  for (size_t i = 0; i < n; i++)
+    if (!(copy[i] = strdup(names[i]))) {
+      config_names_free(copy, n);
+      return -1;
+    }
+  if (n)
+    qsort(copy, n, sizeof *copy, cmp_str);
+  pthread_mutex_lock(&w->lock);
+  int same = n == w->n_open;
+  for (size_t i = 0; same && i < n; i++)
+    same = !strcmp(copy[i], w->open[i]);
+  if (same) {
+    pthread_mutex_unlock(&w->lock);
+    config_names_free(copy, n);
+    return 0;
+  }
+  char **old = w->open;
+  size_t n_old = w->n_open;
+  w->open = copy;
+  w->n_open = n;
+  /* every open-weights board is stale: dropped, refitted next round (a
+   * snapshot's release takes no lock) */
+  size_t kept = 0;
+  for (size_t k = 0; k < w->n_slices; k++) {
+    if (!strncmp(w->slices[k].key, RATING_OPEN_PREFIX,
+                 strlen(RATING_OPEN_PREFIX))) {
+      bt_snapshot_unref(w->slices[k].snap);
+      free(w->slices[k].key);
+      continue;
+    }
+    w->slices[kept++] = w->slices[k];
+  }
+  w->n_slices = kept;
+  w->dirty = 1;
+  pthread_cond_signal(&w->cond);
+  pthread_mutex_unlock(&w->lock);
+  config_names_free(old, n_old);
+  return 0;
+}
+
 void rating_worker_poke(struct rating_worker *w) {
   pthread_mutex_lock(&w->lock);
   w->dirty = 1;
@@ -332,6 +442,9 @@ void rating_worker_stop(struct rating_worker *w) {
   free(w->slices);
   w->slices = NULL;
   w->n_slices = 0;
+  config_names_free(w->open, w->n_open);
+  w->open = NULL;
+  w->n_open = 0;
   pthread_mutex_destroy(&w->lock);
   pthread_cond_destroy(&w->cond);
 }

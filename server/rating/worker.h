@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "rating/pairs.h"
+#include "rating/slices.h"
 #include "rating/summary.h"
 
 struct live_ratings;
@@ -53,7 +54,17 @@ struct rating_worker {
   long slice_fits;             /* completed slice fits */
   atomic_int active_scores;    /* whether overall fits compute the active
                                   pairing scores (bt_snapshot.active) */
+  /* the open-weights boards: the models rating_worker_set_open named
+   * (sorted, owned); with any, the whole board and each slice are also
+   * fitted over the votes between two of them only, as the slices of key
+   * RATING_OPEN_PREFIX + the slice's key (rating_worker_open_key) */
+  char **open;
+  size_t n_open;
 };
+
+/* The key prefix of an open-weights board in the worker's slices. */
+#define RATING_OPEN_PREFIX "open:"
+#define RATING_OPEN_KEY_MAX (SLICE_KEY_MAX + 8)
 
 /* Start the worker; it fits once at start (with the active pairing
  * scores when active_scores). 0 or -1. */
@@ -87,6 +98,17 @@ struct bt_snapshot *bt_snapshot_fit_steal(struct pair_table *pairs,
 
 /* Index of name in the snapshot, or -1. */
 int bt_snapshot_find(const struct bt_snapshot *s, const char *name);
+
+/* The key of slice key's ("" the whole board's) open-weights board into
+ * out. */
+void rating_worker_open_key(char out[RATING_OPEN_KEY_MAX], const char *key);
+
+/* The models of the open-weights boards (copied; NULL and 0: none, so no
+ * such board is fitted). When they changed, every open-weights board is
+ * refitted in the background. 0, or -1 when out of memory (the set is
+ * then as it was). */
+int rating_worker_set_open(struct rating_worker *w, const char *const *names,
+                           size_t n);
 
 void rating_worker_stop(struct rating_worker *w);
 
