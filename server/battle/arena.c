@@ -103,9 +103,17 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     rating_worker_stop(&a->bt);
     goto fail;
   }
+  if (history_start(&a->history, &a->store, &a->version, a->cfg->elo_k,
+                    (int)a->cfg->bootstrap_rounds, 250)) {
+    snprintf(err, errlen, "cannot start the rating history worker");
+    style_boards_stop(&a->style);
+    rating_worker_stop(&a->bt);
+    goto fail;
+  }
   a->up = upstream_new(UPSTREAM_LOOPS);
   if (!a->up) {
     snprintf(err, errlen, "cannot start the upstream loops");
+    history_stop(&a->history);
     style_boards_stop(&a->style);
     rating_worker_stop(&a->bt);
     goto fail;
@@ -119,6 +127,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
              a->judges ? "tagging" : "judge");
     judge_runner_free(a->judges);
     upstream_free(a->up);
+    history_stop(&a->history);
     style_boards_stop(&a->style);
     rating_worker_stop(&a->bt);
     goto fail;
@@ -151,6 +160,7 @@ static void arena_release(struct arena *a) {
   tag_runner_free(a->taggers);
   judge_runner_free(a->judges);
   upstream_free(a->up);
+  history_stop(&a->history);
   style_boards_stop(&a->style);
   rating_worker_stop(&a->bt);
   registry_release(&a->battles);

@@ -18,6 +18,7 @@
 #include "errors/errors.h"
 #include "fastchat/battle_log.h"
 #include "rating/elo.h"
+#include "rating/history_board.h"
 #include "rating/live.h"
 #include "rating/pairs.h"
 #include "rating/style_board.h"
@@ -294,6 +295,16 @@ struct bt_snapshot *arena_slice_snapshot(struct arena *a, const char *key);
  * board), with a reference for the caller (style_board_unref), or NULL
  * while its first fit is under way (asking starts it). */
 struct style_board *arena_style_board(struct arena *a, const char *key);
+
+/* The board as of as_of (ms since the epoch), from the rating history
+ * (battle/history.h), with a reference for the caller
+ * (history_board_unref), or NULL while it is being computed (asking
+ * starts it). */
+struct history_board *arena_history_board(struct arena *a, int64_t as_of);
+
+/* A copy of the rating history's series as JSON text (free it), or NULL
+ * while it is being computed (asking starts it). */
+char *arena_history_series(struct arena *a, size_t *len);
 
 /* The counted votes in the slice of key now (0 for a slice without). */
 long arena_slice_votes(struct arena *a, const char *key);

@@ -9,6 +9,7 @@
 
 #include "battle/arena.h"
 #include "battle/battle.h"
+#include "battle/history.h"
 #include "battle/pairing.h"
 #include "battle/registry.h"
 #include "battle/share_map.h"
@@ -43,6 +44,7 @@ struct arena {
   struct rating_worker bt;        /* Bradley-Terry in the background */
   struct pairing_cache pairing;   /* the last draw's table (battle/pairing.c) */
   struct style_boards style;      /* style control, in the background */
+  struct history history;         /* the rating history, in the background */
   atomic_llong last_sweep;        /* monotonic ms */
   atomic_llong ratings_updated;   /* wall-clock ms of the last vote */
   atomic_long dedup_left_out;     /* counted votes de-duplication left out

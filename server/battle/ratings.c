@@ -16,6 +16,14 @@ struct style_board *arena_style_board(struct arena *a, const char *key) {
   return style_boards_get(&a->style, key);
 }
 
+struct history_board *arena_history_board(struct arena *a, int64_t as_of) {
+  return history_board_get(&a->history, as_of);
+}
+
+char *arena_history_series(struct arena *a, size_t *len) {
+  return history_series_get(&a->history, len);
+}
+
 long arena_slice_votes(struct arena *a, const char *key) {
   return live_ratings_slice_votes(&a->live, key);
 }

@@ -72,6 +72,7 @@ static void vote_applied(struct arena *a, struct arena_vote *v) {
   if (out->counted) {
     rating_worker_poke(&a->bt);
     style_boards_poke(&a->style);
+    history_poke(&a->history);
   }
   const char *reason = out->counted ? NULL : out->reason;
   metrics_vote(out->counted,

@@ -24,6 +24,7 @@ enum MHD_Result handle_leaderboard_mine(struct request *rq); /* leaderboard_mine
 enum MHD_Result handle_leaderboard(struct request *rq);   /* leaderboard.c */
 enum MHD_Result handle_leaderboard_matrix(struct request *rq); /* leaderboard_matrix.c */
 enum MHD_Result handle_leaderboard_slices(struct request *rq); /* leaderboard_slice.c */
+enum MHD_Result handle_leaderboard_history(struct request *rq); /* leaderboard_history.c */
 enum MHD_Result handle_models(struct request *rq);        /* models.c */
 enum MHD_Result handle_judges(struct request *rq);        /* judges.c */
 enum MHD_Result handle_health(struct request *rq);        /* health.c */

@@ -9,6 +9,7 @@
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/leaderboard_history.h"
 #include "handlers/model_card.h"
 #include "handlers/slice_query.h"
 #include "http/reply.h"
@@ -233,6 +234,16 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     jdx = jc - rq->cfg->judges;
   } else if (source && strcmp(source, "human")) {
     return reply_ec(rq, EC_INVALID_SOURCE);
+  }
+  const char *as_of_s = request_query(rq, "as_of");
+  if (as_of_s) {
+    int64_t as_of;
+    if (leaderboard_as_of_parse(as_of_s, &as_of))
+      return reply_ec(rq, EC_INVALID_AS_OF);
+    if (from_judge || sq.key[0] || sq.style || sq.open_weights)
+      return reply_ec(rq, EC_AS_OF_COMBINATION);
+    if (as_of <= now_ms()) /* else the board as it stands */
+      return leaderboard_as_of_reply(rq, as_of, by_bt);
   }
   if (sq.open_weights && (from_judge || sq.style))
     return reply_ec(rq, EC_OPEN_WEIGHTS_COMBINATION);

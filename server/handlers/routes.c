@@ -17,6 +17,7 @@ const struct route agon_routes[] = {
     {.method = "GET", .pattern = "/api/leaderboard/mine", .handler = &handle_leaderboard_mine},
     {.method = "GET", .pattern = "/api/leaderboard/matrix", .handler = &handle_leaderboard_matrix},
     {.method = "GET", .pattern = "/api/leaderboard/slices", .handler = &handle_leaderboard_slices},
+    {.method = "GET", .pattern = "/api/leaderboard/history", .handler = &handle_leaderboard_history},
     {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
     {.method = "GET", .pattern = "/api/judges", .handler = &handle_judges},
     {.method = "POST", .pattern = "/api/admin/reload", .handler = &handle_admin_reload, .essential = 1},

@@ -218,6 +218,8 @@ struct store_ops {
   int (*share_delete)(void *cls, const char *battle_id);
   int (*session_votes)(void *cls, const char *session, long max,
                        store_session_vote_fn fn, void *ctx);
+  /* store_timed_votes (any thread; the read lock a chunk at a time) */
+  int (*timed_votes)(void *cls, store_timed_fn fn, void *ctx);
 };
 
 #endif

@@ -235,6 +235,10 @@ int store_dedup_stats(struct store *st, long *prompts, long *left_out) {
   return rc;
 }
 
+int store_timed_votes(struct store *st, store_timed_fn fn, void *ctx) {
+  return st->ops->timed_votes(st->impl, fn, ctx);
+}
+
 int store_style_votes(struct store *st, const char *language,
                       const char *category, store_style_fn fn, void *ctx,
                       long *skipped) {

@@ -347,6 +347,23 @@ int store_session_votes_locked(struct store *st, const char *session,
                                long max, store_session_vote_fn fn,
                                void *ctx);
 
+/* One counted vote as the rating history replays it (strings valid
+ * during the call). */
+struct store_timed_vote {
+  const char *model_a, *model_b;
+  enum winner w;
+  double k;                 /* the K it was counted with; < 0: not stored */
+  int dedup;                /* left out of the BT boards (Elo only) */
+  int64_t created_at;       /* ms since the epoch */
+};
+/* Nonzero stops the walk (store_timed_votes then returns -1). */
+typedef int (*store_timed_fn)(void *ctx, const struct store_timed_vote *v);
+
+/* Every counted vote in commit order, to fn. Any thread; takes no lock of
+ * the writer's (the read connection, a chunk of votes at a time). 0 or
+ * -1. */
+int store_timed_votes(struct store *st, store_timed_fn fn, void *ctx);
+
 /* store_ratings_replay for a caller that holds st->lock. */
 int store_replay_locked(struct store *st, double k, struct rating_table *t,
                         struct pair_table *pairs, long *n_votes);

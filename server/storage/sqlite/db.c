@@ -377,6 +377,7 @@ static const struct store_ops sqlite_ops = {
     .slices_load = sqlite_slices_load,
     .dedup_stats = sqlite_dedup_stats,
     .style_votes = sqlite_style_votes,
+    .timed_votes = sqlite_timed_votes,
     .slices_replay = sqlite_slices_replay,
     .battle_categories = sqlite_battle_categories,
     .battle_tags = sqlite_battle_tags,

@@ -223,6 +223,7 @@ int sqlite_battle_categories(void *cls, const char *id,
                              struct vote_batch *vb);
 
 /* style.c */
+int sqlite_timed_votes(void *cls, store_timed_fn fn, void *ctx);
 int sqlite_style_votes(void *cls, const char *language, const char *category,
                        store_style_fn fn, void *ctx, long *skipped);
 
