@@ -16,9 +16,13 @@ import time
 from conftest import Model, metric, wait_for
 from test_judges import add_judges, fitted, judges_api
 
-MODELS = [Model("Long-Lynx-70B", "pad120-lynx"),
-          Model("Short-Shrew-7B", "echo-shrew"),
-          Model("Mid-Marten-30B", "pad40-marten")]
+# each with a model card (issue 14): public on /api/models and the boards,
+# beside a battle only once it is voted
+CARD = {"organization": "Test Org", "license": "MIT", "open_weights": "true",
+        "url": "https://example.org/m"}
+MODELS = [Model("Long-Lynx-70B", "pad120-lynx", extra=dict(CARD, context="8192")),
+          Model("Short-Shrew-7B", "echo-shrew", extra=dict(CARD, price="free")),
+          Model("Mid-Marten-30B", "pad40-marten", extra=dict(CARD, license="Apache-2.0"))]
 JUDGE = "longer"
 
 PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
@@ -32,7 +36,12 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/api/leaderboard?style=control",
                "/api/leaderboard?style=control&language=en",
                "/api/arena", "/api/leaderboard/mine",
-               "/api/shared/" + "0" * 32, "/s/" + "0" * 32]
+               "/api/shared/" + "0" * 32, "/s/" + "0" * 32,
+               "/api/leaderboard?open_weights=true",
+               "/api/leaderboard?open_weights=true&language=en",
+               "/api/leaderboard/history"]
+# and GET /api/leaderboard?as_of=T for an instant T after the first vote
+# (added to PUBLIC_GETS once known)
 
 # Lines of /metrics that move with any request or write, whichever models
 # a battle holds. agon_battles_cached_bytes moves with every battle, by
@@ -88,7 +97,18 @@ def settle(c):
         votes = c.get(plain).json()
         votes = votes["slice"]["votes"] if votes.get("slice") else votes["votes"]
         return not lb["style"]["pending"] and lb["bt_votes"] == votes
+    def open_fitted():
+        # every model has open weights: the open board is the whole one's
+        whole = c.get("/api/leaderboard").json()["bt_votes"]
+        lb = c.get("/api/leaderboard?open_weights=true").json()
+        return lb["pending"] is False and lb["bt_votes"] == whole
+    def history_done():
+        votes = c.get("/api/leaderboard").json()["votes"]
+        h = c.get("/api/leaderboard/history").json()
+        return h["pending"] is False and h["votes"] == votes and all(
+            not c.get(p).json()["pending"] for p in PUBLIC_GETS if "as_of=" in p)
     wait_for(lambda: all(fitted(c.get(b).json()) for b in boards) and math_fitted()
+             and open_fitted() and history_done()
              and style_fitted("style=control", "/api/leaderboard")
              and style_fitted("style=control&language=en",
                               "/api/leaderboard?language=en"),
@@ -119,6 +139,10 @@ def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
     while judges_api(c)[JUDGE]["judged"] < 1:
         assert time.monotonic() < deadline, judges_api(c)
         time.sleep(0.05)
+    time.sleep(0.01)
+    t = time.time()
+    PUBLIC_GETS.append("/api/leaderboard?as_of=" + time.strftime(
+        "%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % (int(t * 1000) % 1000))
 
     for rnd in range(3):
         settle(c)
@@ -131,6 +155,8 @@ def test_public_surfaces_do_not_move_before_the_vote(agon_factory, fake):
             assert time.monotonic() < deadline, judges_api(c)
             time.sleep(0.05)
         after = sample(c)
+        # a battle not voted has no cards (they would name its models)
+        assert c.get("/api/battles/" + bid).json()["cards"] is None
         for path in PUBLIC_GETS:
             assert before[path] == after[path], (
                 "%s changed before the vote:\nbefore: %r\nafter:  %r"

@@ -69,6 +69,10 @@ CODES = {
     "invalid_language": 400,
     "invalid_category": 400,
     "invalid_style": 400,
+    "invalid_open_weights": 400,
+    "open_weights_combination": 400,
+    "invalid_as_of": 400,
+    "as_of_combination": 400,
     # the admin API
     "admin_disabled": 404,
     "unauthorized": 401,
@@ -470,6 +474,18 @@ def test_leaderboard(arena):
            'style must be "control" or "none"')
     expect(c.get("/api/leaderboard?source=judge&judge=nobody&language=ko"),
            "invalid_judge")
+    expect(c.get("/api/leaderboard?open_weights=maybe"), "invalid_open_weights",
+           'open_weights must be "true" or "false"')
+    expect(c.get("/api/leaderboard?open_weights=true&style=control"),
+           "open_weights_combination",
+           "open_weights=true takes language= and category=, not style=control, "
+           "source=judge or as_of")
+    expect(c.get("/api/leaderboard?as_of=2026-11-01T00:00:00"), "invalid_as_of",
+           "as_of must be an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ) or a date "
+           "(YYYY-MM-DD)")
+    expect(c.get("/api/leaderboard?as_of=2026-11-01&language=en"), "as_of_combination",
+           "as_of gives the whole board of the human votes: it takes no language, "
+           "category, style, source or open_weights")
 
 
 def test_admin(agon_factory):
