@@ -64,9 +64,13 @@ const el = {
   btSub: document.querySelector('#board th[data-key=bt] .th-sub'),
   apiLink: document.querySelector('[data-testid=api-link]'),
   matrixLink: document.querySelector('[data-testid=matrix-link]'),
+  openWeights: byId('open-weights'),
+  history: byId('history'),
+  historyChart: byId('history-chart'),
+  historyLegend: byId('history-legend'),
 };
 
-const DEFAULT_DIR = { rank: 1, model: 1, rank_ub: 1 }; // everything else sorts high → low first
+const DEFAULT_DIR = { rank: 1, model: 1, rank_ub: 1, organization: 1, license: 1 }; // everything else sorts high → low first
 const SORT_KEYS = ['bt', 'elo', 'battles', 'winrate', 'rank_ub', 'model', 'rank_change'];
 const sort = { key: 'rank', dir: 1 };
 let last = null; // last /api/leaderboard payload
@@ -83,7 +87,7 @@ let pollAgain = false; // the choice changed while a poll was in flight
 // The slice shown: a language code and a category name ('' for all) and style control. It is
 // the page's URL (?language=ko&category=coding&style=control); choiceGen counts the changes,
 // so that an answer to an earlier choice is dropped.
-const choice = { language: '', category: '', style: false };
+const choice = { language: '', category: '', style: false, open: false };
 let choiceGen = 0;
 let slicesData = null; // last /api/leaderboard/slices payload
 
@@ -113,6 +117,7 @@ const judgeRow = (name, model) => (judgeBoards.get(name) || new Map()).get(model
 function value(m, key) {
   if (key === 'winrate') return winRate(m);
   if (key === 'model') return String(m.model ?? '');
+  if (key === 'organization' || key === 'license') return typeof m[key] === 'string' ? m[key] : null;
   if (key.startsWith('bench:')) return benchOf(m, key.slice(6));
   if (key.startsWith('judge:')) {
     const j = judgeRow(key.slice(6), String(m.model));
@@ -233,10 +238,7 @@ function rowFor(m, scale, provisional, ctx) {
   const cc = changeCell(m, provisional, ctx.against);
 
   const mc = td('model col-model');
-  const name = document.createElement('span');
-  name.className = 'model-label';
-  name.textContent = tr.dataset.model;
-  mc.append(name);
+  mc.append(modelName(m, tr.dataset.model));
   if (provisional) {
     const tag = document.createElement('span');
     tag.className = 'tag';
@@ -271,7 +273,7 @@ function rowFor(m, scale, provisional, ctx) {
   }
 
   tr.append(
-    rc, cc, mc, ec, btCell(m, scale, ctx.styled),
+    rc, cc, mc, ...cardCells(m), ec, btCell(m, scale, ctx.styled),
     td('num col-ub v-arena', fmt(num(m.rank_ub))),
     td('num col-battles v-arena', fmt(num(m.battles))),
     td('num col-wlt v-arena', `${fmt(num(m.wins))} / ${fmt(num(m.losses))} / ${fmt(num(m.ties))}`),
@@ -279,6 +281,39 @@ function rowFor(m, scale, provisional, ctx) {
   );
   if (ctx.extra) tr.append(...extraCells(m, ctx));
   return tr;
+}
+
+// ---------- model cards: organization, license, the name linked to the model's page ----------
+
+const SAFE_URL = /^https?:\/\//i;
+
+function modelName(m, text) {
+  const url = typeof m.url === 'string' && SAFE_URL.test(m.url) ? m.url : null;
+  const name = document.createElement(url ? 'a' : 'span');
+  name.className = 'model-label';
+  name.textContent = text;
+  if (url) {
+    name.href = url;
+    name.rel = 'noopener noreferrer';
+    name.target = '_blank';
+    name.dataset.testid = 'model-link';
+  }
+  return name;
+}
+
+function cardCells(m) {
+  const org = td('col-org', typeof m.organization === 'string' ? m.organization : '–');
+  org.dataset.testid = 'organization';
+  const lic = td('col-license', typeof m.license === 'string' ? m.license : '–');
+  lic.dataset.testid = 'license';
+  if (m.open_weights === true) {
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = 'open';
+    tag.title = 'Open weights';
+    lic.append(tag);
+  }
+  return [org, lic];
 }
 
 // A slice row's (or a style-controlled row's) rank against its rank on the whole board
@@ -579,7 +614,8 @@ function render(data) {
   const pending = stylePending(data);
   // A slice and a style-controlled board are Bradley-Terry only: no Elo, a rank change against
   // the whole board, and none of the benchmark and judge columns (they are the whole board's).
-  const btOnly = !!sl || styled;
+  const open = data.open_weights === true;
+  const btOnly = !!sl || styled || open;
   const listed = (list) => rows(list).map((m, i) => ({ ...m, listedAt: i }));
   const main = listed(data.models);
   const prov = listed(data.provisional);
@@ -722,6 +758,7 @@ function describeChoice() {
   const bits = [];
   if (choice.language) bits.push(languageName(choice.language));
   if (choice.category) bits.push(categoryName(choice.category));
+  if (choice.open) bits.push('Open weights');
   return bits.join(' · ');
 }
 
@@ -783,6 +820,7 @@ function renderPicker() {
   })), choice.category, (v) => sliceVotes(choice.language, v), 'category');
 
   el.styleSwitch.setAttribute('aria-pressed', String(choice.style));
+  el.openWeights.checked = choice.open;
 }
 
 function renderSliceNote(data) {
@@ -802,7 +840,16 @@ function renderSliceNote(data) {
   } else if (choice.style && data && !st) {
     text += ' Style control asked for, not given.';
   }
+  text += openWeightsNote(data);
   if (el.sliceNote.textContent !== text) el.sliceNote.textContent = text;
+}
+
+// What the slice note says of the open-weights board: its fit under way, or what it covers.
+function openWeightsNote(data) {
+  if (!data || data.open_weights !== true) return '';
+  if (data.pending === true) return ' Open weights only: fitting that board…';
+  const v = num(data.bt_votes) ?? 0;
+  return ` Open weights only: ${v.toLocaleString()} vote${v === 1 ? '' : 's'} between two models with open weights, ranked among themselves.`;
 }
 
 const STYLE_NAMES = { length: 'Answer length (tokens)', headers: 'Markdown headers', lists: 'List items', bold: 'Bold spans' };
@@ -906,6 +953,7 @@ function sliceParams(withStyle) {
   if (choice.language) q.set('language', choice.language);
   if (choice.category) q.set('category', choice.category);
   if (withStyle && choice.style) q.set('style', 'control');
+  if (withStyle && choice.open) q.set('open_weights', 'true');
   return q;
 }
 const withQuery = (path, q) => (q.toString() ? `${path}?${q}` : path);
@@ -917,7 +965,7 @@ const matrixUrl = () => withQuery('/api/leaderboard/matrix', sliceParams(false))
 function pageUrl() {
   const q = sliceParams(true);
   for (const [k, v] of new URLSearchParams(window.location.search)) {
-    if (!['language', 'category', 'style'].includes(k)) q.append(k, v);
+    if (!['language', 'category', 'style', 'open_weights'].includes(k)) q.append(k, v);
   }
   return withQuery(window.location.pathname, q) + window.location.hash;
 }
@@ -927,6 +975,8 @@ function readChoice() {
   choice.language = p.get('language') || '';
   choice.category = p.get('category') || '';
   choice.style = p.get('style') === 'control';
+  // style control and the open-weights board do not combine (the server says so)
+  choice.open = !choice.style && p.get('open_weights') === 'true';
 }
 
 // A new choice: forget the last board (its rows are not this slice's), show the picker and
@@ -955,7 +1005,8 @@ function choiceChanged() {
 
 function choose(change) {
   const next = { ...choice, ...change };
-  if (next.language === choice.language && next.category === choice.category && next.style === choice.style) return;
+  if (next.language === choice.language && next.category === choice.category && next.style === choice.style
+    && next.open === choice.open) return;
   Object.assign(choice, next);
   const url = pageUrl();
   if (url !== window.location.pathname + window.location.search + window.location.hash) {
@@ -1331,6 +1382,104 @@ function renderMatrix(mx) {
   drawHeatmap(el.heatPredicted, 'predicted', mx);
 }
 
+// ---------- rating history: a line per model over time ----------
+
+let historyRendered = '';
+let historyAge = 0; // polls since the series was fetched
+const LINE_COLOURS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777',
+  '#4b5563', '#65a30d'];
+const lineColour = (i) => (i < LINE_COLOURS.length ? LINE_COLOURS[i] : `hsl(${(i * 137.5) % 360} 60% 45%)`);
+
+// h: /api/leaderboard/history. Each model's Elo at the series' instants, as one path (broken
+// where it has no value yet), on a shared time and rating scale; the names in the legend.
+function renderHistory(h) {
+  const times = Array.isArray(h && h.points) ? h.points.map((t) => Date.parse(t)) : [];
+  const series = rows(h && h.models).filter((m) => typeof m.model === 'string' && Array.isArray(m.elo));
+  const key = JSON.stringify([times, series]);
+  if (key === historyRendered) return;
+  historyRendered = key;
+  const shown = times.length > 0 && times.every(Number.isFinite) && series.length > 0;
+  el.history.hidden = !shown;
+  if (!shown) {
+    el.historyChart.replaceChildren();
+    el.historyLegend.replaceChildren();
+    return;
+  }
+  const W = 640;
+  const H = 220;
+  const pad = { l: 44, r: 12, t: 10, b: 24 };
+  const vals = series.flatMap((m) => m.elo.map(num).filter((x) => x !== null));
+  let lo = Math.min(...vals);
+  let hi = Math.max(...vals);
+  if (hi - lo < 10) {
+    lo -= 5;
+    hi += 5;
+  }
+  const t0 = times[0];
+  const t1 = times[times.length - 1];
+  const x = (t) => pad.l + (t1 > t0 ? ((t - t0) / (t1 - t0)) * (W - pad.l - pad.r) : (W - pad.l - pad.r) / 2);
+  const y = (v) => pad.t + ((hi - v) / (hi - lo)) * (H - pad.t - pad.b);
+  const box = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Elo of each model over time' });
+  for (const v of [lo, (lo + hi) / 2, hi]) {
+    box.append(svg('line', { class: 'grid', x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v) }));
+    const label = svg('text', { class: 'axis', x: pad.l - 4, y: y(v) + 4, 'text-anchor': 'end' });
+    label.textContent = v.toFixed(0);
+    box.append(label);
+  }
+  const day = (t) => new Date(t).toISOString().slice(0, 16).replace('T', ' ');
+  for (const [t, anchor] of [[t0, 'start'], [t1, 'end']]) {
+    const label = svg('text', { class: 'axis', x: x(t), y: H - 6, 'text-anchor': anchor });
+    label.textContent = day(t);
+    box.append(label);
+  }
+  const legend = [];
+  series.forEach((m, i) => {
+    let d = '';
+    let pen = 'M';
+    m.elo.forEach((v, k) => {
+      const e = num(v);
+      if (e === null || k >= times.length) {
+        pen = 'M';
+        return;
+      }
+      d += `${pen}${x(times[k]).toFixed(1)},${y(e).toFixed(1)} `;
+      pen = 'L';
+    });
+    const colour = lineColour(i);
+    const path = svg('path', {
+      d: d.trim() || 'M0,0', fill: 'none', stroke: colour, 'stroke-width': 2, 'data-testid': 'history-line',
+      'data-model': m.model,
+    });
+    const last = num(m.elo[m.elo.length - 1]);
+    const title = svg('title');
+    title.textContent = `${m.model}${last === null ? '' : `: Elo ${last.toFixed(1)} now`}`;
+    path.append(title);
+    box.append(path);
+    const li = document.createElement('li');
+    li.dataset.testid = 'history-legend-item';
+    const sw = document.createElement('span');
+    sw.className = 'swatch';
+    sw.style.backgroundColor = colour; // CSSOM, allowed under the strict CSP
+    li.append(sw, m.model);
+    legend.push(li);
+  });
+  el.historyChart.replaceChildren(box);
+  el.historyLegend.replaceChildren(...legend);
+}
+
+// The series is refetched when the board's votes moved, and every 10 polls in any case; while
+// it is being computed ({"pending": true}) the last one stays.
+let historyVotes = -1;
+async function historyPoll(votes) {
+  if (votes === historyVotes && ++historyAge < 10) return;
+  let h;
+  try { h = await getJson('/api/leaderboard/history'); } catch { return; /* the chart is optional */ }
+  historyAge = 0;
+  if (h && h.pending === true) return;
+  historyVotes = votes;
+  renderHistory(h);
+}
+
 // ---------- polling ----------
 
 // The judges (every 10 s), and each judge's own leaderboard while the judge columns are shown.
@@ -1452,6 +1601,7 @@ async function poll() {
       matrixAge = 0;
     }
     renderMatrix(matrix);
+    await historyPoll(num(data.votes) ?? 0);
     setLive(true);
   } catch (e) {
     if (gen !== choiceGen) return;
@@ -1504,7 +1654,8 @@ for (const [box, dim] of [[el.langChips, 'language'], [el.catChips, 'category']]
   });
   chipKeys(box);
 }
-el.styleSwitch.addEventListener('click', () => choose({ style: !choice.style }));
+el.styleSwitch.addEventListener('click', () => choose({ style: !choice.style, open: false }));
+el.openWeights.addEventListener('change', () => choose({ open: el.openWeights.checked, style: false }));
 
 // Back and forward: the URL is the choice.
 window.addEventListener('popstate', () => {
