@@ -33,7 +33,8 @@ struct history {
   pthread_t thread;
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  int stop, started, dirty;
+  atomic_int stop;             /* also read by a job, between its boards */
+  int started, dirty;
   struct store *st;
   atomic_long *version;        /* the arena's vote counter */
   double k;                    /* for votes stored without their K */
