@@ -947,13 +947,14 @@ function renderStyle(data, error) {
   el.styleCoefs.hidden = items.length === 0;
 }
 
-// The query of the board for the current choice: language, category, style=control.
+// The query of the board for the current choice: language, category, style=control (not for
+// the matrices, which are the plain fit's), open_weights=true.
 function sliceParams(withStyle) {
   const q = new URLSearchParams();
   if (choice.language) q.set('language', choice.language);
   if (choice.category) q.set('category', choice.category);
   if (withStyle && choice.style) q.set('style', 'control');
-  if (withStyle && choice.open) q.set('open_weights', 'true');
+  if (choice.open) q.set('open_weights', 'true');
   return q;
 }
 const withQuery = (path, q) => (q.toString() ? `${path}?${q}` : path);

@@ -4,7 +4,9 @@
  * null where undefined), of the whole board or, with a language and/or a
  * category, of that slice: its own pair counts and its own fit
  * (arena_slice_snapshot), as its board (leaderboard_slice.c) shows them.
- * The matrices are the plain fit's: style=control is not applied to them. */
+ * The matrices are the plain fit's: style=control is not applied to them.
+ * With open_weights=true, of the open-weights board (of the whole board or
+ * the slice): its fit, among the open-weights models only. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,11 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
   enum agon_ec ec = slice_query_read(rq, &sq);
   if (ec)
     return reply_ec(rq, ec);
-  struct bt_snapshot *snap = sq.key[0] ? arena_slice_snapshot(rq->arena, sq.key)
-                                       : arena_bt_snapshot(rq->arena);
+  char open_key[RATING_OPEN_KEY_MAX];
+  rating_worker_open_key(open_key, sq.key);
+  struct bt_snapshot *snap = sq.open_weights ? arena_slice_snapshot(rq->arena, open_key)
+                             : sq.key[0]     ? arena_slice_snapshot(rq->arena, sq.key)
+                                             : arena_bt_snapshot(rq->arena);
   size_t n = 0;
   const char **names = calloc(rq->cfg->n_models + 1, sizeof *names);
   if (!names) {
@@ -28,7 +33,8 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
     return MHD_NO;
   }
   for (size_t i = 0; i < rq->cfg->n_models; i++)
-    if (rq->cfg->models[i].enabled)
+    if (rq->cfg->models[i].enabled &&
+        (!sq.open_weights || rq->cfg->models[i].card.open_weights))
       names[n++] = rq->cfg->models[i].name;
   json_t *jnames = json_array(), *battles = json_array(),
          *fraction = json_array(), *predicted = json_array();
@@ -75,6 +81,8 @@ enum MHD_Result handle_leaderboard_matrix(struct request *rq) {
                   sq.language ? json_string(sq.language) : json_null(),
                   "category",
                   sq.category ? json_string(sq.category) : json_null()));
+  if (sq.open_weights)
+    json_object_set_new(body, "open_weights", json_true());
   bt_snapshot_unref(snap);
   return reply_json(rq, MHD_HTTP_OK, body);
 }

@@ -98,6 +98,8 @@ arenaTest('leaderboard: card columns, the open-weights board in the URL, the his
     await waitFor(page, 'the table is the open-weights fit', (w) => JSON.stringify(
       Array.from(document.querySelectorAll('#rows [data-testid=leaderboard-row]'))
         .map((r) => [r.dataset.model, r.querySelector('.bt-value')?.textContent ?? '–'])) === JSON.stringify(w), want);
+    // and the heatmaps are the open-weights board's: two models, 2 × 2 cells
+    await waitFor(page, 'the open-weights heatmaps', () => document.querySelectorAll('[data-testid=heatmap-battles] svg rect.cell').length === 4);
     await screenshot(page, 'leaderboard-open-weights.png');
 
     // a reload keeps it; unchecking drops it from the URL

@@ -39,6 +39,7 @@ PUBLIC_GETS = ["/", "/leaderboard", "/healthz", "/metrics", "/api/models",
                "/api/shared/" + "0" * 32, "/s/" + "0" * 32,
                "/api/leaderboard?open_weights=true",
                "/api/leaderboard?open_weights=true&language=en",
+               "/api/leaderboard/matrix?open_weights=true",
                "/api/leaderboard/history"]
 # and GET /api/leaderboard?as_of=T for an instant T after the first vote
 # (added to PUBLIC_GETS once known)

@@ -165,6 +165,13 @@ def test_open_weights_board_is_the_mle_over_open_pairs_and_is_live(agon_factory)
         assert [r["model"] for r in lb["models"]] == ranked
         top, second = (want[m] for m in ranked)
         assert [r["rank"] for r in lb["models"]] == ([1, 2] if top - second > 1e-6 else [1, 1])
+        # its matrices: the open-weights models only, their battles among themselves
+        mx = c.get("/api/leaderboard/matrix?open_weights=true").json()
+        assert mx["open_weights"] is True and sorted(mx["models"]) == sorted(OPEN), mx
+        for i, x in enumerate(mx["models"]):
+            for j, y in enumerate(mx["models"]):
+                n = sum(1 for a, b, _ in opens if {a, b} == {x, y})
+                assert mx["battles"][i][j] == (n if i != j else mx["battles"][i][j]), (x, y, mx)
         # the whole board still has the closed model on top
         whole = c.get("/api/leaderboard?sort=bt").json()
         assert whole["models"][0]["model"] == "Cinder-3B", whole["models"]
