@@ -172,6 +172,7 @@ static void fit_slices(struct rating_worker *w) {
     char *key;
     long votes;
     struct pair_table pairs;
+    long open_gen;             /* an open-weights board: of that set; -1 */
   } *todo = NULL;
   size_t n = 0;
   pthread_mutex_lock(&w->live->lock);
@@ -181,6 +182,7 @@ static void fit_slices(struct rating_worker *w) {
   todo = calloc(2 * t->n + 1, sizeof *todo);
   pthread_mutex_lock(&w->lock);
   size_t n_open = w->n_open;
+  long open_gen = w->open_gen;
   pthread_mutex_unlock(&w->lock);
   for (size_t i = 0; todo && n_open && i <= t->n; i++) {
     const char *key = i < t->n ? t->s[i].key : "";
@@ -189,13 +191,14 @@ static void fit_slices(struct rating_worker *w) {
     char open_key[RATING_OPEN_KEY_MAX];
     rating_worker_open_key(open_key, key);
     pthread_mutex_lock(&w->lock);
-    int done = fitted_at(w, open_key, votes);
+    int done = fitted_at(w, open_key, votes) || w->open_gen != open_gen;
     int rc = done ? 0 : pairs_among(&todo[n].pairs, src, w->open, w->n_open);
     pthread_mutex_unlock(&w->lock);
     if (done)
       continue;
     todo[n].key = strdup(open_key);
     todo[n].votes = votes;
+    todo[n].open_gen = open_gen;
     if (rc || !todo[n].key) {
       free(todo[n].key);
       pair_table_release(&todo[n].pairs);
@@ -214,6 +217,7 @@ static void fit_slices(struct rating_worker *w) {
       continue;
     todo[n].key = strdup(t->s[i].key);
     todo[n].votes = t->s[i].votes;
+    todo[n].open_gen = -1;
     if (!todo[n].key || pair_table_copy(&todo[n].pairs, &t->s[i].pairs)) {
       free(todo[n].key);
       pair_table_release(&todo[n].pairs);
@@ -232,6 +236,14 @@ static void fit_slices(struct rating_worker *w) {
     }
     struct bt_snapshot *old = NULL;
     pthread_mutex_lock(&w->lock);
+    if (todo[i].open_gen >= 0 && todo[i].open_gen != w->open_gen) {
+      /* the open-weights models changed while it was fitted: the next
+       * round fits it over the new ones */
+      pthread_mutex_unlock(&w->lock);
+      bt_snapshot_unref(s);
+      free(todo[i].key);
+      continue;
+    }
     s->fit = ++w->slice_fits;
     size_t k = 0;
     while (k < w->n_slices && strcmp(w->slices[k].key, todo[i].key))
@@ -379,6 +391,7 @@ int rating_worker_set_open(struct rating_worker *w, const char *const *names,
   size_t n_old = w->n_open;
   w->open = copy;
   w->n_open = n;
+  w->open_gen++;
   /* every open-weights board is stale: dropped, refitted next round (a
    * snapshot's release takes no lock) */
   size_t kept = 0;

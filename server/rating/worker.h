@@ -60,6 +60,7 @@ struct rating_worker {
    * RATING_OPEN_PREFIX + the slice's key (rating_worker_open_key) */
   char **open;
   size_t n_open;
+  long open_gen;               /* bumped when they change */
 };
 
 /* The key prefix of an open-weights board in the worker's slices. */
