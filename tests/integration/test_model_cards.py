@@ -7,6 +7,8 @@ votes between two open-weights models only, equal to an independent MLE of
 those pairs, live after more votes, combinable with language=."""
 
 import re
+import signal
+from pathlib import Path
 
 from conftest import Model, wait_for
 from test_live_ratings import bt_mle, mle_exists, model_of_answer, start_arena
@@ -190,6 +192,20 @@ def test_open_weights_board_is_the_mle_over_open_pairs_and_is_live(agon_factory)
     assert lb["slice"]["key"] == "language=en" and lb["open_weights"] is True
     assert {r["model"]: round(r["bt"], 6) for r in lb["models"]} == \
         {r["model"]: round(r["bt"], 6) for r in second["models"]}
+
+    # a reload that gives Cinder open weights refits the board over all three
+    p = Path(agon.config)
+    text = p.read_text()
+    assert text.count("open_weights = false") == 1
+    p.write_text(text.replace("open_weights = false", "open_weights = true"))
+    agon.proc.send_signal(signal.SIGHUP)
+    lb = wait_for(lambda: (lambda x: x if x["pending"] is False and len(x["models"]) == 3
+                           and x["bt_votes"] == len(triples) else None)(open_board(c)),
+                  what="the open-weights board after the reload")
+    whole = c.get("/api/leaderboard?sort=bt").json()
+    want = {r["model"]: r["bt"] for r in whole["models"]}
+    for r in lb["models"]:
+        assert abs(r["bt"] - want[r["model"]]) < 1e-6, (r, want)
 
 
 def test_open_weights_errors(agon_factory):
