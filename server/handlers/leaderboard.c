@@ -1,7 +1,9 @@
 /* GET /api/leaderboard[?sort=elo|bt]: every enabled model with its live
- * Elo and counts, and the latest Bradley-Terry fit (rating, 95% interval,
- * rank (UB)); models below [ratings] min_battles are listed apart, under
- * "provisional". */
+ * Elo and counts, its card, and the latest Bradley-Terry fit (rating, 95%
+ * interval, rank (UB)); models below [ratings] min_battles are listed
+ * apart, under "provisional". The slices, style control and open_weights=
+ * true are answered by leaderboard_slice.c, as_of= by
+ * leaderboard_history.c. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
