@@ -302,9 +302,9 @@ function modelName(m, text) {
 }
 
 function cardCells(m) {
-  const org = td('col-org', typeof m.organization === 'string' ? m.organization : '–');
+  const org = td('col-org v-arena', typeof m.organization === 'string' ? m.organization : '–');
   org.dataset.testid = 'organization';
-  const lic = td('col-license', typeof m.license === 'string' ? m.license : '–');
+  const lic = td('col-license v-arena', typeof m.license === 'string' ? m.license : '–');
   lic.dataset.testid = 'license';
   if (m.open_weights === true) {
     const tag = document.createElement('span');
