@@ -411,6 +411,14 @@ static int export_vote(void *ctx, const struct store_export_vote *v) {
       json_object_set_new(rec, "conversation_a", conversation(v, 0));
       json_object_set_new(rec, "conversation_b", conversation(v, 1));
     }
+    /* what regenerates and retries replaced (fastchat/fields.h) */
+    const char *own[2][2] = {{FASTCHAT_REPLACED, v->replaced},
+                             {FASTCHAT_REPLACEMENTS, v->replacements}};
+    for (int i = 0; i < 2; i++) {
+      json_t *list = own[i][1] ? json_loads(own[i][1], 0, NULL) : NULL;
+      if (list)
+        json_object_set_new(rec, own[i][0], list);
+    }
     if (!v->counted) {
       /* stored but not counted: say so, so a re-import keeps it out */
       json_object_set_new(rec, "agon_counted", json_false());

@@ -73,6 +73,10 @@ struct store_export_vote {
   const char *language, *tags, *conv_metadata;
   const struct category_verdict *categories;
   size_t n_categories;
+  /* what regenerates and retries replaced, as JSON array texts (see
+   * struct battle_record), NULL when nothing was (a battle without a
+   * record only) */
+  const char *replaced, *replacements;
 };
 
 /* One LLM judge's verdict for an export, in judgment order. */
@@ -125,6 +129,8 @@ struct store_ops {
                        const char *prompt);
   int (*turn_add)(void *cls, const char *id, int turn, const char *prompt,
                   int64_t started_at);
+  int (*turn_replace)(void *cls, const char *id,
+                      const struct turn_replace *r);
   int (*turn_finish)(void *cls, const char *id, int turn,
                      const struct turn_answer ans[2], int64_t finished_at,
                      const char *status, const char *identity,
