@@ -71,4 +71,26 @@ void maybe_sweep(struct arena *a);
  * failure to queue a side, that side is finished as failed (ask.c). */
 void ask_both_locked(struct arena *a, struct battle *b, int turn);
 
+/* Both sides of turn `turn` of b are final (done or failed): store the
+ * turn's end, then make the battle ready, failed or retry (ask.c). Lock
+ * not held; the side_on_finish of the last side calls it, and a retry
+ * whose side could not even be asked. */
+void turn_complete(struct arena *a, struct battle *b, int turn);
+
+/* The same for one side (a regenerate asks both, a retry one); the side
+ * must be empty (new, or battle_side_replace_locked) (ask.c). */
+void ask_side_locked(struct arena *a, struct battle *b, int turn, int side);
+
+/* The model to take over a failed side: uniform among cfg's enabled
+ * models not named in exclude[n_exclude] (the battle's models, and those
+ * it held before), from random; NULL when there is none
+ * (pairing_replace.c: the one place a retry's draw is decided). */
+const struct model_config *pairing_draw_replacement(
+    const struct config *cfg, const char *const *exclude, size_t n_exclude,
+    uint64_t random);
+
+/* Whether b may still replace a failed side: fewer retries than
+ * [limits] max_side_retries; caller holds the lock (replace.c). */
+int battle_retry_left_locked(const struct battle *b, const struct config *cfg);
+
 #endif

@@ -1,0 +1,264 @@
+/* Regenerate and retry: the latest turn re-asked, before the vote.
+ *
+ * A regenerate re-asks both sides of a ready battle's latest turn with the
+ * same models; a retry re-asks the one failed side of a battle in status
+ * retry (battle.h) with another model (pairing_draw_replacement), the
+ * other side's answer kept. Either is stored first (the answers it
+ * replaces kept in replaced_answers, the turn cleared, the battle back to
+ * 'streaming': store_turn_replace_tx), then the sides are emptied in
+ * memory and asked (replace_stored), and the turn ends as any other
+ * (ask.c's turn_complete): the vote is decided on what it stored last. */
+#include "battle/arena_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+/* A regenerate or a retry on its way through the writer: two references,
+ * the writer's and the caller's (as struct arena_turn). */
+struct arena_replace {
+  struct waiter waiter;        /* first: see replace_release */
+  enum agon_ec rc;
+  int turn;                    /* 0-based */
+  int retry;
+  int side;                    /* retry: the failed side */
+  struct arena *a;
+  struct battle *b;            /* a reference */
+  struct model_config model;   /* retry: the new side's settings (a copy) */
+};
+
+static void replace_release(struct waiter *w) {
+  struct arena_replace *r = (struct arena_replace *)w;
+  battle_unref(r->b);
+  model_config_release(&r->model);
+  free(r);
+}
+
+int battle_retry_left_locked(const struct battle *b,
+                             const struct config *cfg) {
+  return b->retries < cfg->max_side_retries;
+}
+
+/* Record in memory that side r->side now answers with r->model. */
+static int replacement_note_locked(struct battle *b, struct arena_replace *r) {
+  if (!b->replacements && !(b->replacements = json_array()))
+    return -1;
+  json_t *row = json_pack("{s:s, s:i, s:s, s:s}", "side",
+                          r->side ? "b" : "a", "turn", r->turn + 1,
+                          "old_model", b->model[r->side].name, "new_model",
+                          r->model.name);
+  if (!row || json_array_append_new(b->replacements, row))
+    return -1;
+  model_config_release(&b->model[r->side]);
+  model_config_copy(&b->model[r->side], &r->model);
+  b->retries++;
+  return 0;
+}
+
+/* The writer stored the replacement (rc 0), or refused it (see
+ * store_turn_replace_tx): on the writer thread. Only now are the sides
+ * emptied and asked. */
+static void replace_stored(void *cls, int stored) {
+  struct arena_replace *r = cls;
+  struct arena *a = r->a;
+  struct battle *b = r->b;
+  enum agon_ec rc = EC_OK;
+  int asked_none = 0;
+  pthread_mutex_lock(&b->lock);
+  b->turn_pending = 0;
+  struct battle_turn *t = &b->turns[r->turn];
+  if (stored == 1) {
+    rc = r->retry ? EC_NOTHING_TO_RETRY : EC_REGENERATE_NOT_READY;
+  } else if (stored == 2) {
+    rc = r->retry ? EC_TOO_MANY_RETRIES : EC_TOO_MANY_REGENERATIONS;
+  } else if (stored != 0) {
+    rc = EC_INTERNAL_TURN;
+  } else {
+    const char *kind = r->retry ? "retry" : "regenerate";
+    for (int s = 0; s < 2 && rc == EC_OK; s++)
+      if ((!r->retry || s == r->side) &&
+          battle_side_replace_locked(b, r->turn, s, kind))
+        rc = EC_INTERNAL_TURN;
+    if (rc == EC_OK && r->retry && replacement_note_locked(b, r))
+      rc = EC_INTERNAL_TURN;
+    if (rc != EC_OK) {
+      /* stored 'streaming': failed at the next start */
+      b->status = BATTLE_FAILED;
+      battle_reveal_metrics_locked(b);
+    } else {
+      t->attempt++;
+      if (!r->retry)
+        t->regenerations++;
+      b->status = BATTLE_STREAMING;
+      b->touched = mono_ms();
+      atomic_store(&b->cancel, 0);
+      for (int s = 0; s < 2; s++)
+        if (!r->retry || s == r->side)
+          ask_side_locked(a, b, r->turn, s);
+      /* a side that could not be asked is finished as failed at once;
+       * when every side is final, the turn ends here */
+      asked_none = t->side[0].finished && t->side[1].finished;
+    }
+  }
+  pthread_mutex_unlock(&b->lock);
+  registry_account(&a->battles, b);  /* streaming: no longer at rest */
+  if (rc != EC_OK)
+    atomic_fetch_sub(&a->streaming, 1);
+  else if (asked_none)
+    turn_complete(a, b, r->turn);
+  if (rc == EC_OK)
+    log_info("msg=\"%s\" battle=%s turn=%d", r->retry ? "retry" : "regenerate",
+             b->id, r->turn + 1);
+  r->rc = rc;
+  waiter_tell(&r->waiter);
+}
+
+static uint64_t draw_random(void) {
+  uint64_t x = 0;
+  if (getrandom(&x, sizeof x, 0) != sizeof x)
+    x = (uint64_t)mono_ms() * 6364136223846793005ull;
+  return x;
+}
+
+/* At most this many names a retry's draw leaves out: the battle's two
+ * models and those it held before. */
+#define EXCLUDE_MAX 64
+
+/* The checks a retry needs beyond the owner's, and its model into
+ * r->model. Caller holds the lock. */
+static enum agon_ec retry_check_locked(struct battle *b,
+                                       const struct config *cfg,
+                                       struct arena_replace *r) {
+  if (b->status != BATTLE_RETRY || b->turn_pending || !b->n_turns)
+    return EC_NOTHING_TO_RETRY;
+  struct battle_turn *t = &b->turns[b->n_turns - 1];
+  if (t->side[0].failed == t->side[1].failed)
+    return EC_NOTHING_TO_RETRY;
+  if (!battle_retry_left_locked(b, cfg))
+    return EC_TOO_MANY_RETRIES;
+  r->side = t->side[0].failed ? 0 : 1;
+  if (!b->model[1 - r->side].base_url)
+    return EC_MODELS_UNAVAILABLE; /* the survivor is asked no more, but
+                                     its later turns would be */
+  const char *exclude[EXCLUDE_MAX];
+  size_t n = 0;
+  exclude[n++] = b->model[0].name;
+  exclude[n++] = b->model[1].name;
+  for (size_t i = 0; b->replacements && i < json_array_size(b->replacements) &&
+                     n < EXCLUDE_MAX;
+       i++)
+    exclude[n++] = json_string_value(
+        json_object_get(json_array_get(b->replacements, i), "old_model"));
+  const struct model_config *m =
+      pairing_draw_replacement(cfg, exclude, n, draw_random());
+  if (!m)
+    return EC_NO_REPLACEMENT_MODEL;
+  model_config_copy(&r->model, m);
+  return r->model.name ? EC_OK : EC_INTERNAL_TURN;
+}
+
+static enum agon_ec regenerate_check_locked(struct battle *b,
+                                            const struct config *cfg) {
+  if (b->status != BATTLE_READY || b->turn_pending || !b->n_turns)
+    return EC_REGENERATE_NOT_READY;
+  if (b->turns[b->n_turns - 1].regenerations >= cfg->max_regenerations)
+    return EC_TOO_MANY_REGENERATIONS;
+  if (!b->model[0].base_url || !b->model[1].base_url)
+    return EC_MODELS_UNAVAILABLE;
+  return EC_OK;
+}
+
+static enum agon_ec replace_start(struct arena *a, struct battle *b,
+                                  const char *session, int retry,
+                                  arena_vote_fn done, void *cls,
+                                  struct arena_replace **out) {
+  enum agon_ec rc = EC_OK;
+  struct config *cfg = arena_config(a);
+  struct arena_replace *r = calloc(1, sizeof *r);
+  *out = NULL;
+  pthread_mutex_lock(&b->lock);
+  if (!r) {
+    rc = EC_INTERNAL_TURN;
+    goto out;
+  }
+  if (strcmp(b->session, session)) {
+    rc = EC_NOT_YOUR_BATTLE;
+    goto out;
+  }
+  rc = retry ? retry_check_locked(b, cfg, r) : regenerate_check_locked(b, cfg);
+  if (rc)
+    goto out;
+  char why[200];
+  if (store_writer_fault(a->writer, why, sizeof why)) {
+    rc = EC_STORAGE_TURN;
+    goto out;
+  }
+  if (reserve_stream(a, cfg)) {
+    rc = EC_BUSY;
+    goto out;
+  }
+  waiter_init(&r->waiter, done, cls, replace_release);
+  r->a = a;
+  r->b = b;
+  battle_ref(b);
+  r->retry = retry;
+  r->turn = (int)b->n_turns - 1;
+  struct turn_replace tr = {
+      .turn = r->turn + 1,
+      .sides = retry ? 1 << r->side : 3,
+      .retry = retry,
+      .new_model = retry ? r->model.name : NULL,
+      .max = retry ? cfg->max_side_retries : cfg->max_regenerations,
+      .at = now_ms()};
+  /* stored first (the writer refuses it if a vote came in), then emptied
+   * and asked (replace_stored); nothing else on the battle meanwhile */
+  b->turn_pending = 1;
+  if (store_writer_turn_replace_async(a->writer, b->id, &tr, replace_stored,
+                                      r)) {
+    b->turn_pending = 0;
+    atomic_fetch_sub(&a->streaming, 1);
+    waiter_unref(&r->waiter);  /* the writer's, never to tell */
+    waiter_leave(&r->waiter);  /* ours: frees r */
+    r = NULL;
+    rc = EC_INTERNAL_TURN;
+    goto out;
+  }
+  *out = r;
+  r = NULL;
+out:
+  pthread_mutex_unlock(&b->lock);
+  if (r) {
+    model_config_release(&r->model);
+    free(r);
+  }
+  config_unref(cfg);
+  return rc;
+}
+
+enum agon_ec arena_replace_start(struct arena *a, const char *id,
+                                 const char *session, int retry,
+                                 arena_vote_fn done, void *cls,
+                                 struct arena_replace **out) {
+  *out = NULL;
+  struct battle *b = arena_battle_find(a, id);
+  if (!b)
+    return EC_BATTLE_NOT_FOUND;
+  enum agon_ec rc = session ? replace_start(a, b, session, retry, done, cls,
+                                            out)
+                            : EC_NOT_YOUR_BATTLE;
+  battle_unref(b);
+  return rc;
+}
+
+enum agon_ec arena_replace_result(struct arena_replace *r, int *turn) {
+  *turn = r->turn + 1;
+  return waiter_told(&r->waiter) ? r->rc : EC_INTERNAL_TURN;
+}
+
+void arena_replace_free(struct arena_replace *r) {
+  if (r)
+    waiter_leave(&r->waiter);
+}
