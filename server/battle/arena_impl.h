@@ -90,7 +90,8 @@ const struct model_config *pairing_draw_replacement(
     uint64_t random);
 
 /* Whether b may still replace a failed side: fewer retries than
- * [limits] max_side_retries; caller holds the lock (replace.c). */
+ * [limits] max_side_retries, and an enabled model it has not held to take
+ * over; caller holds the lock (replace.c). */
 int battle_retry_left_locked(const struct battle *b, const struct config *cfg);
 
 #endif

@@ -37,9 +37,34 @@ static void replace_release(struct waiter *w) {
   free(r);
 }
 
+/* At most this many names a retry's draw leaves out: the battle's two
+ * models and those it held before. */
+#define EXCLUDE_MAX 64
+
+/* The models a retry's draw leaves out, into exclude: how many. Caller
+ * holds the lock. */
+static size_t excluded_locked(const struct battle *b,
+                              const char *exclude[EXCLUDE_MAX]) {
+  size_t n = 0;
+  exclude[n++] = b->model[0].name;
+  exclude[n++] = b->model[1].name;
+  for (size_t i = 0; b->replacements && i < json_array_size(b->replacements) &&
+                     n < EXCLUDE_MAX;
+       i++)
+    exclude[n++] = json_string_value(
+        json_object_get(json_array_get(b->replacements, i), "old_model"));
+  return n;
+}
+
 int battle_retry_left_locked(const struct battle *b,
                              const struct config *cfg) {
-  return b->retries < cfg->max_side_retries;
+  if (b->retries >= cfg->max_side_retries)
+    return 0;
+  /* and a model to take over, now (how many there are does not depend on
+   * which models the battle holds) */
+  const char *exclude[EXCLUDE_MAX];
+  size_t n = excluded_locked(b, exclude);
+  return pairing_draw_replacement(cfg, exclude, n, 0) != NULL;
 }
 
 /* Record in memory that side r->side now answers with r->model. */
@@ -123,10 +148,6 @@ static uint64_t draw_random(void) {
   return x;
 }
 
-/* At most this many names a retry's draw leaves out: the battle's two
- * models and those it held before. */
-#define EXCLUDE_MAX 64
-
 /* The checks a retry needs beyond the owner's, and its model into
  * r->model. Caller holds the lock. */
 static enum agon_ec retry_check_locked(struct battle *b,
@@ -137,21 +158,14 @@ static enum agon_ec retry_check_locked(struct battle *b,
   struct battle_turn *t = &b->turns[b->n_turns - 1];
   if (t->side[0].failed == t->side[1].failed)
     return EC_NOTHING_TO_RETRY;
-  if (!battle_retry_left_locked(b, cfg))
+  if (b->retries >= cfg->max_side_retries)
     return EC_TOO_MANY_RETRIES;
   r->side = t->side[0].failed ? 0 : 1;
   if (!b->model[1 - r->side].base_url)
     return EC_MODELS_UNAVAILABLE; /* the survivor is asked no more, but
                                      its later turns would be */
   const char *exclude[EXCLUDE_MAX];
-  size_t n = 0;
-  exclude[n++] = b->model[0].name;
-  exclude[n++] = b->model[1].name;
-  for (size_t i = 0; b->replacements && i < json_array_size(b->replacements) &&
-                     n < EXCLUDE_MAX;
-       i++)
-    exclude[n++] = json_string_value(
-        json_object_get(json_array_get(b->replacements, i), "old_model"));
+  size_t n = excluded_locked(b, exclude);
   const struct model_config *m =
       pairing_draw_replacement(cfg, exclude, n, draw_random());
   if (!m)

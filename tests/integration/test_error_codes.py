@@ -341,20 +341,27 @@ def test_battle_failed(agon_factory):
 def test_regenerate_and_retry(agon_factory):
     agon = agon_factory(None)
     agon.env["AGON_ERRORS_ADMIN"] = TOKEN
-    models = [Model("Fail-One", "fail500-one"), Model("Echo-Two", "echo-two")]
+    models = [Model("Fail-One", "fail500-one"), Model("Echo-Two", "echo-two"),
+              Model("Echo-Three", "echo-three")]
     agon.write_config(models, server_extra="admin_token_env = AGON_ERRORS_ADMIN",
                       limits={"max_regenerations": 0})
     agon.start()
     c = agon.client()
-    bid, es = c.battle("one side fails")
+    auth = {"Authorization": "Bearer " + TOKEN}
+    for _ in range(30):
+        bid, es = c.battle("one side fails")
+        if es.end["status"] == "retry":
+            break
     assert es.end["status"] == "retry"
+    for name in ("Echo-Two", "Echo-Three"):
+        assert c.post("/api/admin/models/" + name, {"enabled": False}, headers=auth).status == 200
     expect(c.post("/api/battles/%s/regenerate" % bid, {}), "battle_not_ready",
            "a regenerate needs a battle that is ready and not voted")
     expect(c.post("/api/battles/%s/retry" % bid, {}), "no_replacement_model",
            "no other enabled model can replace the failed side")
     agon.write_config(models, server_extra="admin_token_env = AGON_ERRORS_ADMIN",
                       limits={"max_regenerations": 0, "max_side_retries": 0})
-    r = c.request("POST", "/api/admin/reload", headers={"Authorization": "Bearer " + TOKEN})
+    r = c.request("POST", "/api/admin/reload", headers=auth)
     assert r.status == 200, r
     expect(c.post("/api/battles/%s/retry" % bid, {}), "too_many_retries",
            "this battle has replaced failed sides as often as allowed")
