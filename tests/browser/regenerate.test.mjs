@@ -74,6 +74,7 @@ arenaTest('retry: a failed side is asked again by another model, the other answe
     // the broken model is in two battles of three: start battles until one has it
     let found = false;
     for (let i = 0; i < 12 && !found; i++) {
+      if (i > 0) await page.getByTestId('new-battle').click(); // else Enter sends a follow-up
       await startBattle(page, `Question number ${i}`);
       await waitPhase(page, ['ready', 'retry', 'failed'], 30000);
       found = await page.evaluate(() => document.body.dataset.phase === 'retry');
