@@ -195,11 +195,15 @@ static void side_on_finish(void *cls, int ok, const char *public_msg,
   char *html = NULL;
   size_t html_len = 0;
 
-  struct config *cfg = arena_config(a);
-  pthread_mutex_lock(&b->lock);
-  int retry = battle_retry_left_locked(b, cfg);
-  pthread_mutex_unlock(&b->lock);
-  config_unref(cfg);
+  /* a failed side that may be retried leaves the other side to finish */
+  int retry = 0;
+  if (!ok) {
+    struct config *cfg = arena_config(a);
+    pthread_mutex_lock(&b->lock);
+    retry = battle_retry_left_locked(b, cfg);
+    pthread_mutex_unlock(&b->lock);
+    config_unref(cfg);
+  }
   if (ok) {
     /* the text is final: render it outside the lock */
     pthread_mutex_lock(&b->lock);

@@ -7,6 +7,7 @@ one drawn from the enabled models the battle has not held, the survivor's
 answer kept; the vote counts for the final pair."""
 
 import json
+import sqlite3
 
 from conftest import Model
 
@@ -107,10 +108,7 @@ def test_regenerate_streams_new_answers_and_the_vote_is_on_them(agon_factory, tm
     assert r.returncode == 0, r.stderr
     assert export(other) == recs
     other.start()
-    imported = other.client().get("/api/admin/battles")
-    # the imported battle's id is the import's own: find it via the export
-    # of the import (its record is kept as it came) and its stored rows
-    import sqlite3
+    # the rows the import stored, under the imported battle's own id
     con = sqlite3.connect(other.db)
     rows = con.execute("SELECT side, attempt, kind, model, answer FROM replaced_answers "
                        "ORDER BY attempt, side").fetchall()
@@ -121,7 +119,6 @@ def test_regenerate_streams_new_answers_and_the_vote_is_on_them(agon_factory, tm
     assert other.client().get("/api/battles/" + bid2).json()["replaced"] == [
         {k: x[k] for k in ("turn", "side", "attempt", "kind", "model", "answer", "failed")}
         for x in own]
-    del imported
 
 
 def test_regenerate_refusals(agon_factory):
@@ -264,7 +261,6 @@ def test_retry_replaces_the_failed_side(agon_factory, tmp_path):
     other = agon_factory(three_models(), sub="imported", start=False)
     assert other.run("import", "--db", other.db, str(log)).returncode == 0
     assert export(other) == [rec]
-    import sqlite3
     con = sqlite3.connect(other.db)
     rows = con.execute("SELECT side, old_model, new_model, turn FROM side_replacements").fetchall()
     con.close()

@@ -152,14 +152,13 @@ int sqlite_turn_replace(void *cls, const char *id,
 #define SQLITE_REPLACED_COLUMNS(BID)                                          \
   "(SELECT json_group_array(json_object('turn', turn, 'side', side, "        \
   "'attempt', attempt, 'kind', kind, 'model', model, 'answer', answer, "     \
-  "'failed', json(iif(error IS NULL, 'false', 'true')), 'reasoning', reasoning, "\
-  " 'at', replaced_at)) FROM (SELECT " \
-  "* FROM replaced_answers r WHERE r.battle_id = " BID " ORDER BY turn, "    \
-  "replaced_at, side) HAVING count(*) > 0), (SELECT "                        \
-  "json_group_array(json_object('side', side, 'turn', turn, 'old_model', "   \
-  "old_model, 'new_model', new_model, 'at', at)) FROM (SELECT * FROM "       \
-  "side_replacements p WHERE p.battle_id = " BID " ORDER BY seq) HAVING "    \
-  "count(*) > 0)"
+  "'failed', json(iif(error IS NULL, 'false', 'true')), 'reasoning', "       \
+  "reasoning, 'at', replaced_at)) FROM (SELECT * FROM replaced_answers r "   \
+  "WHERE r.battle_id = " BID " ORDER BY turn, replaced_at, side) HAVING "    \
+  "count(*) > 0), (SELECT json_group_array(json_object('side', side, "       \
+  "'turn', turn, 'old_model', old_model, 'new_model', new_model, 'at', at)) " \
+  "FROM (SELECT * FROM side_replacements p WHERE p.battle_id = " BID        \
+  " ORDER BY seq) HAVING count(*) > 0)"
 
 /* The replaced answers and replacements an imported battle's record
  * carries (fastchat/fields.h), stored for battle id: 0 or -1. */
