@@ -1,8 +1,9 @@
 /* Regenerate and retry: the latest turn re-asked, before the vote.
  *
- * A regenerate re-asks both sides of a ready battle's latest turn with the
- * same models; a retry re-asks the one failed side of a battle in status
- * retry (battle.h) with another model (pairing_draw_replacement), the
+ * A regenerate re-asks both sides (a direct chat's one) of a ready
+ * battle's latest turn with the same models, in any mode; a retry re-asks
+ * the one failed side of an anonymous battle in status retry (battle.h)
+ * with another model (pairing_draw_replacement), the
  * other side's answer kept. Either is stored first (the answers it
  * replaces kept in replaced_answers, the turn cleared, the battle back to
  * 'streaming': store_turn_replace_tx), then the sides are emptied in
@@ -58,7 +59,9 @@ static size_t excluded_locked(const struct battle *b,
 
 int battle_retry_left_locked(const struct battle *b,
                              const struct config *cfg) {
-  if (b->retries >= cfg->max_side_retries)
+  /* only an anonymous battle's model is drawn; a chosen one's side fails
+   * the battle, as before */
+  if (b->mode != BATTLE_ANONY || b->retries >= cfg->max_side_retries)
     return 0;
   /* and a model to take over, now (how many there are does not depend on
    * which models the battle holds) */
@@ -103,7 +106,7 @@ static void replace_stored(void *cls, int stored) {
     rc = EC_INTERNAL_TURN;
   } else {
     const char *kind = r->retry ? "retry" : "regenerate";
-    for (int s = 0; s < 2 && rc == EC_OK; s++)
+    for (int s = 0; s < battle_sides(b) && rc == EC_OK; s++)
       if ((!r->retry || s == r->side) &&
           battle_side_replace_locked(b, r->turn, s, kind))
         rc = EC_INTERNAL_TURN;
@@ -120,7 +123,7 @@ static void replace_stored(void *cls, int stored) {
       b->status = BATTLE_STREAMING;
       b->touched = mono_ms();
       atomic_store(&b->cancel, 0);
-      for (int s = 0; s < 2; s++)
+      for (int s = 0; s < battle_sides(b); s++)
         if (!r->retry || s == r->side)
           ask_side_locked(a, b, r->turn, s);
       /* a side that could not be asked is finished as failed at once;
@@ -180,8 +183,9 @@ static enum agon_ec regenerate_check_locked(struct battle *b,
     return EC_REGENERATE_NOT_READY;
   if (b->turns[b->n_turns - 1].regenerations >= cfg->max_regenerations)
     return EC_TOO_MANY_REGENERATIONS;
-  if (!b->model[0].base_url || !b->model[1].base_url)
-    return EC_MODELS_UNAVAILABLE;
+  for (int s = 0; s < battle_sides(b); s++)
+    if (!b->model[s].base_url)
+      return EC_MODELS_UNAVAILABLE;
   return EC_OK;
 }
 
@@ -222,7 +226,7 @@ static enum agon_ec replace_start(struct arena *a, struct battle *b,
   r->turn = (int)b->n_turns - 1;
   struct turn_replace tr = {
       .turn = r->turn + 1,
-      .sides = retry ? 1 << r->side : 3,
+      .sides = retry ? 1 << r->side : battle_sides(b) == 2 ? 3 : 1,
       .retry = retry,
       .new_model = retry ? r->model.name : NULL,
       .max = retry ? cfg->max_side_retries : cfg->max_regenerations,
