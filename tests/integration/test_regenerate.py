@@ -303,3 +303,42 @@ def test_retry_bounds_and_both_failed(agon_factory):
     assert es.of("error") and es.end["status"] == "failed"
     r = c.post("/api/battles/%s/retry" % bid, {})
     assert r.status == 409 and r.json()["error"]["code"] == "nothing_to_retry", r
+
+
+def test_regenerate_and_retry_in_the_chosen_modes(agon_factory):
+    """A direct chat regenerates its one side; a side-by-side battle
+    regenerates both and shows what it replaced at once (its names are
+    public); a chosen model that fails fails the battle: no model is drawn
+    in its place."""
+    agon = agon_factory(attempt_models() + [Model("Broken-Model", "fail500-broken")])
+    c = agon.client()
+    r = c.post("/api/battles", {"prompt": "hi", "models": ["Attempt-Alpha"]})
+    assert r.status == 201, r
+    bid = r.json()["id"]
+    read_turn(c, bid)
+    c.wait_status(bid, ("ready",))
+    agon.fake.clear_requests()
+    assert c.post("/api/battles/%s/regenerate" % bid, {}).status == 202
+    es = read_turn(c, bid)
+    assert es.text("a").startswith("attempt 2: ") and es.text("b") == ""
+    got = c.wait_status(bid, ("ready",))
+    asked = [q["body"]["model"] for q in agon.fake.requests() if isinstance(q["body"], dict)]
+    assert asked == ["attempt-alpha-up"], asked
+    assert [(x["side"], x["model"]) for x in got["replaced"]] == [("a", "Attempt-Alpha")]
+
+    r = c.post("/api/battles", {"prompt": "hi", "models": ["Attempt-Alpha", "Attempt-Beta"]})
+    bid = r.json()["id"]
+    read_turn(c, bid)
+    c.wait_status(bid, ("ready",))
+    assert c.post("/api/battles/%s/regenerate" % bid, {}).status == 202
+    read_turn(c, bid)
+    got = c.wait_status(bid, ("ready",))
+    assert sorted((x["side"], x["model"]) for x in got["replaced"]) == [
+        ("a", "Attempt-Alpha"), ("b", "Attempt-Beta")]
+
+    r = c.post("/api/battles", {"prompt": "hi", "models": ["Broken-Model", "Attempt-Beta"]})
+    bid = r.json()["id"]
+    es = read_turn(c, bid)
+    assert es.end["status"] == "failed"
+    r = c.post("/api/battles/%s/retry" % bid, {})
+    assert r.status == 409 and r.json()["error"]["code"] == "nothing_to_retry", r
