@@ -197,7 +197,7 @@ struct arena_replace;
  * sides with the same models, while the battle is ready and the turn has
  * been regenerated fewer than [limits] max_regenerations times. retry 1:
  * the one failed side of a battle in status "retry", with a model drawn
- * by pairing_draw_replacement, the other side's answer kept, at most
+ * by the pairing rules (arena_pairing_draw_one), the other side's answer kept, at most
  * [limits] max_side_retries times a battle. The answers replaced are kept
  * (shown once voted). Refusals that need no write come back at once:
  * EC_BATTLE_NOT_FOUND, EC_NOT_YOUR_BATTLE, EC_REGENERATE_NOT_READY,

@@ -81,13 +81,12 @@ void turn_complete(struct arena *a, struct battle *b, int turn);
  * must be empty (new, or battle_side_replace_locked) (ask.c). */
 void ask_side_locked(struct arena *a, struct battle *b, int turn, int side);
 
-/* The model to take over a failed side: uniform among cfg's enabled
- * models not named in exclude[n_exclude] (the battle's models, and those
- * it held before), from random; NULL when there is none
- * (pairing_replace.c: the one place a retry's draw is decided). */
-const struct model_config *pairing_draw_replacement(
-    const struct config *cfg, const char *const *exclude, size_t n_exclude,
-    uint64_t random);
+/* How many of cfg's enabled models are not named in exclude[n_exclude]
+ * (the battle's models, and those it held before): whether a failed side
+ * can be replaced (pairing_replace.c; the draw is arena_pairing_draw_one). */
+size_t pairing_replacements_left(const struct config *cfg,
+                                 const char *const *exclude,
+                                 size_t n_exclude);
 
 /* Whether b may still replace a failed side: fewer retries than
  * [limits] max_side_retries, and an enabled model it has not held to take

@@ -3,7 +3,7 @@
  * A regenerate re-asks both sides (a direct chat's one) of a ready
  * battle's latest turn with the same models, in any mode; a retry re-asks
  * the one failed side of an anonymous battle in status retry (battle.h)
- * with another model (pairing_draw_replacement), the
+ * with another model (arena_pairing_draw_one), the
  * other side's answer kept. Either is stored first (the answers it
  * replaces kept in replaced_answers, the turn cleared, the battle back to
  * 'streaming': store_turn_replace_tx), then the sides are emptied in
@@ -13,7 +13,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "util/clock.h"
 #include "util/log.h"
@@ -67,7 +66,7 @@ int battle_retry_left_locked(const struct battle *b,
    * which models the battle holds) */
   const char *exclude[EXCLUDE_MAX];
   size_t n = excluded_locked(b, exclude);
-  return pairing_draw_replacement(cfg, exclude, n, 0) != NULL;
+  return pairing_replacements_left(cfg, exclude, n) > 0;
 }
 
 /* Record in memory that side r->side now answers with r->model. */
@@ -144,13 +143,6 @@ static void replace_stored(void *cls, int stored) {
   waiter_tell(&r->waiter);
 }
 
-static uint64_t draw_random(void) {
-  uint64_t x = 0;
-  if (getrandom(&x, sizeof x, 0) != sizeof x)
-    x = (uint64_t)mono_ms() * 6364136223846793005ull;
-  return x;
-}
-
 /* The checks a retry needs beyond the owner's, and its model into
  * r->model. Caller holds the lock. */
 static enum agon_ec retry_check_locked(struct battle *b,
@@ -167,14 +159,48 @@ static enum agon_ec retry_check_locked(struct battle *b,
   if (!b->model[1 - r->side].base_url)
     return EC_MODELS_UNAVAILABLE; /* the survivor is asked no more, but
                                      its later turns would be */
+  return EC_OK;
+}
+
+/* The model to take over the failed side of b, into *out: drawn by the
+ * pairing rules ([arena] pairing: arena_pairing_draw_one, battle/pairing.c)
+ * against the survivor, none of the battle's models nor those it held.
+ * The lock is not held (the rules take locks of their own): the battle's
+ * names are copied under it first, and the caller checks the battle again
+ * under it before using the draw. */
+static enum agon_ec retry_draw(struct arena *a, struct battle *b,
+                               const struct config *cfg,
+                               struct model_config *out) {
   const char *exclude[EXCLUDE_MAX];
+  char *names[EXCLUDE_MAX] = {0};
+  char *partner = NULL;
+  int copied = 1;
+  pthread_mutex_lock(&b->lock);
   size_t n = excluded_locked(b, exclude);
-  const struct model_config *m =
-      pairing_draw_replacement(cfg, exclude, n, draw_random());
-  if (!m)
-    return EC_NO_REPLACEMENT_MODEL;
-  model_config_copy(&r->model, m);
-  return r->model.name ? EC_OK : EC_INTERNAL_TURN;
+  const struct battle_turn *t = &b->turns[b->n_turns - 1];
+  const char *survivor = b->model[t->side[0].failed ? 1 : 0].name;
+  for (size_t i = 0; i < n; i++)
+    if (exclude[i] && !(names[i] = strdup(exclude[i])))
+      copied = 0;
+  if (survivor && !(partner = strdup(survivor)))
+    copied = 0;
+  pthread_mutex_unlock(&b->lock);
+  enum agon_ec rc = EC_INTERNAL_TURN;
+  if (copied) {
+    for (size_t i = 0; i < n; i++)
+      exclude[i] = names[i];
+    long k = arena_pairing_draw_one(a, cfg, partner, exclude, n);
+    if (k < 0) {
+      rc = EC_NO_REPLACEMENT_MODEL;
+    } else {
+      model_config_copy(out, &cfg->models[k]);
+      rc = out->name ? EC_OK : EC_INTERNAL_TURN;
+    }
+  }
+  for (size_t i = 0; i < n; i++)
+    free(names[i]);
+  free(partner);
+  return rc;
 }
 
 static enum agon_ec regenerate_check_locked(struct battle *b,
@@ -197,11 +223,22 @@ static enum agon_ec replace_start(struct arena *a, struct battle *b,
   struct config *cfg = arena_config(a);
   struct arena_replace *r = calloc(1, sizeof *r);
   *out = NULL;
+  if (r && retry) {
+    /* checked, then drawn without the lock, then checked again below */
+    pthread_mutex_lock(&b->lock);
+    rc = strcmp(b->session, session) ? EC_NOT_YOUR_BATTLE
+                                     : retry_check_locked(b, cfg, r);
+    pthread_mutex_unlock(&b->lock);
+    if (rc == EC_OK)
+      rc = retry_draw(a, b, cfg, &r->model);
+  }
   pthread_mutex_lock(&b->lock);
   if (!r) {
     rc = EC_INTERNAL_TURN;
     goto out;
   }
+  if (rc)
+    goto out;
   if (strcmp(b->session, session)) {
     rc = EC_NOT_YOUR_BATTLE;
     goto out;

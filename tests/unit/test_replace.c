@@ -1,6 +1,6 @@
-/* Regenerate and retry in memory: the draw of the model that takes over a
- * failed side (uniform among the enabled, configured models not left out),
- * and a side emptied for a new attempt, its answer kept with its model and
+/* Regenerate and retry in memory: whether a model is left to take over a
+ * failed side (the enabled, configured models not left out), and a side
+ * emptied for a new attempt, its answer kept with its model and
  * its metrics held back under that model. */
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 #include "battle/arena_impl.h"
 #include "check.h"
 
-static void draw(void) {
+static void left(void) {
   struct model_config m[5] = {
       {.name = "one", .base_url = "http://x", .enabled = 1},
       {.name = "two", .base_url = "http://x", .enabled = 1},
@@ -19,27 +19,17 @@ static void draw(void) {
   memset(&cfg, 0, sizeof cfg);
   cfg.models = m;
   cfg.n_models = 5;
+  /* the enabled models not held: never a held or a disabled one */
   const char *held[] = {"one", "three"};
-  /* every eligible model, each for one of as many random values; never a
-   * held or a disabled one */
-  int seen[5] = {0};
-  for (uint64_t r = 0; r < 6; r++) {
-    const struct model_config *p = pairing_draw_replacement(&cfg, held, 2, r);
-    CHECK(p != NULL);
-    if (p)
-      seen[p - m]++;
-  }
-  CHECK(seen[0] == 0 && seen[2] == 0 && seen[3] == 0);
-  CHECK(seen[1] == 3 && seen[4] == 3);
-  /* nothing left */
+  CHECK(pairing_replacements_left(&cfg, held, 2) == 2);
+  CHECK(pairing_replacements_left(&cfg, NULL, 0) == 4);
   const char *all[] = {"one", "two", "three", "four"};
-  CHECK(pairing_draw_replacement(&cfg, all, 4, 7) == NULL);
+  CHECK(pairing_replacements_left(&cfg, all, 4) == 0);
   /* a model without an endpoint (a battle's setting of a removed model)
-   * is never drawn */
+   * does not count; a NULL name leaves nothing out */
   m[1].base_url = NULL;
-  const char *most[] = {"one", "three", "four"};
-  CHECK(pairing_draw_replacement(&cfg, most, 3, 1) == NULL);
-  CHECK(pairing_draw_replacement(&cfg, NULL, 0, 0) == &m[0]);
+  const char *most[] = {"one", "three", NULL};
+  CHECK(pairing_replacements_left(&cfg, most, 3) == 1);
 }
 
 static void side_replace(void) {
@@ -83,7 +73,7 @@ static void side_replace(void) {
 }
 
 int main(void) {
-  draw();
+  left();
   side_replace();
   return check_done("test_replace");
 }
