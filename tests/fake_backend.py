@@ -39,6 +39,9 @@ The behaviour is chosen by the request's ``model`` (the upstream id), by prefix:
                PROVIDER_SECRET), then [DONE].
   big...       a very large answer, 3,000,000 bytes of content (``big-N...``: N bytes).
   badutf8...   content with raw invalid UTF-8 bytes inside a JSON string.
+  attempt...   the echo answer after ``attempt K:``, K counting this server's
+               requests for this model id with this conversation (1, 2, ...):
+               a regenerate gets a different answer each time.
   padNNN...    the echo answer followed by NNN more characters of filler
                (``pad...`` alone: 100), for answers of a known, longer length;
                ``padNNNvarMMM...``: NNN plus a number below MMM drawn from a
@@ -137,7 +140,7 @@ CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
 BEHAVIOURS = (
     "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
     "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
-    "pad", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
+    "pad", "attempt", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
     "judge-first", "judge-second", "judge-tie", "judge-longer", "judge-garbage",
     "judge-slow", "judge-single",
     "tag-yes", "tag-no", "tag-garbage", "tag-script", "same",
@@ -689,6 +692,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._write_split(self.DONE)
         self._end_stream()
 
+    def _b_attempt(self, messages):
+        key = (self._model, json.dumps(messages, sort_keys=True))
+        n = self.server.count(key)
+        self._start_stream(chunked=True)
+        text = "attempt %d: %s" % (n, echo_answer(self._model, messages))
+        self._write_split(b"".join(self._answer_events(text)) + self.DONE)
+        self._end_stream()
+
     def _b_pad(self, messages):
         self._start_stream(chunked=True)
         data = b"".join(self._answer_events(pad_answer(self._model, messages)))
@@ -870,6 +881,7 @@ class FakeServer(http.server.ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._requests = []
+        self._counts = {}
         self.tag_script = None  # tag-script's replies: see the module's doc
         host, port = self.server_address[:2]
         self.port = port
@@ -879,6 +891,12 @@ class FakeServer(http.server.ThreadingHTTPServer):
     def record(self, rec):
         with self._lock:
             self._requests.append(rec)
+
+    def count(self, key):
+        """How many times key was counted, this time included."""
+        with self._lock:
+            self._counts[key] = self._counts.get(key, 0) + 1
+            return self._counts[key]
 
     def requests(self):
         with self._lock:

@@ -45,6 +45,7 @@ const el = {
   shareUrl: byId('share-url'),
   shareCopy: byId('share-copy'),
   shareStop: byId('share-stop'),
+  regenerate: byId('regenerate'),
 };
 // The modes of a battle (POST /api/battles): anonymous, two chosen models (names public, the
 // vote not counted on the leaderboard), or one chosen model (a direct chat: no side B, no vote).
@@ -61,10 +62,12 @@ for (const s of SIDES) {
     rating: byId(`rating-${s}`),
     card: byId(`card-${s}`),
     status: byId(`status-${s}`),
+    retry: byId(`retry-${s}`),
   };
 }
 
-// phase: idle | sending | streaming | ready | failed | voting | voted
+// phase: idle | sending | streaming | ready | retry | failed | voting | voted
+// (retry: one side failed, the other answered; the failed side may be re-asked with another model)
 const state = {
   gen: 0, id: null, eventsUrl: null, phase: 'idle', es: null,
   mode: 'anony',      // the current battle's mode: anony | named | direct
@@ -361,7 +364,7 @@ function update() {
   el.counter.classList.toggle('over', over);
   el.counter.classList.toggle('near', !over && n > MAX_CHARS * 0.9);
 
-  const sendable = p === 'idle' || p === 'ready' || p === 'failed' || p === 'voted';
+  const sendable = p === 'idle' || p === 'ready' || p === 'retry' || p === 'failed' || p === 'voted';
   el.send.disabled = !sendable || over || value.trim() === '';
   el.send.textContent = p === 'ready' ? 'Send follow-up' : 'Send';
 
@@ -373,6 +376,10 @@ function update() {
   el.voteBar.hidden = same || state.mode === 'direct';
   updateModes();
   updateFeedback();
+  // Regenerate: before the vote only, and not while the answers stream.
+  el.regenerate.hidden = !(p === 'ready' || p === 'sending' || p === 'streaming' || p === 'voting') || state.id === null;
+  el.regenerate.disabled = !votable;
+  for (const s of SIDES) panes[s].retry.hidden = !(p === 'retry' && state.sides[s].state === 'error');
 
   el.newBattle.hidden = p === 'idle';
   el.intro.hidden = p !== 'idle';
@@ -383,7 +390,7 @@ function update() {
   } else if (p === 'ready') {
     el.label.textContent = 'Follow-up for both models';
     el.prompt.placeholder = 'Ask both models a follow-up…';
-  } else if (p === 'failed' || p === 'voted') {
+  } else if (p === 'failed' || p === 'voted' || p === 'retry') {
     el.label.textContent = 'Prompt for a new battle';
     el.prompt.placeholder = 'Ask anything to start a new battle…';
   } else {
@@ -476,7 +483,7 @@ function openEvents() {
     const d = parse(ev);
     closeEvents(); // the server closes the stream after "end"; do not let EventSource reconnect
     state.identical = !!(d && d.identical === true);
-    finish(d && d.status === 'ready' ? 'ready' : 'failed');
+    finish(d && (d.status === 'ready' || d.status === 'retry') ? d.status : 'failed');
   });
 }
 
@@ -519,8 +526,11 @@ async function resync() {
       return;
     }
     setTimeout(() => { if (gen === state.gen) openEvents(); }, 500 * state.resyncs);
-  } else if (b.status === 'ready' || b.status === 'failed') {
+  } else if (b.status === 'ready' || b.status === 'failed' || b.status === 'retry') {
     state.identical = b.identical === true;
+    if (b.status === 'retry' && last && last.errors) {
+      for (const s of SIDES) if (last.errors[s]) sideError(s, last.errors[s]);
+    }
     finish(b.status);
   } else if (b.status === 'voted') {
     for (const s of SIDES) if (state.sides[s].state !== 'error') setSide(s, 'done');
@@ -553,8 +563,43 @@ function finish(status) {
     else if (state.mode === 'named') setStatusLine('Both answers are complete. Vote for the better one (not counted on the leaderboard), or ask a follow-up.');
     else setStatusLine('Both answers are complete. Vote for the better one, or ask a follow-up.');
     update();
+  } else if (status === 'retry') {
+    // One side failed, the other answered: the failed side may be asked again, by another model.
+    state.phase = 'retry';
+    const failed = SIDES.filter((s) => state.sides[s].state === 'error');
+    const name = failed.length === 1 ? `Model ${failed[0].toUpperCase()}` : 'One model';
+    showBanner(`${name} failed to answer, so this battle cannot be voted on yet. Retry it with another model, or start a new battle.`, true);
+    setStatusLine('');
+    update();
   } else {
     failBattle('This battle failed, so it cannot be voted on. Start a new battle to try again.');
+  }
+}
+
+// ---------- regenerate and retry ----------
+
+// Ask the latest prompt again: "regenerate" (both sides, same models) or "retry" (the failed
+// side, another model). The answers shown are replaced by the new ones, streamed from the start.
+async function reask(kind) {
+  if (kind === 'regenerate' ? !canVote() : state.phase !== 'retry') return;
+  const gen = state.gen;
+  const was = state.phase;
+  state.phase = 'sending';
+  update();
+  setStatusLine(kind === 'regenerate' ? 'Asking both models again…' : 'Asking another model…');
+  try {
+    await api('POST', battleUrl(`/${kind}`), {});
+    if (gen !== state.gen) return;
+    hideBanner();
+    setStatusLine('');
+    restartTurn();
+    openEvents();
+  } catch (e) {
+    if (gen !== state.gen) return;
+    state.phase = was;
+    setStatusLine('');
+    showBanner(`${kind === 'regenerate' ? 'Could not regenerate' : 'Could not retry'}: ${e.message}`, was === 'retry');
+    update();
   }
 }
 
@@ -660,6 +705,22 @@ async function showReasoning(gen) {
   const turns = Array.isArray(b.turns) ? b.turns : [];
   const last = turns[turns.length - 1];
   if (last) for (const s of SIDES) reasoning(s, last[`${s}_reasoning`]);
+  // What was replaced before the vote, now that the models are known.
+  const notes = [];
+  for (const r of Array.isArray(b.replacements) ? b.replacements : []) {
+    if (r && SIDES.includes(r.side)) {
+      notes.push(`${r.side.toUpperCase()} was replaced after an error (${r.old_model} failed, ${r.new_model} answered).`);
+    }
+  }
+  const regens = (Array.isArray(b.replaced) ? b.replaced : []).filter((x) => x && x.kind === 'regenerate' && x.side === 'a').length;
+  if (regens > 0) notes.push(`Answers were regenerated ${regens === 1 ? 'once' : `${regens} times`} before the vote.`);
+  if (notes.length) {
+    const line = document.createElement('span');
+    line.className = 'replaced-note';
+    line.dataset.testid = 'replaced-note';
+    line.textContent = ` ${notes.join(' ')}`;
+    el.status.append(line);
+  }
 }
 
 function reveal(r, before) {
@@ -880,6 +941,8 @@ el.prompt.addEventListener('keydown', (e) => {
 });
 
 for (const b of el.votes) b.addEventListener('click', () => vote(b.dataset.winner));
+el.regenerate.addEventListener('click', () => reask('regenerate'));
+for (const s of SIDES) panes[s].retry.addEventListener('click', () => reask('retry'));
 for (const s of SIDES) {
   panes[s].answer.addEventListener('click', (e) => {
     const btn = e.target instanceof Element ? e.target.closest('button.copy') : null;
@@ -910,8 +973,14 @@ document.addEventListener('keydown', (e) => {
       e.preventDefault();
       vote(KEY_VOTES[k]);
     }
+  } else if (k === 'r') {
+    if (canVote()) {
+      e.preventDefault();
+      reask('regenerate');
+    }
   } else if (k === 'n') {
-    if (state.phase === 'voted' || state.phase === 'failed' || (state.phase === 'ready' && state.identical)) {
+    if (state.phase === 'voted' || state.phase === 'failed' || state.phase === 'retry' ||
+        (state.phase === 'ready' && state.identical)) {
       e.preventDefault();
       newBattle();
     }

@@ -190,6 +190,36 @@ enum agon_ec arena_turn_result(struct arena_turn *t, int *turn);
 /* The caller's reference; done is never called after it. Accepts NULL. */
 void arena_turn_free(struct arena_turn *t);
 
+/* A regenerate or a retry on its way (opaque; battle/replace.c). */
+struct arena_replace;
+
+/* Re-ask the latest turn of battle id before the vote, for its owner
+ * (session; NULL when the client has none). retry 0, a regenerate: both
+ * sides with the same models, while the battle is ready and the turn has
+ * been regenerated fewer than [limits] max_regenerations times. retry 1:
+ * the one failed side of a battle in status "retry", with a model drawn
+ * by the pairing rules (arena_pairing_draw_one), the other side's answer kept, at most
+ * [limits] max_side_retries times a battle. The answers replaced are kept
+ * (shown once voted). Refusals that need no write come back at once:
+ * EC_BATTLE_NOT_FOUND, EC_NOT_YOUR_BATTLE, EC_REGENERATE_NOT_READY,
+ * EC_TOO_MANY_REGENERATIONS, EC_NOTHING_TO_RETRY, EC_TOO_MANY_RETRIES,
+ * EC_NO_REPLACEMENT_MODEL, EC_MODELS_UNAVAILABLE, EC_STORAGE_TURN,
+ * EC_BUSY, EC_INTERNAL_TURN. On EC_OK as arena_turn_start: done runs on
+ * the writer thread once the turn streams again, or was refused. */
+enum agon_ec arena_replace_start(struct arena *a, const char *id,
+                                 const char *session, int retry,
+                                 arena_vote_fn done, void *cls,
+                                 struct arena_replace **out);
+
+/* EC_OK (the turn streams again), or why not (a vote came first:
+ * EC_REGENERATE_NOT_READY or EC_NOTHING_TO_RETRY; a bound the database
+ * holds: EC_TOO_MANY_REGENERATIONS, EC_TOO_MANY_RETRIES; else
+ * EC_INTERNAL_TURN); *turn gets the turn's 1-based number. */
+enum agon_ec arena_replace_result(struct arena_replace *r, int *turn);
+
+/* The caller's reference; done is never called after it. Accepts NULL. */
+void arena_replace_free(struct arena_replace *r);
+
 /* A vote on its way (opaque). */
 struct arena_vote;
 

@@ -86,4 +86,26 @@ void maybe_sweep(struct arena *a);
  * failure to queue a side, that side is finished as failed (ask.c). */
 void ask_both_locked(struct arena *a, struct battle *b, int turn);
 
+/* Both sides of turn `turn` of b are final (done or failed): store the
+ * turn's end, then make the battle ready, failed or retry (ask.c). Lock
+ * not held; the side_on_finish of the last side calls it, and a retry
+ * whose side could not even be asked. */
+void turn_complete(struct arena *a, struct battle *b, int turn);
+
+/* The same for one side (a regenerate asks both, a retry one); the side
+ * must be empty (new, or battle_side_replace_locked) (ask.c). */
+void ask_side_locked(struct arena *a, struct battle *b, int turn, int side);
+
+/* How many of cfg's enabled models are not named in exclude[n_exclude]
+ * (the battle's models, and those it held before): whether a failed side
+ * can be replaced (pairing_replace.c; the draw is arena_pairing_draw_one). */
+size_t pairing_replacements_left(const struct config *cfg,
+                                 const char *const *exclude,
+                                 size_t n_exclude);
+
+/* Whether b may still replace a failed side: fewer retries than
+ * [limits] max_side_retries, and an enabled model it has not held to take
+ * over; caller holds the lock (replace.c). */
+int battle_retry_left_locked(const struct battle *b, const struct config *cfg);
+
 #endif

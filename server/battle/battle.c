@@ -9,7 +9,7 @@
 #include "util/loose_text.h"
 
 static const char *const status_names[] = {"streaming", "ready", "failed",
-                                           "voted"};
+                                           "voted", "retry"};
 
 const char *battle_status_name(enum battle_status s) { return status_names[s]; }
 
@@ -72,6 +72,11 @@ void battle_unref(struct battle *b) {
   free(b->turns);
   free(b->reasons);
   free(b->comment);
+  json_decref(b->replaced);
+  json_decref(b->replacements);
+  for (size_t i = 0; i < b->n_held; i++)
+    free(b->held[i].model);
+  free(b->held);
   model_config_release(&b->model[0]);
   model_config_release(&b->model[1]);
   pthread_mutex_destroy(&b->lock);
@@ -111,7 +116,9 @@ size_t battle_bytes_locked(const struct battle *b) {
         n += strlen(side->detail) + 1;
     }
   }
-  return n;
+  /* the replaced answers' texts; not the held metrics' names (their
+   * sizes would tell the models apart) */
+  return n + b->replaced_bytes;
 }
 
 void battle_drop_reasoning_locked(struct battle *b) {
@@ -152,18 +159,58 @@ void battle_unwatch_locked(struct battle *b, struct battle_watcher *w) {
   }
 }
 
+int battle_side_replace_locked(struct battle *b, int turn, int side,
+                               const char *kind) {
+  struct battle_turn *t = &b->turns[turn];
+  struct battle_side *s = &t->side[side];
+  if (!b->replaced && !(b->replaced = json_array()))
+    return -1;
+  struct held_metric *held = realloc(b->held, (b->n_held + 1) * sizeof *held);
+  if (!held)
+    return -1;
+  b->held = held;
+  char *model = strdup(b->model[side].name ? b->model[side].name : "");
+  json_t *row = json_pack(
+      "{s:i, s:s, s:i, s:s, s:s, s:s%, s:b}", "turn", turn + 1, "side",
+      side ? "b" : "a", "attempt", t->attempt + 1, "kind", kind, "model",
+      model ? model : "", "answer", s->text.data ? s->text.data : "",
+      s->text.len, "failed", s->failed);
+  if (!model || !row || json_array_append_new(b->replaced, row)) {
+    free(model);
+    return -1;
+  }
+  b->replaced_bytes += s->text.len;
+  held[b->n_held++] = (struct held_metric){.model = model, .m = s->m};
+  buf_release(&s->text);
+  buf_release(&s->reasoning);
+  buf_init(&s->text, b->max_answer);
+  buf_init(&s->reasoning, b->max_answer);
+  free(s->detail);
+  free(s->html);
+  s->detail = s->html = NULL;
+  s->html_len = 0;
+  s->finished = s->failed = 0;
+  s->public_error[0] = '\0';
+  memset(&s->m, 0, sizeof s->m);
+  return 0;
+}
+
+/* Publish one side's held-back metrics under model (once). */
+static void reveal_one(const char *model, struct side_metrics *m) {
+  if (m->published || !m->started || !m->outcome)
+    return;
+  metrics_battle(model, SIDE_STARTED);
+  metrics_battle(model, m->outcome == 1 ? SIDE_FINISHED : SIDE_FAILED);
+  if (m->outcome == 1 && m->ttft >= 0)
+    metrics_upstream(model, m->ttft, m->tokens_per_s);
+  m->published = 1;
+}
+
 void battle_reveal_metrics_locked(struct battle *b) {
+  for (size_t i = 0; i < b->n_held; i++)
+    reveal_one(b->held[i].model, &b->held[i].m);
   for (size_t i = 0; i < b->n_turns; i++) {
-    for (int s = 0; s < 2; s++) {
-      struct side_metrics *m = &b->turns[i].side[s].m;
-      if (m->published || !m->started || !m->outcome)
-        continue;
-      const char *model = b->model[s].name;
-      metrics_battle(model, SIDE_STARTED);
-      metrics_battle(model, m->outcome == 1 ? SIDE_FINISHED : SIDE_FAILED);
-      if (m->outcome == 1 && m->ttft >= 0)
-        metrics_upstream(model, m->ttft, m->tokens_per_s);
-      m->published = 1;
-    }
+    for (int s = 0; s < 2; s++)
+      reveal_one(b->model[s].name, &b->turns[i].side[s].m);
   }
 }

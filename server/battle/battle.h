@@ -9,10 +9,22 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "config/config.h"
 #include "util/buf.h"
 
-enum battle_status { BATTLE_STREAMING, BATTLE_READY, BATTLE_FAILED, BATTLE_VOTED };
+/* BATTLE_RETRY: one side of the latest turn failed, the other finished;
+ * not votable until the owner retries the failed side with another model
+ * (battle/replace.c). Stored as 'failed' (a battle read back from the
+ * database is failed for good). BATTLE_FAILED: can no longer be voted. */
+enum battle_status {
+  BATTLE_STREAMING,
+  BATTLE_READY,
+  BATTLE_FAILED,
+  BATTLE_VOTED,
+  BATTLE_RETRY
+};
 
 const char *battle_status_name(enum battle_status s);
 
@@ -52,6 +64,17 @@ struct battle_side {
 struct battle_turn {
   char *prompt;
   struct battle_side side[2];
+  int attempt;         /* bumped each time a side is re-asked (regenerate,
+                          retry): a feed follows one attempt */
+  int regenerations;   /* regenerates of this turn, in memory */
+};
+
+/* Per-model metrics of a side a regenerate or a retry replaced, held back
+ * like the others (battle_reveal_metrics_locked) under the model that
+ * answered. */
+struct held_metric {
+  char *model;           /* owned */
+  struct side_metrics m;
 };
 
 /* Someone waiting for news of a battle (an event stream). wake is called
@@ -93,6 +116,16 @@ struct battle {
   int turn_pending;              /* a follow-up turn is being stored */
   int reasoning_dropped;         /* some reasoning is in the database only
                                     (battle_drop_reasoning_locked) */
+  int retries;                   /* failed sides replaced (in memory) */
+  /* What regenerates and retries replaced, as the database keeps it
+   * (struct battle_record's arrays), owned, NULL while nothing was; shown
+   * once voted only: replaced, {turn, side, attempt, kind, model, answer,
+   * failed}; replacements, {side, turn, old_model, new_model}. */
+  json_t *replaced;
+  json_t *replacements;
+  size_t replaced_bytes;         /* of the replaced answers' texts */
+  struct held_metric *held;
+  size_t n_held;
 };
 
 /* A new battle with one reference, no turns, status STREAMING, mode
@@ -122,6 +155,13 @@ void battle_unref(struct battle *b);
  * Returns the new turn's index, or -1 when out of memory. */
 int battle_add_turn_locked(struct battle *b, const char *prompt,
                            size_t max_answer);
+
+/* Keep side `side` of turn `turn` in b->replaced (kind "regenerate" or
+ * "retry"), its metrics in b->held, and empty it for a new attempt
+ * (nothing asked yet); caller holds the lock and bumps the turn's
+ * attempt. 0, or -1 when out of memory (the side is then unchanged). */
+int battle_side_replace_locked(struct battle *b, int turn, int side,
+                               const char *kind);
 
 /* Hand every held-back per-model metric of b to metrics/ (once each);
  * caller holds the lock. Call it only when the battle is voted or can no

@@ -18,6 +18,7 @@ struct arena_feed {
   void *wake_cls;
   struct battle *b;                /* a reference */
   int turn;                        /* 0-based */
+  int attempt;                     /* the turn's attempt it follows */
   size_t sent[2];                  /* bytes of each answer sent */
   int side_closed[2];              /* done or error sent */
   int ended;                       /* end sent */
@@ -63,6 +64,7 @@ enum agon_ec arena_feed_open(struct arena *a, const char *id,
   if (!full && !empty)
     b->n_streams++;
   int turn = b->n_turns ? (int)b->n_turns - 1 : 0;
+  int attempt = b->n_turns ? b->turns[turn].attempt : 0;
   pthread_mutex_unlock(&b->lock);
   if (full || empty) {
     keycount_give(&a->streams, client);
@@ -82,6 +84,7 @@ enum agon_ec arena_feed_open(struct arena *a, const char *id,
   f->b = b;
   f->turn = turn;
   f->side_closed[1] = battle_sides(b) < 2;  /* a direct chat has no b */
+  f->attempt = attempt;
   f->max_build = max_build;
   f->arena = a;
   snprintf(f->client, sizeof f->client, "%s", client);
@@ -142,6 +145,15 @@ int arena_feed_build(struct arena_feed *f, struct buf *out) {
   struct battle_turn *t = &b->turns[f->turn];
   static const char *const names[2] = {"a", "b"};
   int turn = f->turn + 1;
+  if (t->attempt != f->attempt) {
+    /* a regenerate or a retry emptied the turn since the feed opened: one
+     * that has sent nothing follows the new attempt from its start; one
+     * that has ends (the page opens a new feed for the new attempt) */
+    if (f->sent[0] || f->sent[1] || f->side_closed[0] ||
+        (battle_sides(b) == 2 && f->side_closed[1]))
+      return 1;
+    f->attempt = t->attempt;
+  }
   for (int s = 0; s < battle_sides(b); s++) {
     struct battle_side *side = &t->side[s];
     if (side->text.len > f->sent[s]) {
@@ -181,8 +193,13 @@ int arena_feed_build(struct arena_feed *f, struct buf *out) {
     /* identical (only when true): from the public answers alone (see
      * battle_turn_identical_locked); the names of a battle the visitor
      * chose, never of an anonymous one */
-    json_t *end = json_pack("{s:i, s:s}", "turn", turn, "status",
-                            failed ? "failed" : "ready");
+    /* "retry": one side failed and may be retried (battle.h) */
+    const char *status = !failed ? "ready"
+                         : b->status == BATTLE_RETRY &&
+                                 (size_t)turn == b->n_turns
+                             ? "retry"
+                             : "failed";
+    json_t *end = json_pack("{s:i, s:s}", "turn", turn, "status", status);
     if (battle_turn_identical_locked(b, (size_t)f->turn))
       json_object_set_new(end, "identical", json_true()); /* else absent */
     if (b->mode != BATTLE_ANONY)

@@ -16,6 +16,34 @@ static enum battle_status status_from(const char *s) {
   return BATTLE_FAILED;
 }
 
+/* What regenerates and retries replaced, from r into b: the texts'
+ * sizes counted, each turn's regenerations and the battle's retries. The
+ * reasoning is left in the database (see battle_drop_reasoning_locked).
+ * 0, or -1 when out of memory or the arrays cannot be read. */
+static int replaced_from_record(struct battle *b, struct battle_record *r) {
+  if (r->replaced && !(b->replaced = json_loads(r->replaced, 0, NULL)))
+    return -1;
+  if (r->replacements &&
+      !(b->replacements = json_loads(r->replacements, 0, NULL)))
+    return -1;
+  for (size_t i = 0; b->replaced && i < json_array_size(b->replaced); i++) {
+    json_t *row = json_array_get(b->replaced, i);
+    json_object_del(row, "reasoning");
+    const char *answer = json_string_value(json_object_get(row, "answer"));
+    b->replaced_bytes += answer ? strlen(answer) : 0;
+    json_int_t turn = json_integer_value(json_object_get(row, "turn"));
+    const char *kind = json_string_value(json_object_get(row, "kind"));
+    const char *side = json_string_value(json_object_get(row, "side"));
+    if (turn >= 1 && (size_t)turn <= b->n_turns && kind && side &&
+        !strcmp(kind, "regenerate") && !strcmp(side, "a"))
+      b->turns[turn - 1].regenerations++;
+    if (turn >= 1 && (size_t)turn <= b->n_turns)
+      b->turns[turn - 1].attempt++;
+  }
+  b->retries = (int)json_array_size(b->replacements);
+  return 0;
+}
+
 /* A battle object for a stored battle: finished turns only. The
  * reasoning only once voted (see battle_drop_reasoning_locked). */
 static struct battle *battle_from_record(const struct config *cfg,
@@ -85,6 +113,8 @@ static struct battle *battle_from_record(const struct config *cfg,
   }
   if (b->status == BATTLE_STREAMING)
     b->status = BATTLE_FAILED;  /* a turn that can no longer finish */
+  if (replaced_from_record(b, r))
+    goto fail;
   return b;
 fail:
   battle_unref(b);

@@ -4,6 +4,26 @@
 
 #include <stdio.h>
 
+static const char *const replaced_keys[] = {
+    "turn", "side", "attempt", "kind", "model", "answer", "failed", NULL};
+static const char *const replacement_keys[] = {"side", "turn", "old_model",
+                                               "new_model", NULL};
+
+/* A new array of copies of list's objects, with only these keys ([] for
+ * NULL), so that the caller owns all of it. */
+static json_t *pick(const json_t *list, const char *const *keys) {
+  json_t *out = json_array();
+  for (size_t i = 0; list && i < json_array_size(list); i++) {
+    json_t *from = json_array_get(list, i), *row = json_object();
+    for (size_t k = 0; keys[k]; k++) {
+      json_t *v = json_object_get(from, keys[k]);
+      json_object_set_new(row, keys[k], v ? json_deep_copy(v) : json_null());
+    }
+    json_array_append_new(out, row);
+  }
+  return out;
+}
+
 enum agon_ec arena_battle_json(struct arena *a, const char *id,
                                json_t **out) {
   *out = NULL;
@@ -77,6 +97,15 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id,
   json_object_set_new(body, "reasons", reasons ? reasons : json_array());
   json_object_set_new(body, "comment", b->comment ? json_string(b->comment)
                                                   : json_null());
+  /* what regenerates and retries replaced, with their models: once the
+   * names are public (voted, or chosen by the visitor) */
+  int named = (b->status == BATTLE_VOTED && b->winner >= 0) ||
+              b->mode != BATTLE_ANONY;
+  json_object_set_new(body, "replaced",
+                      named ? pick(b->replaced, replaced_keys) : json_null());
+  json_object_set_new(body, "replacements",
+                      named ? pick(b->replacements, replacement_keys)
+                            : json_null());
   pthread_mutex_unlock(&b->lock);
   battle_unref(b);
   *out = body;

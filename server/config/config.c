@@ -44,6 +44,8 @@ void config_init(struct config *cfg) {
   cfg->max_prompt_chars = 30000;
   cfg->max_answer_bytes = 1024 * 1024;
   cfg->max_turns = 20;
+  cfg->max_regenerations = 3;
+  cfg->max_side_retries = 2;
   cfg->max_body_bytes = 256 * 1024;
   cfg->min_vote_seconds = 1.0;
   cfg->idle_timeout = 60;

@@ -125,6 +125,8 @@ struct config {
   long max_prompt_chars;       /* [limits] */
   long max_answer_bytes;
   long max_turns;
+  long max_regenerations;      /* per turn, before the vote; 0 = off */
+  long max_side_retries;       /* failed sides replaced per battle; 0 = off */
   long max_body_bytes;
   long battles_per_minute;     /* per client; 0 = unlimited */
   long votes_per_minute;

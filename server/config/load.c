@@ -101,6 +101,8 @@ static const struct config_key limits_keys[] = {
     LIMIT(max_prompt_chars, 1, 10000000),
     LIMIT(max_answer_bytes, 1024, 1L << 30),
     LIMIT(max_turns, 1, 1000),
+    LIMIT(max_regenerations, 0, 100),
+    LIMIT(max_side_retries, 0, 100),
     LIMIT(max_body_bytes, 1024, 1L << 30),
     LIMIT(battles_per_minute, 0, 1000000),
     LIMIT(votes_per_minute, 0, 1000000),

@@ -131,6 +131,25 @@ static const struct ec_entry table[EC_COUNT] = {
                               .message = "both answers are the same, so "
                                          "this vote cannot count; start a "
                                          "new battle"},
+    [EC_REGENERATE_NOT_READY] =
+        MESSAGE_OF(EC_BATTLE_NOT_READY, "a regenerate needs a battle that "
+                                        "is ready and not voted"),
+    [EC_TOO_MANY_REGENERATIONS] = {.status = 409,
+                                   .code = "too_many_regenerations",
+                                   .message = "this turn has been "
+                                              "regenerated as often as "
+                                              "allowed"},
+    [EC_NOTHING_TO_RETRY] = {.status = 409, .code = "nothing_to_retry",
+                             .message = "only a battle whose latest turn "
+                                        "has exactly one failed side can be "
+                                        "retried"},
+    [EC_TOO_MANY_RETRIES] = {.status = 409, .code = "too_many_retries",
+                             .message = "this battle has replaced failed "
+                                        "sides as often as allowed"},
+    [EC_NO_REPLACEMENT_MODEL] = {.status = 409,
+                                 .code = "no_replacement_model",
+                                 .message = "no other enabled model can "
+                                            "replace the failed side"},
     [EC_VOTE_NOT_QUEUED] = {.status = 503, .code = "unavailable", .retry = 1,
                             .message = "the vote could not be queued; try "
                                        "again"},

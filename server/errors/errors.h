@@ -72,6 +72,11 @@ enum agon_ec {
   EC_SHARE_NOT_FOUND,
   EC_TOO_MANY_SHARES,
   EC_NOT_QUEUED,                /* unavailable */
+  EC_REGENERATE_NOT_READY,      /* battle_not_ready */
+  EC_TOO_MANY_REGENERATIONS,
+  EC_NOTHING_TO_RETRY,
+  EC_TOO_MANY_RETRIES,
+  EC_NO_REPLACEMENT_MODEL,
 
   /* storage */
   EC_STORAGE_UNAVAILABLE,       /* a new battle */

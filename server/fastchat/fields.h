@@ -24,6 +24,17 @@
  *                      {"hard_prompt": bool, "math": bool, "<admin's
  *                      category>": bool, ...}
  *   dedup_tag      {high_freq, sampled} (rating/dedup.h), written only
+ *   agon_replaced_v0.1      Agon's own, beside FastChat's fields: the
+ *                  answers regenerates and retries replaced (schema/0012),
+ *                  [{"turn", "side": "a"|"b", "attempt", "kind":
+ *                  "regenerate"|"retry", "model", "answer", "failed":
+ *                  bool, "reasoning", "at": ms}]; conversation_a/_b hold
+ *                  the answers the vote was on
+ *   agon_replacements_v0.1  the failed sides replaced by other models,
+ *                  [{"side", "turn", "old_model", "new_model", "at"}];
+ *                  model_a/model_b are the final pair
+ *                  (both written only when there are any; an import
+ *                  stores them with the battle)
  *
  * and, at the top level of a record, two fields of Agon's own about the
  * vote (FastChat's tools ignore them; storage/interchange.c reads and
@@ -46,6 +57,11 @@
 #define FASTCHAT_MAX_CATEGORIES 64 /* more are not kept */
 #define FASTCHAT_VOTE_REASONS "agon_vote_reasons_v0.1"
 #define FASTCHAT_VOTE_COMMENT "agon_vote_comment_v0.1"
+
+/* The record keys of Agon's replaced answers and replacements. */
+#define FASTCHAT_REPLACED "agon_replaced_v0.1"
+#define FASTCHAT_REPLACEMENTS "agon_replacements_v0.1"
+
 
 struct fastchat_category {
   char name[SLICE_CAT_MAX];   /* [a-z0-9_-] */

@@ -14,6 +14,8 @@ enum MHD_Result handle_battle_create(struct request *rq); /* battle_create.c */
 enum MHD_Result handle_battle_get(struct request *rq);    /* battle_get.c */
 enum MHD_Result handle_battle_events(struct request *rq); /* battle_events.c */
 enum MHD_Result handle_battle_turn(struct request *rq);   /* battle_turn.c */
+enum MHD_Result handle_battle_regenerate(struct request *rq); /* battle_replace.c */
+enum MHD_Result handle_battle_retry(struct request *rq);  /* battle_replace.c */
 enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */
 enum MHD_Result handle_battle_share(struct request *rq);  /* battle_share.c */
 enum MHD_Result handle_battle_unshare(struct request *rq); /* battle_share.c */

@@ -7,6 +7,8 @@ const struct route agon_routes[] = {
     {.method = "GET", .pattern = "/api/battles/:id", .handler = &handle_battle_get},
     {.method = "GET", .pattern = "/api/battles/:id/events", .handler = &handle_battle_events},
     {.method = "POST", .pattern = "/api/battles/:id/turns", .handler = &handle_battle_turn, .json_body = 1},
+    {.method = "POST", .pattern = "/api/battles/:id/regenerate", .handler = &handle_battle_regenerate, .json_body = 1},
+    {.method = "POST", .pattern = "/api/battles/:id/retry", .handler = &handle_battle_retry, .json_body = 1},
     {.method = "POST", .pattern = "/api/battles/:id/vote", .handler = &handle_battle_vote, .json_body = 1},
     {.method = "POST", .pattern = "/api/battles/:id/share", .handler = &handle_battle_share, .json_body = 1},
     {.method = "DELETE", .pattern = "/api/battles/:id/share", .handler = &handle_battle_unshare},

@@ -459,6 +459,14 @@ static int export_vote(void *ctx, const struct store_export_vote *v) {
     if (v->comment)
       json_object_set_new(rec, FASTCHAT_VOTE_COMMENT,
                           json_string(v->comment));
+    /* what regenerates and retries replaced (fastchat/fields.h) */
+    const char *own[2][2] = {{FASTCHAT_REPLACED, v->replaced},
+                             {FASTCHAT_REPLACEMENTS, v->replacements}};
+    for (int i = 0; i < 2; i++) {
+      json_t *list = own[i][1] ? json_loads(own[i][1], 0, NULL) : NULL;
+      if (list)
+        json_object_set_new(rec, own[i][0], list);
+    }
     if (!v->counted) {
       /* stored but not counted: say so, so a re-import keeps it out */
       json_object_set_new(rec, "agon_counted", json_false());

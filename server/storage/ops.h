@@ -78,6 +78,10 @@ struct store_export_vote {
   size_t n_categories;
   /* the voter's reasons (a JSON array) and comment, each NULL when none */
   const char *reasons, *comment;
+  /* what regenerates and retries replaced, as JSON array texts (see
+   * struct battle_record), NULL when nothing was (a battle without a
+   * record only) */
+  const char *replaced, *replacements;
 };
 
 /* One LLM judge's verdict for an export, in judgment order. */
@@ -130,6 +134,8 @@ struct store_ops {
                        const char *prompt);
   int (*turn_add)(void *cls, const char *id, int turn, const char *prompt,
                   int64_t started_at);
+  int (*turn_replace)(void *cls, const char *id,
+                      const struct turn_replace *r);
   int (*turn_finish)(void *cls, const char *id, int turn,
                      const struct turn_answer ans[2], int64_t finished_at,
                      const char *status, const char *identity,

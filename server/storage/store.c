@@ -125,6 +125,11 @@ int store_turn_add_tx(struct store *st, const char *id, int turn,
   return st->ops->turn_add(st->impl, id, turn, prompt, started_at);
 }
 
+int store_turn_replace_tx(struct store *st, const char *id,
+                          const struct turn_replace *r) {
+  return st->ops->turn_replace(st->impl, id, r);
+}
+
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          const struct turn_answer ans[2],
                          int64_t finished_at, const char *status,
@@ -155,6 +160,9 @@ void battle_record_release(struct battle_record *r) {
   free(r->reasons);
   free(r->comment);
   r->reasons = r->comment = NULL;
+  free(r->replaced);
+  free(r->replacements);
+  r->replaced = r->replacements = NULL;
   r->turns = NULL;
   r->n_turns = 0;
   r->model[0] = r->model[1] = NULL;

@@ -140,6 +140,12 @@ struct battle_record {
   char *comment;     /* the vote's comment, or NULL */
   struct turn_record *turns;
   size_t n_turns;
+  /* what regenerates and retries replaced (schema/0012), as JSON arrays
+   * (text, owned), NULL when nothing was: replaced, objects {turn, side,
+   * attempt, kind, model, answer, failed, at}; replacements, objects
+   * {side, turn, old_model, new_model, at} */
+  char *replaced;
+  char *replacements;
 };
 
 /* The writes below run inside a transaction the caller opened, with
@@ -159,6 +165,29 @@ int store_battle_create_tx(struct store *st, const char *id,
  * 'streaming'. Returns 1 when the battle is no longer 'ready'. */
 int store_turn_add_tx(struct store *st, const char *id, int turn,
                       const char *prompt, int64_t started_at);
+
+/* What a regenerate or a retry replaces in turn `turn` (1-based), the
+ * battle's latest (store_turn_replace_tx). */
+struct turn_replace {
+  int turn;
+  int sides;              /* bit 0: side a, bit 1: side b */
+  int retry;              /* 0: regenerate (battle 'ready'), 1: retry of the
+                             one side in sides (battle 'failed') */
+  const char *new_model;  /* retry: the model that takes the side over */
+  long max;               /* regenerate: replaced attempts of the turn
+                             allowed before; retry: replacements of the
+                             battle allowed before */
+  int64_t at;
+};
+
+/* Keep the answers of r->sides of the turn (replaced_answers), clear them
+ * from the turn, and set the battle back to 'streaming'; for a retry also
+ * put r->new_model on the side (battles.model_a or model_b) and record the
+ * replacement (side_replacements). Returns 0, 1 when the battle is no
+ * longer in the status the kind needs (voted, or retried, meanwhile), 2
+ * when r->max is reached, -1 on error; the caller rolls back on nonzero. */
+int store_turn_replace_tx(struct store *st, const char *id,
+                          const struct turn_replace *r);
 
 /* Store a finished turn's answers (side a, then b: reasoning and errors
  * too) and set the battle status ("ready" or "failed"). -1 also when

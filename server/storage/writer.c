@@ -26,6 +26,7 @@ enum job_kind {
   JOB_BATTLE_CREATE,
   JOB_TURN_FINISH,
   JOB_TURN_ADD,
+  JOB_TURN_REPLACE,   /* a regenerate or a retry */
   JOB_VOTE,
   JOB_CATEGORIES,     /* a tagger's verdicts */
   JOB_BATTLE_TAGS,    /* the tags a battle lacks */
@@ -61,6 +62,7 @@ struct job {
   const char *borrowed_id, *borrowed_prompt;          /* sync turn add */
   int turn;
   int64_t at;
+  struct turn_replace rep;     /* JOB_TURN_REPLACE: new_model is model_a */
   const struct vote_request *vr;                      /* votes: borrowed */
   struct vote_outcome *out;
   store_vote_fn vote_done;                            /* async vote */
@@ -207,6 +209,9 @@ static int run_job(struct store_writer *w, struct job *j,
                                                  : j->prompt,
                               j->at);
     return j->rc ? -1 : 0;
+  case JOB_TURN_REPLACE:
+    j->rc = store_turn_replace_tx(st, j->id, &j->rep);
+    return j->rc ? -1 : 0;
   case JOB_VOTE:
     j->rc = (int)store_vote_tx(st, j->vr, w->live, vb, j->out);
     return j->rc == VOTE_OK ? 0 : -1;
@@ -331,7 +336,8 @@ static void write_group(struct store_writer *w, struct job *list) {
       j->rc = VOTE_ERROR;
       vote_outcome_release(j->out);
     }
-    if (j->kind == JOB_TURN_ADD && !committed && j->rc == 0)
+    if ((j->kind == JOB_TURN_ADD || j->kind == JOB_TURN_REPLACE) &&
+        !committed && j->rc == 0)
       j->rc = -1;
     if ((j->kind == JOB_CATEGORIES || j->kind == JOB_BATTLE_TAGS) && !ok)
       j->rc = -1;
@@ -575,6 +581,23 @@ int store_writer_turn_add_async(struct store_writer *w, const char *id,
     return -1;
   j->turn = turn;
   j->prompt = dup_or_null(prompt, &failed);
+  j->rc_done = done;
+  j->cls = cls;
+  j->urgent = 1;
+  return queue_async(w, j, failed);
+}
+
+int store_writer_turn_replace_async(struct store_writer *w, const char *id,
+                                    const struct turn_replace *r,
+                                    store_rc_fn done, void *cls) {
+  int failed = 0;
+  struct job *j = async_job_new(JOB_TURN_REPLACE, id, r->at, NULL, NULL,
+                                &failed);
+  if (!j)
+    return -1;
+  j->rep = *r;
+  j->model_a = dup_or_null(r->new_model, &failed);
+  j->rep.new_model = j->model_a;
   j->rc_done = done;
   j->cls = cls;
   j->urgent = 1;

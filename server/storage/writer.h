@@ -89,6 +89,14 @@ int store_writer_turn_add_async(struct store_writer *w, const char *id,
                                 int64_t started_at, store_rc_fn done,
                                 void *cls);
 
+/* Queue a regenerate or a retry (see store_turn_replace_tx) without
+ * waiting: done gets what it returned (0, 1, 2), or -1 on error or when
+ * it was not committed. *r and its strings are copied. Returns 0, or -1
+ * when it could not be queued (done is not called then). */
+int store_writer_turn_replace_async(struct store_writer *w, const char *id,
+                                    const struct turn_replace *r,
+                                    store_rc_fn done, void *cls);
+
 /* Called on the writer thread once a vote's transaction has ended, with
  * its status (VOTE_OK only when committed). */
 typedef void (*store_vote_fn)(void *cls, enum agon_ec vs);

@@ -217,9 +217,11 @@ def test_cached_bytes_count_only_what_the_voter_reads(agon_factory, fake):
 
 
 def test_failed_battle_metrics_count_at_once(agon_factory, fake):
-    """A battle that failed can no longer be voted: its sides are counted."""
+    """A battle that failed can no longer be voted: its sides are counted
+    (without retries, a failed side fails the battle at once)."""
     agon = agon_factory([Model("Broken-Bear", "fail500-bear"),
-                         Model("Fine-Fox", "echo-fox")])
+                         Model("Fine-Fox", "echo-fox")],
+                        limits={"max_side_retries": 0})
     c = agon.client()
     bid, es = c.battle("Hello")
     assert es.end["status"] == "failed"
@@ -291,3 +293,49 @@ def test_share_and_own_board_before_the_vote(agon_factory):
         assert board["votes"] == i + 2
     assert len(pairs) > 1, pairs  # battles of several pairs were refused
     assert len(replies) == 1, replies
+def test_retry_and_regenerate_are_blind_until_the_vote(agon_factory, fake):
+    """A battle with one failed side waits for a retry (status "retry"):
+    it can still be voted once retried, so nothing public moves, the failed
+    model's metrics included, through the retry with another model and a
+    regenerate, until the vote; the battle's own GET and events name no
+    model. Then the vote reveals the failed model's metrics too."""
+    models = [Model("Broken-Bear", "fail500-bear"), Model("Fine-Fox", "echo-fox"),
+              Model("Spare-Stoat", "pad40-stoat")]
+    agon = agon_factory(models)
+    c = agon.client()
+    names = [m.name for m in models] + [m.upstream for m in models]
+    # the style board's first fit (of no votes), started by the first
+    # sample, done
+    sample(c)
+    wait_for(lambda: "bt_fit" in c.get("/api/leaderboard?style=control").json(), 30,
+             "the style board's first fit")
+    before = sample(c)
+    for _ in range(20):
+        bid, es = c.battle("Explain tides in two sentences.")
+        if es.end["status"] == "retry":
+            break
+    assert es.end["status"] == "retry", es.end
+    seen = [c.get("/api/battles/" + bid).body.decode(), es.raw.decode()]
+    r = c.post("/api/battles/%s/retry" % bid, {})
+    assert r.status == 202, r
+    es = c.events("/api/battles/%s/events" % bid)
+    assert es.end["status"] == "ready"
+    seen.append(es.raw.decode())
+    c.wait_status(bid, ("ready",))
+    assert c.post("/api/battles/%s/regenerate" % bid, {}).status == 202
+    es = c.events("/api/battles/%s/events" % bid)
+    assert es.end["status"] == "ready"
+    got = c.wait_status(bid, ("ready",))
+    assert got["models"] is None and got["replaced"] is None and got["replacements"] is None
+    seen += [es.raw.decode(), json.dumps(got)]
+    for text in seen:
+        for n in names:
+            assert n.lower() not in text.lower(), (n, text[:500])
+    after = sample(c)
+    for path in PUBLIC_GETS:
+        assert before[path] == after[path], (
+            "%s changed before the vote:\nbefore: %r\nafter:  %r"
+            % (path, before[path], after[path]))
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    text = c.get("/metrics").body.decode()
+    assert 'agon_battles_failed_total{model="Broken-Bear"} 1' in text, text

@@ -59,6 +59,10 @@ CODES = {
     "battle_not_voted": 409,
     "share_not_found": 404,
     "too_many_shares": 503,
+    "too_many_regenerations": 409,
+    "nothing_to_retry": 409,
+    "too_many_retries": 409,
+    "no_replacement_model": 409,
     # storage
     "storage_unavailable": 503,
     "storage_failing": 503,
@@ -367,6 +371,45 @@ def test_battle_failed(agon_factory):
     assert c.get("/api/battles/" + bid).json()["status"] == "failed"
     expect(c.post("/api/battles/%s/vote" % bid, {"winner": "a"}), "battle_failed",
            "a failed battle cannot be voted on")
+
+
+def test_regenerate_and_retry(agon_factory):
+    agon = agon_factory(None)
+    agon.env["AGON_ERRORS_ADMIN"] = TOKEN
+    models = [Model("Fail-One", "fail500-one"), Model("Echo-Two", "echo-two"),
+              Model("Echo-Three", "echo-three")]
+    agon.write_config(models, server_extra="admin_token_env = AGON_ERRORS_ADMIN",
+                      limits={"max_regenerations": 0})
+    agon.start()
+    c = agon.client()
+    auth = {"Authorization": "Bearer " + TOKEN}
+    for _ in range(30):
+        bid, es = c.battle("one side fails")
+        if es.end["status"] == "retry":
+            break
+    assert es.end["status"] == "retry"
+    for name in ("Echo-Two", "Echo-Three"):
+        assert c.post("/api/admin/models/" + name, {"enabled": False}, headers=auth).status == 200
+    expect(c.post("/api/battles/%s/regenerate" % bid, {}), "battle_not_ready",
+           "a regenerate needs a battle that is ready and not voted")
+    expect(c.post("/api/battles/%s/retry" % bid, {}), "no_replacement_model",
+           "no other enabled model can replace the failed side")
+    agon.write_config(models, server_extra="admin_token_env = AGON_ERRORS_ADMIN",
+                      limits={"max_regenerations": 0, "max_side_retries": 0})
+    r = c.request("POST", "/api/admin/reload", headers=auth)
+    assert r.status == 200, r
+    expect(c.post("/api/battles/%s/retry" % bid, {}), "too_many_retries",
+           "this battle has replaced failed sides as often as allowed")
+    agon.write_config([Model("Echo-One", "echo-one"), Model("Echo-Two", "echo-two")],
+                      server_extra="admin_token_env = AGON_ERRORS_ADMIN",
+                      limits={"max_regenerations": 0})
+    r = c.request("POST", "/api/admin/reload", headers={"Authorization": "Bearer " + TOKEN})
+    assert r.status == 200, r
+    bid, _ = c.battle("both fine")
+    expect(c.post("/api/battles/%s/regenerate" % bid, {}), "too_many_regenerations",
+           "this turn has been regenerated as often as allowed")
+    expect(c.post("/api/battles/%s/retry" % bid, {}), "nothing_to_retry",
+           "only a battle whose latest turn has exactly one failed side can be retried")
 
 
 def test_models_unavailable(agon_factory):

@@ -497,7 +497,7 @@ static void table_keys(void) {
   /* every key of every section, the connection keys once per section that
    * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 82);
+  CHECK(n_keys == 84);
   unlink(prompt);
 }
 
@@ -515,6 +515,8 @@ static void ranges(void) {
       {"limits", "max_prompt_chars", 1, 10000000},
       {"limits", "max_answer_bytes", 1024, 1L << 30},
       {"limits", "max_turns", 1, 1000},
+      {"limits", "max_regenerations", 0, 100},
+      {"limits", "max_side_retries", 0, 100},
       {"limits", "max_body_bytes", 1024, 1L << 30},
       {"limits", "battles_per_minute", 0, 1000000},
       {"limits", "votes_per_minute", 0, 1000000},

@@ -114,8 +114,8 @@ int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
   sqlite3_stmt *b = sqlite_read_begin(
       st,
       "SELECT b.id, b.created_at, b.model_a, b.model_b, b.session, b.status, "
-      "v.winner, b.mode, v.reasons, v.comment FROM battles b LEFT JOIN votes "
-      "v ON v.battle_id = b.id WHERE b.id = ?",
+      "v.winner, b.mode, v.reasons, v.comment, " SQLITE_REPLACED_COLUMNS("b.id")
+      " FROM battles b LEFT JOIN votes v ON v.battle_id = b.id WHERE b.id = ?",
       "t", id);
   if (!b || !(t = sqlite_stmt_new(st->rdb,
                                   "SELECT prompt, answer_a, answer_b, "
@@ -145,6 +145,8 @@ int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
   }
   out->reasons = sqlite_text_dup(b, 8);
   out->comment = sqlite_text_dup(b, 9);
+  out->replaced = sqlite_text_dup(b, 10);
+  out->replacements = sqlite_text_dup(b, 11);
   while ((s = sqlite3_step(t)) == SQLITE_ROW) {
     struct turn_record *turns =
         realloc(out->turns, (out->n_turns + 1) * sizeof *turns);

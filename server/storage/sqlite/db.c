@@ -370,6 +370,7 @@ static const struct store_ops sqlite_ops = {
     .probe = probe,
     .battle_create = sqlite_battle_create,
     .turn_add = sqlite_turn_add,
+    .turn_replace = sqlite_turn_replace,
     .turn_finish = sqlite_turn_finish,
     .vote = sqlite_vote,
     .fail_streaming = sqlite_fail_streaming,

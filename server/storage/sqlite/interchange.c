@@ -121,6 +121,8 @@ int sqlite_import_battle(void *cls, const struct store_import_row *r) {
     if (!ic || sqlite_step_done(ic, NULL))
       return -1;
   }
+  if (sqlite_import_replaced(st, r->id, r->record))
+    return -1;
   if (!r->counted)
     return 0;
   /* its outcome in its slices, as a live vote counts it (votes.c): the
@@ -242,8 +244,9 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
       "SELECT b.id, b.model_a, b.model_b, v.winner, b.session, "
       "v.created_at, b.record, v.counted, v.reason, (SELECT count(*) FROM "
       "turns t WHERE t.battle_id = b.id), b.language, b.tags, "
-      "b.conv_metadata, b.anony, v.reasons, v.comment FROM votes v JOIN "
-      "battles b ON b.id = v.battle_id ORDER BY v.seq",
+      "b.conv_metadata, b.anony, v.reasons, v.comment, "
+      SQLITE_REPLACED_COLUMNS("b.id") " FROM votes v JOIN battles b ON "
+      "b.id = v.battle_id ORDER BY v.seq",
       "");
   if (!s ||
       !(turns = sqlite_stmt_new(st->db,
@@ -258,10 +261,11 @@ int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
   int r;
   while ((r = sqlite3_step(s)) == SQLITE_ROW) {
     struct store_export_vote v = {0};
-    sqlite_row(s, "tttttItitltttitt", &v.id, &v.model_a, &v.model_b,
+    sqlite_row(s, "tttttItitltttitttt", &v.id, &v.model_a, &v.model_b,
                &v.winner, &v.session, &v.voted_at, &v.record, &v.counted,
                &v.reason, &v.n_turns, &v.language, &v.tags, &v.conv_metadata,
-               &v.anony, &v.reasons, &v.comment);
+               &v.anony, &v.reasons, &v.comment, &v.replaced,
+               &v.replacements);
     if (!v.record) { /* an imported battle is written as it came */
       if (load_categories(cats, v.id, &cb))
         goto out;

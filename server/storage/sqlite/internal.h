@@ -143,6 +143,28 @@ int sqlite_battle_create(void *cls, const char *id, int64_t created_at,
                          const char *prompt);
 int sqlite_turn_add(void *cls, const char *id, int turn, const char *prompt,
                     int64_t started_at);
+int sqlite_turn_replace(void *cls, const char *id,
+                        const struct turn_replace *r);
+
+/* The SQL of two columns for the battle whose id is the expression BID:
+ * what regenerates and retries replaced, as the JSON array texts of
+ * struct battle_record, NULL when nothing was (replaced.c, schema/0012). */
+#define SQLITE_REPLACED_COLUMNS(BID)                                          \
+  "(SELECT json_group_array(json_object('turn', turn, 'side', side, "        \
+  "'attempt', attempt, 'kind', kind, 'model', model, 'answer', answer, "     \
+  "'failed', json(iif(error IS NULL, 'false', 'true')), 'reasoning', "       \
+  "reasoning, 'at', replaced_at)) FROM (SELECT * FROM replaced_answers r "   \
+  "WHERE r.battle_id = " BID " ORDER BY turn, replaced_at, side) HAVING "    \
+  "count(*) > 0), (SELECT json_group_array(json_object('side', side, "       \
+  "'turn', turn, 'old_model', old_model, 'new_model', new_model, 'at', at)) " \
+  "FROM (SELECT * FROM side_replacements p WHERE p.battle_id = " BID        \
+  " ORDER BY seq) HAVING count(*) > 0)"
+
+/* The replaced answers and replacements an imported battle's record
+ * carries (fastchat/fields.h), stored for battle id: 0 or -1. */
+int sqlite_import_replaced(struct sqlite_store *st, const char *id,
+                           const char *record);
+
 int sqlite_turn_finish(void *cls, const char *id, int turn,
                        const struct turn_answer ans[2], int64_t finished_at,
                        const char *status, const char *identity,

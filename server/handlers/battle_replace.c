@@ -1,0 +1,61 @@
+/* POST /api/battles/ID/regenerate and POST /api/battles/ID/retry {}: the
+ * latest turn re-asked before the vote (battle/replace.c), the one
+ * concept of both endpoints: a regenerate re-asks both sides with the
+ * same models, a retry the one failed side with another model. Each
+ * counts against battles_per_minute like a prompt. 202 with the turn and
+ * the events to open again, as a follow-up. */
+#include "battle/arena.h"
+#include "handlers/handlers.h"
+#include "http/reply.h"
+
+static void replace_decided(void *cls) { MHD_resume_connection(cls); }
+
+static void replace_free(void *pending) { arena_replace_free(pending); }
+
+/* Refused at once by arena_replace_start (an unknown battle too). */
+static enum MHD_Result replace_refused(struct request *rq) {
+  return reply_ec(rq, rq->pending_rc);
+}
+
+/* The answer once the writer has stored the replacement, or refused it. */
+static enum MHD_Result replace_reply(struct request *rq) {
+  int turn = 0;
+  enum agon_ec rc = arena_replace_result(rq->pending, &turn);
+  if (rc)
+    return reply_ec(rq, rc);
+  char events[128];
+  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
+  return reply_json(rq, MHD_HTTP_ACCEPTED,
+                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
+}
+
+static enum MHD_Result handle_replace(struct request *rq, int retry) {
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
+  if (wait)
+    return reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
+  const char *session = request_session(rq, 0);
+  /* suspended while the writer stores it (no worker waits on the disk);
+   * suspend first, so the resume always finds it suspended */
+  rq->on_resume = replace_reply;
+  MHD_suspend_connection(rq->conn);
+  struct arena_replace *r = NULL;
+  enum agon_ec rc = arena_replace_start(rq->arena, rq->param, session, retry,
+                                        replace_decided, rq->conn, &r);
+  if (rc == EC_OK) {
+    rq->pending = r;
+    rq->pending_free = replace_free;
+    return MHD_YES;
+  }
+  rq->pending_rc = rc;
+  rq->on_resume = replace_refused;
+  MHD_resume_connection(rq->conn);
+  return MHD_YES;
+}
+
+enum MHD_Result handle_battle_regenerate(struct request *rq) {
+  return handle_replace(rq, 0);
+}
+
+enum MHD_Result handle_battle_retry(struct request *rq) {
+  return handle_replace(rq, 1);
+}
