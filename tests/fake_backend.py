@@ -840,7 +840,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         total = int(m.group(1)) if m else BIG_DEFAULT
         self._start_stream(chunked=True)
         self._write(self._event(self._chunk({"role": "assistant", "content": ""})))
-        unit = "The quick brown fox jumps over the lazy dog. "  # 45 bytes
+        # 45 bytes; a model id with "-alt" in it gives another sentence of
+        # the same length, so that two big models' answers differ
+        unit = ("Sphinx of black quartz, judge my vow, again. " if "-alt" in self._model.lower()
+                else "The quick brown fox jumps over the lazy dog. ")
         piece = (unit * 100)[:4000]
         sent, buf = 0, bytearray()
         while sent < total:

@@ -13,15 +13,22 @@ BOUND = 10 * 1024 * 1024    # room for two such battles at rest, not three
 BATTLES = 5
 
 
-def big_text(n):
-    """The answer of the fake's big-N model (see _b_big in fake_backend)."""
-    piece = ("The quick brown fox jumps over the lazy dog. " * 100)[:4000]
+def big_text(n, alt=False):
+    """The answer of the fake's big-N model (see _b_big in fake_backend);
+    alt: of a big-N-...-alt model."""
+    unit = ("Sphinx of black quartz, judge my vow, again. " if alt
+            else "The quick brown fox jumps over the lazy dog. ")
+    piece = (unit * 100)[:4000]
     return (piece * (n // len(piece) + 1))[:n]
+
+
+# both models' answers, in either order: the sides are drawn at random
+BOTH = {big_text(ANSWER), big_text(ANSWER, alt=True)}
 
 
 def models():
     return [Model("Big-Alder", "big-%d-alder" % ANSWER, timeout=60),
-            Model("Big-Birch", "big-%d-birch" % ANSWER, timeout=60)]
+            Model("Big-Birch", "big-%d-birch-alt" % ANSWER, timeout=60)]
 
 
 def cached(c):
@@ -36,8 +43,8 @@ def assert_whole(battle, turns=1):
     """Both answers of every turn, as the models gave them, with HTML."""
     assert len(battle["turns"]) == turns, battle
     for t in battle["turns"]:
+        assert {t["a"], t["b"]} == BOTH, (len(t["a"]), len(t["b"]))
         for s in "ab":
-            assert t[s] == big_text(ANSWER), (s, len(t[s]))
             assert t[s + "_html"] and t[s + "_html"].startswith("<p>")
 
 
@@ -50,7 +57,7 @@ def test_evicted_battles_stay_whole(agon_factory, fake):
     for i in range(BATTLES):
         bid, es = c.battle("Tell me everything, part %d." % i, timeout=60)
         assert es.end == {"turn": 1, "status": "ready"}, es.events[-3:]
-        assert es.text("a") == big_text(ANSWER) and es.text("b") == big_text(ANSWER)
+        assert {es.text("a"), es.text("b")} == BOTH
         bids.append(bid)
         if one is None:
             one = cached(c)  # what one battle at rest holds
@@ -82,7 +89,7 @@ def test_evicted_battles_stay_whole(agon_factory, fake):
     # The events of an evicted battle: its whole last turn, then its end.
     es = c.events("/api/battles/%s/events" % bids[2], timeout=60)
     assert es.status == 200 and es.closed
-    assert es.text("a") == big_text(ANSWER) and es.text("b") == big_text(ANSWER)
+    assert {es.text("a"), es.text("b")} == BOTH
     done = {e.data["side"]: e.data for e in es.of("done")}
     assert set(done) == {"a", "b"} and all(d["html"] for d in done.values())
     assert es.end == {"turn": 1, "status": "ready"}
@@ -97,9 +104,11 @@ def test_evicted_battles_stay_whole(agon_factory, fake):
     assert es.end == {"turn": 2, "status": "ready"}, es.events[-3:]
     asked = [q["body"]["messages"] for q in fake.requests()
              if q["path"].endswith("/chat/completions")][-2:]
-    want = [("user", prompt1), ("assistant", big_text(ANSWER)), ("user", "And then?")]
-    for messages in asked:
-        assert [(m["role"], m["content"]) for m in messages] == want
+    # each model is asked with its own answer of turn 1
+    got = sorted([(m["role"], m["content"]) for m in messages] for messages in asked)
+    want = sorted([("user", prompt1), ("assistant", text), ("user", "And then?")]
+                  for text in BOTH)
+    assert got == want
     b = c.get("/api/battles/" + bids[3]).json()
     assert b["status"] == "ready" and [t["prompt"] for t in b["turns"]] == [prompt1, "And then?"]
     assert_whole(b, turns=2)

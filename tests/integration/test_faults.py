@@ -125,7 +125,7 @@ def test_failure_in_second_turn(agon_factory, fake):
 
 def test_big_answer_within_cap(agon_factory, fake):
     """3 MB answers stream through completely when the cap allows them."""
-    agon = agon_factory([Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two", timeout=20)],
+    agon = agon_factory([Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two-alt", timeout=20)],
                         limits={"max_answer_bytes": 8 * 1024 * 1024})
     c = agon.client()
     bid, es = c.battle("a lot please", timeout=40)

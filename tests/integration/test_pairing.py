@@ -274,8 +274,13 @@ def test_pairing_keeps_the_public_surfaces_blind(agon_factory):
         return (fitted(c.get("/api/leaderboard").json())
                 and fitted(c.get("/api/leaderboard?language=en").json())
                 and all(not s["style"].get("pending") and s["bt_votes"] == 1
-                        for s in style[:1]))
-    wait_for(settled, 30, "the first fits")
+                        for s in style[:1])
+                and history_done())
+    def history_done():
+        h = c.get("/api/leaderboard/history").json()
+        return h.get("pending") is False and h.get("votes") == 1 and all(
+            not c.get(p).json().get("pending") for p in PUBLIC_GETS if "as_of=" in p)
+    wait_for(settled, 30, "the first fits and the history")
     # no pairing key on /api/models (its rows carry the model cards, whose
     # open_weights is not a pairing weight)
     for m in c.get("/api/models").json()["models"]:

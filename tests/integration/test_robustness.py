@@ -82,7 +82,7 @@ def test_a_reader_that_falls_behind_gets_every_byte(agon_factory):
     client with a tiny receive buffer that reads nothing until both 3 MB
     answers are in must still get all of them, in order, then `end`, then
     the close that ends the body (no chunked encoding on event streams)."""
-    models = [Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two", timeout=20)]
+    models = [Model("Large-1", "big-one", timeout=20), Model("Large-2", "big-two-alt", timeout=20)]
     agon = agon_factory(models, limits={"max_answer_bytes": 8 * 1024 * 1024})
     c = agon.client()
     bid = c.new_battle("a lot, slowly").json()["id"]
