@@ -8,25 +8,13 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 
-static void replace_decided(void *cls) { MHD_resume_connection(cls); }
-
 static void replace_free(void *pending) { arena_replace_free(pending); }
-
-/* Refused at once by arena_replace_start (an unknown battle too). */
-static enum MHD_Result replace_refused(struct request *rq) {
-  return reply_ec(rq, rq->pending_rc);
-}
 
 /* The answer once the writer has stored the replacement, or refused it. */
 static enum MHD_Result replace_reply(struct request *rq) {
   int turn = 0;
   enum agon_ec rc = arena_replace_result(rq->pending, &turn);
-  if (rc)
-    return reply_ec(rq, rc);
-  char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
-  return reply_json(rq, MHD_HTTP_ACCEPTED,
-                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
+  return rc ? reply_ec(rq, rc) : reply_turn_accepted(rq, turn);
 }
 
 static enum MHD_Result handle_replace(struct request *rq, int retry) {
@@ -40,16 +28,14 @@ static enum MHD_Result handle_replace(struct request *rq, int retry) {
   MHD_suspend_connection(rq->conn);
   struct arena_replace *r = NULL;
   enum agon_ec rc = arena_replace_start(rq->arena, rq->param, session, retry,
-                                        replace_decided, rq->conn, &r);
+                                        reply_resume, rq->conn, &r);
   if (rc == EC_OK) {
     rq->pending = r;
     rq->pending_free = replace_free;
     return MHD_YES;
   }
-  rq->pending_rc = rc;
-  rq->on_resume = replace_refused;
-  MHD_resume_connection(rq->conn);
-  return MHD_YES;
+  /* refused at once (an unknown battle too) */
+  return reply_ec_resumed(rq, rc);
 }
 
 enum MHD_Result handle_battle_regenerate(struct request *rq) {

@@ -10,13 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void share_decided(void *cls) { MHD_resume_connection(cls); }
-
 static void share_free(void *pending) { arena_wait_free(pending); }
-
-static enum MHD_Result share_refused(struct request *rq) {
-  return reply_ec(rq, rq->pending_rc);
-}
 
 /* Shared already: the same link. */
 static enum MHD_Result share_known(struct request *rq) {
@@ -41,28 +35,22 @@ static enum MHD_Result share(struct request *rq, int on) {
   MHD_suspend_connection(rq->conn);
   struct arena_wait *w = NULL;
   enum agon_ec rc = arena_share_start(rq->arena, rq->param, session, on,
-                                      share_decided, rq->conn, &w, token);
+                                      reply_resume, rq->conn, &w, token);
   if (rc == EC_OK && w) {
     rq->pending = w;
     rq->pending_free = share_free;
     return MHD_YES;
   }
   /* answered at once, when libmicrohttpd calls back */
-  if (rc == EC_OK) {
-    char *url = malloc(8 + ARENA_SHARE_TOKEN);
-    if (url) {
-      snprintf(url, 8 + ARENA_SHARE_TOKEN, "/s/%s", token);
-      rq->pending = url;
-      rq->pending_free = free;
-      rq->on_resume = share_known;
-    } else {
-      rq->pending_rc = EC_INTERNAL;
-      rq->on_resume = share_refused;
-    }
-  } else {
-    rq->pending_rc = rc;
-    rq->on_resume = share_refused;
-  }
+  if (rc != EC_OK)
+    return reply_ec_resumed(rq, rc);
+  char *url = malloc(8 + ARENA_SHARE_TOKEN);
+  if (!url)
+    return reply_ec_resumed(rq, EC_INTERNAL);
+  snprintf(url, 8 + ARENA_SHARE_TOKEN, "/s/%s", token);
+  rq->pending = url;
+  rq->pending_free = free;
+  rq->on_resume = share_known;
   MHD_resume_connection(rq->conn);
   return MHD_YES;
 }

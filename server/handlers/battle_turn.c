@@ -5,25 +5,20 @@
 #include "handlers/prompt_body.h"
 #include "http/reply.h"
 
-static void turn_decided(void *cls) { MHD_resume_connection(cls); }
-
 static void turn_free(void *pending) { arena_turn_free(pending); }
 
-/* Refused at once by arena_turn_start (an unknown battle too). */
-static enum MHD_Result turn_refused(struct request *rq) {
-  return reply_ec(rq, rq->pending_rc);
+enum MHD_Result reply_turn_accepted(struct request *rq, int turn) {
+  char events[128];
+  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
+  return reply_json(rq, MHD_HTTP_ACCEPTED,
+                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
 }
 
 /* The answer once the writer has stored the turn, or refused it. */
 static enum MHD_Result turn_reply(struct request *rq) {
   int turn = 0;
   enum agon_ec rc = arena_turn_result(rq->pending, &turn);
-  if (rc)
-    return reply_ec(rq, rc);
-  char events[128];
-  snprintf(events, sizeof events, "/api/battles/%s/events", rq->param);
-  return reply_json(rq, MHD_HTTP_ACCEPTED,
-                    json_pack("{s:i, s:s}", "turn", turn, "events", events));
+  return rc ? reply_ec(rq, rc) : reply_turn_accepted(rq, turn);
 }
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
@@ -38,15 +33,12 @@ enum MHD_Result handle_battle_turn(struct request *rq) {
   MHD_suspend_connection(rq->conn);
   struct arena_turn *t = NULL;
   enum agon_ec rc = arena_turn_start(rq->arena, rq->param, session, prompt,
-                                     turn_decided, rq->conn, &t);
+                                     reply_resume, rq->conn, &t);
   if (rc == EC_OK) {
     rq->pending = t;
     rq->pending_free = turn_free;
     return MHD_YES;
   }
-  /* refused at once: answered when libmicrohttpd calls back */
-  rq->pending_rc = rc;
-  rq->on_resume = turn_refused;
-  MHD_resume_connection(rq->conn);
-  return MHD_YES;
+  /* refused at once (an unknown battle too) */
+  return reply_ec_resumed(rq, rc);
 }

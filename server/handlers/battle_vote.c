@@ -10,15 +10,7 @@
 
 #include <stdlib.h>
 
-static void vote_decided(void *cls) {
-  MHD_resume_connection(cls);
-}
-
 static void vote_free(void *pending) { arena_vote_free(pending); }
-
-static enum MHD_Result vote_not_queued(struct request *rq) {
-  return reply_ec(rq, EC_VOTE_NOT_QUEUED);
-}
 
 /* The answer, once the writer has decided the vote. */
 static enum MHD_Result vote_reply(struct request *rq) {
@@ -81,14 +73,11 @@ enum MHD_Result handle_battle_vote(struct request *rq) {
   MHD_suspend_connection(rq->conn);
   struct arena_vote *v = arena_vote_start(rq->arena, rq->param,
                                           session ? session : "", rq->client,
-                                          w, reasons, comment, vote_decided,
+                                          w, reasons, comment, reply_resume,
                                           rq->conn);
   free(reasons);  /* copied */
-  if (!v) {
-    rq->on_resume = vote_not_queued;
-    MHD_resume_connection(rq->conn);
-    return MHD_YES;
-  }
+  if (!v)
+    return reply_ec_resumed(rq, EC_VOTE_NOT_QUEUED);
   rq->pending = v;
   rq->pending_free = vote_free;
   return MHD_YES;

@@ -14,6 +14,9 @@ enum MHD_Result handle_battle_create(struct request *rq); /* battle_create.c */
 enum MHD_Result handle_battle_get(struct request *rq);    /* battle_get.c */
 enum MHD_Result handle_battle_events(struct request *rq); /* battle_events.c */
 enum MHD_Result handle_battle_turn(struct request *rq);   /* battle_turn.c */
+/* 202 {turn, events}: a turn asked (a follow-up, a regenerate, a retry),
+ * its events to open (battle_turn.c). */
+enum MHD_Result reply_turn_accepted(struct request *rq, int turn);
 enum MHD_Result handle_battle_regenerate(struct request *rq); /* battle_replace.c */
 enum MHD_Result handle_battle_retry(struct request *rq);  /* battle_replace.c */
 enum MHD_Result handle_battle_vote(struct request *rq);   /* battle_vote.c */

@@ -8,13 +8,7 @@
 #include "handlers/handlers.h"
 #include "http/reply.h"
 
-static void mine_ready(void *cls) { MHD_resume_connection(cls); }
-
 static void mine_free(void *pending) { arena_wait_free(pending); }
-
-static enum MHD_Result mine_refused(struct request *rq) {
-  return reply_ec(rq, rq->pending_rc);
-}
 
 static void body_free(void *pending) { json_decref(pending); }
 
@@ -39,21 +33,18 @@ enum MHD_Result handle_leaderboard_mine(struct request *rq) {
   rq->on_resume = mine_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_wait *w = NULL;
-  enum agon_ec rc = arena_own_board(rq->arena, session, mine_ready, rq->conn,
+  enum agon_ec rc = arena_own_board(rq->arena, session, reply_resume, rq->conn,
                                     &body, &w);
   if (rc == EC_OK && w) {
     rq->pending = w;
     rq->pending_free = mine_free;
     return MHD_YES;
   }
-  if (rc == EC_OK) {
-    rq->pending = body;
-    rq->pending_free = body_free;
-    rq->on_resume = mine_held;
-  } else {
-    rq->pending_rc = rc;
-    rq->on_resume = mine_refused;
-  }
+  if (rc != EC_OK)
+    return reply_ec_resumed(rq, rc);
+  rq->pending = body;
+  rq->pending_free = body_free;
+  rq->on_resume = mine_held;
   MHD_resume_connection(rq->conn);
   return MHD_YES;
 }

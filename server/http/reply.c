@@ -143,6 +143,19 @@ enum MHD_Result reply_ec(struct request *rq, enum agon_ec ec) {
   return ec_reply(rq, ec, &(struct ec_extra){0});
 }
 
+static enum MHD_Result pending_rc_reply(struct request *rq) {
+  return reply_ec(rq, rq->pending_rc);
+}
+
+enum MHD_Result reply_ec_resumed(struct request *rq, enum agon_ec ec) {
+  rq->pending_rc = ec;
+  rq->on_resume = pending_rc_reply;
+  MHD_resume_connection(rq->conn);
+  return MHD_YES;
+}
+
+void reply_resume(void *cls) { MHD_resume_connection(cls); }
+
 enum MHD_Result reply_ec_msg(struct request *rq, enum agon_ec ec,
                              const char *msg) {
   return ec_reply(rq, ec, &(struct ec_extra){.msg = msg});

@@ -57,6 +57,16 @@ enum MHD_Result reply_ec_msg(struct request *rq, enum agon_ec ec,
 enum MHD_Result reply_ec_retry(struct request *rq, enum agon_ec ec,
                                int seconds);
 
+/* A suspended request's work was refused before it was queued: resume it
+ * now, and answer ec when libmicrohttpd calls back (rq->on_resume).
+ * Returns MHD_YES, the handler's answer. */
+enum MHD_Result reply_ec_resumed(struct request *rq, enum agon_ec ec);
+
+/* Resume the suspended connection cls (a struct MHD_Connection *): the
+ * callback to hand the arena for work that answers a suspended request
+ * once it is done. */
+void reply_resume(void *cls);
+
 /* EC_METHOD_NOT_ALLOWED with msg and Allow: allow. As it always has, it
  * goes without Cache-Control. */
 enum MHD_Result reply_ec_allow(struct request *rq, const char *msg,

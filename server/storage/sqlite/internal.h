@@ -114,6 +114,25 @@ sqlite3_stmt *sqlite_read_begin(struct sqlite_store *ss, const char *sql,
 /* Finalize s (NULL is fine) and release ss->read_lock. */
 void sqlite_read_end(struct sqlite_store *ss, sqlite3_stmt *s);
 
+/* The rows a chunked read hands on, SQLITE_READ_CHUNK at a time. */
+#define SQLITE_READ_CHUNK 4096
+
+/* One row of a chunked read: 0 to go on, else the read stops (fails). */
+typedef int (*sqlite_chunk_row_fn)(void *ctx, sqlite3_stmt *s);
+
+/* Read every row of sql on the read connection in chunks of
+ * SQLITE_READ_CHUNK rows, each chunk under ss->read_lock alone, so that
+ * the lock is never held for long while a whole history is read. sql's
+ * first column is an increasing key (a vote's seq); ?1 is the key a chunk
+ * starts after, ?2 the chunk's size (its LIMIT), and ?3, ?4, ... are
+ * bound from fmt (as sqlite_stmt_new's) for every chunk. row is called
+ * for each row, in key order. Returns 0 once every row was read, -1 on a
+ * database error or when row stopped it (the error, if any, on
+ * ss->rdb). */
+int sqlite_read_chunks(struct sqlite_store *ss, const char *sql,
+                       sqlite_chunk_row_fn row, void *ctx, const char *fmt,
+                       ...);
+
 /* Step s, a statement that returns no rows, then reset it (its bindings
  * stay): 0 when it ran to completion, else -1 with the error left on its
  * connection (sqlite3_errmsg, sqlite3_errcode). When op is not NULL, a

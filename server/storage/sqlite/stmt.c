@@ -9,9 +9,11 @@
 
 #include "util/log.h"
 
-static int bind_args(sqlite3_stmt *s, const char *fmt, va_list ap) {
+/* Bind fmt's values from ap to s's parameters first, first + 1, ... */
+static int bind_from(sqlite3_stmt *s, int first, const char *fmt,
+                     va_list ap) {
   for (int i = 0; fmt[i]; i++) {
-    int p = i + 1, rc;
+    int p = first + i, rc;
     switch (fmt[i]) {
     case 't':
       /* a NULL text binds NULL (sqlite3_bind_text's own rule) */
@@ -38,6 +40,10 @@ static int bind_args(sqlite3_stmt *s, const char *fmt, va_list ap) {
       return -1;
   }
   return 0;
+}
+
+static int bind_args(sqlite3_stmt *s, const char *fmt, va_list ap) {
+  return bind_from(s, 1, fmt, ap);
 }
 
 int sqlite_bind(sqlite3_stmt *s, const char *fmt, ...) {
@@ -113,6 +119,41 @@ sqlite3_stmt *sqlite_read_begin(struct sqlite_store *ss, const char *sql,
 void sqlite_read_end(struct sqlite_store *ss, sqlite3_stmt *s) {
   sqlite3_finalize(s);
   pthread_mutex_unlock(&ss->read_lock);
+}
+
+int sqlite_read_chunks(struct sqlite_store *ss, const char *sql,
+                       sqlite_chunk_row_fn row, void *ctx, const char *fmt,
+                       ...) {
+  int64_t after = 0;
+  for (;;) {
+    long rows = 0;
+    int r = SQLITE_ERROR;
+    pthread_mutex_lock(&ss->read_lock);
+    sqlite3_stmt *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int bad = sqlite3_prepare_v2(ss->rdb, sql, -1, &s, NULL) != SQLITE_OK ||
+              sqlite3_bind_int64(s, 1, after) != SQLITE_OK ||
+              sqlite3_bind_int(s, 2, SQLITE_READ_CHUNK) != SQLITE_OK ||
+              bind_from(s, 3, fmt, ap);
+    va_end(ap);
+    if (!bad) {
+      while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        rows++;
+        after = sqlite3_column_int64(s, 0);
+        if (row(ctx, s)) {
+          r = SQLITE_ABORT;
+          break;
+        }
+      }
+    }
+    sqlite3_finalize(s);
+    pthread_mutex_unlock(&ss->read_lock);
+    if (r != SQLITE_DONE)
+      return -1;
+    if (rows < SQLITE_READ_CHUNK)
+      return 0;
+  }
 }
 
 int sqlite_step_done(sqlite3_stmt *s, const char *op) {
