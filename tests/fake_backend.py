@@ -109,7 +109,7 @@ answers it: ``choices[0].logprobs`` has ``tokens``, ``token_logprobs`` (the firs
 ``null``), ``top_logprobs`` and ``text_offset`` (in characters) for every token of
 the prompt, then one generated token (`` the``, at the prompt's length). The prompt
 is cut into tokens by ``fake_tokens(model, prompt)``: white space and the word
-after it (``\s*\S+``), or for a ``straddle...`` model pieces of 3 characters (so
+after it (``\\s*\\S+``), or for a ``straddle...`` model pieces of 3 characters (so
 that a continuation may begin inside a token). Each token's log-probability is
 ``server.logprob_script(model, prompt, i, offset, token)`` when the test set one
 (and it returns a number), else ``fake_logprob(model, prompt[:offset], token)``: a
