@@ -26,6 +26,7 @@
 #define PROGRESS_MS 100
 #define GSM8K_MAX_TOKENS 256          /* lm-eval's max_gen_toks */
 #define BENCH_SEED 1234               /* the request seed lm-eval sends */
+#define CANCEL_FLAGS 8
 
 enum call_outcome {
   CALL_OK,
@@ -97,7 +98,11 @@ struct runner {
   pthread_mutex_t lock;
   pthread_cond_t cond;        /* a call came back */
   struct call *done_head, *done_tail; /* under lock */
-  atomic_int cancel;
+  atomic_int cancel[CANCEL_FLAGS]; /* the same value in each: calls take
+                                      them in turn, so that they spread over
+                                      upstream's loops (which keep the calls
+                                      of one flag on one loop) */
+  size_t sent_count;
   /* the caller's thread only */
   struct call *ready_head, *ready_tail;
   struct call *waiting;       /* retries, by no order */
@@ -505,12 +510,19 @@ static void jobs_unlink(struct runner *r, struct job *j) {
     j->next->prev = j->prev;
 }
 
+static void cancel_all(struct runner *r) {
+  for (int i = 0; i < CANCEL_FLAGS; i++)
+    atomic_store(&r->cancel[i], 1);
+}
+
+static int cancelled(struct runner *r) { return atomic_load(&r->cancel[0]); }
+
 static void set_fatal(struct runner *r, const char *why) {
   if (r->fatal)
     return;
   r->fatal = 1;
   snprintf(r->why, sizeof r->why, "%s", why);
-  atomic_store(&r->cancel, 1);
+  cancel_all(r);
 }
 
 /* Every call of j is back: score it (or count its failure) and let it
@@ -584,7 +596,8 @@ static void call_send(struct runner *r, struct call *c) {
   if (body && !upstream_post_json(r->up, r->o->model,
                                   c->chat ? "/chat/completions"
                                           : "/completions",
-                                  body, MAX_ANSWER_BYTES, &r->cancel,
+                                  body, MAX_ANSWER_BYTES,
+                                  &r->cancel[r->sent_count++ % CANCEL_FLAGS],
                                   call_answered, c)) {
     r->in_flight++;
     return;
@@ -628,7 +641,7 @@ static void call_back(struct runner *r, struct call *c) {
     break;
   case CALL_RETRY:
   default:
-    if (atomic_load(&r->cancel)) {
+    if (cancelled(r)) {
       call_abandon(r, c);
       break;
     }
@@ -656,9 +669,9 @@ static int64_t waiting_due(struct runner *r, int64_t now) {
   int64_t next = -1;
   while (*pp) {
     struct call *c = *pp;
-    if (c->due <= now || atomic_load(&r->cancel)) {
+    if (c->due <= now || cancelled(r)) {
       *pp = c->next;
-      if (atomic_load(&r->cancel))
+      if (cancelled(r))
         call_abandon(r, c);
       else
         ready_push(r, c);
@@ -710,7 +723,8 @@ int bench_run(struct store *st, struct upstream *up,
   r.up = up;
   r.started = mono_ms();
   r.prog.todo = it->n_todo;
-  atomic_init(&r.cancel, 0);
+  for (int i = 0; i < CANCEL_FLAGS; i++)
+    atomic_init(&r.cancel[i], 0);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -730,7 +744,7 @@ int bench_run(struct store *st, struct upstream *up,
     int64_t now = mono_ms();
     if (!stopped && atomic_load(stop)) {
       stopped = 1;
-      atomic_store(&r.cancel, 1);
+      cancel_all(&r);
     }
     int w_failed;
     pthread_mutex_lock(&r.w.lock);
@@ -738,10 +752,10 @@ int bench_run(struct store *st, struct upstream *up,
     pthread_mutex_unlock(&r.w.lock);
     if (w_failed)
       set_fatal(&r, r.w.err);
-    int cancelled = atomic_load(&r.cancel);
+    int stopping = cancelled(&r);
     int64_t next_due = waiting_due(&r, now);
     /* new items while there is room for their calls */
-    while (!cancelled && r.next_todo < it->n_todo &&
+    while (!stopping && r.next_todo < it->n_todo &&
            r.in_flight + (r.ready_head ? 1 : 0) < conc) {
       struct job *j = job_new(&r, it->todo[r.next_todo]);
       if (!j) {
@@ -754,11 +768,11 @@ int bench_run(struct store *st, struct upstream *up,
         ready_push(&r, &j->calls[i]);
       while (r.in_flight < conc && r.ready_head)
         call_send(&r, ready_pop(&r));
-      cancelled = atomic_load(&r.cancel);
+      stopping = cancelled(&r);
     }
-    while (r.ready_head && (r.in_flight < conc || cancelled)) {
+    while (r.ready_head && (r.in_flight < conc || stopping)) {
       struct call *c = ready_pop(&r);
-      if (cancelled)
+      if (stopping)
         call_abandon(&r, c);
       else if (c->job->failed)
         call_settled(&r, c);
@@ -770,7 +784,7 @@ int bench_run(struct store *st, struct upstream *up,
       next_progress = now + PROGRESS_MS;
     }
     int more = r.in_flight || r.ready_head || r.waiting ||
-               (!cancelled && r.next_todo < it->n_todo);
+               (!stopping && r.next_todo < it->n_todo);
     if (!more)
       break;
     pthread_mutex_lock(&r.lock);

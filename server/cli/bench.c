@@ -296,10 +296,14 @@ static int run_model(struct store *st, struct upstream *up,
                     err, sizeof err);
   if (sh.tty)
     fputc('\n', stderr);
+  if (p.requests)
+    fprintf(stderr, "agon: %s '%s': %zu requests in %.3f s (%.1f requests/s)\n",
+            t->name, m->name, p.requests, p.seconds,
+            p.seconds > 0 ? (double)p.requests / p.seconds : 0.0);
   if (r < 0) {
     fprintf(stderr, "agon: %s\n", err);
-    fprintf(stderr, "agon: %zu items stored; run the same command again to "
-            "continue\n", p.stored);
+    if (p.stored)
+      fprintf(stderr, "agon: %zu items of this run are stored\n", p.stored);
     goto out;
   }
   if (r == 1) {

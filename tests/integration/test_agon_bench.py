@@ -678,8 +678,8 @@ def test_generate_multiple_choice_reads_answer_letter(bench):
     (run_id, _, _, mode, shots, *_), = b.runs()
     assert (mode, shots) == ("generate", 0)
     assert b.results(run_id)[("", "acc")][0] == pytest.approx(sum(xs) / len(xs))
-    body = b.chats()[0]["body"]
-    text = body["messages"][-1]["content"]
+    text = next(x["body"]["messages"][-1]["content"] for x in b.chats()
+                if "\n\nWhat is 0?\n\n" in x["body"]["messages"][-1]["content"])
     assert text.startswith("Answer the following multiple choice question. The last line of "
                            "your response should be of the following format: 'Answer: $LETTER' "
                            "(without quotes) where LETTER is one of ABCD. Think step by step "
