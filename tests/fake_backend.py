@@ -124,6 +124,7 @@ or, when there is none, ``fake_completion(model, prompt)``.
   flakyN...     the first N requests with a given body fail with HTTP 503 (N is
                 1 to 9), then it answers as usual: retries are exercised.
   slowlpNNN...  waits NNN ms before each completion answer.
+  failNNN...    HTTP status NNN, as for chat requests.
 
 A chat request whose answer ``server.chat_script(model, messages)`` gives (when the
 test set it and it returns a string) gets that text instead of the behaviour's.
@@ -714,6 +715,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m and self.server.count(("flaky", raw)) <= int(m.group(1)):
             self._send_json(503, {"error": {"message": "overloaded, try again",
                                             "type": "server_error"}})
+            return
+        if beh == "fail":
+            self._model = model
+            self._fail()
             return
         echo = bool(body.get("echo"))
         if echo and beh == "noecho":

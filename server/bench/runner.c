@@ -52,6 +52,7 @@ struct call {
   struct runner *r;
   /* the answer, set on a loop thread before the call is handed back */
   enum call_outcome outcome;
+  long status;                /* the answer's HTTP status, 0 when none */
   double ll;
   char *text;
   char why[400];
@@ -422,6 +423,7 @@ static void call_answered(void *cls, const struct upstream_post_reply *rep) {
   struct runner *r = c->r;
   c->outcome = CALL_RETRY;
   c->why[0] = '\0';
+  c->status = rep->status;
   switch (rep->how) {
   case UPSTREAM_POST_CANCELLED:
   case UPSTREAM_POST_SHUTDOWN:
@@ -622,7 +624,9 @@ static void call_back(struct runner *r, struct call *c) {
     break;
   case CALL_FATAL: {
     char why[600];
-    if (c->loglik || strstr(c->why, "log-probabilities"))
+    /* a refused key is not a missing feature */
+    int auth = c->status == 401 || c->status == 403;
+    if (!auth && (c->loglik || strstr(c->why, "log-probabilities")))
       snprintf(why, sizeof why,
                "model '%s': likelihood mode needs the prompt's "
                "log-probabilities (/v1/completions with echo and logprobs, "

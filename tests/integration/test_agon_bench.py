@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 import fake_backend
-from conftest import Model, REPO, wait_for
+from conftest import Model, REPO, check_sanitizers, wait_for
 
 DATA = REPO / "tests" / "data" / "benchmarks"
 
@@ -714,6 +714,16 @@ def test_endpoint_without_logprobs_is_a_clear_error(bench, upstream):
     assert r.returncode == 0, r.stderr
 
 
+def test_refused_key_is_not_called_a_missing_feature(bench):
+    b = bench([Model("Locked", "fail401-model", timeout=10)])
+    r = b.run("--task", "winogrande", "--data", b.data("d.jsonl", wg_val()),
+              "--shots", b.data("s.jsonl", wg_train()))
+    assert r.returncode == 1
+    assert "model 'Locked': its server refused the request: HTTP 401" in r.stderr
+    assert "likelihood mode needs" not in r.stderr
+    assert len(b.completions()) < 10
+
+
 def test_malformed_data_names_file_and_line(bench):
     b = bench()
     good = arc_test()
@@ -832,6 +842,7 @@ def test_interrupt_stops_and_says_how_to_continue(bench):
     wait_for(lambda: stored_items(b.agon.db) >= 2, timeout=30, what="items stored")
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
+    check_sanitizers(err)
     assert p.returncode == 130, err
     assert "interrupted:" in err and "run the same command again to continue" in err
 
@@ -856,6 +867,7 @@ def test_progress_bar_on_a_terminal_only(bench):
     p.wait(30)
     os.close(master)
     text = out.decode()
+    check_sanitizers(text)
     assert p.returncode == 0
     assert "\rgsm8k Lp-Model [" in text and "4/4" in text and "items/s" in text
     r = b.run("--task", "gsm8k", "--data", data, "--shots", shots)  # not a terminal
