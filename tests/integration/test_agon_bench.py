@@ -914,3 +914,14 @@ def test_api_benchmarks_and_leaderboard(agon_factory, tmp_path):
     assert ("measured", "arc_challenge") in corr
     assert ("benchmark", "arc_challenge") not in corr  # the measured one replaces it
     assert ("benchmark", "other") in corr
+    # a run beside the server shows without a restart
+    r = agon.run("bench", "--config", agon.config, "--task", "gsm8k",
+                 "--data", write_jsonl(tmp_path / "g.jsonl", gsm_test()),
+                 "--shots", write_jsonl(tmp_path / "gs.jsonl", gsm_train()), "--model", "X-model",
+                 timeout=60)
+    assert r.returncode == 0, r.stderr
+    wait_for(lambda: any(x["task"] == "gsm8k" for x in c.get("/api/benchmarks").json()["runs"]),
+             timeout=10, what="the new run on /api/benchmarks")
+    lb = c.get("/api/leaderboard").json()
+    rows = {m["model"]: m for m in lb["models"] + lb["provisional"]}
+    assert {x["task"] for x in rows["X-model"]["measured"]} == {"arc_challenge", "gsm8k"}
