@@ -19,6 +19,11 @@
  * GET /stats returns those records, one per line: "tag t_request t_first";
  * POST /reset forgets them.
  *
+ * POST .../completions (not chat; agon bench's GSM8K in likelihood mode)
+ * gets one small completion object at once, " #### 7"; with --dump FILE
+ * each such request's body is appended to FILE, one a line (the requests
+ * bench/min_client replays).
+ *
  * Prints "fake_upstream: listening on PORT" once it accepts connections. */
 #include <errno.h>
 #include <getopt.h>
@@ -36,6 +41,14 @@
 static int n_chunks = 20;
 static int interval_ms = 0;
 static const char *chunk_text; /* --text, or NULL: the words below */
+static FILE *dump;             /* --dump: the completions' bodies */
+static pthread_mutex_t dump_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char completion_json[] =
+    "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"model\":\"fake\","
+    "\"choices\":[{\"index\":0,\"text\":\" #### 7\",\"logprobs\":null,"
+    "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,"
+    "\"completion_tokens\":3,\"total_tokens\":903}}";
 
 static int64_t mono_ns(void) {
   struct timespec ts;
@@ -274,6 +287,26 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
     return reply_text(conn, MHD_HTTP_OK, "ok\n", 3, MHD_RESPMEM_PERSISTENT);
   }
   size_t ul = strlen(url);
+  if (!strcmp(method, "POST") && ul >= 12 && !strcmp(url + ul - 12, "/completions") &&
+      (ul < 17 || strcmp(url + ul - 17, "/chat/completions"))) {
+    if (dump && rq->body) {
+      pthread_mutex_lock(&dump_lock);
+      fwrite(rq->body, 1, rq->len, dump);
+      fputc('\n', dump);
+      fflush(dump);
+      pthread_mutex_unlock(&dump_lock);
+    }
+    struct MHD_Response *cr = MHD_create_response_from_buffer(
+        sizeof completion_json - 1, (void *)completion_json,
+        MHD_RESPMEM_PERSISTENT);
+    if (!cr)
+      return MHD_NO;
+    MHD_add_response_header(cr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            "application/json");
+    enum MHD_Result cres = MHD_queue_response(conn, MHD_HTTP_OK, cr);
+    MHD_destroy_response(cr);
+    return cres;
+  }
   if (strcmp(method, "POST") || ul < 17 ||
       strcmp(url + ul - 17, "/chat/completions"))
     return reply_text(conn, MHD_HTTP_NOT_FOUND, "not found\n", 10,
@@ -319,10 +352,11 @@ int main(int argc, char **argv) {
       {"chunks", required_argument, NULL, 'n'},
       {"interval-ms", required_argument, NULL, 'i'},
       {"text", required_argument, NULL, 'x'},
+      {"dump", required_argument, NULL, 'd'},
       {NULL, 0, NULL, 0}};
   unsigned port = 0, threads = 2;
   int c;
-  while ((c = getopt_long(argc, argv, "p:t:n:i:x:", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:t:n:i:x:d:", opts, NULL)) != -1) {
     switch (c) {
     case 'p': port = (unsigned)atoi(optarg); break;
     case 't': threads = (unsigned)atoi(optarg); break;
@@ -336,9 +370,17 @@ int main(int argc, char **argv) {
       }
       chunk_text = optarg;
       break;
+    case 'd':
+      dump = fopen(optarg, "a");
+      if (!dump) {
+        fprintf(stderr, "fake_upstream: cannot open '%s'\n", optarg);
+        return 2;
+      }
+      break;
     default:
       fprintf(stderr, "usage: fake_upstream [--port P] [--threads T] "
-                      "[--chunks N] [--interval-ms MS] [--text TEXT]\n");
+                      "[--chunks N] [--interval-ms MS] [--text TEXT] "
+                      "[--dump FILE]\n");
       return 2;
     }
   }

@@ -40,6 +40,12 @@ const char agon_usage[] =
     "        give battles stored without them their language and heuristic\n"
     "        tags, and let the [tagger NAME] sections tag the voted battles\n"
     "        in the categories they have no verdict on (imported ones too)\n"
+    "  bench --config FILE --task TASK --data FILE [--shots FILE]\n"
+    "        [--model NAME] [--limit N] [--seed S] [--mode likelihood|generate]\n"
+    "        [--concurrency C] [--retries N] [--backoff-ms MS]\n"
+    "        measure an Open LLM Leaderboard task (arc_challenge, hellaswag,\n"
+    "        mmlu, truthfulqa_mc2, winogrande, gsm8k) through each model's own\n"
+    "        endpoint; resumable: the same command continues a stopped run\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -54,6 +60,7 @@ static const struct command {
     {"recompute", cmd_recompute}, {"ratings", cmd_ratings},
     {"import", cmd_import},       {"export", cmd_export},
     {"judge", cmd_judge},         {"tag", cmd_tag},
+    {"bench", cmd_bench},
 };
 
 int main(int argc, char **argv) {

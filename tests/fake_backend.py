@@ -103,6 +103,32 @@ inside <user_prompt> (``tag_prompt(messages)``):
                  callable the test sets (it may count calls, answer garbage first,
                  ...); when it returns None, or there is none, like tag-garbage.
 
+Completions (``POST .../completions``, agon bench). A request with ``echo`` and
+``logprobs`` gets the prompt back with scripted log-probabilities, the way vLLM
+answers it: ``choices[0].logprobs`` has ``tokens``, ``token_logprobs`` (the first
+``null``), ``top_logprobs`` and ``text_offset`` (in characters) for every token of
+the prompt, then one generated token (`` the``, at the prompt's length). The prompt
+is cut into tokens by ``fake_tokens(model, prompt)``: white space and the word
+after it (``\\s*\\S+``), or for a ``straddle...`` model pieces of 3 characters (so
+that a continuation may begin inside a token). Each token's log-probability is
+``server.logprob_script(model, prompt, i, offset, token)`` when the test set one
+(and it returns a number), else ``fake_logprob(model, prompt[:offset], token)``: a
+function of the text alone, so that a test computes every expected metric itself.
+Without echo, the answer's ``text`` is ``server.completion_script(model, prompt)``
+or, when there is none, ``fake_completion(model, prompt)``.
+
+  noecho...     refuses echo with logprobs: HTTP 400 with an OpenAI-style error
+                (what llama.cpp's server and OpenAI answer).
+  nologprobs... answers echo requests with ``"logprobs": null`` (a server that
+                ignores them).
+  flakyN...     the first N requests with a given body fail with HTTP 503 (N is
+                1 to 9), then it answers as usual: retries are exercised.
+  slowlpNNN...  waits NNN ms before each completion answer.
+  failNNN...    HTTP status NNN, as for chat requests.
+
+A chat request whose answer ``server.chat_script(model, messages)`` gives (when the
+test set it and it returns a string) gets that text instead of the behaviour's.
+
 Any other model id behaves like ``echo``. Non-streaming requests get a plain
 chat.completion JSON object for the echo answer.
 
@@ -138,6 +164,7 @@ SPLIT_PATTERN = (1, 7, 3, 13, 2, 29, 5, 64, 11, 2, 1, 17, 4, 97, 6)
 CONTENT_PATTERN = (3, 1, 5, 2, 8, 4, 6)
 
 BEHAVIOURS = (
+    "noecho", "nologprobs", "flaky", "slowlp", "straddle",
     "echo", "slow", "multiline", "fail", "cut", "malformed", "hang", "noanswer",
     "stall", "nodone", "errorobj", "big", "badutf8", "failturn2", "nostream",
     "pad", "attempt", "echoauth", "reasoning", "reasoningfield", "reasononly", "toolonly", "blank",
@@ -184,6 +211,25 @@ def same_answer(model, messages):
     if (model or "").lower().startswith("sameloud"):
         text = "\n " + text.upper().replace(" ", "  ").replace(":", ":\t", 1) + " \n"
     return text
+
+
+def fake_tokens(model, prompt):
+    """The fake's tokens of prompt: (offset in characters, text) pairs."""
+    if (model or "").lower().startswith("straddle"):
+        return [(i, prompt[i:i + 3]) for i in range(0, len(prompt), 3)]
+    return [(m.start(), m.group(0)) for m in re.finditer(r"\s*\S+|\s+$", prompt)]
+
+
+def fake_logprob(model, prefix, token):
+    """The default scripted log-probability of token after prefix: below 0,
+    a function of the model id and the text alone."""
+    h = zlib.crc32(("%s\x00%s\x00%s" % (model, prefix, token)).encode("utf-8"))
+    return -((h % 5000) / 1000.0) - 0.01
+
+
+def fake_completion(model, prompt):
+    """The default text of a completion without echo."""
+    return " I think the answer is 7.\n#### 7"
 
 
 def behaviour_of(model):
@@ -597,6 +643,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "time": time.time(),
         }
         self.server.record(rec)
+        path = self.path.split("?")[0]
+        if path.endswith("/completions") and not path.endswith("/chat/completions"):
+            try:
+                self._completions(body, raw)
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                self.close_connection = True
+            return
         if not self.path.split("?")[0].endswith("/chat/completions"):
             self._send_json(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return
@@ -632,6 +685,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if behaviour_of(self._model) == "judge-slow":
             self._judge_sleep()
         text = reply_text(self._model, messages, self.server.tag_script)
+        if self.server.chat_script is not None:
+            scripted = self.server.chat_script(self._model, messages)
+            if isinstance(scripted, str):
+                text = scripted
         self._send_json(200, {
             "id": self._cid, "object": "chat.completion", "created": self._created,
             "model": self._model,
@@ -639,6 +696,76 @@ class Handler(http.server.BaseHTTPRequestHandler):
                          "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
         })
+
+    # --- completions (agon bench) -------------------------------------------
+
+    def _completions(self, body, raw):
+        if not isinstance(body, dict) or not isinstance(body.get("prompt"), str):
+            self._send_json(400, {"error": {"message": "prompt must be a string",
+                                            "type": "invalid_request_error"}})
+            return
+        model = str(body.get("model") or "")
+        prompt = body["prompt"]
+        low = model.lower()
+        beh = behaviour_of(model)
+        m = re.match(r"slowlp(\d+)", low)
+        if m:
+            self.server.stopping.wait(int(m.group(1)) / 1000.0)
+        m = re.match(r"flaky(\d)", low)
+        if m and self.server.count(("flaky", raw)) <= int(m.group(1)):
+            self._send_json(503, {"error": {"message": "overloaded, try again",
+                                            "type": "server_error"}})
+            return
+        if beh == "fail":
+            self._model = model
+            self._fail()
+            return
+        echo = bool(body.get("echo"))
+        if echo and beh == "noecho":
+            self._send_json(400, {"error": {
+                "message": "'echo' is not supported together with 'logprobs' "
+                           "for this model", "type": "invalid_request_error",
+                "param": "echo", "code": None}})
+            return
+        cid = "cmpl-" + hashlib.sha1(raw).hexdigest()[:24]
+        choice = {"index": 0, "finish_reason": "length", "logprobs": None}
+        if echo:
+            toks = fake_tokens(model, prompt)
+            script = self.server.logprob_script
+            lps = []
+            for i, (off, tok) in enumerate(toks):
+                if i == 0:
+                    lps.append(None)
+                    continue
+                v = script(model, prompt, i, off, tok) if script else None
+                lps.append(v if isinstance(v, (int, float)) else
+                           fake_logprob(model, prompt[:off], tok))
+            gen = " the"
+            tokens = [t for _, t in toks] + [gen]
+            token_lps = lps + [-1.0]
+            offsets = [o for o, _ in toks] + [len(prompt)]
+            top = [None] + [{t: lp} for t, lp in zip(tokens[1:], token_lps[1:])]
+            choice["text"] = prompt + gen
+            if beh != "nologprobs" and body.get("logprobs") is not None:
+                choice["logprobs"] = {"tokens": tokens, "token_logprobs": token_lps,
+                                      "top_logprobs": top, "text_offset": offsets}
+        else:
+            text = None
+            if self.server.completion_script is not None:
+                text = self.server.completion_script(model, prompt)
+            if not isinstance(text, str):
+                text = fake_completion(model, prompt)
+            for stop in body.get("stop") or []:
+                if isinstance(stop, str) and stop and stop in text:
+                    text = text[:text.index(stop)]
+            choice["text"] = text
+            choice["finish_reason"] = "stop"
+        self._send_json(200, {"id": cid, "object": "text_completion",
+                              "created": int(time.time()), "model": model,
+                              "choices": [choice],
+                              "usage": {"prompt_tokens": len(prompt) // 4,
+                                        "completion_tokens": 1,
+                                        "total_tokens": len(prompt) // 4 + 1}})
 
     # --- behaviours -------------------------------------------------------
 
@@ -677,6 +804,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._end_stream()
 
     _b_failturn2 = _b_echo
+    # completions' behaviours answer chat requests like echo
+    _b_noecho = _b_nologprobs = _b_flaky = _b_slowlp = _b_straddle = _b_echo
 
     def _b_same(self, messages):
         m = re.search(r"slow(\d+)", self._model.lower())
@@ -886,6 +1015,9 @@ class FakeServer(http.server.ThreadingHTTPServer):
         self._requests = []
         self._counts = {}
         self.tag_script = None  # tag-script's replies: see the module's doc
+        self.logprob_script = None       # completions' log-probabilities
+        self.completion_script = None    # completions' texts without echo
+        self.chat_script = None          # chat answers the test chose
         host, port = self.server_address[:2]
         self.port = port
         self.root_url = "http://%s:%d" % (host, port)

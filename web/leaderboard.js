@@ -97,6 +97,7 @@ const VIEWS = ['arena', 'bench', 'judges'];
 let view = 'arena';
 let pendingView = null; // ?view= asked for a column set that has no data yet
 let benchOrder = []; // benchmark names, in a stable order (new ones appended)
+let measuredOrder = []; // measured columns (agon bench): "task|mode" keys, in a stable order
 let judges = null; // last /api/judges list, null until fetched
 const judgeBoards = new Map(); // judge name -> Map(model -> row) from ?source=judge
 let judgeVersion = 0; // bumped whenever judge data changes, to re-render the table
@@ -112,6 +113,16 @@ const winRate = (m) => (num(m.battles) > 0 && num(m.wins) !== null ? m.wins / m.
 const rows = (d) => (Array.isArray(d) ? d.filter((m) => m && typeof m === 'object') : []);
 
 const benchOf = (m, name) => (m.benchmarks && typeof m.benchmarks === 'object' ? num(m.benchmarks[name]) : null);
+// A measured score (agon bench, GET /api/benchmarks), never mixed with the published ones: the
+// leaderboard row's `measured` entry of a task and mode, or null.
+const measuredKey = (x) => `${String(x.task)}|${String(x.mode)}`;
+const measuredEntry = (m, key) => (Array.isArray(m.measured)
+  ? m.measured.find((x) => x && typeof x === 'object' && measuredKey(x) === key && num(x.value) !== null) || null
+  : null);
+const measuredOf = (m, key) => {
+  const x = measuredEntry(m, key);
+  return x ? x.value * 100 : null;
+};
 const judgeRow = (name, model) => (judgeBoards.get(name) || new Map()).get(model) || null;
 
 function value(m, key) {
@@ -119,6 +130,7 @@ function value(m, key) {
   if (key === 'model') return String(m.model ?? '');
   if (key === 'organization' || key === 'license') return typeof m[key] === 'string' ? m[key] : null;
   if (key.startsWith('bench:')) return benchOf(m, key.slice(6));
+  if (key.startsWith('measured:')) return measuredOf(m, key.slice(9));
   if (key.startsWith('judge:')) {
     const j = judgeRow(key.slice(6), String(m.model));
     return j ? num(j.bt) : null;
@@ -369,7 +381,29 @@ function updateBenchOrder(all) {
   }
   benchOrder = benchOrder.filter((n) => names.includes(n));
   for (const n of names) if (!benchOrder.includes(n)) benchOrder.push(n);
+  const keys = [];
+  for (const m of all) {
+    if (!Array.isArray(m.measured)) continue;
+    for (const x of m.measured) {
+      if (x && typeof x === 'object' && num(x.value) !== null && !keys.includes(measuredKey(x))) keys.push(measuredKey(x));
+    }
+  }
+  keys.sort();
+  measuredOrder = measuredOrder.filter((k) => keys.includes(k));
+  for (const k of keys) if (!measuredOrder.includes(k)) measuredOrder.push(k);
 }
+
+// The best measured score of a column, for its highlight.
+function measuredBest(all, key) {
+  let best = null;
+  for (const m of all) {
+    const v = measuredOf(m, key);
+    if (v !== null && (best === null || v > best)) best = v;
+  }
+  return best;
+}
+
+const pct1 = (x) => (x * 100).toFixed(1);
 
 const judgeNames = () => (judges || []).map((j) => String(j.name));
 
@@ -419,6 +453,21 @@ function extraCells(m, ctx) {
       c.textContent = v.toFixed(f.dec);
       c.title = `${name}: ${v}`;
       if (v === f.best) c.classList.add('best');
+    }
+    cells.push(c);
+  }
+  for (const key of measuredOrder) {
+    const c = td('num col-bench col-measured v-bench');
+    c.dataset.measured = key;
+    const x = measuredEntry(m, key);
+    const [task, mode] = key.split('|');
+    if (!x) c.title = `Not measured: ${task} (${mode})`;
+    else {
+      const v = x.value * 100;
+      c.textContent = v.toFixed(1);
+      c.title = `${task}, measured by agon bench through this model's endpoint (${mode} mode, ${x.shots}-shot, `
+        + `${x.items} items): ${x.metric} ${pct1(x.value)}% (95% CI ${pct1(x.ci_low)}–${pct1(x.ci_high)})`;
+      if (v === ctx.measured.get(key)) c.classList.add('best');
     }
     cells.push(c);
   }
@@ -496,9 +545,10 @@ function onSortClick(th) {
 // Add (or rebuild) the benchmark and judge header cells of both tables when the names change.
 function syncColumns(off) {
   const benches = off ? [] : benchOrder;
+  const measured = off ? [] : measuredOrder;
   const judgeCols = off ? [] : judgeNames();
-  const extra = benches.length > 0 || judgeCols.length > 0;
-  const key = JSON.stringify([benches, judgeCols]);
+  const extra = benches.length > 0 || measured.length > 0 || judgeCols.length > 0;
+  const key = JSON.stringify([benches, measured, judgeCols]);
   if (key === columnsKey) return extra;
   columnsKey = key;
   for (const table of [el.board, el.provBoard]) {
@@ -509,7 +559,16 @@ function syncColumns(off) {
     tr.append(headerCell('num col-hbt v-extra', 'bt', 'Human BT', 'rank',
       'Bradley-Terry rating from the human votes, and its rank by that rating', sortable));
     for (const name of benches) {
-      tr.append(headerCell('num col-bench v-bench', `bench:${name}`, name, '', `Benchmark score: ${name}`, sortable));
+      tr.append(headerCell('num col-bench v-bench', `bench:${name}`, name, 'published',
+        `Published score of ${name}, as set in the configuration`, sortable));
+    }
+    for (const k of measured) {
+      const [task, mode] = k.split('|');
+      const label = document.createElement('span');
+      label.className = 'th-measured';
+      label.textContent = task;
+      tr.append(headerCell('num col-bench col-measured v-bench', `measured:${k}`, label, `measured · ${mode}`,
+        `${task} measured by agon bench through each model's own endpoint (${mode} mode), in %`, sortable));
     }
     for (const name of judgeCols) {
       const label = document.createElement('span');
@@ -523,7 +582,8 @@ function syncColumns(off) {
     th.querySelector('button').addEventListener('click', () => onSortClick(th));
   }
   el.heads = Array.from(el.board.querySelectorAll('thead th[data-key]'));
-  if ((sort.key.startsWith('bench:') || sort.key.startsWith('judge:')) && !el.heads.some((th) => th.dataset.key === sort.key)) {
+  if ((sort.key.startsWith('bench:') || sort.key.startsWith('measured:') || sort.key.startsWith('judge:'))
+    && !el.heads.some((th) => th.dataset.key === sort.key)) {
     sort.key = 'rank';
     sort.dir = 1;
   }
@@ -531,7 +591,7 @@ function syncColumns(off) {
 }
 
 function available(v) {
-  if (v === 'bench') return benchOrder.length > 0;
+  if (v === 'bench') return benchOrder.length > 0 || measuredOrder.length > 0;
   if (v === 'judges') return judgeNames().length > 0;
   return true;
 }
@@ -691,10 +751,11 @@ function render(data) {
 
   const scale = ciScale(all);
   const ctx = {
-    extra, styled, against, humanRanks: ranksBy(all, (m) => num(m.bt)), bench: new Map(), judgeRanks: new Map(),
+    extra, styled, against, humanRanks: ranksBy(all, (m) => num(m.bt)), bench: new Map(), measured: new Map(), judgeRanks: new Map(),
   };
   if (extra) {
     for (const name of benchOrder) ctx.bench.set(name, benchFormat(all, name));
+    for (const k of measuredOrder) ctx.measured.set(k, measuredBest(all, k));
     for (const name of judgeNames()) {
       ctx.judgeRanks.set(name, ranksBy(all, (m) => {
         const j = judgeRow(name, String(m.model));
@@ -1049,8 +1110,8 @@ function fmtRho(r) {
 // models; the best-tracking signal first, the undefined ones (null) last.
 function renderCorrelations(list) {
   const items = rows(list).map((c, i) => ({
-    signal: c.signal === 'judge' ? 'judge' : 'benchmark',
-    name: String(c.name ?? ''),
+    signal: c.signal === 'judge' || c.signal === 'measured' ? c.signal : 'benchmark',
+    name: c.signal === 'measured' ? `${String(c.name ?? '')} (${String(c.mode ?? '')})` : String(c.name ?? ''),
     rho: num(c.spearman),
     models: num(c.models) ?? 0,
     i,
@@ -1075,7 +1136,7 @@ function renderCorrelations(list) {
     n.textContent = c.name;
     const tag = document.createElement('span');
     tag.className = `tag ${c.signal}`;
-    tag.textContent = c.signal === 'judge' ? 'judge' : 'benchmark';
+    tag.textContent = c.signal === 'judge' ? 'judge' : c.signal === 'measured' ? 'measured' : 'published';
     label.append(n, tag);
 
     const bar = document.createElement('span');

@@ -23,6 +23,7 @@
 #include "rating/pairs.h"
 #include "rating/style_board.h"
 #include "rating/worker.h"
+#include "storage/store.h"
 #include "util/buf.h"
 
 struct arena;
@@ -387,6 +388,11 @@ int arena_metrics_render(struct arena *a, struct buf *out,
 /* A judge's counts and its agreement with the humans (see
  * store_judge_stats), owned by the caller; NULL on error. */
 json_t *arena_judge_stats(struct arena *a, const char *judge);
+
+/* Every score of every finished agon bench run (store_bench_results),
+ * to fn. Reads the database's read connection. 0 or -1. */
+int arena_bench_results(struct arena *a, store_bench_result_fn fn,
+                        void *ctx);
 
 /* The stored battles, newest first, for the admin (see
  * store_battles_list): NULL on error. */

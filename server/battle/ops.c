@@ -22,6 +22,11 @@ json_t *arena_judge_stats(struct arena *a, const char *judge) {
   return store_judge_stats(&a->store, judge);
 }
 
+int arena_bench_results(struct arena *a, store_bench_result_fn fn,
+                        void *ctx) {
+  return store_bench_results(&a->store, fn, ctx);
+}
+
 json_t *arena_battles_list(struct arena *a, const char *model,
                            const char *status, int64_t since, int64_t until,
                            long limit, long offset) {

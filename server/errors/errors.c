@@ -262,6 +262,8 @@ static const struct ec_entry table[EC_COUNT] = {
         MESSAGE_OF(EC_INTERNAL, "cannot read the judges' verdicts"),
     [EC_INTERNAL_JUDGE] =
         MESSAGE_OF(EC_INTERNAL, "cannot read the judge's verdicts"),
+    [EC_INTERNAL_BENCHMARKS] =
+        MESSAGE_OF(EC_INTERNAL, "cannot read the measured benchmarks"),
     [EC_INTERNAL_ASSET] = MESSAGE_OF(EC_INTERNAL, "asset too large"),
 };
 

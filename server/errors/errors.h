@@ -118,6 +118,7 @@ enum agon_ec {
   EC_INTERNAL_LIST,             /* internal */
   EC_INTERNAL_JUDGES,           /* internal */
   EC_INTERNAL_JUDGE,            /* internal */
+  EC_INTERNAL_BENCHMARKS,       /* internal */
   EC_INTERNAL_ASSET,            /* internal */
 
   EC_COUNT

@@ -32,6 +32,7 @@ enum MHD_Result handle_leaderboard_slices(struct request *rq); /* leaderboard_sl
 enum MHD_Result handle_leaderboard_history(struct request *rq); /* leaderboard_history.c */
 enum MHD_Result handle_models(struct request *rq);        /* models.c */
 enum MHD_Result handle_judges(struct request *rq);        /* judges.c */
+enum MHD_Result handle_benchmarks(struct request *rq);    /* benchmarks.c */
 enum MHD_Result handle_health(struct request *rq);        /* health.c */
 enum MHD_Result handle_metrics(struct request *rq);       /* metrics.c */
 enum MHD_Result handle_static(struct request *rq);        /* static.c */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "battle/arena.h"
+#include "handlers/benchmarks.h"
 #include "handlers/handlers.h"
 #include "handlers/leaderboard_history.h"
 #include "handlers/model_card.h"
@@ -43,8 +44,33 @@ static int cmp_rows(const void *p, const void *q, void *ctx) {
 
 static json_t *num(double x) { return isnan(x) ? json_null() : json_real(x); }
 
+/* The measured scores of model among best (benchmarks_best's runs):
+ * [{task, mode, shots, items, metric, value, ci_low, ci_high}], apart
+ * from the published "benchmarks". */
+static json_t *measured_json(json_t *best, const char *model) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *run;
+  json_array_foreach(best, i, run) {
+    if (strcmp(json_string_value(json_object_get(run, "model")), model) ||
+        !json_is_number(json_object_get(run, "value")))
+      continue;
+    json_array_append_new(
+        out, json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "task",
+                       json_object_get(run, "task"), "mode",
+                       json_object_get(run, "mode"), "shots",
+                       json_object_get(run, "shots"), "items",
+                       json_object_get(run, "items"), "metric",
+                       json_object_get(run, "metric"), "value",
+                       json_object_get(run, "value"), "ci_low",
+                       json_object_get(run, "ci_low"), "ci_high",
+                       json_object_get(run, "ci_high")));
+  }
+  return out;
+}
+
 static json_t *rows_json(struct lb_row *rows, size_t n, int provisional,
-                         int by_bt) {
+                         int by_bt, json_t *best) {
   json_t *arr = json_array();
   size_t rank = 1;
   for (size_t i = 0; i < n; i++) {
@@ -66,6 +92,7 @@ static json_t *rows_json(struct lb_row *rows, size_t n, int provisional,
       json_object_set_new(bench, x->cfg->benchmarks[k].name,
                           json_real(x->cfg->benchmarks[k].score));
     json_object_set_new(o, "benchmarks", bench);
+    json_object_set_new(o, "measured", measured_json(best, x->model));
     model_card_set(o, x->cfg);
     json_array_append_new(arr, o);
   }
@@ -82,12 +109,72 @@ static json_t *one_correlation(const char *signal, const char *name,
                    "models", (json_int_t)n);
 }
 
+/* The measured score of model for task in mode among best, or NaN. */
+static double measured_of(json_t *best, const char *model, const char *task,
+                          const char *mode) {
+  size_t i;
+  json_t *run;
+  json_array_foreach(best, i, run) {
+    if (!strcmp(json_string_value(json_object_get(run, "model")), model) &&
+        !strcmp(json_string_value(json_object_get(run, "task")), task) &&
+        !strcmp(json_string_value(json_object_get(run, "mode")), mode) &&
+        json_is_number(json_object_get(run, "value")))
+      return json_number_value(json_object_get(run, "value"));
+  }
+  return NAN;
+}
+
+/* Whether best has a run of task (in any mode). */
+static int measured_task(json_t *best, const char *task) {
+  size_t i;
+  json_t *run;
+  json_array_foreach(best, i, run)
+    if (!strcmp(json_string_value(json_object_get(run, "task")), task))
+      return 1;
+  return 0;
+}
+
+/* One correlation per measured task and mode: {signal "measured", name
+ * (the task), mode, metric, spearman, models}. */
+static void measured_correlations(json_t *out, json_t *best,
+                                  const struct lb_row *rows, size_t n,
+                                  double *x, double *y) {
+  size_t i;
+  json_t *run;
+  json_array_foreach(best, i, run) {
+    const char *task = json_string_value(json_object_get(run, "task"));
+    const char *mode = json_string_value(json_object_get(run, "mode"));
+    int seen = 0;
+    for (size_t k = 0; k < i && !seen; k++) {
+      json_t *r2 = json_array_get(best, k);
+      seen = !strcmp(json_string_value(json_object_get(r2, "task")), task) &&
+             !strcmp(json_string_value(json_object_get(r2, "mode")), mode);
+    }
+    if (seen)
+      continue;
+    size_t m = 0;
+    for (size_t j = 0; j < n; j++) {
+      double v = measured_of(best, rows[j].model, task, mode);
+      if (!rows[j].rated || isnan(v))
+        continue;
+      x[m] = rows[j].s.bt;
+      y[m++] = v;
+    }
+    json_t *c = one_correlation("measured", task, x, y, m);
+    json_object_set(c, "mode", json_object_get(run, "mode"));
+    json_object_set(c, "metric", json_object_get(run, "metric"));
+    json_array_append_new(out, c);
+  }
+}
+
 static json_t *correlations_json(struct arena *a, const struct config *cfg,
-                                 const struct lb_row *rows, size_t n) {
+                                 const struct lb_row *rows, size_t n,
+                                 json_t *best) {
   json_t *out = json_array();
   double *x = calloc(n + 1, sizeof *x), *y = calloc(n + 1, sizeof *y);
   if (!x || !y)
     goto done;
+  measured_correlations(out, best, rows, n, x, y);
   /* every benchmark name any model carries */
   for (size_t i = 0; i < n; i++) {
     for (size_t k = 0; rows[i].cfg && k < rows[i].cfg->n_benchmarks; k++) {
@@ -98,7 +185,9 @@ static json_t *correlations_json(struct arena *a, const struct config *cfg,
           seen |= !strcmp(rows[i2].cfg->benchmarks[k2].name, name);
       for (size_t k2 = 0; k2 < k && !seen; k2++)
         seen |= !strcmp(rows[i].cfg->benchmarks[k2].name, name);
-      if (seen)
+      /* a task agon bench measured is correlated by its measured scores
+       * (above), never by published ones under the same name */
+      if (seen || measured_task(best, name))
         continue;
       size_t m = 0;
       for (size_t j = 0; j < n; j++) {
@@ -342,10 +431,15 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   }
   qsort_r(rows, main_n, sizeof *rows, cmp_rows, &by_bt);
   qsort_r(prov, prov_n, sizeof *prov, cmp_rows, &by_bt);
+  json_t *runs = benchmarks_runs(rq);
+  json_t *best = runs ? benchmarks_best(runs) : json_array();
+  json_decref(runs);
   json_t *correlations =
-      from_judge ? json_array() : correlations_json(a, rq->cfg, rows, main_n);
-  json_t *models = rows_json(rows, main_n, 0, by_bt);
-  json_t *provisional = rows_json(prov, prov_n, 1, by_bt);
+      from_judge ? json_array()
+                 : correlations_json(a, rq->cfg, rows, main_n, best);
+  json_t *models = rows_json(rows, main_n, 0, by_bt, best);
+  json_t *provisional = rows_json(prov, prov_n, 1, by_bt, best);
+  json_decref(best);
   free(rows);
   free(prov);
   char updated[32], bt_updated[32];

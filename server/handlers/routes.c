@@ -22,6 +22,7 @@ const struct route agon_routes[] = {
     {.method = "GET", .pattern = "/api/leaderboard/history", .handler = &handle_leaderboard_history},
     {.method = "GET", .pattern = "/api/models", .handler = &handle_models},
     {.method = "GET", .pattern = "/api/judges", .handler = &handle_judges},
+    {.method = "GET", .pattern = "/api/benchmarks", .handler = &handle_benchmarks},
     {.method = "POST", .pattern = "/api/admin/reload", .handler = &handle_admin_reload, .essential = 1},
     {.method = "GET", .pattern = "/api/admin/battles", .handler = &handle_admin_battles, .essential = 1},
     {.method = "GET", .pattern = "/api/admin/export", .handler = &handle_admin_export, .essential = 1},

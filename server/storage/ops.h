@@ -226,6 +226,23 @@ struct store_ops {
                        store_session_vote_fn fn, void *ctx);
   /* store_timed_votes (any thread; the read lock a chunk at a time) */
   int (*timed_votes)(void *cls, store_timed_fn fn, void *ctx);
+
+  /* ---- agon bench's runs (schema/0015) ---- */
+  /* Write connection, st->lock held (store.c takes it): find or make a
+   * run; read a run's items; store items and a run's scores inside the
+   * transaction store.c opened around them. */
+  int (*bench_run_open)(void *cls, const struct store_bench_key *k,
+                        long items, int64_t at, int64_t *run_id);
+  int (*bench_items)(void *cls, int64_t run_id, store_bench_item_fn fn,
+                     void *ctx);
+  int (*bench_items_put)(void *cls, int64_t run_id,
+                         const struct store_bench_item *items, size_t n,
+                         int64_t at);
+  int (*bench_finish)(void *cls, int64_t run_id,
+                      const struct store_bench_score *s, size_t n,
+                      int64_t at);
+  /* Any thread: the finished runs' scores (store_bench_results). */
+  int (*bench_results)(void *cls, store_bench_result_fn fn, void *ctx);
 };
 
 #endif

@@ -273,3 +273,56 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
+
+/* ---- agon bench's runs ---- */
+
+int store_bench_run_open(struct store *st, const struct store_bench_key *k,
+                         long items, int64_t at, int64_t *run_id) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->bench_run_open(st->impl, k, items, at, run_id);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_bench_items(struct store *st, int64_t run_id,
+                      store_bench_item_fn fn, void *ctx) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->bench_items(st->impl, run_id, fn, ctx);
+  pthread_mutex_unlock(&st->lock);
+  return rc;
+}
+
+int store_bench_items_put(struct store *st, int64_t run_id,
+                          const struct store_bench_item *items, size_t n,
+                          int64_t at) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->begin(st->impl);
+  if (!rc)
+    rc = st->ops->bench_items_put(st->impl, run_id, items, n, at);
+  if (!rc)
+    rc = st->ops->commit(st->impl);
+  if (rc)
+    st->ops->rollback(st->impl);
+  pthread_mutex_unlock(&st->lock);
+  return rc ? -1 : 0;
+}
+
+int store_bench_finish(struct store *st, int64_t run_id,
+                       const struct store_bench_score *s, size_t n,
+                       int64_t at) {
+  pthread_mutex_lock(&st->lock);
+  int rc = st->ops->begin(st->impl);
+  if (!rc)
+    rc = st->ops->bench_finish(st->impl, run_id, s, n, at);
+  if (!rc)
+    rc = st->ops->commit(st->impl);
+  if (rc)
+    st->ops->rollback(st->impl);
+  pthread_mutex_unlock(&st->lock);
+  return rc ? -1 : 0;
+}
+
+int store_bench_results(struct store *st, store_bench_result_fn fn,
+                        void *ctx) {
+  return st->ops->bench_results(st->impl, fn, ctx);
+}

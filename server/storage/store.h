@@ -398,4 +398,82 @@ int store_replay_locked(struct store *st, double k, struct rating_table *t,
                         struct pair_table *pairs, long *n_votes);
 
 
+
+/* ---- benchmarks measured by agon bench (schema/0015) ---- */
+
+/* What names a run of agon bench: its items and prompts follow from
+ * these (strings borrowed). */
+struct store_bench_key {
+  const char *model, *task, *mode;  /* mode: "likelihood" or "generate" */
+  long shots;
+  const char *data_sha256;          /* the data file's hex SHA-256 */
+  const char *shots_sha256;         /* the shots file's, "" when none */
+  long seed;                        /* the subset's seed */
+  long limit;                       /* the subset's size, 0: every item */
+};
+
+/* The run of key, found or made with `items` items at time `at` (ms):
+ * *run_id. Takes st->lock. 0 or -1. */
+int store_bench_run_open(struct store *st, const struct store_bench_key *k,
+                         long items, int64_t at, int64_t *run_id);
+
+/* One stored item of a run (strings valid during the call); nonzero
+ * stops the walk (-1). */
+typedef int (*store_bench_item_fn)(void *ctx, long line, const char *grp,
+                                   const char *metrics);
+
+/* Every stored item of run_id, by line, to fn. Takes st->lock. 0 or
+ * -1. */
+int store_bench_items(struct store *st, int64_t run_id,
+                      store_bench_item_fn fn, void *ctx);
+
+/* One item's result (strings borrowed): its line in the data file, its
+ * group (MMLU's subject, else ""), its scores as a JSON object and what
+ * was read (JSON, or NULL). */
+struct store_bench_item {
+  long line;
+  const char *grp, *metrics, *detail;
+};
+
+/* Store n item results of run_id in one transaction of their own (an
+ * item already stored keeps its first result). Takes st->lock. 0, or -1
+ * with none stored. */
+int store_bench_items_put(struct store *st, int64_t run_id,
+                          const struct store_bench_item *items, size_t n,
+                          int64_t at);
+
+/* One score of a run: over its items of group grp ("" for all of them),
+ * metric's mean with its 95% interval, over n items (strings
+ * borrowed). */
+struct store_bench_score {
+  const char *grp, *metric;
+  double value, ci_low, ci_high;
+  long n;
+};
+
+/* Replace run_id's scores with these n and mark it finished at `at`, in
+ * one transaction. Takes st->lock. 0 or -1. */
+int store_bench_finish(struct store *st, int64_t run_id,
+                       const struct store_bench_score *s, size_t n,
+                       int64_t at);
+
+/* One score of a finished run with what names the run (strings valid
+ * during the call). */
+struct store_bench_result {
+  int64_t run_id;
+  const char *model, *task, *mode;
+  long shots, seed, limit, items;
+  int64_t finished_at;
+  struct store_bench_score score;
+};
+/* Nonzero stops the walk (store_bench_results then returns -1). */
+typedef int (*store_bench_result_fn)(void *ctx,
+                                     const struct store_bench_result *r);
+
+/* Every score of every finished run, by run (oldest first), group and
+ * metric. Any thread: the read connection, no lock of the writer's. 0 or
+ * -1. */
+int store_bench_results(struct store *st, store_bench_result_fn fn,
+                        void *ctx);
+
 #endif

@@ -6,10 +6,10 @@
  * the provider's error objects become the public message and the detail
  * of on_finish here; libcurl is never seen.
  *
- * A non-streaming request (judges, taggers, agon bench) is the same
- * completion with "stream": false in request_body and an Accept of
- * application/json: the response side already reads a whole object
- * (completion_finish_whole), with the same limits and messages. */
+ * A server that answers a streamed request with one whole object is read
+ * too (completion_finish_whole), with the same limits and messages. The
+ * request's body is upstream_chat_body's, which agon bench also sends,
+ * unstreamed, through upstream_post_json (upstream/post.c). */
 #include "upstream/upstream.h"
 
 #include <jansson.h>
@@ -333,10 +333,9 @@ static struct completion *completion_new(const struct model_config *m,
   return c;
 }
 
-/* The JSON body of a streamed chat completion request. NULL when out of
- * memory; the caller frees it. */
-static char *request_body(const struct model_config *m,
-                          const struct chat_message *msgs, size_t n) {
+char *upstream_chat_body(const struct model_config *m,
+                         const struct chat_message *msgs, size_t n,
+                         int stream) {
   json_t *root = json_object();
   json_t *arr = json_array();
   /* the model's own system message goes first, unless the caller's
@@ -349,7 +348,7 @@ static char *request_body(const struct model_config *m,
                                          "content", msgs[i].content));
   json_object_set_new(root, "model", json_string(m->upstream));
   json_object_set_new(root, "messages", arr);
-  json_object_set_new(root, "stream", json_true());
+  json_object_set_new(root, "stream", json_boolean(stream));
   if (m->temperature >= 0)
     json_object_set_new(root, "temperature", json_real(m->temperature));
   if (m->max_tokens > 0)
@@ -379,7 +378,7 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   struct completion *c = completion_new(m, max_bytes, cb);
   if (!c)
     goto out;
-  c->body = request_body(m, msgs, n);
+  c->body = upstream_chat_body(m, msgs, n, 1);
   if (!c->body ||
       (size_t)snprintf(url, sizeof url, "%s/chat/completions", m->base_url) >=
           sizeof url)

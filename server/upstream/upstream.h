@@ -9,8 +9,9 @@
  *
  * Two files implement it: upstream/loop.c the loops, which carry any HTTP
  * request (upstream_new, upstream_stop, upstream_free, upstream_active),
- * and upstream/openai.c the OpenAI-compatible protocol over them
- * (upstream_chat). */
+ * upstream/openai.c the OpenAI-compatible protocol over them
+ * (upstream_chat), and upstream/post.c a whole JSON answer to one POST
+ * (upstream_post_json, for agon bench). */
 #ifndef AGON_UPSTREAM_UPSTREAM_H
 #define AGON_UPSTREAM_UPSTREAM_H
 
@@ -74,5 +75,56 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
 
 /* Number of transfers in flight. */
 size_t upstream_active(struct upstream *up);
+
+/* The JSON text of a chat completion request for model m: its system
+ * prompt first (unless msgs[0] is a system message), msgs, its upstream
+ * id and parameters (temperature, max_tokens, top_p, stop, each only when
+ * set), and "stream" as given. NULL when out of memory; the caller frees
+ * it. */
+char *upstream_chat_body(const struct model_config *m,
+                         const struct chat_message *msgs, size_t n,
+                         int stream);
+
+/* ---- one POST, one whole JSON answer (agon bench) ---- */
+
+/* How a POST of upstream_post_json ended. */
+enum upstream_post_end {
+  UPSTREAM_POST_DONE,        /* a response came, whatever its status */
+  UPSTREAM_POST_TIMEOUT,     /* the model's timeout passed */
+  UPSTREAM_POST_UNREACHABLE, /* no connection could be made */
+  UPSTREAM_POST_BROKEN,      /* the transfer broke off */
+  UPSTREAM_POST_TOO_LARGE,   /* the response passed max_bytes */
+  UPSTREAM_POST_CANCELLED,   /* *cancel became non-zero */
+  UPSTREAM_POST_SHUTDOWN,    /* upstream_stop ended it */
+};
+
+/* What came back; valid during the callback only. */
+struct upstream_post_reply {
+  enum upstream_post_end how;
+  long status;          /* the HTTP status; 0 when none came */
+  const char *body;     /* the response body, NUL-terminated (len bytes,
+                           "" when none); of an HTTP error at most its
+                           first 4 KiB */
+  size_t len;
+  const char *detail;   /* a failure's cause for messages: the transport's
+                           words, or the error body's, as a short excerpt
+                           with the model's key and anything key-shaped
+                           taken out; "" when the status is 2xx */
+  double duration;      /* seconds */
+};
+
+/* Called exactly once per POST, on the thread of the loop that took it. */
+typedef void (*upstream_post_fn)(void *cls,
+                                 const struct upstream_post_reply *r);
+
+/* POST body_steal (JSON text, taken whatever happens) to m's base_url
+ * followed by path (say "/completions"), with m's key, and hand the whole
+ * answer (at most max_bytes) to fn with cls. The transfer may take m's
+ * timeout; when *cancel (may be NULL; it must outlive the request)
+ * becomes non-zero it is aborted. Returns 0, or -1 when it could not be
+ * queued (fn is never called then). */
+int upstream_post_json(struct upstream *up, const struct model_config *m,
+                       const char *path, char *body_steal, size_t max_bytes,
+                       atomic_int *cancel, upstream_post_fn fn, void *cls);
 
 #endif

@@ -247,7 +247,7 @@ arenaTest('benchmarks and judges: columns, correlations and the judges panel mat
     assert.equal(await board.locator('#rows .col-elo').first().isVisible(), false, 'human-vote columns give way');
     assert.equal(await board.locator('#rows .col-hbt').first().isVisible(), true, 'the human BT stays beside the benchmarks');
     const heads = await board.$$eval('#board thead th.col-bench', (ths) => ths.map((t) => [t.dataset.key, t.textContent.trim(), !!t.offsetParent]));
-    assert.deepEqual(heads, [['bench:arc', 'arc', true], ['bench:mmlu', 'mmlu', true], ['bench:gsm8k', 'gsm8k', true]]);
+    assert.deepEqual(heads, [['bench:arc', 'arc published', true], ['bench:mmlu', 'mmlu published', true], ['bench:gsm8k', 'gsm8k published', true]]);
     const expect = { arc: { 'bx-long': '80', 'bx-mid': '70', 'bx-short': '60', 'bx-none': '' },
       mmlu: { 'bx-long': '', 'bx-mid': '40.25', 'bx-short': '50.50', 'bx-none': '' },
       gsm8k: { 'bx-long': '', 'bx-mid': '33', 'bx-short': '', 'bx-none': '' } };

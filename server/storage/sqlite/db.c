@@ -405,4 +405,9 @@ static const struct store_ops sqlite_ops = {
     .share_put = sqlite_share_put,
     .share_delete = sqlite_share_delete,
     .session_votes = sqlite_session_votes,
+    .bench_run_open = sqlite_bench_run_open,
+    .bench_items = sqlite_bench_items,
+    .bench_items_put = sqlite_bench_items_put,
+    .bench_finish = sqlite_bench_finish,
+    .bench_results = sqlite_bench_results,
 };

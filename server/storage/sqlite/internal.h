@@ -226,6 +226,18 @@ int sqlite_share_put(void *cls, const char *token, const char *battle_id,
 int sqlite_share_delete(void *cls, const char *battle_id);
 int sqlite_session_votes(void *cls, const char *session, long max,
                          store_session_vote_fn fn, void *ctx);
+/* bench.c */
+int sqlite_bench_run_open(void *cls, const struct store_bench_key *k,
+                          long items, int64_t at, int64_t *run_id);
+int sqlite_bench_items(void *cls, int64_t run_id, store_bench_item_fn fn,
+                       void *ctx);
+int sqlite_bench_items_put(void *cls, int64_t run_id,
+                           const struct store_bench_item *items, size_t n,
+                           int64_t at);
+int sqlite_bench_finish(void *cls, int64_t run_id,
+                        const struct store_bench_score *s, size_t n,
+                        int64_t at);
+int sqlite_bench_results(void *cls, store_bench_result_fn fn, void *ctx);
 /* interchange.c */
 int sqlite_ratings_replace(void *cls, const struct rating_table *t,
                            const struct pair_table *pairs);
