@@ -36,10 +36,12 @@ struct store {
 
 /* Open (creating if needed) the database that `database` names and bring
  * its schema up to date: a SQLite file's path (or "sqlite:PATH"); a
- * PostgreSQL URL or keyword string is refused while that engine is not
- * built (config_db_engine). Durability: a committed transaction survives
- * a crash of the process and of the machine (SQLite: WAL with
- * synchronous=FULL). On error returns -1 with a message in err. */
+ * PostgreSQL URL or keyword string (storage/postgres/), refused in a
+ * build without that engine (config_db_engine_built). Durability: a
+ * committed transaction survives a crash of the process and of the
+ * machine (SQLite: WAL with synchronous=FULL; PostgreSQL:
+ * synchronous_commit on). On error returns -1 with a message in err
+ * (never a URL's password). */
 int store_open(struct store *st, const char *database, char *err,
                size_t errlen);
 void store_close(struct store *st);
