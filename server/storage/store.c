@@ -110,6 +110,10 @@ int store_storage_error(struct store *st, char *why, size_t len) {
   return st->ops->storage_error(st->impl, why, len);
 }
 
+int store_contended(struct store *st) {
+  return st->ops->contended ? st->ops->contended(st->impl) : 0;
+}
+
 int store_probe(struct store *st, char *why, size_t len) {
   pthread_mutex_lock(&st->lock);
   int rc = st->ops->probe(st->impl, why, len);

@@ -103,6 +103,13 @@ int store_savepoint_rollback(struct store *st);
  * write: 1 with its message in why (len bytes), else 0. */
 int store_storage_error(struct store *st, char *why, size_t len);
 
+/* Whether the last write failed only because another process (a node on
+ * the same PostgreSQL database) held a row it needed while this
+ * transaction held rows that process may wait for: 1 when the job should
+ * run again, first in a group of its own, where it waits as long as it
+ * takes; else 0. Caller holds st->lock. */
+int store_contended(struct store *st);
+
 /* A small write in a transaction of its own, to see whether writes work
  * again after a storage fault. Takes st->lock. 0, or -1 with why. */
 int store_probe(struct store *st, char *why, size_t len);

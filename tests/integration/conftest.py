@@ -3,6 +3,13 @@
 The tests run the real `agon` binary (env AGON_BIN, default build/agon under the
 repository root) against tests/fake_backend.py, and talk to it over HTTP with the
 standard library only.
+
+The storage engine: a SQLite file per agon by default; with
+AGON_TEST_ENGINE=postgres every agon the fixtures make gets a fresh database
+of its own in one throwaway PostgreSQL cluster for the session
+(pg_cluster.py), and the tests marked `sqlite_only` (they open the SQLite file
+themselves, fill a small disk, corrupt pages, change file permissions) are
+skipped with their reason.
 """
 
 import contextlib
@@ -27,6 +34,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 import fake_backend  # noqa: E402
+import pg_cluster as pg_cluster_mod  # noqa: E402
+
+# The engine every Agon the fixtures make stores with: "sqlite" or
+# "postgres".
+ENGINE = os.environ.get("AGON_TEST_ENGINE", "sqlite").strip().lower() or "sqlite"
+if ENGINE not in ("sqlite", "postgres"):
+    raise SystemExit("AGON_TEST_ENGINE must be sqlite or postgres, not %r" % ENGINE)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test is about the SQLite file itself; "
+        "skipped when AGON_TEST_ENGINE=postgres")
+
+
+def pytest_runtest_setup(item):
+    m = item.get_closest_marker("sqlite_only")
+    if m and ENGINE == "postgres":
+        reason = m.args[0] if m.args else m.kwargs.get("reason", "SQLite-specific")
+        pytest.skip("SQLite only: %s" % reason)
+
+
+def sqlite_only(reason):
+    """Marks a test (or, as pytestmark, a file) as SQLite-specific."""
+    return pytest.mark.sqlite_only(reason)
 
 # [limits] written into every test config (a later change such as a minimum
 # time before a vote counts can be switched off for all tests here).
@@ -358,6 +390,7 @@ class Agon:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.fake = fake
         self.db = str(self.dir / "agon.db")
+        self.engine = "sqlite"   # what self.db names: a file, or a PostgreSQL URL
         self.env = dict(os.environ)
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
@@ -521,6 +554,28 @@ class Agon:
         return [m for m in SANITIZER_MARKERS if m in err]
 
 
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session (pg_cluster.py);
+    skips the test with the reason where none can be started."""
+    try:
+        c = pg_cluster_mod.PgCluster.start()
+    except RuntimeError as e:
+        pytest.skip("no PostgreSQL cluster: %s" % e)
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def engine_db(request):
+    """A function giving the database value for a new Agon: None for the
+    SQLite file in its directory, else a fresh PostgreSQL database's URL."""
+    if ENGINE != "postgres":
+        return lambda: None
+    cluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database
+
+
 @pytest.fixture
 def fake():
     srv, _ = fake_backend.start_fake()
@@ -529,11 +584,15 @@ def fake():
 
 
 @pytest.fixture
-def agon_factory(agon_bin, fake, tmp_path):
+def agon_factory(agon_bin, fake, tmp_path, engine_db):
     made = []
 
     def make(models=None, sub=None, start=True, **cfg):
         a = Agon(agon_bin, tmp_path / (sub or ("agon%d" % len(made))), fake)
+        db = engine_db()
+        if db:
+            a.db = db
+            a.engine = "postgres"
         made.append(a)
         if models is not None:
             a.write_config(models, **cfg)
@@ -662,7 +721,9 @@ def agon_on_a_small_disk(agon_factory, tmp_path, size="3m", on_skip=None):
     skipped."""
     mnt = str(tmp_path / "small")
     why = None
-    if os.geteuid() != 0 or not shutil.which("mount"):
+    if ENGINE == "postgres":
+        why = "SQLite only: a small disk under the SQLite file"
+    elif os.geteuid() != 0 or not shutil.which("mount"):
         why = "mounting a small tmpfs for a full disk needs root"
     else:
         os.makedirs(mnt, exist_ok=True)

@@ -233,6 +233,7 @@ int pg_store_open(struct store *store, const char *conninfo, int must_exist,
   pthread_mutex_init(&ps->watch_lock, NULL);
   atomic_init(&ps->watch_at, 0);
   atomic_init(&ps->watch_value, -1);
+  ps->lock_wait = -1;
   char msg[PG_ERROR_MAX + 100];
   if (!(ps->db = connect_to(conninfo, err, errlen)))
     goto fail;
@@ -354,6 +355,7 @@ static int commit(void *cls) {
 static void rollback(void *cls) {
   struct pg_store *ps = cls;
   PQclear(PQexec(ps->db, "ROLLBACK"));
+  ps->lock_wait = -1;
 }
 
 static int savepoint(void *cls) {
@@ -370,10 +372,19 @@ static int savepoint_release(void *cls) {
 }
 
 static int savepoint_rollback(void *cls) {
-  return pg_run_prepared(cls, PG_ROLLBACK_TO, NULL,
+  struct pg_store *ps = cls;
+  ps->lock_wait = -1;
+  return pg_run_prepared(ps, PG_ROLLBACK_TO, NULL,
                          "ROLLBACK TO SAVEPOINT job", "") < 0
              ? -1
              : 0;
+}
+
+/* A lock not had within the brief wait (lock_not_available), or a
+ * deadlock PostgreSQL broke (deadlock_detected): see pg_lock_wait. */
+static int contended(void *cls) {
+  struct pg_store *ps = cls;
+  return !strcmp(ps->sqlstate, "55P03") || !strcmp(ps->sqlstate, "40P01");
 }
 
 /* The storage's own errors, by SQLSTATE: out of disk or memory (53), the
@@ -432,8 +443,27 @@ static const struct store_ops pg_ops = {
     .savepoint_rollback = savepoint_rollback,
     .storage_error = storage_error,
     .probe = probe,
+    .contended = contended,
     /* the core operations (storage/postgres/battles.c, replaced.c,
-     * votes.c, slices.c, dedup.c, meta.c) follow here */
+     * votes.c, slices.c, dedup.c, meta.c) */
+    .battle_create = pg_battle_create,
+    .turn_add = pg_turn_add,
+    .turn_replace = pg_turn_replace,
+    .turn_finish = pg_turn_finish,
+    .vote = pg_vote,
+    .fail_streaming = pg_fail_streaming,
+    .dedup_stats = pg_dedup_stats,
+    .slices_load = pg_slices_load,
+    .slices_replay = pg_slices_replay,
+    .battle_categories = pg_battle_categories,
+    .ratings_load = pg_ratings_load,
+    .ratings_replay = pg_ratings_replay,
+    .ratings_replace = pg_ratings_replace,
+    .meta_get = pg_meta_get,
+    .meta_add = pg_meta_add,
+    .battle_exists = pg_battle_exists,
+    .battle_load = pg_battle_load,
+    .battles_list = pg_battles_list,
     /* the rest (import and export, judgments, tagging, style, history,
      * shares, a session's votes) come with their own files */
 };

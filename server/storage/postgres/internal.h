@@ -28,14 +28,14 @@ enum pg_stmt_id {
   PG_RELEASE,
   PG_ROLLBACK_TO,
   PG_BATTLE_EXISTS,
-  PG_DEDUP_HASH,
   PG_DEDUP_PROMPTS,
   PG_DEDUP_COUNT,
-  PG_DEDUP_PROMPT_NEW,
   PG_DEDUP_PROMPTS_N,
   PG_DEDUP_TOP,
   PG_DEDUP_LEFT_OUT,
   PG_SLICE_PAIRS_ADD,
+  PG_RATING_INSERT,
+  PG_PAIR_INSERT,
   PG_STMT_CORE_END, /* pgrest's statements follow */
   PG_STMT_COUNT = 96
 };
@@ -49,6 +49,7 @@ struct pg_store {
   char *conninfo;          /* as given; never logged (it may hold a
                               password) */
   int schema;              /* the schema version, as migrated at open */
+  int lock_wait;           /* pg_lock_wait's: -1 unknown, 0, 1 brief */
   PGconn *db;              /* writes, and reads on the write connection:
                               used under struct store's lock */
   char err[PG_ERROR_MAX];  /* the last error on db, "" after a success */
@@ -146,6 +147,20 @@ void pg_keep_error(struct pg_store *ps, const PGresult *res);
  * succeeded). */
 const char *pg_error(struct pg_store *ps);
 
+/* How long a lock may be waited for in the jobs that follow on the write
+ * connection: brief (PG_LOCK_WAIT_BRIEF) when the transaction holds rows
+ * other transactions wait for (rating rows of an earlier vote of the
+ * writer's group), else as long as it takes. A group commit takes the
+ * rows of many votes, each vote's in a fixed order but not the whole
+ * group's: two nodes' groups could wait for each other; the brief wait
+ * ends that, the job fails as contended (pg_contended) and the writer
+ * runs it again first in its next group, holding nothing. Set only when
+ * it changes. 0 or -1. */
+#define PG_LOCK_WAIT_BRIEF "50ms"
+int pg_lock_wait(struct pg_store *ps, int brief);
+/* The lock_timeout the session has: -1 unknown (after a rollback, which
+ * undoes a SET), 0 forever, 1 brief; in struct pg_store's lock_wait. */
+
 /* Quote a text array literal for a text[] parameter ('{"a","b"}') from
  * n strings into out (len bytes): 0, or -1 when it does not fit. */
 int pg_text_array(const char *const *v, size_t n, char *out, size_t len);
@@ -208,6 +223,9 @@ int pg_slice_keys_of(const char *language, const char *tags,
 #define PG_CATEGORIES_COLUMN(BID)                                             \
   "(SELECT string_agg(category, ',' ORDER BY category) FROM "               \
   "battle_categories c WHERE c.battle_id = " BID " AND c.value = 1)"
+/* The text[] literal of keys[n] (for a $n::text[] parameter) as a new
+ * string the caller frees; NULL when out of memory. */
+char *pg_slice_keys_array(const char (*keys)[SLICE_KEY_MAX], size_t n);
 /* Count one outcome of model_a against model_b in each slice of keys[n]:
  * 0 or -1. */
 int pg_slice_pairs_add(struct pg_store *ps, const char (*keys)[SLICE_KEY_MAX],

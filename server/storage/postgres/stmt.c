@@ -122,6 +122,7 @@ static void write_conn_check(struct pg_store *ps) {
     return;
   PQreset(ps->db);
   memset(ps->prepared, 0, sizeof ps->prepared);
+  ps->lock_wait = -1;
   if (PQstatus(ps->db) == CONNECTION_OK)
     log_info("msg=\"reconnected to the database\"");
 }
@@ -273,6 +274,22 @@ int pg_read_chunks(struct pg_store *ps, const char *op, const char *sql,
     if (n < PG_READ_CHUNK)
       return 0;
   }
+}
+
+int pg_lock_wait(struct pg_store *ps, int brief) {
+  brief = brief ? 1 : 0;
+  if (ps->lock_wait == brief)
+    return 0;
+  /* SET, not SET LOCAL: it holds past the commit, and a rollback (to a
+   * savepoint too) undoes it, which rollback and savepoint_rollback
+   * note as unknown */
+  if (pg_run(ps, NULL,
+             brief ? "SET lock_timeout = '" PG_LOCK_WAIT_BRIEF "'"
+                   : "SET lock_timeout = 0",
+             "") < 0)
+    return -1;
+  ps->lock_wait = brief;
+  return 0;
 }
 
 /* ---- a result's rows ---- */
