@@ -391,6 +391,7 @@ class Agon:
         self.fake = fake
         self.db = str(self.dir / "agon.db")
         self.engine = "sqlite"   # what self.db names: a file, or a PostgreSQL URL
+        self.pg = None           # the PostgreSQL cluster, for "postgres"
         self.env = dict(os.environ)
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
@@ -549,6 +550,22 @@ class Agon:
         check_sanitizers(r.stderr)
         return r
 
+    def sql(self, query, params=()):
+        """Run one SQL statement on this agon's database, whichever the
+        engine (`?` placeholders): its rows as tuples (ints, floats, str,
+        None). For tests that look at or change what is stored the same
+        way on both engines; the statement must mean the same in both."""
+        if self.engine == "postgres":
+            return self.pg.query(self.pg.dbname(self.db), query, params)
+        import sqlite3
+        con = sqlite3.connect(self.db)
+        try:
+            rows = con.execute(query, params).fetchall()
+            con.commit()
+        finally:
+            con.close()
+        return [tuple(r) for r in rows]
+
     def sanitizer_reports(self):
         err = self.all_stderr()
         return [m for m in SANITIZER_MARKERS if m in err]
@@ -568,12 +585,13 @@ def pg_cluster():
 
 @pytest.fixture
 def engine_db(request):
-    """A function giving the database value for a new Agon: None for the
-    SQLite file in its directory, else a fresh PostgreSQL database's URL."""
+    """A function giving the database value for a new Agon and its cluster:
+    (None, None) for the SQLite file in its directory, else a fresh
+    PostgreSQL database's URL and the session's cluster."""
     if ENGINE != "postgres":
-        return lambda: None
+        return lambda: (None, None)
     cluster = request.getfixturevalue("pg_cluster")
-    return cluster.new_database
+    return lambda: (cluster.new_database(), cluster)
 
 
 @pytest.fixture
@@ -589,10 +607,11 @@ def agon_factory(agon_bin, fake, tmp_path, engine_db):
 
     def make(models=None, sub=None, start=True, **cfg):
         a = Agon(agon_bin, tmp_path / (sub or ("agon%d" % len(made))), fake)
-        db = engine_db()
+        db, cluster = engine_db()
         if db:
             a.db = db
             a.engine = "postgres"
+            a.pg = cluster
         made.append(a)
         if models is not None:
             a.write_config(models, **cfg)

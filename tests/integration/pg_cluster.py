@@ -15,6 +15,7 @@ removes everything.
 import itertools
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -117,6 +118,26 @@ class PgCluster:
             raise RuntimeError(r.stderr)
         return [line.split("\t") for line in r.stdout.splitlines() if line != ""]
 
+    def query(self, dbname, sql, params=()):
+        """Run sql with `?` placeholders (filled in as SQL literals) on
+        dbname: its rows as tuples of ints, floats, strings and None."""
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise ValueError("%d placeholders, %d parameters" % (len(parts) - 1, len(params)))
+        text = parts[0]
+        for p, rest in zip(params, parts[1:]):
+            text += literal(p) + rest
+        r = self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "\x1f",
+                     "-R", "\x1e", "-P", "null=\x01", "-h", self.socket_dir, "-U", self.user,
+                     "-d", dbname, "-c", text)
+        rows = []
+        for line in r.stdout.split("\x1e"):
+            line = line.strip("\n")
+            if line == "":
+                continue
+            rows.append(tuple(value(v) for v in line.split("\x1f")))
+        return rows
+
     def conninfo(self, dbname):
         """The libpq URL agon is given for dbname."""
         return "postgresql:///%s?host=%s&user=%s" % (dbname, self.socket_dir, self.user)
@@ -130,3 +151,26 @@ class PgCluster:
     @staticmethod
     def dbname(conninfo):
         return conninfo.split("///", 1)[1].split("?", 1)[0]
+
+
+def literal(p):
+    """p as an SQL literal."""
+    if p is None:
+        return "NULL"
+    if isinstance(p, bool):
+        return "1" if p else "0"
+    if isinstance(p, (int, float)):
+        return repr(p)
+    return "'" + str(p).replace("'", "''") + "'"
+
+
+def value(v):
+    """A psql -A field back as a Python value: NULL, a whole number, a
+    number with a point, else the text."""
+    if v == "\x01":
+        return None
+    if re.fullmatch(r"-?\d{1,18}", v):
+        return int(v)
+    if re.fullmatch(r"-?\d+\.\d*(e[-+]?\d+)?", v):
+        return float(v)
+    return v

@@ -112,7 +112,7 @@ int pg_slices_load(void *cls, struct slice_table *t) {
   struct pg_store *ps = cls;
   PGresult *r = pg_exec(ps, "slices_load",
                         "SELECT slice, model_a, model_b, wins_a, wins_b, ties "
-                        "FROM slice_pairs ORDER BY slice",
+                        "FROM slice_pairs ORDER BY slice, model_a, model_b",
                         "");
   if (!r)
     return -1;

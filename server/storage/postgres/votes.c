@@ -328,7 +328,7 @@ int pg_ratings_load(void *cls, struct rating_table *t,
   struct pg_store *ps = cls;
   PGresult *r = pg_exec(ps, "ratings_load",
                         "SELECT model, elo, battles, wins, losses, ties FROM "
-                        "ratings",
+                        "ratings ORDER BY ord",
                         "");
   if (!r)
     return -1;
@@ -346,7 +346,7 @@ int pg_ratings_load(void *cls, struct rating_table *t,
     return -1;
   r = pg_exec(ps, "ratings_load",
               "SELECT model_a, model_b, wins_a, wins_b, ties FROM "
-              "pair_counts",
+              "pair_counts ORDER BY ord",
               "");
   if (!r)
     return -1;
