@@ -566,6 +566,19 @@ class Agon:
             con.close()
         return [tuple(r) for r in rows]
 
+    def dump(self):
+        """Everything this agon's database holds, as SQL text (SQLite's
+        iterdump, pg_dump), for tests that look for what must never be
+        stored."""
+        if self.engine == "postgres":
+            return self.pg.dump(self.pg.dbname(self.db))
+        import sqlite3
+        con = sqlite3.connect(self.db)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
     def sanitizer_reports(self):
         err = self.all_stderr()
         return [m for m in SANITIZER_MARKERS if m in err]

@@ -130,13 +130,14 @@ class PgCluster:
         r = self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "\x1f",
                      "-R", "\x1e", "-P", "null=\x01", "-h", self.socket_dir, "-U", self.user,
                      "-d", dbname, "-c", text)
-        rows = []
-        for line in r.stdout.split("\x1e"):
-            line = line.strip("\n")
-            if line == "":
-                continue
-            rows.append(tuple(value(v) for v in line.split("\x1f")))
-        return rows
+        out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
+        if out == "":
+            return []   # (a single row of one empty text reads as none)
+        return [tuple(value(v) for v in line.split("\x1f")) for line in out.split("\x1e")]
+
+    def dump(self, dbname):
+        """pg_dump's SQL text of dbname."""
+        return self.run("pg_dump", "-h", self.socket_dir, "-U", self.user, dbname).stdout
 
     def conninfo(self, dbname):
         """The libpq URL agon is given for dbname."""
