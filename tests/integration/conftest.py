@@ -550,15 +550,25 @@ class Agon:
         check_sanitizers(r.stderr)
         return r
 
-    def sql(self, query, params=()):
-        """Run one SQL statement on this agon's database, whichever the
-        engine (`?` placeholders): its rows as tuples (ints, floats, str,
-        None). For tests that look at or change what is stored the same
-        way on both engines; the statement must mean the same in both."""
+    def new_db(self, name):
+        """Another database of this agon's engine, for an import or a copy:
+        a SQLite file `name` in its directory, or a new PostgreSQL
+        database. Its value for --db."""
         if self.engine == "postgres":
-            return self.pg.query(self.pg.dbname(self.db), query, params)
+            return self.pg.new_database()
+        return str(self.dir / name)
+
+    def sql(self, query, params=(), db=None):
+        """Run one SQL statement on this agon's database (or db, one of
+        new_db's), whichever the engine (`?` placeholders): its rows as
+        tuples (ints, floats, str, None). For tests that look at or change
+        what is stored the same way on both engines; the statement must
+        mean the same in both."""
+        db = db or self.db
+        if self.engine == "postgres":
+            return self.pg.query(self.pg.dbname(db), query, params)
         import sqlite3
-        con = sqlite3.connect(self.db)
+        con = sqlite3.connect(db)
         try:
             rows = con.execute(query, params).fetchall()
             con.commit()
