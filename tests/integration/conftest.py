@@ -576,6 +576,26 @@ class Agon:
             con.close()
         return [tuple(r) for r in rows]
 
+    @contextlib.contextmanager
+    def writes_held(self):
+        """Another process holds the database's write lock while the block
+        runs (SQLite: BEGIN IMMEDIATE; PostgreSQL: the battles table locked
+        against every write, reads still served), so the writer thread
+        cannot commit until it ends."""
+        if self.engine == "postgres":
+            with self.pg.holding(self.pg.dbname(self.db),
+                                 "LOCK TABLE battles IN EXCLUSIVE MODE"):
+                yield
+            return
+        import sqlite3
+        holder = sqlite3.connect(self.db, timeout=10, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
     def dump(self):
         """Everything this agon's database holds, as SQL text (SQLite's
         iterdump, pg_dump), for tests that look for what must never be

@@ -12,6 +12,7 @@ removes everything.
     cluster.stop()
 """
 
+import contextlib
 import itertools
 import os
 import pwd
@@ -134,6 +135,31 @@ class PgCluster:
         if out == "":
             return []   # (a single row of one empty text reads as none)
         return [tuple(value(v) for v in line.split("\x1f")) for line in out.split("\x1e")]
+
+    @contextlib.contextmanager
+    def holding(self, dbname, lock_sql):
+        """A transaction of another process (psql) that ran lock_sql (say,
+        LOCK TABLE battles IN EXCLUSIVE MODE) and holds its locks until
+        the block ends, then rolls back."""
+        argv = self._as_owner([os.path.join(PG_BIN, "psql"), "-X", "-q", "-A", "-t", "-v",
+                               "ON_ERROR_STOP=1", "-h", self.socket_dir, "-U", self.user,
+                               "-d", dbname])
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=self.root)
+        try:
+            p.stdin.write("BEGIN;\n%s;\nSELECT 'held';\n" % lock_sql)
+            p.stdin.flush()
+            line = p.stdout.readline()
+            if line.strip() != "held":
+                raise RuntimeError("cannot hold %r: %s %s" % (lock_sql, line, p.stderr.read()))
+            yield
+        finally:
+            try:
+                p.stdin.write("ROLLBACK;\n")
+                p.stdin.close()
+            except OSError:
+                pass
+            p.wait(30)
 
     def dump(self, dbname):
         """pg_dump's SQL text of dbname."""
