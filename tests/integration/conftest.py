@@ -558,23 +558,25 @@ class Agon:
             return self.pg.new_database()
         return str(self.dir / name)
 
-    def sql(self, query, params=(), db=None):
+    def sql(self, query, params=(), db=None, names=False):
         """Run one SQL statement on this agon's database (or db, one of
         new_db's), whichever the engine (`?` placeholders): its rows as
-        tuples (ints, floats, str, None). For tests that look at or change
-        what is stored the same way on both engines; the statement must
-        mean the same in both."""
+        tuples (ints, floats, str, None), or with names as dicts by column
+        name. For tests that look at or change what is stored the same way
+        on both engines; the statement must mean the same in both."""
         db = db or self.db
         if self.engine == "postgres":
-            return self.pg.query(self.pg.dbname(db), query, params)
+            return self.pg.query(self.pg.dbname(db), query, params, names=names)
         import sqlite3
-        con = sqlite3.connect(db)
+        con = sqlite3.connect(db, timeout=10)
+        if names:
+            con.row_factory = sqlite3.Row
         try:
             rows = con.execute(query, params).fetchall()
             con.commit()
         finally:
             con.close()
-        return [tuple(r) for r in rows]
+        return [dict(r) if names else tuple(r) for r in rows]
 
     @contextlib.contextmanager
     def writes_held(self):

@@ -119,22 +119,29 @@ class PgCluster:
             raise RuntimeError(r.stderr)
         return [line.split("\t") for line in r.stdout.splitlines() if line != ""]
 
-    def query(self, dbname, sql, params=()):
+    def query(self, dbname, sql, params=(), names=False):
         """Run sql with `?` placeholders (filled in as SQL literals) on
-        dbname: its rows as tuples of ints, floats, strings and None."""
+        dbname: its rows as tuples of ints, floats, strings and None (as
+        dicts by column name with names)."""
         parts = sql.split("?")
         if len(parts) != len(params) + 1:
             raise ValueError("%d placeholders, %d parameters" % (len(parts) - 1, len(params)))
         text = parts[0]
         for p, rest in zip(params, parts[1:]):
             text += literal(p) + rest
-        r = self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-t", "-F", "\x1f",
-                     "-R", "\x1e", "-P", "null=\x01", "-h", self.socket_dir, "-U", self.user,
+        r = self.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-A", "-F", "\x1f",
+                     "-R", "\x1e", "-P", "null=\x01", "-P", "footer=off",
+                     *([] if names else ["-t"]), "-h", self.socket_dir, "-U", self.user,
                      "-d", dbname, "-c", text)
         out = r.stdout[:-1] if r.stdout.endswith("\n") else r.stdout
         if out == "":
             return []   # (a single row of one empty text reads as none)
-        return [tuple(value(v) for v in line.split("\x1f")) for line in out.split("\x1e")]
+        lines = out.split("\x1e")
+        if names:
+            head = lines[0].split("\x1f")
+            return [dict(zip(head, (value(v) for v in line.split("\x1f"))))
+                    for line in lines[1:]]
+        return [tuple(value(v) for v in line.split("\x1f")) for line in lines]
 
     @contextlib.contextmanager
     def holding(self, dbname, lock_sql):
