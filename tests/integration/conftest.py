@@ -611,6 +611,14 @@ class Agon:
         finally:
             con.close()
 
+    def stored_bytes(self):
+        """Every byte the database holds, for tests that look for what must
+        never be stored: SQLite's file with its WAL (freed pages too), or
+        PostgreSQL's dump of the database."""
+        if self.engine == "postgres":
+            return self.dump().encode("utf-8")
+        return b"".join(f.read_bytes() for f in Path(self.db).parent.glob(Path(self.db).name + "*"))
+
     def sanitizer_reports(self):
         err = self.all_stderr()
         return [m for m in SANITIZER_MARKERS if m in err]

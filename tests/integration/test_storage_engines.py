@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from conftest import run_agon, two_echo_models
+from conftest import run_agon, sqlite_only, two_echo_models
 
 CONFIG = """\
 [server]
@@ -92,6 +92,7 @@ def test_db_option_refuses_postgres(agon_bin, tmp_path, command, without_postgre
     assert not [f for f in os.listdir(tmp_path) if "postgres" in f], os.listdir(tmp_path)
 
 
+@sqlite_only("the sqlite: prefix of a SQLite file's path")
 def test_sqlite_prefix_names_the_same_file(agon_factory):
     """database = sqlite:PATH is the file at PATH, for serve and for --db."""
     agon = agon_factory(two_echo_models(), start=False)
