@@ -330,11 +330,28 @@ static long version(void *cls) {
 
 /* ---- transactions ---- */
 
+/* Every transaction starts waiting for locks as long as it takes (a brief
+ * wait is for the jobs of a group that holds rows, pg_lock_wait): the
+ * setting goes with the BEGIN, in its round trip. */
 static int begin(void *cls) {
   struct pg_store *ps = cls;
-  return pg_run(ps, NULL, "BEGIN ISOLATION LEVEL READ COMMITTED", "") < 0
-             ? -1
-             : 0;
+  if (ps->lock_wait == 0)
+    return pg_run(ps, NULL, "BEGIN ISOLATION LEVEL READ COMMITTED", "") < 0
+               ? -1
+               : 0;
+  /* two statements: the simple protocol's PQexec (pg_exec's extended
+   * one takes one); its result is the last one's */
+  pg_write_conn_check(ps);
+  PGresult *r = PQexec(ps->db, "SET lock_timeout = 0; BEGIN ISOLATION LEVEL "
+                               "READ COMMITTED");
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  if (!ok)
+    pg_keep_error(ps, r);
+  PQclear(r);
+  if (!ok)
+    return -1;
+  ps->lock_wait = 0;
+  return 0;
 }
 
 /* COMMIT of a transaction that failed half-way answers ROLLBACK, and
@@ -346,9 +363,11 @@ static int commit(void *cls) {
     return -1;
   int ok = !strcmp(PQcmdStatus(r), "COMMIT");
   PQclear(r);
-  if (!ok)
+  if (!ok) {
     snprintf(ps->err, sizeof ps->err,
              "the transaction failed and was rolled back");
+    ps->lock_wait = -1; /* a SET in it is undone */
+  }
   return ok ? 0 : -1;
 }
 

@@ -86,6 +86,12 @@ struct pg_store {
 PGresult *pg_exec(struct pg_store *ps, const char *op, const char *sql,
                   const char *fmt, ...);
 
+/* Re-establish the write connection when libpq found it broken (a
+ * restarted server, a failover to another host of a multi-host
+ * conninfo), between transactions only; pg_exec and pg_prepared do it
+ * themselves. */
+void pg_write_conn_check(struct pg_store *ps);
+
 /* pg_exec for the hot paths: statement idx, prepared on the write
  * connection on first use (and after a reconnect). */
 PGresult *pg_prepared(struct pg_store *ps, int idx, const char *op,

@@ -116,7 +116,7 @@ static PGresult *checked(struct pg_store *ps, PGresult *res, const char *op) {
  * restarted server, a failover to another host of a multi-host
  * conninfo). Only between transactions: a transaction's work on a lost
  * connection is lost with it, and the commit says so. */
-static void write_conn_check(struct pg_store *ps) {
+void pg_write_conn_check(struct pg_store *ps) {
   if (PQstatus(ps->db) == CONNECTION_OK ||
       PQtransactionStatus(ps->db) == PQTRANS_INTRANS)
     return;
@@ -134,7 +134,7 @@ static PGresult *exec_v(struct pg_store *ps, const char *op, const char *sql,
     snprintf(ps->err, sizeof ps->err, "bad parameter format");
     return NULL;
   }
-  write_conn_check(ps);
+  pg_write_conn_check(ps);
   return checked(ps,
                  PQexecParams(ps->db, sql, p.n, NULL, p.values, NULL, NULL,
                               0),
@@ -157,7 +157,7 @@ static PGresult *prepared_v(struct pg_store *ps, int idx, const char *op,
     snprintf(ps->err, sizeof ps->err, "bad statement");
     return NULL;
   }
-  write_conn_check(ps);
+  pg_write_conn_check(ps);
   char name[16];
   snprintf(name, sizeof name, "agon_%d", idx);
   if (!ps->prepared[idx]) {
