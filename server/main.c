@@ -5,6 +5,7 @@
 
 #include "agon_version.h"
 #include "cli/cli.h"
+#include "config/config.h"
 
 const char agon_usage[] =
     "usage: agon <command> [options]\n"
@@ -75,6 +76,9 @@ int main(int argc, char **argv) {
   }
   if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
     printf("agon %s\n", AGON_VERSION);
+    /* the storage engines of this build (config_db_engine_built) */
+    printf("storage engines: %s%s\n", config_db_engine_name(CONFIG_DB_SQLITE),
+           config_db_engine_built(CONFIG_DB_POSTGRES) ? ", PostgreSQL" : "");
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {

@@ -375,5 +375,9 @@ const char *config_db_engine_name(enum config_db_engine e) {
 }
 
 int config_db_engine_built(enum config_db_engine e) {
+#ifdef AGON_HAVE_POSTGRES
+  if (e == CONFIG_DB_POSTGRES)
+    return 1;
+#endif
   return e == CONFIG_DB_SQLITE;
 }

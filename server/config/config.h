@@ -194,7 +194,8 @@ enum config_db_engine config_db_engine(const char *database,
 const char *config_db_engine_name(enum config_db_engine e);
 
 /* Whether this build can store with engine e: SQLite always; PostgreSQL
- * not yet (storage/postgres/ will add it). */
+ * in a build with libpq (meson's `postgres` feature: AGON_HAVE_POSTGRES,
+ * storage/postgres/). */
 int config_db_engine_built(enum config_db_engine e);
 
 /* The judge named name, or NULL. */

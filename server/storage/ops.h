@@ -126,6 +126,9 @@ struct store_ops {
   int (*storage_error)(void *cls, char *why, size_t len);
   /* A small write in its own transaction: 0, or -1 with why. */
   int (*probe)(void *cls, char *why, size_t len);
+  /* store_contended; NULL: an engine whose jobs never wait for another
+   * process's locks (SQLite: one writer at a time). */
+  int (*contended)(void *cls);
 
   /* ---- the writer's jobs, inside its transaction (write connection) ---- */
   int (*battle_create)(void *cls, const char *id, int64_t created_at,
@@ -172,7 +175,9 @@ struct store_ops {
   /* A value of the meta table: 0 with it in out (len bytes), 1 when
    * there is none, -1 on error. */
   int (*meta_get)(void *cls, const char *key, char *out, size_t len);
-  /* Add a value that is not there yet: 0 or -1. */
+  /* Add a value that is not there yet: 0 or -1. An engine shared by
+   * several processes (PostgreSQL) keeps the first value stored and
+   * answers 0 for a later one: meta_get reads the value that holds. */
   int (*meta_add)(void *cls, const char *key, const char *value);
   /* Whether a battle with this id is stored: 1, 0, or -1 on error. */
   int (*battle_exists)(void *cls, const char *id);

@@ -9,13 +9,20 @@
 
 #include "config/config.h"
 #include "storage/sqlite/sqlite.h"
+#ifdef AGON_HAVE_POSTGRES
+#include "storage/postgres/postgres.h"
+#endif
 
 /* The engines this build has, by enum config_db_engine; NULL: not built. */
 typedef int (*engine_open_fn)(struct store *st, const char *where,
                               int must_exist, char *err, size_t errlen);
 static const engine_open_fn engines[] = {
     [CONFIG_DB_SQLITE] = sqlite_store_open,
+#ifdef AGON_HAVE_POSTGRES
+    [CONFIG_DB_POSTGRES] = pg_store_open,
+#else
     [CONFIG_DB_POSTGRES] = NULL,
+#endif
 };
 
 static int open_engine(struct store *st, const char *database, int must_exist,
@@ -101,6 +108,10 @@ int store_savepoint_rollback(struct store *st) {
 
 int store_storage_error(struct store *st, char *why, size_t len) {
   return st->ops->storage_error(st->impl, why, len);
+}
+
+int store_contended(struct store *st) {
+  return st->ops->contended ? st->ops->contended(st->impl) : 0;
 }
 
 int store_probe(struct store *st, char *why, size_t len) {

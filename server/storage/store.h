@@ -36,10 +36,12 @@ struct store {
 
 /* Open (creating if needed) the database that `database` names and bring
  * its schema up to date: a SQLite file's path (or "sqlite:PATH"); a
- * PostgreSQL URL or keyword string is refused while that engine is not
- * built (config_db_engine). Durability: a committed transaction survives
- * a crash of the process and of the machine (SQLite: WAL with
- * synchronous=FULL). On error returns -1 with a message in err. */
+ * PostgreSQL URL or keyword string (storage/postgres/), refused in a
+ * build without that engine (config_db_engine_built). Durability: a
+ * committed transaction survives a crash of the process and of the
+ * machine (SQLite: WAL with synchronous=FULL; PostgreSQL:
+ * synchronous_commit on). On error returns -1 with a message in err
+ * (never a URL's password). */
 int store_open(struct store *st, const char *database, char *err,
                size_t errlen);
 void store_close(struct store *st);
@@ -100,6 +102,13 @@ int store_savepoint_rollback(struct store *st);
  * (disk full, I/O error, a corrupt or read-only file), not a refused
  * write: 1 with its message in why (len bytes), else 0. */
 int store_storage_error(struct store *st, char *why, size_t len);
+
+/* Whether the last write failed only because another process (a node on
+ * the same PostgreSQL database) held a row it needed while this
+ * transaction held rows that process may wait for: 1 when the job should
+ * run again, first in a group of its own, where it waits as long as it
+ * takes; else 0. Caller holds st->lock. */
+int store_contended(struct store *st);
 
 /* A small write in a transaction of its own, to see whether writes work
  * again after a storage fault. Takes st->lock. 0, or -1 with why. */

@@ -44,6 +44,8 @@ struct job {
   int finished;          /* sync jobs: set, under w->lock, last of all */
   int rc;                /* what the job's write returned */
   int failed;            /* its writes were rolled back, or never ran */
+  int deferred;          /* rolled back as contended (store_contended):
+                            queued again, first, for the next group */
   store_done_fn done;    /* async jobs: told the outcome, may be NULL */
   void *cls;
   char *id, *model_a, *model_b, *session, *prompt;   /* owned (async) */
@@ -296,7 +298,14 @@ static void write_group(struct store_writer *w, struct job *list) {
       }
       if (run_job(w, j, &vb)) {
         j->failed = 1;
-        store_storage_error(st, why, sizeof why);
+        /* a vote or a tagger's verdicts that met another node's locks
+         * while this group held rows that node may wait for: not a
+         * fault; it goes again, first in the next group */
+        if ((j->kind == JOB_VOTE || j->kind == JOB_CATEGORIES) &&
+            store_contended(st))
+          j->deferred = 1;
+        else
+          store_storage_error(st, why, sizeof why);
         store_savepoint_rollback(st);
       } else if (j->kind != JOB_FLUSH) {
         written++;
@@ -328,9 +337,19 @@ static void write_group(struct store_writer *w, struct job *list) {
   /* Report. A vote whose writes were lost with the group is an error. The
    * async jobs are told and freed; the sync ones are marked finished last,
    * under the lock, after which their owners may free them at any time. */
-  struct job *waiting = NULL;
+  struct job *waiting = NULL, *again = NULL, *again_last = NULL;
   for (struct job *j = list, *next; j; j = next) {
     next = j->next;
+    if (j->deferred) {
+      j->deferred = j->failed = 0;
+      j->next = NULL;
+      if (again_last)
+        again_last->next = j;
+      else
+        again = j;
+      again_last = j;
+      continue;
+    }
     int ok = committed && !j->failed;
     if (j->kind == JOB_VOTE && !committed && j->rc == VOTE_OK) {
       j->rc = VOTE_ERROR;
@@ -353,6 +372,15 @@ static void write_group(struct store_writer *w, struct job *list) {
     else if (j->done)
       j->done(j->cls, ok);
     job_free(j);
+  }
+  if (again) {
+    /* before everything queued since: it goes first, holding nothing */
+    pthread_mutex_lock(&w->lock);
+    again_last->next = w->head;
+    if (!w->head)
+      w->tail = again_last;
+    w->head = again;
+    pthread_mutex_unlock(&w->lock);
   }
   if (waiting) {
     pthread_mutex_lock(&w->lock);

@@ -14,5 +14,8 @@ struct agon_embedded {
 /* web/ assets and schema/ migrations, sorted by name. */
 extern const struct agon_embedded agon_web_assets[];
 extern const struct agon_embedded agon_schema_files[];
+/* schema/postgres/ migrations, in builds with the PostgreSQL engine
+ * (AGON_HAVE_POSTGRES) only. */
+extern const struct agon_embedded agon_pg_schema_files[];
 
 #endif

@@ -3,6 +3,13 @@
 The tests run the real `agon` binary (env AGON_BIN, default build/agon under the
 repository root) against tests/fake_backend.py, and talk to it over HTTP with the
 standard library only.
+
+The storage engine: a SQLite file per agon by default; with
+AGON_TEST_ENGINE=postgres every agon the fixtures make gets a fresh database
+of its own in one throwaway PostgreSQL cluster for the session
+(pg_cluster.py), and the tests marked `sqlite_only` (they open the SQLite file
+themselves, fill a small disk, corrupt pages, change file permissions) are
+skipped with their reason.
 """
 
 import contextlib
@@ -27,6 +34,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
 import fake_backend  # noqa: E402
+import pg_cluster as pg_cluster_mod  # noqa: E402
+
+# The engine every Agon the fixtures make stores with: "sqlite" or
+# "postgres".
+ENGINE = os.environ.get("AGON_TEST_ENGINE", "sqlite").strip().lower() or "sqlite"
+if ENGINE not in ("sqlite", "postgres"):
+    raise SystemExit("AGON_TEST_ENGINE must be sqlite or postgres, not %r" % ENGINE)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): the test is about the SQLite file itself; "
+        "skipped when AGON_TEST_ENGINE=postgres")
+
+
+def pytest_runtest_setup(item):
+    m = item.get_closest_marker("sqlite_only")
+    if m and ENGINE == "postgres":
+        reason = m.args[0] if m.args else m.kwargs.get("reason", "SQLite-specific")
+        pytest.skip("SQLite only: %s" % reason)
+
+
+def sqlite_only(reason):
+    """Marks a test (or, as pytestmark, a file) as SQLite-specific."""
+    return pytest.mark.sqlite_only(reason)
 
 # [limits] written into every test config (a later change such as a minimum
 # time before a vote counts can be switched off for all tests here).
@@ -358,6 +390,8 @@ class Agon:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.fake = fake
         self.db = str(self.dir / "agon.db")
+        self.engine = "sqlite"   # what self.db names: a file, or a PostgreSQL URL
+        self.pg = None           # the PostgreSQL cluster, for "postgres"
         self.env = dict(os.environ)
         home = self.dir / "home"
         home.mkdir(exist_ok=True)
@@ -516,9 +550,101 @@ class Agon:
         check_sanitizers(r.stderr)
         return r
 
+    def new_db(self, name):
+        """Another database of this agon's engine, for an import or a copy:
+        a SQLite file `name` in its directory, or a new PostgreSQL
+        database. Its value for --db."""
+        if self.engine == "postgres":
+            return self.pg.new_database()
+        return str(self.dir / name)
+
+    def sql(self, query, params=(), db=None, names=False):
+        """Run one SQL statement on this agon's database (or db, one of
+        new_db's), whichever the engine (`?` placeholders): its rows as
+        tuples (ints, floats, str, None), or with names as dicts by column
+        name. For tests that look at or change what is stored the same way
+        on both engines; the statement must mean the same in both."""
+        db = db or self.db
+        if self.engine == "postgres":
+            return self.pg.query(self.pg.dbname(db), query, params, names=names)
+        import sqlite3
+        con = sqlite3.connect(db, timeout=10)
+        if names:
+            con.row_factory = sqlite3.Row
+        try:
+            rows = con.execute(query, params).fetchall()
+            con.commit()
+        finally:
+            con.close()
+        return [dict(r) if names else tuple(r) for r in rows]
+
+    @contextlib.contextmanager
+    def writes_held(self):
+        """Another process holds the database's write lock while the block
+        runs (SQLite: BEGIN IMMEDIATE; PostgreSQL: the battles table locked
+        against every write, reads still served), so the writer thread
+        cannot commit until it ends."""
+        if self.engine == "postgres":
+            with self.pg.holding(self.pg.dbname(self.db),
+                                 "LOCK TABLE battles IN EXCLUSIVE MODE"):
+                yield
+            return
+        import sqlite3
+        holder = sqlite3.connect(self.db, timeout=10, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    def dump(self):
+        """Everything this agon's database holds, as SQL text (SQLite's
+        iterdump, pg_dump), for tests that look for what must never be
+        stored."""
+        if self.engine == "postgres":
+            return self.pg.dump(self.pg.dbname(self.db))
+        import sqlite3
+        con = sqlite3.connect(self.db)
+        try:
+            return "\n".join(con.iterdump())
+        finally:
+            con.close()
+
+    def stored_bytes(self):
+        """Every byte the database holds, for tests that look for what must
+        never be stored: SQLite's file with its WAL (freed pages too), or
+        PostgreSQL's dump of the database."""
+        if self.engine == "postgres":
+            return self.dump().encode("utf-8")
+        return b"".join(f.read_bytes() for f in Path(self.db).parent.glob(Path(self.db).name + "*"))
+
     def sanitizer_reports(self):
         err = self.all_stderr()
         return [m for m in SANITIZER_MARKERS if m in err]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """One throwaway PostgreSQL cluster for the session (pg_cluster.py);
+    skips the test with the reason where none can be started."""
+    try:
+        c = pg_cluster_mod.PgCluster.start()
+    except RuntimeError as e:
+        pytest.skip("no PostgreSQL cluster: %s" % e)
+    yield c
+    c.stop()
+
+
+@pytest.fixture
+def engine_db(request):
+    """A function giving the database value for a new Agon and its cluster:
+    (None, None) for the SQLite file in its directory, else a fresh
+    PostgreSQL database's URL and the session's cluster."""
+    if ENGINE != "postgres":
+        return lambda: (None, None)
+    cluster = request.getfixturevalue("pg_cluster")
+    return lambda: (cluster.new_database(), cluster)
 
 
 @pytest.fixture
@@ -529,11 +655,16 @@ def fake():
 
 
 @pytest.fixture
-def agon_factory(agon_bin, fake, tmp_path):
+def agon_factory(agon_bin, fake, tmp_path, engine_db):
     made = []
 
     def make(models=None, sub=None, start=True, **cfg):
         a = Agon(agon_bin, tmp_path / (sub or ("agon%d" % len(made))), fake)
+        db, cluster = engine_db()
+        if db:
+            a.db = db
+            a.engine = "postgres"
+            a.pg = cluster
         made.append(a)
         if models is not None:
             a.write_config(models, **cfg)
@@ -662,7 +793,9 @@ def agon_on_a_small_disk(agon_factory, tmp_path, size="3m", on_skip=None):
     skipped."""
     mnt = str(tmp_path / "small")
     why = None
-    if os.geteuid() != 0 or not shutil.which("mount"):
+    if ENGINE == "postgres":
+        why = "SQLite only: a small disk under the SQLite file"
+    elif os.geteuid() != 0 or not shutil.which("mount"):
         why = "mounting a small tmpfs for a full disk needs root"
     else:
         os.makedirs(mnt, exist_ok=True)

@@ -4,7 +4,6 @@ traversal, unknown methods, idle connections."""
 import http.client
 import json
 import socket
-import sqlite3
 import time
 
 from conftest import Client, Model, assert_error, two_echo_models
@@ -184,15 +183,14 @@ def test_fast_votes_are_stored_not_counted(agon_factory):
     assert v2.json()["counted"] is True
     assert c.get("/api/leaderboard").json()["votes"] == 1
     agon.stop()
-    db = sqlite3.connect(agon.db)
-    rows = db.execute("SELECT counted, reason, client FROM votes ORDER BY seq").fetchall()
+    rows = agon.sql("SELECT counted, reason, client FROM votes ORDER BY seq")
     assert rows[0][0] == 0 and "too fast" in rows[0][1]
     assert rows[1][0] == 1 and rows[1][1] is None
     # a keyed hash of the address, never the address
     for _, _, client in rows:
         assert client and len(client) == 32 and "127.0.0.1" not in client
     assert rows[0][2] == rows[1][2]
-    dump = "\n".join(db.iterdump())
+    dump = agon.dump()
     assert "127.0.0.1" not in dump.replace(agon.fake.api_base, "")
     assert agon.run("recompute", "--db", agon.db).returncode == 0
 

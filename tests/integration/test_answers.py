@@ -6,7 +6,6 @@ reasoning model's reasoning is kept apart from its answer (events, API, database
 follow-up turns) and shown only as its own field; and the rendered HTML of an
 answer never holds a javascript:/data: link or an image."""
 
-import sqlite3
 from html.parser import HTMLParser
 
 import pytest
@@ -23,9 +22,7 @@ def requests_for(fake, upstream):
 
 def side_of(agon, bid, name):
     """Which side ('a' or 'b') model `name` had, from the database."""
-    with sqlite3.connect(agon.db) as db:
-        a, b = db.execute("SELECT model_a, model_b FROM battles WHERE id = ?",
-                          (bid,)).fetchone()
+    a, b = agon.sql("SELECT model_a, model_b FROM battles WHERE id = ?", (bid,))[0]
     assert name in (a, b)
     return "a" if a == name else "b"
 
@@ -96,9 +93,8 @@ def test_reasoning_is_kept_apart(agon_factory, fake, upstream):
     assert "ponderously" not in c.get("/api/battles/" + bid).raw().decode()
 
     # the database: its own column
-    with sqlite3.connect(agon.db) as db:
-        row = db.execute("SELECT answer_%s, reasoning_%s, reasoning_%s FROM turns "
-                         "WHERE battle_id = ?" % (deep, deep, plain), (bid,)).fetchone()
+    row = agon.sql("SELECT answer_%s, reasoning_%s, reasoning_%s FROM turns "
+                   "WHERE battle_id = ?" % (deep, deep, plain), (bid,))[0]
     assert row == (answer, thought, None)
 
     # a follow-up: the model gets its answer back, never its reasoning

@@ -78,15 +78,11 @@ def test_recompute_on_empty_and_missing_db(agon_factory, tmp_path):
 
 def test_recompute_detects_tampered_live_ratings(agon_factory):
     """If the live ratings differ from the replay, recompute says so and exits 1."""
-    sqlite3 = pytest.importorskip("sqlite3")
     agon = agon_factory(three_models())
     c = agon.client()
     vote_battles(c, 3, random.Random(3))
     agon.stop()
-    con = sqlite3.connect(agon.db)
-    con.execute("UPDATE ratings SET elo = elo + 1.5")
-    con.commit()
-    con.close()
+    agon.sql("UPDATE ratings SET elo = elo + 1.5")
     r = agon.run("recompute", "--db", agon.db)
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
     assert (r.stdout + r.stderr).strip()

@@ -18,7 +18,6 @@ as the taggers' runner will: it is not in yet).
 """
 
 import json
-import sqlite3
 from pathlib import Path
 
 from conftest import run_agon, wait_for
@@ -152,13 +151,9 @@ def fastchat_log():
     return recs, expected, stored
 
 
-def stored_battles(db):
-    con = sqlite3.connect(db)
-    try:
-        rows = con.execute("SELECT id, record, language, tags, conv_metadata "
-                           "FROM battles WHERE source = 'import'").fetchall()
-    finally:
-        con.close()
+def stored_battles(agon, db=None):
+    rows = agon.sql("SELECT id, record, language, tags, conv_metadata "
+                    "FROM battles WHERE source = 'import'", db=db)
     return {json.loads(r[1]).get("question_id", r[0]): r[2:] for r in rows}
 
 
@@ -189,7 +184,7 @@ def test_import_counts_the_slices_the_records_say(agon_factory, tmp_path):
 
     # what the import stored: the language, and the style counts (the
     # record's own, or counted from its conversation)
-    got = stored_battles(agon.db)
+    got = stored_battles(agon)
     for qid, (lang, cm) in stored.items():
         language, _tags, conv_metadata = got[qid]
         assert language == lang, (qid, language, lang)
@@ -249,7 +244,7 @@ def test_a_real_log_without_fields_has_no_slices(agon_factory):
     assert r.returncode == 0, r.stderr
     rc = recompute(agon)
     assert rc["votes"] > 1000 and rc["slice_counts_match"] is True and rc["slices"] == 0, rc
-    tags = {v for v in stored_battles(agon.db).values()}
+    tags = {v for v in stored_battles(agon).values()}
     assert tags == {(None, None, None)}, tags
     agon.start()
     assert slices_of(agon.client())["slices"] == []
@@ -299,7 +294,7 @@ def test_export_writes_the_fields_and_reads_them_back(agon_factory, tmp_path):
         assert rec["dedup_tag"] == {"high_freq": False, "sampled": True}, rec
 
     # import -> export -> import: the same slices, the same records
-    fresh = str(tmp_path / "fresh.db")
+    fresh = agon.new_db("fresh.db")
     log = tmp_path / "live.jsonl"
     log.write_text("".join(json.dumps(r) + "\n" for r in recs))
     r = agon.run("import", "--db", fresh, str(log))
@@ -331,13 +326,10 @@ def test_export_writes_the_fields_and_reads_them_back(agon_factory, tmp_path):
     verdicts = {ko[0]: {"hard_prompt": 1, "math": 1, "legal": 1},
                 ko[1]: {"math": 0, "creative_writing": 1, "instruction_following": 1},
                 ko[2]: {"hard_prompt": 1, "instruction_following": 0}}
-    con = sqlite3.connect(agon.db)
-    with con:
-        for bid, cats in verdicts.items():
-            for cat, v in cats.items():
-                con.execute("INSERT INTO battle_categories VALUES (?, ?, ?, 'test', 1)",
-                            (bid, cat, v))
-    con.close()
+    for bid, cats in verdicts.items():
+        for cat, v in cats.items():
+            agon.sql("INSERT INTO battle_categories VALUES (?, ?, ?, 'test', 1)",
+                     (bid, cat, v))
     recs = {r["question_id"]: r for r in export(agon)}
     t0 = recs[ko[0]]["category_tag"]
     assert t0["agon_categories_v0.1"] == {"hard_prompt": True, "legal": True, "math": True}
@@ -349,17 +341,13 @@ def test_export_writes_the_fields_and_reads_them_back(agon_factory, tmp_path):
     t2 = recs[ko[2]]["category_tag"]
     assert t2["if_v0.1"] == {"if": False, "score": None}
     log.write_text("".join(json.dumps(r) + "\n" for r in recs.values()))
-    tagged = str(tmp_path / "tagged.db")
+    tagged = agon.new_db("tagged.db")
     r = agon.run("import", "--db", tagged, str(log))
     assert r.returncode == 0, r.stderr
     rc = recompute(agon, tagged)
     assert rc["slice_counts_match"] is True
-    con = sqlite3.connect(tagged)
-    try:
-        got = dict(con.execute("SELECT slice, sum(wins_a + wins_b + ties) FROM "
-                               "slice_pairs GROUP BY slice").fetchall())
-    finally:
-        con.close()
+    got = dict(agon.sql("SELECT slice, sum(wins_a + wins_b + ties) FROM "
+                        "slice_pairs GROUP BY slice", db=tagged))
     want = dict(live)
     for cat in ("hard_prompt", "math", "legal", "creative_writing",
                 "instruction_following"):

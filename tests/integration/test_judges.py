@@ -15,7 +15,7 @@ at the fake backend's scripted judges (tests/fake_backend.py, judge-* model ids)
 - prompt_file, temperature/max_tokens in the request, concurrency, SIGHUP
   adding a judge, config errors.
 
-Verdicts and prompts are read back from the judgments table (sqlite3) and from
+Verdicts and prompts are read back from the judgments table (Agon.sql) and from
 the requests the fake recorded.
 """
 
@@ -27,7 +27,6 @@ import pty
 import re
 import select
 import signal
-import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
@@ -167,12 +166,7 @@ def wait_judged(c, counts, timeout=30.0):
 
 
 def db_rows(agon, sql, *args):
-    con = sqlite3.connect(agon.db, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args)]
-    finally:
-        con.close()
+    return agon.sql(sql, args, names=True)
 
 
 def judgments(agon, judge):
@@ -1260,7 +1254,7 @@ def test_export_includes_judge_verdicts_and_import_skips_them(agon_factory, tmp_
     # Import: the judge records are skipped, the human votes come back.
     log = tmp_path / "with-judges.json"
     log.write_text(json.dumps(recs))
-    new = str(tmp_path / "new.db")
+    new = agon.new_db("new.db")
     r = agon.run("import", "--db", new, str(log))
     assert r.returncode == 0, r.stderr
     assert re.search(r"imported 3 battles \(0 not counted\)", r.stdout), r.stdout
@@ -1270,12 +1264,8 @@ def test_export_includes_judge_verdicts_and_import_skips_them(agon_factory, tmp_
     live = rows_of(leaderboard(c))
     assert {m["model"]: m["elo"] for m in rec["models"]} == \
         {m: pytest.approx(live[m]["elo"], abs=1e-9) for m in live if live[m]["battles"]}
-    con = sqlite3.connect(new)
-    try:
-        assert con.execute("SELECT count(*) FROM judgments").fetchone()[0] == 0
-        assert con.execute("SELECT count(*) FROM votes").fetchone()[0] == 3
-    finally:
-        con.close()
+    assert agon.sql("SELECT count(*) FROM judgments", db=new) == [(0,)]
+    assert agon.sql("SELECT count(*) FROM votes", db=new) == [(3,)]
     # an export of the imported database: the human records only
     r = agon.run("export", "--db", new, "--format", "fastchat")
     assert json.loads(r.stdout) == people

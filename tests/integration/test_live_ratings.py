@@ -905,21 +905,17 @@ def test_identity_is_checked_once_at_the_turn_end_and_scanned_for_older_turns(ag
     so the vote's transaction reads one word, not the answers; turns stored
     before that column existed (identity_checked = 0) are scanned at the vote
     as before."""
-    import sqlite3
     agon = start_arena(agon_factory, three_models(), ratings={"bootstrap_rounds": 50})
     c = agon.client()
     leak, _ = c.battle("Be honest: are you Claude?")
     clean, _ = c.battle("A clean one")
     old_leak, _ = c.battle("Is this Mistral talking?")
     agon.stop()
-    db = sqlite3.connect(agon.db)
-    rows = dict(db.execute("SELECT battle_id, identity FROM turns WHERE identity_checked = 1"))
+    rows = dict(agon.sql("SELECT battle_id, identity FROM turns WHERE identity_checked = 1"))
     assert rows[leak] == "claude" and rows[clean] is None and rows[old_leak] == "mistral", rows
     # as if stored by an older agon: no check made, the texts are all there is
-    db.execute("UPDATE turns SET identity = NULL, identity_checked = 0 WHERE battle_id = ?",
-               (old_leak,))
-    db.commit()
-    db.close()
+    agon.sql("UPDATE turns SET identity = NULL, identity_checked = 0 WHERE battle_id = ?",
+             (old_leak,))
     agon.start()
     c2 = agon.client()
     c2.cookies = dict(c.cookies)

@@ -7,7 +7,6 @@ one drawn from the enabled models the battle has not held, the survivor's
 answer kept; the vote counts for the final pair."""
 
 import json
-import sqlite3
 
 from conftest import Model
 
@@ -109,11 +108,9 @@ def test_regenerate_streams_new_answers_and_the_vote_is_on_them(agon_factory, tm
     assert export(other) == recs
     other.start()
     # the rows the import stored, under the imported battle's own id
-    con = sqlite3.connect(other.db)
-    rows = con.execute("SELECT side, attempt, kind, model, answer FROM replaced_answers "
-                       "ORDER BY attempt, side").fetchall()
-    bid2 = con.execute("SELECT id FROM battles").fetchone()[0]
-    con.close()
+    rows = other.sql("SELECT side, attempt, kind, model, answer FROM replaced_answers "
+                     "ORDER BY attempt, side")
+    bid2 = other.sql("SELECT id FROM battles")[0][0]
     assert [(s, n, k, m) for s, n, k, m, _ in rows] == [
         (x["side"], x["attempt"], x["kind"], x["model"]) for x in own]
     assert other.client().get("/api/battles/" + bid2).json()["replaced"] == [
@@ -261,9 +258,7 @@ def test_retry_replaces_the_failed_side(agon_factory, tmp_path):
     other = agon_factory(three_models(), sub="imported", start=False)
     assert other.run("import", "--db", other.db, str(log)).returncode == 0
     assert export(other) == [rec]
-    con = sqlite3.connect(other.db)
-    rows = con.execute("SELECT side, old_model, new_model, turn FROM side_replacements").fetchall()
-    con.close()
+    rows = other.sql("SELECT side, old_model, new_model, turn FROM side_replacements")
     assert rows == [(failed, "Broken-Model", new, 1)]
 
 

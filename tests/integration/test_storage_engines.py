@@ -1,16 +1,17 @@
 """The storage engine is chosen by the `database` value (issue 12): a path,
 or "sqlite:PATH", is a SQLite file; a PostgreSQL URL or libpq keyword
-string is refused with a clear error while that engine is not built, by
-check-config and serve at the file's line, and by every command's --db,
-without repeating the value (a URL may hold a password) and without
-creating anything."""
+string is refused with a clear error in a build without that engine (no
+libpq: `agon --version` lists the engines), by check-config and serve at
+the file's line, and by every command's --db, without repeating the value
+(a URL may hold a password) and without creating anything. A build with
+it is tested on a real cluster in test_postgres.py."""
 
 import json
 import os
 
 import pytest
 
-from conftest import run_agon, two_echo_models
+from conftest import run_agon, sqlite_only, two_echo_models
 
 CONFIG = """\
 [server]
@@ -33,6 +34,14 @@ POSTGRES = [
 NOT_BUILT = "database: PostgreSQL support is not built"
 
 
+@pytest.fixture
+def without_postgres(agon_bin):
+    """Skips where this build has the PostgreSQL engine."""
+    r = run_agon(agon_bin, "--version")
+    if "PostgreSQL" in r.stdout:
+        pytest.skip("this build has the PostgreSQL engine (test_postgres.py tests it)")
+
+
 def config_with(tmp_path, db):
     p = tmp_path / "pg.ini"
     p.write_text(CONFIG.format(db=db))
@@ -40,7 +49,7 @@ def config_with(tmp_path, db):
 
 
 @pytest.mark.parametrize("db", POSTGRES)
-def test_check_config_refuses_postgres_at_its_line(agon_bin, tmp_path, db):
+def test_check_config_refuses_postgres_at_its_line(agon_bin, tmp_path, db, without_postgres):
     p = config_with(tmp_path, db)
     r = run_agon(agon_bin, "check-config", p)
     assert r.returncode == 1, r
@@ -49,7 +58,7 @@ def test_check_config_refuses_postgres_at_its_line(agon_bin, tmp_path, db):
 
 
 @pytest.mark.parametrize("db", POSTGRES)
-def test_serve_refuses_postgres_at_its_line(agon_bin, tmp_path, db):
+def test_serve_refuses_postgres_at_its_line(agon_bin, tmp_path, db, without_postgres):
     p = config_with(tmp_path, db)
     r = run_agon(agon_bin, "serve", "--config", p, cwd=str(tmp_path), timeout=30)
     assert r.returncode != 0, r
@@ -65,7 +74,7 @@ def test_serve_refuses_postgres_at_its_line(agon_bin, tmp_path, db):
     ("export", "--db", "{db}"),
     ("import", "--db", "{db}", "{log}"),
 ])
-def test_db_option_refuses_postgres(agon_bin, tmp_path, command):
+def test_db_option_refuses_postgres(agon_bin, tmp_path, command, without_postgres):
     ini = tmp_path / "good.ini"
     ini.write_text(CONFIG.format(db=tmp_path / "unused.db"))
     log = tmp_path / "log.json"
@@ -83,6 +92,7 @@ def test_db_option_refuses_postgres(agon_bin, tmp_path, command):
     assert not [f for f in os.listdir(tmp_path) if "postgres" in f], os.listdir(tmp_path)
 
 
+@sqlite_only("the sqlite: prefix of a SQLite file's path")
 def test_sqlite_prefix_names_the_same_file(agon_factory):
     """database = sqlite:PATH is the file at PATH, for serve and for --db."""
     agon = agon_factory(two_echo_models(), start=False)

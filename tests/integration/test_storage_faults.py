@@ -7,7 +7,10 @@ import os
 import random
 import time
 
-from conftest import agon_on_a_small_disk, fill_disk, two_echo_models, wait_for
+from conftest import agon_on_a_small_disk, fill_disk, sqlite_only, two_echo_models, wait_for
+
+pytestmark = sqlite_only("a corrupt SQLite file and a full disk under it; PostgreSQL "
+                         "checks its own pages and disk")
 
 
 def test_corrupt_database_is_refused_at_start(agon_factory):

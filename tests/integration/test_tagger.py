@@ -24,7 +24,6 @@ actually has"), through the real binary and HTTP only.
 import json
 import re
 import signal
-import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
@@ -133,12 +132,15 @@ def prompt_of(req):
 
 
 def db_rows(agon, sql, *args):
-    con = sqlite3.connect(agon.db, timeout=10)
-    con.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in con.execute(sql, args)]
-    finally:
-        con.close()
+    return agon.sql(sql, args, names=True)
+
+
+def tags_by_qid(agon):
+    """Each stored battle's question id (from its record), language, tags
+    and style counts, by question id."""
+    rows = db_rows(agon, "SELECT record, language, tags, conv_metadata FROM battles")
+    return sorted(({"qid": json.loads(r.pop("record"))["question_id"], **r} for r in rows),
+                  key=lambda r: r["qid"])
 
 
 def slices_of(c):
@@ -424,16 +426,11 @@ def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
     import_log(agon, tmp_path)
     # an import keeps (or computes) the language, tags and style counts; a
     # database imported before imports did has none, nor their slice counts
-    tags_sql = ("SELECT json_extract(record, '$.question_id') AS qid, language, tags, "
-                "conv_metadata FROM battles ORDER BY qid")
-    imported = db_rows(agon, tags_sql)
+    imported = tags_by_qid(agon)
     langs = {r["qid"]: r["language"] for r in imported}
     assert all(langs[q] == lang for q, lang, *_ in IMPORTED), langs
-    con = sqlite3.connect(agon.db)
-    with con:
-        con.execute("UPDATE battles SET language = NULL, tags = NULL, conv_metadata = NULL")
-        con.execute("DELETE FROM slice_pairs")
-    con.close()
+    agon.sql("UPDATE battles SET language = NULL, tags = NULL, conv_metadata = NULL")
+    agon.sql("DELETE FROM slice_pairs")
     assert recompute(agon)["slices"] == 0
 
     r = agon.run("tag", "--db", agon.db, "--config", agon.config, timeout=120)
@@ -451,9 +448,7 @@ def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
     es = [q for q in tag_requests(fake) if prompt_of(q).startswith(IMPORTED[4][6][0])]
     assert es and all(prompt_of(q) == "\n\n".join(IMPORTED[4][6]) for q in es)
 
-    rows = {r["qid"]: r for r in db_rows(
-        agon, "SELECT json_extract(record, '$.question_id') AS qid, language, tags, "
-              "conv_metadata FROM battles")}
+    rows = {r["qid"]: r for r in tags_by_qid(agon)}
     for qid, lang, coding, *_rest, prompts in IMPORTED:
         assert rows[qid]["language"] == lang, (qid, rows[qid])
         assert ("coding" in rows[qid]["tags"].split(",")) == coding, rows[qid]
@@ -462,7 +457,7 @@ def test_agon_tag_on_imported_battles(agon_factory, fake, tmp_path):
     assert rows["imp-noconv"]["language"] is None
     # what agon tag computed from the records is what the import did (but
     # for the record without a conversation, which it cannot read)
-    assert [r for r in db_rows(agon, tags_sql) if r["qid"] != "imp-noconv"] == \
+    assert [r for r in tags_by_qid(agon) if r["qid"] != "imp-noconv"] == \
         [r for r in imported if r["qid"] != "imp-noconv"]
 
     out = recompute(agon)
@@ -501,11 +496,8 @@ def test_agon_tag_on_battles_stored_before_tags(agon_factory, fake):
     live = slices_of(c)
     assert live["language=ko"] == 1
     agon.stop()
-    con = sqlite3.connect(agon.db)
-    with con:
-        con.execute("UPDATE battles SET language = NULL, tags = NULL, conv_metadata = NULL")
-        con.execute("DELETE FROM slice_pairs")
-    con.close()
+    agon.sql("UPDATE battles SET language = NULL, tags = NULL, conv_metadata = NULL")
+    agon.sql("DELETE FROM slice_pairs")
     assert recompute(agon)["slices"] == 0
     agon.start()
     c = agon.client()

@@ -18,7 +18,6 @@ database is read directly only to see what was stored):
 
 import json
 import re
-import sqlite3
 
 from conftest import Client, Model, assert_error, expected_ratings, run_agon
 from test_live_ratings import model_of_answer
@@ -77,13 +76,10 @@ def test_reasons_and_comment_are_stored_shown_and_exported(agon_factory, tmp_pat
         assert g["reasons"] == [] and g["comment"] is None, g
 
     # as stored, in the vote's row; read back after a restart from the database
-    db = sqlite3.connect(agon.db)
-    rows = dict(db.execute("SELECT battle_id, reasons FROM votes").fetchall())
+    rows = dict(agon.sql("SELECT battle_id, reasons FROM votes"))
     assert json.loads(rows[bid]) == ["clearer", "more accurate"]
     assert rows[bid2] is None and rows[bid3] is None
-    assert db.execute("SELECT comment FROM votes WHERE battle_id = ?",
-                      (bid,)).fetchone()[0] == comment
-    db.close()
+    assert agon.sql("SELECT comment FROM votes WHERE battle_id = ?", (bid,))[0][0] == comment
     agon.restart()
     c = agon.client()
     got = c.get("/api/battles/" + bid).json()
@@ -91,10 +87,8 @@ def test_reasons_and_comment_are_stored_shown_and_exported(agon_factory, tmp_pat
 
     # reasons change no rating: the live Elo equals a replay of the verdicts
     lb = {m["model"]: m for m in c.get("/api/leaderboard").json()["models"]}
-    db = sqlite3.connect(agon.db)
-    votes = db.execute("SELECT b.model_a, b.model_b, v.winner FROM votes v JOIN battles b "
-                       "ON b.id = v.battle_id WHERE v.counted = 1 ORDER BY v.seq").fetchall()
-    db.close()
+    votes = agon.sql("SELECT b.model_a, b.model_b, v.winner FROM votes v JOIN battles b "
+                     "ON b.id = v.battle_id WHERE v.counted = 1 ORDER BY v.seq")
     want = expected_ratings(votes, k=4.0)
     for m, e in want.items():
         assert abs(lb[m]["elo"] - e) < 1e-9, (m, lb[m], e)
@@ -112,21 +106,19 @@ def test_reasons_and_comment_are_stored_shown_and_exported(agon_factory, tmp_pat
         assert "agon_vote_reasons_v0.1" not in first[b] and "agon_vote_comment_v0.1" not in first[b]
     log = tmp_path / "log.json"
     log.write_text(json.dumps(list(first.values())))
-    fresh = str(tmp_path / "fresh.db")
+    fresh = agon.new_db("fresh.db")
     r = agon.run("import", "--db", fresh, str(log))
     assert r.returncode == 0, r.stderr
-    db = sqlite3.connect(fresh)
-    (rs, cm), = db.execute("SELECT v.reasons, v.comment FROM votes v JOIN battles b ON "
-                           "b.id = v.battle_id WHERE json_extract(b.record, '$.question_id')"
-                           " = ?", (bid,)).fetchall()
-    db.close()
+    (rs, cm), = [(rs, cm) for rs, cm, rec in agon.sql(
+        "SELECT v.reasons, v.comment, b.record FROM votes v JOIN battles b ON "
+        "b.id = v.battle_id", db=fresh) if json.loads(rec)["question_id"] == bid]
     assert json.loads(rs) == ["clearer", "more accurate"] and cm == comment
     second = export(fresh)
     assert second[bid]["agon_vote_reasons_v0.1"] == ["clearer", "more accurate"]
     assert second[bid]["agon_vote_comment_v0.1"] == comment
     log2 = tmp_path / "log2.json"
     log2.write_text(json.dumps(list(second.values())))
-    again = str(tmp_path / "again.db")
+    again = agon.new_db("again.db")
     assert agon.run("import", "--db", again, str(log2)).returncode == 0
     assert export(again)[bid]["agon_vote_comment_v0.1"] == comment
 
@@ -294,9 +286,7 @@ def test_share_twice_at_once_gives_one_link(agon_factory):
         for t in threads:
             t.join()
         assert errors == [] and len(set(urls)) == 1, (urls, errors)
-        db = sqlite3.connect(agon.db)
-        (token,), = db.execute("SELECT token FROM shares WHERE battle_id = ?", (bid,)).fetchall()
-        db.close()
+        (token,), = agon.sql("SELECT token FROM shares WHERE battle_id = ?", (bid,))
         assert urls[0] == "/s/" + token
         assert Client(agon.url).get(urls[0]).status == 200
 
@@ -323,11 +313,9 @@ def test_shares_are_bounded(agon_factory):
 
 def own_votes(agon, session_db_path=None):
     """Every counted vote per session, in order, as stored."""
-    db = sqlite3.connect(session_db_path or agon.db)
-    rows = db.execute("SELECT b.session, b.model_a, b.model_b, v.winner FROM votes v "
-                      "JOIN battles b ON b.id = v.battle_id WHERE v.counted = 1 "
-                      "ORDER BY v.seq").fetchall()
-    db.close()
+    rows = agon.sql("SELECT b.session, b.model_a, b.model_b, v.winner FROM votes v "
+                    "JOIN battles b ON b.id = v.battle_id WHERE v.counted = 1 "
+                    "ORDER BY v.seq", db=session_db_path)
     out = {}
     for s, a, b, w in rows:
         out.setdefault(s, []).append((a, b, w))

@@ -2,13 +2,13 @@
 waiting for its commit suspends its connection, and the two libmicrohttpd
 workers go on serving everyone else.
 
-The database is held by another process (a write transaction from Python's
-sqlite3), so the writer thread cannot commit; meanwhile more votes and
+The database is held by another process (a write transaction: Python's
+sqlite3, or psql on PostgreSQL, Agon.writes_held), so the writer thread
+cannot commit; meanwhile more votes and
 follow-ups than there are workers are waiting, and other requests must
 still be answered, before the lock is released. Order, not timing: every
 answer is checked to come while the votes are still waiting."""
 
-import sqlite3
 import threading
 
 from conftest import two_echo_models
@@ -27,8 +27,8 @@ def test_waiting_votes_and_turns_do_not_hold_the_workers(agon_factory):
     agon.restart()
     for c, _ in owners:
         c.port = agon.port
-    holder = sqlite3.connect(agon.db, timeout=10, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
+    held = agon.writes_held()
+    held.__enter__()
     results = {}
 
     def vote(c, bid):
@@ -54,8 +54,7 @@ def test_waiting_votes_and_turns_do_not_hold_the_workers(agon_factory):
             assert not results, results
             assert all(t.is_alive() for t in threads)
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        held.__exit__(None, None, None)
     for t in threads:
         t.join(30)
     assert sorted(results.values()) == [200] * 4 + [202] * 2, results
