@@ -14,13 +14,13 @@ struct timed_read {
 static int timed_row(void *cls, const PGresult *r, int row) {
   struct timed_read *tr = cls;
   struct store_timed_vote v;
-  if (winner_parse(pg_text(r, row, 3), &v.w))
+  if (winner_parse(pg_col_text(r, row, 3), &v.w))
     return 0;
-  v.model_a = pg_text(r, row, 1);
-  v.model_b = pg_text(r, row, 2);
-  v.k = pg_null(r, row, 4) ? -1 : pg_double(r, row, 4);
-  v.dedup = pg_int(r, row, 5) != 0;
-  v.created_at = pg_int64(r, row, 6);
+  v.model_a = pg_col_text(r, row, 1);
+  v.model_b = pg_col_text(r, row, 2);
+  v.k = pg_col_null(r, row, 4) ? -1 : pg_col_double(r, row, 4);
+  v.dedup = pg_col_int(r, row, 5) != 0;
+  v.created_at = pg_col_int64(r, row, 6);
   return !v.model_a || !v.model_b || tr->fn(tr->ctx, &v);
 }
 

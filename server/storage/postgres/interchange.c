@@ -236,8 +236,8 @@ static int export_vote_row(void *ctx, const PGresult *r, int row) {
          &v.reason, &v.n_turns, &v.language, &v.tags, &v.conv_metadata,
          &v.anony, &v.reasons, &v.comment, &v.replaced, &v.replacements);
   /* an imported battle is written as it came: no categories read */
-  long nc = parse_categories(w, pg_text(r, row, 18), &cats);
-  long nt = w->with_turns ? parse_turns(w, pg_text(r, row, 19), &turns) : 0;
+  long nc = parse_categories(w, pg_col_text(r, row, 18), &cats);
+  long nt = w->with_turns ? parse_turns(w, pg_col_text(r, row, 19), &turns) : 0;
   if (nc < 0 || nt < 0)
     goto out;
   if (nc) {

@@ -37,6 +37,14 @@ enum pg_stmt_id {
   PG_RATING_INSERT,
   PG_PAIR_INSERT,
   PG_STMT_CORE_END, /* pgrest's statements follow */
+  PG_IMPORT_BATTLE = PG_STMT_CORE_END,
+  PG_IMPORT_VOTE,
+  PG_IMPORT_CATEGORY,
+  PG_IMPORT_REPLACED,
+  PG_IMPORT_REPLACEMENTS,
+  PG_TAGS_SLICES,
+  PG_TAGS_FILL,
+  PG_TAGS_VOTE,
   PG_STMT_COUNT = 96
 };
 
@@ -265,5 +273,46 @@ int pg_meta_add(void *cls, const char *key, const char *value);
 int pg_battle_exists(void *cls, const char *id);
 int pg_ratings_replace(void *cls, const struct rating_table *t,
                        const struct pair_table *pairs);
+
+/* judgments.c */
+int pg_case_load(void *cls, const char *id, struct case_data *out);
+int pg_judge_pending(void *cls, const char *judge, long limit, char ***ids,
+                     size_t *n);
+int pg_recent_votes(void *cls, size_t want, char (*ids)[40], char *winners,
+                    size_t *found);
+int pg_judgment_save(void *cls, const struct judgment *j);
+json_t *pg_judge_stats(void *cls, const char *judge);
+int pg_judge_ratings(void *cls, const char *judge, double k,
+                     struct rating_table *elo, struct pair_table *pairs);
+
+/* tagging.c */
+/* The first column of every row of r into a new array *ids of *n
+ * strings (free each and the array). 0 or -1 (nothing allocated then). */
+int pg_collect_ids(const PGresult *r, char ***ids, size_t *n);
+int pg_tag_case_load(void *cls, const char *id, struct tag_case *out);
+int pg_tag_pending(void *cls, const char *const *categories, size_t n,
+                   long limit, char ***ids, size_t *n_ids);
+int pg_untagged(void *cls, long limit, char ***ids, size_t *n_ids);
+int pg_battle_tags(void *cls, const char *id, const struct battle_tags *tags,
+                   struct vote_batch *vb);
+
+/* style.c, history.c */
+int pg_style_votes(void *cls, const char *language, const char *category,
+                   store_style_fn fn, void *ctx, long *skipped);
+int pg_timed_votes(void *cls, store_timed_fn fn, void *ctx);
+
+/* shares.c */
+int pg_shares_load(void *cls, long max, store_share_fn fn, void *ctx);
+int pg_share_put(void *cls, const char *token, const char *battle_id,
+                 int64_t at, char out[STORE_SHARE_TOKEN]);
+int pg_share_delete(void *cls, const char *battle_id);
+int pg_session_votes(void *cls, const char *session, long max,
+                     store_session_vote_fn fn, void *ctx);
+
+/* interchange.c */
+int pg_import_battle(void *cls, const struct store_import_row *r);
+int pg_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
+                    void *ctx);
+int pg_export_judgments(void *cls, store_export_judgment_fn fn, void *ctx);
 
 #endif

@@ -29,12 +29,12 @@ int pg_case_load(void *cls, const char *id, struct case_data *out) {
     goto out;
   int n = PQntuples(r);
   for (int i = 0; i < n; i++) {
-    if (pg_null(r, i, 1) || !pg_null(r, i, 3) || !pg_null(r, i, 4)) {
+    if (pg_col_null(r, i, 1) || !pg_col_null(r, i, 3) || !pg_col_null(r, i, 4)) {
       rc = 1; /* unfinished or failed: nothing to judge */
       goto out;
     }
-    if (case_data_add_turn(out, pg_text(r, i, 0), pg_text(r, i, 1),
-                           pg_text(r, i, 2)))
+    if (case_data_add_turn(out, pg_col_text(r, i, 0), pg_col_text(r, i, 1),
+                           pg_col_text(r, i, 2)))
       goto out;
   }
   if (n) {
@@ -46,8 +46,8 @@ int pg_case_load(void *cls, const char *id, struct case_data *out) {
               "t", id);
   if (!r)
     goto out;
-  if (PQntuples(r) == 1 && !pg_null(r, 0, 0))
-    rc = case_data_from_record(out, pg_text(r, 0, 0));
+  if (PQntuples(r) == 1 && !pg_col_null(r, 0, 0))
+    rc = case_data_from_record(out, pg_col_text(r, 0, 0));
   else
     rc = 1;
 out:
@@ -87,8 +87,8 @@ int pg_recent_votes(void *cls, size_t want, char (*ids)[40], char *winners,
   if (!r)
     return -1;
   for (int i = 0; i < PQntuples(r) && *found < want; i++) {
-    const char *w = pg_text(r, i, 1);
-    snprintf(ids[*found], sizeof ids[0], "%s", pg_text(r, i, 0));
+    const char *w = pg_col_text(r, i, 1);
+    snprintf(ids[*found], sizeof ids[0], "%s", pg_col_text(r, i, 0));
     winners[*found] = !strcmp(w, "a") ? 'A' : !strcmp(w, "b") ? 'B' : 'C';
     (*found)++;
   }
@@ -128,10 +128,10 @@ int pg_judgment_save(void *cls, const struct judgment *j) {
 static json_t *mean_scores(const PGresult *r) {
   json_t *sums = json_object(); /* model -> [sum, n] */
   for (int i = 0; i < PQntuples(r); i++) {
-    json_t *sc = json_loads(pg_text(r, i, 2), 0, NULL);
+    json_t *sc = json_loads(pg_col_text(r, i, 2), 0, NULL);
     for (int side = 0; side < 2; side++) {
       json_t *arr = json_object_get(sc, side ? "b" : "a");
-      const char *model = pg_text(r, i, side);
+      const char *model = pg_col_text(r, i, side);
       json_t *acc = json_object_get(sums, model);
       if (!acc) {
         acc = json_pack("[f, i]", 0.0, 0);
@@ -182,10 +182,10 @@ json_t *pg_judge_stats(void *cls, const char *judge) {
       "t", judge);
   if (!r || PQntuples(r) != 1)
     goto out;
-  long judged = pg_long(r, 0, 0), errors = pg_long(r, 0, 1),
-       inconsistent = pg_long(r, 0, 2), both = pg_long(r, 0, 3),
-       agree = pg_long(r, 0, 4), both_nt = pg_long(r, 0, 5),
-       agree_nt = pg_long(r, 0, 6);
+  long judged = pg_col_long(r, 0, 0), errors = pg_col_long(r, 0, 1),
+       inconsistent = pg_col_long(r, 0, 2), both = pg_col_long(r, 0, 3),
+       agree = pg_col_long(r, 0, 4), both_nt = pg_col_long(r, 0, 5),
+       agree_nt = pg_col_long(r, 0, 6);
   out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "name", judge,
                   "judged", (json_int_t)judged, "errors", (json_int_t)errors,
                   "inconsistent", (json_int_t)inconsistent, "compared",
@@ -207,7 +207,7 @@ json_t *pg_judge_stats(void *cls, const char *judge) {
               "t", judge);
   if (!r || PQntuples(r) != 1)
     goto fail;
-  json_object_set_new(out, "pending", json_integer(pg_int64(r, 0, 0)));
+  json_object_set_new(out, "pending", json_integer(pg_col_int64(r, 0, 0)));
   /* single mode: each model's mean score over the four criteria, summed
    * in judgment order */
   PQclear(r);
@@ -243,9 +243,9 @@ int pg_judge_ratings(void *cls, const char *judge, double k,
     goto out;
   for (int i = 0; i < PQntuples(r); i++) {
     enum winner w;
-    if (winner_parse(pg_text(r, i, 2), &w))
+    if (winner_parse(pg_col_text(r, i, 2), &w))
       continue; /* no verdict to count */
-    const char *a = pg_text(r, i, 0), *b = pg_text(r, i, 1);
+    const char *a = pg_col_text(r, i, 0), *b = pg_col_text(r, i, 1);
     if (rating_table_apply(elo, a, b, w, k) || pair_table_add(pairs, a, b, w))
       goto out;
   }

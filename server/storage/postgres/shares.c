@@ -16,7 +16,7 @@ int pg_shares_load(void *cls, long max, store_share_fn fn, void *ctx) {
   if (!r)
     return -1;
   for (int i = 0; i < PQntuples(r); i++)
-    if (fn(ctx, pg_text(r, i, 0), pg_text(r, i, 1)))
+    if (fn(ctx, pg_col_text(r, i, 0), pg_col_text(r, i, 1)))
       break; /* stopped: not an error */
   PQclear(r);
   return 0;
@@ -35,7 +35,7 @@ int pg_share_put(void *cls, const char *token, const char *battle_id,
                         battle_id);
   int rc = r && PQntuples(r) == 1 ? 0 : -1;
   if (!rc)
-    snprintf(out, STORE_SHARE_TOKEN, "%s", pg_text(r, 0, 0));
+    snprintf(out, STORE_SHARE_TOKEN, "%s", pg_col_text(r, 0, 0));
   PQclear(r);
   return rc;
 }
@@ -64,9 +64,9 @@ int pg_session_votes(void *cls, const char *session, long max,
   int rc = 0;
   for (int i = 0; i < PQntuples(r); i++) {
     enum winner w;
-    if (winner_parse(pg_text(r, i, 2), &w))
+    if (winner_parse(pg_col_text(r, i, 2), &w))
       continue;
-    if (fn(ctx, pg_text(r, i, 0), pg_text(r, i, 1), w)) {
+    if (fn(ctx, pg_col_text(r, i, 0), pg_col_text(r, i, 1), w)) {
       rc = -1;
       break;
     }

@@ -18,16 +18,16 @@ struct style_read {
 static int style_row(void *cls, const PGresult *r, int row) {
   struct style_read *sr = cls;
   struct store_style_vote v;
-  const char *meta = pg_text(r, row, 4);
+  const char *meta = pg_col_text(r, row, 4);
   json_t *cm = meta ? json_loads(meta, 0, NULL) : NULL;
   int known = cm && log_meta_style(cm, v.a, v.b);
   json_decref(cm);
-  if (!known || winner_parse(pg_text(r, row, 3), &v.w)) {
+  if (!known || winner_parse(pg_col_text(r, row, 3), &v.w)) {
     (*sr->skipped)++;
     return 0;
   }
-  v.model_a = pg_text(r, row, 1);
-  v.model_b = pg_text(r, row, 2);
+  v.model_a = pg_col_text(r, row, 1);
+  v.model_b = pg_col_text(r, row, 2);
   return sr->fn(sr->ctx, &v);
 }
 

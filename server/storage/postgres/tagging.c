@@ -25,7 +25,7 @@ int pg_tag_case_load(void *cls, const char *id, struct tag_case *out) {
     rc = 1;
     goto out;
   }
-  if (!pg_null(r, 0, 0) && !(record = pg_text_dup(r, 0, 0)))
+  if (!pg_col_null(r, 0, 0) && !(record = pg_col_dup(r, 0, 0)))
     goto out;
   PQclear(r);
   r = pg_read(ps, "tag_case_load",
@@ -34,7 +34,7 @@ int pg_tag_case_load(void *cls, const char *id, struct tag_case *out) {
   if (!r)
     goto out;
   for (int i = 0; i < PQntuples(r); i++)
-    if (tag_case_add_prompt(out, pg_text(r, i, 0)))
+    if (tag_case_add_prompt(out, pg_col_text(r, i, 0)))
       goto out;
   if (!out->n_prompts && record && tag_case_from_record(out, record) < 0)
     goto out;
@@ -46,7 +46,7 @@ int pg_tag_case_load(void *cls, const char *id, struct tag_case *out) {
   if (!r)
     goto out;
   for (int i = 0; i < PQntuples(r); i++)
-    if (tag_case_add_tagged(out, pg_text(r, i, 0)))
+    if (tag_case_add_tagged(out, pg_col_text(r, i, 0)))
       goto out;
   rc = out->n_prompts ? 0 : 1;
 out:
@@ -63,7 +63,7 @@ int pg_collect_ids(const PGresult *r, char ***ids, size_t *n) {
   *n = 0;
   for (int i = 0; i < PQntuples(r); i++) {
     char **more = array_grow(*ids, *n, &cap, sizeof **ids, 64);
-    char *id = more ? pg_text_dup(r, i, 0) : NULL;
+    char *id = more ? pg_col_dup(r, i, 0) : NULL;
     if (more)
       *ids = more;
     if (!id)
@@ -138,9 +138,9 @@ static int slice_keys_now(struct pg_store *ps, const char *id,
   if (!r)
     return -1;
   int one = PQntuples(r) == 1;
-  int n = pg_slice_keys_of(one ? pg_text(r, 0, 0) : NULL,
-                           one ? pg_text(r, 0, 1) : NULL,
-                           one ? pg_text(r, 0, 2) : NULL, keys, max);
+  int n = pg_slice_keys_of(one ? pg_col_text(r, 0, 0) : NULL,
+                           one ? pg_col_text(r, 0, 1) : NULL,
+                           one ? pg_col_text(r, 0, 2) : NULL, keys, max);
   PQclear(r);
   return n;
 }
@@ -201,7 +201,7 @@ int pg_battle_tags(void *cls, const char *id, const struct battle_tags *tags,
     goto out;
   }
   enum winner w;
-  if (winner_parse(pg_text(r, 0, 2), &w))
+  if (winner_parse(pg_col_text(r, 0, 2), &w))
     goto out;
   int na = slice_keys_now(ps, id, after, PG_MAX_BATTLE_SLICES);
   if (na < 0)
@@ -210,7 +210,7 @@ int pg_battle_tags(void *cls, const char *id, const struct battle_tags *tags,
   for (int i = 0; i < na; i++)
     if (!has_key((const char(*)[SLICE_KEY_MAX])before, nb, after[i]))
       memcpy(added[n++], after[i], SLICE_KEY_MAX);
-  const char *model_a = pg_text(r, 0, 0), *model_b = pg_text(r, 0, 1);
+  const char *model_a = pg_col_text(r, 0, 0), *model_b = pg_col_text(r, 0, 1);
   if (pg_slice_pairs_add(ps, (const char(*)[SLICE_KEY_MAX])added, (size_t)n,
                          model_a, model_b, w))
     goto out;
