@@ -13,28 +13,45 @@
 
 /* ---- import ---- */
 
-/* A JSON member F of the element e as a BIGINT: a number that is an
- * integer (2 and 2.0 alike) or a string of one; NULL when missing or
- * null; anything else fails the statement, as SQLite's STRICT tables
- * refuse to store it (a record that says turn 1.5 fails the import on
- * either engine). */
+/* A member F of the JSON element e as a BIGINT, as SQLite's json_extract
+ * into a STRICT INTEGER column reads it: a number that is an integer (2
+ * and 2.0 alike), a string of one, a boolean as 1 or 0; NULL when missing
+ * or null; anything else fails the statement (a record that says turn 1.5
+ * fails the import on either engine). */
 #define JSON_INT(F)                                                          \
-  "(CASE WHEN json_typeof(e -> '" F "') = 'number' AND (e ->> '" F          \
-  "')::numeric = trunc((e ->> '" F "')::numeric) THEN (e ->> '" F           \
-  "')::numeric::bigint ELSE (e ->> '" F "')::bigint END)"
+  "(CASE json_typeof(e -> '" F "') WHEN 'boolean' THEN (e ->> '" F          \
+  "')::boolean::int WHEN 'number' THEN CASE WHEN (e ->> '" F "')::numeric " \
+  "= trunc((e ->> '" F "')::numeric) THEN (e ->> '" F "')::numeric::bigint " \
+  "ELSE (e ->> '" F "')::bigint END ELSE (e ->> '" F "')::bigint END)"
 
-/* The elements of the array the record ($2) has as member KEY; none when
- * it has no such array. */
-#define JSON_LIST(KEY)                                                       \
-  "json_array_elements(CASE WHEN json_typeof($2::json -> '" KEY "') = "      \
-  "'array' THEN $2::json -> '" KEY "' END)"
+/* A member F of e as text, as json_extract into a TEXT column reads it (a
+ * boolean is 1 or 0). */
+#define JSON_TEXT(F)                                                         \
+  "(CASE json_typeof(e -> '" F "') WHEN 'boolean' THEN (e ->> '" F          \
+  "')::boolean::int::text ELSE e ->> '" F "' END)"
+
+/* The elements (e) of the record's ($2) member KEY with their keys plus 1
+ * (o), as SQLite's json_each walks it: an array's elements (o: 1, 2, ...),
+ * an object's member values (o: the key's leading digits plus 1, else 1),
+ * or the member itself when it is neither. Then only the objects among
+ * them, except that a string that is not JSON text fails the statement,
+ * as json_extract fails on it in SQLite. */
+#define JSON_ELEMENTS(KEY)                                                   \
+  "(SELECT e, o FROM (SELECT $2::json -> '" KEY "' AS j) m, "               \
+  "json_array_elements(CASE WHEN json_typeof(j) = 'array' THEN j END) "     \
+  "WITH ORDINALITY AS a (e, o) UNION ALL SELECT value, "                    \
+  "coalesce(substring(key FROM '^[0-9]{1,18}')::bigint, 0) + 1 FROM "       \
+  "(SELECT $2::json -> '" KEY "' AS j) m, json_each(CASE WHEN "             \
+  "json_typeof(j) = 'object' THEN j END) UNION ALL SELECT j, 1 FROM "      \
+  "(SELECT $2::json -> '" KEY "' AS j) m WHERE json_typeof(j) NOT IN "      \
+  "('array', 'object')) l WHERE CASE json_typeof(e) WHEN 'object' THEN "    \
+  "true WHEN 'string' THEN (e #>> '{}')::json IS NULL ELSE false END"
 
 /* The replaced answers and replacements an imported battle's record
- * carries (fastchat/fields.h), stored for battle id, as SQLite's
- * INSERT OR IGNORE stores them: an element the record gets wrong (not an
- * object, a side or kind of its own, a field missing that the table
- * needs, one already there) is left out rather than failing the import.
- * 0 or -1. */
+ * carries (fastchat/fields.h), stored for battle id as SQLite's INSERT
+ * OR IGNORE stores them (storage/sqlite/replaced.c): an element with a
+ * side or kind of its own, or without a field the table needs, or one
+ * already there, is left out rather than failing the import. 0 or -1. */
 static int import_replaced(struct pg_store *ps, const char *id,
                            const char *record) {
   /* a record without the member stores nothing: no statement for it */
@@ -44,17 +61,18 @@ static int import_replaced(struct pg_store *ps, const char *id,
           "INSERT INTO replaced_answers (battle_id, turn, side, attempt, "
           "answer, error, reasoning, replaced_at, kind, model) SELECT $1, "
           "turn, side, attempt, answer, error, reasoning, at, kind, model "
-          "FROM (SELECT " JSON_INT("turn") " AS turn, e ->> 'side' AS side, "
-          JSON_INT("attempt") " AS attempt, e ->> 'answer' AS answer, CASE "
-          "WHEN CASE json_typeof(e -> 'failed') WHEN 'boolean' THEN (e ->> "
-          "'failed')::boolean WHEN 'number' THEN (e ->> 'failed')::numeric "
-          "<> 0 ELSE false END THEN 'imported failure' END AS error, e ->> "
-          "'reasoning' AS reasoning, coalesce(" JSON_INT("at") ", 0) AS at, "
-          "e ->> 'kind' AS kind, e ->> 'model' AS model FROM "
-          JSON_LIST(FASTCHAT_REPLACED) " e WHERE json_typeof(e) = 'object') "
-          "x WHERE turn IS NOT NULL AND side IN ('a', 'b') AND attempt IS "
-          "NOT NULL AND kind IN ('regenerate', 'retry') AND model IS NOT "
-          "NULL ON CONFLICT DO NOTHING",
+          "FROM (SELECT " JSON_INT("turn") " AS turn, " JSON_TEXT("side")
+          " AS side, " JSON_INT("attempt") " AS attempt, " JSON_TEXT("answer")
+          " AS answer, CASE WHEN CASE json_typeof(e -> 'failed') WHEN "
+          "'boolean' THEN (e ->> 'failed')::boolean WHEN 'number' THEN (e "
+          "->> 'failed')::numeric <> 0 ELSE false END THEN 'imported "
+          "failure' END AS error, " JSON_TEXT("reasoning") " AS reasoning, "
+          "coalesce(" JSON_INT("at") ", 0) AS at, " JSON_TEXT("kind")
+          " AS kind, " JSON_TEXT("model") " AS model FROM "
+          JSON_ELEMENTS(FASTCHAT_REPLACED) ") x WHERE turn IS NOT NULL AND "
+          "side IN ('a', 'b') AND attempt IS NOT NULL AND kind IN "
+          "('regenerate', 'retry') AND model IS NOT NULL ON CONFLICT DO "
+          "NOTHING",
           "tt", id, record) < 0)
     return -1;
   if (strstr(record, "\"" FASTCHAT_REPLACEMENTS "\"") &&
@@ -62,13 +80,12 @@ static int import_replaced(struct pg_store *ps, const char *id,
           ps, PG_IMPORT_REPLACEMENTS, "import_replacements",
           "INSERT INTO side_replacements (battle_id, seq, side, old_model, "
           "new_model, turn, at) SELECT $1, seq, side, old_model, new_model, "
-          "turn, at FROM (SELECT o AS seq, e ->> 'side' AS side, e ->> "
-          "'old_model' AS old_model, e ->> 'new_model' AS new_model, "
-          JSON_INT("turn") " AS turn, coalesce(" JSON_INT("at") ", 0) AS at "
-          "FROM " JSON_LIST(FASTCHAT_REPLACEMENTS) " WITH ORDINALITY AS l "
-          "(e, o) WHERE json_typeof(e) = 'object') x WHERE side IN ('a', "
-          "'b') AND old_model IS NOT NULL AND new_model IS NOT NULL AND turn "
-          "IS NOT NULL ON CONFLICT DO NOTHING",
+          "turn, at FROM (SELECT o AS seq, " JSON_TEXT("side") " AS side, "
+          JSON_TEXT("old_model") " AS old_model, " JSON_TEXT("new_model")
+          " AS new_model, " JSON_INT("turn") " AS turn, coalesce("
+          JSON_INT("at") ", 0) AS at FROM " JSON_ELEMENTS(FASTCHAT_REPLACEMENTS)
+          ") x WHERE side IN ('a', 'b') AND old_model IS NOT NULL AND "
+          "new_model IS NOT NULL AND turn IS NOT NULL ON CONFLICT DO NOTHING",
           "tt", id, record) < 0)
     return -1;
   return 0;
