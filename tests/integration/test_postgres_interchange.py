@@ -1,7 +1,7 @@
 """Import and export on PostgreSQL give what they give on SQLite.
 
 The same battle logs are imported with `agon import` into a SQLite file
-and into a database of a throwaway PostgreSQL cluster (pgrest_cluster.py),
+and into a database of a throwaway PostgreSQL cluster (pg_cluster.py),
 then exported with `agon export` in every format: the exports are the
 same bytes. The logs are the GenAI-Arena release (tests/data) and records
 that carry every field Agon keeps of a battle (language, conv_metadata,
@@ -18,19 +18,14 @@ import random
 import pytest
 
 from conftest import REPO, run_agon
-from pgrest_cluster import Cluster, missing
 
 GENAI = REPO / "tests" / "data" / "genai-arena-clean-battle-20240220.json"
 
-pytestmark = pytest.mark.skipif(missing() is not None,
-                                reason=missing() or "PostgreSQL available")
 
-
-@pytest.fixture(scope="module")
-def cluster():
-    c = Cluster().start()
-    yield c
-    c.stop()
+@pytest.fixture
+def cluster(pg_cluster):
+    """The session's cluster (conftest.py): the test skips without one."""
+    return pg_cluster
 
 
 MODELS = ["alpha", "beta", "gamma", "delta", "épsilon"]
