@@ -13,10 +13,14 @@ that a STRICT SQLite table refuses fails on both and changes nothing.
 """
 
 import json
+import os
 import random
+import sqlite3
+import subprocess
 
 import pytest
 
+import pg_cluster as pg_cluster_mod
 from conftest import REPO, run_agon
 
 GENAI = REPO / "tests" / "data" / "genai-arena-clean-battle-20240220.json"
@@ -107,6 +111,13 @@ def rich_records(seed=7, n=160):
                 {"side": "b", "turn": 1, "old_model": "zeta", "new_model": b,
                  "at": 1700000000600 + i},
                 {"side": "q", "turn": 1, "old_model": "x", "new_model": "y"}]
+        if i % 6 == 3:
+            # not a list but an object: SQLite's json_each walks its
+            # members (seq: the key's leading digits plus 1, else 1)
+            rec["agon_replacements_v0.1"] = {
+                "x": {"side": "a", "turn": 1, "old_model": "eta", "new_model": a},
+                "2nd": {"side": "b", "turn": 2, "old_model": "theta",
+                        "new_model": b, "at": True}}
         if i % 13 == 4:
             rec["agon_counted"] = False
             rec["agon_reason"] = "flagged by a test"
@@ -137,6 +148,50 @@ def exports(agon_bin, db):
             for fmt in ("jsonl", "fastchat", "csv")}
 
 
+# Every table an import writes, in a fixed order: the same rows on both.
+TABLES = [
+    "SELECT id, created_at, model_a, model_b, session, status, source, record, "
+    "tstamp, anony, language, tags, conv_metadata, mode FROM battles ORDER BY id",
+    "SELECT seq, battle_id, winner, created_at, counted, reason, k, reasons, "
+    "comment, dedup FROM votes ORDER BY seq",
+    "SELECT battle_id, category, value, tagger, created_at FROM "
+    "battle_categories ORDER BY battle_id, category",
+    "SELECT battle_id, turn, side, attempt, answer, error, reasoning, "
+    "replaced_at, kind, model FROM replaced_answers ORDER BY battle_id, turn, "
+    "side, attempt",
+    "SELECT battle_id, seq, side, old_model, new_model, turn, at FROM "
+    "side_replacements ORDER BY battle_id, seq",
+    "SELECT slice, model_a, model_b, wins_a, wins_b, ties FROM slice_pairs "
+    "ORDER BY slice, model_a, model_b",
+    "SELECT model, elo, battles, wins, losses, ties FROM ratings ORDER BY model",
+    "SELECT model_a, model_b, wins_a, wins_b, ties FROM pair_counts ORDER BY "
+    "model_a, model_b",
+]
+
+
+def table_rows(db, sql):
+    """The rows of sql on db (a SQLite file, or a PostgreSQL URL) as dicts
+    in column order, typed as SQLite gives them: PostgreSQL's through
+    json_agg, so that a text stays a text and a double the same double."""
+    if not str(db).startswith("postgresql:"):
+        con = sqlite3.connect(str(db))
+        con.row_factory = sqlite3.Row
+        try:
+            return [dict(r) for r in con.execute(sql)]
+        finally:
+            con.close()
+    r = subprocess.run([os.path.join(pg_cluster_mod.PG_BIN, "psql"), "-X", "-q", "-At",
+                        "-v", "ON_ERROR_STOP=1", "-d", db, "-c",
+                        "SELECT coalesce(json_agg(q), '[]') FROM (%s) q" % sql],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def tables(db):
+    return [table_rows(db, sql) for sql in TABLES]
+
+
 def test_import_then_export_is_the_same_bytes_on_both_engines(agon_bin, tmp_path,
                                                                cluster):
     rich = tmp_path / "rich.jsonl"
@@ -152,6 +207,13 @@ def test_import_then_export_is_the_same_bytes_on_both_engines(agon_bin, tmp_path
     a, b = exports(agon_bin, sq), exports(agon_bin, pg)
     for fmt in a:
         assert a[fmt] == b[fmt], fmt
+    # and what they store (that an imported battle's export does not show)
+    ts, tp = tables(sq), tables(pg)
+    for sql, x, y in zip(TABLES, ts, tp):
+        assert x == y, sql
+    replaced, replacements = ts[3], ts[4]
+    assert len(replaced) == 27 * 3 and len(replacements) == 27 + 27 * 2
+    assert sorted({r["seq"] for r in replacements}) == [1, 3]
     recs = [json.loads(line) for line in a["jsonl"].splitlines()]
     # GenAI's 2060 battles between two models, and the rich ones once each
     assert len(recs) == 2060 + 160

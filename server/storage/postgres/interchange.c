@@ -30,22 +30,24 @@
   "(CASE json_typeof(e -> '" F "') WHEN 'boolean' THEN (e ->> '" F          \
   "')::boolean::int::text ELSE e ->> '" F "' END)"
 
-/* The elements (e) of the record's ($2) member KEY with their keys plus 1
- * (o), as SQLite's json_each walks it: an array's elements (o: 1, 2, ...),
- * an object's member values (o: the key's leading digits plus 1, else 1),
- * or the member itself when it is neither. Then only the objects among
- * them, except that a string that is not JSON text fails the statement,
- * as json_extract fails on it in SQLite. */
-#define JSON_ELEMENTS(KEY)                                                   \
-  "(SELECT e, o FROM (SELECT $2::json -> '" KEY "' AS j) m, "               \
-  "json_array_elements(CASE WHEN json_typeof(j) = 'array' THEN j END) "     \
-  "WITH ORDINALITY AS a (e, o) UNION ALL SELECT value, "                    \
-  "coalesce(substring(key FROM '^[0-9]{1,18}')::bigint, 0) + 1 FROM "       \
-  "(SELECT $2::json -> '" KEY "' AS j) m, json_each(CASE WHEN "             \
-  "json_typeof(j) = 'object' THEN j END) UNION ALL SELECT j, 1 FROM "      \
-  "(SELECT $2::json -> '" KEY "' AS j) m WHERE json_typeof(j) NOT IN "      \
-  "('array', 'object')) l WHERE CASE json_typeof(e) WHEN 'object' THEN "    \
-  "true WHEN 'string' THEN (e #>> '{}')::json IS NULL ELSE false END"
+/* The record's ($2) member KEY, parsed once (a CTE the statement starts
+ * with: JSON_ELEMENTS reads it). */
+#define JSON_MEMBER(KEY) "WITH m AS (SELECT $2::json -> '" KEY "' AS j) "
+
+/* The elements (e) of the member m.j with their keys plus 1 (o), as
+ * SQLite's json_each walks it: an array's elements (o: 1, 2, ...), an
+ * object's member values (o: the key's leading digits plus 1, else 1), or
+ * the member itself when it is neither. Then only the objects among them,
+ * except that a string that is not JSON text fails the statement, as
+ * json_extract fails on it in SQLite. */
+#define JSON_ELEMENTS                                                        \
+  "(SELECT e, o FROM m, json_array_elements(CASE WHEN json_typeof(j) = "    \
+  "'array' THEN j END) WITH ORDINALITY AS a (e, o) UNION ALL SELECT "       \
+  "value, coalesce(substring(key FROM '^[0-9]{1,18}')::bigint, 0) + 1 "     \
+  "FROM m, json_each(CASE WHEN json_typeof(j) = 'object' THEN j END) "      \
+  "UNION ALL SELECT j, 1 FROM m WHERE json_typeof(j) NOT IN ('array', "     \
+  "'object')) l WHERE CASE json_typeof(e) WHEN 'object' THEN true WHEN "    \
+  "'string' THEN (e #>> '{}')::json IS NULL ELSE false END"
 
 /* The replaced answers and replacements an imported battle's record
  * carries (fastchat/fields.h), stored for battle id as SQLite's INSERT
@@ -58,6 +60,7 @@ static int import_replaced(struct pg_store *ps, const char *id,
   if (strstr(record, "\"" FASTCHAT_REPLACED "\"") &&
       pg_run_prepared(
           ps, PG_IMPORT_REPLACED, "import_replaced",
+          JSON_MEMBER(FASTCHAT_REPLACED)
           "INSERT INTO replaced_answers (battle_id, turn, side, attempt, "
           "answer, error, reasoning, replaced_at, kind, model) SELECT $1, "
           "turn, side, attempt, answer, error, reasoning, at, kind, model "
@@ -69,7 +72,7 @@ static int import_replaced(struct pg_store *ps, const char *id,
           "failure' END AS error, " JSON_TEXT("reasoning") " AS reasoning, "
           "coalesce(" JSON_INT("at") ", 0) AS at, " JSON_TEXT("kind")
           " AS kind, " JSON_TEXT("model") " AS model FROM "
-          JSON_ELEMENTS(FASTCHAT_REPLACED) ") x WHERE turn IS NOT NULL AND "
+          JSON_ELEMENTS ") x WHERE turn IS NOT NULL AND "
           "side IN ('a', 'b') AND attempt IS NOT NULL AND kind IN "
           "('regenerate', 'retry') AND model IS NOT NULL ON CONFLICT DO "
           "NOTHING",
@@ -78,12 +81,13 @@ static int import_replaced(struct pg_store *ps, const char *id,
   if (strstr(record, "\"" FASTCHAT_REPLACEMENTS "\"") &&
       pg_run_prepared(
           ps, PG_IMPORT_REPLACEMENTS, "import_replacements",
+          JSON_MEMBER(FASTCHAT_REPLACEMENTS)
           "INSERT INTO side_replacements (battle_id, seq, side, old_model, "
           "new_model, turn, at) SELECT $1, seq, side, old_model, new_model, "
           "turn, at FROM (SELECT o AS seq, " JSON_TEXT("side") " AS side, "
           JSON_TEXT("old_model") " AS old_model, " JSON_TEXT("new_model")
           " AS new_model, " JSON_INT("turn") " AS turn, coalesce("
-          JSON_INT("at") ", 0) AS at FROM " JSON_ELEMENTS(FASTCHAT_REPLACEMENTS)
+          JSON_INT("at") ", 0) AS at FROM " JSON_ELEMENTS
           ") x WHERE side IN ('a', 'b') AND old_model IS NOT NULL AND "
           "new_model IS NOT NULL AND turn IS NOT NULL ON CONFLICT DO NOTHING",
           "tt", id, record) < 0)
