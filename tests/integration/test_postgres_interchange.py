@@ -245,11 +245,13 @@ def test_a_log_that_cannot_be_stored_fails_on_both_and_changes_nothing(
         r["question_id"] = "bad-" + r["question_id"]
     sq = tmp_path / "arena.db"
     pg = cluster.new_database()
-    before = {}
+    before, stored_before = {}, {}
     for db in (sq, pg):
         agon_ok(agon_bin, "import", "--db", db, good)
         before[str(db)] = exports(agon_bin, db)
+        stored_before[str(db)] = tables(db)
     assert before[str(sq)] == before[str(pg)]
+    assert stored_before[str(sq)] == stored_before[str(pg)]
     # a turn of 1.5 (SQLite's STRICT table refuses it), a replaced answer
     # that is a string but not JSON text (SQLite's json_extract fails on
     # it), a list of replacements that is such a string
@@ -269,3 +271,4 @@ def test_a_log_that_cannot_be_stored_fails_on_both_and_changes_nothing(
             assert r.returncode != 0, (db, w, r.stdout)
             assert "import failed" in r.stderr, r.stderr
             assert exports(agon_bin, db) == before[str(db)]
+            assert tables(db) == stored_before[str(db)]

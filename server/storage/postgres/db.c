@@ -258,6 +258,7 @@ static void close_impl(void *cls) {
   struct pg_store *ps = cls;
   if (!ps)
     return;
+  pg_import_discard(ps);
   PQfinish(ps->watch);
   PQfinish(ps->rdb);
   PQfinish(ps->db);
@@ -358,6 +359,8 @@ static int begin(void *cls) {
  * that is no commit. */
 static int commit(void *cls) {
   struct pg_store *ps = cls;
+  if (pg_import_flush(ps))
+    return -1;
   PGresult *r = pg_exec(ps, NULL, "COMMIT", "");
   if (!r)
     return -1;
@@ -373,6 +376,7 @@ static int commit(void *cls) {
 
 static void rollback(void *cls) {
   struct pg_store *ps = cls;
+  pg_import_discard(ps);
   PQclear(PQexec(ps->db, "ROLLBACK"));
   ps->lock_wait = -1;
 }

@@ -45,6 +45,8 @@ enum pg_stmt_id {
   PG_TAGS_SLICES,
   PG_TAGS_FILL,
   PG_TAGS_VOTE,
+  PG_IMPORT_SLICES,
+  PG_IMPORT_SLICES_ADD,
   PG_STMT_COUNT = 96
 };
 
@@ -54,6 +56,8 @@ enum pg_stmt_id {
 
 /* The engine's closure (struct store's impl). */
 struct pg_store {
+  struct slice_table *import_slices; /* an import's slice outcomes, added
+                                        at its commit (interchange.c) */
   char *conninfo;          /* as given; never logged (it may hold a
                               password) */
   int schema;              /* the schema version, as migrated at open */
@@ -310,6 +314,13 @@ int pg_session_votes(void *cls, const char *session, long max,
                      store_session_vote_fn fn, void *ctx);
 
 /* interchange.c */
+/* An imported vote's outcome waits in ps->import_slices (see
+ * interchange.c) for its transaction's end: pg_import_flush adds what
+ * waits to slice_pairs, in the transaction, before it commits (0 or -1:
+ * the commit must not happen then); pg_import_discard forgets it, with a
+ * rollback. */
+int pg_import_flush(struct pg_store *ps);
+void pg_import_discard(struct pg_store *ps);
 int pg_import_battle(void *cls, const struct store_import_row *r);
 int pg_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                     void *ctx);
