@@ -41,6 +41,11 @@ const char agon_usage[] =
     "        give battles stored without them their language and heuristic\n"
     "        tags, and let the [tagger NAME] sections tag the voted battles\n"
     "        in the categories they have no verdict on (imported ones too)\n"
+    "  migrate --from DATABASE --to DATABASE\n"
+    "        copy every row of an arena (it may be running: its database\n"
+    "        is read in one snapshot) into a database that holds no data\n"
+    "        yet, in one transaction. DATABASE: a SQLite file (or\n"
+    "        sqlite:FILE), or a postgresql:// URL or libpq keyword string\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -55,6 +60,7 @@ static const struct command {
     {"recompute", cmd_recompute}, {"ratings", cmd_ratings},
     {"import", cmd_import},       {"export", cmd_export},
     {"judge", cmd_judge},         {"tag", cmd_tag},
+    {"migrate", cmd_migrate},
 };
 
 int main(int argc, char **argv) {

@@ -18,6 +18,7 @@ int cmd_import(int argc, char **argv);       /* import.c */
 int cmd_export(int argc, char **argv);       /* export.c */
 int cmd_judge(int argc, char **argv);        /* judge.c */
 int cmd_tag(int argc, char **argv);          /* tag.c */
+int cmd_migrate(int argc, char **argv);      /* migrate.c */
 
 /* ---- what they share (cli.c) ---- */
 
