@@ -29,7 +29,9 @@ struct store_table {
 };
 
 /* The tables in the order they are copied: a table after those its rows
- * refer to (battles first). */
+ * refer to (battles first). Rows are in the layout of the SQLite schema
+ * (schema/): an engine whose table is laid out otherwise (PostgreSQL's
+ * dedup_stats) reads and writes it in that layout. */
 extern const struct store_table store_tables[];
 extern const size_t store_n_tables;
 
@@ -45,8 +47,9 @@ struct store_value {
   enum store_value_type type;
   int64_t i;           /* STORE_VALUE_INT */
   double d;            /* STORE_VALUE_REAL */
-  const char *text;    /* STORE_VALUE_TEXT: len bytes (not necessarily
-                          NUL-terminated), borrowed */
+  const char *text;    /* STORE_VALUE_TEXT: len bytes, and a NUL after
+                          them (a NUL among them is the value's own),
+                          borrowed */
   size_t len;
 };
 
