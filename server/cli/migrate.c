@@ -35,7 +35,7 @@ struct copy {
   struct store *target;
   const char *from, *to;   /* as shown (no password) */
   struct batch b;
-  long rows[64];           /* per table of store_tables */
+  long *rows;              /* per table of store_tables */
   long total;
   int failed;              /* the write failed (message printed) */
 };
@@ -74,15 +74,19 @@ static int flush(struct copy *cp) {
   return rc;
 }
 
-/* b ready for rows of table with row's columns. 0 or -1 (out of
- * memory). */
-static int batch_for(struct batch *b, size_t table,
-                     const struct store_row *row) {
+/* Whether b holds rows of table with row's columns (or could). */
+static int batch_same(const struct batch *b, size_t table,
+                      const struct store_row *row) {
   int same = b->names && b->table == table && b->n_cols == row->n;
   for (size_t c = 0; same && c < row->n; c++)
     same = !strcmp(b->names[c], row->names[c]);
-  if (same)
-    return 0;
+  return same;
+}
+
+/* b emptied and made ready for rows of table with row's columns (what it
+ * held is written already). 0 or -1 (out of memory). */
+static int batch_for(struct batch *b, size_t table,
+                     const struct store_row *row) {
   batch_release(b);
   b->table = table;
   b->n_cols = row->n;
@@ -130,8 +134,8 @@ static int copy_row(void *ctx, size_t table, const struct store_row *row) {
     fflush(stdout);
     return 0;
   }
-  if ((cp->b.names && cp->b.table != table && flush(cp)) ||
-      batch_for(&cp->b, table, row) ||
+  if ((!batch_same(&cp->b, table, row) &&
+       (flush(cp) || batch_for(&cp->b, table, row))) ||
       (cp->b.n == BATCH_ROWS && flush(cp)) || batch_add(&cp->b, row) ||
       (cp->b.bytes >= BATCH_BYTES && flush(cp))) {
     if (!cp->failed)
@@ -144,7 +148,8 @@ static int copy_row(void *ctx, size_t table, const struct store_row *row) {
   return 0;
 }
 
-/* The target's first row of data, if any: its table in *table. */
+/* The target's first row of data, if any: its table into *ctx (a
+ * long). */
 static int first_row(void *ctx, size_t table, const struct store_row *row) {
   long *found = ctx;
   if (!row || store_tables[table].seeded)
@@ -190,9 +195,6 @@ int cmd_migrate(int argc, char **argv) {
     fprintf(stderr, "usage: agon migrate --from DATABASE --to DATABASE\n");
     return 2;
   }
-  _Static_assert(sizeof ((struct copy *)0)->rows /
-                         sizeof ((struct copy *)0)->rows[0] >= 14,
-                 "room for every table");
   char shown_from[512], shown_to[512];
   config_db_display(from, shown_from, sizeof shown_from);
   config_db_display(to, shown_to, sizeof shown_to);
@@ -220,6 +222,10 @@ int cmd_migrate(int argc, char **argv) {
   }
   int rc = 1;
   struct copy cp = {.target = &dst, .from = shown_from, .to = shown_to};
+  if (!(cp.rows = calloc(store_n_tables, sizeof *cp.rows))) {
+    fprintf(stderr, "agon: out of memory\n");
+    goto out;
+  }
   /* the target: the same schema, and no data yet */
   if (from_e == to_e &&
       store_schema_version(&src) != store_schema_version(&dst)) {
@@ -269,6 +275,7 @@ int cmd_migrate(int argc, char **argv) {
            cp.total, store_n_tables);
 out:
   batch_release(&cp.b);
+  free(cp.rows);
   store_close(&dst);
   store_close(&src);
   if (rc && created)

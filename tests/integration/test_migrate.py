@@ -62,6 +62,14 @@ def imported_log(tmp_path):
                      "winner": winner, "judge": "arena_user_test", "turn": len(turns),
                      "anony": True, "language": "English", "tstamp": 1700000000 + i,
                      "conversation_a": conv(turns, "a"), "conversation_b": conv(turns, "b")})
+    # more rows than migrate writes at once (256)
+    for i in range(300):
+        recs.append({"question_id": "bulk-%d" % i, "model_a": "Old-Owl-1",
+                     "model_b": "Old-Elk-2", "winner": ["model_a", "model_b", "tie"][i % 3],
+                     "judge": "arena_user_test", "turn": 1, "anony": True,
+                     "language": "English", "tstamp": 1700001000 + i,
+                     "conversation_a": conv([("bulk question %d" % i, "yes", "no")], "a"),
+                     "conversation_b": conv([("bulk question %d" % i, "yes", "no")], "b")})
     p = tmp_path / "fastchat.json"
     p.write_text(json.dumps(recs))
     return p
@@ -144,7 +152,7 @@ def build_arena(agon_factory, fake, tmp_path):
              "auto = false\ntimeout = 20\n" % (fake.api_base, fake.api_base))
     Path(agon.config).write_text(text)
     r = agon.run("import", "--db", agon.db, str(imported_log(tmp_path)))
-    assert r.returncode == 0 and "imported 3 battles" in r.stdout, (r.stdout, r.stderr)
+    assert r.returncode == 0 and "imported 303 battles" in r.stdout, (r.stdout, r.stderr)
     agon.start()
     c = agon.client()
     facts = {}
@@ -186,9 +194,11 @@ def build_arena(agon_factory, fake, tmp_path):
     facts["unvoted"], _ = c.battle("left for later")
     facts["owner"] = c
     # beside the running server: judgments, tags and category verdicts
-    r = agon.run("judge", "--db", agon.db, "--config", agon.config, timeout=60)
+    r = agon.run("judge", "--db", agon.db, "--config", agon.config, "--limit", "20",
+                 timeout=60)
     assert r.returncode == 0, r.stderr
-    r = agon.run("tag", "--db", agon.db, "--config", agon.config, timeout=60)
+    r = agon.run("tag", "--db", agon.db, "--config", agon.config, "--limit", "20",
+                 timeout=60)
     assert r.returncode == 0, r.stderr
     rows = dump(agon.db)
     for t in TABLES:
