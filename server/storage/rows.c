@@ -15,8 +15,8 @@ const struct store_table store_tables[] = {
     {.name = "side_replacements", .key = "battle_id, seq"},
     {.name = "shares", .key = "token"},
     /* what the votes add up to, as stored (agon recompute checks it) */
-    {.name = "ratings", .key = "model"},
-    {.name = "pair_counts", .key = "model_a, model_b"},
+    {.name = "ratings", .key = "model", .stored_order = 1},
+    {.name = "pair_counts", .key = "model_a, model_b", .stored_order = 1},
     {.name = "slice_pairs", .key = "slice, model_a, model_b"},
     {.name = "prompt_counts", .key = "hash"},
     {.name = "dedup_stats", .key = "id", .seeded = 1},

@@ -19,6 +19,12 @@ struct store_table {
   const char *serial;  /* a column the engine numbers on insert (votes.seq,
                           judgments.id), whose copied values must not be
                           handed out again, or NULL */
+  int stored_order;    /* read in the order the rows were first stored
+                          (SQLite: rowid; PostgreSQL: its ord column, not
+                          copied), not by key, and written in it: the
+                          engines load these rows in that order (ratings,
+                          pair counts: a seeded bootstrap draws by
+                          position), and so the target does the same */
   int seeded;          /* the schema itself puts rows in it (dedup_stats'
                           one row): they are not the arena's data, and the
                           copied rows replace them */

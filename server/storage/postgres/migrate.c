@@ -159,17 +159,39 @@ static int row_values(const PGresult *r, int i, const struct store_table *t,
 static int read_table(struct pg_store *ps, const struct store_table *t,
                       size_t index, store_row_fn fn, void *ctx, char *err,
                       size_t errlen) {
-  char sql[1024], what[160];
+  char sql[4096], what[160];
   snprintf(what, sizeof what, "cannot read table '%s'", t->name);
-  if (!strcmp(t->name, "dedup_stats"))
+  PGresult *r = NULL;
+  if (!strcmp(t->name, "dedup_stats")) {
     snprintf(sql, sizeof sql, "DECLARE agon_rows NO SCROLL CURSOR FOR %s",
              dedup_read);
-  else
+  } else if (t->stored_order) {
+    /* in the order first stored (ord), without ord: it is the engine's */
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY "
+             "ordinal_position) FROM information_schema.columns WHERE "
+             "table_schema = current_schema() AND table_name = '%s' AND "
+             "column_name <> 'ord'",
+             t->name); /* our own names: no quote in them */
+    if (!(r = read_exec(ps, sql, what, err, errlen)))
+      return -1;
+    int fits = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
+               (size_t)snprintf(sql, sizeof sql,
+                                "DECLARE agon_rows NO SCROLL CURSOR FOR "
+                                "SELECT %s FROM \"%s\" ORDER BY ord",
+                                PQgetvalue(r, 0, 0), t->name) < sizeof sql;
+    PQclear(r);
+    if (!fits) {
+      snprintf(err, errlen, "%s: cannot list its columns", what);
+      return -1;
+    }
+  } else {
     snprintf(sql, sizeof sql,
              "DECLARE agon_rows NO SCROLL CURSOR FOR SELECT * FROM \"%s\" "
              "ORDER BY %s",
              t->name, t->key);
-  PGresult *r = read_exec(ps, sql, what, err, errlen);
+  }
+  r = read_exec(ps, sql, what, err, errlen);
   if (!r)
     return -1;
   PQclear(r);

@@ -63,7 +63,7 @@ static int read_table(struct sqlite_store *ss, const struct store_table *t,
                       size_t errlen) {
   char sql[512];
   snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY %s", t->name,
-           t->key);
+           t->stored_order ? "rowid" : t->key);
   sqlite3_stmt *s = sqlite_stmt_new(ss->rdb, sql, "");
   if (!s) {
     snprintf(err, errlen, "cannot read table '%s': %s", t->name,
