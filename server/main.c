@@ -47,6 +47,11 @@ const char agon_usage[] =
     "        measure an Open LLM Leaderboard task (arc_challenge, hellaswag,\n"
     "        mmlu, truthfulqa_mc2, winogrande, gsm8k) through each model's own\n"
     "        endpoint; resumable: the same command continues a stopped run\n"
+    "  migrate --from DATABASE --to DATABASE\n"
+    "        copy every row of an arena (it may be running: its database\n"
+    "        is read in one snapshot) into a database that holds no data\n"
+    "        yet, in one transaction. DATABASE: a SQLite file (or\n"
+    "        sqlite:FILE), or a postgresql:// URL or libpq keyword string\n"
     "  --help, --version\n"
     "\n"
     "With --demo and no database in the config, the database is\n"
@@ -62,6 +67,7 @@ static const struct command {
     {"import", cmd_import},       {"export", cmd_export},
     {"judge", cmd_judge},         {"tag", cmd_tag},
     {"bench", cmd_bench},
+    {"migrate", cmd_migrate},
 };
 
 int main(int argc, char **argv) {

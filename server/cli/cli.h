@@ -19,6 +19,7 @@ int cmd_export(int argc, char **argv);       /* export.c */
 int cmd_judge(int argc, char **argv);        /* judge.c */
 int cmd_tag(int argc, char **argv);          /* tag.c */
 int cmd_bench(int argc, char **argv);        /* bench.c */
+int cmd_migrate(int argc, char **argv);      /* migrate.c */
 
 /* ---- what they share (cli.c) ---- */
 

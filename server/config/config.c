@@ -370,6 +370,113 @@ enum config_db_engine config_db_engine(const char *database,
   return e;
 }
 
+/* Append n bytes of s to out (len bytes, *used so far), cut to fit. */
+static void put(char *out, size_t len, size_t *used, const char *s,
+                size_t n) {
+  while (n-- && *used + 1 < len)
+    out[(*used)++] = *s++;
+  out[*used] = '\0';
+}
+
+#define DB_REDACTED "[redacted]"
+
+/* A URL's query (after '?'): each password=VALUE's value redacted. */
+static void display_query(const char *q, char *out, size_t len,
+                          size_t *used) {
+  while (*q) {
+    size_t n = strcspn(q, "&");
+    if (n >= 9 && !strncasecmp(q, "password=", 9)) {
+      put(out, len, used, q, 9);
+      put(out, len, used, DB_REDACTED, strlen(DB_REDACTED));
+    } else {
+      put(out, len, used, q, n);
+    }
+    q += n;
+    if (*q)
+      put(out, len, used, q++, 1);
+  }
+}
+
+/* A keyword string: each password keyword's value (quoted, with its
+ * backslash escapes, or up to the next blank) redacted. */
+static void display_keywords(const char *s, char *out, size_t len,
+                             size_t *used) {
+  while (*s) {
+    size_t blanks = strspn(s, " \t\n\r\f\v");
+    put(out, len, used, s, blanks);
+    s += blanks;
+    if (!*s)
+      break;
+    size_t k = strcspn(s, "= \t\n\r\f\v");
+    int secret = k == 8 && !strncmp(s, "password", 8);
+    const char *eq = s + k + strspn(s + k, " \t\n\r\f\v");
+    if (*eq != '=') { /* not a keyword: copied as it is */
+      put(out, len, used, s, k ? k : 1);
+      s += k ? k : 1;
+      continue;
+    }
+    eq++;
+    eq += strspn(eq, " \t\n\r\f\v");
+    put(out, len, used, s, (size_t)(eq - s));
+    const char *v = eq;
+    if (*v == '\'') {
+      for (v++; *v && *v != '\''; v++)
+        if (*v == '\\' && v[1])
+          v++;
+      if (*v)
+        v++;
+    } else {
+      v += strcspn(v, " \t\n\r\f\v");
+    }
+    if (secret)
+      put(out, len, used, DB_REDACTED, strlen(DB_REDACTED));
+    else
+      put(out, len, used, eq, (size_t)(v - eq));
+    s = v;
+  }
+}
+
+void config_db_display(const char *database, char *out, size_t len) {
+  size_t used = 0;
+  if (!len)
+    return;
+  out[0] = '\0';
+  const char *where;
+  if (config_db_engine(database, &where) == CONFIG_DB_SQLITE) {
+    put(out, len, &used, where, strlen(where));
+    return;
+  }
+  const char *u = strstr(where, "://");
+  if (!u) {
+    display_keywords(where, out, len, &used);
+    return;
+  }
+  u += 3;
+  put(out, len, &used, where, (size_t)(u - where));
+  /* the authority: [user[:password]@]hosts */
+  size_t span = strcspn(u, "/?");
+  const char *at = NULL;
+  for (const char *p = u; p < u + span; p++)
+    if (*p == '@')
+      at = p;
+  if (at) {
+    const char *colon = memchr(u, ':', (size_t)(at - u));
+    put(out, len, &used, u, (size_t)((colon ? colon : at) - u));
+    if (colon)
+      put(out, len, &used, ":" DB_REDACTED, strlen(":" DB_REDACTED));
+    put(out, len, &used, at, (size_t)(u + span - at));
+  } else {
+    put(out, len, &used, u, span);
+  }
+  const char *rest = u + span;
+  const char *q = strchr(rest, '?');
+  put(out, len, &used, rest, q ? (size_t)(q - rest) : strlen(rest));
+  if (q) {
+    put(out, len, &used, q, 1);
+    display_query(q + 1, out, len, &used);
+  }
+}
+
 const char *config_db_engine_name(enum config_db_engine e) {
   return e == CONFIG_DB_POSTGRES ? "PostgreSQL" : "SQLite";
 }

@@ -190,6 +190,13 @@ enum config_db_engine { CONFIG_DB_SQLITE, CONFIG_DB_POSTGRES };
 enum config_db_engine config_db_engine(const char *database,
                                        const char **where);
 
+/* What a message may say of the `database` value: a SQLite file's path
+ * (without "sqlite:"), or the PostgreSQL URL or keyword string with its
+ * password, wherever it stands (a URL's user:PASSWORD@, a password=
+ * parameter or keyword, quoted or not), as "[redacted]"; cut to fit out
+ * (len bytes). Pure; never fails. */
+void config_db_display(const char *database, char *out, size_t len);
+
 /* The engine's name, for messages ("SQLite", "PostgreSQL"). */
 const char *config_db_engine_name(enum config_db_engine e);
 

@@ -21,6 +21,7 @@
 
 #include "storage/interchange.h"
 #include "storage/judgments.h"
+#include "storage/rows.h"
 #include "storage/store.h"
 #include "storage/tagging.h"
 
@@ -248,6 +249,15 @@ struct store_ops {
                       int64_t at);
   /* Any thread: the finished runs' scores (store_bench_results). */
   int (*bench_results)(void *cls, store_bench_result_fn fn, void *ctx);
+  /* ---- every row, for agon migrate (storage/rows.h) ---- */
+  /* store_rows_read over tables[n] (any thread, one read transaction);
+   * a table of the database that tables does not name fails. */
+  int (*rows_read)(void *cls, const struct store_table *tables, size_t n,
+                   store_row_fn fn, void *ctx, char *err, size_t errlen);
+  /* store_rows_write_tx (write connection, in the caller's transaction) */
+  int (*rows_write)(void *cls, const struct store_table *t,
+                    const struct store_row *rows, size_t n, char *err,
+                    size_t errlen);
 };
 
 #endif

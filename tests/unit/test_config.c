@@ -710,6 +710,41 @@ static void defaults(void) {
 }
 
 /* Which engine a database value names, and what that engine opens. */
+/* What a message may say of a database value: never its password. */
+static void db_display(void) {
+  static const struct {
+    const char *value, *shown;
+  } cases[] = {
+      {"agon.db", "agon.db"},
+      {"sqlite:/var/lib/agon/agon.db", "/var/lib/agon/agon.db"},
+      {"postgresql:///agon?host=/run/postgresql",
+       "postgresql:///agon?host=/run/postgresql"},
+      {"postgresql://agon:s3cret@db1,db2/agon?target_session_attrs=read-write",
+       "postgresql://agon:[redacted]@db1,db2/agon?target_session_attrs="
+       "read-write"},
+      {"postgres://agon@db/agon", "postgres://agon@db/agon"},
+      {"postgresql://db/agon?user=agon&password=s3cret&sslmode=require",
+       "postgresql://db/agon?user=agon&password=[redacted]&sslmode=require"},
+      {"postgresql://u:p%40ss@h/x?PASSWORD=two",
+       "postgresql://u:[redacted]@h/x?PASSWORD=[redacted]"},
+      {"host=db dbname=agon password=s3cret user=agon",
+       "host=db dbname=agon password=[redacted] user=agon"},
+      {"host=db password = 's3 c\\'ret' dbname=agon",
+       "host=db password = [redacted] dbname=agon"},
+      {"dbname=agon password=", "dbname=agon password=[redacted]"},
+      {"  host=db  ", "  host=db  "},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char out[256];
+    config_db_display(cases[i].value, out, sizeof out);
+    CHECK_STR(out, cases[i].shown);
+  }
+  /* cut to fit, still without the password */
+  char small[24];
+  config_db_display("postgresql://agon:s3cret@db/agon", small, sizeof small);
+  CHECK(strlen(small) == sizeof small - 1 && !strstr(small, "s3cret"));
+}
+
 static void db_engines(void) {
   static const struct {
     const char *value;
@@ -1015,6 +1050,7 @@ int main(void) {
 
   exact_messages();
   db_engines();
+  db_display();
   table_keys();
   ranges();
   every_field();

@@ -467,6 +467,8 @@ static const struct store_ops pg_ops = {
     .storage_error = storage_error,
     .probe = probe,
     .contended = contended,
+    .rows_read = pg_rows_read,
+    .rows_write = pg_rows_write,
     /* the core operations (storage/postgres/battles.c, replaced.c,
      * votes.c, slices.c, dedup.c, meta.c) */
     .battle_create = pg_battle_create,

@@ -271,6 +271,13 @@ int pg_dedup_vote(struct pg_store *ps, const char *id, const char *hash,
                   long floor_n, double *cutoff);
 int pg_dedup_stats(void *cls, long *prompts, long *left_out);
 
+/* migrate.c */
+int pg_rows_read(void *cls, const struct store_table *tables, size_t n,
+                 store_row_fn fn, void *ctx, char *err, size_t errlen);
+int pg_rows_write(void *cls, const struct store_table *t,
+                  const struct store_row *rows, size_t n, char *err,
+                  size_t errlen);
+
 /* meta.c */
 int pg_meta_get(void *cls, const char *key, char *out, size_t len);
 int pg_meta_add(void *cls, const char *key, const char *value);

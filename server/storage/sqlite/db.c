@@ -271,6 +271,10 @@ static void close_impl(void *cls) {
     sqlite3_finalize(st->stmts[i]);
     st->stmts[i] = NULL;
   }
+  sqlite3_finalize(st->rows_stmt);
+  st->rows_stmt = NULL;
+  free(st->rows_sql);
+  st->rows_sql = NULL;
   sqlite3_finalize(st->watch_stmt);
   st->watch_stmt = NULL;
   if (st->watch)
@@ -410,4 +414,6 @@ static const struct store_ops sqlite_ops = {
     .bench_items_put = sqlite_bench_items_put,
     .bench_finish = sqlite_bench_finish,
     .bench_results = sqlite_bench_results,
+    .rows_read = sqlite_rows_read,
+    .rows_write = sqlite_rows_write,
 };

@@ -72,6 +72,8 @@ struct sqlite_store {
   char corrupt_why[300];   /* under watch_lock */
   sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
                                       once (on db); see sqlite_stmt */
+  sqlite3_stmt *rows_stmt; /* the last insert of sqlite_rows_write (on db) */
+  char *rows_sql;          /* and its SQL */
 };
 
 /* ---- statements (stmt.c) ----
@@ -288,6 +290,13 @@ int sqlite_style_votes(void *cls, const char *language, const char *category,
 int sqlite_dedup_vote(struct sqlite_store *st, const char *id, long floor_n,
                       double *cutoff);
 int sqlite_dedup_stats(void *cls, long *prompts, long *left_out);
+
+/* migrate.c */
+int sqlite_rows_read(void *cls, const struct store_table *tables, size_t n,
+                     store_row_fn fn, void *ctx, char *err, size_t errlen);
+int sqlite_rows_write(void *cls, const struct store_table *t,
+                      const struct store_row *rows, size_t n, char *err,
+                      size_t errlen);
 
 /* tagging.c */
 int sqlite_tag_case_load(void *cls, const char *id, struct tag_case *out);
