@@ -310,19 +310,14 @@ class Bench:
         return subprocess.Popen([self.agon.bin, "bench", "--config", self.agon.config, *args],
                                 env=self.agon.env, cwd=str(self.agon.dir), text=True, **kw)
 
-    def db(self):
-        return sqlite3.connect(self.agon.db)
-
     def runs(self):
-        with self.db() as c:
-            return c.execute("SELECT id, model, task, mode, shots, items, item_limit, seed, "
-                             "finished_at FROM bench_runs ORDER BY id").fetchall()
+        return self.agon.sql("SELECT id, model, task, mode, shots, items, item_limit, seed, "
+                             "finished_at FROM bench_runs ORDER BY id")
 
     def results(self, run_id):
-        with self.db() as c:
-            return {(g, m): (v, lo, hi, n) for g, m, v, lo, hi, n in c.execute(
-                "SELECT grp, metric, value, ci_low, ci_high, n FROM bench_results "
-                "WHERE run_id = ?", (run_id,))}
+        return {(g, m): (v, lo, hi, n) for g, m, v, lo, hi, n in self.agon.sql(
+            "SELECT grp, metric, value, ci_low, ci_high, n FROM bench_results "
+            "WHERE run_id = ?", (run_id,))}
 
     def completions(self):
         return [r for r in self.fake.requests() if r["path"].endswith("/v1/completions")]
@@ -785,7 +780,6 @@ def test_retries_with_backoff_then_fail(bench):
     assert r.returncode == 0, r.stderr
     assert len(b.completions()) == 3 * len(items)  # two 503s, then an answer each
     b2 = bench([Model("Flakier", "flaky9-model", timeout=10)])
-    b2.agon.db = str(b2.tmp / "other.db")
     r = b2.run("--task", "gsm8k", "--data", b2.data("d.jsonl", items),
                "--shots", b2.data("s.jsonl", gsm_train()), "--retries", "1",
                "--backoff-ms", "10")
@@ -794,11 +788,12 @@ def test_retries_with_backoff_then_fail(bench):
     assert "HTTP 503" in r.stderr
 
 
-def stored_items(db):
+def stored_items(agon):
+    """The items agon's database holds; 0 before agon bench made its tables
+    (either engine's error then)."""
     try:
-        with sqlite3.connect(db, timeout=5) as c:
-            return c.execute("SELECT count(*) FROM bench_items").fetchone()[0]
-    except sqlite3.OperationalError:
+        return agon.sql("SELECT count(*) FROM bench_items")[0][0]
+    except (sqlite3.OperationalError, RuntimeError):
         return 0
 
 
@@ -811,17 +806,17 @@ def test_resumes_after_kill_9(bench):
     p = b.popen("--task", "gsm8k", "--data", data, "--shots", shots, "--concurrency", "2",
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        wait_for(lambda: stored_items(b.agon.db) >= 6, timeout=30, what="items stored")
+        wait_for(lambda: stored_items(b.agon) >= 6, timeout=30, what="items stored")
     finally:
         os.kill(p.pid, signal.SIGKILL)
         p.communicate()
-    first = stored_items(b.agon.db)
+    first = stored_items(b.agon)
     assert 6 <= first < len(items)
     asked_before = len(b.completions())
     r = b.run("--task", "gsm8k", "--data", data, "--shots", shots, "--concurrency", "4")
     assert r.returncode == 0, r.stderr
     assert "%d of %d items already stored" % (first, len(items)) in r.stderr
-    assert stored_items(b.agon.db) == len(items)
+    assert stored_items(b.agon) == len(items)
     # the second run asked only the items not stored (no item twice since)
     second = [x["body"]["prompt"] for x in b.completions()[asked_before:]]
     assert len(second) == len(set(second)) == len(items) - first
@@ -839,7 +834,7 @@ def test_interrupt_stops_and_says_how_to_continue(bench):
     shots = b.data("s.jsonl", gsm_train())
     p = b.popen("--task", "gsm8k", "--data", data, "--shots", shots, "--concurrency", "2",
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    wait_for(lambda: stored_items(b.agon.db) >= 2, timeout=30, what="items stored")
+    wait_for(lambda: stored_items(b.agon) >= 2, timeout=30, what="items stored")
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=20)
     check_sanitizers(err)

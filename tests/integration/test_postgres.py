@@ -13,7 +13,12 @@ import threading
 
 import pytest
 
-from conftest import Model, assert_error, run_agon
+from conftest import REPO, Model, assert_error, run_agon
+
+# The engine's schema files (schema/postgres/NNNN_*.sql; numbers may leave
+# gaps): the version a migrated database records is the highest number.
+PG_SCHEMA = sorted(int(p.name[:4]) for p in (REPO / "schema" / "postgres").glob("[0-9]*.sql"))
+LATEST = [(PG_SCHEMA[-1],)]
 
 
 def three_models():
@@ -48,12 +53,13 @@ def recompute(agon):
 def test_schema_applied_and_versioned(agon_factory, pg):
     agon = on_pg(agon_factory, pg)
     name = pg.dbname(agon.db)
-    assert pg.query(name, "SELECT version FROM schema_version") == [(1,)]
+    assert pg.query(name, "SELECT version FROM schema_version") == LATEST
     tables = {r[0] for r in pg.query(
         name, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
     for t in ("battles", "turns", "votes", "ratings", "pair_counts", "meta", "judgments",
               "battle_categories", "slice_pairs", "prompt_counts", "dedup_stats",
-              "replaced_answers", "side_replacements", "shares", "schema_version"):
+              "replaced_answers", "side_replacements", "shares", "schema_version",
+              "bench_runs", "bench_items", "bench_results"):
         assert t in tables, (t, sorted(tables))
     # the UNIQUE battle id that stops a second vote, and the pair order
     cons = pg.query(name, "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
@@ -62,8 +68,31 @@ def test_schema_applied_and_versioned(agon_factory, pg):
     # a second start (and a second node) applies nothing again
     assert agon.stop() == 0
     agon.start()
-    assert pg.query(name, "SELECT version FROM schema_version") == [(1,)]
+    assert pg.query(name, "SELECT version FROM schema_version") == LATEST
     assert "schema applied" not in agon.stderr()
+
+
+def test_upgrade_applies_the_files_above_across_a_gap(agon_factory, pg):
+    # a database as agon made it before agon bench (every file below 0003,
+    # here 0001 alone: a gap) takes 0003_benchmarks.sql on the next start,
+    # and only that file
+    before = max(n for n in PG_SCHEMA if n < 3)
+    agon = on_pg(agon_factory, pg)
+    name = pg.dbname(agon.db)
+    c = agon.client()
+    bid, es = c.battle("Kept across the upgrade?")
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    assert agon.stop() == 0
+    pg.psql(name, "DROP TABLE bench_results, bench_items, bench_runs; "
+                  "UPDATE schema_version SET version = %d" % before)
+    agon.start()
+    assert pg.query(name, "SELECT version FROM schema_version") == LATEST
+    applied = [line for line in agon.stderr().splitlines() if "schema applied" in line]
+    assert len(applied) == len([n for n in PG_SCHEMA if n > before]), applied
+    assert "file=0003_benchmarks.sql" in applied[0], applied
+    assert pg.query(name, "SELECT count(*) FROM bench_runs") == [(0,)]
+    assert pg.query(name, "SELECT count(*) FROM votes") == [(1,)]
+    assert agon.client().get("/api/benchmarks").status == 200
 
 
 def test_nodes_starting_at_once_migrate_once(agon_factory, pg):
@@ -75,9 +104,11 @@ def test_nodes_starting_at_once_migrate_once(agon_factory, pg):
     for t in threads:
         t.join()
     assert all(n.alive() for n in nodes), [n.stderr()[-500:] for n in nodes]
-    applied = sum(n.stderr().count("schema applied") for n in nodes)
-    assert applied == 1, [n.stderr()[-500:] for n in nodes]
-    assert pg.query(pg.dbname(url), "SELECT version FROM schema_version") == [(1,)]
+    # one node applied every file, each once; the others applied none
+    applied = [n.stderr().count("schema applied") for n in nodes]
+    assert sorted(applied) == [0] * (len(nodes) - 1) + [len(PG_SCHEMA)], \
+        [n.stderr()[-500:] for n in nodes]
+    assert pg.query(pg.dbname(url), "SELECT version FROM schema_version") == LATEST
 
 
 def test_battle_vote_restart_keeps_everything(agon_factory, pg):

@@ -161,7 +161,8 @@ static int stored_version(struct pg_store *ps, char *err, size_t errlen) {
 }
 
 /* Apply every embedded schema/postgres file whose number is above the
- * stored version, each in a transaction of its own with the version's
+ * stored version (in order: tools/embed.py sorts them by name; numbers
+ * may leave gaps), each in a transaction of its own with the version's
  * bump, all under the schema's advisory lock: several nodes starting at
  * once migrate once, the others wait and find it done. */
 static int migrate(struct pg_store *ps, int must_exist, char *err,
@@ -510,4 +511,10 @@ static const struct store_ops pg_ops = {
     .share_put = pg_share_put,
     .share_delete = pg_share_delete,
     .session_votes = pg_session_votes,
+    /* agon bench's runs (storage/postgres/bench.c) */
+    .bench_run_open = pg_bench_run_open,
+    .bench_items = pg_bench_items,
+    .bench_items_put = pg_bench_items_put,
+    .bench_finish = pg_bench_finish,
+    .bench_results = pg_bench_results,
 };

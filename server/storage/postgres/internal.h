@@ -47,6 +47,7 @@ enum pg_stmt_id {
   PG_TAGS_VOTE,
   PG_IMPORT_SLICES,
   PG_IMPORT_SLICES_ADD,
+  PG_BENCH_ITEM_INSERT, /* bench.c */
   PG_STMT_COUNT = 96
 };
 
@@ -319,6 +320,19 @@ int pg_share_put(void *cls, const char *token, const char *battle_id,
 int pg_share_delete(void *cls, const char *battle_id);
 int pg_session_votes(void *cls, const char *session, long max,
                      store_session_vote_fn fn, void *ctx);
+
+/* bench.c */
+int pg_bench_run_open(void *cls, const struct store_bench_key *k, long items,
+                      int64_t at, int64_t *run_id);
+int pg_bench_items(void *cls, int64_t run_id, store_bench_item_fn fn,
+                   void *ctx);
+int pg_bench_items_put(void *cls, int64_t run_id,
+                       const struct store_bench_item *items, size_t n,
+                       int64_t at);
+int pg_bench_finish(void *cls, int64_t run_id,
+                    const struct store_bench_score *sc, size_t n,
+                    int64_t at);
+int pg_bench_results(void *cls, store_bench_result_fn fn, void *ctx);
 
 /* interchange.c */
 /* An imported vote's outcome waits in ps->import_slices (see
