@@ -14,6 +14,10 @@ const struct store_table store_tables[] = {
     {.name = "replaced_answers", .key = "battle_id, turn, side, attempt"},
     {.name = "side_replacements", .key = "battle_id, seq"},
     {.name = "shares", .key = "token"},
+    /* agon bench's runs, their items and scores (schema/0015) */
+    {.name = "bench_runs", .key = "id", .serial = "id"},
+    {.name = "bench_items", .key = "run_id, line"},
+    {.name = "bench_results", .key = "run_id, grp, metric"},
     /* what the votes add up to, as stored (agon recompute checks it) */
     {.name = "ratings", .key = "model", .stored_order = 1},
     {.name = "pair_counts", .key = "model_a, model_b", .stored_order = 1},

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Model, sqlite_only, wait_for
+from conftest import REPO, Model, sqlite_only, wait_for
 
 # The source of these tests is a SQLite file; they move it to the other
 # engine themselves.
@@ -39,6 +39,8 @@ TABLES = {
     "side_replacements": "battle_id, seq", "shares": "token", "ratings": "model",
     "pair_counts": "model_a, model_b", "slice_pairs": "slice, model_a, model_b",
     "prompt_counts": "hash", "dedup_stats": "id", "meta": "key",
+    "bench_runs": "id", "bench_items": "run_id, line",
+    "bench_results": "run_id, grp, metric",
 }
 
 
@@ -207,6 +209,13 @@ def build_arena(agon_factory, fake, tmp_path):
     assert r.returncode == 0, r.stderr
     r = agon.run("tag", "--db", agon.db, "--config", agon.config, "--limit", "20",
                  timeout=60)
+    assert r.returncode == 0, r.stderr
+    # an agon bench run: its run, items and scores
+    data = REPO / "tests" / "data" / "benchmarks"
+    r = agon.run("bench", "--config", agon.config, "--task", "gsm8k", "--mode", "generate",
+                 "--data", str(data / "gsm8k_test_head12.jsonl"),
+                 "--shots", str(data / "gsm8k_train_head40.jsonl"),
+                 "--model", LONG.name, "--limit", "3", timeout=60)
     assert r.returncode == 0, r.stderr
     rows = dump(agon.db)
     for t in TABLES:
