@@ -72,9 +72,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   share_map_init(&a->shares);
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
-  /* Turns that were streaming when the last process ended can never finish. */
-  if (store_fail_streaming(&a->store) ||
-      store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
+  /* this node's lease, and the turns its last life left streaming, which
+   * can never finish: failed (a dead node's, by the others' reaper) */
+  if (node_join(a, cfg, err, errlen))
+    goto fail;
+  if (store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
       store_slices_load(&a->store, &a->live.slices) ||
       store_secret(&a->store, a->secret) || shares_load(a)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
@@ -91,6 +93,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     snprintf(err, errlen, "cannot start the database writer");
     goto fail;
   }
+  store_writer_follow(a->writer, node_followed, a);
   if (rating_worker_start(&a->bt, &a->live, (int)a->cfg->bootstrap_rounds,
                           250, a->cfg->pairing == CONFIG_PAIRING_ACTIVE)) {
     snprintf(err, errlen, "cannot start the ratings worker");
@@ -122,9 +125,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   a->taggers = a->judges ? tag_runner_new(&a->store, a->writer, a->up,
                                           tags_moved, a)
                          : NULL;
-  if (!a->taggers) {
-    snprintf(err, errlen, "cannot start the %s runner",
-             a->judges ? "tagging" : "judge");
+  if (!a->taggers || node_start(a)) {
+    snprintf(err, errlen, "cannot start the %s",
+             !a->judges ? "judge runner"
+             : !a->taggers ? "tagging runner" : "node's keeper");
+    tag_runner_free(a->taggers);
     judge_runner_free(a->judges);
     upstream_free(a->up);
     history_stop(&a->history);
@@ -135,6 +140,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   return 0;
 fail:
   store_writer_free(a->writer);
+  node_release(a);  /* joined before any of these could fail */
   store_close(&a->store);
 fail_store:
   ratelimit_release(&a->limits);
@@ -155,8 +161,10 @@ fail_store:
 static void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
   tag_runner_stop(a->taggers);   /* hands the writer the tags it has */
+  node_stop(a);                  /* no more heartbeats queued */
   store_writer_free(a->writer);  /* then writes what they queued (a vote
                                     among them queues no more tags) */
+  node_release(a);               /* the lease ends: everything is stored */
   tag_runner_free(a->taggers);
   judge_runner_free(a->judges);
   upstream_free(a->up);

@@ -73,6 +73,36 @@ int arena_set_enabled(struct arena *a, const char *model, int enabled);
 int arena_keep_models(struct arena *a, const struct model_config *models,
                       size_t n);
 
+/* ---- several nodes on one database (docs/deploy.md) ---- */
+
+/* This node's name ([server] node, or its default: util/node_id.h), which
+ * the ids of the battles it starts name. */
+const char *arena_node_name(struct arena *a);
+
+/* The HTTP server listens on host (as [server] listen has it) and port
+ * (bound): unless [server] internal_url is set, the other nodes reach
+ * this one at http://HOST:PORT from now on (a wildcard host: the
+ * machine's host name). */
+void arena_node_listening(struct arena *a, const char *host, unsigned port);
+
+/* Which node streams battle id, from its id and the nodes table (read
+ * into memory every [cluster] heartbeat_seconds, and again when it names a
+ * node not known yet). */
+enum arena_owner {
+  ARENA_OWNER_HERE,    /* this node, or the id names none (made before
+                          nodes, imported, or no battle at all) */
+  ARENA_OWNER_THERE,   /* another node, holding its lease: url set */
+  ARENA_OWNER_GONE,    /* another node, whose lease has passed: url set */
+  ARENA_OWNER_UNKNOWN, /* a node the table does not know: no such battle */
+};
+enum arena_owner arena_battle_owner(struct arena *a, const char *id,
+                                    char *url, size_t len);
+
+/* The MAC of text that a request forwarded from one node to another
+ * carries, under a key every node on the database shares (from its
+ * secret): 64 hex digits into out. 0 or -1. */
+int arena_forward_mac(struct arena *a, const char *text, char out[65]);
+
 /* ---- per-client limits ---- */
 
 /* Per-client budgets, each of its [limits] key in the current
