@@ -98,6 +98,10 @@ enum arena_owner {
 enum arena_owner arena_battle_owner(struct arena *a, const char *id,
                                     char *url, size_t len);
 
+/* Whether battle id is stored as streaming (read from the database now):
+ * 1, 0 (not, or no such battle), or -1 on error. */
+int arena_battle_stored_streaming(struct arena *a, const char *id);
+
 /* The MAC of text that a request forwarded from one node to another
  * carries, under a key every node on the database shares (from its
  * secret): 64 hex digits into out. 0 or -1. */

@@ -5,6 +5,7 @@
  * writes them to the client's socket. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "http/forward.h"
 #include "http/reply.h"
 #include "http/sse_stream.h"
 
@@ -39,6 +40,9 @@ static const struct sse_producer battle_producer = {
 };
 
 enum MHD_Result handle_battle_events(struct request *rq) {
+  enum MHD_Result res;
+  if (forward_battle(rq, 1, &res))
+    return res;  /* another node's battle */
   struct arena_feed *f = NULL;
   enum agon_ec rc = arena_feed_open(rq->arena, rq->param, rq->client, &f);
   if (rc == EC_INTERNAL)

@@ -6,6 +6,7 @@
  * the events to open again, as a follow-up. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 static void replace_free(void *pending) { arena_replace_free(pending); }
@@ -18,6 +19,9 @@ static enum MHD_Result replace_reply(struct request *rq) {
 }
 
 static enum MHD_Result handle_replace(struct request *rq, int retry) {
+  enum MHD_Result res;
+  if (forward_battle(rq, 0, &res))
+    return res;  /* another node's battle: it checks and limits */
   int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
   if (wait)
     return reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);

@@ -3,6 +3,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "handlers/prompt_body.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 static void turn_free(void *pending) { arena_turn_free(pending); }
@@ -23,6 +24,8 @@ static enum MHD_Result turn_reply(struct request *rq) {
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
   enum MHD_Result res;
+  if (forward_battle(rq, 0, &res))
+    return res;  /* another node's battle: it checks and limits */
   const char *prompt = prompt_from_body(rq, &res);
   if (!prompt)
     return res;
