@@ -98,6 +98,10 @@ enum arena_owner {
 enum arena_owner arena_battle_owner(struct arena *a, const char *id,
                                     char *url, size_t len);
 
+/* A forward to another node's address failed: the nodes table is read
+ * again before the next one (the node may have restarted elsewhere). */
+void arena_nodes_stale(struct arena *a);
+
 /* Whether battle id is stored as streaming (read from the database now):
  * 1, 0 (not, or no such battle), or -1 on error. */
 int arena_battle_stored_streaming(struct arena *a, const char *id);

@@ -33,14 +33,27 @@ static void url_for(const char *host, unsigned port, const char *machine,
 
 const char *arena_node_name(struct arena *a) { return a->node.name; }
 
+static int beat_run(void *cls, struct store *st);
+
 void arena_node_listening(struct arena *a, const char *host, unsigned port) {
   struct config *cfg = arena_config(a);
   pthread_mutex_lock(&a->node.lock);
   if (!cfg->internal_url)
     url_for(host, port, a->node.host, a->node.url, sizeof a->node.url);
-  pthread_cond_signal(&a->node.wake);  /* renew the lease with it now */
   pthread_mutex_unlock(&a->node.lock);
   config_unref(cfg);
+  /* stored before the server says it listens, so that the others find
+   * this node where its battles are */
+  if (store_writer_call(a->writer, beat_run, NULL, a, 0) == 0)
+    store_writer_flush(a->writer);
+  log_info("msg=\"node listening\" node=%s url=\"%s\"", a->node.name,
+           log_q(a->node.url));
+}
+
+void arena_nodes_stale(struct arena *a) {
+  pthread_mutex_lock(&a->node.lock);
+  a->node.peers_stale = 1;
+  pthread_mutex_unlock(&a->node.lock);
 }
 
 /* Read the nodes table into a->node.peers. 0 or -1. */
@@ -87,6 +100,18 @@ enum arena_owner arena_battle_owner(struct arena *a, const char *id,
     for (size_t i = 0; i < a->node.n_peers && !p; i++)
       if (!strcmp(a->node.peers[i].name, node))
         p = &a->node.peers[i];
+    if (p && a->node.peers_stale && tries == 0) {
+      /* a forward failed: the node may have moved (restarted) */
+      a->node.peers_stale = 0;
+      pthread_mutex_unlock(&a->node.lock);
+      if (peers_read(a) == 0)
+        continue;
+      pthread_mutex_lock(&a->node.lock);
+      p = NULL;
+      for (size_t i = 0; i < a->node.n_peers && !p; i++)
+        if (!strcmp(a->node.peers[i].name, node))
+          p = &a->node.peers[i];
+    }
     if (p) {
       int alive = mono_ms() < p->alive_until;
       snprintf(url, len, "%s", p->url);
@@ -252,8 +277,7 @@ static void *keeper_main(void *cls) {
     if (n->stop)
       break;
     struct timespec until = clock_in_ms(CLOCK_MONOTONIC, STORE_WATCH_MS);
-    if (pthread_cond_timedwait(&n->wake, &n->lock, &until) == 0)
-      next_beat = 0;  /* woken: the url changed, renew now */
+    pthread_cond_timedwait(&n->wake, &n->lock, &until);
   }
   pthread_mutex_unlock(&n->lock);
   return NULL;

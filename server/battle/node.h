@@ -37,6 +37,7 @@ struct arena_node {
   struct node_peer *peers;
   size_t n_peers;
   long long peers_at;           /* monotonic ms of their last read */
+  int peers_stale;              /* a forward failed: read them again */
   int registered;               /* the row is ours: leave it at the end */
   int started, stop;
   pthread_t thread;

@@ -4,11 +4,15 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "handlers/model_card.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 enum MHD_Result handle_battle_get(struct request *rq) {
   json_t *body;
+  enum MHD_Result res;
   enum agon_ec rc = arena_battle_json(rq->arena, rq->param, &body);
+  if (rc == EC_BATTLE_NOT_FOUND && forward_unstored(rq, &res))
+    return res;  /* just started on another node: asked there */
   if (rc)
     return reply_ec(rq, rc);
   /* "models" is an object only once the battle is voted */

@@ -39,6 +39,8 @@
 struct forward {
   struct MHD_Connection *conn;
   struct relay *relay;
+  char base[2048];          /* the node's address it went to */
+  int again;                /* sent a second time (the node had moved) */
   /* relay lock */
   long status;
   char type[128];           /* Content-Type, "" when none */
@@ -131,6 +133,8 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
   return r;
 }
 
+static enum MHD_Result forward_again(struct request *rq, struct forward *f);
+
 /* The answer, once the relay has it (on_resume). */
 static enum MHD_Result forward_reply(struct request *rq) {
   struct forward *f = rq->pending;
@@ -151,6 +155,9 @@ static enum MHD_Result forward_reply(struct request *rq) {
     log_warn("msg=\"the battle's node did not answer a forwarded request\" "
              "path=\"%s\" status=%ld err=\"%s\"",
              log_q(rq->url), status, log_q(detail));
+    arena_nodes_stale(rq->arena);
+    if (status == 0)
+      return forward_again(rq, f);  /* no answer at all */
     return reply_ec(rq, EC_NODE_UNREACHABLE);
   }
   if (stream) {
@@ -254,16 +261,24 @@ int forward_accept(struct request *rq) {
   return 1;
 }
 
-/* Forward rq to the node at base (its internal URL, without a path). */
-static enum MHD_Result forward_to(struct request *rq, const char *base) {
+/* Send rq to the node at base (its internal URL, without a path) on a
+ * relay into f->relay, f's answer fields cleared. 0, or -1 when it could
+ * not be sent (f->relay NULL). */
+static int forward_send(struct request *rq, struct forward *f,
+                        const char *base) {
   char url[4096], text[FORWARD_SIGNED_MAX], mac[65];
   char header[FORWARD_SIGNED_MAX + 128], cookie[96];
   const char *node = arena_node_name(rq->arena);
+  snprintf(f->base, sizeof f->base, "%s", base);
+  f->status = 0;
+  f->type[0] = f->retry_after[0] = f->detail[0] = '\0';
+  f->stream = f->answered = f->waiting = f->ended = f->ok = f->too_big = 0;
+  buf_reset(&f->whole);
   if ((size_t)snprintf(url, sizeof url, "%s%s", base, rq->url) >= sizeof url ||
       signed_text(text, sizeof text, node, rq->client, rq->secure, rq->method,
                   rq->url) ||
       arena_forward_mac(rq->arena, text, mac))
-    return reply_ec(rq, EC_INTERNAL);
+    return -1;
   snprintf(header, sizeof header, FORWARD_HEADER ": v1 %s %s %d %s", node,
            rq->client, rq->secure != 0, mac);
   const char *session = request_session(rq, 0);
@@ -278,11 +293,6 @@ static enum MHD_Result forward_to(struct request *rq, const char *base) {
   if (post)
     headers[nh++] = "Content-Type: application/json";
   headers[nh] = NULL;
-  struct forward *f = calloc(1, sizeof *f);
-  if (!f)
-    return MHD_NO;
-  f->conn = rq->conn;
-  buf_init(&f->whole, FORWARD_MAX_BODY);
   struct relay_request req = {
       .method = post ? "POST" : "GET",
       .url = url,
@@ -293,13 +303,43 @@ static enum MHD_Result forward_to(struct request *rq, const char *base) {
       .connect_ms = FORWARD_CONNECT_MS,
       .max_held = FORWARD_MAX_HELD,
   };
+  return relay_start(rq->relays, &req, &forward_ops, f, &f->relay);
+}
+
+/* Forward rq to the node at base; answered once it answers. */
+static enum MHD_Result forward_to(struct request *rq, const char *base) {
+  struct forward *f = calloc(1, sizeof *f);
+  if (!f)
+    return MHD_NO;
+  f->conn = rq->conn;
+  buf_init(&f->whole, FORWARD_MAX_BODY);
   rq->pending = f;
   rq->pending_free = forward_free;
   rq->on_resume = forward_reply;
   /* suspended first, so that the relay's resume finds it suspended */
   MHD_suspend_connection(rq->conn);
-  f->relay = relay_start(rq->relays, &req, &forward_ops, f);
-  if (!f->relay)
+  if (forward_send(rq, f, base))
+    return reply_ec_resumed(rq, EC_NODE_UNREACHABLE);
+  return MHD_YES;
+}
+
+/* The node did not answer at all: the nodes table, read again, may say
+ * that it is gone, or where it went (restarted elsewhere): there once
+ * more. (on_resume) */
+static enum MHD_Result forward_again(struct request *rq, struct forward *f) {
+  char url[2048];
+  enum arena_owner o =
+      arena_battle_owner(rq->arena, rq->param, url, sizeof url);
+  if (o == ARENA_OWNER_GONE)
+    return reply_ec(rq, EC_NODE_GONE);
+  if (o != ARENA_OWNER_THERE || f->again || !strcmp(url, f->base))
+    return reply_ec(rq, EC_NODE_UNREACHABLE);
+  f->again = 1;
+  relay_release(f->relay);
+  f->relay = NULL;
+  rq->on_resume = forward_reply;
+  MHD_suspend_connection(rq->conn);
+  if (forward_send(rq, f, url))
     return reply_ec_resumed(rq, EC_NODE_UNREACHABLE);
   return MHD_YES;
 }
@@ -329,5 +369,15 @@ int forward_battle(struct request *rq, int events, enum MHD_Result *res) {
   if (events && arena_battle_stored_streaming(rq->arena, rq->param) == 0)
     return 0;
   *res = reply_ec(rq, EC_NODE_GONE);
+  return 1;
+}
+
+int forward_unstored(struct request *rq, enum MHD_Result *res) {
+  char url[2048];
+  if (rq->forwarded ||
+      arena_battle_owner(rq->arena, rq->param, url, sizeof url) !=
+          ARENA_OWNER_THERE)
+    return 0;
+  *res = forward_to(rq, url);
   return 1;
 }

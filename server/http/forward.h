@@ -42,4 +42,10 @@ int forward_accept(struct request *rq);
  * there (its end, failed or as it was left). */
 int forward_battle(struct request *rq, int events, enum MHD_Result *res);
 
+/* For a read of battle rq->param that this node did not find in the
+ * database: 1 (*res set) when it was forwarded to the battle's node,
+ * which is alive and may not have stored it yet (a new battle is answered
+ * before its row is committed); else 0 (not found). */
+int forward_unstored(struct request *rq, enum MHD_Result *res);
+
 #endif

@@ -121,6 +121,25 @@ out:
   return rc;
 }
 
+/* libcurl's header callback: at the blank line that ends a final (not
+ * 1xx) response's header fields, the head is told, before any byte of
+ * the body (an event stream may send none for a while). */
+static size_t on_header(char *line, size_t size, size_t nmemb, void *cls) {
+  struct relay *r = cls;
+  size_t n = size * nmemb;
+  if (n > 2 || (n == 2 && memcmp(line, "\r\n", 2)) ||
+      (n == 1 && line[0] != '\n'))
+    return n;
+  long status = 0;
+  curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+  if (status >= 200) {
+    pthread_mutex_lock(&r->lock);
+    head_locked(r);
+    pthread_mutex_unlock(&r->lock);
+  }
+  return n;
+}
+
 /* The transfer of r is over, r out of the multi handle (loop thread):
  * on_end, and the loop's reference goes. */
 static void finish(struct relay *r, int ok, const char *detail) {
@@ -296,6 +315,8 @@ static int easy_setup(struct relay *r, const struct relay_request *req) {
   }
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
   curl_easy_setopt(e, CURLOPT_PRIVATE, r);
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
@@ -311,11 +332,12 @@ static int easy_setup(struct relay *r, const struct relay_request *req) {
   return 0;
 }
 
-struct relay *relay_start(struct relay_loop *l, const struct relay_request *req,
-                          const struct relay_ops *ops, void *cls) {
+int relay_start(struct relay_loop *l, const struct relay_request *req,
+                const struct relay_ops *ops, void *cls, struct relay **out) {
+  *out = NULL;
   struct relay *r = calloc(1, sizeof *r);
   if (!r)
-    return NULL;
+    return -1;
   pthread_mutex_init(&r->lock, NULL);
   atomic_init(&r->refs, 1);
   r->loop = l;
@@ -327,20 +349,21 @@ struct relay *relay_start(struct relay_loop *l, const struct relay_request *req,
   buf_init(&r->held, r->max_held + CURL_MAX_WRITE_SIZE);
   if (easy_setup(r, req)) {
     relay_unref(r);
-    return NULL;
+    return -1;
   }
   pthread_mutex_lock(&l->lock);
   if (l->stop) {
     pthread_mutex_unlock(&l->lock);
     relay_unref(r);
-    return NULL;
+    return -1;
   }
+  *out = r;  /* before the loop can see it */
   atomic_fetch_add(&r->refs, 1);  /* the loop's */
   r->fresh_next = l->fresh;
   l->fresh = r;
   pthread_mutex_unlock(&l->lock);
   curl_multi_wakeup(l->multi);
-  return r;
+  return 0;
 }
 
 void relay_lock(struct relay *r) { pthread_mutex_lock(&r->lock); }

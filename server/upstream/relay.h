@@ -59,11 +59,12 @@ struct relay_ops {
   void (*on_end)(void *cls, int ok, const char *detail);
 };
 
-/* Start relaying req; ops and cls until relay_release. The caller owns
- * the relay (relay_release). NULL when it cannot start (out of memory, or
- * the loop stopping): no callback is ever made then. */
-struct relay *relay_start(struct relay_loop *l, const struct relay_request *req,
-                          const struct relay_ops *ops, void *cls);
+/* Start relaying req; ops and cls until relay_release. *out gets the
+ * relay, the caller's (relay_release), before any callback can be made.
+ * 0; -1 when it cannot start (out of memory, or the loop stopping): *out
+ * is NULL and no callback is ever made then. */
+int relay_start(struct relay_loop *l, const struct relay_request *req,
+                const struct relay_ops *ops, void *cls, struct relay **out);
 
 /* Take and give back the relay's lock, for relay_take_locked. */
 void relay_lock(struct relay *r);
