@@ -185,6 +185,7 @@ static const struct ec_entry table[EC_COUNT] = {
 
     /* several nodes */
     [EC_FORWARD_REFUSED] = {.status = 403, .code = "forward_refused",
+                            .close = 1,
                             .message = "this request says another node "
                                        "forwarded it, but its signature "
                                        "is not one of this arena's nodes'"},
