@@ -102,8 +102,9 @@ int store_nodes_list(struct store *st, struct store_node **out, size_t *n) {
   return st->ops->nodes_list(st->impl, out, n);
 }
 
-int store_changed_elsewhere_tx(struct store *st) {
+int store_changed_elsewhere_tx(struct store *st, long live_battles) {
   /* an engine without it has nothing to say: nothing changed */
-  return st->ops->changed_elsewhere ? st->ops->changed_elsewhere(st->impl)
-                                    : 0;
+  return st->ops->changed_elsewhere
+             ? st->ops->changed_elsewhere(st->impl, live_battles)
+             : 0;
 }

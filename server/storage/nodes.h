@@ -72,11 +72,14 @@ int store_node_leave(struct store *st, const char *name,
  * 0 or -1. */
 int store_nodes_list(struct store *st, struct store_node **out, size_t *n);
 
-/* Whether another connection (another process, another node) has
- * committed since this one last asked, inside the caller's transaction
- * (st->lock held), which then sees what it committed: 1, 0, or -1 on
- * error. The writer asks it at the start of every group commit and reads
- * the live ratings again when it is 1. */
-int store_changed_elsewhere_tx(struct store *st);
+/* Whether another process (another node) has committed what the live
+ * ratings lack, inside the caller's transaction (st->lock held), which
+ * then sees what it committed: 1, 0, or -1 on error. live_battles is the
+ * live ratings' sum of battles (twice their counted votes). SQLite: any
+ * commit of another connection since this one last asked; PostgreSQL:
+ * the stored ratings' battles differ from live_battles. The writer asks
+ * it at the start of every group commit and reads the live ratings again
+ * when it is 1. */
+int store_changed_elsewhere_tx(struct store *st, long live_battles);
 
 #endif

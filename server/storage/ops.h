@@ -251,7 +251,7 @@ struct store_ops {
   int (*node_leave)(void *cls, const char *name, const char *instance);
   int (*nodes_list)(void *cls, struct store_node **out, size_t *n);
   /* store_changed_elsewhere_tx; NULL: never (0) */
-  int (*changed_elsewhere)(void *cls);
+  int (*changed_elsewhere)(void *cls, long live_battles);
 };
 
 #endif

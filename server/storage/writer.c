@@ -290,7 +290,12 @@ static long battles_of(const struct rating_table *t) {
  * On a failure live stays as it is (logged). */
 static void follow_elsewhere(struct store_writer *w, store_follow_fn moved,
                              void *cls) {
-  if (!w->live || store_changed_elsewhere_tx(w->st) != 1)
+  if (!w->live)
+    return;
+  pthread_mutex_lock(&w->live->lock);
+  long live_battles = battles_of(&w->live->elo);
+  pthread_mutex_unlock(&w->live->lock);
+  if (store_changed_elsewhere_tx(w->st, live_battles) != 1)
     return;
   struct rating_table elo = {0};
   struct pair_table pairs = {0};

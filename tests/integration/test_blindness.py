@@ -348,11 +348,11 @@ def test_forwarding_to_the_battles_node_is_blind(agon_factory):
     follow-up, the battle as read from the database) is the same whichever
     models the battle holds, and its GET equals the owner's."""
     import secrets
-    db = str(agon_factory(sub="db").dir / "nodes.db")
     nodes = []
     for name in ("n1", "n2"):
         a = agon_factory(sub=name)
-        a.db = db
+        if nodes:  # one database, of the engine the tests use
+            a.db, a.engine, a.pg = nodes[0].db, nodes[0].engine, nodes[0].pg
         a.write_config(MODELS, server_extra="node = %s" % name)
         nodes.append(a.start())
     from conftest import Client

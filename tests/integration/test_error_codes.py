@@ -603,12 +603,14 @@ def test_storage(agon_factory, tmp_path):
 # ---------------------------------------------------------------------------
 # Several nodes on one database (test_nodes.py has the rest).
 
-def test_nodes(agon_factory, tmp_path):
-    db = str(tmp_path / "nodes.db")
+def test_nodes(agon_factory):
+    first = []
 
     def node(name, extra=""):
         a = agon_factory(sub=name)
-        a.db = db
+        if first:  # one database for all, of the engine the tests use
+            a.db, a.engine, a.pg = first[0].db, first[0].engine, first[0].pg
+        first.append(a)
         a.write_config(two_echo_models(), server_extra="node = %s\n%s" % (name, extra))
         return a.start()
     n3 = node("n3")

@@ -41,14 +41,20 @@ def echo_models():
 
 
 class Cluster:
-    """n nodes n1..nN on one database file, each an Agon of its own."""
+    """n nodes n1..nN on one database (a SQLite file, or with
+    AGON_TEST_ENGINE=postgres one PostgreSQL database), each an Agon of its
+    own."""
 
-    def __init__(self, agon_bin, tmp_path, fake, models, n=3, extra=None):
-        self.db = str(tmp_path / "shared.db")
+    def __init__(self, agon_bin, tmp_path, fake, models, n=3, extra=None,
+                 engine_db=None):
+        url, pg = engine_db() if engine_db else (None, None)
+        self.db = url or str(tmp_path / "shared.db")
         self.nodes = []
         for i in range(1, n + 1):
             a = Agon(agon_bin, tmp_path / ("n%d" % i), fake)
             a.db = self.db
+            if url:
+                a.engine, a.pg = "postgres", pg
             lines = ["node = n%d" % i]
             if extra and i in extra:
                 lines.append(extra[i])
@@ -96,12 +102,12 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(agon_bin, fake, tmp_path):
+def cluster(agon_bin, fake, tmp_path, engine_db):
     made = []
 
     def make(models, n=3, start=True, together=False, extra=None):
         c = Cluster(agon_bin, tmp_path / ("c%d" % len(made)), fake, models, n,
-                    extra)
+                    extra, engine_db)
         made.append(c)
         if start:
             c.start(together)
@@ -331,7 +337,7 @@ def test_a_node_name_is_one_process(cluster):
     c = cluster(echo_models(), n=1)
     # a second process with node = n1 on the same database is refused
     twin = c.nodes[0].__class__(c[1].bin, Path(c[1].dir) / "twin", c[1].fake)
-    twin.db = c.db
+    twin.db, twin.engine, twin.pg = c.db, c[1].engine, c[1].pg
     twin.write_config(echo_models(), server_extra="node = n1")
     r = twin.run("serve", "--config", twin.config, "--listen", "127.0.0.1:0",
                  timeout=10)

@@ -470,7 +470,6 @@ static const struct store_ops pg_ops = {
     .turn_replace = pg_turn_replace,
     .turn_finish = pg_turn_finish,
     .vote = pg_vote,
-    .fail_streaming = pg_fail_streaming,
     .dedup_stats = pg_dedup_stats,
     .slices_load = pg_slices_load,
     .slices_replay = pg_slices_replay,
@@ -485,4 +484,11 @@ static const struct store_ops pg_ops = {
     .battles_list = pg_battles_list,
     /* the rest (import and export, judgments, tagging, style, history,
      * shares, a session's votes) come with their own files */
+    .node_register = pg_node_register,
+    .node_heartbeat = pg_node_heartbeat,
+    .nodes_reap = pg_nodes_reap,
+    .node_fail_battles = pg_node_fail_battles,
+    .node_leave = pg_node_leave,
+    .nodes_list = pg_nodes_list,
+    .changed_elsewhere = pg_changed_elsewhere,
 };

@@ -184,7 +184,6 @@ int pg_turn_finish(void *cls, const char *id, int turn,
                    const struct turn_answer ans[2], int64_t finished_at,
                    const char *status, const char *identity,
                    const struct battle_tags *tags);
-int pg_fail_streaming(void *cls);
 int pg_battle_load(void *cls, const char *id, struct battle_record *out);
 json_t *pg_battles_list(void *cls, const char *model, const char *status,
                         int64_t since, int64_t until, long limit,
@@ -265,5 +264,16 @@ int pg_meta_add(void *cls, const char *key, const char *value);
 int pg_battle_exists(void *cls, const char *id);
 int pg_ratings_replace(void *cls, const struct rating_table *t,
                        const struct pair_table *pairs);
+
+/* nodes.c */
+int pg_node_register(void *cls, const struct store_node *me, long lease_ms,
+                     int force, struct store_node *holder);
+int pg_node_heartbeat(void *cls, const char *name, const char *instance,
+                      const char *url, long lease_ms, int64_t *lapsed_ms);
+long pg_nodes_reap(void *cls);
+long pg_node_fail_battles(void *cls, const char *name);
+int pg_node_leave(void *cls, const char *name, const char *instance);
+int pg_nodes_list(void *cls, struct store_node **out, size_t *n);
+int pg_changed_elsewhere(void *cls, long live_battles);
 
 #endif

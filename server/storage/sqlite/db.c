@@ -194,7 +194,7 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
   sqlite3_busy_timeout(st->watch, 5000);
   /* from here on, another process's commit is seen (changed_elsewhere):
    * before anything is read from the file for the live ratings */
-  sqlite_changed_elsewhere(st);
+  sqlite_changed_elsewhere(st, 0);
   store->ops = &sqlite_ops;
   store->impl = st;
   return 0;

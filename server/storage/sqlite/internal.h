@@ -295,6 +295,6 @@ long sqlite_nodes_reap(void *cls);
 long sqlite_node_fail_battles(void *cls, const char *name);
 int sqlite_node_leave(void *cls, const char *name, const char *instance);
 int sqlite_nodes_list(void *cls, struct store_node **out, size_t *n);
-int sqlite_changed_elsewhere(void *cls);
+int sqlite_changed_elsewhere(void *cls, long live_battles);
 
 #endif

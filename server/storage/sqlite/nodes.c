@@ -178,8 +178,9 @@ out:
   return rc;
 }
 
-int sqlite_changed_elsewhere(void *cls) {
+int sqlite_changed_elsewhere(void *cls, long live_battles) {
   struct sqlite_store *st = cls;
+  (void)live_battles;
   /* data_version on a connection moves with the commits of every other
    * connection, and only theirs (SQLite's PRAGMA data_version) */
   sqlite3_stmt *s = sqlite_stmt_new(st->db, "PRAGMA data_version", "");
