@@ -98,6 +98,11 @@ enum arena_owner {
 enum arena_owner arena_battle_owner(struct arena *a, const char *id,
                                     char *url, size_t len);
 
+/* The nodes table for the admin: {"node": this node's name, "nodes":
+ * [{name, url, host, pid, started_at, heartbeat_at, lease_until,
+ * alive}]}, read now; the caller's, or NULL on error. */
+json_t *arena_nodes_json(struct arena *a);
+
 /* A forward to another node's address failed: the nodes table is read
  * again before the next one (the node may have restarted elsewhere). */
 void arena_nodes_stale(struct arena *a);

@@ -127,6 +127,26 @@ enum arena_owner arena_battle_owner(struct arena *a, const char *id,
   return ARENA_OWNER_UNKNOWN;
 }
 
+json_t *arena_nodes_json(struct arena *a) {
+  struct store_node *rows = NULL;
+  size_t n = 0;
+  if (store_nodes_list(&a->store, &rows, &n))
+    return NULL;
+  json_t *list = json_array();
+  for (size_t i = 0; list && i < n; i++)
+    json_array_append_new(
+        list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "name",
+                        rows[i].name, "url", rows[i].url, "host",
+                        rows[i].host, "pid", (json_int_t)rows[i].pid,
+                        "started_at", (json_int_t)rows[i].started_at,
+                        "heartbeat_at", (json_int_t)rows[i].heartbeat_at,
+                        "lease_until", (json_int_t)rows[i].lease_until,
+                        "alive", rows[i].lease_left > 0));
+  free(rows);
+  return list ? json_pack("{s:s, s:o}", "node", a->node.name, "nodes", list)
+              : NULL;
+}
+
 int arena_forward_mac(struct arena *a, const char *text, char out[65]) {
   char key[80];
   /* a key of its own, from the database's secret (every node's) */
