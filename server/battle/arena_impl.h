@@ -75,6 +75,10 @@ int node_start(struct arena *a);
 void node_stop(struct arena *a);
 void node_release(struct arena *a);
 
+/* Whether the nodes table names other nodes than this one (alive or
+ * not): then what they store is not all in this node's memory (node.c). */
+int arena_node_has_peers(struct arena *a);
+
 /* The writer read the live ratings again after other nodes' commits
  * (store_follow_fn; writer thread, the store's lock held): caches and
  * workers follow (node.c). */

@@ -19,6 +19,9 @@
 /* An unknown node is looked up in the table again at most this often
  * (a request naming one waits for that read). */
 #define PEERS_REREAD_MS 50
+/* ...and on a commit of another process at most this often, besides every
+ * heartbeat */
+#define PEERS_EVERY_MS 250
 
 /* host:port as a URL's authority: an IPv6 address in brackets, a
  * wildcard as the machine's host name. */
@@ -147,6 +150,16 @@ json_t *arena_nodes_json(struct arena *a) {
               : NULL;
 }
 
+int arena_node_has_peers(struct arena *a) {
+  pthread_mutex_lock(&a->node.lock);
+  /* until the table was read a heartbeat after this node joined, a node
+   * that started beside it may not be in what was read */
+  int peers = a->node.n_peers > 0 ||
+              a->node.peers_at < a->node.joined_at + a->node.heartbeat_ms;
+  pthread_mutex_unlock(&a->node.lock);
+  return peers;
+}
+
 int arena_forward_mac(struct arena *a, const char *text, char out[65]) {
   char key[80];
   /* a key of its own, from the database's secret (every node's) */
@@ -216,6 +229,7 @@ int node_join(struct arena *a, const struct config *cfg, char *err,
     return -1;
   }
   n->registered = 1;
+  n->joined_at = mono_ms();
   /* the battles this node was streaming when it last ended */
   long failed = store_node_fail_battles(&a->store, n->name);
   if (failed < 0) {
@@ -289,10 +303,17 @@ static void *keeper_main(void *cls) {
         atomic_store(&a->dedup_left_out, left_out);
       next_beat = now + n->heartbeat_ms;
     }
-    /* another process committed: the writer reads what it moved */
+    /* another process committed: the writer reads what it moved (and a
+     * node that starts is known before the next heartbeat) */
     long v = store_data_version(&a->store);
-    if (v >= 0 && v != seen && store_writer_look(a->writer) == 0)
+    if (v >= 0 && v != seen && store_writer_look(a->writer) == 0) {
       seen = v;
+      pthread_mutex_lock(&n->lock);
+      int due = now - n->peers_at >= PEERS_EVERY_MS;
+      pthread_mutex_unlock(&n->lock);
+      if (due)
+        peers_read(a);
+    }
     pthread_mutex_lock(&n->lock);
     if (n->stop)
       break;

@@ -38,6 +38,7 @@ struct arena_node {
   size_t n_peers;
   long long peers_at;           /* monotonic ms of their last read */
   int peers_stale;              /* a forward failed: read them again */
+  long long joined_at;          /* monotonic ms it registered */
   int registered;               /* the row is ours: leave it at the end */
   int started, stop;
   pthread_t thread;

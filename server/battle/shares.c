@@ -66,7 +66,10 @@ enum agon_ec arena_share_start(struct arena *a, const char *id,
     return EC_NOT_YOUR_BATTLE;
   if (!voted)
     return EC_BATTLE_NOT_VOTED;
-  int shared = share_map_token(&a->shares, id, token);
+  /* known shared here: answered at once (another node's share or unshare
+   * is not in this memory: the writer asks the database then) */
+  int shared = !arena_node_has_peers(a) && share_map_token(&a->shares, id,
+                                                           token);
   if (share && shared)
     return EC_OK;
   struct config *cfg = arena_config(a);
@@ -91,21 +94,43 @@ enum agon_ec arena_share_start(struct arena *a, const char *id,
   return EC_OK;
 }
 
+/* The battle token shares, into id: 1 or 0. From memory when it is
+ * there and no other node shares the database; else as stored now: what
+ * other nodes shared, or took back, is not in this node's memory (and an
+ * unshared link must answer 404 on every node at once). */
+static int shared_battle(struct arena *a, const char *token, char id[40]) {
+  if (share_map_battle(&a->shares, token, id) && !arena_node_has_peers(a))
+    return 1;
+  return store_share_find(&a->store, token, id) == 1;
+}
+
 int arena_share_known(struct arena *a, const char *token) {
   char id[40];
-  return share_map_battle(&a->shares, token, id);
+  return shared_battle(a, token, id);
 }
 
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
                                json_t **out) {
   *out = NULL;
   char id[40];
-  if (!share_map_battle(&a->shares, token, id))
+  if (!shared_battle(a, token, id))
     return EC_SHARE_NOT_FOUND;
   json_t *body;
   /* read as GET /api/battles/ID reads it */
   if (arena_battle_json(a, id, &body) || !body)
     return EC_SHARE_NOT_FOUND;
+  if (!json_is_string(json_object_get(body, "winner"))) {
+    /* shared, so voted: through another node, a moment ago, and this
+     * node's copy is older: read it again */
+    json_decref(body);
+    struct battle *b = registry_get(&a->battles, id);
+    if (b) {
+      registry_forget(&a->battles, b);
+      battle_unref(b);
+    }
+    if (arena_battle_json(a, id, &body) || !body)
+      return EC_SHARE_NOT_FOUND;
+  }
   if (!json_is_string(json_object_get(body, "winner"))) {
     json_decref(body);  /* only voted battles are ever shared */
     return EC_SHARE_NOT_FOUND;

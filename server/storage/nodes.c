@@ -108,3 +108,10 @@ int store_changed_elsewhere_tx(struct store *st, long live_battles) {
              ? st->ops->changed_elsewhere(st->impl, live_battles)
              : 0;
 }
+
+int store_share_find(struct store *st, const char *token, char id[40]) {
+  id[0] = '\0';
+  if (!has(st, st->ops->share_find, "share_find"))
+    return -1;
+  return st->ops->share_find(st->impl, token, id);
+}

@@ -82,4 +82,11 @@ int store_nodes_list(struct store *st, struct store_node **out, size_t *n);
  * when it is 1. */
 int store_changed_elsewhere_tx(struct store *st, long live_battles);
 
+/* The battle that share token names as stored now (into id): 1, 0 when
+ * no battle is shared with it (any more), -1 on error. Any thread; takes
+ * no lock of the writer's (the read connection). For a node whose
+ * database other nodes share: their shares, and their unshares, are not
+ * in its memory (battle/shares.c). */
+int store_share_find(struct store *st, const char *token, char id[40]);
+
 #endif

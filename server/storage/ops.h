@@ -250,6 +250,8 @@ struct store_ops {
   long (*node_fail_battles)(void *cls, const char *name);
   int (*node_leave)(void *cls, const char *name, const char *instance);
   int (*nodes_list)(void *cls, struct store_node **out, size_t *n);
+  /* store_share_find (any thread, the read connection) */
+  int (*share_find)(void *cls, const char *token, char id[40]);
   /* store_changed_elsewhere_tx; NULL: never (0) */
   int (*changed_elsewhere)(void *cls, long live_battles);
 };

@@ -250,6 +250,7 @@ def test_kill9_reaper_fails_only_the_dead_nodes_battles(cluster):
     alive = c2.new_battle("on a node that lives").json()["id"]
     assert battle_status(c3, dead) == "streaming"
     assert battle_status(c3, alive) == "streaming"
+    time.sleep(0.5)  # their rows committed (a 201 comes before)
     c[1].kill9()
     killed = time.monotonic()
     # until its lease has passed, nothing is failed; then the reaper of
@@ -369,3 +370,37 @@ def test_nodes_start_together(cluster):
     for i in (1, 2, 3):
         bid, es = c.client(i).battle("started together")
         assert es.end["status"] == "ready"
+
+
+def test_shares_and_own_boards_follow_every_node(cluster):
+    """A link shared through one node opens through the others, taken back
+    through another it answers 404 on all of them at once; a session's own
+    board counts its votes made through any node."""
+    c = cluster(echo_models())
+    c1 = c.client(1)
+    c2, c3 = c.client(2, like=c1), c.client(3, like=c1)
+    bid, _ = c1.battle("share me")
+    assert c2.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    assert c1.get("/api/leaderboard/mine").json()["votes"] == 1
+    r = c3.post("/api/battles/%s/share" % bid, {})
+    assert r.status == 200, r
+    url = r.json()["url"]
+    token = url.split("/")[-1]
+    for cl in (c1, c2, c3):
+        assert cl.get(url).status == 200
+        g = cl.get("/api/shared/" + token)
+        assert g.status == 200 and g.json()["winner"] == "a"
+    # the same link, whichever node is asked
+    assert c1.post("/api/battles/%s/share" % bid, {}).json()["url"] == url
+    r = c2.request("DELETE", "/api/battles/%s/share" % bid)
+    assert r.status == 200 and r.json() == {"shared": False}
+    for cl in (c1, c2, c3):
+        assert cl.get(url).status == 404
+        assert cl.get("/api/shared/" + token).status == 404
+    again = c1.post("/api/battles/%s/share" % bid, {}).json()["url"]
+    assert again != url and c3.get(again).status == 200
+    # the own board: a vote through node 3 shows on node 1's board
+    bid2, _ = c2.battle("another")
+    assert c3.post("/api/battles/%s/vote" % bid2, {"winner": "b"}).status == 200
+    wait_for(lambda: c1.get("/api/leaderboard/mine").json()["votes"] == 2, 5,
+             "node 1's own board to count the vote made on node 3")

@@ -491,4 +491,5 @@ static const struct store_ops pg_ops = {
     .node_leave = pg_node_leave,
     .nodes_list = pg_nodes_list,
     .changed_elsewhere = pg_changed_elsewhere,
+    .share_find = pg_share_find,
 };

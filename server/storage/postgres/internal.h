@@ -275,5 +275,6 @@ long pg_node_fail_battles(void *cls, const char *name);
 int pg_node_leave(void *cls, const char *name, const char *instance);
 int pg_nodes_list(void *cls, struct store_node **out, size_t *n);
 int pg_changed_elsewhere(void *cls, long live_battles);
+int pg_share_find(void *cls, const char *token, char id[40]);
 
 #endif

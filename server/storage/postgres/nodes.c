@@ -150,3 +150,19 @@ int pg_changed_elsewhere(void *cls, long live_battles) {
   PQclear(r);
   return rc;
 }
+
+/* Here rather than in shares.c: what a node sharing the database with
+ * others reads (storage/nodes.h). */
+int pg_share_find(void *cls, const char *token, char id[40]) {
+  struct pg_store *ps = cls;
+  PGresult *r = pg_read(ps, "share_find",
+                        "SELECT battle_id FROM shares WHERE token = $1", "t",
+                        token);
+  if (!r)
+    return -1;
+  int rc = PQntuples(r) == 1;
+  if (rc)
+    snprintf(id, 40, "%s", pg_col_text(r, 0, 0));
+  PQclear(r);
+  return rc;
+}

@@ -422,4 +422,5 @@ static const struct store_ops sqlite_ops = {
     .node_leave = sqlite_node_leave,
     .nodes_list = sqlite_nodes_list,
     .changed_elsewhere = sqlite_changed_elsewhere,
+    .share_find = sqlite_share_find,
 };

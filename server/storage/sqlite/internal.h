@@ -296,5 +296,6 @@ long sqlite_node_fail_battles(void *cls, const char *name);
 int sqlite_node_leave(void *cls, const char *name, const char *instance);
 int sqlite_nodes_list(void *cls, struct store_node **out, size_t *n);
 int sqlite_changed_elsewhere(void *cls, long live_battles);
+int sqlite_share_find(void *cls, const char *token, char id[40]);
 
 #endif

@@ -193,3 +193,23 @@ int sqlite_changed_elsewhere(void *cls, long live_battles) {
   sqlite3_finalize(s);
   return rc;
 }
+
+/* Here rather than in shares.c: what a node sharing the database with
+ * others reads (storage/nodes.h). */
+int sqlite_share_find(void *cls, const char *token, char id[40]) {
+  struct sqlite_store *st = cls;
+  sqlite3_stmt *s = sqlite_read_begin(
+      st, "SELECT battle_id FROM shares WHERE token = ?", "t", token);
+  int rc = -1;
+  if (s) {
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+      snprintf(id, 40, "%s", sqlite_text(s, 0));
+      rc = 1;
+    } else if (step == SQLITE_DONE) {
+      rc = 0;
+    }
+  }
+  sqlite_read_end(st, s);
+  return rc;
+}
