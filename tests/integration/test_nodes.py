@@ -404,3 +404,45 @@ def test_shares_and_own_boards_follow_every_node(cluster):
     assert c3.post("/api/battles/%s/vote" % bid2, {"winner": "b"}).status == 200
     wait_for(lambda: c1.get("/api/leaderboard/mine").json()["votes"] == 2, 5,
              "node 1's own board to count the vote made on node 3")
+
+
+def test_judges_and_taggers_run_once_per_job(cluster, fake):
+    """Auto judges and taggers on every node: a battle is judged by the
+    node that streamed it, once, and tagged by the node that stored its
+    vote, once: one request per job, not one per node."""
+    extra = "\n".join(["", "[judge j]", "base_url = %s" % fake.api_base,
+                       "model = judge-first-nodes", "auto = true", "swap = false",
+                       "timeout = 20", "", "[tagger t]", "base_url = %s" % fake.api_base,
+                       "model = echo-tagger-nodes", "categories = math", "retries = 0",
+                       "auto = true", "timeout = 20"])
+    c = cluster(echo_models(), n=2, start=False)
+    for a in c.nodes:
+        Path(a.config).write_text(Path(a.config).read_text() + extra + "\n")
+    c.start()
+    prompts = []
+    for i in range(6):
+        owner = c.client(1 + i % 2)
+        bid, es = owner.battle("judge me once, number %d" % i)
+        assert es.end["status"] == "ready"
+        other = c.client(2 - i % 2, like=owner)
+        assert other.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+        prompts.append("judge me once, number %d" % i)
+
+    def asked(prefix):
+        return [r for r in fake.requests()
+                if isinstance(r["body"], dict) and
+                str(r["body"].get("model", "")).startswith(prefix)]
+
+    def per_prompt(reqs):
+        text = [json_text(r["body"]) for r in reqs]
+        return [sum(p in t for t in text) for p in prompts]
+    wait_for(lambda: len(asked("judge-first-nodes")) >= 6 and
+             len(asked("echo-tagger-nodes")) >= 6, 15, "every battle judged and tagged")
+    time.sleep(1.5)  # and nothing more comes
+    assert per_prompt(asked("judge-first-nodes")) == [1] * 6
+    assert per_prompt(asked("echo-tagger-nodes")) == [1] * 6
+
+
+def json_text(obj):
+    import json
+    return json.dumps(obj, ensure_ascii=False)
