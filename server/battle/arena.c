@@ -265,6 +265,11 @@ int arena_keep_models(struct arena *a, const struct model_config *models,
   return 0;
 }
 
+/* Whether a and b are both NULL or the same string. */
+static int same_or_null(const char *a, const char *b) {
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
 int arena_reload(struct arena *a, char *err, size_t errlen) {
   struct config *old = arena_config(a);
   struct config *cfg = NULL;
@@ -296,10 +301,23 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   if (strcmp(cfg->listen, old->listen))
     log_warn("msg=\"listen cannot change on reload; restart to use it\" "
              "file=\"%s\"", log_q(old->path));
+  if (!same_or_null(cfg->node, old->node) ||
+      !same_or_null(cfg->internal_url, old->internal_url) ||
+      cfg->lease_seconds != old->lease_seconds ||
+      cfg->heartbeat_seconds != old->heartbeat_seconds)
+    log_warn("msg=\"node, internal_url and [cluster] cannot change on "
+             "reload; restart to use them\" file=\"%s\"",
+             log_q(old->path));
   free(cfg->database);
   cfg->database = strdup(old->database);
   free(cfg->listen);
   cfg->listen = strdup(old->listen);
+  free(cfg->node);
+  cfg->node = old->node ? strdup(old->node) : NULL;
+  free(cfg->internal_url);
+  cfg->internal_url = old->internal_url ? strdup(old->internal_url) : NULL;
+  cfg->lease_seconds = old->lease_seconds;
+  cfg->heartbeat_seconds = old->heartbeat_seconds;
   pthread_mutex_lock(&a->cfg_lock);
   struct config *prev = a->cfg;
   cfg->generation = ++a->generation;

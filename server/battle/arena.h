@@ -57,8 +57,8 @@ struct config *arena_config(struct arena *a);
 
 /* Read the config file again and make it current: models added, removed,
  * disabled or changed; battles in flight keep the settings they started
- * with. [server] listen and database cannot change while running (a
- * warning says so). On error the running configuration stays and err
+ * with. [server] listen, database, node, internal_url and [cluster]
+ * cannot change while running (a warning says so). On error the running configuration stays and err
  * names the file and line. Either way the slices' counts are read from
  * the database again (`agon tag` beside the server moves them there).
  * Returns 0 or -1. */
