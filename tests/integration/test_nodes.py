@@ -10,6 +10,7 @@ clear errors."""
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -446,3 +447,38 @@ def test_judges_and_taggers_run_once_per_job(cluster, fake):
 def json_text(obj):
     import json
     return json.dumps(obj, ensure_ascii=False)
+
+
+def test_big_answers_through_a_slow_reader(cluster):
+    """Answers of 400 kB each streamed through another node to a reader
+    that takes 4 KiB at a time: the relay holds at most its bounded buffer
+    and pauses the transfer meanwhile; every byte arrives, in order."""
+    big = [Model("Nimbus-Delta-7B", "big-400000-nimbus", timeout=30),
+           Model("Cobalt-Quill-13B", "big-400000-cobalt", timeout=30)]
+    c = cluster(big, n=2)
+    c1 = c.client(1)
+    bid, direct = c1.battle("a long one", timeout=30)
+    assert direct.end["status"] == "ready"
+    f = c.client(2, like=c1)
+    # the battle's events again, through node 2, read slowly
+    s = socket.create_connection(("127.0.0.1", c[2].port), timeout=30)
+    s.sendall(("GET /api/battles/%s/events HTTP/1.1\r\nHost: x\r\nCookie: "
+               "agon_session=%s\r\n\r\n" % (bid, f.cookies["agon_session"])).encode())
+    raw = bytearray()
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        raw += chunk
+        time.sleep(0.002)
+    s.close()
+    head, _, body = bytes(raw).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    from conftest import parse_sse
+    events = parse_sse(body)
+    text = {side: "".join(e.data["text"] for e in events
+                          if e.name == "delta" and e.data["side"] == side)
+            for side in "ab"}
+    assert text == {"a": direct.text("a"), "b": direct.text("b")}
+    assert len(text["a"]) >= 400000
+    assert events[-1].name == "end" and events[-1].data["status"] == "ready"
