@@ -55,7 +55,6 @@ struct relay_loop {
   pthread_mutex_t lock;       /* the three lists and stop */
   struct relay *fresh, *resume, *cancel;
   int stop;
-  int joined;
   struct relay *running;      /* in the multi handle (loop thread) */
 };
 
@@ -274,7 +273,6 @@ void relay_loop_stop(struct relay_loop *l) {
     return;
   curl_multi_wakeup(l->multi);
   pthread_join(l->thread, NULL);
-  l->joined = 1;
 }
 
 void relay_loop_free(struct relay_loop *l) {
