@@ -274,8 +274,12 @@ static int forward_send(struct request *rq, struct forward *f,
   f->type[0] = f->retry_after[0] = f->detail[0] = '\0';
   f->stream = f->answered = f->waiting = f->ended = f->ok = f->too_big = 0;
   buf_reset(&f->whole);
+  /* what is sent, and signed: a POST as it came, anything else (a HEAD
+   * too) as a GET */
+  int post = !strcmp(rq->method, "POST");
+  const char *method = post ? "POST" : "GET";
   if ((size_t)snprintf(url, sizeof url, "%s%s", base, rq->url) >= sizeof url ||
-      signed_text(text, sizeof text, node, rq->client, rq->secure, rq->method,
+      signed_text(text, sizeof text, node, rq->client, rq->secure, method,
                   rq->url) ||
       arena_forward_mac(rq->arena, text, mac))
     return -1;
@@ -289,12 +293,11 @@ static int forward_send(struct request *rq, struct forward *f,
     snprintf(cookie, sizeof cookie, "Cookie: " SESSION_COOKIE "=%s", session);
     headers[nh++] = cookie;
   }
-  int post = !strcmp(rq->method, "POST");
   if (post)
     headers[nh++] = "Content-Type: application/json";
   headers[nh] = NULL;
   struct relay_request req = {
-      .method = post ? "POST" : "GET",
+      .method = method,
       .url = url,
       .headers = headers,
       .body = post ? rq->body.data : NULL,

@@ -152,6 +152,8 @@ def test_stream_follow_up_and_vote_through_other_nodes(cluster):
     # read through node 3 while it streams on node 1: streaming, from the
     # database (no answer there yet: deltas never go through it)
     assert battle_status(c3, bid) == "streaming"
+    head = c2.request("HEAD", events)  # forwarded as a GET, its body dropped
+    assert head.status == 200 and head.body == b"", head
     es = c2.events(events, timeout=20)
     assert es.status == 200 and es.closed, es
     hdrs = {k.lower(): v for k, v in es.headers}
