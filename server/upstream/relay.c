@@ -106,10 +106,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *cls) {
     rc = CURL_WRITEFUNC_PAUSE;
     goto out;
   }
-  if (!now) {
-    buf_reset(&r->held);
-    r->taken = 0;
-  }
+  /* what was taken makes room: at most max_held, or one chunk of
+   * libcurl's into an empty buffer, is held */
+  buf_drop_front(&r->held, r->taken);
+  r->taken = 0;
   if (buf_append(&r->held, ptr, n)) {
     rc = 0;  /* out of memory: abort */
     goto out;
