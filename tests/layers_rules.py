@@ -57,11 +57,11 @@ WANT = {
     'server/http/field.c:1: reads a field of the arena ("arena->writer"): only battle/ may',
     'server/cli/serve.c:1: reads a field of the arena ("arena.up"): only battle/ may',
     'server/battle/peek.c:1: includes "storage/sqlite/internal.h", private to storage/ '
-    "(its public headers: interchange.h judgments.h rows.h store.h tagging.h writer.h)",
+    "(its public headers: interchange.h judgments.h nodes.h rows.h store.h tagging.h writer.h)",
     'server/battle/ops.c:1: includes "storage/ops.h", private to storage/ '
-    "(its public headers: interchange.h judgments.h rows.h store.h tagging.h writer.h)",
+    "(its public headers: interchange.h judgments.h nodes.h rows.h store.h tagging.h writer.h)",
     'server/cli/alike.c:1: includes "storage/sqlite/store.h", private to storage/ '
-    "(its public headers: interchange.h judgments.h rows.h store.h tagging.h writer.h)",
+    "(its public headers: interchange.h judgments.h nodes.h rows.h store.h tagging.h writer.h)",
     "server/cli/raw.c:2: includes <sqlite3.h>, which only server/storage/sqlite/ may "
     "(the others use its operations)",
     "server/storage/writer.c:1: includes <sqlite3.h>, which only server/storage/sqlite/ may "

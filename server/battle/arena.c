@@ -76,9 +76,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   }
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
-  /* Turns that were streaming when the last process ended can never finish. */
-  if (store_fail_streaming(&a->store) ||
-      store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
+  /* this node's lease, and the turns its last life left streaming, which
+   * can never finish: failed (a dead node's, by the others' reaper) */
+  if (node_join(a, cfg, err, errlen))
+    goto fail;
+  if (store_ratings_load(&a->store, &a->live.elo, &a->live.pairs) ||
       store_slices_load(&a->store, &a->live.slices) ||
       store_secret(&a->store, a->secret) || shares_load(a)) {
     snprintf(err, errlen, "'%s': cannot load ratings: %s", a->cfg->database,
@@ -95,6 +97,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     snprintf(err, errlen, "cannot start the database writer");
     goto fail;
   }
+  store_writer_follow(a->writer, node_followed, a);
   if (rating_worker_start(&a->bt, &a->live, (int)a->cfg->bootstrap_rounds,
                           250, a->cfg->pairing == CONFIG_PAIRING_ACTIVE)) {
     snprintf(err, errlen, "cannot start the ratings worker");
@@ -126,9 +129,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   a->taggers = a->judges ? tag_runner_new(&a->store, a->writer, a->up,
                                           tags_moved, a)
                          : NULL;
-  if (!a->taggers) {
-    snprintf(err, errlen, "cannot start the %s runner",
-             a->judges ? "tagging" : "judge");
+  if (!a->taggers || node_start(a)) {
+    snprintf(err, errlen, "cannot start the %s",
+             !a->judges ? "judge runner"
+             : !a->taggers ? "tagging runner" : "node's keeper");
+    tag_runner_free(a->taggers);
     judge_runner_free(a->judges);
     upstream_free(a->up);
     history_stop(&a->history);
@@ -139,6 +144,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   return 0;
 fail:
   store_writer_free(a->writer);
+  node_release(a);  /* joined before any of these could fail */
   store_close(&a->store);
 fail_store:
   taskq_free(a->loader);
@@ -160,8 +166,10 @@ fail_store:
 static void arena_release(struct arena *a) {
   upstream_stop(a->up);  /* finishes every transfer first */
   tag_runner_stop(a->taggers);   /* hands the writer the tags it has */
+  node_stop(a);                  /* no more heartbeats queued */
   store_writer_free(a->writer);  /* then writes what they queued (a vote
                                     among them queues no more tags) */
+  node_release(a);               /* the lease ends: everything is stored */
   tag_runner_free(a->taggers);
   judge_runner_free(a->judges);
   upstream_free(a->up);
@@ -263,6 +271,11 @@ int arena_keep_models(struct arena *a, const struct model_config *models,
   return 0;
 }
 
+/* Whether a and b are both NULL or the same string. */
+static int same_or_null(const char *a, const char *b) {
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
 int arena_reload(struct arena *a, char *err, size_t errlen) {
   struct config *old = arena_config(a);
   struct config *cfg = NULL;
@@ -294,10 +307,23 @@ int arena_reload(struct arena *a, char *err, size_t errlen) {
   if (strcmp(cfg->listen, old->listen))
     log_warn("msg=\"listen cannot change on reload; restart to use it\" "
              "file=\"%s\"", log_q(old->path));
+  if (!same_or_null(cfg->node, old->node) ||
+      !same_or_null(cfg->internal_url, old->internal_url) ||
+      cfg->lease_seconds != old->lease_seconds ||
+      cfg->heartbeat_seconds != old->heartbeat_seconds)
+    log_warn("msg=\"node, internal_url and [cluster] cannot change on "
+             "reload; restart to use them\" file=\"%s\"",
+             log_q(old->path));
   free(cfg->database);
   cfg->database = strdup(old->database);
   free(cfg->listen);
   cfg->listen = strdup(old->listen);
+  free(cfg->node);
+  cfg->node = old->node ? strdup(old->node) : NULL;
+  free(cfg->internal_url);
+  cfg->internal_url = old->internal_url ? strdup(old->internal_url) : NULL;
+  cfg->lease_seconds = old->lease_seconds;
+  cfg->heartbeat_seconds = old->heartbeat_seconds;
   pthread_mutex_lock(&a->cfg_lock);
   struct config *prev = a->cfg;
   cfg->generation = ++a->generation;

@@ -58,8 +58,8 @@ struct config *arena_config(struct arena *a);
 
 /* Read the config file again and make it current: models added, removed,
  * disabled or changed; battles in flight keep the settings they started
- * with. [server] listen and database cannot change while running (a
- * warning says so). On error the running configuration stays and err
+ * with. [server] listen, database, node, internal_url and [cluster]
+ * cannot change while running (a warning says so). On error the running configuration stays and err
  * names the file and line. Either way the slices' counts are read from
  * the database again (`agon tag` beside the server moves them there).
  * Returns 0 or -1. */
@@ -73,6 +73,49 @@ int arena_set_enabled(struct arena *a, const char *model, int enabled);
  * reloads (the built-in demo models). 0 or -1. */
 int arena_keep_models(struct arena *a, const struct model_config *models,
                       size_t n);
+
+/* ---- several nodes on one database (docs/deploy.md) ---- */
+
+/* This node's name ([server] node, or its default: util/node_id.h), which
+ * the ids of the battles it starts name. */
+const char *arena_node_name(struct arena *a);
+
+/* The HTTP server listens on host (as [server] listen has it) and port
+ * (bound): unless [server] internal_url is set, the other nodes reach
+ * this one at http://HOST:PORT from now on (a wildcard host: the
+ * machine's host name). */
+void arena_node_listening(struct arena *a, const char *host, unsigned port);
+
+/* Which node streams battle id, from its id and the nodes table (read
+ * into memory every [cluster] heartbeat_seconds, and again when it names a
+ * node not known yet). */
+enum arena_owner {
+  ARENA_OWNER_HERE,    /* this node, or the id names none (made before
+                          nodes, imported, or no battle at all) */
+  ARENA_OWNER_THERE,   /* another node, holding its lease: url set */
+  ARENA_OWNER_GONE,    /* another node, whose lease has passed: url set */
+  ARENA_OWNER_UNKNOWN, /* a node the table does not know: no such battle */
+};
+enum arena_owner arena_battle_owner(struct arena *a, const char *id,
+                                    char *url, size_t len);
+
+/* The nodes table for the admin: {"node": this node's name, "nodes":
+ * [{name, url, host, pid, started_at, heartbeat_at, lease_until,
+ * alive}]}, read now; the caller's, or NULL on error. */
+json_t *arena_nodes_json(struct arena *a);
+
+/* A forward to another node's address failed: the nodes table is read
+ * again before the next one (the node may have restarted elsewhere). */
+void arena_nodes_stale(struct arena *a);
+
+/* Whether battle id is stored as streaming (read from the database now):
+ * 1, 0 (not, or no such battle), or -1 on error. */
+int arena_battle_stored_streaming(struct arena *a, const char *id);
+
+/* The MAC of text that a request forwarded from one node to another
+ * carries, under a key every node on the database shares (from its
+ * secret): 64 hex digits into out. 0 or -1. */
+int arena_forward_mac(struct arena *a, const char *text, char out[65]);
 
 /* ---- per-client limits ---- */
 

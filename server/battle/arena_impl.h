@@ -10,6 +10,7 @@
 #include "battle/arena.h"
 #include "battle/battle.h"
 #include "battle/history.h"
+#include "battle/node.h"
 #include "battle/pairing.h"
 #include "battle/registry.h"
 #include "battle/share_map.h"
@@ -63,7 +64,28 @@ struct arena {
   atomic_int own_reads;           /* own boards being read back */
   struct taskq *loader;           /* reads battles back from the database
                                      for requests (hold.c) */
+  struct arena_node node;         /* this node among others (node.h) */
 };
+
+/* This node's life (node.c): join registers it (its lease) and fails the
+ * battles its last life left streaming, before the live ratings are
+ * read; start runs the keeper once the writer runs; stop ends the keeper
+ * (before the writer stops); release ends the lease (after the writer has
+ * written everything). join: 0, or -1 with err set. */
+int node_join(struct arena *a, const struct config *cfg, char *err,
+              size_t errlen);
+int node_start(struct arena *a);
+void node_stop(struct arena *a);
+void node_release(struct arena *a);
+
+/* Whether the nodes table names other nodes than this one (alive or
+ * not): then what they store is not all in this node's memory (node.c). */
+int arena_node_has_peers(struct arena *a);
+
+/* The writer read the live ratings again after other nodes' commits
+ * (store_follow_fn; writer thread, the store's lock held): caches and
+ * workers follow (node.c). */
+void node_followed(void *cls, int votes);
 
 /* A session's counted vote, for its own board (own_board.c); writer
  * thread. */

@@ -5,14 +5,19 @@
 #include <string.h>
 
 #include "render/markdown.h"
+#include "util/node_id.h"
 
-static enum battle_status status_from(const char *s) {
+/* foreign: the battle is another node's, which may still stream it or
+ * retry it; this node's own, read back, can no longer do either. */
+static enum battle_status status_from(const char *s, int foreign) {
   if (!strcmp(s, "ready"))
     return BATTLE_READY;
   if (!strcmp(s, "voted"))
     return BATTLE_VOTED;
   if (!strcmp(s, "streaming"))
     return BATTLE_STREAMING;
+  if (foreign && !strcmp(s, "retry"))
+    return BATTLE_RETRY;
   return BATTLE_FAILED;
 }
 
@@ -45,9 +50,13 @@ static int replaced_from_record(struct battle *b, struct battle_record *r) {
 }
 
 /* A battle object for a stored battle: finished turns only. The
- * reasoning only once voted (see battle_drop_reasoning_locked). */
+ * reasoning only once voted (see battle_drop_reasoning_locked). A
+ * foreign battle (another node's) keeps its status as stored: its latest
+ * turn may still be streaming there (no answer here: the deltas never go
+ * through the database). */
 static struct battle *battle_from_record(const struct config *cfg,
-                                         struct battle_record *r) {
+                                         struct battle_record *r,
+                                         int foreign) {
   enum battle_mode mode = !strcmp(r->mode, "named")    ? BATTLE_NAMED
                           : !strcmp(r->mode, "direct") ? BATTLE_DIRECT
                                                        : BATTLE_ANONY;
@@ -72,7 +81,8 @@ static struct battle *battle_from_record(const struct config *cfg,
   if (!config_find_model(cfg, r->model[0]) ||
       (sides == 2 && !config_find_model(cfg, r->model[1])))
     b->model[0].enabled = b->model[1].enabled = 0;
-  b->status = status_from(r->status);
+  b->status = status_from(r->status, foreign);
+  int streams = foreign && b->status == BATTLE_STREAMING;
   b->winner = r->winner;
   b->reasons = r->reasons;  /* taken over */
   b->comment = r->comment;
@@ -103,6 +113,8 @@ static struct battle *battle_from_record(const struct config *cfg,
         side->failed = 1;
         snprintf(side->public_error, sizeof side->public_error,
                  "this answer failed");
+      } else if (!tr->answer[s] && streams && i + 1 == r->n_turns) {
+        side->finished = 0;  /* its node streams it */
       } else if (!tr->answer[s]) {
         /* the turn never finished: the server stopped while it streamed */
         side->failed = 1;
@@ -111,7 +123,7 @@ static struct battle *battle_from_record(const struct config *cfg,
       }
     }
   }
-  if (b->status == BATTLE_STREAMING)
+  if (b->status == BATTLE_STREAMING && !streams)
     b->status = BATTLE_FAILED;  /* a turn that can no longer finish */
   if (replaced_from_record(b, r))
     goto fail;
@@ -128,26 +140,48 @@ fail:
  * for votes on other battles of its registry bucket meanwhile). */
 #define LOAD_TRIES 8
 
+/* Whether battle id is another node's (util/node_id.h). */
+static int foreign_battle(struct arena *a, const char *id) {
+  char node[NODE_NAME_MAX + 1];
+  return node_of_battle(id, node) && strcmp(node, a->node.name);
+}
+
 struct battle *arena_battle_read(struct arena *a, const char *id) {
   struct battle *b = registry_get(&a->battles, id);
   if (b)
     return b;
   maybe_sweep(a);  /* loads from the database fill the registry too */
+  int foreign = foreign_battle(a, id);
   for (int i = 0; i < LOAD_TRIES; i++) {
     struct battle_record r;
     unsigned stamp = registry_stamp(&a->battles, id);
     if (store_battle_load(&a->store, id, &r))
       return NULL;
     struct config *cfg = arena_config(a);
-    b = battle_from_record(cfg, &r);
+    b = battle_from_record(cfg, &r, foreign);
     config_unref(cfg);
     battle_record_release(&r);
     if (!b)
       return NULL;
+    /* Another node's battle that it may still change (stream, retry,
+     * follow up, regenerate) is read from the database each time, never
+     * kept here: only a voted or failed one stays as it is. */
+    if (foreign && b->status != BATTLE_VOTED && b->status != BATTLE_FAILED)
+      return b;
     struct battle *have = registry_put_loaded(&a->battles, b, stamp);
     battle_unref(b);
     if (have)
       return have;
   }
   return NULL;
+}
+
+int arena_battle_stored_streaming(struct arena *a, const char *id) {
+  struct battle_record r;
+  int rc = store_battle_load(&a->store, id, &r);
+  if (rc)
+    return rc < 0 ? -1 : 0;
+  int streaming = !strcmp(r.status, "streaming");
+  battle_record_release(&r);
+  return streaming;
 }

@@ -275,6 +275,28 @@ size_t registry_sweep(struct registry *r, int64_t idle_ms) {
   return dropped;
 }
 
+size_t registry_drop_unsettled(struct registry *r) {
+  size_t dropped = 0;
+  struct battle *dead = NULL;
+  pthread_mutex_lock(&r->lock);
+  for (struct battle *b = r->lru_tail; b;) {
+    struct battle *prev = b->lru_prev;
+    pthread_mutex_lock(&b->lock);
+    int go = unused_locked(b) && b->status == BATTLE_READY;
+    pthread_mutex_unlock(&b->lock);
+    if (go) {
+      unlink_locked(r, b);
+      b->hash_next = dead;
+      dead = b;
+      dropped++;
+    }
+    b = prev;
+  }
+  pthread_mutex_unlock(&r->lock);
+  let_go(dead);
+  return dropped;
+}
+
 size_t registry_count(struct registry *r) {
   pthread_mutex_lock(&r->lock);
   size_t n = r->count;

@@ -84,6 +84,12 @@ void registry_forget(struct registry *r, struct battle *b);
 /* How many battles it holds now. */
 size_t registry_count(struct registry *r);
 
+/* Drop every unused ready battle: another node's vote may have voted it
+ * in the database (a vote is the one change another node makes to a
+ * battle this one streamed). They are read back when next asked for.
+ * How many. */
+size_t registry_drop_unsettled(struct registry *r);
+
 /* The bytes of the battles at rest, and how many battles were evicted so
  * far. */
 void registry_stats(struct registry *r, size_t *bytes, unsigned long *evicted);

@@ -68,7 +68,10 @@ enum agon_ec arena_share_start(struct arena *a, struct arena_held *h,
     return EC_NOT_YOUR_BATTLE;
   if (!voted)
     return EC_BATTLE_NOT_VOTED;
-  int shared = share_map_token(&a->shares, id, token);
+  /* known shared here: answered at once (another node's share or unshare
+   * is not in this memory: the writer asks the database then) */
+  int shared = !arena_node_has_peers(a) && share_map_token(&a->shares, id,
+                                                           token);
   if (share && shared)
     return EC_OK;
   struct config *cfg = arena_config(a);
@@ -93,15 +96,25 @@ enum agon_ec arena_share_start(struct arena *a, struct arena_held *h,
   return EC_OK;
 }
 
+/* The battle token shares, into id: 1 or 0. From memory when it is
+ * there and no other node shares the database; else as stored now: what
+ * other nodes shared, or took back, is not in this node's memory (and an
+ * unshared link must answer 404 on every node at once). */
+static int shared_battle(struct arena *a, const char *token,
+                         char id[ARENA_BATTLE_ID]) {
+  if (share_map_battle(&a->shares, token, id) && !arena_node_has_peers(a))
+    return 1;
+  return store_share_find(&a->store, token, id) == 1;
+}
+
 int arena_share_known(struct arena *a, const char *token) {
   char id[40];
-  return share_map_battle(&a->shares, token, id);
+  return shared_battle(a, token, id);
 }
 
 enum agon_ec arena_shared_battle(struct arena *a, const char *token,
                                  char id[ARENA_BATTLE_ID]) {
-  return share_map_battle(&a->shares, token, id) ? EC_OK
-                                                 : EC_SHARE_NOT_FOUND;
+  return shared_battle(a, token, id) ? EC_OK : EC_SHARE_NOT_FOUND;
 }
 
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
@@ -110,7 +123,7 @@ enum agon_ec arena_shared_json(struct arena *a, const char *token,
   char id[ARENA_BATTLE_ID];
   struct battle *b = arena_held_battle(h);
   /* still shared, and still this battle (it may be taken back meanwhile) */
-  int same = b && share_map_battle(&a->shares, token, id) &&
+  int same = b && shared_battle(a, token, id) &&
              !strcmp(id, b->id);
   if (b)
     battle_unref(b);

@@ -8,7 +8,7 @@
 
 #include "util/log.h"
 #include "util/clock.h"
-#include "util/random.h"
+#include "util/node_id.h"
 
 static enum agon_ec battle_start(struct arena *a, const struct config *cfg,
                                  const char *session, const char *prompt,
@@ -53,7 +53,7 @@ static enum agon_ec battle_launch(struct arena *a, const struct config *cfg,
   char id[40];
   struct battle *b = NULL;
   int64_t created = now_ms();
-  if (random_hex(id, 16) ||
+  if (node_battle_id_new(a->node.name, id) ||
       !(b = battle_new(id, session, created, ma, mb))) {
     atomic_fetch_sub(&a->streaming, 1);
     return EC_INTERNAL_BATTLE;

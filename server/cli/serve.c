@@ -157,6 +157,7 @@ int cmd_serve(int argc, char **argv) {
   char host[256];
   uint16_t ignored;
   parse_listen(mine->listen, host, sizeof host, &ignored);
+  arena_node_listening(arena, host, port);
   int v6 = strchr(host, ':') != NULL;
   printf("agon: listening on http://%s%s%s:%u/\n", v6 ? "[" : "",
          host[0] ? host : "0.0.0.0", v6 ? "]" : "", port);

@@ -49,6 +49,8 @@ void config_init(struct config *cfg) {
   cfg->max_body_bytes = 256 * 1024;
   cfg->min_vote_seconds = 1.0;
   cfg->idle_timeout = 60;
+  cfg->lease_seconds = 10;
+  cfg->heartbeat_seconds = 2;
   /* Safe on the internet with no [limits] at all: every limit has a
    * default; an admin's 0 means "no limit" (see config.h). */
   cfg->battles_per_minute = 20;
@@ -190,6 +192,8 @@ void config_release(struct config *cfg) {
   free(cfg->path);
   free(cfg->listen);
   free(cfg->database);
+  free(cfg->node);
+  free(cfg->internal_url);
   memset(cfg, 0, sizeof *cfg);
 }
 
@@ -241,6 +245,10 @@ struct config *config_copy(const struct config *src) {
   c->path = dup_or_null(src->path);
   c->listen = dup_or_null(src->listen);
   c->database = dup_or_null(src->database);
+  c->node = dup_or_null(src->node);
+  c->internal_url = dup_or_null(src->internal_url);
+  if ((src->node && !c->node) || (src->internal_url && !c->internal_url))
+    bad = 1;
   c->admin_token_env = dup_or_null(src->admin_token_env);
   c->admin_token = dup_or_null(src->admin_token);
   c->identity_words = copy_list(src->identity_words, src->n_identity_words, &bad);

@@ -159,6 +159,18 @@ struct config {
   char *admin_token;           /* its value; NULL: admin API off */
   char **allowed_origins;      /* [server]: other origins allowed to POST */
   size_t n_allowed_origins;
+  /* several nodes on one database (docs/deploy.md) */
+  char *node;                  /* [server] node: this node's name
+                                  (util/node_id.h); NULL: the default, from
+                                  the host name and the port */
+  char *internal_url;          /* [server] internal_url: where the other
+                                  nodes reach this one (http://HOST:PORT,
+                                  no path); NULL: from the listen address */
+  long lease_seconds;          /* [cluster] lease_seconds: a node whose
+                                  lease is older is dead, its streaming
+                                  battles failed */
+  long heartbeat_seconds;      /* [cluster] heartbeat_seconds: how often a
+                                  node renews its lease (and reaps) */
   enum config_pairing pairing; /* [arena] pairing */
   struct model_config *models;
   size_t n_models;

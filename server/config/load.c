@@ -27,6 +27,7 @@
 #include "tag/categories.h"
 #include "tag/llm.h"
 #include "util/listen.h"
+#include "util/node_id.h"
 #include "util/utf8.h"
 
 /* Keys that need more than their kind's check. */
@@ -59,6 +60,11 @@ static int set_card_text(struct config_load *ctx, const struct config_key *k,
                          void *obj, const char *value);
 static int set_card_url(struct config_load *ctx, const struct config_key *k,
                         void *obj, const char *value);
+static int set_node(struct config_load *ctx, const struct config_key *k,
+                    void *obj, const char *value);
+static int set_internal_url(struct config_load *ctx,
+                            const struct config_key *k, void *obj,
+                            const char *value);
 
 #define IN_CONFIG(field) offsetof(struct config, field)
 #define IN_MODEL(field) offsetof(struct model_config, field)
@@ -82,6 +88,19 @@ static const struct config_key server_keys[] = {
     {"admin_token_env", CONFIG_SPECIAL, IN_CONFIG(admin_token_env),
      .set = set_admin_token},
     {"database", CONFIG_SPECIAL, IN_CONFIG(database), .set = set_database},
+    {"node", CONFIG_SPECIAL, IN_CONFIG(node), .set = set_node,
+     .error = "expected 1 to 14 of a-z, 0-9, '_' and '-', starting with a "
+              "letter or digit"},
+    {"internal_url", CONFIG_SPECIAL, IN_CONFIG(internal_url),
+     .set = set_internal_url},
+    {0}};
+
+/* Several nodes on one database (docs/deploy.md). */
+static const struct config_key cluster_keys[] = {
+    {"lease_seconds", CONFIG_LONG, IN_CONFIG(lease_seconds), .min = 2,
+     .max = 3600, .error = "expected 2 to 3600"},
+    {"heartbeat_seconds", CONFIG_LONG, IN_CONFIG(heartbeat_seconds),
+     .min = 1, .max = 1800, .error = "expected 1 to 1800"},
     {0}};
 
 static const struct config_key ratings_keys[] = {
@@ -225,6 +244,7 @@ const struct config_section config_sections[] = {
     {"ratings", .tables = {{.keys = ratings_keys}}},
     {"limits", .tables = {{.keys = limits_keys}}},
     {"arena", .tables = {{.keys = arena_keys}}},
+    {"cluster", .tables = {{.keys = cluster_keys}}},
     {"model", model_find, model_add,
      .tables = {{.keys = conn_keys}, {.keys = model_keys}}},
     {"judge", judge_find, judge_add,
@@ -662,6 +682,37 @@ static int check_base_url(const char *url, char *why, size_t whylen) {
   curl_free(port);
   curl_url_cleanup(u);
   return why[0] ? -1 : 0;
+}
+
+/* [server] node: a node's name (util/node_id.h). */
+static int set_node(struct config_load *ctx, const struct config_key *k,
+                    void *obj, const char *value) {
+  if (!node_name_valid(value))
+    return bad_value(ctx, k, value);
+  return set_string(ctx, key_field(obj, k), value);
+}
+
+/* [server] internal_url: where the other nodes reach this one, an http://
+ * or https:// URL as a model's base_url is read, with no path but "/"
+ * (the nodes add the API's paths to it); kept without the "/". */
+static int set_internal_url(struct config_load *ctx,
+                            const struct config_key *k, void *obj,
+                            const char *value) {
+  char why[128];
+  if (check_base_url(value, why, sizeof why))
+    return fail(ctx, ctx->line, "%s: %s, got '%s'", k->name, why, value);
+  const char *host = strstr(value, "://");
+  const char *path = host ? strchr(host + 3, '/') : NULL;
+  if (path && strcmp(path, "/"))
+    return fail(ctx, ctx->line, "%s: a node's address has no path, got '%s'",
+                k->name, value);
+  char **url = key_field(obj, k);
+  if (set_string(ctx, url, value))
+    return -1;
+  size_t n = strlen(*url);
+  if (n > 0 && (*url)[n - 1] == '/')
+    (*url)[n - 1] = '\0';
+  return 0;
 }
 
 /* A card's organization, license or price: free text of 1 to

@@ -183,6 +183,27 @@ static const struct ec_entry table[EC_COUNT] = {
                             .retry = 5,
                             .message = "database writes are failing"},
 
+    /* several nodes */
+    [EC_FORWARD_REFUSED] = {.status = 403, .code = "forward_refused",
+                            .close = 1,
+                            .message = "this request says another node "
+                                       "forwarded it, but its signature "
+                                       "is not one of this arena's nodes'"},
+    [EC_FORWARD_LOOP] = {.status = 508, .code = "forward_loop",
+                         .message = "another node forwarded this request "
+                                    "here, but this node does not run the "
+                                    "battle: the nodes table gives its node "
+                                    "another node's address"},
+    [EC_NODE_GONE] = {.status = 503, .code = "node_gone",
+                      .message = "the node that runs this battle is gone: "
+                                 "it takes no more turns, and a turn it was "
+                                 "streaming fails"},
+    [EC_NODE_UNREACHABLE] = {.status = 502, .code = "node_unreachable",
+                             .retry = 2,
+                             .message = "the node that runs this battle "
+                                        "did not answer; try again "
+                                        "shortly"},
+
     /* the leaderboard */
     [EC_INVALID_SORT] = {.status = 400, .code = "invalid_sort",
                          .message = "sort must be \"elo\" or \"bt\""},

@@ -84,6 +84,12 @@ enum agon_ec {
   EC_STORAGE_VOTE,              /* storage_unavailable */
   EC_STORAGE_FAILING,
 
+  /* several nodes (http/forward.c) */
+  EC_FORWARD_REFUSED,
+  EC_FORWARD_LOOP,
+  EC_NODE_GONE,
+  EC_NODE_UNREACHABLE,
+
   /* the leaderboard */
   EC_INVALID_SORT,
   EC_INVALID_JUDGE,

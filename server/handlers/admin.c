@@ -4,7 +4,10 @@
  *   GET  /api/admin/battles              ?model= &status= &since= &until=
  *                                        &limit= (1-1000, 100) &offset=
  *   GET  /api/admin/export               ?format=fastchat|jsonl|csv
- *   POST /api/admin/models/NAME          {"enabled": true|false} */
+ *   POST /api/admin/models/NAME          {"enabled": true|false}
+ *   GET  /api/admin/nodes                the nodes on the database
+ * Each acts on the node that answers it (docs/deploy.md): the replies
+ * that change something name it ("node"). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +63,10 @@ enum MHD_Result handle_admin_reload(struct request *rq) {
   if (arena_reload(rq->arena, err, sizeof err))
     return reply_ec_msg(rq, EC_RELOAD_FAILED, err);
   struct config *cfg = arena_config(rq->arena);
-  json_t *body = json_pack("{s:b, s:I, s:I}", "reloaded", 1, "models",
+  json_t *body = json_pack("{s:b, s:I, s:I, s:s}", "reloaded", 1, "models",
                            (json_int_t)cfg->n_models, "enabled",
-                           (json_int_t)config_enabled_models(cfg));
+                           (json_int_t)config_enabled_models(cfg), "node",
+                           arena_node_name(rq->arena));
   config_unref(cfg);
   return reply_json(rq, MHD_HTTP_OK, body);
 }
@@ -168,6 +172,18 @@ enum MHD_Result handle_admin_model(struct request *rq) {
   if (arena_set_enabled(rq->arena, rq->param, json_is_true(en)))
     return reply_ec(rq, EC_MODEL_NOT_FOUND);
   return reply_json(rq, MHD_HTTP_OK,
-                    json_pack("{s:s, s:b}", "model", rq->param, "enabled",
+                    json_pack("{s:s, s:s, s:b}", "node",
+                              arena_node_name(rq->arena), "model", rq->param,
+                              "enabled",
                               json_is_true(en)));
+}
+
+enum MHD_Result handle_admin_nodes(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  json_t *body = arena_nodes_json(rq->arena);
+  if (!body)
+    return reply_ec(rq, EC_INTERNAL_LIST);
+  return reply_json(rq, MHD_HTTP_OK, body);
 }

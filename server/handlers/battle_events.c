@@ -6,6 +6,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "handlers/held_battle.h"
+#include "http/forward.h"
 #include "http/reply.h"
 #include "http/sse_stream.h"
 
@@ -61,5 +62,8 @@ static enum MHD_Result battle_events(struct request *rq,
 }
 
 enum MHD_Result handle_battle_events(struct request *rq) {
+  enum MHD_Result res;
+  if (forward_battle(rq, 1, &res))
+    return res;  /* another node's battle */
   return with_held_battle(rq, rq->param, battle_events);
 }

@@ -5,11 +5,15 @@
 #include "handlers/handlers.h"
 #include "handlers/held_battle.h"
 #include "handlers/model_card.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 static enum MHD_Result battle_get(struct request *rq, struct arena_held *h) {
   json_t *body;
+  enum MHD_Result res;
   enum agon_ec rc = arena_battle_json(rq->arena, h, &body);
+  if (rc == EC_BATTLE_NOT_FOUND && forward_unstored(rq, &res))
+    return res;  /* just started on another node: asked there */
   if (rc)
     return reply_ec(rq, rc);
   /* "models" is an object only once the battle is voted */

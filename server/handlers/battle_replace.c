@@ -7,6 +7,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "handlers/held_battle.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 static void replace_free(void *pending) { arena_replace_free(pending); }
@@ -49,6 +50,9 @@ static enum MHD_Result retry_held(struct request *rq, struct arena_held *h) {
 }
 
 static enum MHD_Result handle_replace(struct request *rq, int retry) {
+  enum MHD_Result res;
+  if (forward_battle(rq, 0, &res))
+    return res;  /* another node's battle: it checks and limits */
   int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
   if (wait)
     return reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);

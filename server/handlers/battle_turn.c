@@ -4,6 +4,7 @@
 #include "handlers/handlers.h"
 #include "handlers/held_battle.h"
 #include "handlers/prompt_body.h"
+#include "http/forward.h"
 #include "http/reply.h"
 
 static void turn_free(void *pending) { arena_turn_free(pending); }
@@ -45,6 +46,8 @@ static enum MHD_Result battle_turn(struct request *rq, struct arena_held *h) {
 
 enum MHD_Result handle_battle_turn(struct request *rq) {
   enum MHD_Result res;
+  if (forward_battle(rq, 0, &res))
+    return res;  /* another node's battle: it checks and limits */
   if (!prompt_from_body(rq, &res))
     return res;
   return with_held_battle(rq, rq->param, battle_turn);

@@ -40,6 +40,7 @@ enum MHD_Result handle_admin_reload(struct request *rq);  /* admin.c */
 enum MHD_Result handle_admin_battles(struct request *rq); /* admin.c */
 enum MHD_Result handle_admin_export(struct request *rq);  /* admin.c */
 enum MHD_Result handle_admin_model(struct request *rq);   /* admin.c */
+enum MHD_Result handle_admin_nodes(struct request *rq);   /* admin.c */
 
 /* Load the embedded assets into persistent responses (static.c).
  * Returns 0 or -1. */

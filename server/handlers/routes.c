@@ -27,6 +27,7 @@ const struct route agon_routes[] = {
     {.method = "GET", .pattern = "/api/admin/battles", .handler = &handle_admin_battles, .essential = 1},
     {.method = "GET", .pattern = "/api/admin/export", .handler = &handle_admin_export, .essential = 1},
     {.method = "POST", .pattern = "/api/admin/models/:id", .handler = &handle_admin_model, .json_body = 1, .essential = 1},
+    {.method = "GET", .pattern = "/api/admin/nodes", .handler = &handle_admin_nodes, .essential = 1},
     {.method = "GET", .pattern = "/healthz", .handler = &handle_health, .essential = 1},
     {.method = "GET", .pattern = "/metrics", .handler = &handle_metrics, .essential = 1},
     {.method = "GET", .pattern = "/", .handler = &handle_static},

@@ -1,6 +1,7 @@
 /* GET /s/TOKEN: the page of a shared battle (web/share.html, which reads
  * GET /api/shared/TOKEN), kept out of search engines and sending no
- * referrer; an unknown token is share_not_found at once. */
+ * referrer; an unknown token is share_not_found (from memory, or from the
+ * database where other nodes may have shared it: battle/shares.c). */
 #include "handlers/handlers.h"
 #include "battle/arena.h"
 #include "handlers/share_token.h"

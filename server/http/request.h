@@ -12,6 +12,7 @@
 
 struct arena;
 struct route;
+struct relay_loop;
 
 #define SESSION_COOKIE "agon_session"
 #define SESSION_HEX 32
@@ -36,6 +37,9 @@ struct request {
   unsigned status;            /* of the reply, for logs and metrics */
   long long started;          /* monotonic ms */
   int secure;                 /* served over https (a trusted proxy says) */
+  int forwarded;              /* another node forwarded it (http/forward.h):
+                                 client and secure are the ones it named */
+  struct relay_loop *relays;  /* the server's, to forward on */
   /* A request whose answer waits for another thread (a vote for its
    * commit) suspends its connection instead of blocking a worker; when
    * resumed, on_resume answers it. `pending` is what it waits on, freed by

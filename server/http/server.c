@@ -15,10 +15,12 @@
 #include "util/listen.h"
 #include "http/body.h"
 #include "http/connections.h"
+#include "http/forward.h"
 #include "http/reply.h"
 #include "http/request.h"
 #include "http/router.h"
 #include "metrics/metrics.h"
+#include "upstream/relay.h"
 #include "util/fdbudget.h"
 #include "util/log.h"
 #include "util/clock.h"
@@ -29,6 +31,7 @@
 
 struct http_server {
   struct MHD_Daemon *daemon;
+  struct relay_loop *relays;  /* requests forwarded to other nodes */
   struct http_app app;
   struct deadline *deadline;  /* every connection: see http/connections.h */
   long soft_limit;            /* past this many connections, shed */
@@ -291,7 +294,12 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
     rq->method = method;
     rq->url = url;
     buf_init(&rq->body, (size_t)rq->cfg->max_body_bytes);
+    rq->relays = s->relays;
     request_identify(rq, rq->cfg);
+    if (forward_accept(rq) < 0) {
+      deadline_request_in(conn);
+      return reply_ec(rq, EC_FORWARD_REFUSED);
+    }
     if (answer_early(rq, version, &res)) {
       deadline_request_in(conn);
       return res;
@@ -395,8 +403,11 @@ struct http_server *http_server_start(const struct http_app *app,
   s->soft_limit = max_conn;
   max_conn += ESSENTIAL_CONNECTIONS;
   s->deadline = deadline_new(cfg->request_timeout);
-  if (!s->deadline) {
-    snprintf(err, errlen, "cannot start the connection tracker");
+  s->relays = s->deadline ? relay_loop_new() : NULL;
+  if (!s->relays) {
+    snprintf(err, errlen, "cannot start the %s",
+             s->deadline ? "forwarding loop" : "connection tracker");
+    deadline_free(s->deadline);
     freeaddrinfo(ai);
     free(s);
     return NULL;
@@ -424,6 +435,7 @@ struct http_server *http_server_start(const struct http_app *app,
   if (!s->daemon) {
     snprintf(err, errlen, "cannot listen on '%s': %s", listen,
              errno ? strerror(errno) : "libmicrohttpd failed to start");
+    relay_loop_free(s->relays);
     deadline_free(s->deadline);
     free(s);
     return NULL;
@@ -437,7 +449,10 @@ struct http_server *http_server_start(const struct http_app *app,
 void http_server_stop(struct http_server *s) {
   if (!s)
     return;
+  /* every forwarded request ends first (its connection resumed) */
+  relay_loop_stop(s->relays);
   MHD_stop_daemon(s->daemon);
+  relay_loop_free(s->relays);
   deadline_free(s->deadline);
   free(s);
 }

@@ -38,6 +38,18 @@ void own_boards_release(struct own_boards *ob) {
   memset(ob, 0, sizeof *ob);
 }
 
+void own_boards_clear(struct own_boards *ob) {
+  pthread_mutex_lock(&ob->lock);
+  for (struct own_session *s = ob->lru_head, *next; s; s = next) {
+    next = s->lru_next;
+    session_free(s);
+  }
+  memset(ob->buckets, 0, sizeof ob->buckets);
+  ob->lru_head = ob->lru_tail = NULL;
+  ob->n_sessions = 0;
+  pthread_mutex_unlock(&ob->lock);
+}
+
 static size_t bucket_of(const char *session) {
   return (size_t)(hash_fnv1a_str(session) % OWN_BOARD_BUCKETS);
 }

@@ -41,6 +41,10 @@ void own_boards_init(struct own_boards *ob);
 /* Free every session. Accepts a zeroed struct. */
 void own_boards_release(struct own_boards *ob);
 
+/* Drop every session held (their votes are read back when next asked
+ * for): another node's votes may be missing from them. */
+void own_boards_clear(struct own_boards *ob);
+
 /* One vote of a session, as own_boards_put takes them (borrowed). */
 struct own_vote_in {
   const char *model_a, *model_b;

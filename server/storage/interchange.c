@@ -23,10 +23,12 @@ static int secret_locked(struct store *st, char out[65]) {
   if (r <= 0)
     return r;
   char fresh[65];
-  if (random_hex(fresh, 32) || st->ops->meta_add(st->impl, "secret", fresh))
+  if (random_hex(fresh, 32))
     return -1;
-  /* read back: where several processes share a database (PostgreSQL
-   * nodes starting at once), the secret is the one first stored */
+  /* another node starting beside this one may have stored one first
+   * (SQLite refuses a second add, PostgreSQL keeps the first): the one
+   * stored is every node's */
+  st->ops->meta_add(st->impl, "secret", fresh);
   return st->ops->meta_get(st->impl, "secret", out, 65) == 0 ? 0 : -1;
 }
 

@@ -22,6 +22,7 @@
 #include "storage/interchange.h"
 #include "storage/judgments.h"
 #include "storage/rows.h"
+#include "storage/nodes.h"
 #include "storage/store.h"
 #include "storage/tagging.h"
 
@@ -148,8 +149,6 @@ struct store_ops {
   enum agon_ec (*vote)(void *cls, const struct vote_request *vr,
                        const struct live_ratings *live,
                        struct vote_batch *vb, struct vote_outcome *out);
-  /* Battles left streaming become failed (store_fail_streaming). */
-  int (*fail_streaming)(void *cls);
 
   /* ---- ratings, meta, import, export (write connection) ---- */
   /* store_dedup_stats */
@@ -258,6 +257,29 @@ struct store_ops {
   int (*rows_write)(void *cls, const struct store_table *t,
                     const struct store_row *rows, size_t n, char *err,
                     size_t errlen);
+  /* ---- nodes (storage/nodes.h) ----
+   * In the caller's transaction on the write connection (storage/nodes.c
+   * opens one where the store function says so), but nodes_list (any
+   * thread, the read connection). The engine reads the clock itself (see
+   * nodes.h). A battle's id names node N when it is N "-" and 24 hex
+   * digits (util/node_id.h): in SQL, length(id) = length(N) + 25 and
+   * substr(id, 1, length(N) + 1) = N || '-'. */
+  /* store_node_register: 0 taken, 1 held (*holder), -1 */
+  int (*node_register)(void *cls, const struct store_node *me, long lease_ms,
+                       int force, struct store_node *holder);
+  int (*node_heartbeat)(void *cls, const char *name, const char *instance,
+                        const char *url, long lease_ms, int64_t *lapsed_ms);
+  /* the streaming battles whose id names no node holding a lease now,
+   * failed: how many, or -1 */
+  long (*nodes_reap)(void *cls);
+  /* the streaming battles whose id names node name, failed: how many */
+  long (*node_fail_battles)(void *cls, const char *name);
+  int (*node_leave)(void *cls, const char *name, const char *instance);
+  int (*nodes_list)(void *cls, struct store_node **out, size_t *n);
+  /* store_share_find (any thread, the read connection) */
+  int (*share_find)(void *cls, const char *token, char id[40]);
+  /* store_changed_elsewhere_tx; NULL: never (0) */
+  int (*changed_elsewhere)(void *cls, long live_battles);
 };
 
 #endif

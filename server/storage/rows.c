@@ -26,6 +26,9 @@ const struct store_table store_tables[] = {
     {.name = "dedup_stats", .key = "id", .seeded = 1},
     /* the arena's secret for keyed hashes, and the like */
     {.name = "meta", .key = "key"},
+    /* the nodes running on the database (schema/0014): a running node's
+     * state only, never copied */
+    {.name = "nodes", .key = "name", .transient = 1},
 };
 
 const size_t store_n_tables = sizeof store_tables / sizeof store_tables[0];

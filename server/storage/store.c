@@ -84,13 +84,6 @@ int store_schema_version(struct store *st) {
 
 const char *store_error(struct store *st) { return st->ops->error(st->impl); }
 
-int store_fail_streaming(struct store *st) {
-  pthread_mutex_lock(&st->lock);
-  int rc = st->ops->fail_streaming(st->impl);
-  pthread_mutex_unlock(&st->lock);
-  return rc;
-}
-
 /* ---- transactions ---- */
 
 int store_tx_begin(struct store *st) { return st->ops->begin(st->impl); }
@@ -270,6 +263,15 @@ int store_ratings_load(struct store *st, struct rating_table *t,
   int rc = st->ops->ratings_load(st->impl, t, pairs);
   pthread_mutex_unlock(&st->lock);
   return rc;
+}
+
+int store_live_load_locked(struct store *st, struct rating_table *t,
+                           struct pair_table *pairs,
+                           struct slice_table *slices) {
+  if (st->ops->ratings_load(st->impl, t, pairs) ||
+      st->ops->slices_load(st->impl, slices))
+    return -1;
+  return 0;
 }
 
 int store_replay_locked(struct store *st, double k, struct rating_table *t,

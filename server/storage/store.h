@@ -79,9 +79,9 @@ int store_schema_version(struct store *st);
  * messages; valid until its next use). Never NULL. */
 const char *store_error(struct store *st);
 
-/* Battles that were streaming when the last process ended can never
- * finish: mark them failed. Takes st->lock. 0 or -1. */
-int store_fail_streaming(struct store *st);
+/* Battles that were streaming when a node ended can never finish: a node
+ * fails its own at start, and every node those of dead nodes
+ * (storage/nodes.h). */
 
 /* ---- transactions on the write connection (caller holds st->lock) ---- */
 
@@ -401,6 +401,14 @@ typedef int (*store_timed_fn)(void *ctx, const struct store_timed_vote *v);
  * the writer's (the read connection, a chunk of votes at a time). 0 or
  * -1. */
 int store_timed_votes(struct store *st, store_timed_fn fn, void *ctx);
+
+/* The ratings, pair counts and slices as stored (store_ratings_load and
+ * store_slices_load at once) into t, pairs and slices (empty), for a
+ * caller that holds st->lock: the writer, inside a group's transaction,
+ * when another node has committed (storage/nodes.h). 0 or -1. */
+int store_live_load_locked(struct store *st, struct rating_table *t,
+                           struct pair_table *pairs,
+                           struct slice_table *slices);
 
 /* store_ratings_replay for a caller that holds st->lock. */
 int store_replay_locked(struct store *st, double k, struct rating_table *t,

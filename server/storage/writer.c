@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "metrics/metrics.h"
+#include "storage/nodes.h"
 #include "storage/tagging.h"
 #include "util/defer.h"
 #include "util/log.h"
@@ -84,6 +85,8 @@ struct store_writer {
   struct job *head, *tail;
   int stop;
   atomic_long groups, jobs;
+  store_follow_fn follow;    /* under lock: see store_writer_follow */
+  void *follow_cls;
   /* Writes failing for a reason of the storage itself (disk full, I/O
    * error, a corrupt page): set by the writer, read by anyone. */
   atomic_int fault;
@@ -273,6 +276,56 @@ static void call_alone(struct store_writer *w, struct job *j) {
   job_free(j);
 }
 
+/* The sum of the battles of t's rows: twice the counted votes. */
+static long battles_of(const struct rating_table *t) {
+  long n = 0;
+  for (size_t i = 0; i < t->n; i++)
+    n += t->rows[i].battles;
+  return n;
+}
+
+/* Another process committed since the last group (the caller holds
+ * st->lock inside the group's transaction, which sees its commits and
+ * keeps any more out until ours): read live again (store_writer_follow).
+ * On a failure live stays as it is (logged). */
+static void follow_elsewhere(struct store_writer *w, store_follow_fn moved,
+                             void *cls) {
+  if (!w->live)
+    return;
+  pthread_mutex_lock(&w->live->lock);
+  long live_battles = battles_of(&w->live->elo);
+  pthread_mutex_unlock(&w->live->lock);
+  if (store_changed_elsewhere_tx(w->st, live_battles) != 1)
+    return;
+  struct rating_table elo = {0};
+  struct pair_table pairs = {0};
+  struct slice_table slices;
+  slice_table_init(&slices);
+  if (store_live_load_locked(w->st, &elo, &pairs, &slices)) {
+    log_error("msg=\"cannot read the ratings another node moved\" "
+              "err=\"%s\"",
+              log_q(store_error(w->st)));
+  } else {
+    pthread_mutex_lock(&w->live->lock);
+    int votes = battles_of(&elo) != battles_of(&w->live->elo);
+    struct rating_table old_elo = w->live->elo;
+    struct pair_table old_pairs = w->live->pairs;
+    struct slice_table old_slices = w->live->slices;
+    w->live->elo = elo;
+    w->live->pairs = pairs;
+    w->live->slices = slices;
+    pthread_mutex_unlock(&w->live->lock);
+    elo = old_elo;
+    pairs = old_pairs;
+    slices = old_slices;
+    if (moved)
+      moved(cls, votes);
+  }
+  rating_table_release(&elo);
+  pair_table_release(&pairs);
+  slice_table_release(&slices);
+}
+
 /* Write the jobs of list in one transaction and report to their owners. */
 static void write_group(struct store_writer *w, struct job *list) {
   struct store *st = w->st;
@@ -280,10 +333,17 @@ static void write_group(struct store_writer *w, struct job *list) {
   int committed = 0;
   long n = 0, written = 0;
   vote_batch_init(&vb);
+  pthread_mutex_lock(&w->lock);
+  store_follow_fn moved = w->follow;
+  void *moved_cls = w->follow_cls;
+  pthread_mutex_unlock(&w->lock);
   pthread_mutex_lock(&st->lock);
   double t0 = mono_s();
   char why[200] = "";
-  if (store_tx_begin(st)) {
+  int began = store_tx_begin(st) == 0;
+  if (began)
+    follow_elsewhere(w, moved, moved_cls);
+  if (!began) {
     log_error("msg=\"cannot begin a write\" err=\"%s\"",
               log_q(store_error(st)));
     snprintf(why, sizeof why, "%s", store_error(st));
@@ -445,6 +505,27 @@ static void *writer_main(void *arg) {
       write_group(w, list);
   }
   return NULL;
+}
+
+void store_writer_follow(struct store_writer *w, store_follow_fn moved,
+                         void *cls) {
+  pthread_mutex_lock(&w->lock);
+  w->follow = moved;
+  w->follow_cls = cls;
+  pthread_mutex_unlock(&w->lock);
+}
+
+int store_writer_look(struct store_writer *w) {
+  struct job *j = calloc(1, sizeof *j);
+  if (!j)
+    return -1;
+  j->kind = JOB_FLUSH;
+  j->urgent = 1;
+  if (enqueue(w, j)) {
+    free(j);
+    return -1;
+  }
+  return 0;
 }
 
 struct store_writer *store_writer_new(struct store *st,

@@ -25,6 +25,27 @@ struct store_writer;
 struct store_writer *store_writer_new(struct store *st,
                                       struct live_ratings *live);
 
+/* Several processes on one database (nodes, storage/nodes.h): at the
+ * start of every group commit, inside its transaction, the writer asks
+ * whether another process has committed since (store_changed_elsewhere_
+ * tx); when one has, it reads the live ratings, pair counts and slices
+ * again from the database before any vote of the group is counted, so
+ * that a vote on this node starts from every vote of the others, then
+ * calls moved(cls, votes) on the writer thread: votes is 1 when the
+ * counted votes changed (the ratings' battles), 0 when only the slices
+ * could have (a tagger's verdicts) or nothing they hold did (another
+ * node's heartbeat). Set it once, before queuing jobs; a writer without
+ * live ratings never reads them. */
+typedef void (*store_follow_fn)(void *cls, int votes);
+void store_writer_follow(struct store_writer *w, store_follow_fn moved,
+                         void *cls);
+
+/* Queue a group that writes nothing, so that the writer looks whether
+ * another process has committed (see store_writer_follow) without
+ * waiting for a write of this one. 0, or -1 when it could not be
+ * queued. */
+int store_writer_look(struct store_writer *w);
+
 /* Write what is queued, stop the thread and free everything. Jobs queued
  * later fail. Accepts NULL. */
 void store_writer_free(struct store_writer *w);

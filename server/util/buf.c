@@ -45,6 +45,16 @@ void buf_reset(struct buf *b) {
     b->data[0] = '\0';
 }
 
+void buf_drop_front(struct buf *b, size_t n) {
+  if (n >= b->len) {
+    buf_reset(b);
+    return;
+  }
+  memmove(b->data, b->data + n, b->len - n);
+  b->len -= n;
+  b->data[b->len] = '\0';
+}
+
 char *buf_steal(struct buf *b) {
   char *p = b->data;
   b->data = NULL;

@@ -24,6 +24,10 @@ int buf_append_str(struct buf *b, const char *s);
 /* Forget the contents, keep the allocation. */
 void buf_reset(struct buf *b);
 
+/* Forget the first n bytes (all of them when n >= len): the rest moves to
+ * the front, and as much room as they left is free for appends again. */
+void buf_drop_front(struct buf *b, size_t n);
+
 /* Hand the contents to the caller (NUL-terminated; NULL when nothing was
  * ever appended, "" after an append of nothing or a reset); the buffer is
  * left empty, with nothing allocated. The caller frees the result. */

@@ -339,3 +339,44 @@ def test_retry_and_regenerate_are_blind_until_the_vote(agon_factory, fake):
     assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
     text = c.get("/metrics").body.decode()
     assert 'agon_battles_failed_total{model="Broken-Bear"} 1' in text, text
+
+
+def test_forwarding_to_the_battles_node_is_blind(agon_factory):
+    """Two nodes on one database (docs/deploy.md): a battle started on one
+    and asked of the other is forwarded there. What the forwarding node
+    answers (the stream's status and headers, the `end` event, a refused
+    follow-up, the battle as read from the database) is the same whichever
+    models the battle holds, and its GET equals the owner's."""
+    import secrets
+    nodes = []
+    for name in ("n1", "n2"):
+        a = agon_factory(sub=name)
+        if nodes:  # one database, of the engine the tests use
+            a.db, a.engine, a.pg = nodes[0].db, nodes[0].engine, nodes[0].pg
+        a.write_config(MODELS, server_extra="node = %s" % name)
+        nodes.append(a.start())
+    from conftest import Client
+    seen, pairs = set(), set()
+    for i in range(10):
+        c1 = nodes[0].client()
+        bid = c1.new_battle("Round %d: explain the tides." % i).json()["id"]
+        c2 = Client(nodes[1].url)
+        c2.cookies = c1.cookies
+        es = c2.events("/api/battles/%s/events" % bid, timeout=15)
+        assert es.status == 200 and es.closed
+        heads = tuple(sorted((k.lower(), v) for k, v in es.headers
+                             if k.lower() not in VOLATILE_HEADERS))
+        stranger = Client(nodes[1].url)
+        stranger.cookies = {"agon_session": secrets.token_hex(16)}
+        refused = reply_of(stranger.post("/api/battles/%s/turns" % bid,
+                                         {"prompt": "mine?"}))
+        here = c1.get("/api/battles/" + bid).json()
+        there = c2.get("/api/battles/" + bid).json()
+        assert here == there
+        seen.add((heads, json.dumps(es.end, sort_keys=True), refused,
+                  json.dumps(sorted(there)), there["models"] is None))
+        v = c2.post("/api/battles/%s/vote" % bid, {"winner": "tie"})
+        assert v.status == 200
+        pairs.add(tuple(sorted(v.json()["models"].values())))
+    assert len(pairs) > 1, pairs
+    assert len(seen) == 1, seen

@@ -15,7 +15,7 @@ import socket
 
 import pytest
 
-from conftest import (Model, agon_on_a_small_disk, fill_disk, send_raw, two_echo_models,
+from conftest import (Client, Model, agon_on_a_small_disk, closed_port, fill_disk, send_raw, two_echo_models,
                       wait_for)
 
 # code -> HTTP status: every code a client can get from the API.
@@ -66,6 +66,11 @@ CODES = {
     # storage
     "storage_unavailable": 503,
     "storage_failing": 503,
+    # several nodes
+    "forward_refused": 403,
+    "forward_loop": 508,
+    "node_gone": 503,
+    "node_unreachable": 502,
     # the leaderboard
     "invalid_sort": 400,
     "invalid_judge": 400,
@@ -593,6 +598,46 @@ def test_storage(agon_factory, tmp_path):
         os.unlink(os.path.join(mnt, "filler"))
         wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
         assert agon.stop() == 0
+
+
+# ---------------------------------------------------------------------------
+# Several nodes on one database (test_nodes.py has the rest).
+
+def test_nodes(agon_factory):
+    first = []
+
+    def node(name, extra=""):
+        a = agon_factory(sub=name)
+        if first:  # one database for all, of the engine the tests use
+            a.db, a.engine, a.pg = first[0].db, first[0].engine, first[0].pg
+        first.append(a)
+        a.write_config(two_echo_models(), server_extra="node = %s\n%s" % (name, extra))
+        return a.start()
+    n3 = node("n3")
+    # n2 says it is reached at n3's address; n4 at a port nobody listens on
+    n2 = node("n2", "internal_url = %s" % n3.url)
+    n4 = node("n4", "internal_url = http://127.0.0.1:%d" % closed_port())
+    n1 = node("n1")
+    c1 = n1.client()
+    expect(c1.get("/api/models", headers={"X-Agon-Forwarded": "v1 n2 10.0.0.1 0 " + "0" * 64}),
+           "forward_refused",
+           "this request says another node forwarded it, but its signature is not one of "
+           "this arena's nodes'", close=True)
+    c2 = n2.client()
+    bid = c2.new_battle("whose battle").json()["id"]
+    c1.cookies = c2.cookies
+    expect(c1.get("/api/battles/%s/events" % bid), "forward_loop",
+           "another node forwarded this request here, but this node does not run the "
+           "battle: the nodes table gives its node another node's address")
+    c4 = n4.client()
+    bid4, _ = c4.battle("a battle on a node nobody reaches")
+    expect(c1.post("/api/battles/%s/turns" % bid4, {"prompt": "more"}), "node_unreachable",
+           "the node that runs this battle did not answer; try again shortly", retry=2)
+    assert n4.stop() == 0
+    c1.cookies = c4.cookies
+    expect(c1.post("/api/battles/%s/turns" % bid4, {"prompt": "more"}), "node_gone",
+           "the node that runs this battle is gone: it takes no more turns, and a turn it "
+           "was streaming fails")
 
 
 def test_every_code_is_reached(request):

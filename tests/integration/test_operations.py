@@ -71,7 +71,7 @@ def test_admin_needs_the_token(agon_factory):
     agon = admin_agon(agon_factory)
     c = agon.client()
     for method, path in [("POST", "/api/admin/reload"), ("GET", "/api/admin/battles"),
-                         ("GET", "/api/admin/export")]:
+                         ("GET", "/api/admin/export"), ("GET", "/api/admin/nodes")]:
         assert_error(c.request(method, path), 401)
         assert_error(c.request(method, path, headers=auth("wrong-token-wrong-token-xx")), 401)
     assert_error(c.post("/api/admin/models/Nimbus-Delta-7B", {"enabled": False}), 401)
@@ -121,7 +121,12 @@ def test_admin_reload_battles_export_and_toggle(agon_factory):
     assert_error(c.get("/api/admin/export?format=xml", headers=auth()), 400)
     # disable a model at run time
     r = c.post("/api/admin/models/Adm-C", {"enabled": False}, headers=auth())
-    assert r.status == 200 and r.json() == {"model": "Adm-C", "enabled": False}
+    # on the node that answered, named (docs/deploy.md: per node)
+    nodes = c.get("/api/admin/nodes", headers=auth()).json()
+    assert [n["name"] for n in nodes["nodes"]] == [nodes["node"]]
+    assert nodes["nodes"][0]["alive"] and nodes["nodes"][0]["url"] == agon.url
+    assert r.status == 200 and r.json() == {"node": nodes["node"], "model": "Adm-C",
+                                            "enabled": False}
     assert "Adm-C" not in model_names(c)
     for _ in range(5):
         bid, _ = c.battle("no C")

@@ -34,11 +34,15 @@ def pg(agon_bin, pg_cluster):
     return pg_cluster
 
 
+
+
 def on_pg(agon_factory, pg, url=None, models=None, sub=None, start=True, **cfg):
     """An agon on the PostgreSQL database url (a new one when None)."""
     a = agon_factory(None, sub=sub)
     a.db = url or pg.new_database()
     a.engine, a.pg = "postgres", pg
+    if sub and "server_extra" not in cfg:
+        cfg["server_extra"] = "node = %s" % sub  # one name per node
     a.write_config(models or three_models(), **cfg)
     if start:
         a.start()

@@ -138,6 +138,25 @@ int main(void) {
   CHECK(buf_read(&b, &pos, piece, sizeof piece) == 0 && pos == 0);
   buf_release(&b);
 
+  /* buf_drop_front: what is left moves to the front, and its room is
+   * free again up to the maximum */
+  buf_init(&b, 8);
+  CHECK(buf_append_str(&b, "abcdefgh") == 0);
+  CHECK(buf_append_str(&b, "i") == -1);
+  buf_drop_front(&b, 3);
+  CHECK(b.len == 5 && !strcmp(b.data, "defgh"));
+  CHECK(buf_append_str(&b, "ijk") == 0);
+  CHECK(b.len == 8 && !strcmp(b.data, "defghijk"));
+  buf_drop_front(&b, 0);
+  CHECK(b.len == 8);
+  buf_drop_front(&b, 100);
+  CHECK(b.len == 0 && b.data && b.data[0] == '\0');
+  buf_release(&b);
+  buf_init(&b, 8);
+  buf_drop_front(&b, 2); /* nothing ever appended: still nothing */
+  CHECK(b.len == 0);
+  buf_release(&b);
+
 #ifndef __SANITIZE_ADDRESS__
   /* out of memory (an allocation no machine has): refused, unchanged.
    * AddressSanitizer reports such a request instead of failing it. */

@@ -422,6 +422,8 @@ static void special_key(const struct config_section *s,
       {"license", "Apache-2.0", "a\x01b"},
       {"url", "https://example.org/model?x=1", "javascript:alert(1)"},
       {"price", "$0.25 in / $1.25 out per 1M tokens", ""},
+      {"node", "web-1", "Web1"},
+      {"internal_url", "http://10.0.0.7:8080/", "http://10.0.0.7:8080/api"},
   };
   size_t i = 0;
   while (i < sizeof specials / sizeof specials[0] &&
@@ -499,7 +501,7 @@ static void table_keys(void) {
   /* every key of every section, the connection keys once per section that
    * has them (model, judge, tagger): a key added
    * or dropped changes the count (and so this line) on purpose */
-  CHECK(n_keys == 84);
+  CHECK(n_keys == 88);
   unlink(prompt);
 }
 
@@ -537,6 +539,8 @@ static void ranges(void) {
       {"limits", "max_shares", 0, 100000000},
       {"limits", "own_board_sessions", 1, 10000000},
       {"limits", "own_board_votes", 1, 1000000},
+      {"cluster", "lease_seconds", 2, 3600},
+      {"cluster", "heartbeat_seconds", 1, 1800},
       {"model", "temperature", 0, 2},
       {"model", "max_tokens", 1, 10000000},
       {"model", "timeout", 1, 86400},
@@ -590,6 +594,8 @@ static void every_field(void) {
            "[server]\nlisten = 10.0.0.1:81\ntrusted_proxies = 10.0.0.2\n"
            "allowed_origins = https://A.example\n"
            "admin_token_env = AGON_TEST_ADMIN\ndatabase = /tmp/f.db\n"
+           "node = n_2\ninternal_url = https://n2.internal:9000/\n"
+           "[cluster]\nlease_seconds = 23\nheartbeat_seconds = 24\n"
            "[ratings]\nk = 5\nbootstrap_rounds = 6\nmin_battles = 7\n"
            "identity_words = Word\n"
            "[limits]\nmax_prompt_chars = 101\nmax_answer_bytes = 1025\n"
@@ -624,6 +630,9 @@ static void every_field(void) {
   CHECK_STR(cfg.admin_token_env, "AGON_TEST_ADMIN");
   CHECK_STR(cfg.admin_token, "admin-token-0123456789");
   CHECK_STR(cfg.database, "/tmp/f.db");
+  CHECK_STR(cfg.node, "n_2");
+  CHECK_STR(cfg.internal_url, "https://n2.internal:9000");
+  CHECK(cfg.lease_seconds == 23 && cfg.heartbeat_seconds == 24);
   CHECK(cfg.elo_k == 5 && cfg.bootstrap_rounds == 6 && cfg.min_battles == 7);
   CHECK(cfg.n_identity_words == 1 && !strcmp(cfg.identity_words[0], "word"));
   CHECK(cfg.max_prompt_chars == 101 && cfg.max_answer_bytes == 1025 &&
@@ -692,6 +701,8 @@ static void defaults(void) {
         cfg.max_cached_battle_bytes == 256L * 1024 * 1024);
   CHECK(!cfg.n_trusted_proxies && !cfg.n_allowed_origins &&
         !cfg.admin_token_env && !cfg.admin_token);
+  CHECK(!cfg.node && !cfg.internal_url && cfg.lease_seconds == 10 &&
+        cfg.heartbeat_seconds == 2);
   const struct model_config *m = config_find_model(&cfg, "m");
   CHECK(m && !strcmp(m->upstream, "m") && !m->api_key_env && !m->api_key);
   CHECK(m && m->temperature == -1 && m->max_tokens == 0 &&

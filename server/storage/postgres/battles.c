@@ -85,16 +85,6 @@ int pg_turn_finish(void *cls, const char *id, int turn,
   return rc;
 }
 
-int pg_fail_streaming(void *cls) {
-  struct pg_store *ps = cls;
-  return pg_run(ps, "fail_streaming",
-                "UPDATE battles SET status = 'failed' WHERE status = "
-                "'streaming'",
-                "") < 0
-             ? -1
-             : 0;
-}
-
 int pg_battle_load(void *cls, const char *id, struct battle_record *out) {
   struct pg_store *ps = cls;
   int rc = -1;

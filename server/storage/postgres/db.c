@@ -91,6 +91,20 @@ static void conn_message(PGconn *conn, const char *conninfo, char *err,
 
 /* ---- connections ---- */
 
+/* The server's notices (NOTICE, WARNING: "relation ... already exists,
+ * skipping" of a migration's CREATE ... IF NOT EXISTS), which libpq would
+ * print on stderr as they come: into the log instead, escaped, one line
+ * each. */
+static void notice_to_log(void *cls, const char *message) {
+  (void)cls;
+  char line[512];
+  snprintf(line, sizeof line, "%s", message ? message : "");
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    line[--n] = '\0';
+  log_info("msg=\"postgresql notice\" notice=\"%s\"", log_q(line));
+}
+
 /* A new connection to conninfo, in UTF-8, votes committed durably
  * (synchronous_commit on, whatever the server's default) at READ
  * COMMITTED: NULL with the reason in err. */
@@ -102,6 +116,7 @@ static PGconn *connect_to(const char *conninfo, char *err, size_t errlen) {
     PQfinish(c);
     return NULL;
   }
+  PQsetNoticeProcessor(c, notice_to_log, NULL);
   PGresult *r = NULL;
   if (PQsetClientEncoding(c, "UTF8") ||
       PQresultStatus(r = PQexec(c, "SET synchronous_commit = on; SET "
@@ -477,7 +492,6 @@ static const struct store_ops pg_ops = {
     .turn_replace = pg_turn_replace,
     .turn_finish = pg_turn_finish,
     .vote = pg_vote,
-    .fail_streaming = pg_fail_streaming,
     .dedup_stats = pg_dedup_stats,
     .slices_load = pg_slices_load,
     .slices_replay = pg_slices_replay,
@@ -517,4 +531,12 @@ static const struct store_ops pg_ops = {
     .bench_items_put = pg_bench_items_put,
     .bench_finish = pg_bench_finish,
     .bench_results = pg_bench_results,
+    .node_register = pg_node_register,
+    .node_heartbeat = pg_node_heartbeat,
+    .nodes_reap = pg_nodes_reap,
+    .node_fail_battles = pg_node_fail_battles,
+    .node_leave = pg_node_leave,
+    .nodes_list = pg_nodes_list,
+    .changed_elsewhere = pg_changed_elsewhere,
+    .share_find = pg_share_find,
 };

@@ -197,7 +197,6 @@ int pg_turn_finish(void *cls, const char *id, int turn,
                    const struct turn_answer ans[2], int64_t finished_at,
                    const char *status, const char *identity,
                    const struct battle_tags *tags);
-int pg_fail_streaming(void *cls);
 int pg_battle_load(void *cls, const char *id, struct battle_record *out);
 json_t *pg_battles_list(void *cls, const char *model, const char *status,
                         int64_t since, int64_t until, long limit,
@@ -346,5 +345,16 @@ int pg_import_battle(void *cls, const struct store_import_row *r);
 int pg_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                     void *ctx);
 int pg_export_judgments(void *cls, store_export_judgment_fn fn, void *ctx);
+/* nodes.c */
+int pg_node_register(void *cls, const struct store_node *me, long lease_ms,
+                     int force, struct store_node *holder);
+int pg_node_heartbeat(void *cls, const char *name, const char *instance,
+                      const char *url, long lease_ms, int64_t *lapsed_ms);
+long pg_nodes_reap(void *cls);
+long pg_node_fail_battles(void *cls, const char *name);
+int pg_node_leave(void *cls, const char *name, const char *instance);
+int pg_nodes_list(void *cls, struct store_node **out, size_t *n);
+int pg_changed_elsewhere(void *cls, long live_battles);
+int pg_share_find(void *cls, const char *token, char id[40]);
 
 #endif

@@ -95,16 +95,6 @@ int sqlite_turn_finish(void *cls, const char *id, int turn,
   return tags ? store_battle_tags(st, id, tags) : 0;
 }
 
-int sqlite_fail_streaming(void *cls) {
-  struct sqlite_store *st = cls;
-  if (sqlite3_exec(st->db,
-                   "UPDATE battles SET status = 'failed' WHERE status = "
-                   "'streaming'",
-                   NULL, NULL, NULL) != SQLITE_OK)
-    return -1;
-  return 0;
-}
-
 int sqlite_battle_load(void *cls, const char *id, struct battle_record *out) {
   struct sqlite_store *st = cls;
   int rc = -1;

@@ -61,6 +61,13 @@ static int migrate(struct sqlite_store *st, char *err, size_t errlen) {
     snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", n);
     if (exec(st, "BEGIN IMMEDIATE", err, errlen))
       return -1;
+    /* another process (a node starting beside this one) may have applied
+     * it since we looked: the write lock is ours now, so look again */
+    if (schema_version(st) >= n) {
+      if (exec(st, "COMMIT", err, errlen))
+        return -1;
+      continue;
+    }
     if (exec(st, (const char *)f->data, err, errlen) ||
         exec(st, bump, err, errlen) || exec(st, "COMMIT", err, errlen)) {
       char tmp[512];
@@ -126,6 +133,7 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
   pthread_mutex_init(&st->watch_lock, NULL);
   atomic_init(&st->watch_at, 0);
   atomic_init(&st->watch_value, -1);
+  st->write_version = -1;
   int rc = sqlite3_open_v2(path, &st->db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_FULLMUTEX,
@@ -184,6 +192,9 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
     goto fail;
   }
   sqlite3_busy_timeout(st->watch, 5000);
+  /* from here on, another process's commit is seen (changed_elsewhere):
+   * before anything is read from the file for the live ratings */
+  sqlite_changed_elsewhere(st, 0);
   store->ops = &sqlite_ops;
   store->impl = st;
   return 0;
@@ -377,7 +388,6 @@ static const struct store_ops sqlite_ops = {
     .turn_replace = sqlite_turn_replace,
     .turn_finish = sqlite_turn_finish,
     .vote = sqlite_vote,
-    .fail_streaming = sqlite_fail_streaming,
     .ratings_load = sqlite_ratings_load,
     .slices_load = sqlite_slices_load,
     .dedup_stats = sqlite_dedup_stats,
@@ -416,4 +426,12 @@ static const struct store_ops sqlite_ops = {
     .bench_results = sqlite_bench_results,
     .rows_read = sqlite_rows_read,
     .rows_write = sqlite_rows_write,
+    .node_register = sqlite_node_register,
+    .node_heartbeat = sqlite_node_heartbeat,
+    .nodes_reap = sqlite_nodes_reap,
+    .node_fail_battles = sqlite_node_fail_battles,
+    .node_leave = sqlite_node_leave,
+    .nodes_list = sqlite_nodes_list,
+    .changed_elsewhere = sqlite_changed_elsewhere,
+    .share_find = sqlite_share_find,
 };

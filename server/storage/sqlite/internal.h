@@ -70,6 +70,8 @@ struct sqlite_store {
   atomic_int check_stop;
   atomic_int corrupt;      /* it found the file corrupt */
   char corrupt_why[300];   /* under watch_lock */
+  long write_version;      /* PRAGMA data_version on db when last asked
+                              (changed_elsewhere), -1 before */
   sqlite3_stmt *stmts[STMT_COUNT]; /* statements of the hot paths, prepared
                                       once (on db); see sqlite_stmt */
   sqlite3_stmt *rows_stmt; /* the last insert of sqlite_rows_write (on db) */
@@ -190,7 +192,6 @@ int sqlite_turn_finish(void *cls, const char *id, int turn,
                        const struct turn_answer ans[2], int64_t finished_at,
                        const char *status, const char *identity,
                        const struct battle_tags *tags);
-int sqlite_fail_streaming(void *cls);
 int sqlite_battle_load(void *cls, const char *id, struct battle_record *out);
 json_t *sqlite_battles_list(void *cls, const char *model, const char *status,
                             int64_t since, int64_t until, long limit,
@@ -305,5 +306,17 @@ int sqlite_tag_pending(void *cls, const char *const *categories, size_t n,
 int sqlite_untagged(void *cls, long limit, char ***ids, size_t *n_ids);
 int sqlite_battle_tags(void *cls, const char *id,
                        const struct battle_tags *tags, struct vote_batch *vb);
+
+/* nodes.c */
+int sqlite_node_register(void *cls, const struct store_node *me,
+                         long lease_ms, int force, struct store_node *holder);
+int sqlite_node_heartbeat(void *cls, const char *name, const char *instance,
+                          const char *url, long lease_ms, int64_t *lapsed_ms);
+long sqlite_nodes_reap(void *cls);
+long sqlite_node_fail_battles(void *cls, const char *name);
+int sqlite_node_leave(void *cls, const char *name, const char *instance);
+int sqlite_nodes_list(void *cls, struct store_node **out, size_t *n);
+int sqlite_changed_elsewhere(void *cls, long live_battles);
+int sqlite_share_find(void *cls, const char *token, char id[40]);
 
 #endif
