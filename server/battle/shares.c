@@ -114,7 +114,21 @@ int arena_share_known(struct arena *a, const char *token) {
 
 enum agon_ec arena_shared_battle(struct arena *a, const char *token,
                                  char id[ARENA_BATTLE_ID]) {
-  return shared_battle(a, token, id) ? EC_OK : EC_SHARE_NOT_FOUND;
+  if (!shared_battle(a, token, id))
+    return EC_SHARE_NOT_FOUND;
+  /* Shared, so voted: a copy here that is not may predate a vote made
+   * through another node. Dropped, so that the hold reads it back. */
+  struct battle *b = arena_node_has_peers(a) ? registry_get(&a->battles, id)
+                                             : NULL;
+  if (b) {
+    pthread_mutex_lock(&b->lock);
+    int stale = b->status != BATTLE_VOTED;
+    pthread_mutex_unlock(&b->lock);
+    if (stale)
+      registry_forget(&a->battles, b);
+    battle_unref(b);
+  }
+  return EC_OK;
 }
 
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
