@@ -70,6 +70,10 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   atomic_init(&a->own_reads, 0);
   own_boards_init(&a->own);
   share_map_init(&a->shares);
+  if (arena_loader_start(a)) {
+    snprintf(err, errlen, "cannot start the battle loader");
+    goto fail_store;
+  }
   if (store_open(&a->store, a->cfg->database, err, errlen))
     goto fail_store;
   /* Turns that were streaming when the last process ended can never finish. */
@@ -137,6 +141,7 @@ fail:
   store_writer_free(a->writer);
   store_close(&a->store);
 fail_store:
+  taskq_free(a->loader);
   ratelimit_release(&a->limits);
   keycount_release(&a->streams);
   rating_table_release(&a->live.elo);
@@ -160,6 +165,7 @@ static void arena_release(struct arena *a) {
   tag_runner_free(a->taggers);
   judge_runner_free(a->judges);
   upstream_free(a->up);
+  taskq_free(a->loader);  /* reads what was asked, into the registry */
   history_stop(&a->history);
   style_boards_stop(&a->style);
   rating_worker_stop(&a->bt);

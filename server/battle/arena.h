@@ -117,14 +117,49 @@ enum agon_ec arena_battle_start_chosen(struct arena *a, const char *session,
                                        char id[ARENA_BATTLE_ID], char *msg,
                                        size_t msglen);
 
-/* Battle id as the public sees it, for the caller to own: its status, its
+/* Told once a turn or a vote is decided (on the writer thread), or a
+ * battle read back (on the loader thread); cls as given. It must not call
+ * back into the arena. */
+typedef void (*arena_vote_fn)(void *cls);
+
+/* A battle held in memory while one request works on it (opaque): the
+ * operations below on one battle take it. The battles at rest are a cache
+ * of the database ([limits] max_cached_battle_bytes); one that is not in
+ * it is read back on the arena's loader thread, never on the caller's, so
+ * that no HTTP worker waits on the disk. While held, a battle stays in
+ * memory. */
+struct arena_held;
+
+/* Battle id held from memory, at once: a new hold for the caller
+ * (arena_held_free), also when id cannot name a battle (it then holds
+ * none); NULL when the battle is not in memory: read it back with
+ * arena_hold_load. */
+struct arena_held *arena_hold(struct arena *a, const char *id);
+
+/* Read battle id back from the database on the loader thread: EC_OK with
+ * *out the caller's, and done(cls) called on that thread once
+ * arena_held_result can tell; EC_NOT_QUEUED when too many reads wait
+ * already or the arena is stopping (*out NULL, done never called). */
+enum agon_ec arena_hold_load(struct arena *a, const char *id,
+                             arena_vote_fn done, void *cls,
+                             struct arena_held **out);
+
+/* EC_OK when h holds its battle, else EC_BATTLE_NOT_FOUND (no such
+ * battle, it could not be read, or not read yet). */
+enum agon_ec arena_held_result(struct arena_held *h);
+
+/* The caller's reference; done is never called after it. Accepts NULL. */
+void arena_held_free(struct arena_held *h);
+
+/* Battle h as the public sees it, for the caller to own: its status, its
  * turns with both answers so far (text and HTML) and their public
  * errors; once voted, the winner, the models and each finished side's
  * reasoning, else null for them. Its mode, and whether each turn and the
  * battle (its latest turn) has identical answers; a chosen battle's
  * models at once (b null in a direct chat, with no side b). EC_OK (*out NULL only when out of
  * memory) or EC_BATTLE_NOT_FOUND. */
-enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
+enum agon_ec arena_battle_json(struct arena *a, struct arena_held *h,
+                               json_t **out);
 
 /* An event feed (opaque): the latest turn of one battle as Server-Sent
  * Events for one client, built under the battle's lock by whichever
@@ -132,12 +167,12 @@ enum agon_ec arena_battle_json(struct arena *a, const char *id, json_t **out);
  * writes them). Blind like arena_battle_json: no names, no reasoning. */
 struct arena_feed;
 
-/* A feed of battle id's latest turn for client, which holds one of the
+/* A feed of battle h's latest turn for client, which holds one of the
  * client's max_streams_per_client and one of the battle's
  * max_streams_per_battle until arena_feed_close. EC_OK with *out, else
  * EC_BATTLE_NOT_FOUND (also a battle without a turn), EC_TOO_MANY_STREAMS,
  * EC_TOO_MANY_BATTLE_STREAMS, or EC_INTERNAL when out of memory. */
-enum agon_ec arena_feed_open(struct arena *a, const char *id,
+enum agon_ec arena_feed_open(struct arena *a, struct arena_held *h,
                              const char *client, struct arena_feed **out);
 
 /* The most one arena_feed_build can append (both answers at their
@@ -163,14 +198,10 @@ void arena_feed_unwatch(struct arena_feed *f);
 /* Give back the feed's slots and free it; lock not held. Accepts NULL. */
 void arena_feed_close(struct arena_feed *f);
 
-/* Told once a turn or a vote is decided, on the writer thread; cls as
- * given. It must not call back into the arena. */
-typedef void (*arena_vote_fn)(void *cls);
-
 /* A follow-up turn on its way (opaque). */
 struct arena_turn;
 
-/* Ask both sides of battle id a follow-up prompt; only the owner (session,
+/* Ask both sides of battle h a follow-up prompt; only the owner (session,
  * NULL when the client has none), only while ready. Refusals that need no
  * write come back at once (and done is never called): EC_BATTLE_NOT_FOUND,
  * EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_READY, EC_TOO_MANY_TURNS,
@@ -179,7 +210,7 @@ struct arena_turn;
  * *out is the caller's (arena_turn_result once done was called, then
  * arena_turn_free), and done runs on the writer thread when the turn is
  * stored and asked, or refused (a vote came first). */
-enum agon_ec arena_turn_start(struct arena *a, const char *id,
+enum agon_ec arena_turn_start(struct arena *a, struct arena_held *h,
                               const char *session, const char *prompt,
                               arena_vote_fn done, void *cls,
                               struct arena_turn **out);
@@ -194,7 +225,7 @@ void arena_turn_free(struct arena_turn *t);
 /* A regenerate or a retry on its way (opaque; battle/replace.c). */
 struct arena_replace;
 
-/* Re-ask the latest turn of battle id before the vote, for its owner
+/* Re-ask the latest turn of battle h before the vote, for its owner
  * (session; NULL when the client has none). retry 0, a regenerate: both
  * sides with the same models, while the battle is ready and the turn has
  * been regenerated fewer than [limits] max_regenerations times. retry 1:
@@ -207,7 +238,8 @@ struct arena_replace;
  * EC_NO_REPLACEMENT_MODEL, EC_MODELS_UNAVAILABLE, EC_STORAGE_TURN,
  * EC_BUSY, EC_INTERNAL_TURN. On EC_OK as arena_turn_start: done runs on
  * the writer thread once the turn streams again, or was refused. */
-enum agon_ec arena_replace_start(struct arena *a, const char *id,
+enum agon_ec arena_replace_start(struct arena *a,
+                                 struct arena_held *h,
                                  const char *session, int retry,
                                  arena_vote_fn done, void *cls,
                                  struct arena_replace **out);
@@ -267,7 +299,7 @@ struct arena_wait;
 /* Bytes of a share's token with its NUL (32 hex digits). */
 #define ARENA_SHARE_TOKEN 33
 
-/* Share (share != 0) or unshare battle id, for its owner (session, NULL
+/* Share (share != 0) or unshare battle h, for its owner (session, NULL
  * when the client has none) once it is voted. Refusals come back at once:
  * EC_BATTLE_NOT_FOUND, EC_NOT_YOUR_BATTLE, EC_BATTLE_NOT_VOTED (the same
  * for every battle not voted yet, whatever it holds), EC_TOO_MANY_SHARES
@@ -276,7 +308,7 @@ struct arena_wait;
  * with *out the caller's (arena_wait_result once done was called, then
  * arena_wait_free): the share is being stored, and done runs on the
  * writer thread once it is. */
-enum agon_ec arena_share_start(struct arena *a, const char *id,
+enum agon_ec arena_share_start(struct arena *a, struct arena_held *h,
                                const char *session, int share,
                                arena_vote_fn done, void *cls,
                                struct arena_wait **out,
@@ -294,11 +326,18 @@ void arena_wait_free(struct arena_wait *w);
 /* Whether token names a shared battle now (from memory). */
 int arena_share_known(struct arena *a, const char *token);
 
-/* The shared battle of token as arena_battle_json gives a voted battle
- * (the prompts, both answers, the names, the verdict, the reasons and the
- * comment; no id), for the caller. EC_OK, or EC_SHARE_NOT_FOUND. */
+/* The battle token names now, from memory: EC_OK with its id (as
+ * arena_hold wants it), or EC_SHARE_NOT_FOUND. */
+enum agon_ec arena_shared_battle(struct arena *a, const char *token,
+                                 char id[ARENA_BATTLE_ID]);
+
+/* The shared battle of token, h (held for arena_shared_battle's id), as
+ * arena_battle_json gives a voted battle (the prompts, both answers, the
+ * names, the verdict, the reasons and the comment; no id), for the
+ * caller. EC_OK, or EC_SHARE_NOT_FOUND (also when token no longer names
+ * h's battle). */
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
-                               json_t **out);
+                               struct arena_held *h, json_t **out);
 
 /* Session's own board (NULL or "": none; its battles' counted votes,
  * replayed with the arena's K): {"votes": n, "models": [{"model", "elo",

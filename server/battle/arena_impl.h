@@ -25,6 +25,7 @@
 #include "upstream/upstream.h"
 #include "util/keycount.h"
 #include "util/ratelimit.h"
+#include "util/taskq.h"
 
 /* Upstream event loops: as many as the HTTP worker threads (two), so that
  * relaying deltas (parse, then write to the client: see battle/feed.c)
@@ -60,6 +61,8 @@ struct arena {
   struct share_map shares;        /* shared battles (battle/shares.c) */
   struct own_boards own;          /* sessions' own boards (own_board.c) */
   atomic_int own_reads;           /* own boards being read back */
+  struct taskq *loader;           /* reads battles back from the database
+                                     for requests (hold.c) */
 };
 
 /* A session's counted vote, for its own board (own_board.c); writer
@@ -70,9 +73,18 @@ void own_board_vote(struct arena *a, const char *session, const char *model_a,
 /* Load the stored shares into memory at start (shares.c). 0 or -1. */
 int shares_load(struct arena *a);
 
-/* The battle with this id (a new reference), from memory or the
- * database; NULL when unknown or on error (load.c). */
-struct battle *arena_battle_find(struct arena *a, const char *id);
+/* The battle with this id (a new reference), from memory or else read
+ * from the database, which it waits on: for the loader thread (hold.c)
+ * only. NULL when unknown or on error (load.c). */
+struct battle *arena_battle_read(struct arena *a, const char *id);
+
+/* What h holds: a new reference to its battle, or NULL when there is no
+ * such battle (hold.c). */
+struct battle *arena_held_battle(struct arena_held *h);
+
+/* Start the loader thread (hold.c); taskq_free(a->loader) stops it, after
+ * it has read what was asked. 0 or -1. */
+int arena_loader_start(struct arena *a);
 
 /* Reserve a slot for one more streaming turn; 0, or -1 when full
  * (arena.c). */

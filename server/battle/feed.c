@@ -41,10 +41,10 @@ static void feed_wake(struct battle_watcher *w) {
   f->wake(f->wake_cls);
 }
 
-enum agon_ec arena_feed_open(struct arena *a, const char *id,
+enum agon_ec arena_feed_open(struct arena *a, struct arena_held *h,
                              const char *client, struct arena_feed **out) {
   *out = NULL;
-  struct battle *b = arena_battle_find(a, id);
+  struct battle *b = arena_held_battle(h);
   if (!b)
     return EC_BATTLE_NOT_FOUND;
   struct config *cfg = arena_config(a);

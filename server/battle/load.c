@@ -128,7 +128,7 @@ fail:
  * for votes on other battles of its registry bucket meanwhile). */
 #define LOAD_TRIES 8
 
-struct battle *arena_battle_find(struct arena *a, const char *id) {
+struct battle *arena_battle_read(struct arena *a, const char *id) {
   struct battle *b = registry_get(&a->battles, id);
   if (b)
     return b;

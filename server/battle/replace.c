@@ -293,12 +293,12 @@ out:
   return rc;
 }
 
-enum agon_ec arena_replace_start(struct arena *a, const char *id,
+enum agon_ec arena_replace_start(struct arena *a, struct arena_held *h,
                                  const char *session, int retry,
                                  arena_vote_fn done, void *cls,
                                  struct arena_replace **out) {
   *out = NULL;
-  struct battle *b = arena_battle_find(a, id);
+  struct battle *b = arena_held_battle(h);
   if (!b)
     return EC_BATTLE_NOT_FOUND;
   enum agon_ec rc = session ? replace_start(a, b, session, retry, done, cls,

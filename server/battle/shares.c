@@ -46,16 +46,18 @@ static void share_done(void *cls, int ok) {
   waiter_tell(&w->waiter);
 }
 
-enum agon_ec arena_share_start(struct arena *a, const char *id,
+enum agon_ec arena_share_start(struct arena *a, struct arena_held *h,
                                const char *session, int share,
                                arena_vote_fn done, void *cls,
                                struct arena_wait **out,
                                char token[ARENA_SHARE_TOKEN]) {
   *out = NULL;
   token[0] = '\0';
-  struct battle *b = arena_battle_find(a, id);
+  struct battle *b = arena_held_battle(h);
   if (!b)
     return EC_BATTLE_NOT_FOUND;
+  char id[ARENA_BATTLE_ID];
+  snprintf(id, sizeof id, "%s", b->id);
   pthread_mutex_lock(&b->lock);
   int mine = session && session[0] && !strcmp(b->session, session);
   int voted = b->status == BATTLE_VOTED;
@@ -96,15 +98,27 @@ int arena_share_known(struct arena *a, const char *token) {
   return share_map_battle(&a->shares, token, id);
 }
 
+enum agon_ec arena_shared_battle(struct arena *a, const char *token,
+                                 char id[ARENA_BATTLE_ID]) {
+  return share_map_battle(&a->shares, token, id) ? EC_OK
+                                                 : EC_SHARE_NOT_FOUND;
+}
+
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
-                               json_t **out) {
+                               struct arena_held *h, json_t **out) {
   *out = NULL;
-  char id[40];
-  if (!share_map_battle(&a->shares, token, id))
+  char id[ARENA_BATTLE_ID];
+  struct battle *b = arena_held_battle(h);
+  /* still shared, and still this battle (it may be taken back meanwhile) */
+  int same = b && share_map_battle(&a->shares, token, id) &&
+             !strcmp(id, b->id);
+  if (b)
+    battle_unref(b);
+  if (!same)
     return EC_SHARE_NOT_FOUND;
   json_t *body;
   /* read as GET /api/battles/ID reads it */
-  if (arena_battle_json(a, id, &body) || !body)
+  if (arena_battle_json(a, h, &body) || !body)
     return EC_SHARE_NOT_FOUND;
   if (!json_is_string(json_object_get(body, "winner"))) {
     json_decref(body);  /* only voted battles are ever shared */

@@ -121,12 +121,12 @@ out:
   return rc;
 }
 
-enum agon_ec arena_turn_start(struct arena *a, const char *id,
+enum agon_ec arena_turn_start(struct arena *a, struct arena_held *h,
                               const char *session, const char *prompt,
                               arena_vote_fn done, void *cls,
                               struct arena_turn **out) {
   *out = NULL;
-  struct battle *b = arena_battle_find(a, id);
+  struct battle *b = arena_held_battle(h);
   if (!b)
     return EC_BATTLE_NOT_FOUND;
   enum agon_ec rc = session ? turn_start(a, b, session, prompt, done, cls, out)

@@ -24,10 +24,11 @@ static json_t *pick(const json_t *list, const char *const *keys) {
   return out;
 }
 
-enum agon_ec arena_battle_json(struct arena *a, const char *id,
+enum agon_ec arena_battle_json(struct arena *a, struct arena_held *h,
                                json_t **out) {
   *out = NULL;
-  struct battle *b = arena_battle_find(a, id);
+  (void)a;
+  struct battle *b = arena_held_battle(h);
   if (!b)
     return EC_BATTLE_NOT_FOUND;
   json_t *turns = json_array();

@@ -5,6 +5,7 @@
  * writes them to the client's socket. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/held_battle.h"
 #include "http/reply.h"
 #include "http/sse_stream.h"
 
@@ -38,9 +39,10 @@ static const struct sse_producer battle_producer = {
     .release = producer_release,
 };
 
-enum MHD_Result handle_battle_events(struct request *rq) {
+static enum MHD_Result battle_events(struct request *rq,
+                                     struct arena_held *h) {
   struct arena_feed *f = NULL;
-  enum agon_ec rc = arena_feed_open(rq->arena, rq->param, rq->client, &f);
+  enum agon_ec rc = arena_feed_open(rq->arena, h, rq->client, &f);
   if (rc == EC_INTERNAL)
     return MHD_NO;  /* out of memory */
   if (rc)
@@ -56,4 +58,8 @@ enum MHD_Result handle_battle_events(struct request *rq) {
   enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return r;
+}
+
+enum MHD_Result handle_battle_events(struct request *rq) {
+  return with_held_battle(rq, rq->param, battle_events);
 }

@@ -3,12 +3,13 @@
  * (a_reasoning, b_reasoning) once it is done. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/held_battle.h"
 #include "handlers/model_card.h"
 #include "http/reply.h"
 
-enum MHD_Result handle_battle_get(struct request *rq) {
+static enum MHD_Result battle_get(struct request *rq, struct arena_held *h) {
   json_t *body;
-  enum agon_ec rc = arena_battle_json(rq->arena, rq->param, &body);
+  enum agon_ec rc = arena_battle_json(rq->arena, h, &body);
   if (rc)
     return reply_ec(rq, rc);
   /* "models" is an object only once the battle is voted */
@@ -18,4 +19,8 @@ enum MHD_Result handle_battle_get(struct request *rq) {
   json_object_set_new(body, "cards", a && b ? model_cards_json(rq->cfg, a, b)
                                             : json_null());
   return reply_json(rq, MHD_HTTP_OK, body);
+}
+
+enum MHD_Result handle_battle_get(struct request *rq) {
+  return with_held_battle(rq, rq->param, battle_get);
 }

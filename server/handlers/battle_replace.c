@@ -6,6 +6,7 @@
  * the events to open again, as a follow-up. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/held_battle.h"
 #include "http/reply.h"
 
 static void replace_free(void *pending) { arena_replace_free(pending); }
@@ -17,17 +18,17 @@ static enum MHD_Result replace_reply(struct request *rq) {
   return rc ? reply_ec(rq, rc) : reply_turn_accepted(rq, turn);
 }
 
-static enum MHD_Result handle_replace(struct request *rq, int retry) {
-  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
-  if (wait)
-    return reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
+/* With the battle held: the replacement is stored while the request
+ * waits. */
+static enum MHD_Result replace(struct request *rq, struct arena_held *h,
+                               int retry) {
   const char *session = request_session(rq, 0);
   /* suspended while the writer stores it (no worker waits on the disk);
    * suspend first, so the resume always finds it suspended */
   rq->on_resume = replace_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_replace *r = NULL;
-  enum agon_ec rc = arena_replace_start(rq->arena, rq->param, session, retry,
+  enum agon_ec rc = arena_replace_start(rq->arena, h, session, retry,
                                         reply_resume, rq->conn, &r);
   if (rc == EC_OK) {
     rq->pending = r;
@@ -36,6 +37,22 @@ static enum MHD_Result handle_replace(struct request *rq, int retry) {
   }
   /* refused at once (an unknown battle too) */
   return reply_ec_resumed(rq, rc);
+}
+
+static enum MHD_Result regenerate_held(struct request *rq,
+                                       struct arena_held *h) {
+  return replace(rq, h, 0);
+}
+
+static enum MHD_Result retry_held(struct request *rq, struct arena_held *h) {
+  return replace(rq, h, 1);
+}
+
+static enum MHD_Result handle_replace(struct request *rq, int retry) {
+  int wait = arena_rate_limit(rq->arena, ARENA_LIMIT_PROMPTS, rq->client);
+  if (wait)
+    return reply_ec_retry(rq, EC_TOO_MANY_PROMPTS, wait);
+  return with_held_battle(rq, rq->param, retry ? retry_held : regenerate_held);
 }
 
 enum MHD_Result handle_battle_regenerate(struct request *rq) {

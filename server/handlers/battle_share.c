@@ -5,6 +5,7 @@
  * vote: battle_not_voted, the same for every such battle. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/held_battle.h"
 #include "http/reply.h"
 
 #include <stdio.h>
@@ -26,7 +27,8 @@ static enum MHD_Result share_reply(struct request *rq) {
   return reply_json(rq, MHD_HTTP_OK, body);
 }
 
-static enum MHD_Result share(struct request *rq, int on) {
+static enum MHD_Result share(struct request *rq, struct arena_held *h,
+                             int on) {
   const char *session = request_session(rq, 0);
   char token[ARENA_SHARE_TOKEN];
   /* suspended while the writer stores it; suspend first, so that the
@@ -34,7 +36,7 @@ static enum MHD_Result share(struct request *rq, int on) {
   rq->on_resume = share_reply;
   MHD_suspend_connection(rq->conn);
   struct arena_wait *w = NULL;
-  enum agon_ec rc = arena_share_start(rq->arena, rq->param, session, on,
+  enum agon_ec rc = arena_share_start(rq->arena, h, session, on,
                                       reply_resume, rq->conn, &w, token);
   if (rc == EC_OK && w) {
     rq->pending = w;
@@ -55,12 +57,21 @@ static enum MHD_Result share(struct request *rq, int on) {
   return MHD_YES;
 }
 
+static enum MHD_Result share_held(struct request *rq, struct arena_held *h) {
+  return share(rq, h, 1);
+}
+
+static enum MHD_Result unshare_held(struct request *rq,
+                                    struct arena_held *h) {
+  return share(rq, h, 0);
+}
+
 enum MHD_Result handle_battle_share(struct request *rq) {
-  return share(rq, 1);
+  return with_held_battle(rq, rq->param, share_held);
 }
 
 enum MHD_Result handle_battle_unshare(struct request *rq) {
   if (!request_origin_ok(rq, rq->cfg))
     return reply_ec(rq, EC_CROSS_ORIGIN);
-  return share(rq, 0);
+  return with_held_battle(rq, rq->param, unshare_held);
 }

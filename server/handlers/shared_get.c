@@ -5,16 +5,15 @@
  * share_not_found. */
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/held_battle.h"
 #include "handlers/share_token.h"
 #include "http/reply.h"
 
 #include <string.h>
 
-enum MHD_Result handle_shared_get(struct request *rq) {
+static enum MHD_Result shared_get(struct request *rq, struct arena_held *h) {
   json_t *body = NULL;
-  if (!share_token_ok(rq->param))
-    return reply_ec(rq, EC_SHARE_NOT_FOUND);
-  enum agon_ec rc = arena_shared_json(rq->arena, rq->param, &body);
+  enum agon_ec rc = arena_shared_json(rq->arena, rq->param, h, &body);
   if (rc)
     return reply_ec(rq, rc);
   char *text = json_dumps(body, JSON_COMPACT);
@@ -33,4 +32,14 @@ enum MHD_Result handle_shared_get(struct request *rq) {
   enum MHD_Result r = reply_queue(rq, MHD_HTTP_OK, resp);
   MHD_destroy_response(resp);
   return r;
+}
+
+enum MHD_Result handle_shared_get(struct request *rq) {
+  char id[ARENA_BATTLE_ID];
+  if (!share_token_ok(rq->param))
+    return reply_ec(rq, EC_SHARE_NOT_FOUND);
+  enum agon_ec rc = arena_shared_battle(rq->arena, rq->param, id);
+  if (rc)
+    return reply_ec(rq, rc);
+  return with_held_battle(rq, id, shared_get);
 }

@@ -4,9 +4,17 @@ recently used ones that nobody is using are evicted, and an evicted battle
 is read back from the database when it is next asked for, whole: its
 answers (GET), its events, a vote and a follow-up turn all work on it.
 /metrics shows the bytes held (agon_battles_cached_bytes) and the evictions
-(agon_battles_evicted_total)."""
+(agon_battles_evicted_total). The read back happens on the arena's loader
+thread while the request waits suspended: no HTTP worker waits on the
+disk (tests/shims/read_gate.c makes the disk stop answering reads)."""
 
-from conftest import Model, fake_backend, metric, wait_for
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import Model, assert_error, metric, two_echo_models, wait_for
 
 ANSWER = 1_000_000          # bytes of each answer (the fake's big-N models)
 BOUND = 10 * 1024 * 1024    # room for two such battles at rest, not three
@@ -129,3 +137,153 @@ def test_no_bound(agon_factory, fake):
         sizes.append(cached(c))
     assert sizes[2] >= 3 * 4 * ANSWER and sizes[0] < sizes[1] < sizes[2], sizes
     assert evicted(c) == 0
+
+
+# ---- an evicted battle is read back off the HTTP workers ----------------
+
+
+def read_gate(agon, tmp_path):
+    """Run agon with tests/shims/read_gate.c preloaded: its reads of the
+    database wait while the returned path exists (the shim is built beside
+    the binary, in tests/)."""
+    lib = Path(agon.bin).parent / "tests" / "libread_gate.so"
+    if not lib.exists():
+        pytest.skip("%s is not built (meson builds it with the tests)" % lib)
+    gate = tmp_path / "reads-wait"
+    agon.env["LD_PRELOAD"] = str(lib)
+    agon.env["AGON_TEST_READ_GATE"] = str(gate)
+    # an ASan build wants its runtime first; the shim only wraps pread
+    agon.env["ASAN_OPTIONS"] = ",".join(
+        o for o in [agon.env.get("ASAN_OPTIONS", ""), "verify_asan_link_order=0"] if o)
+    return gate
+
+
+def evicting_arena(agon_factory, tmp_path):
+    """Echo models and a bound of 1 byte: every battle at rest that nobody
+    uses is evicted at once, so every GET reads it back from the database."""
+    agon = agon_factory(two_echo_models(), limits={"max_cached_battle_bytes": 1},
+                        start=False)
+    gate = read_gate(agon, tmp_path)
+    agon.start()
+    return agon, gate
+
+
+def evict_at_rest(c):
+    """Evict what is at rest now: eviction runs on a look-up of the
+    registry, and a look-up of an unknown battle is one."""
+    before = evicted(c)
+    assert c.get("/api/battles/nope").status == 404
+    return evicted(c) - before
+
+
+def test_evicted_battles_are_read_off_the_workers(agon_factory, tmp_path):
+    """While the disk does not answer reads, many GETs of evicted battles
+    wait (suspended) for the loader, and the two HTTP workers go on
+    answering everything else; once it answers again, every GET gets the
+    very reply it got before. The loader's queue is bounded: what does not
+    fit is answered 503 unavailable at once."""
+    agon, gate = evicting_arena(agon_factory, tmp_path)
+    c = agon.client()
+    bids = [c.battle("read back %d" % i)[0] for i in range(6)]
+    # read back once with the disk answering: the reply to match
+    want = {}
+    for bid in bids:
+        evict_at_rest(c)
+        before = evicted(c)
+        want[bid] = c.get("/api/battles/" + bid).json()
+        assert evict_at_rest(c) == 1 and evicted(c) == before + 1
+    for bid in bids:
+        assert want[bid]["id"] == bid and want[bid]["status"] == "ready"
+        assert want[bid]["turns"][0]["prompt"].startswith("read back ")
+    # a commit since those reads: the read connection's page cache is
+    # dropped, so reading them again goes to the disk
+    writes = metric(c, "agon_db_writes_total")
+    c.battle("a commit")
+    wait_for(lambda: metric(c, "agon_db_writes_total") >= writes + 2, 10,
+             "the new battle stored")
+    assert evict_at_rest(c) == 1
+
+    gate.touch()
+    results, lock = {}, threading.Lock()
+
+    def get(i, bid):
+        r = agon.client().get("/api/battles/" + bid, timeout=60)
+        with lock:
+            results[i] = (bid, r)
+
+    def others_answered():
+        other = agon.client()
+        for path in ("/healthz", "/api/models", "/", "/metrics"):
+            r = other.get(path, timeout=3)
+            assert r.status == 200, (path, r)
+
+    # 80 reads: one in the loader (stuck on the disk), 64 waiting for it,
+    # the rest refused at once
+    n = 80
+    threads = [threading.Thread(target=get, args=(i, bids[i % len(bids)]))
+               for i in range(n)]
+    try:
+        # first more than there are workers, all waiting
+        for t in threads[:8]:
+            t.start()
+        time.sleep(0.5)
+        for _ in range(3):
+            others_answered()
+            assert not results, results
+        # then past the bound
+        for t in threads[8:]:
+            t.start()
+        wait_for(lambda: len(results) >= n - 65, 20, "the reads past the bound refused")
+        for _ in range(3):
+            others_answered()
+            with lock:
+                refused = dict(results)
+            # every answer so far is a refusal: the reads are still waiting
+            assert len(refused) <= n - 64, len(refused)
+            for bid, r in refused.values():
+                assert assert_error(r, 503)["code"] == "unavailable"
+    finally:
+        gate.unlink()
+    for t in threads:
+        t.join(60)
+    assert len(results) == n
+    answered = [(bid, r) for bid, r in results.values() if r.status == 200]
+    assert len(answered) in (64, 65), len(answered)
+    for bid, r in answered:
+        assert r.json() == want[bid]
+    # and the arena reads battles back as before
+    assert c.get("/api/battles/" + bids[0]).json() == want[bids[0]]
+
+
+def test_evicted_battles_answer_every_endpoint(agon_factory, tmp_path):
+    """Each endpoint that works on one battle reads an evicted one back:
+    its events, a regenerate, a follow-up, a vote, a share and the shared
+    page; an unknown id is still battle_not_found."""
+    agon, _ = evicting_arena(agon_factory, tmp_path)
+    c = agon.client()
+    bid, _ = c.battle("evicted everywhere")
+    assert evict_at_rest(c) == 1
+
+    es = c.events("/api/battles/%s/events" % bid)
+    assert es.status == 200 and es.end == {"turn": 1, "status": "ready"}
+    assert c.post("/api/battles/%s/regenerate" % bid, {}).status == 202
+    assert c.events("/api/battles/%s/events" % bid).end["status"] == "ready"
+    r = c.post("/api/battles/%s/turns" % bid, {"prompt": "and more"})
+    assert r.status == 202, r
+    assert c.events("/api/battles/%s/events" % bid).end == {"turn": 2, "status": "ready"}
+    assert evict_at_rest(c) == 1
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    r = c.post("/api/battles/%s/share" % bid, {})
+    assert r.status == 200, r
+    token = r.json()["url"].rsplit("/", 1)[1]
+    assert evict_at_rest(c) == 1
+    shared = agon.client().get("/api/shared/" + token)
+    assert shared.status == 200, shared
+    b = c.get("/api/battles/" + bid).json()
+    assert b["status"] == "voted" and len(b["turns"]) == 2
+    assert shared.json()["turns"] == b["turns"] and shared.json()["models"] == b["models"]
+    for path in ("/api/battles/nope", "/api/battles/nope/events"):
+        assert assert_error(c.get(path), 404)["code"] == "battle_not_found"
+    assert assert_error(c.post("/api/battles/nope/turns", {"prompt": "x"}), 404)["code"] == \
+        "battle_not_found"
+    assert assert_error(c.get("/api/battles/" + "f" * 60), 404)["code"] == "battle_not_found"
