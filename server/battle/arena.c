@@ -70,6 +70,7 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   atomic_init(&a->own_reads, 0);
   own_boards_init(&a->own);
   share_map_init(&a->shares);
+  arena_exports_init(a);
   if (arena_loader_start(a)) {
     snprintf(err, errlen, "cannot start the battle loader");
     goto fail_store;
@@ -92,6 +93,10 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
     atomic_init(&a->dedup_left_out, left_out);
   if (store_check_start(&a->store, a->cfg->database))
     log_warn("msg=\"cannot start the background database check\"");
+  if (version_watch_start(&a->watch, &a->store)) {
+    snprintf(err, errlen, "cannot start the data version watch");
+    goto fail;
+  }
   a->writer = store_writer_new(&a->store, &a->live);
   if (!a->writer) {
     snprintf(err, errlen, "cannot start the database writer");
@@ -144,9 +149,11 @@ static int arena_init(struct arena *a, struct config *cfg, char *err,
   return 0;
 fail:
   store_writer_free(a->writer);
+  version_watch_stop(&a->watch);
   node_release(a);  /* joined before any of these could fail */
   store_close(&a->store);
 fail_store:
+  arena_exports_stop(a);
   taskq_free(a->loader);
   ratelimit_release(&a->limits);
   keycount_release(&a->streams);
@@ -174,6 +181,7 @@ static void arena_release(struct arena *a) {
   judge_runner_free(a->judges);
   upstream_free(a->up);
   taskq_free(a->loader);  /* reads what was asked, into the registry */
+  arena_exports_stop(a);  /* writes the exports under way, for nobody */
   history_stop(&a->history);
   style_boards_stop(&a->style);
   rating_worker_stop(&a->bt);
@@ -182,6 +190,7 @@ static void arena_release(struct arena *a) {
   own_boards_release(&a->own);
   ratelimit_release(&a->limits);
   keycount_release(&a->streams);
+  version_watch_stop(&a->watch);
   store_close(&a->store);
   rating_table_release(&a->live.elo);
   pair_table_release(&a->live.pairs);

@@ -62,7 +62,8 @@ struct config *arena_config(struct arena *a);
  * cannot change while running (a warning says so). On error the running configuration stays and err
  * names the file and line. Either way the slices' counts are read from
  * the database again (`agon tag` beside the server moves them there).
- * Returns 0 or -1. */
+ * Reads files: never on an HTTP worker (the admin's reload is work on the
+ * loader thread, arena_call_start). Returns 0 or -1. */
 int arena_reload(struct arena *a, char *err, size_t errlen);
 
 /* Enable or disable a model at run time (until the next reload). Returns
@@ -193,6 +194,35 @@ enum agon_ec arena_held_result(struct arena_held *h);
 
 /* The caller's reference; done is never called after it. Accepts NULL. */
 void arena_held_free(struct arena_held *h);
+
+/* ---- reads of the database for requests ---- */
+
+/* A request's work that reads the database (opaque): run on the arena's
+ * loader thread, the one that reads battles back, while the request
+ * waits suspended, so that no HTTP worker waits on the disk. The arena's
+ * functions that say they read the database (arena_judge_stats,
+ * arena_judge_ratings, arena_bench_results, arena_battles_list;
+ * arena_reload reads the configuration's files) are for such work, never
+ * for an HTTP worker. */
+struct arena_call;
+typedef void (*arena_call_fn)(struct arena *a, void *job);
+
+/* Run fn(a, job) on the loader thread, then done(cls) on that thread.
+ * Takes job: job_free(job) (NULL: none) frees it once the loader and the
+ * caller are both done with it, and at once when this fails. EC_OK with
+ * *out the caller's (arena_call_job once done was called, then
+ * arena_call_free); EC_NOT_QUEUED when too many reads wait already or
+ * the arena is stopping (*out NULL, done never called). */
+enum agon_ec arena_call_start(struct arena *a, arena_call_fn fn, void *job,
+                              void (*job_free)(void *job), arena_vote_fn done,
+                              void *cls, struct arena_call **out);
+
+/* c's job once fn has run on it (done was called), else NULL; borrowed
+ * until arena_call_free. */
+void *arena_call_job(struct arena_call *c);
+
+/* The caller's reference; done is never called after it. Accepts NULL. */
+void arena_call_free(struct arena_call *c);
 
 /* Battle h as the public sees it, for the caller to own: its status, its
  * turns with both answers so far (text and HTML) and their public
@@ -433,7 +463,8 @@ int arena_elo(struct arena *a, struct rating_table *out);
 
 /* A judge's ratings from its stored verdicts, computed now: Elo with
  * factor k, and the pair counts to fit (see store_judge_ratings). 0 or -1;
- * the caller releases both either way. */
+ * the caller releases both either way. Reads the database: for work on
+ * the loader thread (arena_call_start). */
 int arena_judge_ratings(struct arena *a, const char *judge, double k,
                         struct rating_table *elo, struct pair_table *pairs);
 
@@ -445,6 +476,8 @@ struct arena_versions {
   long data;       /* store_data_version: commits of other processes too
                       (`agon judge` beside the server); < 0 when unknown */
 };
+/* From memory, at once: the data version as the arena's watch thread
+ * last saw it (battle/version_watch.h), at most STORE_WATCH_MS old. */
 void arena_versions(struct arena *a, struct arena_versions *out);
 
 /* The counted votes de-duplication has left out of the BT boards. */
@@ -468,23 +501,50 @@ int arena_metrics_render(struct arena *a, struct buf *out,
                          const char *const *route_names, size_t n_routes);
 
 /* A judge's counts and its agreement with the humans (see
- * store_judge_stats), owned by the caller; NULL on error. */
+ * store_judge_stats), owned by the caller; NULL on error. Reads the
+ * database: for work on the loader thread (arena_call_start). */
 json_t *arena_judge_stats(struct arena *a, const char *judge);
 
 /* Every score of every finished agon bench run (store_bench_results),
- * to fn. Reads the database's read connection. 0 or -1. */
+ * to fn. Reads the database's read connection: for work on the loader
+ * thread (arena_call_start). 0 or -1. */
 int arena_bench_results(struct arena *a, store_bench_result_fn fn,
                         void *ctx);
 
 /* The stored battles, newest first, for the admin (see
- * store_battles_list): NULL on error. */
+ * store_battles_list): NULL on error. Reads the database: for work on the
+ * loader thread (arena_call_start). */
 json_t *arena_battles_list(struct arena *a, const char *model,
                            const char *status, int64_t since, int64_t until,
                            long limit, long offset);
 
-/* Every stored battle written to out in fmt (see store_export). Returns
- * how many, or -1 with err set. */
-long arena_export(struct arena *a, enum export_format fmt, FILE *out,
-                  char *err, size_t errlen);
+/* An export of every stored battle on its way (opaque; battle/export.c).
+ * The relay it hands over is util/relay.h's. */
+struct arena_export;
+struct relay;
+
+/* Export every stored battle in fmt (see store_export) without waiting,
+ * on a thread of its own: into a temporary file first (unlinked, in
+ * $TMPDIR or else /var/tmp: on disk, not in memory), then, as a consumer
+ * takes them, its bytes through a relay that holds at most 256 KiB.
+ * done(cls) runs on that thread once the file is written or the export
+ * failed. EC_OK with *out the caller's (arena_export_result once done was
+ * called, then arena_export_free); EC_NOT_QUEUED when ARENA_EXPORTS (2)
+ * exports are under way already, out of memory, or the arena is stopping
+ * (done is never called then). */
+enum agon_ec arena_export_start(struct arena *a, enum export_format fmt,
+                                arena_vote_fn done, void *cls,
+                                struct arena_export **out);
+
+/* What the export came to once done was called: EC_OK with *size, its
+ * bytes, and *r, the relay's consumer end for the caller (read the bytes
+ * from it, then relay_leave), or EC_INTERNAL with why in err (errlen
+ * bytes: "export failed: ..."). */
+enum agon_ec arena_export_result(struct arena_export *x, uint64_t *size,
+                                 struct relay **r, char *err, size_t errlen);
+
+/* The caller's reference; done is never called after it, and a relay not
+ * taken is left (the export stops). Accepts NULL. */
+void arena_export_free(struct arena_export *x);
 
 #endif

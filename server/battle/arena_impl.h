@@ -15,6 +15,7 @@
 #include "battle/registry.h"
 #include "battle/share_map.h"
 #include "battle/style_boards.h"
+#include "battle/version_watch.h"
 #include "battle/waiter.h"
 #include "judge/runner.h"
 #include "rating/live.h"
@@ -26,12 +27,17 @@
 #include "upstream/upstream.h"
 #include "util/keycount.h"
 #include "util/ratelimit.h"
+#include "util/relay.h"
 #include "util/taskq.h"
 
 /* Upstream event loops: as many as the HTTP worker threads (two), so that
  * relaying deltas (parse, then write to the client: see battle/feed.c)
  * can use both cores of a small machine. */
 #define UPSTREAM_LOOPS 2
+
+/* Exports at once, at most (export.c): each holds a thread, a relay of
+ * its own and a temporary file. */
+#define ARENA_EXPORTS 2
 
 struct arena {
   struct config *cfg;             /* current; take it with arena_config */
@@ -63,8 +69,19 @@ struct arena {
   struct own_boards own;          /* sessions' own boards (own_board.c) */
   atomic_int own_reads;           /* own boards being read back */
   struct taskq *loader;           /* reads battles back from the database
-                                     for requests (hold.c) */
+                                     for requests (hold.c), and what
+                                     else requests read (call.c) */
   struct arena_node node;         /* this node among others (node.h) */
+  struct version_watch watch;     /* the store's data version, in memory */
+  struct {
+    pthread_mutex_t lock;
+    int stopping;                 /* arena_exports_stop: no more */
+    struct {
+      pthread_t thread;
+      int running;                /* started, not joined yet */
+      int finished;               /* its thread is about to end */
+    } slot[ARENA_EXPORTS];
+  } exports;                      /* the admin's exports (export.c) */
 };
 
 /* This node's life (node.c): join registers it (its lease) and fails the
@@ -103,6 +120,11 @@ struct battle *arena_battle_read(struct arena *a, const char *id);
 /* What h holds: a new reference to its battle, or NULL when there is no
  * such battle (hold.c). */
 struct battle *arena_held_battle(struct arena_held *h);
+
+/* Set up and stop the exports (export.c): stop refuses new ones and
+ * joins those under way. */
+void arena_exports_init(struct arena *a);
+void arena_exports_stop(struct arena *a);
 
 /* Start the loader thread (hold.c); taskq_free(a->loader) stops it, after
  * it has read what was asked. 0 or -1. */

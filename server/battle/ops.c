@@ -1,9 +1,8 @@
 /* What the operators read: health, metrics, the judges' stats, and the
- * admin's list and export of stored battles. */
+ * admin's list of stored battles (its export: export.c). */
 #include "battle/arena_impl.h"
 
 #include "metrics/metrics.h"
-#include "storage/interchange.h"
 #include "storage/judgments.h"
 
 int arena_storage_fault(struct arena *a, char *why, size_t len) {
@@ -32,9 +31,4 @@ json_t *arena_battles_list(struct arena *a, const char *model,
                            long limit, long offset) {
   return store_battles_list(&a->store, model, status, since, until, limit,
                             offset);
-}
-
-long arena_export(struct arena *a, enum export_format fmt, FILE *out,
-                  char *err, size_t errlen) {
-  return store_export(&a->store, fmt, out, err, errlen);
 }

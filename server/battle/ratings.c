@@ -44,7 +44,7 @@ int arena_judge_ratings(struct arena *a, const char *judge, double k,
 void arena_versions(struct arena *a, struct arena_versions *out) {
   out->votes = atomic_load(&a->version);
   out->judgments = atomic_load(&a->store.judgments);
-  out->data = store_data_version(&a->store);
+  out->data = version_watch_value(&a->watch);
 }
 
 long arena_dedup_left_out(struct arena *a) {

@@ -28,6 +28,7 @@
 #include "tag/llm.h"
 #include "util/listen.h"
 #include "util/node_id.h"
+#include "util/nowait.h"
 #include "util/utf8.h"
 
 /* Keys that need more than their kind's check. */
@@ -1185,6 +1186,7 @@ int config_load(struct config *cfg, const char *file, char *err,
                 size_t errlen) {
   struct config_load ctx = {
       .cfg = cfg, .file = file, .err = err, .errlen = errlen};
+  nowait_check("config_load (a reload reads files)");
   pthread_once(&inih_once, inih_setup);
   ctx.f = fopen(file, "r");
   if (!ctx.f) {

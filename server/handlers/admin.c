@@ -4,6 +4,8 @@
  *   GET  /api/admin/battles              ?model= &status= &since= &until=
  *                                        &limit= (1-1000, 100) &offset=
  *   GET  /api/admin/export               ?format=fastchat|jsonl|csv
+ *                                        (written by a thread of its own,
+ *                                        then streamed: battle/export.c)
  *   POST /api/admin/models/NAME          {"enabled": true|false}
  *   GET  /api/admin/nodes                the nodes on the database
  * Each acts on the node that answers it (docs/deploy.md): the replies
@@ -16,6 +18,7 @@
 
 #include "battle/arena.h"
 #include "handlers/handlers.h"
+#include "handlers/loaded.h"
 #include "http/reply.h"
 #include "util/digest.h"
 
@@ -55,13 +58,22 @@ static int authorized(struct request *rq, enum MHD_Result *res) {
   return 0;
 }
 
-enum MHD_Result handle_admin_reload(struct request *rq) {
-  enum MHD_Result res;
-  if (!authorized(rq, &res))
-    return res;
+/* A reload reads the config file and the files it names: on the loader
+ * thread (handlers/loaded.h). */
+struct reload_job {
+  int rc;
   char err[1024];
-  if (arena_reload(rq->arena, err, sizeof err))
-    return reply_ec_msg(rq, EC_RELOAD_FAILED, err);
+};
+
+static void reload_read(struct arena *a, void *p) {
+  struct reload_job *job = p;
+  job->rc = arena_reload(a, job->err, sizeof job->err);
+}
+
+static enum MHD_Result reload_answer(struct request *rq, void *p) {
+  struct reload_job *job = p;
+  if (job->rc)
+    return reply_ec_msg(rq, EC_RELOAD_FAILED, job->err);
   struct config *cfg = arena_config(rq->arena);
   json_t *body = json_pack("{s:b, s:I, s:I, s:s}", "reloaded", 1, "models",
                            (json_int_t)cfg->n_models, "enabled",
@@ -69,6 +81,16 @@ enum MHD_Result handle_admin_reload(struct request *rq) {
                            arena_node_name(rq->arena));
   config_unref(cfg);
   return reply_json(rq, MHD_HTTP_OK, body);
+}
+
+enum MHD_Result handle_admin_reload(struct request *rq) {
+  enum MHD_Result res;
+  if (!authorized(rq, &res))
+    return res;
+  struct reload_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return reply_ec(rq, EC_NOT_QUEUED);
+  return with_loaded(rq, reload_read, reload_answer, job, free);
 }
 
 /* ms since the epoch from digits, or from RFC 3339 "YYYY-MM-DDTHH:MM:SSZ".
@@ -85,6 +107,47 @@ static int64_t parse_time(const char *s) {
   if (!end || (*end && strcmp(end, "Z") && strcmp(end, "+00:00")))
     return -1;
   return (int64_t)timegm(&tm) * 1000;
+}
+
+/* The list is read on the loader thread (handlers/loaded.h). */
+struct list_job {
+  char *model, *status;  /* owned; NULL: any */
+  int64_t since, until;
+  long limit, offset;
+  json_t *list;          /* limit + 1 at most, or NULL: the read failed */
+};
+
+static void list_job_free(void *p) {
+  struct list_job *job = p;
+  if (!job)
+    return;
+  free(job->model);
+  free(job->status);
+  json_decref(job->list);
+  free(job);
+}
+
+static void list_read(struct arena *a, void *p) {
+  struct list_job *job = p;
+  job->list = arena_battles_list(a, job->model, job->status, job->since,
+                                 job->until, job->limit + 1, job->offset);
+}
+
+static enum MHD_Result list_answer(struct request *rq, void *p) {
+  struct list_job *job = p;
+  json_t *list = job->list;
+  if (!list)
+    return reply_ec(rq, EC_INTERNAL_LIST);
+  job->list = NULL;
+  long limit = job->limit, offset = job->offset;
+  json_t *next = json_null();
+  if ((long)json_array_size(list) > limit) {
+    json_array_remove(list, (size_t)limit);
+    next = json_integer(offset + limit);
+  }
+  return reply_json(rq, MHD_HTTP_OK,
+                    json_pack("{s:o, s:o}", "battles", list, "next_offset",
+                              next));
 }
 
 enum MHD_Result handle_admin_battles(struct request *rq) {
@@ -110,18 +173,42 @@ enum MHD_Result handle_admin_battles(struct request *rq) {
   long offset = offset_s ? strtol(offset_s, &end, 10) : 0;
   if (offset_s && (*end || offset < 0))
     return reply_ec(rq, EC_INVALID_OFFSET);
-  json_t *list = arena_battles_list(rq->arena, model, status, since, until,
-                                    limit + 1, offset);
-  if (!list)
+  struct list_job *job = calloc(1, sizeof *job);
+  if (!job || (model && !(job->model = strdup(model))) ||
+      (status && !(job->status = strdup(status)))) {
+    list_job_free(job);
     return reply_ec(rq, EC_INTERNAL_LIST);
-  json_t *next = json_null();
-  if ((long)json_array_size(list) > limit) {
-    json_array_remove(list, (size_t)limit);
-    next = json_integer(offset + limit);
   }
-  return reply_json(rq, MHD_HTTP_OK,
-                    json_pack("{s:o, s:o}", "battles", list, "next_offset",
-                              next));
+  job->since = since;
+  job->until = until;
+  job->limit = limit;
+  job->offset = offset;
+  return with_loaded(rq, list_read, list_answer, job, list_job_free);
+}
+
+/* An export is written by a thread of its own (battle/export.c) while
+ * the request waits suspended, then streamed from its file. */
+struct export_wait {
+  struct arena_export *x;
+  const char *type;  /* Content-Type, static */
+};
+
+static void export_wait_free(void *pending) {
+  struct export_wait *w = pending;
+  arena_export_free(w->x);
+  free(w);
+}
+
+static enum MHD_Result export_answer(struct request *rq) {
+  struct export_wait *w = rq->pending;
+  uint64_t size;
+  struct relay *r;
+  char err[512];
+  if (arena_export_result(w->x, &size, &r, err, sizeof err))
+    return reply_ec_msg(rq, EC_INTERNAL, err);
+  return reply_relay(rq, MHD_HTTP_OK, r, size,
+                     &(struct reply_body){.type = w->type,
+                                          .cache = "no-store"});
 }
 
 enum MHD_Result handle_admin_export(struct request *rq) {
@@ -142,24 +229,22 @@ enum MHD_Result handle_admin_export(struct request *rq) {
   } else {
     return reply_ec(rq, EC_INVALID_FORMAT);
   }
-  char *data = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&data, &len);
-  if (!mem)
-    return MHD_NO;
-  char err[512];
-  long n = arena_export(rq->arena, fmt, mem, err, sizeof err);
-  fclose(mem);
-  if (n < 0) {
-    free(data);
-    return reply_ec_msg(rq, EC_INTERNAL, err);
+  struct export_wait *w = calloc(1, sizeof *w);
+  if (!w)
+    return reply_ec(rq, EC_NOT_QUEUED);
+  w->type = type;
+  /* suspend first, so that the resume always finds it suspended */
+  rq->on_resume = export_answer;
+  MHD_suspend_connection(rq->conn);
+  enum agon_ec rc =
+      arena_export_start(rq->arena, fmt, reply_resume, rq->conn, &w->x);
+  if (rc) {
+    free(w);
+    return reply_ec_resumed(rq, rc);
   }
-  return reply_body(rq, MHD_HTTP_OK,
-                    &(struct reply_body){.data = data,
-                                         .len = len,
-                                         .mem = MHD_RESPMEM_MUST_FREE,
-                                         .type = type,
-                                         .cache = "no-store"});
+  rq->pending = w;
+  rq->pending_free = export_wait_free;
+  return MHD_YES;
 }
 
 enum MHD_Result handle_admin_model(struct request *rq) {

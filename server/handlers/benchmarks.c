@@ -2,7 +2,8 @@
  * model's own endpoint, with their 95% intervals (docs/benchmarks.md).
  * The runs are read from the store when its data version has moved
  * since the last read (agon bench writes from a process of its own), so
- * a busy leaderboard does not read them for every request. */
+ * a busy leaderboard does not read them for every request; read on the
+ * arena's loader thread while the request waits (handlers/loaded.h). */
 #include "handlers/benchmarks.h"
 
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include "battle/arena.h"
 #include "bench/task.h"
 #include "handlers/handlers.h"
+#include "handlers/loaded.h"
 #include "http/reply.h"
 #include "util/clock.h"
 
@@ -83,36 +85,42 @@ static json_t *read_runs(struct arena *a) {
   return c.runs;
 }
 
-json_t *benchmarks_runs(struct request *rq) {
-  struct arena_versions v;
-  arena_versions(rq->arena, &v);
+json_t *benchmarks_cached(long version) {
   json_t *all = NULL;
   pthread_mutex_lock(&cache.lock);
-  if (cache.have && v.data >= 0 && cache.version == v.data)
+  if (cache.have && version >= 0 && cache.version == version)
     all = json_incref(cache.runs);
   pthread_mutex_unlock(&cache.lock);
-  if (!all) {
-    all = read_runs(rq->arena);
-    if (!all)
-      return NULL;
-    pthread_mutex_lock(&cache.lock);
-    json_decref(cache.runs);
-    cache.runs = json_incref(all);
-    cache.version = v.data;
-    cache.have = v.data >= 0;
-    pthread_mutex_unlock(&cache.lock);
-  }
+  return all;
+}
+
+json_t *benchmarks_read(struct arena *a, long version) {
+  json_t *all = benchmarks_cached(version);
+  if (all)
+    return all;  /* read by a request queued before this one */
+  all = read_runs(a);
+  if (!all)
+    return NULL;
+  pthread_mutex_lock(&cache.lock);
+  json_decref(cache.runs);
+  cache.runs = json_incref(all);
+  cache.version = version;
+  cache.have = version >= 0;
+  pthread_mutex_unlock(&cache.lock);
+  return all;
+}
+
+json_t *benchmarks_enabled(json_t *all, const struct config *cfg) {
   /* the configuration's enabled models only, as on the leaderboard */
   json_t *out = json_array();
   size_t i;
   json_t *run;
   json_array_foreach(all, i, run) {
     const struct model_config *m = config_find_model(
-        rq->cfg, json_string_value(json_object_get(run, "model")));
+        cfg, json_string_value(json_object_get(run, "model")));
     if (m && m->enabled)
       json_array_append(out, run);
   }
-  json_decref(all);
   return out;
 }
 
@@ -146,9 +154,47 @@ json_t *benchmarks_best(json_t *runs) {
   return best;
 }
 
-enum MHD_Result handle_benchmarks(struct request *rq) {
-  json_t *runs = benchmarks_runs(rq);
-  if (!runs)
+/* A request whose data version is not cached waits for the loader. */
+struct runs_job {
+  long version;
+  json_t *all;  /* every run, or NULL: the read failed */
+};
+
+static void runs_job_free(void *p) {
+  struct runs_job *job = p;
+  json_decref(job->all);
+  free(job);
+}
+
+static void runs_read(struct arena *a, void *p) {
+  struct runs_job *job = p;
+  job->all = benchmarks_read(a, job->version);
+}
+
+static enum MHD_Result runs_reply(struct request *rq, json_t *all) {
+  if (!all)
     return reply_ec(rq, EC_INTERNAL_BENCHMARKS);
+  json_t *runs = benchmarks_enabled(all, rq->cfg);
   return reply_json(rq, MHD_HTTP_OK, json_pack("{s:o}", "runs", runs));
+}
+
+static enum MHD_Result runs_answer(struct request *rq, void *p) {
+  struct runs_job *job = p;
+  return runs_reply(rq, job->all);
+}
+
+enum MHD_Result handle_benchmarks(struct request *rq) {
+  struct arena_versions v;
+  arena_versions(rq->arena, &v);
+  json_t *all = benchmarks_cached(v.data);
+  if (all) {
+    enum MHD_Result r = runs_reply(rq, all);
+    json_decref(all);
+    return r;
+  }
+  struct runs_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return reply_ec(rq, EC_INTERNAL_BENCHMARKS);
+  job->version = v.data;
+  return with_loaded(rq, runs_read, runs_answer, job, runs_job_free);
 }

@@ -13,6 +13,7 @@
 #include "handlers/benchmarks.h"
 #include "handlers/handlers.h"
 #include "handlers/leaderboard_history.h"
+#include "handlers/loaded.h"
 #include "handlers/model_card.h"
 #include "handlers/slice_query.h"
 #include "http/reply.h"
@@ -167,7 +168,16 @@ static void measured_correlations(json_t *out, json_t *best,
   }
 }
 
-static json_t *correlations_json(struct arena *a, const struct config *cfg,
+/* One judge's ratings as read on the loader thread (arena_judge_ratings):
+ * ok 0 when the read failed. */
+struct judge_read {
+  int ok;
+  struct rating_table elo;
+  struct pair_table pairs;
+};
+
+static json_t *correlations_json(const struct config *cfg,
+                                 struct judge_read *judges,
                                  const struct lb_row *rows, size_t n,
                                  json_t *best) {
   json_t *out = json_array();
@@ -207,13 +217,9 @@ static json_t *correlations_json(struct arena *a, const struct config *cfg,
   /* every judge: its own Bradley-Terry fit (no intervals needed) */
   for (size_t jdx = 0; jdx < cfg->n_judges; jdx++) {
     const char *judge = cfg->judges[jdx].conn.name;
-    struct rating_table elo = {0};
-    struct pair_table pairs = {0};
     struct bt_snapshot *js = NULL;
-    if (arena_judge_ratings(a, judge, cfg->elo_k, &elo, &pairs) == 0)
-      js = bt_snapshot_fit_steal(&pairs, 0);
-    pair_table_release(&pairs);
-    rating_table_release(&elo);
+    if (judges[jdx].ok)
+      js = bt_snapshot_fit_steal(&judges[jdx].pairs, 0);
     size_t m = 0;
     for (size_t j = 0; js && j < n; j++) {
       int k = bt_snapshot_find(js, rows[j].model);
@@ -299,6 +305,35 @@ static void cache_store(int slot, const struct cache_key *k, json_t *body) {
   pthread_mutex_unlock(&cache.lock);
 }
 
+/* A board not cached: what it is built from, read on the loader thread
+ * (handlers/loaded.h), then built on the worker. */
+struct lb_job {
+  struct config *cfg;             /* the request's (a reference) */
+  struct cache_key key;           /* the versions read before the build */
+  int by_bt;
+  long jdx;                       /* the judge's board, or -1: the humans' */
+  struct bt_snapshot *human_snap; /* the humans' fit, taken with the key */
+  struct judge_read *judges;      /* by judge index of cfg: read when
+                                     jdx is theirs or -1 */
+  json_t *runs;                   /* every agon bench run, NULL: unread */
+};
+
+static void lb_job_free(void *p) {
+  struct lb_job *job = p;
+  for (size_t i = 0; job->judges && i < job->cfg->n_judges; i++) {
+    rating_table_release(&job->judges[i].elo);
+    pair_table_release(&job->judges[i].pairs);
+  }
+  free(job->judges);
+  bt_snapshot_unref(job->human_snap);
+  json_decref(job->runs);
+  config_unref(job->cfg);
+  free(job);
+}
+
+static void lb_read(struct arena *a, void *job);
+static enum MHD_Result lb_answer(struct request *rq, void *job);
+
 enum MHD_Result handle_leaderboard(struct request *rq) {
   struct arena *a = rq->arena;
   struct cache_key key = {0};
@@ -348,7 +383,9 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     return leaderboard_slice_reply(rq, &sq);
   /* read the versions before building, so a change during the build
    * only makes the next request rebuild */
-  int slot = cache_slot(jdx, by_bt);
+  struct lb_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return MHD_NO;
   struct arena_versions v;
   arena_versions(a, &v);
   key.generation = rq->cfg->generation;
@@ -359,30 +396,76 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
     human_snap = arena_bt_snapshot(a);
     key.fit = human_snap ? human_snap->fit : 0;
   }
-  if (cache_reply(rq, slot, &key, &cached)) {
-    bt_snapshot_unref(human_snap);
+  job->human_snap = human_snap;
+  if (cache_reply(rq, cache_slot(jdx, by_bt), &key, &cached)) {
+    lb_job_free(job);
     return cached;
   }
-  size_t n = 0;
-  struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
-  if (!rows) {
-    bt_snapshot_unref(human_snap);
+  config_ref(rq->cfg);
+  job->cfg = rq->cfg;
+  job->key = key;
+  job->by_bt = by_bt;
+  job->jdx = jdx;
+  job->judges = calloc(rq->cfg->n_judges + 1, sizeof *job->judges);
+  if (!job->judges) {
+    lb_job_free(job);
     return MHD_NO;
   }
+  /* the judges' verdicts (from_judge: the board's; else every judge's,
+   * for the correlations) and agon bench's runs are in the database */
+  if (!from_judge && rq->cfg->n_judges == 0 &&
+      (job->runs = benchmarks_cached(v.data))) {
+    enum MHD_Result r = lb_answer(rq, job);
+    lb_job_free(job);
+    return r;
+  }
+  return with_loaded(rq, lb_read, lb_answer, job, lb_job_free);
+}
+
+/* On the loader thread: what the board needs from the database. */
+static void lb_read(struct arena *a, void *p) {
+  struct lb_job *job = p;
+  const struct config *cfg = job->cfg;
+  for (size_t i = 0; i < cfg->n_judges; i++) {
+    if (job->jdx >= 0 && (long)i != job->jdx)
+      continue;
+    struct judge_read *jr = &job->judges[i];
+    jr->ok = arena_judge_ratings(a, cfg->judges[i].conn.name, cfg->elo_k,
+                                 &jr->elo, &jr->pairs) == 0;
+  }
+  if (job->jdx < 0 || job->judges[job->jdx].ok)
+    job->runs = benchmarks_read(a, job->key.data);
+}
+
+/* Build the board from what job holds, reply, and keep the reply for the
+ * requests that come with the same key. */
+static enum MHD_Result lb_answer(struct request *rq, void *p) {
+  struct lb_job *job = p;
+  struct arena *a = rq->arena;
+  int by_bt = job->by_bt;
+  int from_judge = job->jdx >= 0;
+  const char *judge = from_judge ? rq->cfg->judges[job->jdx].conn.name : NULL;
+  int slot = cache_slot(job->jdx, by_bt);
+  struct cache_key key = job->key;
+  size_t n = 0;
+  struct lb_row *rows = calloc(rq->cfg->n_models + 1, sizeof *rows);
+  if (!rows)
+    return MHD_NO;
   struct bt_snapshot *snap = NULL;
   struct rating_table elo = {0}; /* the judge's, or a copy of the live one */
   if (from_judge) {
     /* the same leaderboard, from the judge's verdicts (computed now) */
-    struct pair_table pairs = {0};
-    if (arena_judge_ratings(a, judge, rq->cfg->elo_k, &elo, &pairs)) {
-      pair_table_release(&pairs);
-      rating_table_release(&elo);
+    struct judge_read *jr = &job->judges[job->jdx];
+    if (!jr->ok) {
       free(rows);
       return reply_ec(rq, EC_INTERNAL_JUDGE);
     }
-    snap = bt_snapshot_fit_steal(&pairs, (int)rq->cfg->bootstrap_rounds);
+    elo = jr->elo;
+    memset(&jr->elo, 0, sizeof jr->elo);
+    snap = bt_snapshot_fit_steal(&jr->pairs, (int)rq->cfg->bootstrap_rounds);
   } else {
-    snap = human_snap; /* taken with the cache key */
+    snap = job->human_snap; /* taken with the cache key */
+    job->human_snap = NULL;
     if (arena_elo(a, &elo)) {
       free(rows);
       bt_snapshot_unref(snap);
@@ -431,12 +514,12 @@ enum MHD_Result handle_leaderboard(struct request *rq) {
   }
   qsort_r(rows, main_n, sizeof *rows, cmp_rows, &by_bt);
   qsort_r(prov, prov_n, sizeof *prov, cmp_rows, &by_bt);
-  json_t *runs = benchmarks_runs(rq);
+  json_t *runs = job->runs ? benchmarks_enabled(job->runs, rq->cfg) : NULL;
   json_t *best = runs ? benchmarks_best(runs) : json_array();
   json_decref(runs);
   json_t *correlations =
       from_judge ? json_array()
-                 : correlations_json(a, rq->cfg, rows, main_n, best);
+                 : correlations_json(rq->cfg, job->judges, rows, main_n, best);
   json_t *models = rows_json(rows, main_n, 0, by_bt, best);
   json_t *provisional = rows_json(prov, prov_n, 1, by_bt, best);
   json_decref(best);

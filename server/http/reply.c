@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http/relay_stream.h"
+
 void reply_add_common_headers(struct MHD_Response *resp) {
   MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -29,6 +31,19 @@ enum MHD_Result reply_queue(struct request *rq, unsigned int status,
   return MHD_queue_response(rq->conn, status, resp);
 }
 
+/* The headers that describe b, and the common ones unless b->bare. */
+static void add_body_headers(struct MHD_Response *resp,
+                             const struct reply_body *b) {
+  if (b->type)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, b->type);
+  if (b->cache)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, b->cache);
+  if (b->etag)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, b->etag);
+  if (!b->bare)
+    reply_add_common_headers(resp);
+}
+
 struct MHD_Response *reply_response_new(const struct reply_body *b) {
   void *data = b->data;
   enum MHD_ResponseMemoryMode mem = b->mem;
@@ -46,14 +61,7 @@ struct MHD_Response *reply_response_new(const struct reply_body *b) {
       free(data);
     return NULL;
   }
-  if (b->type)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, b->type);
-  if (b->cache)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, b->cache);
-  if (b->etag)
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, b->etag);
-  if (!b->bare)
-    reply_add_common_headers(resp);
+  add_body_headers(resp, b);
   return resp;
 }
 
@@ -70,6 +78,15 @@ static enum MHD_Result reply_send(struct request *rq, unsigned status,
 enum MHD_Result reply_body(struct request *rq, unsigned int status,
                            const struct reply_body *b) {
   return reply_send(rq, status, reply_response_new(b));
+}
+
+enum MHD_Result reply_relay(struct request *rq, unsigned int status,
+                            struct relay *r, uint64_t size,
+                            const struct reply_body *b) {
+  struct MHD_Response *resp = relay_stream_response(rq->conn, r, size);
+  if (resp)
+    add_body_headers(resp, b);
+  return reply_send(rq, status, resp);
 }
 
 /* JSON text (malloc'd, or NULL when out of memory) as a response: the

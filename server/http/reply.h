@@ -6,9 +6,12 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errors/errors.h"
 #include "http/request.h"
+
+struct relay;
 
 /* A reply's body from a buffer, and the headers that describe it. */
 struct reply_body {
@@ -31,6 +34,14 @@ struct MHD_Response *reply_response_new(const struct reply_body *b);
 /* Reply status with the response made of b (reply_response_new). */
 enum MHD_Result reply_body(struct request *rq, unsigned int status,
                            const struct reply_body *b);
+
+/* Reply status with size bytes (Content-Length) streamed from relay r
+ * as its producer writes them (http/relay_stream.h), with b's headers
+ * (b->data, len and mem unused). Takes r's consumer end, also on
+ * failure. */
+enum MHD_Result reply_relay(struct request *rq, unsigned int status,
+                            struct relay *r, uint64_t size,
+                            const struct reply_body *b);
 
 /* Reply with JSON; steals body. */
 enum MHD_Result reply_json(struct request *rq, unsigned int status,

@@ -23,6 +23,7 @@
 #include "upstream/relay.h"
 #include "util/fdbudget.h"
 #include "util/log.h"
+#include "util/nowait.h"
 #include "util/clock.h"
 #include "util/random.h"
 
@@ -283,6 +284,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn,
   struct http_server *s = cls;
   struct request *rq = *req_cls;
   enum MHD_Result res;
+  /* libmicrohttpd's threads serve every connection: none may wait */
+  nowait_mark();
   if (!rq)
     return MHD_NO; /* on_uri ran out of memory */
   if (!rq->method) {

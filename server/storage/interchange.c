@@ -19,7 +19,7 @@
 /* ---- the secret ---- */
 
 static int secret_locked(struct store *st, char out[65]) {
-  int r = st->ops->meta_get(st->impl, "secret", out, 65);
+  int r = STORE_OPS(st)->meta_get(st->impl, "secret", out, 65);
   if (r <= 0)
     return r;
   char fresh[65];
@@ -47,7 +47,7 @@ static int rebuild_locked(struct store *st, double k) {
   long n = 0;
   int rc = -1;
   if (store_replay_locked(st, k, &t, &p, &n) ||
-      st->ops->ratings_replace(st->impl, &t, &p))
+      STORE_OPS(st)->ratings_replace(st->impl, &t, &p))
     goto out;
   rc = 0;
 out:
@@ -167,11 +167,11 @@ int store_import(struct store *st, const struct battle_log *log, double k,
     char digest[65], id[40];
     const char *qid =
         json_string_value(json_object_get(lb->record, "question_id"));
-    int present = qid ? st->ops->battle_exists(st->impl, qid) : 0;
+    int present = qid ? STORE_OPS(st)->battle_exists(st->impl, qid) : 0;
     sha256_hex(text, strlen(text), digest);
     snprintf(id, sizeof id, "imp-%.32s", digest);
     if (present == 0)
-      present = st->ops->battle_exists(st->impl, id);
+      present = STORE_OPS(st)->battle_exists(st->impl, id);
     if (present) {
       free(text);
       if (present < 0)
@@ -215,7 +215,7 @@ int store_import(struct store *st, const struct battle_log *log, double k,
         .n_categories = tags.ff.n_categories,
         .reasons = reasons,
         .comment = comment};
-    int r = st->ops->import_battle(st->impl, &row);
+    int r = STORE_OPS(st)->import_battle(st->impl, &row);
     free(reasons);
     import_tags_release(&tags);
     free(text);
@@ -374,7 +374,7 @@ static int dedup_vote(void *ctx, const struct store_export_vote *v) {
 
 /* The first walk and the de-duplication. 0 or -1. */
 static int export_dedup_compute(struct store *st, struct export_dedup *d) {
-  if (st->ops->export_votes(st->impl, 1, dedup_vote, d))
+  if (STORE_OPS(st)->export_votes(st->impl, 1, dedup_vote, d))
     return -1;
   d->flags = malloc(d->n + 1);
   return d->flags && dedup_compute(d->b, d->n, DEDUP_PERCENTILE, DEDUP_SEED,
@@ -523,8 +523,8 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
     fputs("question_id,model_a,model_b,winner,judge,turn,anony,language,"
           "tstamp\n",
           out);
-  if (st->ops->export_votes(st->impl, fmt != EXPORT_CSV, export_vote, &x) ||
-      st->ops->export_judgments(st->impl, export_judgment, &x))
+  if (STORE_OPS(st)->export_votes(st->impl, fmt != EXPORT_CSV, export_vote, &x) ||
+      STORE_OPS(st)->export_judgments(st->impl, export_judgment, &x))
     goto fail;
   if (fmt == EXPORT_FASTCHAT)
     fputs(x.n ? "\n]\n" : "]\n", out);

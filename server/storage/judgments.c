@@ -83,12 +83,12 @@ int case_data_from_record(struct case_data *d, const char *record) {
 }
 
 int store_case_load(struct store *st, const char *id, struct case_data *out) {
-  return st->ops->case_load(st->impl, id, out);
+  return STORE_OPS(st)->case_load(st->impl, id, out);
 }
 
 int store_judge_pending(struct store *st, const char *judge, long limit,
                         char ***ids, size_t *n) {
-  return st->ops->judge_pending(st->impl, judge, limit, ids, n);
+  return STORE_OPS(st)->judge_pending(st->impl, judge, limit, ids, n);
 }
 
 int store_few_shot(struct store *st, size_t n, struct case_data *out,
@@ -103,7 +103,7 @@ int store_few_shot(struct store *st, size_t n, struct case_data *out,
   if (!ids || !winners)
     goto out;
   /* an error reads as fewer examples */
-  if (st->ops->recent_votes(st->impl, want, ids, winners, &found))
+  if (STORE_OPS(st)->recent_votes(st->impl, want, ids, winners, &found))
     found = 0;
   for (size_t i = 0; i < found && *got < n; i++) {
     if (store_case_load(st, ids[i], &out[*got]) == 0) {
@@ -119,7 +119,7 @@ out:
 
 int store_judgment_save(struct store *st, const struct judgment *j) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->judgment_save(st->impl, j);
+  int rc = STORE_OPS(st)->judgment_save(st->impl, j);
   pthread_mutex_unlock(&st->lock);
   if (rc == 0)
     atomic_fetch_add(&st->judgments, 1);
@@ -127,10 +127,10 @@ int store_judgment_save(struct store *st, const struct judgment *j) {
 }
 
 json_t *store_judge_stats(struct store *st, const char *judge) {
-  return st->ops->judge_stats(st->impl, judge);
+  return STORE_OPS(st)->judge_stats(st->impl, judge);
 }
 
 int store_judge_ratings(struct store *st, const char *judge, double k,
                         struct rating_table *elo, struct pair_table *pairs) {
-  return st->ops->judge_ratings(st->impl, judge, k, elo, pairs);
+  return STORE_OPS(st)->judge_ratings(st->impl, judge, k, elo, pairs);
 }

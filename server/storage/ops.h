@@ -25,6 +25,13 @@
 #include "storage/nodes.h"
 #include "storage/store.h"
 #include "storage/tagging.h"
+#include "util/nowait.h"
+
+/* st's table for an op that goes to the database: every dispatcher in
+ * storage/ takes it through here, so that one called on a thread that
+ * must never wait (an HTTP worker, util/nowait.h) is logged as the bug it
+ * is, with the store_* function's name. */
+#define STORE_OPS(st) (nowait_check(__func__), (st)->ops)
 
 /* One imported battle with its vote (store_import), strings borrowed. */
 struct store_import_row {

@@ -67,7 +67,7 @@ void store_close(struct store *st) {
 
 int store_check_start(struct store *st, const char *path) {
   (void)path; /* the engine checks the database it opened */
-  return st->ops->check_start(st->impl);
+  return STORE_OPS(st)->check_start(st->impl);
 }
 
 int store_corrupt(struct store *st, char *why, size_t len) {
@@ -75,28 +75,28 @@ int store_corrupt(struct store *st, char *why, size_t len) {
 }
 
 long store_data_version(struct store *st) {
-  return st->ops->version(st->impl);
+  return STORE_OPS(st)->version(st->impl);
 }
 
 int store_schema_version(struct store *st) {
-  return st->ops->schema_version(st->impl);
+  return STORE_OPS(st)->schema_version(st->impl);
 }
 
 const char *store_error(struct store *st) { return st->ops->error(st->impl); }
 
 /* ---- transactions ---- */
 
-int store_tx_begin(struct store *st) { return st->ops->begin(st->impl); }
-int store_tx_commit(struct store *st) { return st->ops->commit(st->impl); }
-void store_tx_rollback(struct store *st) { st->ops->rollback(st->impl); }
-int store_savepoint(struct store *st) { return st->ops->savepoint(st->impl); }
+int store_tx_begin(struct store *st) { return STORE_OPS(st)->begin(st->impl); }
+int store_tx_commit(struct store *st) { return STORE_OPS(st)->commit(st->impl); }
+void store_tx_rollback(struct store *st) { STORE_OPS(st)->rollback(st->impl); }
+int store_savepoint(struct store *st) { return STORE_OPS(st)->savepoint(st->impl); }
 
 int store_savepoint_release(struct store *st) {
-  return st->ops->savepoint_release(st->impl);
+  return STORE_OPS(st)->savepoint_release(st->impl);
 }
 
 int store_savepoint_rollback(struct store *st) {
-  return st->ops->savepoint_rollback(st->impl);
+  return STORE_OPS(st)->savepoint_rollback(st->impl);
 }
 
 int store_storage_error(struct store *st, char *why, size_t len) {
@@ -109,7 +109,7 @@ int store_contended(struct store *st) {
 
 int store_probe(struct store *st, char *why, size_t len) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->probe(st->impl, why, len);
+  int rc = STORE_OPS(st)->probe(st->impl, why, len);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -120,18 +120,18 @@ int store_battle_create_tx(struct store *st, const char *id,
                            int64_t created_at, const char *model_a,
                            const char *model_b, const char *mode,
                            const char *session, const char *prompt) {
-  return st->ops->battle_create(st->impl, id, created_at, model_a, model_b,
+  return STORE_OPS(st)->battle_create(st->impl, id, created_at, model_a, model_b,
                                 mode, session, prompt);
 }
 
 int store_turn_add_tx(struct store *st, const char *id, int turn,
                       const char *prompt, int64_t started_at) {
-  return st->ops->turn_add(st->impl, id, turn, prompt, started_at);
+  return STORE_OPS(st)->turn_add(st->impl, id, turn, prompt, started_at);
 }
 
 int store_turn_replace_tx(struct store *st, const char *id,
                           const struct turn_replace *r) {
-  return st->ops->turn_replace(st->impl, id, r);
+  return STORE_OPS(st)->turn_replace(st->impl, id, r);
 }
 
 int store_turn_finish_tx(struct store *st, const char *id, int turn,
@@ -139,13 +139,13 @@ int store_turn_finish_tx(struct store *st, const char *id, int turn,
                          int64_t finished_at, const char *status,
                          const char *identity,
                          const struct battle_tags *tags) {
-  return st->ops->turn_finish(st->impl, id, turn, ans, finished_at, status,
+  return STORE_OPS(st)->turn_finish(st->impl, id, turn, ans, finished_at, status,
                               identity, tags);
 }
 
 int store_battle_load(struct store *st, const char *id,
                       struct battle_record *out) {
-  return st->ops->battle_load(st->impl, id, out);
+  return STORE_OPS(st)->battle_load(st->impl, id, out);
 }
 
 void battle_record_release(struct battle_record *r) {
@@ -175,7 +175,7 @@ void battle_record_release(struct battle_record *r) {
 json_t *store_battles_list(struct store *st, const char *model,
                            const char *status, int64_t since, int64_t until,
                            long limit, long offset) {
-  return st->ops->battles_list(st->impl, model, status, since, until, limit,
+  return STORE_OPS(st)->battles_list(st->impl, model, status, since, until, limit,
                                offset);
 }
 
@@ -184,24 +184,24 @@ json_t *store_battles_list(struct store *st, const char *model,
 int store_shares_load(struct store *st, long max, store_share_fn fn,
                       void *ctx) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->shares_load(st->impl, max, fn, ctx);
+  int rc = STORE_OPS(st)->shares_load(st->impl, max, fn, ctx);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
 
 int store_share_put_tx(struct store *st, const char *token, const char *id,
                        int64_t at, char out[STORE_SHARE_TOKEN]) {
-  return st->ops->share_put(st->impl, token, id, at, out);
+  return STORE_OPS(st)->share_put(st->impl, token, id, at, out);
 }
 
 int store_share_delete_tx(struct store *st, const char *id) {
-  return st->ops->share_delete(st->impl, id);
+  return STORE_OPS(st)->share_delete(st->impl, id);
 }
 
 int store_session_votes_locked(struct store *st, const char *session,
                                long max, store_session_vote_fn fn,
                                void *ctx) {
-  return st->ops->session_votes(st->impl, session, max, fn, ctx);
+  return STORE_OPS(st)->session_votes(st->impl, session, max, fn, ctx);
 }
 
 /* ---- votes and ratings ---- */
@@ -209,7 +209,7 @@ int store_session_votes_locked(struct store *st, const char *session,
 enum agon_ec store_vote_tx(struct store *st, const struct vote_request *vr,
                            const struct live_ratings *live,
                            struct vote_batch *vb, struct vote_outcome *out) {
-  return st->ops->vote(st->impl, vr, live, vb, out);
+  return STORE_OPS(st)->vote(st->impl, vr, live, vb, out);
 }
 
 void vote_outcome_release(struct vote_outcome *o) {
@@ -220,7 +220,7 @@ void vote_outcome_release(struct vote_outcome *o) {
 
 int store_slices_load(struct store *st, struct slice_table *t) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->slices_load(st->impl, t);
+  int rc = STORE_OPS(st)->slices_load(st->impl, t);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -228,7 +228,7 @@ int store_slices_load(struct store *st, struct slice_table *t) {
 int store_slices_replay(struct store *st, struct slice_table *t,
                         long *n_votes) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->slices_replay(st->impl, t, n_votes);
+  int rc = STORE_OPS(st)->slices_replay(st->impl, t, n_votes);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -237,30 +237,30 @@ int store_battle_categories_tx(struct store *st, const char *id,
                                const struct category_verdict *v, size_t n,
                                const char *tagger, int64_t at,
                                struct vote_batch *vb) {
-  return st->ops->battle_categories(st->impl, id, v, n, tagger, at, vb);
+  return STORE_OPS(st)->battle_categories(st->impl, id, v, n, tagger, at, vb);
 }
 
 int store_dedup_stats(struct store *st, long *prompts, long *left_out) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->dedup_stats(st->impl, prompts, left_out);
+  int rc = STORE_OPS(st)->dedup_stats(st->impl, prompts, left_out);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
 
 int store_timed_votes(struct store *st, store_timed_fn fn, void *ctx) {
-  return st->ops->timed_votes(st->impl, fn, ctx);
+  return STORE_OPS(st)->timed_votes(st->impl, fn, ctx);
 }
 
 int store_style_votes(struct store *st, const char *language,
                       const char *category, store_style_fn fn, void *ctx,
                       long *skipped) {
-  return st->ops->style_votes(st->impl, language, category, fn, ctx, skipped);
+  return STORE_OPS(st)->style_votes(st->impl, language, category, fn, ctx, skipped);
 }
 
 int store_ratings_load(struct store *st, struct rating_table *t,
                        struct pair_table *pairs) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->ratings_load(st->impl, t, pairs);
+  int rc = STORE_OPS(st)->ratings_load(st->impl, t, pairs);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -276,7 +276,7 @@ int store_live_load_locked(struct store *st, struct rating_table *t,
 
 int store_replay_locked(struct store *st, double k, struct rating_table *t,
                         struct pair_table *pairs, long *n_votes) {
-  return st->ops->ratings_replay(st->impl, k, t, pairs, n_votes);
+  return STORE_OPS(st)->ratings_replay(st->impl, k, t, pairs, n_votes);
 }
 
 int store_ratings_replay(struct store *st, double k, struct rating_table *t,
@@ -292,7 +292,7 @@ int store_ratings_replay(struct store *st, double k, struct rating_table *t,
 int store_bench_run_open(struct store *st, const struct store_bench_key *k,
                          long items, int64_t at, int64_t *run_id) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->bench_run_open(st->impl, k, items, at, run_id);
+  int rc = STORE_OPS(st)->bench_run_open(st->impl, k, items, at, run_id);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -300,7 +300,7 @@ int store_bench_run_open(struct store *st, const struct store_bench_key *k,
 int store_bench_items(struct store *st, int64_t run_id,
                       store_bench_item_fn fn, void *ctx) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->bench_items(st->impl, run_id, fn, ctx);
+  int rc = STORE_OPS(st)->bench_items(st->impl, run_id, fn, ctx);
   pthread_mutex_unlock(&st->lock);
   return rc;
 }
@@ -309,13 +309,13 @@ int store_bench_items_put(struct store *st, int64_t run_id,
                           const struct store_bench_item *items, size_t n,
                           int64_t at) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->begin(st->impl);
+  int rc = STORE_OPS(st)->begin(st->impl);
   if (!rc)
-    rc = st->ops->bench_items_put(st->impl, run_id, items, n, at);
+    rc = STORE_OPS(st)->bench_items_put(st->impl, run_id, items, n, at);
   if (!rc)
-    rc = st->ops->commit(st->impl);
+    rc = STORE_OPS(st)->commit(st->impl);
   if (rc)
-    st->ops->rollback(st->impl);
+    STORE_OPS(st)->rollback(st->impl);
   pthread_mutex_unlock(&st->lock);
   return rc ? -1 : 0;
 }
@@ -324,18 +324,18 @@ int store_bench_finish(struct store *st, int64_t run_id,
                        const struct store_bench_score *s, size_t n,
                        int64_t at) {
   pthread_mutex_lock(&st->lock);
-  int rc = st->ops->begin(st->impl);
+  int rc = STORE_OPS(st)->begin(st->impl);
   if (!rc)
-    rc = st->ops->bench_finish(st->impl, run_id, s, n, at);
+    rc = STORE_OPS(st)->bench_finish(st->impl, run_id, s, n, at);
   if (!rc)
-    rc = st->ops->commit(st->impl);
+    rc = STORE_OPS(st)->commit(st->impl);
   if (rc)
-    st->ops->rollback(st->impl);
+    STORE_OPS(st)->rollback(st->impl);
   pthread_mutex_unlock(&st->lock);
   return rc ? -1 : 0;
 }
 
 int store_bench_results(struct store *st, store_bench_result_fn fn,
                         void *ctx) {
-  return st->ops->bench_results(st->impl, fn, ctx);
+  return STORE_OPS(st)->bench_results(st->impl, fn, ctx);
 }

@@ -66,21 +66,21 @@ int tag_case_from_record(struct tag_case *c, const char *record) {
 
 int store_tag_case_load(struct store *st, const char *id,
                         struct tag_case *out) {
-  return st->ops->tag_case_load(st->impl, id, out);
+  return STORE_OPS(st)->tag_case_load(st->impl, id, out);
 }
 
 int store_tag_pending(struct store *st, const char *const *categories,
                       size_t n, long limit, char ***ids, size_t *n_ids) {
-  return st->ops->tag_pending(st->impl, categories, n, limit, ids, n_ids);
+  return STORE_OPS(st)->tag_pending(st->impl, categories, n, limit, ids, n_ids);
 }
 
 int store_untagged(struct store *st, long limit, char ***ids,
                    size_t *n_ids) {
-  return st->ops->untagged(st->impl, limit, ids, n_ids);
+  return STORE_OPS(st)->untagged(st->impl, limit, ids, n_ids);
 }
 
 int store_battle_tags_tx(struct store *st, const char *id,
                          const struct battle_tags *tags,
                          struct vote_batch *vb) {
-  return st->ops->battle_tags(st->impl, id, tags, vb);
+  return STORE_OPS(st)->battle_tags(st->impl, id, tags, vb);
 }

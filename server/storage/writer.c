@@ -14,6 +14,7 @@
 #include "storage/tagging.h"
 #include "util/defer.h"
 #include "util/log.h"
+#include "util/nowait.h"
 #include "util/clock.h"
 
 /* At most this many jobs share one commit, so that a voter never waits
@@ -182,6 +183,7 @@ static int enqueue(struct store_writer *w, struct job *j) {
 
 /* Queue the sync job j and wait until the writer has finished it. */
 static int run_sync(struct store_writer *w, struct job *j) {
+  nowait_check("a synchronous write (storage/writer.c)");
   j->sync = 1;
   if (enqueue(w, j))
     return -1;
