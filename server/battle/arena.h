@@ -109,10 +109,6 @@ json_t *arena_nodes_json(struct arena *a);
  * again before the next one (the node may have restarted elsewhere). */
 void arena_nodes_stale(struct arena *a);
 
-/* Whether battle id is stored as streaming (read from the database now):
- * 1, 0 (not, or no such battle), or -1 on error. */
-int arena_battle_stored_streaming(struct arena *a, const char *id);
-
 /* The MAC of text that a request forwarded from one node to another
  * carries, under a key every node on the database shares (from its
  * secret): 64 hex digits into out. 0 or -1. */
@@ -191,6 +187,9 @@ enum agon_ec arena_hold_load(struct arena *a, const char *id,
 /* EC_OK when h holds its battle, else EC_BATTLE_NOT_FOUND (no such
  * battle, it could not be read, or not read yet). */
 enum agon_ec arena_held_result(struct arena_held *h);
+
+/* Whether the battle h holds is streaming (0 when none is held). */
+int arena_held_streaming(struct arena_held *h);
 
 /* The caller's reference; done is never called after it. Accepts NULL. */
 void arena_held_free(struct arena_held *h);

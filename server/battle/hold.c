@@ -89,6 +89,17 @@ enum agon_ec arena_held_result(struct arena_held *h) {
   return waiter_told(&h->waiter) && h->b ? EC_OK : EC_BATTLE_NOT_FOUND;
 }
 
+int arena_held_streaming(struct arena_held *h) {
+  struct battle *b = arena_held_battle(h);
+  if (!b)
+    return 0;
+  pthread_mutex_lock(&b->lock);
+  int streaming = b->status == BATTLE_STREAMING;
+  pthread_mutex_unlock(&b->lock);
+  battle_unref(b);
+  return streaming;
+}
+
 struct battle *arena_held_battle(struct arena_held *h) {
   if (!waiter_told(&h->waiter) || !h->b)
     return NULL;

@@ -175,13 +175,3 @@ struct battle *arena_battle_read(struct arena *a, const char *id) {
   }
   return NULL;
 }
-
-int arena_battle_stored_streaming(struct arena *a, const char *id) {
-  struct battle_record r;
-  int rc = store_battle_load(&a->store, id, &r);
-  if (rc)
-    return rc < 0 ? -1 : 0;
-  int streaming = !strcmp(r.status, "streaming");
-  battle_record_release(&r);
-  return streaming;
-}

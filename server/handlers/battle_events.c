@@ -61,9 +61,19 @@ static enum MHD_Result battle_events(struct request *rq,
   return r;
 }
 
+/* A battle whose node is gone: served once the reaper failed it. */
+static enum MHD_Result gone_battle_events(struct request *rq,
+                                          struct arena_held *h) {
+  if (arena_held_streaming(h))
+    return reply_ec(rq, EC_NODE_GONE);
+  return battle_events(rq, h);
+}
+
 enum MHD_Result handle_battle_events(struct request *rq) {
   enum MHD_Result res;
-  if (forward_battle(rq, 1, &res))
+  int f = forward_battle(rq, 1, &res);
+  if (f == 1)
     return res;  /* another node's battle */
-  return with_held_battle(rq, rq->param, battle_events);
+  return with_held_battle(rq, rq->param,
+                          f == 2 ? gone_battle_events : battle_events);
 }

@@ -369,8 +369,8 @@ int forward_battle(struct request *rq, int events, enum MHD_Result *res) {
   /* its node is gone: a stream of what the database holds, once the
    * battle no longer streams there (the reaper failed it); nothing
    * else can be asked of it */
-  if (events && arena_battle_stored_streaming(rq->arena, rq->param) == 0)
-    return 0;
+  if (events)
+    return 2;  /* the caller reads it off the worker, then decides */
   *res = reply_ec(rq, EC_NODE_GONE);
   return 1;
 }

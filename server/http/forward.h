@@ -39,7 +39,9 @@ int forward_accept(struct request *rq);
  * (EC_FORWARD_LOOP, EC_NODE_GONE, EC_BATTLE_NOT_FOUND for a node nobody
  * knows). An event stream of a battle whose node is gone is answered by
  * this node from the database once the battle is no longer streaming
- * there (its end, failed or as it was left). */
+ * there (its end, failed or as it was left): for it, 2, and the caller
+ * reads the battle off the worker (with_held_battle) and answers
+ * EC_NODE_GONE while it is still stored as streaming. */
 int forward_battle(struct request *rq, int events, enum MHD_Result *res);
 
 /* For a read of battle rq->param that this node did not find in the
