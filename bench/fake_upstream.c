@@ -7,7 +7,9 @@
  * the first content chunk at once (so its own time to first token is the
  * time to read the request), then --chunks - 1 more content chunks, one
  * every --interval-ms (all at once with 0), a finish_reason chunk and
- * `data: [DONE]`. The content chunks are the words of a fixed sentence, or
+ * `data: [DONE]`. The content chunks are the words of a fixed sentence
+ * (the first one after the request's model name and ": ", so that two
+ * models never answer alike: a vote on identical answers is refused), or
  * with --text each one TEXT (no quotes or backslashes: it is put in the
  * JSON as it is; a tagger's verdict, say). No thread per stream: between
  * chunks the connection is suspended and one timer thread resumes it when
@@ -25,6 +27,7 @@
  * bench/min_client replays).
  *
  * Prints "fake_upstream: listening on PORT" once it accepts connections. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -90,6 +93,8 @@ struct stream {
   struct MHD_Connection *conn;
   long tag;
   int64_t t_request;
+  char model[32];     /* the request's "model", to start the answer with:
+                         models answer differently (no two sides alike) */
   int sent;           /* content chunks produced */
   int finished;       /* finish chunk and [DONE] produced */
   int64_t due;        /* next chunk due (ns) */
@@ -149,8 +154,10 @@ static void produce_chunk(struct stream *s) {
     n = snprintf(s->out + s->out_len, sizeof s->out - s->out_len,
                  "data: {\"id\":\"chatcmpl-bench\",\"object\":\"chat.completion."
                  "chunk\",\"created\":1700000000,\"model\":\"bench\",\"choices\":"
-                 "[{\"index\":0,\"delta\":{\"content\":\"%s\"},\"finish_reason\":"
-                 "null}]}\n\n",
+                 "[{\"index\":0,\"delta\":{\"content\":\"%s%s%s\"},"
+                 "\"finish_reason\":null}]}\n\n",
+                 s->sent == 0 && !chunk_text ? s->model : "",
+                 s->sent == 0 && !chunk_text && s->model[0] ? ": " : "",
                  chunk_text ? chunk_text
                             : words[s->sent % (int)(sizeof words /
                                                     sizeof *words)]);
@@ -213,6 +220,22 @@ struct req {
   char *body;
   size_t len, cap;
 };
+
+/* The value of the request's "model" into out (letters, digits, '-',
+ * '_' and '.' only; "" when there is none). */
+static void find_model(const char *body, size_t len, char out[32]) {
+  static const char key[] = "\"model\":\"";
+  out[0] = '\0';
+  for (size_t i = 0; i + sizeof key - 1 < len; i++)
+    if (!memcmp(body + i, key, sizeof key - 1)) {
+      size_t j = i + sizeof key - 1, k = 0;
+      while (j < len && k < 31 &&
+             (isalnum((unsigned char)body[j]) || strchr("-_.", body[j])))
+        out[k++] = body[j++];
+      out[k] = '\0';
+      return;
+    }
+}
 
 static long find_tag(const char *body, size_t len) {
   static const char key[] = "[bench:";
@@ -317,6 +340,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
   s->conn = conn;
   s->t_request = mono_ns();
   s->tag = find_tag(rq->body ? rq->body : "", rq->len);
+  find_model(rq->body ? rq->body : "", rq->len, s->model);
   struct MHD_Response *r =
       MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s,
                                         stream_free);
