@@ -309,6 +309,10 @@ def test_retry_and_regenerate_are_blind_until_the_vote(agon_factory, fake):
     sample(c)
     wait_for(lambda: "bt_fit" in c.get("/api/leaderboard?style=control").json(), 30,
              "the style board's first fit")
+    # and the history's first computation (of no votes), computed in the
+    # background too: it answers {} until then
+    wait_for(lambda: c.get("/api/leaderboard/history").json().get("pending") is False, 30,
+             "the history's first computation")
     before = sample(c)
     for _ in range(20):
         bid, es = c.battle("Explain tides in two sentences.")
