@@ -16,7 +16,7 @@ import sqlite3
 import threading
 import time
 
-from conftest import assert_error, two_echo_models, wait_for
+from conftest import assert_error, sqlite_only, two_echo_models, wait_for
 from test_agon_bench import gsm_test, gsm_train, write_jsonl
 from test_battle_cache import read_gate
 from test_judges import LONG, SHORT, agon_judge, judge_summary, play, start_arena
@@ -92,6 +92,9 @@ def others_answered(agon):
         assert r.status == 200, (path, r)
 
 
+@sqlite_only("the disk's reads are stopped under the SQLite file (read_gate) and another "
+             "process commits with sqlite3; on PostgreSQL the same loader is exercised by "
+             "test_battle_cache's reads stopped by a lock")
 def test_endpoints_that_read_wait_off_the_workers(agon_factory, tmp_path):
     agon, gate = gated_arena(agon_factory, tmp_path)
     c = agon.client()
@@ -158,6 +161,9 @@ def test_endpoints_that_read_wait_off_the_workers(agon_factory, tmp_path):
     assert reply(get(c, THIRD_EXPORT)) == want[THIRD_EXPORT]
 
 
+@sqlite_only("the disk's reads are stopped under the SQLite file (read_gate) and another "
+             "process commits with sqlite3; on PostgreSQL the same loader is exercised by "
+             "test_battle_cache's reads stopped by a lock")
 def test_reads_past_the_loaders_bound_are_refused(agon_factory, tmp_path):
     """The loader keeps at most 64 reads waiting: with the disk stopped,
     70 requests that read are one in the loader, 64 waiting and 5 refused
