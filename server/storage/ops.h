@@ -109,6 +109,13 @@ typedef int (*store_export_vote_fn)(void *ctx,
 typedef int (*store_export_judgment_fn)(
     void *ctx, const struct store_export_judgment *j);
 
+/* What every engine's vote decides first from the stored battle: its
+ * owner's session, status and mode against the voter's session. VOTE_OK
+ * when it can be voted; else the refusal (VOTE_FORBIDDEN, _ALREADY_VOTED,
+ * _STREAMING, _FAILED_BATTLE, _DIRECT), in that order. (storage/store.c) */
+enum agon_ec store_vote_gate(const char *owner, const char *session,
+                             const char *status, const char *mode);
+
 struct store_ops {
   const char *name;                 /* "sqlite" */
 

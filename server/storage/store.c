@@ -84,6 +84,21 @@ int store_schema_version(struct store *st) {
 
 const char *store_error(struct store *st) { return st->ops->error(st->impl); }
 
+enum agon_ec store_vote_gate(const char *owner, const char *session,
+                             const char *status, const char *mode) {
+  if (!owner || strcmp(owner, session))
+    return VOTE_FORBIDDEN;
+  if (!strcmp(status, "voted"))
+    return VOTE_ALREADY_VOTED;
+  if (!strcmp(status, "streaming"))
+    return VOTE_STREAMING;
+  if (!strcmp(status, "failed"))
+    return VOTE_FAILED_BATTLE;
+  if (mode && !strcmp(mode, "direct"))
+    return VOTE_DIRECT;
+  return VOTE_OK;
+}
+
 /* ---- transactions ---- */
 
 int store_tx_begin(struct store *st) { return STORE_OPS(st)->begin(st->impl); }

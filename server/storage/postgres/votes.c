@@ -200,29 +200,12 @@ enum agon_ec pg_vote(void *cls, const struct vote_request *vr,
     vs = VOTE_NOT_FOUND;
     goto out;
   }
-  const char *status = pg_col_text(b, 0, B_STATUS);
-  const char *session = pg_col_text(b, 0, B_SESSION);
-  if (!session || strcmp(session, vr->session)) {
-    vs = VOTE_FORBIDDEN;
-    goto out;
-  }
-  if (!strcmp(status, "voted")) {
-    vs = VOTE_ALREADY_VOTED;
-    goto out;
-  }
-  if (!strcmp(status, "streaming")) {
-    vs = VOTE_STREAMING;
-    goto out;
-  }
-  if (!strcmp(status, "failed")) {
-    vs = VOTE_FAILED_BATTLE;
-    goto out;
-  }
   const char *mode = pg_col_text(b, 0, B_MODE);
-  if (mode && !strcmp(mode, "direct")) {
-    vs = VOTE_DIRECT;
+  vs = store_vote_gate(pg_col_text(b, 0, B_SESSION), vr->session,
+                       pg_col_text(b, 0, B_STATUS), mode);
+  if (vs != VOTE_OK)
     goto out;
-  }
+  vs = VOTE_ERROR;
   /* only a battle whose models were drawn at random and hidden counts on
    * the boards (FastChat counts anony battles only) */
   int anony = !mode || !strcmp(mode, "anony");

@@ -139,28 +139,11 @@ enum agon_ec sqlite_vote(void *cls, const struct vote_request *vr,
   }
   if (s != SQLITE_ROW)
     goto out;
-  const char *status = sqlite_text(sel, 3);
-  if (strcmp(sqlite_text(sel, 2), session)) {
-    vs = VOTE_FORBIDDEN;
-    goto out;
-  }
-  if (!strcmp(status, "voted")) {
-    vs = VOTE_ALREADY_VOTED;
-    goto out;
-  }
-  if (!strcmp(status, "streaming")) {
-    vs = VOTE_STREAMING;
-    goto out;
-  }
-  if (!strcmp(status, "failed")) {
-    vs = VOTE_FAILED_BATTLE;
-    goto out;
-  }
   const char *mode = sqlite_text(sel, 4);
-  if (mode && !strcmp(mode, "direct")) {
-    vs = VOTE_DIRECT;
+  vs = store_vote_gate(sqlite_text(sel, 2), session, sqlite_text(sel, 3), mode);
+  if (vs != VOTE_OK)
     goto out;
-  }
+  vs = VOTE_ERROR;
   /* only a battle whose models were drawn at random and hidden counts on
    * the boards (FastChat counts anony battles only) */
   int anony = !mode || !strcmp(mode, "anony");
