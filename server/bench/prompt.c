@@ -90,10 +90,8 @@ int bench_draw_shots(const struct bench_task *t, const struct bench_doc *items,
   return draw_random(items, n, pool, n_pool, same_split, k, out, err, errlen);
 }
 
-/* A shot: its question and its answer, and lm-eval's delimiters (target
- * " ", few-shot "\n\n"). */
-static int shot_text(const struct bench_task *t, const struct bench_doc *s,
-                     struct buf *b) {
+int bench_shot_text(const struct bench_task *t, const struct bench_doc *s,
+                    struct buf *b) {
   const char *q, *a;
   switch (t->kind) {
   case BENCH_PARTIAL:
@@ -114,6 +112,11 @@ static int shot_text(const struct bench_task *t, const struct bench_doc *s,
          buf_append_str(b, a) || buf_append_str(b, "\n\n");
 }
 
+const char *bench_prefix_query(const struct bench_task *t,
+                               const struct bench_doc *d) {
+  return t->kind == BENCH_PARTIAL ? NULL : d->query;
+}
+
 char *bench_prefix(const struct bench_task *t, const struct bench_doc *d,
                    const struct bench_doc *const *shots, size_t n_shots) {
   struct buf b;
@@ -123,9 +126,10 @@ char *bench_prefix(const struct bench_task *t, const struct bench_doc *d,
       (desc && buf_append_str(&b, desc)))
     goto fail;
   for (size_t i = 0; i < n_shots; i++)
-    if (shot_text(t, shots[i], &b))
+    if (bench_shot_text(t, shots[i], &b))
       goto fail;
-  if (t->kind != BENCH_PARTIAL && buf_append_str(&b, d->query))
+  const char *query = bench_prefix_query(t, d);
+  if (query && buf_append_str(&b, query))
     goto fail;
   free(desc);
   return buf_steal(&b);

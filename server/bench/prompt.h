@@ -8,6 +8,7 @@
 
 #include "bench/task.h"
 #include "upstream/upstream.h"
+#include "util/buf.h"
 
 /* Draw k shots for each of the n items, in item order, from the pool
  * (n_pool docs): out gets n * k indices into the pool, item i's at
@@ -32,6 +33,18 @@ int bench_draw_shots(const struct bench_task *t, const struct bench_doc *items,
  * it. */
 char *bench_prefix(const struct bench_task *t, const struct bench_doc *d,
                    const struct bench_doc *const *shots, size_t n_shots);
+
+/* The parts of that prefix, for builders of its other forms
+ * (bench/body.h): it is t->description(d) when the task has one, then
+ * each shot's text, then bench_prefix_query (when not NULL). */
+/* Append shot s's text to b: its query and answer with lm-eval's
+ * delimiters (target " ", few-shot "\n\n"). 0, or -1 as buf_append. */
+int bench_shot_text(const struct bench_task *t, const struct bench_doc *s,
+                    struct buf *b);
+/* The item's own text at the end of the prefix, or NULL (BENCH_PARTIAL:
+ * its per-option contexts follow instead). */
+const char *bench_prefix_query(const struct bench_task *t,
+                               const struct bench_doc *d);
 
 /* One (context, continuation) pair whose log-likelihood is asked for. */
 struct bench_pair {

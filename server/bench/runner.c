@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/body.h"
 #include "bench/extract.h"
 #include "bench/logprobs.h"
 #include "bench/metrics.h"
@@ -24,9 +25,7 @@
 #define MAX_BACKOFF_MS 30000L
 #define MAX_DETAIL_TEXT 8192          /* bytes of an answer kept in detail */
 #define PROGRESS_MS 100
-#define GSM8K_MAX_TOKENS 256          /* lm-eval's max_gen_toks */
-#define BENCH_SEED 1234               /* the request seed lm-eval sends */
-#define CANCEL_FLAGS 8
+#define CANCEL_FLAGS 32
 
 enum call_outcome {
   CALL_OK,
@@ -114,6 +113,7 @@ struct runner {
   int fatal;
   char why[600];
   struct writer w;
+  struct bench_bodies bodies; /* the caller's thread only */
 };
 
 /* ---- the writer ---- */
@@ -296,29 +296,6 @@ out:
 
 /* ---- requests ---- */
 
-static char *body_text(json_t *o) {
-  char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-  json_decref(o);
-  return s;
-}
-
-/* /v1/completions with echo: lm-eval's local-completions payload for a
- * log-likelihood. */
-static char *loglik_body(const struct model_config *m, const char *prompt) {
-  return body_text(json_pack("{s:s, s:s, s:i, s:i, s:i, s:b, s:i}", "model",
-                             m->upstream, "prompt", prompt, "max_tokens", 1,
-                             "temperature", 0, "logprobs", 1, "echo", 1,
-                             "seed", BENCH_SEED));
-}
-
-/* /v1/completions generating GSM8K's answer (generate_until). */
-static char *until_body(const struct model_config *m, const char *prompt) {
-  return body_text(json_pack(
-      "{s:s, s:s, s:i, s:i, s:[s,s,s], s:i}", "model", m->upstream, "prompt",
-      prompt, "max_tokens", GSM8K_MAX_TOKENS, "temperature", 0, "stop",
-      "Question:", "</s>", "<|im_end|>", "seed", BENCH_SEED));
-}
-
 static void call_release(struct call *c) {
   free(c->body);
   free(c->text);
@@ -346,6 +323,8 @@ static struct job *job_new(struct runner *r, size_t doc) {
   struct bench_pair *pairs = NULL;
   struct chat_message *msgs = NULL;
   size_t n_msgs = 0;
+  struct buf esc;
+  buf_init(&esc, (size_t)-1);
   if (!j)
     return NULL;
   j->doc = doc;
@@ -362,29 +341,28 @@ static struct job *job_new(struct runner *r, size_t doc) {
     j->calls[i].r = r;
   }
   if (many) {
+    /* the prefix once, plain (for where each continuation starts) and
+     * escaped (for each choice's body) */
     prefix = bench_prefix(t, d, shots, n_shots);
-    if (!prefix || bench_pairs(t, d, prefix, &pairs))
+    if (!prefix || bench_pairs(t, d, prefix, &pairs) ||
+        bench_bodies_prefix(&r->bodies, d, shots, n_shots, &esc))
       goto fail;
+    size_t lp = strlen(prefix);
     for (size_t i = 0; i < d->n_choices; i++) {
       struct call *c = &j->calls[i];
-      size_t lc = strlen(pairs[i].context), ln = strlen(pairs[i].continuation);
-      prompt = malloc(lc + ln + 1);
-      if (!prompt)
-        goto fail;
-      memcpy(prompt, pairs[i].context, lc);
-      memcpy(prompt + lc, pairs[i].continuation, ln + 1);
       c->loglik = 1;
       c->cont_from = py_len(pairs[i].context);
       c->prompt_chars = c->cont_from + py_len(pairs[i].continuation);
-      c->body = loglik_body(o->model, prompt);
-      free(prompt);
-      prompt = NULL;
+      /* each context starts with the prefix (bench_pairs) */
+      c->body = bench_body_new(&r->bodies, BENCH_BODY_LOGLIK, &esc,
+                               pairs[i].context + lp, pairs[i].continuation);
       if (!c->body)
         goto fail;
     }
   } else if (!o->generate) { /* GSM8K through /v1/completions */
-    prefix = bench_prefix(t, d, shots, n_shots);
-    if (!prefix || !(j->calls[0].body = until_body(o->model, prefix)))
+    if (bench_bodies_prefix(&r->bodies, d, shots, n_shots, &esc) ||
+        !(j->calls[0].body = bench_body_new(&r->bodies, BENCH_BODY_UNTIL,
+                                            &esc, NULL, NULL)))
       goto fail;
   } else if (t->kind == BENCH_GENERATE) {
     if (bench_gsm8k_messages(d, shots, n_shots, &msgs, &n_msgs))
@@ -402,12 +380,14 @@ static struct job *job_new(struct runner *r, size_t doc) {
       goto fail;
   }
   j->left = j->n_calls;
+  buf_release(&esc);
   free(prefix);
   free(prompt);
   bench_pairs_free(pairs, d->n_choices);
   bench_messages_free(msgs, n_msgs);
   return j;
 fail:
+  buf_release(&esc);
   free(prefix);
   free(prompt);
   bench_pairs_free(pairs, d->n_choices);
@@ -736,8 +716,15 @@ int bench_run(struct store *st, struct upstream *up,
   pthread_condattr_destroy(&ca);
   pthread_mutex_init(&r.lock, NULL);
   int stopped = 0;
+  if (bench_bodies_init(&r.bodies, o->task, o->model, it->pool, it->n_pool)) {
+    snprintf(err, errlen, "out of memory");
+    pthread_cond_destroy(&r.cond);
+    pthread_mutex_destroy(&r.lock);
+    return -1;
+  }
   if (writer_start(&r.w, st, o->run_id)) {
     snprintf(err, errlen, "cannot start the writer thread");
+    bench_bodies_release(&r.bodies);
     pthread_cond_destroy(&r.cond);
     pthread_mutex_destroy(&r.lock);
     return -1;
@@ -818,6 +805,7 @@ int bench_run(struct store *st, struct upstream *up,
     set_fatal(&r, r.w.err);
   progress(&r, fn, cls);
   *p = r.prog;
+  bench_bodies_release(&r.bodies);
   pthread_cond_destroy(&r.cond);
   pthread_mutex_destroy(&r.lock);
   if (r.fatal) {

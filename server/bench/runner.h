@@ -47,6 +47,7 @@ struct bench_run_items {
   const size_t *todo;
   size_t n_todo;
   const struct bench_doc *pool;
+  size_t n_pool;
   const size_t *shots;
 };
 

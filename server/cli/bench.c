@@ -236,8 +236,9 @@ static int run_model(struct store *st, struct upstream *up,
                      const struct model_config *m, unsigned shots,
                      const char *data_sha, const char *shots_sha,
                      const struct bench_doc *docs, size_t n_docs,
-                     const struct bench_doc *pool, const size_t *shot_idx,
-                     const size_t *chosen, size_t n_chosen, long limit) {
+                     const struct bench_doc *pool, size_t n_pool,
+                     const size_t *shot_idx, const size_t *chosen,
+                     size_t n_chosen, long limit) {
   struct store_bench_key key = {
       .model = m->name,
       .task = t->name,
@@ -287,6 +288,7 @@ static int run_model(struct store *st, struct upstream *up,
       .todo = todo,
       .n_todo = n_todo,
       .pool = pool,
+      .n_pool = n_pool,
       .shots = shot_idx,
   };
   struct show sh = {.task = t->name, .model = m->name,
@@ -439,7 +441,8 @@ int cmd_bench(int argc, char **argv) {
     if (a.model ? strcmp(m->name, a.model) != 0 : !m->enabled)
       continue;
     int r = run_model(&st, up, &a, t, m, shots, data_sha, shots_sha, docs,
-                      n_docs, pool, shot_idx, chosen, n_chosen, limit);
+                      n_docs, pool, n_pool, shot_idx, chosen, n_chosen,
+                      limit);
     if (r == 130)
       rc = 130;
     else if (r && !rc)

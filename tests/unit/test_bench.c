@@ -2,11 +2,15 @@
  * operations of the task files, the answer extraction, the metrics and
  * the reading of completion answers. The expected values were computed
  * with CPython 3.11 (random, re) on the same inputs. */
+#include <jansson.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "bench/body.h"
 #include "bench/extract.h"
 #include "bench/logprobs.h"
 #include "bench/metrics.h"
+#include "bench/prompt.h"
 #include "bench/pyrandom.h"
 #include "bench/text.h"
 #include "check.h"
@@ -169,11 +173,95 @@ static void test_logprobs(void) {
   free(text);
 }
 
+
+/* The bodies built from escaped parts (bench/body.h) are the bodies
+ * json_pack would make: the same prompt (bench_prefix, then the parts
+ * given) and lm-eval's other fields, for texts JSON must escape. */
+static void check_body(const char *body, const char *prompt, int loglik) {
+  json_error_t e;
+  json_t *o = json_loads(body, 0, &e);
+  CHECK(o != NULL);
+  if (!o)
+    return;
+  CHECK_STR(json_string_value(json_object_get(o, "model")), "m\"\\\xc3\xb6");
+  CHECK_STR(json_string_value(json_object_get(o, "prompt")), prompt);
+  CHECK(json_integer_value(json_object_get(o, "seed")) == 1234);
+  CHECK(json_integer_value(json_object_get(o, "temperature")) == 0);
+  if (loglik) {
+    CHECK(json_object_size(o) == 7);
+    CHECK(json_integer_value(json_object_get(o, "max_tokens")) == 1);
+    CHECK(json_integer_value(json_object_get(o, "logprobs")) == 1);
+    CHECK(json_is_true(json_object_get(o, "echo")));
+  } else {
+    CHECK(json_object_size(o) == 6);
+    CHECK(json_integer_value(json_object_get(o, "max_tokens")) == 256);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(o, "stop"), 2)),
+              "<|im_end|>");
+  }
+  json_decref(o);
+}
+
+static void test_bodies(void) {
+  static const char *const texts[] = {
+      "Q: \"quoted\" \\ back\tslash\n\x01 ctl \xe2\x82\xac </s> /",
+      "second\r\nshot \xf0\x9f\x98\x80", "third: \x1f\x7f"};
+  char *choices[] = {"A \"one\"", "B\n\\two"};
+  struct bench_doc pool[3], item;
+  memset(pool, 0, sizeof pool);
+  memset(&item, 0, sizeof item);
+  for (size_t i = 0; i < 3; i++) {
+    pool[i].query = (char *)texts[i];
+    pool[i].target = (char *)texts[(i + 1) % 3];
+    pool[i].choices = choices;
+    pool[i].n_choices = 2;
+    pool[i].gold = (int)(i % 2);
+    pool[i].group = "high_school_\"x\"";
+  }
+  item = pool[0];
+  item.query = "the item's \"own\"\n";
+  const struct bench_doc *shots[] = {&pool[2], &pool[0], &pool[2]};
+  struct model_config m = {.upstream = "m\"\\\xc3\xb6"};
+  const struct bench_task *tasks[] = {&bench_task_gsm8k, &bench_task_arc_challenge,
+                                      &bench_task_mmlu, &bench_task_winogrande};
+  for (size_t t = 0; t < sizeof tasks / sizeof *tasks; t++) {
+    struct bench_bodies b;
+    CHECK(bench_bodies_init(&b, tasks[t], &m, pool, 3) == 0);
+    for (int round = 0; round < 2; round++) { /* the shots' texts kept */
+      struct buf esc;
+      buf_init(&esc, (size_t)-1);
+      char *prefix = bench_prefix(tasks[t], &item, shots, 3);
+      CHECK(prefix != NULL);
+      CHECK(bench_bodies_prefix(&b, &item, shots, 3, &esc) == 0);
+      char *until = bench_body_new(&b, BENCH_BODY_UNTIL, &esc, NULL, NULL);
+      check_body(until, prefix, 0);
+      char *ll = bench_body_new(&b, BENCH_BODY_LOGLIK, &esc, choices[1],
+                                " \"more\"");
+      size_t n = strlen(prefix);
+      char *want = malloc(n + 64);
+      snprintf(want, n + 64, "%s%s%s", prefix, choices[1], " \"more\"");
+      check_body(ll, want, 1);
+      free(want);
+      free(ll);
+      free(until);
+      free(prefix);
+      buf_release(&esc);
+    }
+    /* a shot that is not the pool's */
+    struct buf esc;
+    buf_init(&esc, (size_t)-1);
+    const struct bench_doc *stray[] = {&item};
+    CHECK(bench_bodies_prefix(&b, &item, stray, 1, &esc) == -1);
+    buf_release(&esc);
+    bench_bodies_release(&b);
+  }
+}
+
 int main(void) {
   test_pyrandom();
   test_text();
   test_extract();
   test_metrics();
   test_logprobs();
+  test_bodies();
   return check_done("test_bench");
 }
