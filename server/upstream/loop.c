@@ -22,6 +22,7 @@
 #define MAX_CONNECT_MS 10000L     /* of a transfer's timeout_ms */
 #define MAX_EVENTS 256
 #define CANCEL_SCAN_MS 1000
+#define MAX_API_KEY 8192          /* bytes of a model's key */
 #define MAX_IDLE_CONNECTIONS 256  /* per loop, kept for reuse (libcurl
                                      closes those idle past its max age) */
 
@@ -69,6 +70,8 @@ static void transfer_free(struct transfer *t) {
     return;
   if (t->easy)
     curl_easy_cleanup(t->easy);
+  for (struct curl_slist *l = t->headers; l; l = l->next)
+    explicit_bzero(l->data, strlen(l->data)); /* an API key among them */
   curl_slist_free_all(t->headers);
   free(t);
 }
@@ -452,6 +455,27 @@ static struct upstream_loop *loop_for(struct upstream *up,
   return &up->loops[h % up->n_loops];
 }
 
+/* Add "Authorization: Bearer KEY" to t's headers; the line built for it
+ * is wiped (the list's copy is, in transfer_free). 0 or -1. */
+static int append_bearer(struct transfer *t, const char *key) {
+  static const char head[] = "Authorization: Bearer ";
+  size_t n = strlen(key);
+  if (n > MAX_API_KEY)
+    return -1;
+  char *line = malloc(sizeof head + n);
+  if (!line)
+    return -1;
+  memcpy(line, head, sizeof head - 1);
+  memcpy(line + sizeof head - 1, key, n + 1);
+  struct curl_slist *l = curl_slist_append(t->headers, line);
+  explicit_bzero(line, sizeof head + n);
+  free(line);
+  if (!l)
+    return -1;
+  t->headers = l;
+  return 0;
+}
+
 int upstream_submit(struct upstream *up, const struct transfer_request *req,
                     const struct transfer_ops *ops, void *cls) {
   struct transfer *t = calloc(1, sizeof *t);
@@ -469,6 +493,8 @@ int upstream_submit(struct upstream *up, const struct transfer_request *req,
       goto fail;
     t->headers = l;
   }
+  if (req->bearer && req->bearer[0] && append_bearer(t, req->bearer))
+    goto fail;
   long connect_ms = req->timeout_ms < MAX_CONNECT_MS ? req->timeout_ms
                                                      : MAX_CONNECT_MS;
   CURL *e = t->easy;

@@ -40,6 +40,9 @@ enum transfer_end {
 struct transfer_request {
   const char *url;
   const char *const *headers; /* "Name: value" lines, NULL-terminated */
+  const char *bearer;         /* an API key sent as "Authorization: Bearer
+                                 KEY", or NULL or "" for none; copied, and
+                                 the copies wiped when the transfer ends */
   const char *body;           /* NUL-terminated */
   long timeout_ms;            /* the whole transfer; connecting gets at
                                  most 10 s of it */

@@ -31,7 +31,6 @@
 #define MAX_ERROR_BODY 4096
 #define MAX_JSON_BODY (8u << 20)
 #define MAX_DETAIL 300            /* bytes of a failure's detail */
-#define MAX_AUTH_HEADER 8192
 
 /* One chat completion, from upstream_chat to its on_finish. */
 struct completion {
@@ -371,10 +370,8 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
                   atomic_int *cancel, const struct upstream_callbacks *cb) {
   char url[AGON_MAX_BASE_URL + sizeof "/chat/completions"];
   const char *headers[] = {"Content-Type: application/json",
-                           "Accept: text/event-stream", NULL, NULL};
-  struct buf auth;
+                           "Accept: text/event-stream", NULL};
   int rc = -1;
-  buf_init(&auth, MAX_AUTH_HEADER);
   struct completion *c = completion_new(m, max_bytes, cb);
   if (!c)
     goto out;
@@ -383,15 +380,10 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
       (size_t)snprintf(url, sizeof url, "%s/chat/completions", m->base_url) >=
           sizeof url)
     goto out;
-  if (m->api_key) {
-    if (buf_append_str(&auth, "Authorization: Bearer ") ||
-        buf_append_str(&auth, m->api_key))
-      goto out;
-    headers[2] = auth.data;
-  }
   struct transfer_request req = {
       .url = url,
       .headers = headers,
+      .bearer = m->api_key,
       .body = c->body,
       .timeout_ms = m->timeout_s * 1000L,
       .cancel = cancel,
@@ -401,9 +393,6 @@ int upstream_chat(struct upstream *up, const struct model_config *m,
   c = NULL;  /* the loop's now: its on_end frees it */
   rc = 0;
 out:
-  if (auth.data)
-    explicit_bzero(auth.data, auth.len);
-  buf_release(&auth);
   completion_free(c);
   return rc;
 }

@@ -16,7 +16,6 @@
 #include "util/redact.h"
 
 #define MAX_ERROR_BODY 4096
-#define MAX_AUTH_HEADER 8192
 #define MAX_DETAIL 300
 
 /* One POST, from upstream_post_json to its callback. */
@@ -109,10 +108,8 @@ int upstream_post_json(struct upstream *up, const struct model_config *m,
                        atomic_int *cancel, upstream_post_fn fn, void *cls) {
   char url[AGON_MAX_BASE_URL + 64];
   const char *headers[] = {"Content-Type: application/json",
-                           "Accept: application/json", NULL, NULL};
-  struct buf auth;
+                           "Accept: application/json", NULL};
   int rc = -1;
-  buf_init(&auth, MAX_AUTH_HEADER);
   struct post *p = calloc(1, sizeof *p);
   if (!p) {
     free(body_steal);
@@ -128,16 +125,12 @@ int upstream_post_json(struct upstream *up, const struct model_config *m,
       (size_t)snprintf(url, sizeof url, "%s%s", m->base_url, path) >=
           sizeof url)
     goto out;
-  if (m->api_key && m->api_key[0]) {
-    p->api_key = strdup(m->api_key);
-    if (!p->api_key || buf_append_str(&auth, "Authorization: Bearer ") ||
-        buf_append_str(&auth, m->api_key))
-      goto out;
-    headers[2] = auth.data;
-  }
+  if (m->api_key && m->api_key[0] && !(p->api_key = strdup(m->api_key)))
+    goto out;
   struct transfer_request req = {
       .url = url,
       .headers = headers,
+      .bearer = m->api_key,
       .body = p->body,
       .timeout_ms = m->timeout_s * 1000L,
       .cancel = cancel,
@@ -147,9 +140,6 @@ int upstream_post_json(struct upstream *up, const struct model_config *m,
   p = NULL; /* the loop's now: its on_end frees it */
   rc = 0;
 out:
-  if (auth.data)
-    explicit_bzero(auth.data, auth.len);
-  buf_release(&auth);
   post_free(p);
   return rc;
 }
