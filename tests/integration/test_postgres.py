@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, Model, assert_error, run_agon
+from conftest import REPO, Model, assert_error, run_agon, wait_for
 
 # The engine's schema files (schema/postgres/NNNN_*.sql; numbers may leave
 # gaps): the version a migrated database records is the highest number.
@@ -258,3 +258,76 @@ def test_missing_database_and_empty_one_are_named(agon_bin, tmp_path, pg):
     assert r.returncode == 1 and "holds no Agon arena yet" in r.stderr, r
     assert pg.query(pg.dbname(empty), "SELECT count(*) FROM pg_tables WHERE "
                                       "schemaname = 'public'") == [(0,)]
+
+
+def test_a_read_only_server_after_a_failover_is_reported_and_nothing_acknowledged_is_lost(
+        agon_factory, pg):
+    """A failover that lands on a server refusing writes (a standby not yet
+    promoted): every connection drops, and the sessions they come back to
+    are read-only (SQLSTATE 25006). /healthz says so, new battles get 503
+    storage_unavailable instead of a 201 that cannot be kept, stored battles
+    stay readable; once writes are taken again everything recovers without a
+    restart, and every acknowledged vote is stored."""
+    agon = on_pg(agon_factory, pg)
+    name = pg.dbname(agon.db)
+
+    def drop_connections():
+        pg.psql("postgres", "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = '%s'" % name)
+
+    c = agon.client()
+    acked = []
+    bid, _ = c.battle("before the failover")
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    acked.append(bid)
+    ready, _ = c.battle("a battle voted after the fault")
+    assert c.get("/healthz").status == 200
+
+    pg.psql("postgres", "ALTER DATABASE %s SET default_transaction_read_only = on" % name)
+    drop_connections()
+    statuses = []
+    for i in range(40):
+        r = c.post("/api/battles", {"prompt": "while writes are refused %d" % i})
+        statuses.append(r.status)
+        if r.status == 503:
+            assert r.json()["error"]["code"] == "storage_unavailable", r
+            assert r.header("Retry-After")
+            break
+        bid_i = r.json()["id"]
+        c.events(r.json()["events"])
+        v = c.post("/api/battles/%s/vote" % bid_i, {"winner": "b"})
+        if v.status == 200:
+            acked.append(bid_i)
+        else:  # its creation could not be stored (the fault was not known yet)
+            assert v.status in (404, 409, 503), v
+    assert statuses[-1] == 503, statuses
+    h = c.get("/healthz")
+    assert h.status == 503, h
+    assert h.json()["error"]["code"] == "storage_failing"
+    assert "read-only" in h.json()["error"]["message"], h.json()
+    assert c.get("/api/battles/" + ready).status == 200  # still readable
+    assert c.get("/api/leaderboard").status == 200
+    v = c.post("/api/battles/%s/vote" % ready, {"winner": "tie"})
+    assert v.status in (200, 503), v
+    if v.status == 200:
+        acked.append(ready)
+
+    # the primary is back: new sessions take writes again
+    pg.psql("postgres", "ALTER DATABASE %s RESET default_transaction_read_only" % name)
+    drop_connections()
+    wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
+    bid, es = c.battle("after the failover")
+    assert es.end["status"] == "ready"
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    acked.append(bid)
+    if ready not in acked:
+        assert c.post("/api/battles/%s/vote" % ready, {"winner": "tie"}).status == 200
+        acked.append(ready)
+
+    agon.restart()
+    c = agon.client()
+    for b in acked:
+        got = c.get("/api/battles/" + b).json()
+        assert got["status"] == "voted", got
+    assert c.get("/api/leaderboard").json()["votes"] == len(acked)
+    assert agon.stop() == 0
