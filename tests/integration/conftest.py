@@ -820,6 +820,52 @@ def agon_on_a_small_disk(agon_factory, tmp_path, size="3m", on_skip=None):
         subprocess.run(["umount", "-l", mnt], capture_output=True)
 
 
+def battles_until_refused(c, acked, what):
+    """While the storage refuses writes: battles (each voted) until the
+    server has noticed, at most a few 201s whose writes then fail, then 503
+    storage_unavailable with a Retry-After. Votes that got 200 are added to
+    acked. Returns the statuses of the battles asked for."""
+    statuses = []
+    for i in range(40):
+        r = c.post("/api/battles", {"prompt": "%s %d" % (what, i)})
+        statuses.append(r.status)
+        if r.status == 503:
+            assert r.json()["error"]["code"] == "storage_unavailable", r
+            assert r.header("Retry-After")
+            break
+        bid = r.json()["id"]
+        c.events(r.json()["events"])
+        v = c.post("/api/battles/%s/vote" % bid, {"winner": "b"})
+        if v.status == 200:
+            acked.append(bid)
+        else:  # its creation could not be stored (the fault was not known yet)
+            assert v.status in (404, 409, 503), v
+    assert statuses[-1] == 503, statuses
+    return statuses
+
+
+def check_recovered(agon, c, ready, acked, what):
+    """Once the storage takes writes again: /healthz recovers, a new battle
+    is voted, ready (a battle from before the fault) is voted if it was not
+    yet, and after a restart every acknowledged vote (acked) is stored and
+    counted."""
+    wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
+    bid, es = c.battle(what)
+    assert es.end["status"] == "ready"
+    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+    acked.append(bid)
+    if ready not in acked:
+        assert c.post("/api/battles/%s/vote" % ready, {"winner": "tie"}).status == 200
+        acked.append(ready)
+    agon.restart()
+    c = agon.client()
+    for b in acked:
+        got = c.get("/api/battles/" + b).json()
+        assert got["status"] == "voted", got
+    assert c.get("/api/leaderboard").json()["votes"] == len(acked)
+    assert agon.stop() == 0
+
+
 def fill_disk(path):
     """Write the file at path until its filesystem is full, to the byte."""
     with open(path, "wb", buffering=0) as f:

@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import REPO, Model, assert_error, run_agon, wait_for
+from conftest import REPO, Model, assert_error, battles_until_refused, check_recovered, run_agon
 
 # The engine's schema files (schema/postgres/NNNN_*.sql; numbers may leave
 # gaps): the version a migrated database records is the highest number.
@@ -285,22 +285,7 @@ def test_a_read_only_server_after_a_failover_is_reported_and_nothing_acknowledge
 
     pg.psql("postgres", "ALTER DATABASE %s SET default_transaction_read_only = on" % name)
     drop_connections()
-    statuses = []
-    for i in range(40):
-        r = c.post("/api/battles", {"prompt": "while writes are refused %d" % i})
-        statuses.append(r.status)
-        if r.status == 503:
-            assert r.json()["error"]["code"] == "storage_unavailable", r
-            assert r.header("Retry-After")
-            break
-        bid_i = r.json()["id"]
-        c.events(r.json()["events"])
-        v = c.post("/api/battles/%s/vote" % bid_i, {"winner": "b"})
-        if v.status == 200:
-            acked.append(bid_i)
-        else:  # its creation could not be stored (the fault was not known yet)
-            assert v.status in (404, 409, 503), v
-    assert statuses[-1] == 503, statuses
+    battles_until_refused(c, acked, "while writes are refused")
     h = c.get("/healthz")
     assert h.status == 503, h
     assert h.json()["error"]["code"] == "storage_failing"
@@ -315,19 +300,4 @@ def test_a_read_only_server_after_a_failover_is_reported_and_nothing_acknowledge
     # the primary is back: new sessions take writes again
     pg.psql("postgres", "ALTER DATABASE %s RESET default_transaction_read_only" % name)
     drop_connections()
-    wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
-    bid, es = c.battle("after the failover")
-    assert es.end["status"] == "ready"
-    assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
-    acked.append(bid)
-    if ready not in acked:
-        assert c.post("/api/battles/%s/vote" % ready, {"winner": "tie"}).status == 200
-        acked.append(ready)
-
-    agon.restart()
-    c = agon.client()
-    for b in acked:
-        got = c.get("/api/battles/" + b).json()
-        assert got["status"] == "voted", got
-    assert c.get("/api/leaderboard").json()["votes"] == len(acked)
-    assert agon.stop() == 0
+    check_recovered(agon, c, ready, acked, "after the failover")

@@ -7,7 +7,8 @@ import os
 import random
 import time
 
-from conftest import agon_on_a_small_disk, fill_disk, sqlite_only, two_echo_models, wait_for
+from conftest import (agon_on_a_small_disk, battles_until_refused, check_recovered, fill_disk,
+                      sqlite_only, two_echo_models)
 
 pytestmark = sqlite_only("a corrupt SQLite file and a full disk under it; PostgreSQL "
                          "checks its own pages and disk")
@@ -85,25 +86,7 @@ def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tm
         assert c.get("/healthz").status == 200
 
         fill_disk(os.path.join(mnt, "filler"))
-        # battles until the server has noticed: at most a few 201s whose
-        # writes then fail, then 503 storage_unavailable
-        statuses = []
-        for i in range(40):
-            r = c.post("/api/battles", {"prompt": "while the disk is full %d" % i})
-            statuses.append(r.status)
-            if r.status == 503:
-                assert r.json()["error"]["code"] == "storage_unavailable", r
-                assert r.header("Retry-After")
-                break
-            bid_i = r.json()["id"]
-            c.events(r.json()["events"])
-            v = c.post("/api/battles/%s/vote" % bid_i, {"winner": "b"})
-            if v.status == 200:
-                acked.append(bid_i)
-            else:
-                # its creation could not be stored (the fault was not known yet)
-                assert v.status in (404, 409, 503), v
-        assert statuses[-1] == 503, statuses
+        battles_until_refused(c, acked, "while the disk is full")
         h = c.get("/healthz")
         assert h.status == 503, h
         assert h.json()["error"]["code"] == "storage_failing"
@@ -116,20 +99,4 @@ def test_full_disk_is_reported_and_nothing_acknowledged_is_lost(agon_factory, tm
             acked.append(ready)
 
         os.unlink(os.path.join(mnt, "filler"))
-        wait_for(lambda: c.get("/healthz").status == 200, 20, "healthz to recover")
-        bid, es = c.battle("after the space came back")
-        assert es.end["status"] == "ready"
-        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
-        acked.append(bid)
-        if ready not in acked:
-            assert c.post("/api/battles/%s/vote" % ready, {"winner": "tie"}).status == 200
-            acked.append(ready)
-
-        # every acknowledged vote survives a restart
-        agon.restart()
-        c = agon.client()
-        for b in acked:
-            got = c.get("/api/battles/" + b).json()
-            assert got["status"] == "voted", got
-        assert c.get("/api/leaderboard").json()["votes"] == len(acked)
-        assert agon.stop() == 0
+        check_recovered(agon, c, ready, acked, "after the space came back")
