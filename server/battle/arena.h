@@ -87,18 +87,27 @@ const char *arena_node_name(struct arena *a);
  * machine's host name). */
 void arena_node_listening(struct arena *a, const char *host, unsigned port);
 
-/* Which node streams battle id, from its id and the nodes table (read
- * into memory every [cluster] heartbeat_seconds, and again when it names a
- * node not known yet). */
+/* Which node streams battle id, from its id and the nodes table as read
+ * into memory (every [cluster] heartbeat_seconds by the node's keeper):
+ * never reads the database, so an HTTP worker may ask. When the table in
+ * memory may be out of date for it (it names a node not known yet, or a
+ * forward to its node failed since: arena_nodes_stale), the answer is
+ * ARENA_OWNER_REREAD, unless settled: then it is decided from memory. */
 enum arena_owner {
   ARENA_OWNER_HERE,    /* this node, or the id names none (made before
                           nodes, imported, or no battle at all) */
   ARENA_OWNER_THERE,   /* another node, holding its lease: url set */
   ARENA_OWNER_GONE,    /* another node, whose lease has passed: url set */
   ARENA_OWNER_UNKNOWN, /* a node the table does not know: no such battle */
+  ARENA_OWNER_REREAD,  /* read the table again (arena_nodes_reread, off
+                          the workers), then ask again, settled */
 };
 enum arena_owner arena_battle_owner(struct arena *a, const char *id,
-                                    char *url, size_t len);
+                                    int settled, char *url, size_t len);
+
+/* Read the nodes table into memory now. Reads the database: on the
+ * loader thread (arena_call_start), never on an HTTP worker. */
+void arena_nodes_reread(struct arena *a);
 
 /* The nodes table for the admin: {"node": this node's name, "nodes":
  * [{name, url, host, pid, started_at, heartbeat_at, lease_until,
@@ -395,15 +404,25 @@ enum agon_ec arena_wait_result(struct arena_wait *w, json_t **body);
 /* The caller's reference; done is never called after it. Accepts NULL. */
 void arena_wait_free(struct arena_wait *w);
 
-/* Whether token names a shared battle now (from memory). */
-int arena_share_known(struct arena *a, const char *token);
+/* Which battle token shares, from memory, never the database: 1 (id set,
+ * as arena_hold wants it) or 0 on a node alone on its database (its
+ * memory has every share); -1 when other nodes share it, whose shares and
+ * take-backs only the database knows: ask arena_share_stored, off the
+ * workers. */
+int arena_share_lookup(struct arena *a, const char *token,
+                       char id[ARENA_BATTLE_ID]);
 
-/* The battle token names now, from memory: EC_OK with its id (as
- * arena_hold wants it), or EC_SHARE_NOT_FOUND. */
-enum agon_ec arena_shared_battle(struct arena *a, const char *token,
-                                 char id[ARENA_BATTLE_ID]);
+/* The same as stored now: 1 (id set) or 0. Reads the database: on the
+ * loader thread (arena_call_start), never on an HTTP worker. */
+int arena_share_stored(struct arena *a, const char *token,
+                       char id[ARENA_BATTLE_ID]);
 
-/* The shared battle of token, h (held for arena_shared_battle's id), as
+/* Before id's battle, shared (so voted), is held: a copy in memory that
+ * is not voted may predate a vote made through another node, and is
+ * dropped, so that the hold reads it back. Memory only. */
+void arena_share_refresh(struct arena *a, const char *id);
+
+/* The shared battle of token, h (held for the id it names), as
  * arena_battle_json gives a voted battle (the prompts, both answers, the
  * names, the verdict, the reasons and the comment; no id), for the
  * caller. EC_OK, or EC_SHARE_NOT_FOUND (also when token no longer names

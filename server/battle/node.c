@@ -92,42 +92,36 @@ static int peers_read(struct arena *a) {
 }
 
 enum arena_owner arena_battle_owner(struct arena *a, const char *id,
-                                    char *url, size_t len) {
+                                    int settled, char *url, size_t len) {
   char node[NODE_NAME_MAX + 1];
   url[0] = '\0';
   if (!node_of_battle(id, node) || !strcmp(node, a->node.name))
     return ARENA_OWNER_HERE;
-  for (int tries = 0; tries < 2; tries++) {
-    pthread_mutex_lock(&a->node.lock);
-    const struct node_peer *p = NULL;
-    for (size_t i = 0; i < a->node.n_peers && !p; i++)
-      if (!strcmp(a->node.peers[i].name, node))
-        p = &a->node.peers[i];
-    if (p && a->node.peers_stale && tries == 0) {
-      /* a forward failed: the node may have moved (restarted) */
-      a->node.peers_stale = 0;
-      pthread_mutex_unlock(&a->node.lock);
-      if (peers_read(a) == 0)
-        continue;
-      pthread_mutex_lock(&a->node.lock);
-      p = NULL;
-      for (size_t i = 0; i < a->node.n_peers && !p; i++)
-        if (!strcmp(a->node.peers[i].name, node))
-          p = &a->node.peers[i];
-    }
-    if (p) {
-      int alive = mono_ms() < p->alive_until;
-      snprintf(url, len, "%s", p->url);
-      pthread_mutex_unlock(&a->node.lock);
-      return alive ? ARENA_OWNER_THERE : ARENA_OWNER_GONE;
-    }
-    int stale = mono_ms() - a->node.peers_at >= PEERS_REREAD_MS;
-    pthread_mutex_unlock(&a->node.lock);
-    /* a node that started since the last read: read the table again */
-    if (!stale || peers_read(a))
-      break;
+  enum arena_owner o = ARENA_OWNER_UNKNOWN;
+  pthread_mutex_lock(&a->node.lock);
+  const struct node_peer *p = NULL;
+  for (size_t i = 0; i < a->node.n_peers && !p; i++)
+    if (!strcmp(a->node.peers[i].name, node))
+      p = &a->node.peers[i];
+  if (p && a->node.peers_stale && !settled) {
+    o = ARENA_OWNER_REREAD; /* a forward failed: the node may have moved */
+  } else if (p) {
+    snprintf(url, len, "%s", p->url);
+    o = mono_ms() < p->alive_until ? ARENA_OWNER_THERE : ARENA_OWNER_GONE;
+  } else if (!settled && mono_ms() - a->node.peers_at >= PEERS_REREAD_MS) {
+    o = ARENA_OWNER_REREAD; /* a node that started since the last read */
   }
-  return ARENA_OWNER_UNKNOWN;
+  pthread_mutex_unlock(&a->node.lock);
+  return o;
+}
+
+void arena_nodes_reread(struct arena *a) {
+  pthread_mutex_lock(&a->node.lock);
+  a->node.peers_stale = 0;
+  pthread_mutex_unlock(&a->node.lock);
+  if (peers_read(a))
+    log_warn("msg=\"cannot read the nodes table\" err=\"%s\"",
+             log_q(store_error(&a->store)));
 }
 
 json_t *arena_nodes_json(struct arena *a) {

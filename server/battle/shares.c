@@ -96,28 +96,19 @@ enum agon_ec arena_share_start(struct arena *a, struct arena_held *h,
   return EC_OK;
 }
 
-/* The battle token shares, into id: 1 or 0. From memory when it is
- * there and no other node shares the database; else as stored now: what
- * other nodes shared, or took back, is not in this node's memory (and an
- * unshared link must answer 404 on every node at once). */
-static int shared_battle(struct arena *a, const char *token,
-                         char id[ARENA_BATTLE_ID]) {
-  if (share_map_battle(&a->shares, token, id) && !arena_node_has_peers(a))
-    return 1;
+int arena_share_lookup(struct arena *a, const char *token,
+                       char id[ARENA_BATTLE_ID]) {
+  if (arena_node_has_peers(a))
+    return -1;
+  return share_map_battle(&a->shares, token, id) ? 1 : 0;
+}
+
+int arena_share_stored(struct arena *a, const char *token,
+                       char id[ARENA_BATTLE_ID]) {
   return store_share_find(&a->store, token, id) == 1;
 }
 
-int arena_share_known(struct arena *a, const char *token) {
-  char id[40];
-  return shared_battle(a, token, id);
-}
-
-enum agon_ec arena_shared_battle(struct arena *a, const char *token,
-                                 char id[ARENA_BATTLE_ID]) {
-  if (!shared_battle(a, token, id))
-    return EC_SHARE_NOT_FOUND;
-  /* Shared, so voted: a copy here that is not may predate a vote made
-   * through another node. Dropped, so that the hold reads it back. */
+void arena_share_refresh(struct arena *a, const char *id) {
   struct battle *b = arena_node_has_peers(a) ? registry_get(&a->battles, id)
                                              : NULL;
   if (b) {
@@ -128,7 +119,6 @@ enum agon_ec arena_shared_battle(struct arena *a, const char *token,
       registry_forget(&a->battles, b);
     battle_unref(b);
   }
-  return EC_OK;
 }
 
 enum agon_ec arena_shared_json(struct arena *a, const char *token,
@@ -136,9 +126,10 @@ enum agon_ec arena_shared_json(struct arena *a, const char *token,
   *out = NULL;
   char id[ARENA_BATTLE_ID];
   struct battle *b = arena_held_battle(h);
-  /* still shared, and still this battle (it may be taken back meanwhile) */
-  int same = b && shared_battle(a, token, id) &&
-             !strcmp(id, b->id);
+  /* still shared, and still this battle (it may be taken back meanwhile:
+   * memory knows; where only the database does, it was read just now) */
+  int k = b ? arena_share_lookup(a, token, id) : 0;
+  int same = b && k != 0 && (k < 0 || !strcmp(id, b->id));
   if (b)
     battle_unref(b);
   if (!same)

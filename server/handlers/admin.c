@@ -263,12 +263,37 @@ enum MHD_Result handle_admin_model(struct request *rq) {
                               json_is_true(en)));
 }
 
+/* The nodes table is read on the loader thread. */
+struct nodes_job {
+  json_t *body;
+};
+
+static void nodes_job_free(void *p) {
+  struct nodes_job *job = p;
+  json_decref(job->body);
+  free(job);
+}
+
+static void nodes_read(struct arena *a, void *p) {
+  struct nodes_job *job = p;
+  job->body = arena_nodes_json(a);
+}
+
+static enum MHD_Result nodes_answer(struct request *rq, void *p) {
+  struct nodes_job *job = p;
+  if (!job->body)
+    return reply_ec(rq, EC_INTERNAL_LIST);
+  json_t *body = job->body;
+  job->body = NULL;
+  return reply_json(rq, MHD_HTTP_OK, body);
+}
+
 enum MHD_Result handle_admin_nodes(struct request *rq) {
   enum MHD_Result res;
   if (!authorized(rq, &res))
     return res;
-  json_t *body = arena_nodes_json(rq->arena);
-  if (!body)
-    return reply_ec(rq, EC_INTERNAL_LIST);
-  return reply_json(rq, MHD_HTTP_OK, body);
+  struct nodes_job *job = calloc(1, sizeof *job);
+  if (!job)
+    return reply_ec(rq, EC_NOT_QUEUED);
+  return with_loaded(rq, nodes_read, nodes_answer, job, nodes_job_free);
 }

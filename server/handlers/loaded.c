@@ -48,3 +48,10 @@ enum MHD_Result with_loaded(struct request *rq, loaded_read_fn read,
   rq->pending_free = wait_free;
   return MHD_YES;
 }
+
+void loaded_done(struct request *rq) {
+  if (rq->pending_free)
+    rq->pending_free(rq->pending);
+  rq->pending = NULL;
+  rq->pending_free = NULL;
+}

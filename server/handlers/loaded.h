@@ -27,4 +27,9 @@ enum MHD_Result with_loaded(struct request *rq, loaded_read_fn read,
                             loaded_answer_fn answer, void *job,
                             void (*job_free)(void *job));
 
+/* From an answer: let the wait and its job go now, so that what the
+ * answer starts next (a battle's hold: with_held_battle) may wait on rq
+ * in its turn. The job must not be used after. */
+void loaded_done(struct request *rq);
+
 #endif

@@ -21,6 +21,7 @@
 
 #include "battle/arena.h"
 #include "http/reply.h"
+#include "http/router.h"
 #include "upstream/relay.h"
 #include "util/buf.h"
 #include "util/log.h"
@@ -326,20 +327,103 @@ static enum MHD_Result forward_to(struct request *rq, const char *base) {
   return MHD_YES;
 }
 
+/* ---- reading the nodes table again, off the worker ----
+ *
+ * The table in memory may not know a node that started a moment ago, or
+ * where one went that a forward just failed to reach. It is read on the
+ * loader thread (arena_call_start) while rq is suspended; then `then`
+ * runs on the worker, rq->nodes_settled set, with rq's pending work as it
+ * was. */
+
+struct reread_wait {
+  struct arena_call *call;
+  void *pending;                       /* rq's, meanwhile */
+  void (*pending_free)(void *pending);
+  enum MHD_Result (*then)(struct request *rq);
+  int fresh;                           /* then starts rq anew: its pending
+                                          work is let go first */
+};
+
+struct reread_job {
+  int unused; /* a job to tell "read" from "not yet" (arena_call_job) */
+};
+
+static void reread_fn(struct arena *a, void *job) {
+  (void)job;
+  arena_nodes_reread(a);
+}
+
+static void reread_wait_free(void *pending) {
+  struct reread_wait *w = pending;
+  arena_call_free(w->call);
+  if (w->pending_free)
+    w->pending_free(w->pending);
+  free(w);
+}
+
+static enum MHD_Result reread_resumed(struct request *rq) {
+  struct reread_wait *w = rq->pending;
+  if (!arena_call_job(w->call))
+    return MHD_NO; /* resumed by nobody we know of: close */
+  enum MHD_Result (*then)(struct request *) = w->then;
+  void *pending = w->pending;
+  void (*pending_free)(void *) = w->pending_free;
+  int fresh = w->fresh;
+  arena_call_free(w->call);
+  free(w);
+  if (fresh && pending_free)
+    pending_free(pending);
+  rq->pending = fresh ? NULL : pending;
+  rq->pending_free = fresh ? NULL : pending_free;
+  rq->nodes_settled = 1;
+  rq->on_resume = NULL;
+  return then(rq);
+}
+
+static enum MHD_Result reread_then(struct request *rq,
+                                   enum MHD_Result (*then)(struct request *),
+                                   int fresh) {
+  struct reread_wait *w = calloc(1, sizeof *w);
+  struct reread_job *job = calloc(1, sizeof *job);
+  if (!w || !job) {
+    free(w);
+    free(job);
+    return reply_ec(rq, EC_NOT_QUEUED);
+  }
+  w->then = then;
+  w->fresh = fresh;
+  w->pending = rq->pending;
+  w->pending_free = rq->pending_free;
+  rq->pending = w;
+  rq->pending_free = reread_wait_free;
+  rq->on_resume = reread_resumed;
+  /* suspended first, so that the resume always finds it suspended */
+  MHD_suspend_connection(rq->conn);
+  enum agon_ec rc = arena_call_start(rq->arena, reread_fn, job, free,
+                                     reply_resume, rq->conn, &w->call);
+  if (rc)
+    return reply_ec_resumed(rq, rc);
+  return MHD_YES;
+}
+
+/* The request's handler again, now that the table is read. */
+static enum MHD_Result handler_again(struct request *rq) {
+  return rq->route->handler(rq);
+}
+
 /* The node did not answer at all: the nodes table, read again, may say
  * that it is gone, or where it went (restarted elsewhere): there once
- * more. (on_resume) */
-static enum MHD_Result forward_again(struct request *rq, struct forward *f) {
+ * more. (reread_then) */
+static enum MHD_Result forward_again_read(struct request *rq) {
+  struct forward *f = rq->pending;
   char url[2048];
   enum arena_owner o =
-      arena_battle_owner(rq->arena, rq->param, url, sizeof url);
+      arena_battle_owner(rq->arena, rq->param, 1, url, sizeof url);
   if (o == ARENA_OWNER_GONE)
     return reply_ec(rq, EC_NODE_GONE);
-  if (o != ARENA_OWNER_THERE || f->again || !strcmp(url, f->base))
+  if (o != ARENA_OWNER_THERE || !strcmp(url, f->base))
     return reply_ec(rq, EC_NODE_UNREACHABLE);
   f->again = 1;
-  relay_release(f->relay);
-  f->relay = NULL;
   rq->on_resume = forward_reply;
   MHD_suspend_connection(rq->conn);
   if (forward_send(rq, f, url))
@@ -347,12 +431,25 @@ static enum MHD_Result forward_again(struct request *rq, struct forward *f) {
   return MHD_YES;
 }
 
+/* (on_resume) */
+static enum MHD_Result forward_again(struct request *rq, struct forward *f) {
+  if (f->again)
+    return reply_ec(rq, EC_NODE_UNREACHABLE);
+  relay_release(f->relay);
+  f->relay = NULL;
+  return reread_then(rq, forward_again_read, 0);
+}
+
 int forward_battle(struct request *rq, int events, enum MHD_Result *res) {
   char url[2048];
-  enum arena_owner o =
-      arena_battle_owner(rq->arena, rq->param, url, sizeof url);
+  enum arena_owner o = arena_battle_owner(rq->arena, rq->param,
+                                          rq->nodes_settled, url, sizeof url);
   if (o == ARENA_OWNER_HERE)
     return 0;
+  if (o == ARENA_OWNER_REREAD) {
+    *res = reread_then(rq, handler_again, 1);
+    return 1;
+  }
   if (rq->forwarded) {
     /* never twice: the address the table gives is another node's */
     *res = reply_ec(rq, EC_FORWARD_LOOP);
@@ -377,9 +474,15 @@ int forward_battle(struct request *rq, int events, enum MHD_Result *res) {
 
 int forward_unstored(struct request *rq, enum MHD_Result *res) {
   char url[2048];
-  if (rq->forwarded ||
-      arena_battle_owner(rq->arena, rq->param, url, sizeof url) !=
-          ARENA_OWNER_THERE)
+  if (rq->forwarded)
+    return 0;
+  enum arena_owner o = arena_battle_owner(rq->arena, rq->param,
+                                          rq->nodes_settled, url, sizeof url);
+  if (o == ARENA_OWNER_REREAD) {
+    *res = reread_then(rq, handler_again, 1);
+    return 1;
+  }
+  if (o != ARENA_OWNER_THERE)
     return 0;
   *res = forward_to(rq, url);
   return 1;

@@ -40,6 +40,8 @@ struct request {
   int forwarded;              /* another node forwarded it (http/forward.h):
                                  client and secure are the ones it named */
   struct relay_loop *relays;  /* the server's, to forward on */
+  int nodes_settled;          /* the nodes table was read again for it
+                                 (http/forward.c): route from memory */
   /* A request whose answer waits for another thread (a vote for its
    * commit) suspends its connection instead of blocking a worker; when
    * resumed, on_resume answers it. `pending` is what it waits on, freed by

@@ -5,8 +5,10 @@
 
 #include "storage/ops.h"
 #include "util/log.h"
+#include "util/nowait.h"
 
 static int has(struct store *st, const void *op, const char *what) {
+  nowait_check(what); /* every op here reads or writes the database */
   if (op)
     return 1;
   log_error("msg=\"this storage engine cannot keep nodes\" engine=%s op=%s",
