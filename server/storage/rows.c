@@ -35,12 +35,12 @@ const size_t store_n_tables = sizeof store_tables / sizeof store_tables[0];
 
 int store_rows_read(struct store *st, store_row_fn fn, void *ctx, char *err,
                     size_t errlen) {
-  return st->ops->rows_read(st->impl, store_tables, store_n_tables, fn, ctx,
+  return STORE_OPS(st)->rows_read(st->impl, store_tables, store_n_tables, fn, ctx,
                             err, errlen);
 }
 
 int store_rows_write_tx(struct store *st, const struct store_table *t,
                         const struct store_row *rows, size_t n, char *err,
                         size_t errlen) {
-  return st->ops->rows_write(st->impl, t, rows, n, err, errlen);
+  return STORE_OPS(st)->rows_write(st->impl, t, rows, n, err, errlen);
 }

@@ -283,7 +283,7 @@ int store_ratings_load(struct store *st, struct rating_table *t,
 int store_live_load_locked(struct store *st, struct rating_table *t,
                            struct pair_table *pairs,
                            struct slice_table *slices) {
-  if (st->ops->ratings_load(st->impl, t, pairs) ||
+  if (STORE_OPS(st)->ratings_load(st->impl, t, pairs) ||
       st->ops->slices_load(st->impl, slices))
     return -1;
   return 0;
