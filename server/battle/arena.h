@@ -114,6 +114,18 @@ void arena_nodes_reread(struct arena *a);
  * alive}]}, read now; the caller's, or NULL on error. */
 json_t *arena_nodes_json(struct arena *a);
 
+/* Another node whose lease holds, as the nodes table was last read. */
+#define ARENA_PEER_NAME 16  /* NODE_NAME_MAX + 1 and more */
+#define ARENA_PEER_URL 2048
+struct arena_peer {
+  char name[ARENA_PEER_NAME];
+  char url[ARENA_PEER_URL];
+};
+
+/* The other nodes alive, from memory (never the database): up to max of
+ * them into out, in the table's order; how many. */
+size_t arena_node_peers(struct arena *a, struct arena_peer *out, size_t max);
+
 /* A forward to another node's address failed: the nodes table is read
  * again before the next one (the node may have restarted elsewhere). */
 void arena_nodes_stale(struct arena *a);

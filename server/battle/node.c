@@ -144,6 +144,25 @@ json_t *arena_nodes_json(struct arena *a) {
               : NULL;
 }
 
+size_t arena_node_peers(struct arena *a, struct arena_peer *out,
+                        size_t max) {
+  _Static_assert(ARENA_PEER_NAME > NODE_NAME_MAX, "a node's name fits");
+  _Static_assert(ARENA_PEER_URL >= STORE_NODE_URL, "a node's URL fits");
+  size_t n = 0;
+  long long now = mono_ms();
+  pthread_mutex_lock(&a->node.lock);
+  for (size_t i = 0; i < a->node.n_peers && n < max; i++) {
+    const struct node_peer *p = &a->node.peers[i];
+    if (now >= p->alive_until)
+      continue;
+    snprintf(out[n].name, sizeof out[n].name, "%s", p->name);
+    snprintf(out[n].url, sizeof out[n].url, "%s", p->url);
+    n++;
+  }
+  pthread_mutex_unlock(&a->node.lock);
+  return n;
+}
+
 int arena_node_has_peers(struct arena *a) {
   pthread_mutex_lock(&a->node.lock);
   /* until the table was read a heartbeat after this node joined, a node

@@ -8,8 +8,10 @@
  *                                        then streamed: battle/export.c)
  *   POST /api/admin/models/NAME          {"enabled": true|false}
  *   GET  /api/admin/nodes                the nodes on the database
- * Each acts on the node that answers it (docs/deploy.md): the replies
- * that change something name it ("node"). */
+ * The reads answer from the database, every node's. The changes (reload,
+ * a model's toggle) act on the node that answers them, which then sends
+ * them on to every other node alive (http/fanout.h); their replies name
+ * it ("node") and say what the others answered ("nodes"). */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "battle/arena.h"
 #include "handlers/handlers.h"
 #include "handlers/loaded.h"
+#include "http/fanout.h"
 #include "http/reply.h"
 #include "util/digest.h"
 
@@ -80,7 +83,8 @@ static enum MHD_Result reload_answer(struct request *rq, void *p) {
                            (json_int_t)config_enabled_models(cfg), "node",
                            arena_node_name(rq->arena));
   config_unref(cfg);
-  return reply_json(rq, MHD_HTTP_OK, body);
+  loaded_done(rq); /* the other nodes' answers wait on rq next */
+  return fanout_reply(rq, body);
 }
 
 enum MHD_Result handle_admin_reload(struct request *rq) {
@@ -256,11 +260,9 @@ enum MHD_Result handle_admin_model(struct request *rq) {
     return reply_ec(rq, EC_INVALID_ENABLED);
   if (arena_set_enabled(rq->arena, rq->param, json_is_true(en)))
     return reply_ec(rq, EC_MODEL_NOT_FOUND);
-  return reply_json(rq, MHD_HTTP_OK,
-                    json_pack("{s:s, s:s, s:b}", "node",
-                              arena_node_name(rq->arena), "model", rq->param,
-                              "enabled",
-                              json_is_true(en)));
+  return fanout_reply(rq, json_pack("{s:s, s:s, s:b}", "node",
+                                    arena_node_name(rq->arena), "model",
+                                    rq->param, "enabled", json_is_true(en)));
 }
 
 /* The nodes table is read on the loader thread. */

@@ -262,14 +262,25 @@ int forward_accept(struct request *rq) {
   return 1;
 }
 
+int forward_header(struct request *rq, const char *method, char *out,
+                   size_t len) {
+  char text[FORWARD_SIGNED_MAX], mac[65];
+  const char *node = arena_node_name(rq->arena);
+  if (signed_text(text, sizeof text, node, rq->client, rq->secure, method,
+                  rq->url) ||
+      arena_forward_mac(rq->arena, text, mac))
+    return -1;
+  int n = snprintf(out, len, FORWARD_HEADER ": v1 %s %s %d %s", node,
+                   rq->client, rq->secure != 0, mac);
+  return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 /* Send rq to the node at base (its internal URL, without a path) on a
  * relay into f->relay, f's answer fields cleared. 0, or -1 when it could
  * not be sent (f->relay NULL). */
 static int forward_send(struct request *rq, struct forward *f,
                         const char *base) {
-  char url[4096], text[FORWARD_SIGNED_MAX], mac[65];
-  char header[FORWARD_SIGNED_MAX + 128], cookie[96];
-  const char *node = arena_node_name(rq->arena);
+  char url[4096], header[FORWARD_HEADER_MAX], cookie[96];
   snprintf(f->base, sizeof f->base, "%s", base);
   f->status = 0;
   f->type[0] = f->retry_after[0] = f->detail[0] = '\0';
@@ -280,12 +291,8 @@ static int forward_send(struct request *rq, struct forward *f,
   int post = !strcmp(rq->method, "POST");
   const char *method = post ? "POST" : "GET";
   if ((size_t)snprintf(url, sizeof url, "%s%s", base, rq->url) >= sizeof url ||
-      signed_text(text, sizeof text, node, rq->client, rq->secure, method,
-                  rq->url) ||
-      arena_forward_mac(rq->arena, text, mac))
+      forward_header(rq, method, header, sizeof header))
     return -1;
-  snprintf(header, sizeof header, FORWARD_HEADER ": v1 %s %s %d %s", node,
-           rq->client, rq->secure != 0, mac);
   const char *session = request_session(rq, 0);
   const char *headers[4];
   size_t nh = 0;

@@ -26,6 +26,15 @@
 /* The header a forwarded request carries. */
 #define FORWARD_HEADER "X-Agon-Forwarded"
 
+/* Bytes of that header's line, "X-Agon-Forwarded: v1 ...". */
+#define FORWARD_HEADER_MAX 1400
+
+/* The header line a request to another node carries for rq (method and
+ * rq's path signed, with this node's name and rq's client): 0, or -1 when
+ * it does not fit in len bytes. */
+int forward_header(struct request *rq, const char *method, char *out,
+                   size_t len);
+
 /* Check rq's X-Agon-Forwarded, if any, before anything else reads the
  * client: 0 when there is none; 1 when it is a node's, and then
  * rq->forwarded is set and rq->client and rq->secure are the ones it

@@ -523,3 +523,90 @@ def test_kill9_under_votes_loses_no_acknowledged_vote(cluster):
     c[3].stop()
     r = c[2].run("recompute", "--db", c.db)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+ADMIN = "admin-token-for-nodes-0123456789abcdef"
+
+
+def test_admin_changes_reach_every_node(cluster):
+    """A model disabled through one node is disabled on every node, and a
+    reload through one node reloads each node from its own file: the change
+    is sent on to the others (signed as forwarded, with the admin's token),
+    and the reply says what each answered. A node that is down is named
+    unreachable; one without the model says so; a wrong token changes
+    nothing anywhere."""
+    models = echo_models() + [Model("Ember-Finch-3B", "echo-ember-up-5")]
+    c = cluster(models, start=False,
+                extra={i: "admin_token_env = AGON_NODES_ADMIN" for i in (1, 2, 3)})
+    for a in c.nodes:
+        a.env["AGON_NODES_ADMIN"] = ADMIN
+    c.start()
+    auth = {"Authorization": "Bearer " + ADMIN}
+    n1, n2, n3 = (c[i].client() for i in (1, 2, 3))
+
+    def enabled(client):
+        return sorted(m["name"] for m in client.get("/api/models").json()["models"])
+
+    def alive_peers(client):
+        nodes = client.get("/api/admin/nodes", headers=auth).json()["nodes"]
+        return sorted(x["name"] for x in nodes if x["alive"])
+    wait_for(lambda: alive_peers(n1) == ["n1", "n2", "n3"], 10, "three nodes")
+    time.sleep(HEARTBEAT + 0.5)  # each has read the table since
+
+    # a wrong token: refused here, and nothing is sent on
+    r = n1.post("/api/admin/models/Ember-Finch-3B", {"enabled": False},
+                headers={"Authorization": "Bearer wrong"})
+    assert r.status == 401, r
+    assert all("Ember-Finch-3B" in enabled(x) for x in (n1, n2, n3))
+
+    r = n1.post("/api/admin/models/Ember-Finch-3B", {"enabled": False}, headers=auth)
+    assert r.status == 200, r
+    body = r.json()
+    assert body["node"] == "n1" and body["enabled"] is False
+    assert sorted(body["nodes"], key=lambda x: x["node"]) == [
+        {"node": "n2", "status": 200}, {"node": "n3", "status": 200}], body
+    for x in (n1, n2, n3):
+        assert enabled(x) == ["Cobalt-Quill-13B", "Nimbus-Delta-7B"]
+    # no node pairs it any more
+    for x in (n1, n2, n3):
+        for i in range(4):
+            bid, es = x.battle("which models now %d" % i)
+            assert x.post("/api/battles/%s/vote" % bid, {"winner": "tie"}).status == 200
+            m = x.get("/api/battles/" + bid).json()["models"]
+            assert "Ember-Finch-3B" not in (m["a"], m["b"]), m
+
+    # a reload through n2: every node reads its own file again (n3's no
+    # longer has Ember-Finch-3B, the others' still do: enabled again)
+    c[3].write_config(echo_models(), server_extra="\n".join([
+        "node = n3", "admin_token_env = AGON_NODES_ADMIN", "", "[cluster]",
+        "lease_seconds = %d" % LEASE, "heartbeat_seconds = %d" % HEARTBEAT]))
+    r = n2.post("/api/admin/reload", {}, headers=auth)
+    assert r.status == 200, r
+    body = r.json()
+    assert body["node"] == "n2" and body["reloaded"] is True and body["models"] == 3
+    assert sorted(body["nodes"], key=lambda x: x["node"]) == [
+        {"node": "n1", "status": 200}, {"node": "n3", "status": 200}], body
+    assert "Ember-Finch-3B" in enabled(n1) and "Ember-Finch-3B" in enabled(n2)
+    assert enabled(n3) == ["Cobalt-Quill-13B", "Nimbus-Delta-7B"]
+
+    # a node without the model says so; the change stands where it was made
+    r = n1.post("/api/admin/models/Ember-Finch-3B", {"enabled": False}, headers=auth)
+    assert r.status == 200, r
+    got = {x["node"]: x for x in r.json()["nodes"]}
+    assert got["n2"] == {"node": "n2", "status": 200}
+    assert got["n3"] == {"node": "n3", "status": 404, "error": "model_not_found"}, got
+
+    # a node killed is unreachable until its lease has passed, then not asked
+    c[3].proc.kill()
+    c[3].proc.wait(10)
+    r = n1.post("/api/admin/models/Ember-Finch-3B", {"enabled": True}, headers=auth)
+    assert r.status == 200, r
+    got = {x["node"]: x for x in r.json()["nodes"]}
+    assert got["n2"]["status"] == 200
+    if "n3" in got:
+        assert got["n3"] == {"node": "n3", "status": 0, "error": "node_unreachable"}, got
+    assert "Ember-Finch-3B" in enabled(n1) and "Ember-Finch-3B" in enabled(n2)
+    wait_for(lambda: [x["node"] for x in n1.post(
+        "/api/admin/models/Ember-Finch-3B", {"enabled": True},
+        headers=auth).json()["nodes"]] == ["n2"], LEASE + 2 * HEARTBEAT + 5,
+        "n3 no longer asked once its lease has passed")

@@ -121,12 +121,13 @@ def test_admin_reload_battles_export_and_toggle(agon_factory):
     assert_error(c.get("/api/admin/export?format=xml", headers=auth()), 400)
     # disable a model at run time
     r = c.post("/api/admin/models/Adm-C", {"enabled": False}, headers=auth())
-    # on the node that answered, named (docs/deploy.md: per node)
+    # on the node that answered, named, and on no other: it is alone
+    # (docs/deploy.md: the change is sent on to every other node alive)
     nodes = c.get("/api/admin/nodes", headers=auth()).json()
     assert [n["name"] for n in nodes["nodes"]] == [nodes["node"]]
     assert nodes["nodes"][0]["alive"] and nodes["nodes"][0]["url"] == agon.url
     assert r.status == 200 and r.json() == {"node": nodes["node"], "model": "Adm-C",
-                                            "enabled": False}
+                                            "enabled": False, "nodes": []}
     assert "Adm-C" not in model_names(c)
     for _ in range(5):
         bid, _ = c.battle("no C")
@@ -136,7 +137,7 @@ def test_admin_reload_battles_export_and_toggle(agon_factory):
     assert_error(c.post("/api/admin/models/Adm-C", {"enabled": "yes"}, headers=auth()), 400)
     # reload from the file brings it back
     r = c.request("POST", "/api/admin/reload", headers=auth())
-    assert r.status == 200 and r.json()["enabled"] == 3
+    assert r.status == 200 and r.json()["enabled"] == 3 and r.json()["nodes"] == []
     assert "Adm-C" in model_names(c)
     # a broken file: 422 naming file and line, config unchanged
     Path(agon.config).write_text(Path(agon.config).read_text() + "\n[ratings]\nk = lots\n")
