@@ -1,10 +1,10 @@
 /* The admin's export of every stored battle (struct arena_export of
  * battle/arena.h), off the HTTP workers: a thread of its own writes it
- * (store_export, which holds the write connection) into an unlinked
- * temporary file at the disk's speed, and only then reads the file into
- * a bounded relay as the client takes it, so that a slow client holds no
- * lock of the database's and what is in memory stays bounded, however
- * large the arena. */
+ * (store_export, which reads a snapshot on a connection of its own, so
+ * that votes are stored meanwhile) into an unlinked temporary file at the
+ * disk's speed, and only then reads the file into a bounded relay as the
+ * client takes it, so that a slow client holds nothing of the database's
+ * and what is in memory stays bounded, however large the arena. */
 #include "battle/arena_impl.h"
 
 #include <errno.h>

@@ -373,8 +373,9 @@ static int dedup_vote(void *ctx, const struct store_export_vote *v) {
 }
 
 /* The first walk and the de-duplication. 0 or -1. */
-static int export_dedup_compute(struct store *st, struct export_dedup *d) {
-  if (STORE_OPS(st)->export_votes(st->impl, 1, dedup_vote, d))
+static int export_dedup_compute(struct store *st, void *cls,
+                                struct export_dedup *d) {
+  if (STORE_OPS(st)->export_votes(cls, 1, dedup_vote, d))
     return -1;
   d->flags = malloc(d->n + 1);
   return d->flags && dedup_compute(d->b, d->n, DEDUP_PERCENTILE, DEDUP_SEED,
@@ -507,14 +508,24 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
   struct export_dedup dedup = {0};
   struct export x = {.out = out, .fmt = fmt, .secret = secret};
   long n = -1;
+  void *snap = NULL, *cls = st->impl;
   pthread_mutex_lock(&st->lock);
+  int locked = 1;
   if (secret_locked(st, secret))
     goto fail;
+  /* the rest from a snapshot of its own, when the engine has one, so that
+   * votes are stored meanwhile; else under the lock, as one read */
+  if (STORE_OPS(st)->snapshot_open && (snap = st->ops->snapshot_open(st->impl)))
+    cls = snap;
+  if (snap) {
+    pthread_mutex_unlock(&st->lock);
+    locked = 0;
+  }
   /* FastChat's dedup_tag needs every battle's prompt before the first
    * record is written (CSV has no field for it) */
   if (fmt != EXPORT_CSV) {
-    if (export_dedup_compute(st, &dedup))
-      goto fail;
+    if (export_dedup_compute(st, cls, &dedup))
+      goto fail_snap;
     x.dedup = &dedup;
   }
   if (fmt == EXPORT_FASTCHAT)
@@ -523,17 +534,23 @@ long store_export(struct store *st, enum export_format fmt, FILE *out,
     fputs("question_id,model_a,model_b,winner,judge,turn,anony,language,"
           "tstamp\n",
           out);
-  if (STORE_OPS(st)->export_votes(st->impl, fmt != EXPORT_CSV, export_vote, &x) ||
-      STORE_OPS(st)->export_judgments(st->impl, export_judgment, &x))
-    goto fail;
+  if (STORE_OPS(st)->export_votes(cls, fmt != EXPORT_CSV, export_vote, &x) ||
+      STORE_OPS(st)->export_judgments(cls, export_judgment, &x))
+    goto fail_snap;
   if (fmt == EXPORT_FASTCHAT)
     fputs(x.n ? "\n]\n" : "]\n", out);
   n = x.n;
   goto out;
+fail_snap:
+  snprintf(err, errlen, "export failed: %s", st->ops->error(cls));
+  goto out;
 fail:
   snprintf(err, errlen, "export failed: %s", store_error(st));
 out:
-  pthread_mutex_unlock(&st->lock);
+  if (snap)
+    st->ops->snapshot_close(snap);
+  if (locked)
+    pthread_mutex_unlock(&st->lock);
   export_dedup_release(&dedup);
   return n;
 }

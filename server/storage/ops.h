@@ -205,6 +205,14 @@ struct store_ops {
                       void *ctx);
   /* Every judgment with a verdict, in judgment order. 0 or -1. */
   int (*export_judgments)(void *cls, store_export_judgment_fn fn, void *ctx);
+  /* A connection of its own for a long read (the admin's export): one
+   * read-only snapshot of the database, taken now, that export_votes,
+   * export_judgments and error accept as their cls, and that never holds
+   * the store's lock, so that writes go on meanwhile. NULL when none can
+   * be opened (the caller then reads under the lock). snapshot_close
+   * accepts NULL. */
+  void *(*snapshot_open)(void *cls);
+  void (*snapshot_close)(void *snap);
   /* Store (or replace) a judgment. */
   int (*judgment_save)(void *cls, const struct judgment *j);
 

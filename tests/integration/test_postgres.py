@@ -13,7 +13,8 @@ import threading
 
 import pytest
 
-from conftest import REPO, Model, assert_error, battles_until_refused, check_recovered, run_agon
+from conftest import (REPO, Model, assert_error, battles_until_refused, check_recovered, run_agon,
+                      wait_for)
 
 # The engine's schema files (schema/postgres/NNNN_*.sql; numbers may leave
 # gaps): the version a migrated database records is the highest number.
@@ -301,3 +302,48 @@ def test_a_read_only_server_after_a_failover_is_reported_and_nothing_acknowledge
     pg.psql("postgres", "ALTER DATABASE %s RESET default_transaction_read_only" % name)
     drop_connections()
     check_recovered(agon, c, ready, acked, "after the failover")
+
+
+def test_votes_are_stored_while_an_export_reads(agon_factory, pg):
+    """The admin's export reads from a snapshot of its own connection, not
+    under the store's lock: with its read of the judgments held up by
+    another session's lock, votes are still answered and stored; once it
+    goes on, it holds what was stored when it began (the votes made
+    meanwhile are not half in it)."""
+    token = "admin-token-for-the-export-0123456789"
+    agon = on_pg(agon_factory, pg, start=False, server_extra="admin_token_env = AGON_PG_ADMIN")
+    agon.env["AGON_PG_ADMIN"] = token
+    agon.start()
+    name = pg.dbname(agon.db)
+    c = agon.client()
+    before = []
+    for i in range(4):
+        bid, _ = c.battle("voted before the export %d" % i)
+        assert c.post("/api/battles/%s/vote" % bid, {"winner": "a"}).status == 200
+        before.append(bid)
+    got = {}
+
+    def export():
+        r = agon.client().get("/api/admin/export?format=jsonl",
+                              headers={"Authorization": "Bearer " + token}, timeout=60)
+        got["status"], got["body"] = r.status, r.body
+    with pg.holding(name, "LOCK TABLE judgments IN ACCESS EXCLUSIVE MODE"):
+        t = threading.Thread(target=export)
+        t.start()
+        # the export has begun and waits on the judgments
+        wait_for(lambda: pg.query("postgres", "SELECT count(*) FROM pg_stat_activity WHERE "
+                                  "datname = ? AND wait_event_type = 'Lock' AND query "
+                                  "LIKE '%FROM judgments%'", (name,))[0][0] == 1,
+                 20, "the export to wait on the judgments")
+        during = []
+        for i in range(3):
+            bid, _ = c.battle("voted during the export %d" % i)
+            r = c.post("/api/battles/%s/vote" % bid, {"winner": "b"}, timeout=10)
+            assert r.status == 200, r
+            during.append(bid)
+        assert t.is_alive(), "the export waits for the lock"
+    t.join(60)
+    assert got["status"] == 200, got
+    ids = [json.loads(line)["question_id"] for line in got["body"].decode().splitlines()]
+    assert sorted(ids) == sorted(before), (ids, before, during)
+    assert c.get("/api/leaderboard").json()["votes"] == len(before) + len(during)

@@ -132,6 +132,47 @@ static PGconn *connect_to(const char *conninfo, char *err, size_t errlen) {
   return c;
 }
 
+/* ---- a snapshot for long reads (ops.h, snapshot_open) ----
+ *
+ * A store of its own holding one new connection in a REPEATABLE READ,
+ * READ ONLY transaction: the export's walks (interchange.c) use ps->db
+ * and its error fields alone, and see the database as of the
+ * transaction's first statement, with no lock a writer waits on. */
+
+static void *snapshot_open(void *cls) {
+  struct pg_store *ps = cls;
+  char err[PG_ERROR_MAX];
+  struct pg_store *snap = calloc(1, sizeof *snap);
+  if (!snap)
+    return NULL;
+  PGresult *r = NULL;
+  if (!(snap->db = connect_to(ps->conninfo, err, sizeof err)) ||
+      PQresultStatus(r = PQexec(snap->db,
+                                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ "
+                                "ONLY; SELECT count(*) FROM votes")) !=
+          PGRES_TUPLES_OK) {
+    if (snap->db)
+      snprintf(err, sizeof err, "%s", PQerrorMessage(snap->db));
+    log_warn("msg=\"cannot open a snapshot of the database\" err=\"%s\"",
+             log_q(err));
+    PQclear(r);
+    PQfinish(snap->db);
+    free(snap);
+    return NULL;
+  }
+  PQclear(r);
+  return snap;
+}
+
+static void snapshot_close(void *p) {
+  struct pg_store *snap = p;
+  if (!snap)
+    return;
+  PQclear(PQexec(snap->db, "COMMIT"));
+  PQfinish(snap->db);
+  free(snap);
+}
+
 /* ---- the schema ---- */
 
 /* Run sql (statements without parameters) on ps->db: 0, or -1 with the
@@ -509,6 +550,8 @@ static const struct store_ops pg_ops = {
     .import_battle = pg_import_battle,
     .export_votes = pg_export_votes,
     .export_judgments = pg_export_judgments,
+    .snapshot_open = snapshot_open,
+    .snapshot_close = snapshot_close,
     .judgment_save = pg_judgment_save,
     .case_load = pg_case_load,
     .judge_pending = pg_judge_pending,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/array.h"
+#include "util/log.h"
 
 /* ---- meta ---- */
 
@@ -317,4 +318,38 @@ int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
 out:
   sqlite3_finalize(s);
   return rc;
+}
+
+/* The snapshot is a store of its own holding one read-only connection
+ * (the export's functions above use st->db alone), in a read transaction
+ * begun with a first read: in WAL mode it sees the database as of then,
+ * whatever is committed meanwhile, and holds no lock a writer waits on. */
+void *sqlite_snapshot_open(void *cls) {
+  struct sqlite_store *st = cls;
+  struct sqlite_store *snap = calloc(1, sizeof *snap);
+  if (!snap)
+    return NULL;
+  if (sqlite3_open_v2(st->path, &snap->db, SQLITE_OPEN_READONLY, NULL) !=
+      SQLITE_OK)
+    goto fail;
+  sqlite3_busy_timeout(snap->db, 5000);
+  if (sqlite3_exec(snap->db, "BEGIN; SELECT count(*) FROM votes", NULL, NULL,
+                   NULL) != SQLITE_OK)
+    goto fail;
+  return snap;
+fail:
+  log_warn("msg=\"cannot open a snapshot of the database\" err=\"%s\"",
+           log_q(snap->db ? sqlite3_errmsg(snap->db) : "out of memory"));
+  sqlite3_close(snap->db);
+  free(snap);
+  return NULL;
+}
+
+void sqlite_snapshot_close(void *p) {
+  struct sqlite_store *snap = p;
+  if (!snap)
+    return;
+  sqlite3_exec(snap->db, "COMMIT", NULL, NULL, NULL);
+  sqlite3_close(snap->db);
+  free(snap);
 }

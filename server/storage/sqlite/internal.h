@@ -250,6 +250,8 @@ int sqlite_battle_exists(void *cls, const char *id);
 int sqlite_import_battle(void *cls, const struct store_import_row *r);
 int sqlite_export_votes(void *cls, int with_turns, store_export_vote_fn fn,
                         void *ctx);
+void *sqlite_snapshot_open(void *cls);
+void sqlite_snapshot_close(void *snap);
 int sqlite_export_judgments(void *cls, store_export_judgment_fn fn,
                             void *ctx);
 
