@@ -72,7 +72,10 @@ arenaTest('leaderboard: BT with interval bars, rank (UB), heatmaps, sorting, liv
       assert.equal(r.ciBar, false);
       assert.equal(r.elo, '1000');
     }
+    // the matrices come after the board (its own request): wait for them
     for (const id of ['heatmap-win', 'heatmap-battles', 'heatmap-predicted']) {
+      await waitFor(board, `${id}: 3 × 3 cells before any vote`,
+        (t) => document.querySelectorAll(`[data-testid=${t}] svg rect.cell`).length === 9, id);
       assert.equal((await heatCells(board, id)).length, 9, `${id}: 3 × 3 cells before any vote`);
     }
     assert.equal(await board.locator('a[href="/api/leaderboard"]').count() >= 1, true, 'link to the JSON API');
@@ -253,7 +256,9 @@ arenaTest('provisional models are listed apart when [ratings] min_battles is abo
     assert.ok(provBox.y >= mainBox.y + mainBox.height, 'the provisional section comes after the table');
     const api = await (await board.request.get(`${arena.url}api/leaderboard`)).json();
     assert.deepEqual(api.provisional.map((m) => m.model), [left]);
-    // The heatmaps still cover every model.
+    // The heatmaps still cover every model (drawn after the board: waited for).
+    await waitFor(board, 'heatmap-win: 3 × 3 cells',
+      () => document.querySelectorAll('[data-testid=heatmap-win] svg rect.cell').length === 9);
     assert.equal((await heatCells(board, 'heatmap-win')).length, 9);
     await screenshot(board, 'leaderboard-provisional.png');
     assert.deepEqual(board.problems, [], 'no console errors');
