@@ -154,10 +154,35 @@ void registry_set_max_bytes(struct registry *r, size_t max) {
   let_go(dead);
 }
 
+/* Whether b, found here, may be given out: not when another node's vote
+ * may have voted it (registry_drop_unsettled) and nobody uses it any
+ * more, when it is taken out onto *dead and the caller reads it again. A
+ * battle no longer ready is settled (a vote here, or a turn's failure,
+ * changed it under its own lock). */
+static int settled_locked(struct registry *r, struct battle *b,
+                          struct battle **dead) {
+  if (!b->unsettled)
+    return 1;
+  pthread_mutex_lock(&b->lock);
+  enum battle_status status = b->status;
+  int go = status == BATTLE_READY && unused_locked(b);
+  pthread_mutex_unlock(&b->lock);
+  if (status != BATTLE_READY && status != BATTLE_STREAMING)
+    b->unsettled = 0;
+  if (!go)
+    return 1;
+  unlink_locked(r, b);
+  b->hash_next = *dead;
+  *dead = b;
+  return 0;
+}
+
 struct battle *registry_get(struct registry *r, const char *id) {
   struct battle *dead = NULL;
   pthread_mutex_lock(&r->lock);
   struct battle *b = find_locked(r, id);
+  if (b && !settled_locked(r, b, &dead))
+    b = NULL;
   if (b) {
     battle_ref(b);
     lru_use(r, b);
@@ -175,6 +200,8 @@ static struct battle *put(struct registry *r, struct battle *b, int check,
   struct battle *dead = NULL;
   pthread_mutex_lock(&r->lock);
   struct battle *have = find_locked(r, b->id);
+  if (have && !settled_locked(r, have, &dead))
+    have = NULL;
   if (have) {
     battle_ref(have);
     lru_use(r, have);
@@ -183,6 +210,7 @@ static struct battle *put(struct registry *r, struct battle *b, int check,
   }
   if (check && r->stamps[i] != stamp) {
     pthread_mutex_unlock(&r->lock);
+    let_go(dead);
     return NULL;
   }
   battle_ref(b);  /* the registry's */
@@ -282,8 +310,13 @@ size_t registry_drop_unsettled(struct registry *r) {
   for (struct battle *b = r->lru_tail; b;) {
     struct battle *prev = b->lru_prev;
     pthread_mutex_lock(&b->lock);
-    int go = unused_locked(b) && b->status == BATTLE_READY;
+    int ready = b->status == BATTLE_READY, go = ready && unused_locked(b);
     pthread_mutex_unlock(&b->lock);
+    /* ready but in use: looked at again when next asked for (a battle
+     * streaming here is streaming in the database, where no vote finds
+     * it ready) */
+    if (ready && !go)
+      b->unsettled = 1;
     if (go) {
       unlink_locked(r, b);
       b->hash_next = dead;

@@ -87,7 +87,9 @@ size_t registry_count(struct registry *r);
 /* Drop every unused ready battle: another node's vote may have voted it
  * in the database (a vote is the one change another node makes to a
  * battle this one streamed). They are read back when next asked for.
- * How many. */
+ * A ready battle in use now is marked, and dropped when it is next asked
+ * for (registry_get, registry_put) with nobody using it, unless it is no
+ * longer ready by then. How many were dropped now. */
 size_t registry_drop_unsettled(struct registry *r);
 
 /* The bytes of the battles at rest, and how many battles were evicted so

@@ -186,9 +186,54 @@ static void stamps(void) {
   registry_release(&r);
 }
 
+/* Another node's votes: unused ready battles are dropped at once, one in
+ * use then is dropped once nobody uses it, one no longer ready (voted
+ * here meanwhile) and one streaming are kept. */
+static void unsettled(void) {
+  struct registry r;
+  registry_init(&r);
+  put_only(&r, sized("u1", 10));
+  put_only(&r, sized("u2", 10));
+  put_only(&r, sized("u3", 10));
+  struct battle *s = made("u4");  /* streaming */
+  put_only(&r, s);
+  struct battle *used = registry_get(&r, "u2");
+  struct battle *voted = registry_get(&r, "u3");
+  CHECK(registry_drop_unsettled(&r) == 1);  /* u1 */
+  CHECK(r.count == 3 && !held(&r, "u1"));
+  /* still in use: given out, and so on while it is */
+  struct battle *again = registry_get(&r, "u2");
+  CHECK(again == used && refs(used) == 3);
+  battle_unref(again);
+  pthread_mutex_lock(&voted->lock);
+  voted->status = BATTLE_VOTED;
+  pthread_mutex_unlock(&voted->lock);
+  battle_unref(voted);
+  battle_unref(used);
+  /* nobody uses it: read again */
+  CHECK(!registry_get(&r, "u2"));
+  CHECK(r.count == 2);
+  /* a load put in its place is kept */
+  struct battle *fresh = sized("u2", 10);
+  put_only(&r, fresh);
+  CHECK(held(&r, "u2") && held(&r, "u3") && held(&r, "u4"));
+  /* an unsettled battle found by a load is replaced by it */
+  used = registry_get(&r, "u2");
+  CHECK(registry_drop_unsettled(&r) == 0);
+  battle_unref(used);
+  struct battle *load = sized("u2", 10);
+  struct battle *b = registry_put(&r, load);
+  CHECK(b == load && refs(load) == 3);
+  battle_unref(b);
+  battle_unref(load);
+  CHECK(r.count == 3);
+  registry_release(&r);
+}
+
 int main(void) {
   bounded();
   stamps();
+  unsettled();
   struct registry r;
   registry_init(&r);
   CHECK(!registry_get(&r, "none"));
