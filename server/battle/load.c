@@ -154,7 +154,7 @@ struct battle *arena_battle_read(struct arena *a, const char *id) {
   int foreign = foreign_battle(a, id);
   for (int i = 0; i < LOAD_TRIES; i++) {
     struct battle_record r;
-    unsigned stamp = registry_stamp(&a->battles, id);
+    struct registry_stamp stamp = registry_stamp(&a->battles, id);
     if (store_battle_load(&a->store, id, &r))
       return NULL;
     struct config *cfg = arena_config(a);

@@ -195,7 +195,7 @@ struct battle *registry_get(struct registry *r, const char *id) {
 
 /* registry_put, and with check, registry_put_loaded. */
 static struct battle *put(struct registry *r, struct battle *b, int check,
-                          unsigned stamp) {
+                          struct registry_stamp stamp) {
   size_t i = bucket_of(b->id);
   struct battle *dead = NULL;
   pthread_mutex_lock(&r->lock);
@@ -208,10 +208,16 @@ static struct battle *put(struct registry *r, struct battle *b, int check,
     pthread_mutex_unlock(&r->lock);
     return have;
   }
-  if (check && r->stamps[i] != stamp) {
+  if (check && r->stamps[i] != stamp.bucket) {
     pthread_mutex_unlock(&r->lock);
     let_go(dead);
     return NULL;
+  }
+  if (check && r->era != stamp.era) {
+    pthread_mutex_lock(&b->lock);
+    if (b->status == BATTLE_READY)
+      b->unsettled = 1;
+    pthread_mutex_unlock(&b->lock);
   }
   battle_ref(b);  /* the registry's */
   battle_ref(b);  /* the caller's */
@@ -229,18 +235,18 @@ static struct battle *put(struct registry *r, struct battle *b, int check,
 }
 
 struct battle *registry_put(struct registry *r, struct battle *b) {
-  return put(r, b, 0, 0);
+  return put(r, b, 0, (struct registry_stamp){0, 0});
 }
 
-unsigned registry_stamp(struct registry *r, const char *id) {
+struct registry_stamp registry_stamp(struct registry *r, const char *id) {
   pthread_mutex_lock(&r->lock);
-  unsigned s = r->stamps[bucket_of(id)];
+  struct registry_stamp s = {r->stamps[bucket_of(id)], r->era};
   pthread_mutex_unlock(&r->lock);
   return s;
 }
 
 struct battle *registry_put_loaded(struct registry *r, struct battle *b,
-                                   unsigned stamp) {
+                                   struct registry_stamp stamp) {
   return put(r, b, 1, stamp);
 }
 
@@ -307,6 +313,7 @@ size_t registry_drop_unsettled(struct registry *r) {
   size_t dropped = 0;
   struct battle *dead = NULL;
   pthread_mutex_lock(&r->lock);
+  r->era++;
   for (struct battle *b = r->lru_tail; b;) {
     struct battle *prev = b->lru_prev;
     pthread_mutex_lock(&b->lock);

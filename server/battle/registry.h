@@ -28,6 +28,9 @@ struct registry {
   /* per bucket, bumped by registry_get_changed: a load that began before
    * is not put (registry_put_loaded) */
   unsigned stamps[REGISTRY_BUCKETS];
+  /* bumped by registry_drop_unsettled: a load that began before is put
+   * marked unsettled (registry_put_loaded) */
+  unsigned long era;
   struct battle *lru_head;    /* most recently used */
   struct battle *lru_tail;    /* least recently used */
   size_t count;
@@ -58,14 +61,20 @@ struct battle *registry_put(struct registry *r, struct battle *b);
 
 /* What a load of battle id from the database takes before it reads:
  * give it to registry_put_loaded. */
-unsigned registry_stamp(struct registry *r, const char *id);
+struct registry_stamp {
+  unsigned bucket;     /* its bucket's stamp */
+  unsigned long era;   /* the registry's era */
+};
+struct registry_stamp registry_stamp(struct registry *r, const char *id);
 
 /* registry_put for a battle read from the database after registry_stamp
  * gave stamp: NULL, and nothing added, when a change to its stored record
  * was announced since (registry_get_changed): what was read may be from
- * before it, so read it again. */
+ * before it, so read it again. When another node's votes came since
+ * (registry_drop_unsettled), a ready b is put marked as one in use was
+ * then: it is read again once nobody uses it. */
 struct battle *registry_put_loaded(struct registry *r, struct battle *b,
-                                   unsigned stamp);
+                                   struct registry_stamp stamp);
 
 /* registry_get for a change to battle id's stored record made without
  * its battle (a vote): announces it to every load of it under way (see

@@ -7,15 +7,18 @@ from the database; a node that dies has its streaming battles failed by
 the others once its lease has passed; a forwarding loop and a dead node get
 clear errors."""
 
+import os
 import re
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import Agon, Client, Model, wait_for
+from conftest import (Agon, Client, Model, check_sanitizers, sqlite_only,
+                      wait_for)
 
 LEASE = 3       # [cluster] lease_seconds
 HEARTBEAT = 1   # [cluster] heartbeat_seconds
@@ -370,6 +373,28 @@ def test_nodes_start_together(cluster):
     for i in (1, 2, 3):
         bid, es = c.client(i).battle("started together")
         assert es.end["status"] == "ready"
+
+
+@sqlite_only("the switch of a new SQLite file to WAL mode")
+def test_processes_opening_a_new_file_at_once(agon_bin, tmp_path):
+    """Processes that open one new SQLite file at the same moment all start:
+    switching the file to WAL mode is tried again while another holds it
+    (it failed with "database is locked" in about 3 of 100 rounds of four,
+    without waiting for the busy timeout)."""
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    env = dict(os.environ)
+    for k in range(60):
+        db = tmp_path / ("r%d.db" % k)
+        ps = [subprocess.Popen([agon_bin, "import", "--db", str(db),
+                                str(empty)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=env)
+              for _ in range(4)]
+        for p in ps:
+            out, err = p.communicate(timeout=60)
+            check_sanitizers(err)
+            assert p.returncode == 0, (k, err)
+            assert "imported 0 battles" in out
 
 
 def test_shares_and_own_boards_follow_every_node(cluster):

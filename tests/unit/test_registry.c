@@ -162,7 +162,7 @@ static void bounded(void) {
 static void stamps(void) {
   struct registry r;
   registry_init(&r);
-  unsigned stamp = registry_stamp(&r, "x1");
+  struct registry_stamp stamp = registry_stamp(&r, "x1");
   CHECK(!registry_get_changed(&r, "x1"));  /* voted, not in memory */
   struct battle *old = made("x1");
   CHECK(!registry_put_loaded(&r, old, stamp));
@@ -227,6 +227,23 @@ static void unsettled(void) {
   battle_unref(b);
   battle_unref(load);
   CHECK(r.count == 3);
+  /* a load that began before another node's votes came is put, and read
+   * again once nobody uses it */
+  struct registry_stamp st = registry_stamp(&r, "u5");
+  CHECK(registry_drop_unsettled(&r) == 1);  /* u2, the load */
+  struct battle *late = sized("u5", 10);
+  b = registry_put_loaded(&r, late, st);
+  CHECK(b == late && refs(late) == 3);
+  battle_unref(b);
+  battle_unref(late);
+  CHECK(!registry_get(&r, "u5"));
+  st = registry_stamp(&r, "u5");
+  late = sized("u5", 10);
+  b = registry_put_loaded(&r, late, st);
+  CHECK(b == late);
+  battle_unref(b);
+  battle_unref(late);
+  CHECK(held(&r, "u5") && held(&r, "u5"));
   registry_release(&r);
 }
 

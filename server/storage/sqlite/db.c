@@ -9,10 +9,13 @@
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/embedded.h"
 #include "util/log.h"
 #include "util/clock.h"
+
+#define BUSY_MS 5000 /* how long a connection waits for another's lock */
 
 static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
   char *msg = NULL;
@@ -27,6 +30,27 @@ static int exec_on(sqlite3 *db, const char *sql, char *err, size_t errlen) {
 static int exec(struct sqlite_store *st, const char *sql, char *err,
                 size_t errlen) {
   return exec_on(st->db, sql, err, errlen);
+}
+
+/* PRAGMA journal_mode = WAL on st->db. Switching a new file to WAL takes
+ * its exclusive lock without waiting in the busy handler, so nodes that
+ * start at once on a new file see "database is locked": it is tried again
+ * for as long as the busy timeout (at start, on no HTTP worker). 0 or -1
+ * with err set. */
+static int wal_on(struct sqlite_store *st, char *err, size_t errlen) {
+  int64_t until = mono_ms() + BUSY_MS;
+  for (;;) {
+    int rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL, NULL,
+                          NULL);
+    if (rc == SQLITE_OK)
+      return 0;
+    if ((rc & 0xff) != SQLITE_BUSY || mono_ms() >= until) {
+      snprintf(err, errlen, "%s", sqlite3_errmsg(st->db));
+      return -1;
+    }
+    struct timespec pause = {0, 10 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
 }
 
 static int schema_version(void *cls) {
@@ -143,10 +167,10 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
              st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
     goto fail;
   }
-  sqlite3_busy_timeout(st->db, 5000);
+  sqlite3_busy_timeout(st->db, BUSY_MS);
   char msg[512];
-  if (exec(st,
-           "PRAGMA journal_mode = WAL;"
+  if (wal_on(st, msg, sizeof msg) ||
+      exec(st,
            "PRAGMA synchronous = FULL;"
            "PRAGMA foreign_keys = ON;",
            msg, sizeof msg)) {
@@ -181,7 +205,7 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
              st->rdb ? sqlite3_errmsg(st->rdb) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(st->rdb, 5000);
+  sqlite3_busy_timeout(st->rdb, BUSY_MS);
   if (sqlite3_open_v2(path, &st->watch, SQLITE_OPEN_READONLY, NULL) !=
           SQLITE_OK ||
       sqlite3_prepare_v3(st->watch, "PRAGMA data_version", -1,
@@ -191,7 +215,7 @@ int sqlite_store_open(struct store *store, const char *path, int must_exist,
              st->watch ? sqlite3_errmsg(st->watch) : "out of memory");
     goto fail;
   }
-  sqlite3_busy_timeout(st->watch, 5000);
+  sqlite3_busy_timeout(st->watch, BUSY_MS);
   /* from here on, another process's commit is seen (changed_elsewhere):
    * before anything is read from the file for the live ratings */
   sqlite_changed_elsewhere(st, 0);
@@ -245,7 +269,7 @@ static int check_start(void *cls) {
     st->check_db = NULL;
     return -1;
   }
-  sqlite3_busy_timeout(st->check_db, 5000);
+  sqlite3_busy_timeout(st->check_db, BUSY_MS);
   if (pthread_create(&st->check_thread, NULL, check_main, st)) {
     sqlite3_close(st->check_db);
     st->check_db = NULL;
